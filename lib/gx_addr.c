@@ -1,0 +1,87 @@
+#include "lib/gx_addr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *why, size_t len, const char *fmt, const char *arg) {
+  snprintf(why, len, fmt, arg);
+  return -1;
+}
+
+static int parse_unix(const char *path, gx_addr *a, char *why, size_t len) {
+  a->kind = GX_ADDR_UNIX;
+  if (path[0] != '/')
+    return fail(why, len, "unix socket path '%s' must be absolute", path);
+  if (strlen(path) >= sizeof a->path)
+    return fail(why, len, "unix socket path '%s' is longer than 107 bytes",
+                path);
+  strcpy(a->path, path);
+  return 0;
+}
+
+static int loopback_host(const char *host) {
+  struct in_addr v4;
+  struct in6_addr v6;
+  if (strcmp(host, "localhost") == 0) return 1;
+  if (inet_pton(AF_INET, host, &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  if (inet_pton(AF_INET6, host, &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return 0;
+}
+
+static int parse_port(const char *p, int *port) {
+  char *end;
+  if (!*p) return -1;
+  long v = strtol(p, &end, 10);
+  if (*end || v < 0 || v > 65535) return -1;
+  *port = (int)v;
+  return 0;
+}
+
+static int parse_tcp(const char *s, gx_addr *a, char *why, size_t len) {
+  const char *colon;
+  size_t hlen;
+  a->kind = GX_ADDR_TCP;
+  if (s[0] == '[') {
+    const char *close = strchr(s, ']');
+    if (!close || close[1] != ':')
+      return fail(why, len, "address '%s': expected [v6-address]:port", s);
+    hlen = (size_t)(close - s - 1);
+    colon = close + 1;
+    s++;
+  } else {
+    colon = strrchr(s, ':');
+    if (!colon)
+      return fail(why, len,
+                  "address '%s': expected host:port or unix:/path", s);
+    hlen = (size_t)(colon - s);
+  }
+  if (hlen == 0 || hlen >= sizeof a->host)
+    return fail(why, len, "address '%s': bad host part", s);
+  memcpy(a->host, s, hlen);
+  a->host[hlen] = '\0';
+  if (parse_port(colon + 1, &a->port) != 0)
+    return fail(why, len, "address '%s': port must be 0..65535", s);
+  a->is_loopback = loopback_host(a->host);
+  return 0;
+}
+
+int gx_addr_parse(const char *s, gx_addr *out, char *why, size_t why_len) {
+  memset(out, 0, sizeof *out);
+  if (strncmp(s, "unix://", 7) == 0)
+    return parse_unix(s + 7, out, why, why_len);
+  if (strncmp(s, "unix:", 5) == 0) return parse_unix(s + 5, out, why, why_len);
+  return parse_tcp(s, out, why, why_len);
+}
+
+int gx_addr_default(char *buf, size_t len) {
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  int n;
+  if (xdg && xdg[0] == '/')
+    n = snprintf(buf, len, "unix:%s/gexec/gexecd.sock", xdg);
+  else
+    n = snprintf(buf, len, "unix:/run/gexec/gexecd.sock");
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}

@@ -1,0 +1,155 @@
+/**
+ * @file rpc.h
+ * The one module that talks to the gRPC C core (which has no stable API).
+ *
+ * Everything else in gexec sees calls as streams of serialized messages:
+ * post one receive, start one send, finish with a status. Two event models:
+ *
+ *  - Server: gx_rpc_server is bound to a libuv loop. A dedicated thread
+ *    blocks in the completion queue and hands each completion to the loop
+ *    thread (uv_async); every callback runs on the loop thread, and every
+ *    gx_rpc_* server function must be called from it.
+ *  - Client: gx_rpc_channel owns its own completion-queue thread; callbacks
+ *    run on that thread, without any lock of ours held. Client call
+ *    functions may be called from any thread, but the caller must serialize
+ *    calls on one gx_rpc_call and must not start operations after
+ *    on_status fired.
+ *
+ * Per call at most one send and one receive are in flight (gRPC's rule);
+ * starting a second returns GX_EBUSY. A send completing is the flow-control
+ * signal: the bytes have been accepted by HTTP/2.
+ *
+ * Ownership: a gx_rpc_call belongs to the rpc module. The user's @c ud
+ * must stay valid until on_done fires; after on_done the call pointer is
+ * invalid. Received bytes are valid only during on_recv.
+ */
+#ifndef GX_RPC_H
+#define GX_RPC_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct gx_rpc_server gx_rpc_server;
+typedef struct gx_rpc_channel gx_rpc_channel;
+typedef struct gx_rpc_call gx_rpc_call;
+
+/** Callbacks of one call. Any may be NULL. */
+typedef struct {
+  /** A message arrived (@p data, @p len), or none will (@p data NULL:
+   *  the peer half-closed or the call failed). Bytes are borrowed. */
+  void (*on_recv)(void *ud, const uint8_t *data, size_t len);
+  /** The send started by gx_rpc_call_send* completed; @p ok 0 = failed. */
+  void (*on_sent)(void *ud, int ok);
+  /** Server: the stream is closed both ways; @p cancelled is nonzero if
+   *  the client cancelled, disconnected or its deadline passed. */
+  void (*on_closed)(void *ud, int cancelled);
+  /** Client: the final status. @p msg is borrowed for the callback. */
+  void (*on_status)(void *ud, int code, const char *msg);
+  /** Every operation finished; the call is gone. Last callback. */
+  void (*on_done)(void *ud);
+} gx_rpc_handlers;
+
+/* ---------------------------------------------------------------- server */
+
+/** Server options; zero values select the defaults noted. */
+typedef struct {
+  size_t max_recv_bytes; /**< largest accepted message; 0 = 4 MiB */
+} gx_rpc_server_opts;
+
+/** Called on the loop thread for each new call. @p method is the index
+ *  returned by gx_rpc_server_add_method, or -1 for an unknown method (the
+ *  handler should finish it with UNIMPLEMENTED). */
+typedef void (*gx_rpc_on_call)(void *ud, gx_rpc_call *call, int method);
+
+/** Initializes gRPC (once per process) with SIGCHLD, SIGPIPE, SIGINT,
+ *  SIGTERM and SIGHUP blocked in its threads. Idempotent. */
+void gx_rpc_global_init(void);
+
+/** Releases what gx_rpc_global_init took. Call once, at exit. */
+void gx_rpc_global_shutdown(void);
+
+/** Creates a server on @p loop. On success *out owns it; free with
+ *  gx_rpc_server_free after shutdown completed. */
+int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
+                      gx_rpc_server **out);
+
+/** Registers "/pkg.Service/Method" before start; returns its index >= 0. */
+int gx_rpc_server_add_method(gx_rpc_server *srv, const char *path);
+
+/** Listens on a gRPC address ("unix:/p", "127.0.0.1:0"), plaintext.
+ *  Returns the bound TCP port (or 1 for unix sockets) > 0; <= 0 on error. */
+int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr);
+
+/** Starts serving; @p on_call receives each new call. */
+int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
+                        void *ud);
+
+/** Stops accepting (listeners close, GOAWAY). Running calls continue.
+ *  @p done fires on the loop once gRPC confirmed the shutdown. */
+void gx_rpc_server_shutdown(gx_rpc_server *srv, void (*done)(void *),
+                            void *ud);
+
+/** Cancels every call still running (they see on_closed(cancelled)). */
+void gx_rpc_server_cancel_all(gx_rpc_server *srv);
+
+/** Destroys a server whose shutdown completed and whose calls are done. */
+void gx_rpc_server_free(gx_rpc_server *srv);
+
+/** Server: ends the call with @p status and @p msg (copied). Call once. */
+int gx_rpc_call_finish(gx_rpc_call *call, int status, const char *msg);
+
+/** Server: the peer's address ("unix:", "ipv4:127.0.0.1:5555"); the
+ *  string is owned by the call. Never authenticated. */
+const char *gx_rpc_call_peer(gx_rpc_call *call);
+
+/* ---------------------------------------------------------------- client */
+
+/** Channel options; zero values select the defaults noted. */
+typedef struct {
+  size_t max_recv_bytes; /**< largest accepted message; 0 = 8 MiB */
+} gx_rpc_channel_opts;
+
+/** Opens a plaintext channel to @p target ("unix:/p", "host:port") and
+ *  starts its completion-queue thread. Does not connect yet. */
+int gx_rpc_channel_new(const char *target, const gx_rpc_channel_opts *opts,
+                       gx_rpc_channel **out);
+
+/** Waits up to @p timeout_ms for the channel to be connected. Returns
+ *  GX_OK, or GX_ETIMEDOUT with the last connectivity state in @p why. */
+int gx_rpc_channel_wait_connected(gx_rpc_channel *ch, int64_t timeout_ms,
+                                  char *why, size_t why_len);
+
+/** Destroys the channel. Every call on it must have reached on_done. */
+void gx_rpc_channel_free(gx_rpc_channel *ch);
+
+/** Starts a call to @p method ("/pkg.Service/Method"). @p timeout_ms <= 0
+ *  means no deadline. @p wait_for_ready waits for a server that is not up
+ *  yet instead of failing fast. Callbacks run on the channel's thread. */
+int gx_rpc_call_start(gx_rpc_channel *ch, const char *method,
+                      int64_t timeout_ms, int wait_for_ready,
+                      const gx_rpc_handlers *h, void *ud, gx_rpc_call **out);
+
+/** Client: half-closes the sending side (after any send in flight). */
+int gx_rpc_call_close_send(gx_rpc_call *call);
+
+/** Cancels the call; the peer sees CANCELLED. Safe to call repeatedly. */
+void gx_rpc_call_cancel(gx_rpc_call *call);
+
+/* ------------------------------------------------------------ both sides */
+
+/** Sets the callbacks (server calls start with none). */
+void gx_rpc_call_set_handlers(gx_rpc_call *call, const gx_rpc_handlers *h,
+                              void *ud);
+
+/** Posts one receive; on_recv fires when it completes. */
+int gx_rpc_call_recv(gx_rpc_call *call);
+
+/** Serializes @p msg and sends it; on_sent fires when it completes. */
+int gx_rpc_call_send(gx_rpc_call *call, const ProtobufCMessage *msg);
+
+/** Sends @p len raw bytes as one message (any bytes: used by tests). */
+int gx_rpc_call_send_bytes(gx_rpc_call *call, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,77 @@
+/* Internal to the rpc module (lib/rpc_*.c): types shared by its files. */
+#ifndef GX_RPC_INTERNAL_H
+#define GX_RPC_INTERNAL_H
+
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "lib/rpc.h"
+
+/* What a completion-queue tag refers to. */
+typedef enum {
+  RPC_OP_INIT,     /* client: initial metadata sent/received */
+  RPC_OP_SEND,     /* SEND_MESSAGE (server and client) */
+  RPC_OP_RECV,     /* RECV_MESSAGE */
+  RPC_OP_CLOSE,    /* server: RECV_CLOSE_ON_SERVER (+ initial metadata) */
+  RPC_OP_STATUS,   /* server: SEND_STATUS; client: RECV_STATUS_ON_CLIENT */
+  RPC_OP_HALF,     /* client: SEND_CLOSE_FROM_CLIENT */
+  RPC_OP_REQUEST,  /* server: a requested call arrived */
+  RPC_OP_SHUTDOWN, /* server: shutdown confirmed */
+} rpc_op_kind;
+
+typedef struct rpc_tag {
+  rpc_op_kind kind;
+  void *owner; /* gx_rpc_call, request slot or server */
+} rpc_tag;
+
+struct gx_rpc_call {
+  grpc_call *call;
+  int is_server;
+  gx_rpc_handlers h;
+  void *ud;
+  atomic_int refs; /* batches in flight */
+  pthread_mutex_t mu; /* guards the busy/half flags (client threads) */
+  /* server: both must be set to be finished; client: status_done only */
+  int close_done;
+  int status_done;
+  int finishing; /* server: finish was called */
+  int send_busy;
+  int recv_busy;
+  int half_pending; /* client: half-close waits for the send in flight */
+  int half_sent;
+  int cancelled;
+  grpc_byte_buffer *recv_bb;
+  grpc_byte_buffer *send_bb;
+  rpc_tag t_init, t_send, t_recv, t_close, t_status, t_half;
+  /* server */
+  char *peer;
+  grpc_slice status_slice;
+  /* client */
+  grpc_metadata_array md_initial;
+  grpc_metadata_array md_trailing;
+  grpc_status_code status_code;
+  grpc_slice status_details;
+  const char *error_string;
+};
+
+/* A completion-queue pump: a thread blocking in grpc_completion_queue_next.
+ * With a loop, completions are queued and handed to the loop thread;
+ * without, they are dispatched on the pump thread itself. */
+typedef struct rpc_pump rpc_pump;
+typedef void (*rpc_dispatch_fn)(void *ud, rpc_tag *tag, int ok);
+
+int rpc_pump_start(grpc_completion_queue *cq, uv_loop_t *loop,
+                   rpc_dispatch_fn fn, void *ud, rpc_pump **out);
+/* Shuts the queue down, joins the thread, delivers what was queued. */
+void rpc_pump_stop(rpc_pump *p);
+
+/* Call plumbing shared by server and client (rpc_call.c). */
+gx_rpc_call *rpc_call_new(grpc_call *c, int is_server);
+int rpc_call_batch(gx_rpc_call *c, const grpc_op *ops, size_t n,
+                   rpc_tag *tag);
+void rpc_call_complete(gx_rpc_call *c, rpc_tag *tag, int ok);
+/* Abandons a call whose setup failed: no callback will fire. */
+void rpc_call_abandon(gx_rpc_call *c);
+
+#endif

@@ -1,0 +1,228 @@
+/* Server side of the rpc module: listeners, method registration, one
+ * posted request per method (re-posted as each completes), status and
+ * shutdown. Runs on the libuv loop thread; see rpc.h. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+
+#include "lib/gx_err.h"
+#include "lib/rpc_internal.h"
+
+#define MAX_METHODS 8
+
+/* One posted request: a registered method, or (method -1) any other. */
+typedef struct {
+  gx_rpc_server *srv;
+  int method;
+  void *handle; /* from grpc_server_register_method */
+  grpc_call *call;
+  gpr_timespec deadline;
+  grpc_metadata_array md;
+  grpc_call_details details;
+  rpc_tag tag;
+} request_slot;
+
+struct gx_rpc_server {
+  uv_loop_t *loop;
+  grpc_server *server;
+  grpc_completion_queue *cq;
+  grpc_server_credentials *creds;
+  rpc_pump *pump;
+  request_slot slots[MAX_METHODS + 1];
+  int nmethods;
+  int shutting_down;
+  rpc_tag shutdown_tag;
+  void (*shutdown_done)(void *);
+  void *shutdown_ud;
+  gx_rpc_on_call on_call;
+  void *on_call_ud;
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void do_global_init(void) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGCHLD);
+  sigaddset(&block, SIGPIPE);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  grpc_init();
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void gx_rpc_global_init(void) { pthread_once(&init_once, do_global_init); }
+
+void gx_rpc_global_shutdown(void) { grpc_shutdown(); }
+
+static int post_request(request_slot *s) {
+  gx_rpc_server *srv = s->srv;
+  grpc_call_error e;
+  grpc_metadata_array_init(&s->md);
+  if (s->method >= 0) {
+    e = grpc_server_request_registered_call(srv->server, s->handle, &s->call,
+                                            &s->deadline, &s->md, NULL,
+                                            srv->cq, srv->cq, &s->tag);
+  } else {
+    grpc_call_details_init(&s->details);
+    e = grpc_server_request_call(srv->server, &s->call, &s->details, &s->md,
+                                 srv->cq, srv->cq, &s->tag);
+  }
+  return e == GRPC_CALL_OK ? GX_OK : GX_ERPC;
+}
+
+/* Wraps an accepted grpc_call and starts {initial metadata, close}. */
+static gx_rpc_call *accept_call(grpc_call *gc) {
+  gx_rpc_call *c = rpc_call_new(gc, 1);
+  if (!c) {
+    grpc_call_cancel(gc, NULL);
+    grpc_call_unref(gc);
+    return NULL;
+  }
+  c->peer = grpc_call_get_peer(gc);
+  grpc_op ops[2];
+  memset(ops, 0, sizeof ops);
+  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+  ops[1].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+  ops[1].data.recv_close_on_server.cancelled = &c->cancelled;
+  if (rpc_call_batch(c, ops, 2, &c->t_close) != GX_OK) {
+    rpc_call_abandon(c); /* cannot happen on a fresh call */
+    return NULL;
+  }
+  return c;
+}
+
+static void on_request(request_slot *s, int ok) {
+  gx_rpc_server *srv = s->srv;
+  grpc_call *gc = s->call;
+  s->call = NULL;
+  grpc_metadata_array_destroy(&s->md);
+  if (s->method < 0) grpc_call_details_destroy(&s->details);
+  if (!srv->shutting_down) post_request(s);
+  if (!ok || !gc) return;
+  gx_rpc_call *c = accept_call(gc);
+  if (c) srv->on_call(srv->on_call_ud, c, s->method);
+}
+
+static void dispatch(void *ud, rpc_tag *tag, int ok) {
+  gx_rpc_server *srv = ud;
+  switch (tag->kind) {
+    case RPC_OP_REQUEST:
+      on_request(tag->owner, ok);
+      break;
+    case RPC_OP_SHUTDOWN:
+      if (srv->shutdown_done) srv->shutdown_done(srv->shutdown_ud);
+      break;
+    default:
+      rpc_call_complete(tag->owner, tag, ok);
+      break;
+  }
+}
+
+int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
+                      gx_rpc_server **out) {
+  gx_rpc_global_init();
+  gx_rpc_server *srv = calloc(1, sizeof *srv);
+  if (!srv) return GX_ENOMEM;
+  size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
+                                                  : 4u << 20;
+  grpc_arg args[1];
+  args[0].type = GRPC_ARG_INTEGER;
+  args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+  args[0].value.integer = (int)max_recv;
+  grpc_channel_args ca = {1, args};
+  srv->loop = loop;
+  srv->server = grpc_server_create(&ca, NULL);
+  srv->cq = grpc_completion_queue_create_for_next(NULL);
+  grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
+  srv->creds = grpc_insecure_server_credentials_create();
+  srv->shutdown_tag.kind = RPC_OP_SHUTDOWN;
+  srv->shutdown_tag.owner = srv;
+  *out = srv;
+  return GX_OK;
+}
+
+int gx_rpc_server_add_method(gx_rpc_server *srv, const char *path) {
+  if (srv->nmethods >= MAX_METHODS) return GX_E2BIG;
+  void *h = grpc_server_register_method(srv->server, path, NULL,
+                                        GRPC_SRM_PAYLOAD_NONE, 0);
+  if (!h) return GX_ERPC;
+  request_slot *s = &srv->slots[srv->nmethods];
+  s->handle = h;
+  s->method = srv->nmethods;
+  return srv->nmethods++;
+}
+
+int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr) {
+  return grpc_server_add_http2_port(srv->server, addr, srv->creds);
+}
+
+int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
+                        void *ud) {
+  srv->on_call = on_call;
+  srv->on_call_ud = ud;
+  grpc_server_start(srv->server);
+  int rc = rpc_pump_start(srv->cq, srv->loop, dispatch, srv, &srv->pump);
+  if (rc != GX_OK) return rc;
+  int n = srv->nmethods + 1;
+  srv->slots[srv->nmethods].method = -1;
+  for (int i = 0; i < n; i++) {
+    request_slot *s = &srv->slots[i];
+    s->srv = srv;
+    s->tag.kind = RPC_OP_REQUEST;
+    s->tag.owner = s;
+    if (post_request(s) != GX_OK) return GX_ERPC;
+  }
+  return GX_OK;
+}
+
+void gx_rpc_server_shutdown(gx_rpc_server *srv, void (*done)(void *),
+                            void *ud) {
+  if (srv->shutting_down) return;
+  srv->shutting_down = 1;
+  srv->shutdown_done = done;
+  srv->shutdown_ud = ud;
+  grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
+}
+
+void gx_rpc_server_cancel_all(gx_rpc_server *srv) {
+  grpc_server_cancel_all_calls(srv->server);
+}
+
+void gx_rpc_server_free(gx_rpc_server *srv) {
+  if (!srv) return;
+  grpc_server_destroy(srv->server);
+  if (srv->pump) rpc_pump_stop(srv->pump);
+  grpc_completion_queue_destroy(srv->cq);
+  grpc_server_credentials_release(srv->creds);
+  free(srv);
+}
+
+int gx_rpc_call_finish(gx_rpc_call *c, int status, const char *msg) {
+  if (!c->is_server || c->finishing) return GX_ECLOSED;
+  c->finishing = 1;
+  grpc_slice_unref(c->status_slice);
+  c->status_slice = grpc_slice_from_copied_string(msg ? msg : "");
+  grpc_op op = {0};
+  op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+  op.data.send_status_from_server.status = (grpc_status_code)status;
+  op.data.send_status_from_server.status_details = &c->status_slice;
+  int rc = rpc_call_batch(c, &op, 1, &c->t_status);
+  if (rc != GX_OK) {
+    /* The call is unusable; count it as finished so it can be freed. */
+    grpc_call_cancel(c->call, NULL);
+    c->status_done = 1;
+    atomic_fetch_add(&c->refs, 1);
+    rpc_call_complete(c, &c->t_init, 1);
+  }
+  return rc;
+}
+
+const char *gx_rpc_call_peer(gx_rpc_call *c) {
+  return c->peer ? c->peer : "unknown";
+}

@@ -1,0 +1,385 @@
+/* One run's process: pipes, timers, stop escalation and reaping.
+ * See child.h for the contract (backpressure, end of run). */
+#include "server/child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server/reaper.h"
+
+typedef struct {
+  gxd_child *child;
+  int fd;          /* -1 once closed */
+  uv_poll_t poll;
+  int has_poll;    /* poll handle initialized (needs closing) */
+  int polling;
+  uint8_t *buf;    /* GXD_CHUNK bytes, allocated on first data */
+  size_t len;
+  uint64_t seq;    /* when the buffer became non-empty: oldest first */
+} out_stream;
+
+struct gxd_child {
+  uv_loop_t *loop;
+  pid_t pid;
+  gxd_child_cbs cbs;
+  void *ud;
+  out_stream out[2];
+  uint64_t seq;
+  /* stdin */
+  int in_fd;
+  uv_poll_t in_poll;
+  int in_has_poll, in_polling, in_close_requested;
+  uint8_t *in_buf;
+  size_t in_off, in_len;
+  /* timers */
+  uv_timer_t timeout_timer, kill_timer, drain_timer;
+  uint32_t grace_ms;
+  int stopping;
+  uint64_t kill_at; /* loop time of the pending SIGKILL */
+  /* end */
+  uint64_t start_ns;
+  int reaped, exit_reported, closing;
+  int open_handles;
+  gxd_child_exit ex;
+};
+
+static void maybe_report_exit(gxd_child *c);
+
+/* ----------------------------------------------------------- output */
+
+static void out_set_polling(out_stream *s, int on);
+
+static void on_out_readable(uv_poll_t *h, int status, int events);
+
+static void out_set_polling(out_stream *s, int on) {
+  if (s->fd < 0 || s->polling == on) return;
+  s->polling = on;
+  if (on)
+    uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, on_out_readable);
+  else
+    uv_poll_stop(&s->poll);
+}
+
+static void out_close_fd(out_stream *s) {
+  if (s->fd < 0) return;
+  out_set_polling(s, 0);
+  close(s->fd);
+  s->fd = -1;
+}
+
+static int out_open(const out_stream *s) { return s->fd >= 0; }
+
+/* Reads until the buffer is full, the pipe is empty, or EOF. */
+static void on_out_readable(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  out_stream *s = h->data;
+  gxd_child *c = s->child;
+  size_t before = s->len;
+  if (!s->buf && !(s->buf = malloc(GXD_CHUNK))) return; /* retried */
+  while (s->len < GXD_CHUNK) {
+    ssize_t n = read(s->fd, s->buf + s->len, GXD_CHUNK - s->len);
+    if (n > 0) {
+      s->len += (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    out_close_fd(s); /* EOF or error: nothing more will come */
+    break;
+  }
+  if (s->len == GXD_CHUNK) out_set_polling(s, 0);
+  if (before == 0 && s->len > 0) s->seq = ++c->seq;
+  if (s->len > before && c->cbs.on_output) c->cbs.on_output(c->ud);
+  if (!out_open(s)) maybe_report_exit(c);
+}
+
+size_t gxd_child_peek(gxd_child *c, int *stream, const uint8_t **data) {
+  out_stream *a = &c->out[0], *b = &c->out[1], *s;
+  if (a->len && b->len)
+    s = a->seq <= b->seq ? a : b;
+  else
+    s = a->len ? a : b;
+  if (!s->len) return 0;
+  *stream = s == a ? 1 : 2;
+  *data = s->buf;
+  return s->len;
+}
+
+void gxd_child_consume(gxd_child *c, int stream) {
+  out_stream *s = &c->out[stream - 1];
+  s->len = 0;
+  out_set_polling(s, 1);
+}
+
+/* ------------------------------------------------------------ stdin */
+
+static void in_close_fd(gxd_child *c) {
+  if (c->in_fd < 0) return;
+  if (c->in_polling) uv_poll_stop(&c->in_poll);
+  c->in_polling = 0;
+  close(c->in_fd);
+  c->in_fd = -1;
+  free(c->in_buf);
+  c->in_buf = NULL;
+  c->in_off = c->in_len = 0;
+}
+
+static void on_in_writable(uv_poll_t *h, int status, int events);
+
+/* Writes pending stdin; 1 if everything pending was written. */
+static int in_flush(gxd_child *c) {
+  while (c->in_fd >= 0 && c->in_off < c->in_len) {
+    ssize_t n = write(c->in_fd, c->in_buf + c->in_off, c->in_len - c->in_off);
+    if (n > 0) {
+      c->in_off += (size_t)n;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      if (!c->in_polling) uv_poll_start(&c->in_poll, UV_WRITABLE, on_in_writable);
+      c->in_polling = 1;
+      return 0;
+    } else {
+      in_close_fd(c); /* EPIPE: the child closed its stdin; drop the rest */
+    }
+  }
+  if (c->in_polling) uv_poll_stop(&c->in_poll);
+  c->in_polling = 0;
+  c->in_off = c->in_len = 0;
+  if (c->in_close_requested) in_close_fd(c);
+  return 1;
+}
+
+static void on_in_writable(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  gxd_child *c = h->data;
+  if (in_flush(c) && c->cbs.on_stdin_drained) c->cbs.on_stdin_drained(c->ud);
+}
+
+size_t gxd_child_write_stdin(gxd_child *c, const uint8_t *data, size_t len) {
+  if (c->in_fd < 0 || c->in_close_requested || len == 0)
+    return c->in_len - c->in_off;
+  if (c->in_off > 0) { /* compact */
+    memmove(c->in_buf, c->in_buf + c->in_off, c->in_len - c->in_off);
+    c->in_len -= c->in_off;
+    c->in_off = 0;
+  }
+  uint8_t *nb = realloc(c->in_buf, c->in_len + len);
+  if (!nb) return c->in_len; /* dropped under memory pressure */
+  c->in_buf = nb;
+  memcpy(c->in_buf + c->in_len, data, len);
+  c->in_len += len;
+  in_flush(c);
+  return c->in_len - c->in_off;
+}
+
+void gxd_child_close_stdin(gxd_child *c) {
+  c->in_close_requested = 1;
+  if (c->in_off == c->in_len) in_close_fd(c);
+}
+
+/* ------------------------------------------------------ stop and exit */
+
+int gxd_child_signal(gxd_child *c, int sig) {
+  if (c->reaped) return -ESRCH;
+  return killpg(c->pid, sig) == 0 ? 0 : -errno;
+}
+
+static void on_kill_timer(uv_timer_t *t) {
+  gxd_child *c = t->data;
+  gxd_child_signal(c, SIGKILL);
+}
+
+void gxd_child_stop(gxd_child *c, uint32_t grace_ms) {
+  if (c->reaped) return;
+  uint64_t at = uv_now(c->loop) + grace_ms;
+  if (c->stopping && at >= c->kill_at) return;
+  if (!c->stopping) {
+    gxd_child_signal(c, SIGTERM);
+    gxd_child_signal(c, SIGCONT); /* stopped processes must see it */
+  }
+  c->stopping = 1;
+  c->kill_at = at;
+  if (grace_ms == 0) {
+    gxd_child_signal(c, SIGKILL);
+    return;
+  }
+  uv_timer_start(&c->kill_timer, on_kill_timer, grace_ms, 0);
+}
+
+static void on_timeout(uv_timer_t *t) {
+  gxd_child *c = t->data;
+  c->ex.timed_out = 1;
+  gxd_child_stop(c, c->grace_ms);
+}
+
+void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms,
+                           uint32_t grace_ms) {
+  c->grace_ms = grace_ms;
+  uv_timer_start(&c->timeout_timer, on_timeout, timeout_ms, 0);
+}
+
+static void on_drain_timeout(uv_timer_t *t) {
+  gxd_child *c = t->data;
+  c->ex.pipes_forced = 1;
+  out_close_fd(&c->out[0]);
+  out_close_fd(&c->out[1]);
+  maybe_report_exit(c);
+}
+
+static void maybe_report_exit(gxd_child *c) {
+  if (!c->reaped || c->exit_reported) return;
+  if (out_open(&c->out[0]) || out_open(&c->out[1])) return;
+  c->exit_reported = 1;
+  uv_timer_stop(&c->drain_timer);
+  if (c->cbs.on_exit) c->cbs.on_exit(c->ud, &c->ex);
+}
+
+static uint64_t tv_us(struct timeval tv) {
+  return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+/* Reaper callback: the main process is a zombie. Kill what it left in
+ * its group while the group id is still pinned, then reap. */
+static void on_reaped(void *ud, pid_t pid) {
+  gxd_child *c = ud;
+  int st = 0;
+  struct rusage ru;
+  killpg(pid, SIGKILL);
+  memset(&ru, 0, sizeof ru);
+  while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
+  }
+  c->reaped = 1;
+  c->ex.wall_us = (uv_hrtime() - c->start_ns) / 1000;
+  if (WIFSIGNALED(st)) {
+    c->ex.signal = WTERMSIG(st);
+    c->ex.core_dumped = WCOREDUMP(st) ? 1 : 0;
+  } else {
+    c->ex.exit_code = WEXITSTATUS(st);
+  }
+  c->ex.user_us = tv_us(ru.ru_utime);
+  c->ex.sys_us = tv_us(ru.ru_stime);
+  c->ex.max_rss_kb = (uint64_t)ru.ru_maxrss;
+  uv_timer_stop(&c->timeout_timer);
+  uv_timer_stop(&c->kill_timer);
+  uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
+  maybe_report_exit(c);
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+pid_t gxd_child_pid(const gxd_child *c) { return c->pid; }
+
+static void on_handle_closed(uv_handle_t *h) {
+  gxd_child *c = h->data;
+  if (--c->open_handles > 0) return;
+  void (*cb)(void *) = c->cbs.on_closed;
+  void *ud = c->ud;
+  free(c->out[0].buf);
+  free(c->out[1].buf);
+  free(c);
+  if (cb) cb(ud);
+}
+
+static void close_handle(gxd_child *c, uv_handle_t *h) {
+  h->data = c; /* output polls pointed at their stream */
+  c->open_handles++;
+  uv_close(h, on_handle_closed);
+}
+
+void gxd_child_close(gxd_child *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  for (int i = 0; i < 2; i++) {
+    out_close_fd(&c->out[i]);
+    if (c->out[i].has_poll) close_handle(c, (uv_handle_t *)&c->out[i].poll);
+  }
+  in_close_fd(c);
+  if (c->in_has_poll) close_handle(c, (uv_handle_t *)&c->in_poll);
+  close_handle(c, (uv_handle_t *)&c->timeout_timer);
+  close_handle(c, (uv_handle_t *)&c->kill_timer);
+  close_handle(c, (uv_handle_t *)&c->drain_timer);
+}
+
+/* Pipe whose daemon end is non-blocking; the child's end stays blocking. */
+static int make_pipe(int fds[2], int daemon_end) {
+  if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+  int fl = fcntl(fds[daemon_end], F_GETFL);
+  fcntl(fds[daemon_end], F_SETFL, fl | O_NONBLOCK);
+  return 0;
+}
+
+static void close_pair(int fds[2]) {
+  if (fds[0] >= 0) close(fds[0]);
+  if (fds[1] >= 0) close(fds[1]);
+}
+
+static int init_out(gxd_child *c, int i, int fd) {
+  out_stream *s = &c->out[i];
+  s->child = c;
+  s->fd = fd;
+  if (fd < 0) return 0;
+  if (uv_poll_init(c->loop, &s->poll, fd) != 0) return -EINVAL;
+  s->poll.data = s;
+  s->has_poll = 1;
+  out_set_polling(s, 1);
+  return 0;
+}
+
+static int init_handles(gxd_child *c, int in_fd, int out_fd, int err_fd) {
+  uv_timer_init(c->loop, &c->timeout_timer);
+  uv_timer_init(c->loop, &c->kill_timer);
+  uv_timer_init(c->loop, &c->drain_timer);
+  c->timeout_timer.data = c->kill_timer.data = c->drain_timer.data = c;
+  c->in_fd = in_fd;
+  if (in_fd >= 0) {
+    if (uv_poll_init(c->loop, &c->in_poll, in_fd) != 0) return -EINVAL;
+    c->in_poll.data = c;
+    c->in_has_poll = 1;
+  }
+  if (init_out(c, 0, out_fd) != 0 || init_out(c, 1, err_fd) != 0)
+    return -EINVAL;
+  return 0;
+}
+
+int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
+                    const gxd_child_stdio *io, const gxd_child_cbs *cbs,
+                    void *ud, gxd_child **out) {
+  int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
+  int rc;
+  gxd_child *c = calloc(1, sizeof *c);
+  if (!c) return -ENOMEM;
+  if ((io->stdin_pipe && (rc = make_pipe(in, 1)) != 0) ||
+      (io->stdout_pipe && (rc = make_pipe(o, 0)) != 0) ||
+      (io->stderr_mode == 1 && (rc = make_pipe(e, 0)) != 0))
+    goto out_pipes;
+  spec->stdin_fd = in[0];
+  spec->stdout_fd = o[1];
+  spec->stderr_fd = io->stderr_mode == 2 ? o[1] : e[1];
+  c->loop = loop;
+  c->cbs = *cbs;
+  c->ud = ud;
+  c->start_ns = uv_hrtime();
+  if ((rc = gxd_spawn(spec, &c->pid)) != 0) goto out_pipes;
+  /* the child's ends now belong to the child */
+  if (in[0] >= 0) close(in[0]);
+  if (o[1] >= 0) close(o[1]);
+  if (e[1] >= 0) close(e[1]);
+  gxd_reaper_add(c->pid, on_reaped, c);
+  init_handles(c, in[1], o[0], e[0]);
+  *out = c; /* an early exit is seen at the next SIGCHLD on the loop */
+  return 0;
+out_pipes:
+  close_pair(in);
+  close_pair(o);
+  close_pair(e);
+  free(c);
+  return rc;
+}

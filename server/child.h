@@ -1,0 +1,107 @@
+/**
+ * @file child.h
+ * Supervises one run's process on the daemon's loop: its pipes, its
+ * timeout, stopping it, and reaping it with resource usage.
+ *
+ * Output backpressure: each output stream has one buffer of GXD_CHUNK
+ * bytes. The child reads its pipe into the buffer and stops reading when
+ * the buffer is full, until the owner takes the bytes (gxd_child_peek +
+ * gxd_child_consume). The child process then blocks in write(2): memory
+ * stays bounded whatever the client does.
+ *
+ * End of a run: when the main process exits, everything left in its
+ * process group is sent SIGKILL (before the zombie is reaped, so the group
+ * id cannot be reused). The pipes are then read to EOF; if a process that
+ * left the group still holds them after GXD_DRAIN_MS, they are closed
+ * anyway. Only then does on_exit fire: every byte written before the exit
+ * is in the buffers by that time.
+ *
+ * All functions run on the loop thread. Callbacks never fire from inside
+ * a call the owner made, except on_output, which may.
+ */
+#ifndef GXD_CHILD_H
+#define GXD_CHILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "server/spawn.h"
+
+/** Output buffer per stream; also the largest chunk sent at once. */
+#define GXD_CHUNK (256 * 1024)
+/** Pending stdin above which the owner should stop receiving. */
+#define GXD_STDIN_HIGH (1024 * 1024)
+/** How long pipes may stay open after the main process exited. */
+#define GXD_DRAIN_MS 2000
+
+/** How a run's process ended. */
+typedef struct {
+  int exit_code;    /**< valid when signal == 0 */
+  int signal;       /**< terminating signal, or 0 */
+  int core_dumped;
+  int timed_out;    /**< the timeout fired (and stopped the run) */
+  int pipes_forced; /**< a process outside the group held the pipes */
+  uint64_t user_us, sys_us, max_rss_kb, wall_us;
+} gxd_child_exit;
+
+/** Owner callbacks; @c ud is the owner's. */
+typedef struct {
+  void (*on_output)(void *ud);        /**< a buffer has bytes to take */
+  void (*on_stdin_drained)(void *ud); /**< all pending stdin was written */
+  void (*on_exit)(void *ud, const gxd_child_exit *ex); /**< see above */
+  void (*on_closed)(void *ud);        /**< after gxd_child_close: freed */
+} gxd_child_cbs;
+
+/** Where each standard stream goes. */
+typedef struct {
+  int stdin_pipe;     /**< 1: pipe from the owner; 0: /dev/null */
+  int stdout_pipe;    /**< 1: pipe to the owner; 0: /dev/null */
+  int stderr_mode;    /**< 0: /dev/null, 1: own pipe, 2: stdout's pipe */
+} gxd_child_stdio;
+
+typedef struct gxd_child gxd_child;
+
+/**
+ * Creates the pipes, starts the process described by @p spec (its fd
+ * fields are filled in here) and registers it with the reaper. On success
+ * *out is owned by the caller until on_closed. Returns 0 or -errno.
+ */
+int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
+                    const gxd_child_stdio *io, const gxd_child_cbs *cbs,
+                    void *ud, gxd_child **out);
+
+/** The main process's pid (= its process group and session id). */
+pid_t gxd_child_pid(const gxd_child *c);
+
+/** Arms the run's timeout: when it fires, timed_out is set and the run is
+ *  stopped with @p grace_ms between SIGTERM and SIGKILL. */
+void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms,
+                           uint32_t grace_ms);
+
+/** Returns the length of the oldest buffered output (0 if none) and its
+ *  stream (1 stdout, 2 stderr) and bytes, valid until consume. */
+size_t gxd_child_peek(gxd_child *c, int *stream, const uint8_t **data);
+
+/** Marks the buffer of @p stream as taken; reading resumes. */
+void gxd_child_consume(gxd_child *c, int stream);
+
+/** Queues @p len bytes for the child's stdin (copied). Bytes for a stdin
+ *  the child closed are dropped. Returns the bytes now pending. */
+size_t gxd_child_write_stdin(gxd_child *c, const uint8_t *data, size_t len);
+
+/** Closes the child's stdin once pending bytes are written. */
+void gxd_child_close_stdin(gxd_child *c);
+
+/** Sends @p sig to the run's process group. Returns 0 or -errno. */
+int gxd_child_signal(gxd_child *c, int sig);
+
+/** Stops the run: SIGCONT+SIGTERM to the group, SIGKILL @p grace_ms later
+ *  (at once if 0). A later call can only shorten the grace. */
+void gxd_child_stop(gxd_child *c, uint32_t grace_ms);
+
+/** Releases everything; call after on_exit. on_closed follows. */
+void gxd_child_close(gxd_child *c);
+
+#endif

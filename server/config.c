@@ -1,0 +1,183 @@
+#include "server/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/gx_addr.h"
+
+#ifndef GEXEC_VERSION
+#define GEXEC_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "Usage: gexecd [OPTION]...\n"
+    "Runs commands for gexec clients over gRPC (service gexec.v1.Exec).\n"
+    "\n"
+    "  -l, --listen ADDR        listen on ADDR: unix:/path or host:port;\n"
+    "                           repeatable. Plaintext TCP is accepted only on\n"
+    "                           loopback addresses (there is no TLS yet).\n"
+    "                           Default: unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock,\n"
+    "                           or unix:/run/gexec/gexecd.sock (socket mode 0600)\n"
+    "      --max-sessions N     concurrent runs; more are refused with\n"
+    "                           RESOURCE_EXHAUSTED (default 1024)\n"
+    "      --max-timeout DUR    longest run allowed; also the timeout of runs\n"
+    "                           that ask for none (default 24h)\n"
+    "      --kill-grace DUR     default time between SIGTERM and SIGKILL when\n"
+    "                           a run is stopped (default 5s)\n"
+    "      --max-message SIZE   largest message accepted from a client\n"
+    "                           (default 4M)\n"
+    "      --log-level LEVEL    debug, info, warn or error (default info)\n"
+    "  -h, --help               show this help and exit\n"
+    "      --version            show the version and exit\n"
+    "\n"
+    "DUR is a number with a unit: 500ms, 30s, 10m, 2h (bare = seconds).\n"
+    "SIZE is a number of bytes with an optional K, M or G suffix.\n"
+    "Logs are JSON lines on stderr, one per run. SIGTERM or SIGINT drains:\n"
+    "no new runs, running ones are stopped (TERM, grace, KILL), exit 0.\n";
+
+int gxd_parse_duration_ms(const char *s, uint64_t *ms) {
+  char *end;
+  errno = 0;
+  if (!s || !*s || *s == '-') return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s) return -1;
+  uint64_t mul;
+  if (!*end || !strcmp(end, "s")) mul = 1000;
+  else if (!strcmp(end, "ms")) mul = 1;
+  else if (!strcmp(end, "m")) mul = 60000;
+  else if (!strcmp(end, "h")) mul = 3600000;
+  else return -1;
+  if (v > UINT64_MAX / mul) return -1;
+  *ms = v * mul;
+  return 0;
+}
+
+int gxd_parse_size(const char *s, uint64_t *bytes) {
+  char *end;
+  errno = 0;
+  if (!s || !*s || *s == '-') return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s) return -1;
+  int shift = 0;
+  if (*end == 'K' || *end == 'k') shift = 10;
+  else if (*end == 'M' || *end == 'm') shift = 20;
+  else if (*end == 'G' || *end == 'g') shift = 30;
+  else if (*end) return -1;
+  if (shift && end[1]) return -1;
+  if (v > (UINT64_MAX >> shift)) return -1;
+  *bytes = (uint64_t)v << shift;
+  return 0;
+}
+
+static void set_defaults(gxd_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->max_sessions = 1024;
+  cfg->limits = gxd_default_limits;
+  cfg->default_grace_ms = 5000;
+  cfg->max_message_bytes = 4u << 20;
+  cfg->log_level = GX_LOG_INFO;
+  gx_addr_default(cfg->default_listen, sizeof cfg->default_listen);
+}
+
+static int bad(char *why, size_t len, const char *opt, const char *val,
+               const char *expect) {
+  snprintf(why, len, "invalid value '%s' for %s: expected %s", val, opt,
+           expect);
+  return -1;
+}
+
+/* Checks one --listen value: parseable, and TCP only on loopback. */
+static int check_listen(const char *addr, char *why, size_t len) {
+  gx_addr a;
+  char r[300];
+  if (gx_addr_parse(addr, &a, r, sizeof r) != 0)
+    return snprintf(why, len, "--listen: %s", r), -1;
+  if (a.kind == GX_ADDR_TCP && !a.is_loopback)
+    return snprintf(why, len,
+                    "--listen %s: refusing plaintext TCP on a non-loopback "
+                    "address (anyone on the network could run commands); "
+                    "use a unix socket or 127.0.0.1/[::1] until TLS is "
+                    "available", addr), -1;
+  return 0;
+}
+
+static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
+                 size_t len) {
+  uint64_t v;
+  switch (opt) {
+    case 'l':
+      if (cfg->nlisten == GXD_MAX_LISTEN)
+        return snprintf(why, len, "at most %d --listen", GXD_MAX_LISTEN), -1;
+      if (check_listen(arg, why, len) != 0) return -1;
+      cfg->listen[cfg->nlisten++] = arg;
+      return 0;
+    case 1:
+      if (gxd_parse_size(arg, &v) || v == 0 || v > 1000000)
+        return bad(why, len, "--max-sessions", arg, "1..1000000");
+      cfg->max_sessions = v;
+      return 0;
+    case 2:
+      if (gxd_parse_duration_ms(arg, &v) || v == 0)
+        return bad(why, len, "--max-timeout", arg, "a duration like 24h");
+      cfg->limits.max_timeout_ms = v;
+      return 0;
+    case 3:
+      if (gxd_parse_duration_ms(arg, &v) || v > cfg->limits.max_grace_ms)
+        return bad(why, len, "--kill-grace", arg, "a duration up to 60s");
+      cfg->default_grace_ms = (uint32_t)v;
+      return 0;
+    case 4:
+      if (gxd_parse_size(arg, &v) || v < 1024 || v > (1u << 30))
+        return bad(why, len, "--max-message", arg, "1K..1G");
+      cfg->max_message_bytes = v;
+      return 0;
+    case 5:
+      if (gx_log_parse_level(arg) < 0)
+        return bad(why, len, "--log-level", arg, "debug|info|warn|error");
+      cfg->log_level = (gx_log_level)gx_log_parse_level(arg);
+      return 0;
+  }
+  return -1;
+}
+
+int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
+                     size_t why_len) {
+  static const struct option opts[] = {
+      {"listen", required_argument, NULL, 'l'},
+      {"max-sessions", required_argument, NULL, 1},
+      {"max-timeout", required_argument, NULL, 2},
+      {"kill-grace", required_argument, NULL, 3},
+      {"max-message", required_argument, NULL, 4},
+      {"log-level", required_argument, NULL, 5},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
+  int c;
+  set_defaults(cfg);
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":l:h", opts, NULL)) != -1) {
+    switch (c) {
+      case 'h': fputs(usage, stdout); return GXD_CONFIG_EXIT;
+      case 'V': printf("gexecd %s\n", GEXEC_VERSION); return GXD_CONFIG_EXIT;
+      case ':':
+        snprintf(why, why_len, "option %s needs a value", argv[optind - 1]);
+        return -1;
+      case '?':
+        snprintf(why, why_len, "unknown option '%s' (see --help)",
+                 argv[optind - 1]);
+        return -1;
+      default:
+        if (apply(cfg, c, optarg, why, why_len) != 0) return -1;
+    }
+  }
+  if (optind < argc) {
+    snprintf(why, why_len, "unexpected argument '%s' (see --help)",
+             argv[optind]);
+    return -1;
+  }
+  return GXD_CONFIG_RUN;
+}

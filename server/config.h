@@ -1,0 +1,48 @@
+/**
+ * @file config.h
+ * gexecd's command line: parsing, defaults, and --help text.
+ */
+#ifndef GXD_CONFIG_H
+#define GXD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/gx_log.h"
+#include "server/validate.h"
+
+#define GXD_MAX_LISTEN 16
+
+/** The daemon's settings. Strings point into argv or static storage. */
+typedef struct {
+  const char *listen[GXD_MAX_LISTEN]; /**< gRPC addresses */
+  int nlisten;
+  char default_listen[128];           /**< used when nlisten == 0 */
+  size_t max_sessions;                /**< concurrent runs */
+  gxd_limits limits;                  /**< per-request bounds */
+  uint32_t default_grace_ms;          /**< SIGTERM -> SIGKILL default */
+  size_t max_message_bytes;           /**< largest accepted message */
+  gx_log_level log_level;
+} gxd_config;
+
+/** Result of gxd_config_parse besides errors. */
+enum { GXD_CONFIG_RUN = 0, GXD_CONFIG_EXIT = 1 };
+
+/**
+ * Parses @p argv into @p cfg (defaults first). Returns GXD_CONFIG_RUN,
+ * GXD_CONFIG_EXIT after printing --help/--version to stdout, or -1 with
+ * a reason in @p why.
+ */
+int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
+                     size_t why_len);
+
+/**
+ * Parses a duration: a number with a unit of ms, s, m or h ("250ms",
+ * "30s", "2h"); a bare number means seconds. Returns 0 or -1.
+ */
+int gxd_parse_duration_ms(const char *s, uint64_t *ms);
+
+/** Parses a size with an optional K, M or G suffix (powers of 1024). */
+int gxd_parse_size(const char *s, uint64_t *bytes);
+
+#endif

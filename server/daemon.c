@@ -1,0 +1,223 @@
+#include "server/daemon.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/gx_addr.h"
+#include "lib/gx_err.h"
+#include "lib/gx_log.h"
+#include "lib/rpc.h"
+#include "server/health.h"
+#include "server/reaper.h"
+#include "server/session.h"
+
+enum { METHOD_RUN, METHOD_HEALTH_CHECK };
+
+typedef struct {
+  const gxd_config *cfg;
+  uv_loop_t *loop;
+  gx_rpc_server *srv;
+  gxd_session_ctx sessions;
+  uv_signal_t sigterm, sigint;
+  uv_timer_t hard_stop;
+  int draining, rpc_shut_down, stopped;
+  char home[256];
+} daemon_t;
+
+/* ------------------------------------------------------------ routing */
+
+static void on_call(void *ud, gx_rpc_call *call, int method) {
+  daemon_t *d = ud;
+  if (method == METHOD_HEALTH_CHECK) {
+    gxd_health_check(call, &d->draining);
+  } else if (method != METHOD_RUN) {
+    gx_rpc_call_finish(call, GX_STATUS_UNIMPLEMENTED,
+                       "unknown method; gexecd serves /gexec.v1.Exec/Run and "
+                       "/grpc.health.v1.Health/Check");
+  } else if (d->draining) {
+    gx_rpc_call_finish(call, GX_STATUS_UNAVAILABLE,
+                       "gexecd is shutting down; retry on another daemon");
+  } else if (d->sessions.count >= d->cfg->max_sessions) {
+    char msg[128];
+    snprintf(msg, sizeof msg,
+             "gexecd is at its session limit (%zu runs); retry later",
+             d->cfg->max_sessions);
+    gx_rpc_call_finish(call, GX_STATUS_RESOURCE_EXHAUSTED, msg);
+  } else {
+    gxd_session_start(&d->sessions, call);
+  }
+}
+
+/* ----------------------------------------------------------- draining */
+
+static void maybe_stop(daemon_t *d) {
+  if (!d->draining || !d->rpc_shut_down || d->sessions.count > 0 ||
+      d->stopped)
+    return;
+  d->stopped = 1;
+  uv_stop(d->loop);
+}
+
+static void on_rpc_shut_down(void *ud) {
+  daemon_t *d = ud;
+  d->rpc_shut_down = 1;
+  maybe_stop(d);
+}
+
+static void on_session_freed(void *ud) { maybe_stop(ud); }
+
+static void on_hard_stop(uv_timer_t *t) {
+  daemon_t *d = t->data;
+  gx_log(GX_LOG_WARN, "drain took too long; cancelling %zu calls",
+         d->sessions.count);
+  gx_rpc_server_cancel_all(d->srv);
+}
+
+static void on_signal(uv_signal_t *h, int sig) {
+  daemon_t *d = h->data;
+  if (d->draining) return;
+  d->draining = 1;
+  gx_log(GX_LOG_INFO, "signal %d: draining %zu runs", sig, d->sessions.count);
+  gx_rpc_server_shutdown(d->srv, on_rpc_shut_down, d);
+  gxd_session_stop_all(&d->sessions);
+  uv_timer_start(&d->hard_stop, on_hard_stop,
+                 d->cfg->limits.max_grace_ms + 5000, 0);
+  maybe_stop(d);
+}
+
+/* ---------------------------------------------------------- listening */
+
+/* A unix socket path: make its directory, refuse to steal a live one. */
+static int prepare_unix(const char *path) {
+  char dir[sizeof ((gx_addr *)0)->path];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir) {
+    *slash = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+      gx_log(GX_LOG_ERROR, "cannot create %s: %s", dir, strerror(errno));
+      return -1;
+    }
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+  int live = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  if (fd >= 0) close(fd);
+  if (live) {
+    gx_log(GX_LOG_ERROR, "%s: another daemon is listening there", path);
+    return -1;
+  }
+  return 0;
+}
+
+static int listen_one(daemon_t *d, const char *addr) {
+  gx_addr a;
+  char why[300];
+  if (gx_addr_parse(addr, &a, why, sizeof why) != 0) {
+    gx_log(GX_LOG_ERROR, "%s", why);
+    return -1;
+  }
+  if (a.kind == GX_ADDR_UNIX && prepare_unix(a.path) != 0) return -1;
+  mode_t old = umask(0177); /* unix sockets: 0600, owner only */
+  int port = gx_rpc_server_listen(d->srv, addr);
+  umask(old);
+  if (port <= 0) {
+    gx_log(GX_LOG_ERROR, "cannot listen on %s (in use, or no permission)",
+           addr);
+    return -1;
+  }
+  json_object *f = json_object_new_object();
+  json_object_object_add(f, "event", json_object_new_string("listening"));
+  json_object_object_add(f, "address", json_object_new_string(addr));
+  if (a.kind == GX_ADDR_TCP)
+    json_object_object_add(f, "port", json_object_new_int(port));
+  gx_log_event(GX_LOG_INFO, f);
+  return 0;
+}
+
+static void unlink_sockets(const gxd_config *cfg) {
+  for (int i = 0; i < (cfg->nlisten ? cfg->nlisten : 1); i++) {
+    gx_addr a;
+    char why[300];
+    const char *addr = cfg->nlisten ? cfg->listen[i] : cfg->default_listen;
+    if (gx_addr_parse(addr, &a, why, sizeof why) == 0 &&
+        a.kind == GX_ADDR_UNIX)
+      unlink(a.path);
+  }
+}
+
+/* --------------------------------------------------------------- main */
+
+static int setup(daemon_t *d) {
+  gx_rpc_server_opts o = {.max_recv_bytes = d->cfg->max_message_bytes};
+  if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
+  if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
+      gx_rpc_server_add_method(d->srv, "/grpc.health.v1.Health/Check") !=
+          METHOD_HEALTH_CHECK)
+    return -1;
+  const gxd_config *c = d->cfg;
+  for (int i = 0; i < (c->nlisten ? c->nlisten : 1); i++)
+    if (listen_one(d, c->nlisten ? c->listen[i] : c->default_listen) != 0)
+      return -1;
+  if (gxd_reaper_init(d->loop) != 0) return -1;
+  uv_signal_init(d->loop, &d->sigterm);
+  uv_signal_init(d->loop, &d->sigint);
+  uv_timer_init(d->loop, &d->hard_stop);
+  d->sigterm.data = d->sigint.data = d->hard_stop.data = d;
+  uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&d->sigint, on_signal, SIGINT);
+  return gx_rpc_server_start(d->srv, on_call, d) == GX_OK ? 0 : -1;
+}
+
+static void init_ctx(daemon_t *d) {
+  struct passwd *pw = getpwuid(geteuid());
+  snprintf(d->home, sizeof d->home, "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
+  d->sessions.loop = d->loop;
+  d->sessions.limits = d->cfg->limits;
+  d->sessions.default_grace_ms = d->cfg->default_grace_ms;
+  d->sessions.home = d->home;
+  d->sessions.on_session_freed = on_session_freed;
+  d->sessions.ud = d;
+}
+
+static void close_walk(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+int gxd_daemon_run(const gxd_config *cfg) {
+  daemon_t d;
+  memset(&d, 0, sizeof d);
+  d.cfg = cfg;
+  d.loop = uv_default_loop();
+  signal(SIGPIPE, SIG_IGN);
+  gx_log_set_level(cfg->log_level);
+  init_ctx(&d);
+  int rc = setup(&d);
+  if (rc == 0) {
+    gx_log(GX_LOG_INFO, "gexecd ready (max %zu sessions)", cfg->max_sessions);
+    uv_run(d.loop, UV_RUN_DEFAULT);
+  } else if (d.srv) {
+    gx_rpc_server_shutdown(d.srv, on_rpc_shut_down, &d);
+    gx_rpc_server_cancel_all(d.srv);
+    while (!d.rpc_shut_down) uv_run(d.loop, UV_RUN_ONCE);
+  }
+  if (d.srv) gx_rpc_server_free(d.srv);
+  if (rc == 0) gxd_reaper_close();
+  uv_walk(d.loop, close_walk, NULL);
+  uv_run(d.loop, UV_RUN_DEFAULT);
+  uv_loop_close(d.loop);
+  if (rc == 0) unlink_sockets(cfg);
+  gx_rpc_global_shutdown();
+  gx_log(GX_LOG_INFO, "gexecd stopped");
+  return rc == 0 ? 0 : 1;
+}

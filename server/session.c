@@ -1,0 +1,476 @@
+/* The Run protocol; see session.h. */
+#include "server/session.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/gx_err.h"
+#include "lib/gx_log.h"
+#include "server/child.h"
+#include "server/env.h"
+#include "server/spawn.h"
+
+typedef enum { S_WAIT_START, S_RUNNING, S_FINISHED } sess_state;
+
+struct gxd_session {
+  gxd_session_ctx *ctx;
+  gxd_session *prev, *next;
+  gx_rpc_call *call;
+  gxd_child *child;
+  Gexec__V1__RunRequest *req; /* the start message, kept for the log */
+  sess_state state;
+  int send_busy, recv_busy, recv_paused;
+  int stdin_eof_seen, cancelled;
+  int exited, exit_sent, call_done, child_closed;
+  int err_status; /* nonzero: end with this status instead of exited */
+  char err_msg[512];
+  gxd_child_exit ex;
+  uint64_t bytes_in, bytes_out, max_output;
+  int truncated;
+  uint64_t start_ns;
+  pid_t pid;
+};
+
+static void try_send(gxd_session *s);
+static void post_recv(gxd_session *s);
+
+/* ------------------------------------------------------------- ending */
+
+static void log_run(gxd_session *s, int status) {
+  json_object *f = json_object_new_object();
+  json_object_object_add(f, "event", json_object_new_string("run"));
+  json_object_object_add(f, "peer",
+                         json_object_new_string(gx_rpc_call_peer(s->call)));
+  if (s->req && s->req->start) {
+    json_object *argv = json_object_new_array();
+    Gexec__V1__Start *st = s->req->start;
+    for (size_t i = 0; i < st->n_argv && i < 32; i++)
+      json_object_array_add(argv, json_object_new_string_len(
+                                      st->argv[i], (int)strnlen(st->argv[i], 128)));
+    json_object_object_add(f, "argv", argv);
+  }
+  json_object_object_add(f, "pid", json_object_new_int(s->pid));
+  json_object_object_add(f, "status",
+                         json_object_new_string(gx_status_name(status)));
+  if (status != GX_STATUS_OK)
+    json_object_object_add(f, "error", json_object_new_string(s->err_msg));
+  if (s->exited) {
+    json_object_object_add(f, "exit_code", json_object_new_int(s->ex.exit_code));
+    json_object_object_add(f, "signal", json_object_new_int(s->ex.signal));
+    json_object_object_add(f, "timed_out", json_object_new_boolean(s->ex.timed_out));
+  }
+  json_object_object_add(f, "duration_ms", json_object_new_int64(
+                                (int64_t)((uv_hrtime() - s->start_ns) / 1000000)));
+  json_object_object_add(f, "bytes_in", json_object_new_int64((int64_t)s->bytes_in));
+  json_object_object_add(f, "bytes_out", json_object_new_int64((int64_t)s->bytes_out));
+  gx_log_event(status == GX_STATUS_OK ? GX_LOG_INFO : GX_LOG_WARN, f);
+}
+
+static void finish(gxd_session *s, int status, const char *msg) {
+  if (s->state == S_FINISHED) return;
+  s->state = S_FINISHED;
+  if (status != GX_STATUS_OK && msg != s->err_msg)
+    snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
+  log_run(s, status);
+  gx_rpc_call_finish(s->call, status, msg);
+}
+
+static void maybe_free(gxd_session *s) {
+  if (!s->call_done || (s->child && !s->child_closed)) return;
+  gxd_session_ctx *ctx = s->ctx;
+  if (s->prev) s->prev->next = s->next; else ctx->head = s->next;
+  if (s->next) s->next->prev = s->prev;
+  ctx->count--;
+  if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
+  free(s);
+  if (ctx->on_session_freed) ctx->on_session_freed(ctx->ud);
+}
+
+/* Ends the run with an error status: kill the process first, and send the
+ * status once it is reaped, so nothing outlives the call. */
+static void fail(gxd_session *s, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(gxd_session *s, int status, const char *fmt, ...) {
+  if (s->err_status || s->state == S_FINISHED) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(s->err_msg, sizeof s->err_msg, fmt, ap);
+  va_end(ap);
+  s->err_status = status;
+  if (!s->child || s->exited) {
+    finish(s, status, s->err_msg);
+    if (s->child) gxd_child_close(s->child);
+    return;
+  }
+  gxd_child_stop(s->child, 0);
+}
+
+/* -------------------------------------------------------------- output */
+
+static void send_exited(gxd_session *s) {
+  Gexec__V1__Exited ex = GEXEC__V1__EXITED__INIT;
+  Gexec__V1__RunResponse r = GEXEC__V1__RUN_RESPONSE__INIT;
+  ex.exit_code = s->ex.exit_code;
+  ex.signal = s->ex.signal;
+  ex.core_dumped = s->ex.core_dumped;
+  ex.timed_out = s->ex.timed_out;
+  ex.output_truncated = s->truncated;
+  ex.user_time_us = s->ex.user_us;
+  ex.system_time_us = s->ex.sys_us;
+  ex.max_rss_kb = s->ex.max_rss_kb;
+  ex.wall_time_us = s->ex.wall_us;
+  r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_EXITED;
+  r.exited = &ex;
+  s->exit_sent = 1;
+  gxd_child_close(s->child); /* all output was taken */
+  if (gx_rpc_call_send(s->call, &r.base) == GX_OK)
+    s->send_busy = 1;
+  else
+    finish(s, GX_STATUS_OK, "");
+}
+
+/* Takes the oldest output chunk, applies max_output_bytes, sends it.
+ * Returns 1 if a send was started. */
+static int send_output(gxd_session *s) {
+  int stream;
+  const uint8_t *data;
+  size_t len;
+  while ((len = gxd_child_peek(s->child, &stream, &data)) > 0) {
+    if (s->max_output && s->bytes_out + len > s->max_output) {
+      s->truncated = 1;
+      len = (size_t)(s->max_output - s->bytes_out);
+    }
+    if (len == 0 || s->err_status || s->cancelled) {
+      gxd_child_consume(s->child, stream); /* dropped */
+      continue;
+    }
+    Gexec__V1__RunResponse r = GEXEC__V1__RUN_RESPONSE__INIT;
+    r.event_case = stream == 1 ? GEXEC__V1__RUN_RESPONSE__EVENT_STDOUT
+                               : GEXEC__V1__RUN_RESPONSE__EVENT_STDERR;
+    ProtobufCBinaryData bd = {len, (uint8_t *)data};
+    if (stream == 1) r.stdout = bd; else r.stderr = bd;
+    int rc = gx_rpc_call_send(s->call, &r.base); /* packs a copy */
+    gxd_child_consume(s->child, stream);
+    if (rc != GX_OK) return 0;
+    s->bytes_out += len;
+    s->send_busy = 1;
+    return 1;
+  }
+  return 0;
+}
+
+static void try_send(gxd_session *s) {
+  if (s->send_busy || s->state != S_RUNNING || !s->child) return;
+  if (send_output(s)) return;
+  if (s->exited && !s->exit_sent && !s->err_status && !s->cancelled)
+    send_exited(s);
+}
+
+static void on_sent(void *ud, int ok) {
+  gxd_session *s = ud;
+  s->send_busy = 0;
+  if (s->exit_sent) {
+    finish(s, GX_STATUS_OK, "");
+    return;
+  }
+  if (!ok) { /* the call is broken; on_closed(cancelled) follows */
+    if (s->child && !s->exited) gxd_child_stop(s->child, 0);
+    return;
+  }
+  try_send(s);
+}
+
+/* ----------------------------------------------------- child callbacks */
+
+static void on_child_output(void *ud) { try_send(ud); }
+
+static void on_child_stdin_drained(void *ud) {
+  gxd_session *s = ud;
+  if (s->recv_paused) {
+    s->recv_paused = 0;
+    post_recv(s);
+  }
+}
+
+static void on_child_exit(void *ud, const gxd_child_exit *ex) {
+  gxd_session *s = ud;
+  s->exited = 1;
+  s->ex = *ex;
+  if (s->err_status) {
+    finish(s, s->err_status, s->err_msg);
+    gxd_child_close(s->child);
+  } else if (s->cancelled) {
+    finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
+    gxd_child_close(s->child);
+  } else {
+    try_send(s);
+  }
+}
+
+static void on_child_closed(void *ud) {
+  gxd_session *s = ud;
+  s->child_closed = 1;
+  maybe_free(s);
+}
+
+/* ---------------------------------------------------------------- start */
+
+/* Maps a spawn-time errno to a status and a message. */
+static int spawn_status(int err, const char *prog, char *why, size_t len) {
+  switch (err) {
+    case ENOENT:
+      snprintf(why, len, "cannot run '%.200s': program or its interpreter "
+               "not found", prog);
+      return GX_STATUS_NOT_FOUND;
+    case EACCES: case EPERM:
+      snprintf(why, len, "cannot run '%.200s': permission denied", prog);
+      return GX_STATUS_PERMISSION_DENIED;
+    case ENOEXEC:
+      snprintf(why, len, "cannot run '%.200s': not an executable format "
+               "(no #! line?)", prog);
+      return GX_STATUS_PERMISSION_DENIED;
+    case E2BIG:
+      snprintf(why, len, "cannot run '%.200s': argument list too long", prog);
+      return GX_STATUS_INVALID_ARGUMENT;
+    case EAGAIN: case ENOMEM: case EMFILE: case ENFILE:
+      snprintf(why, len, "cannot start '%.200s': %s", prog, strerror(err));
+      return GX_STATUS_RESOURCE_EXHAUSTED;
+    default:
+      snprintf(why, len, "cannot start '%.200s': %s", prog, strerror(err));
+      return GX_STATUS_INTERNAL;
+  }
+}
+
+static int check_cwd(const char *cwd, char *why, size_t len) {
+  struct stat st;
+  if (stat(cwd, &st) != 0) {
+    snprintf(why, len, "cwd '%.300s' %s", cwd,
+             errno == EACCES ? "is not accessible" : "does not exist");
+    return errno == EACCES ? GX_STATUS_PERMISSION_DENIED
+                           : GX_STATUS_FAILED_PRECONDITION;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(why, len, "cwd '%.300s' is not a directory", cwd);
+    return GX_STATUS_FAILED_PRECONDITION;
+  }
+  return GX_STATUS_OK;
+}
+
+static char **build_env(gxd_session *s, const Gexec__V1__Start *st) {
+  gxd_env_var vars[st->n_env ? st->n_env : 1];
+  for (size_t i = 0; i < st->n_env; i++) {
+    vars[i].name = st->env[i]->key;
+    vars[i].value = st->env[i]->value ? st->env[i]->value : "";
+  }
+  return gxd_env_build(s->ctx->home, vars, st->n_env);
+}
+
+static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
+                  size_t len) {
+  char path[PATH_MAX];
+  const char *cwd = st->cwd && st->cwd[0] ? st->cwd : "/";
+  int status = check_cwd(cwd, why, len), rc;
+  if (status != GX_STATUS_OK) return status;
+  char **envp = build_env(s, st);
+  if (!envp) return snprintf(why, len, "out of memory"), GX_STATUS_RESOURCE_EXHAUSTED;
+  rc = gxd_spawn_resolve(st->argv[0], gxd_env_get(envp, "PATH"), path,
+                         sizeof path);
+  /* protobuf-c arrays are not NULL-terminated; execve needs that */
+  char **argv = rc == 0 ? calloc(st->n_argv + 1, sizeof *argv) : NULL;
+  if (rc == 0 && !argv) rc = -ENOMEM;
+  if (rc == 0) {
+    memcpy(argv, st->argv, st->n_argv * sizeof *argv);
+    gxd_spawn_spec spec = {.path = path, .argv = argv, .envp = envp,
+                           .cwd = cwd};
+    gxd_child_stdio io = {
+        .stdin_pipe = st->stdin_mode == GEXEC__V1__STDIN_MODE__STDIN_PIPE,
+        .stdout_pipe = st->stdout_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE,
+        .stderr_mode = (int)st->stderr_mode == 0 ? 1
+                       : st->stderr_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD ? 0 : 2};
+    gxd_child_cbs cbs = {on_child_output, on_child_stdin_drained,
+                         on_child_exit, on_child_closed};
+    rc = gxd_child_spawn(s->ctx->loop, &spec, &io, &cbs, s, &s->child);
+  }
+  free(argv);
+  free(envp);
+  if (rc != 0) return spawn_status(-rc, st->argv[0], why, len);
+  return GX_STATUS_OK;
+}
+
+static void send_started(gxd_session *s) {
+  Gexec__V1__Started started = GEXEC__V1__STARTED__INIT;
+  Gexec__V1__RunResponse r = GEXEC__V1__RUN_RESPONSE__INIT;
+  started.pid = (uint32_t)s->pid;
+  r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_STARTED;
+  r.started = &started;
+  if (gx_rpc_call_send(s->call, &r.base) == GX_OK) s->send_busy = 1;
+}
+
+static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
+                         const uint8_t *data, size_t len) {
+  char why[512];
+  const Gexec__V1__Start *st = req->start;
+  const char *nul = gxd_wire_find_nul(data, len);
+  s->req = req;
+  if (nul) return fail(s, GX_STATUS_INVALID_ARGUMENT,
+                       "%s contains a NUL byte", nul);
+  int status = gxd_validate_start(st, &s->ctx->limits, why, sizeof why);
+  if (status == GX_STATUS_OK && s->ctx->auth)
+    status = s->ctx->auth(s->ctx->auth_ud, gx_rpc_call_peer(s->call), st,
+                          why, sizeof why);
+  if (status == GX_STATUS_OK) status = launch(s, st, why, sizeof why);
+  if (status != GX_STATUS_OK) return fail(s, status, "%s", why);
+  s->pid = gxd_child_pid(s->child);
+  s->max_output = st->max_output_bytes;
+  s->state = S_RUNNING;
+  gxd_child_set_timeout(
+      s->child, st->timeout_ms ? st->timeout_ms : s->ctx->limits.max_timeout_ms,
+      st->kill_grace_ms ? st->kill_grace_ms : s->ctx->default_grace_ms);
+  send_started(s);
+  post_recv(s);
+}
+
+/* -------------------------------------------------------------- input */
+
+static const char *event_name(int ev) {
+  switch (ev) {
+    case GEXEC__V1__RUN_REQUEST__EVENT_START: return "start";
+    case GEXEC__V1__RUN_REQUEST__EVENT_STDIN: return "stdin";
+    case GEXEC__V1__RUN_REQUEST__EVENT_STDIN_EOF: return "stdin_eof";
+    case GEXEC__V1__RUN_REQUEST__EVENT_SIGNAL: return "signal";
+    default: return "an empty RunRequest";
+  }
+}
+
+static void handle_stdin(gxd_session *s, const ProtobufCBinaryData *d) {
+  if (s->req->start->stdin_mode == GEXEC__V1__STDIN_MODE__STDIN_NULL)
+    return fail(s, GX_STATUS_INVALID_ARGUMENT,
+                "stdin sent, but the run's stdin_mode is STDIN_NULL");
+  if (s->stdin_eof_seen)
+    return fail(s, GX_STATUS_INVALID_ARGUMENT, "stdin sent after stdin_eof");
+  s->bytes_in += d->len;
+  if (gxd_child_write_stdin(s->child, d->data, d->len) >= GXD_STDIN_HIGH)
+    s->recv_paused = 1;
+}
+
+static void handle_signal(gxd_session *s, const Gexec__V1__Signal *sig) {
+  char why[128];
+  int n = sig ? sig->number : 0;
+  if (gxd_validate_signal(n, why, sizeof why) != GX_STATUS_OK)
+    return fail(s, GX_STATUS_INVALID_ARGUMENT, "%s", why);
+  gxd_child_signal(s->child, n);
+}
+
+static void handle_event(gxd_session *s, const Gexec__V1__RunRequest *req) {
+  switch (req->event_case) {
+    case GEXEC__V1__RUN_REQUEST__EVENT_START:
+      return fail(s, GX_STATUS_INVALID_ARGUMENT, "a second start message");
+    case GEXEC__V1__RUN_REQUEST__EVENT_STDIN:
+      return handle_stdin(s, &req->stdin);
+    case GEXEC__V1__RUN_REQUEST__EVENT_STDIN_EOF:
+      if (s->stdin_eof_seen)
+        return fail(s, GX_STATUS_INVALID_ARGUMENT, "a second stdin_eof");
+      s->stdin_eof_seen = 1;
+      return gxd_child_close_stdin(s->child);
+    case GEXEC__V1__RUN_REQUEST__EVENT_SIGNAL:
+      return handle_signal(s, req->signal);
+    default:
+      return fail(s, GX_STATUS_INVALID_ARGUMENT,
+                  "RunRequest has no event set");
+  }
+}
+
+static void on_recv(void *ud, const uint8_t *data, size_t len) {
+  gxd_session *s = ud;
+  s->recv_busy = 0;
+  if (s->state == S_FINISHED || s->err_status) return;
+  if (!data) { /* half-close (or failure): no more input */
+    if (s->state == S_WAIT_START)
+      return fail(s, GX_STATUS_INVALID_ARGUMENT,
+                  "the stream ended before a start message");
+    if (!s->stdin_eof_seen) gxd_child_close_stdin(s->child);
+    return;
+  }
+  Gexec__V1__RunRequest *req =
+      gexec__v1__run_request__unpack(NULL, len, data);
+  if (!req)
+    return fail(s, GX_STATUS_INVALID_ARGUMENT,
+                "a %zu-byte message is not a valid gexec.v1.RunRequest", len);
+  if (s->state == S_WAIT_START) {
+    if (req->event_case != GEXEC__V1__RUN_REQUEST__EVENT_START) {
+      fail(s, GX_STATUS_INVALID_ARGUMENT,
+           "the first message must be start, not %s",
+           event_name(req->event_case));
+      gexec__v1__run_request__free_unpacked(req, NULL);
+      return;
+    }
+    return handle_start(s, req, data, len);
+  }
+  handle_event(s, req);
+  gexec__v1__run_request__free_unpacked(req, NULL);
+  if (!s->recv_paused) post_recv(s);
+}
+
+static void post_recv(gxd_session *s) {
+  if (s->recv_busy || s->state == S_FINISHED || s->err_status) return;
+  if (gx_rpc_call_recv(s->call) == GX_OK) s->recv_busy = 1;
+}
+
+/* ----------------------------------------------------------- lifecycle */
+
+static void on_closed(void *ud, int cancelled) {
+  gxd_session *s = ud;
+  if (!cancelled || s->state == S_FINISHED) return;
+  s->cancelled = 1;
+  if (s->child && !s->exited) {
+    gxd_child_stop(s->child, s->req->start->kill_grace_ms
+                                 ? s->req->start->kill_grace_ms
+                                 : s->ctx->default_grace_ms);
+    return;
+  }
+  finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
+  if (s->child) gxd_child_close(s->child);
+}
+
+static void on_done(void *ud) {
+  gxd_session *s = ud;
+  s->call_done = 1;
+  maybe_free(s);
+}
+
+void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call) {
+  static const gx_rpc_handlers h = {on_recv, on_sent, on_closed, NULL,
+                                    on_done};
+  gxd_session *s = calloc(1, sizeof *s);
+  if (!s) {
+    gx_rpc_call_finish(call, GX_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    return;
+  }
+  s->ctx = ctx;
+  s->call = call;
+  s->start_ns = uv_hrtime();
+  s->next = ctx->head;
+  if (ctx->head) ctx->head->prev = s;
+  ctx->head = s;
+  ctx->count++;
+  gx_rpc_call_set_handlers(call, &h, s);
+  post_recv(s);
+}
+
+void gxd_session_stop_all(gxd_session_ctx *ctx) {
+  for (gxd_session *s = ctx->head; s; s = s->next) {
+    if (s->state == S_WAIT_START) {
+      fail(s, GX_STATUS_UNAVAILABLE, "gexecd is shutting down");
+    } else if (s->child && !s->exited) {
+      uint32_t g = s->req->start->kill_grace_ms;
+      gxd_child_stop(s->child, g ? g : ctx->default_grace_ms);
+    }
+  }
+}
