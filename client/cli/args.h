@@ -1,0 +1,102 @@
+/**
+ * @file args.h
+ * The gexec command line: subcommands, options, and the --help texts.
+ * Pure: no I/O, no globals besides getopt's own.
+ */
+#ifndef GXC_ARGS_H
+#define GXC_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Most -e options accepted (the daemon's own limit). */
+#define GXC_MAX_ENV 1024
+
+/** Largest -c of `gexec ping`. */
+#define GXC_MAX_PING_COUNT 100000
+
+/** Default per-ping timeout of `gexec ping`, in milliseconds. */
+#define GXC_PING_TIMEOUT_MS 5000
+
+/** What to do once the command line is parsed. */
+typedef enum {
+  GXC_CMD_NONE = 0, /**< not known yet (a top-level usage error) */
+  GXC_CMD_HELP,     /**< print the top-level help, exit 0 */
+  GXC_CMD_VERSION,  /**< print the version, exit 0 */
+  GXC_CMD_RUN,      /**< run a command */
+  GXC_CMD_RUN_HELP, /**< print `gexec run --help`, exit 0 */
+  GXC_CMD_PING,     /**< health check */
+  GXC_CMD_PING_HELP /**< print `gexec ping --help`, exit 0 */
+} gxc_cmd;
+
+/**
+ * A parsed command line. Strings point into the argv given to
+ * gxc_args_parse, which must outlive this struct.
+ */
+typedef struct {
+  gxc_cmd cmd;
+  const char *target;           /**< -H; NULL = not given */
+  uint64_t timeout_ms;          /**< -t; 0 = the daemon's maximum */
+  const char *cwd;              /**< -C; NULL = daemon's default */
+  const char *env[GXC_MAX_ENV + 1]; /**< -e values, NULL-terminated */
+  size_t nenv;
+  int stdin_null;               /**< -n */
+  int merge_stderr;             /**< --merge-stderr */
+  int json;                     /**< --json */
+  uint32_t kill_grace_ms;       /**< --kill-grace; 0 = daemon's default */
+  char *const *prog;            /**< PROGRAM [ARG]..., NULL-terminated */
+  int prog_argc;
+  int ping_count;               /**< ping -c (default 1) */
+  uint64_t ping_timeout_ms;     /**< ping -t (default 5 s) */
+} gxc_args;
+
+/**
+ * Parses @p argv (NULL-terminated, as main() gets it) into @p out.
+ * Options of `run` stop at the first non-option or after `--`: everything
+ * from PROGRAM on belongs to the program. Returns 0, or -1 with a
+ * one-line reason in @p why (a usage error); then out->cmd says whose
+ * --help to point at (GXC_CMD_RUN, GXC_CMD_PING or GXC_CMD_NONE).
+ * Resets getopt's state.
+ */
+int gxc_args_parse(int argc, char *const *argv, gxc_args *out, char *why,
+                   size_t why_len);
+
+/**
+ * Parses a number of seconds, decimals allowed ("5", "0.5", "1.25"),
+ * into milliseconds, rounding a fraction of a millisecond up (so that
+ * "0.0001" is 1 ms, never 0). Rejects signs, exponents, units, spaces
+ * and values above @p max_ms. Returns 0 or -1.
+ */
+int gxc_parse_seconds(const char *s, uint64_t max_ms, uint64_t *ms);
+
+/**
+ * Checks one -e value: "NAME=VALUE" with a non-empty NAME (VALUE may be
+ * empty). Returns 0, or -1 with a reason in @p why.
+ */
+int gxc_check_env(const char *s, char *why, size_t why_len);
+
+/**
+ * Picks the target to connect to: @p opt (-H) if given, else @p env
+ * ($GEXEC_TARGET) if non-empty, else NULL (the library's default).
+ */
+const char *gxc_pick_target(const char *opt, const char *env);
+
+/**
+ * Writes the target as shown to people into @p buf: @p target itself, or,
+ * for NULL, the default socket (unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock
+ * when @p xdg_runtime_dir is an absolute path, else
+ * unix:/run/gexec/gexecd.sock). Returns @p buf.
+ */
+const char *gxc_target_display(const char *target, const char *xdg_runtime_dir,
+                               char *buf, size_t len);
+
+/** Returns the text of `gexec --help`. */
+const char *gxc_usage_main(void);
+
+/** Returns the text of `gexec run --help`. */
+const char *gxc_usage_run(void);
+
+/** Returns the text of `gexec ping --help`. */
+const char *gxc_usage_ping(void);
+
+#endif

@@ -1,0 +1,143 @@
+#include "tests/integration/harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static int counter;
+
+long long gxt_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+static const char *daemon_path(void) {
+  static char path[4096];
+  const char *srcdir = getenv("TEST_SRCDIR");
+  if (srcdir) {
+    snprintf(path, sizeof path, "%s/gexec/server/gexecd", srcdir);
+    if (access(path, X_OK) == 0) return path;
+  }
+  return "bazel-bin/server/gexecd";
+}
+
+static const char *tmpdir(void) {
+  const char *t = getenv("TEST_TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
+void gxt_daemon_start(gxt_daemon *d, const char *const *extra) {
+  const char *argv[64];
+  int n = 0;
+  char listen[256];
+  memset(d, 0, sizeof *d);
+  /* sun_path holds 107 bytes; Bazel's TEST_TMPDIR is too deep for it */
+  char sockdir[] = "/tmp/gxt-XXXXXX";
+  assert_non_null(mkdtemp(sockdir));
+  snprintf(d->target, sizeof d->target, "unix:%s/gexecd.sock", sockdir);
+  snprintf(d->log_path, sizeof d->log_path, "%s/gexecd-%d-%d.log", tmpdir(),
+           (int)getpid(), counter++);
+  snprintf(listen, sizeof listen, "--listen=%s", d->target);
+  argv[n++] = daemon_path();
+  argv[n++] = listen;
+  for (; extra && *extra && n < 62; extra++) argv[n++] = *extra;
+  argv[n] = NULL;
+  d->pid = fork();
+  assert_true(d->pid >= 0);
+  if (d->pid == 0) {
+    int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) dup2(fd, 2);
+    execv(argv[0], (char **)argv);
+    _exit(127);
+  }
+  gexec_conn *c = gxt_connect(d);
+  gexec_conn_close(c);
+}
+
+gexec_conn *gxt_connect(const gxt_daemon *d) {
+  gexec_conn_opts o = {.connect_timeout_ms = 30000};
+  gexec_conn *c = NULL;
+  gexec_error err;
+  long long until = gxt_now_ms() + 30000;
+  /* the socket appears when the daemon is ready; retry until then */
+  while (gexec_connect(d->target, &o, &c, &err) != GEXEC_OK) {
+    int st;
+    if (waitpid(d->pid, &st, WNOHANG) == d->pid)
+      fail_msg("gexecd exited during start-up (see %s)", d->log_path);
+    if (gxt_now_ms() > until) fail_msg("connect: %s", err.message);
+    sleep_ms(20);
+  }
+  return c;
+}
+
+int gxt_daemon_stop(gxt_daemon *d) {
+  int st = -1;
+  kill(d->pid, SIGTERM);
+  long long until = gxt_now_ms() + 60000;
+  while (waitpid(d->pid, &st, WNOHANG) == 0) {
+    if (gxt_now_ms() > until) {
+      kill(d->pid, SIGKILL);
+      waitpid(d->pid, &st, 0);
+      fail_msg("gexecd did not exit within 60 s of SIGTERM");
+    }
+    sleep_ms(10);
+  }
+  return st;
+}
+
+void gxt_run(gexec_conn *c, const char *const *argv, gexec_result *res) {
+  gexec_spec spec = {.argv = argv, .stdin_null = 1};
+  gexec_error err;
+  int rc = gexec_run(c, &spec, NULL, res, &err);
+  if (rc != GEXEC_OK) fail_msg("gexec_run(%s): %s", argv[0], err.message);
+}
+
+int gxt_pid_alive(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *rp = strrchr(buf, ')');
+  return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+int gxt_wait_pid_gone(pid_t pid, int ms) {
+  long long until = gxt_now_ms() + ms;
+  while (gxt_pid_alive(pid)) {
+    if (gxt_now_ms() > until) return 0;
+    sleep_ms(10);
+  }
+  return 1;
+}
+
+long gxt_rss_kb(pid_t pid) {
+  char path[64], line[256];
+  long kb = -1;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+  fclose(f);
+  return kb;
+}

@@ -1,0 +1,49 @@
+/**
+ * @file harness.h
+ * Integration-test support: starts a real gexecd on a unix socket under
+ * $TEST_TMPDIR, connects libgexec to it, and stops it (SIGTERM, then
+ * asserts a clean exit). Also process-tree helpers that wait on
+ * conditions with a bounded deadline instead of sleeping.
+ */
+#ifndef GX_TEST_HARNESS_H
+#define GX_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "client/gexec.h"
+
+/** A running daemon. */
+typedef struct {
+  pid_t pid;
+  char target[200];
+  char log_path[256];
+} gxt_daemon;
+
+/** Starts gexecd with extra flags (NULL-terminated) and waits until it
+ *  answers a health check. Aborts the test on failure. */
+void gxt_daemon_start(gxt_daemon *d, const char *const *extra_args);
+
+/** Sends SIGTERM and returns the daemon's exit status (waitpid form). */
+int gxt_daemon_stop(gxt_daemon *d);
+
+/** Connects to @p d; aborts the test on failure. */
+gexec_conn *gxt_connect(const gxt_daemon *d);
+
+/** Runs argv (NULL-terminated) with default options; asserts GEXEC_OK. */
+void gxt_run(gexec_conn *c, const char *const *argv, gexec_result *res);
+
+/** Returns 1 if @p pid exists and is not a zombie. */
+int gxt_pid_alive(pid_t pid);
+
+/** Waits up to @p ms for @p pid to be gone (or a zombie); returns 1 if
+ *  gone. Polls every 10 ms: a condition wait, not a fixed sleep. */
+int gxt_wait_pid_gone(pid_t pid, int ms);
+
+/** Resident set size of @p pid in KiB (from /proc). */
+long gxt_rss_kb(pid_t pid);
+
+/** Milliseconds on the monotonic clock. */
+long long gxt_now_ms(void);
+
+#endif
