@@ -45,7 +45,7 @@ struct gxd_child {
   /* end */
   uint64_t start_ns;
   int reaped, exit_reported, closing;
-  int open_handles;
+  int open_handles; /* uv_close'd, callback pending */
   gxd_child_exit ex;
 };
 
@@ -66,9 +66,15 @@ static void out_set_polling(out_stream *s, int on) {
     uv_poll_stop(&s->poll);
 }
 
+static void close_handle(gxd_child *c, uv_handle_t *h);
+
+/* The poll handle is closed together with its fd: uv_close on a poll
+ * unregisters the fd number from epoll, so a handle outliving its fd
+ * would unregister whatever pipe reused that number. */
 static void out_close_fd(out_stream *s) {
   if (s->fd < 0) return;
-  out_set_polling(s, 0);
+  if (s->has_poll) close_handle(s->child, (uv_handle_t *)&s->poll);
+  s->has_poll = s->polling = 0;
   close(s->fd);
   s->fd = -1;
 }
@@ -122,8 +128,8 @@ void gxd_child_consume(gxd_child *c, int stream) {
 
 static void in_close_fd(gxd_child *c) {
   if (c->in_fd < 0) return;
-  if (c->in_polling) uv_poll_stop(&c->in_poll);
-  c->in_polling = 0;
+  if (c->in_has_poll) close_handle(c, (uv_handle_t *)&c->in_poll);
+  c->in_has_poll = c->in_polling = 0;
   close(c->in_fd);
   c->in_fd = -1;
   free(c->in_buf);
@@ -226,8 +232,16 @@ void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms,
   uv_timer_start(&c->timeout_timer, on_timeout, timeout_ms, 0);
 }
 
+/* Pipes still open GXD_DRAIN_MS after the exit: a process outside the
+ * group holds them. A stream paused by backpressure is not that case
+ * (the client is slow): wait for it rather than drop its bytes. */
 static void on_drain_timeout(uv_timer_t *t) {
   gxd_child *c = t->data;
+  for (int i = 0; i < 2; i++)
+    if (out_open(&c->out[i]) && !c->out[i].polling) {
+      uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
+      return;
+    }
   c->ex.pipes_forced = 1;
   out_close_fd(&c->out[0]);
   out_close_fd(&c->out[1]);
@@ -279,7 +293,7 @@ pid_t gxd_child_pid(const gxd_child *c) { return c->pid; }
 
 static void on_handle_closed(uv_handle_t *h) {
   gxd_child *c = h->data;
-  if (--c->open_handles > 0) return;
+  if (--c->open_handles > 0 || !c->closing) return;
   void (*cb)(void *) = c->cbs.on_closed;
   void *ud = c->ud;
   free(c->out[0].buf);
@@ -297,12 +311,10 @@ static void close_handle(gxd_child *c, uv_handle_t *h) {
 void gxd_child_close(gxd_child *c) {
   if (c->closing) return;
   c->closing = 1;
-  for (int i = 0; i < 2; i++) {
-    out_close_fd(&c->out[i]);
-    if (c->out[i].has_poll) close_handle(c, (uv_handle_t *)&c->out[i].poll);
-  }
+  out_close_fd(&c->out[0]);
+  out_close_fd(&c->out[1]);
   in_close_fd(c);
-  if (c->in_has_poll) close_handle(c, (uv_handle_t *)&c->in_poll);
+  /* the timers are always closed here, so freeing happens in a callback */
   close_handle(c, (uv_handle_t *)&c->timeout_timer);
   close_handle(c, (uv_handle_t *)&c->kill_timer);
   close_handle(c, (uv_handle_t *)&c->drain_timer);

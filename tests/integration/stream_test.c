@@ -1,0 +1,344 @@
+/* Integration: the streaming handle against a real gexecd. Signals,
+ * cancel and deadline killing the whole tree, backpressure in both
+ * directions with bounded daemon memory, live streaming, and many
+ * concurrent runs over one connection. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/integration/harness.h"
+
+static gxt_daemon daemon_;
+static gexec_conn *conn;
+
+#define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static int setup(void **state) {
+  (void)state;
+  static const char *const args[] = {"--kill-grace=300ms", NULL};
+  gxt_daemon_start(&daemon_, args);
+  conn = gxt_connect(&daemon_);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  gexec_conn_close(conn);
+  int st = gxt_daemon_stop(&daemon_);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  return 0;
+}
+
+static gexec_proc *start(const gexec_spec *spec) {
+  gexec_proc *p;
+  gexec_error err;
+  if (gexec_proc_start(conn, spec, &p, &err) != GEXEC_OK)
+    fail_msg("start: %s", err.message);
+  return p;
+}
+
+/* Reads stdout until @p n bytes arrived; returns them NUL-terminated. */
+static char *read_n(gexec_proc *p, size_t n) {
+  char *buf = calloc(1, n + 1);
+  size_t got = 0;
+  gexec_event ev;
+  gexec_error err;
+  while (got < n) {
+    assert_int_equal(gexec_proc_read(p, &ev, 30000, &err), GEXEC_OK);
+    if (ev.type != GEXEC_EV_STDOUT)
+      fail_msg("expected stdout, got event %d: '%.*s' (exit %d signal %d)",
+               ev.type, (int)ev.len, ev.data ? (const char *)ev.data : "",
+               ev.exit.exit_code, ev.exit.signal);
+    assert_true(got + ev.len <= n);
+    memcpy(buf + got, ev.data, ev.len);
+    got += ev.len;
+  }
+  return buf;
+}
+
+static void test_signal_message_reaches_run(void **state) {
+  (void)state;
+  gexec_spec spec = {.argv = ARGV("sh", "-c", "echo ready; exec sleep 60"),
+                     .stdin_null = 1};
+  gexec_proc *p = start(&spec);
+  free(read_n(p, 6));
+  gexec_error err;
+  assert_int_equal(gexec_proc_signal(p, SIGUSR1, &err), GEXEC_OK);
+  gexec_exit x;
+  assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_OK);
+  assert_int_equal(x.signal, SIGUSR1);
+  assert_false(x.timed_out);
+  gexec_proc_free(p);
+}
+
+static void test_trapped_signal_and_exit_code(void **state) {
+  (void)state;
+  gexec_spec spec = {
+      .argv = ARGV("sh", "-c",
+                   "trap 'echo got-int; exit 5' INT; echo ready;"
+                   " while :; do sleep 0.05; done")};
+  gexec_proc *p = start(&spec);
+  free(read_n(p, 6));
+  gexec_error err;
+  assert_int_equal(gexec_proc_signal(p, SIGINT, &err), GEXEC_OK);
+  char *s = read_n(p, 8);
+  assert_string_equal(s, "got-int\n");
+  free(s);
+  gexec_exit x;
+  assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_OK);
+  assert_int_equal(x.exit_code, 5);
+  assert_int_equal(x.signal, 0);
+  gexec_event ev;
+  assert_int_equal(gexec_proc_read(p, &ev, 0, &err), GEXEC_ECLOSED);
+  gexec_proc_free(p);
+}
+
+static void test_invalid_signal_refused_locally(void **state) {
+  (void)state;
+  gexec_spec spec = {.argv = ARGV("true"), .stdin_null = 1};
+  gexec_proc *p = start(&spec);
+  gexec_error err;
+  assert_int_equal(gexec_proc_signal(p, 99, &err), GEXEC_EINVAL);
+  assert_non_null(strstr(err.message, "99"));
+  gexec_exit x;
+  assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_OK);
+  assert_int_equal(x.exit_code, 0);
+  gexec_proc_free(p);
+}
+
+/* A tree: the shell, a child that ignores TERM and a grandchild in a
+ * subshell; prints their pids. */
+static const char *const tree_argv[] = {
+    "sh", "-c",
+    "sh -c 'trap \"\" TERM; sleep 60' & a=$!; (sleep 60; :) & b=$!;"
+    " echo $a $b; wait", NULL};
+
+static void read_tree(gexec_proc *p, pid_t *a, pid_t *b) {
+  char line[64] = {0};
+  size_t got = 0;
+  gexec_event ev;
+  gexec_error err;
+  while (!memchr(line, '\n', got)) {
+    assert_int_equal(gexec_proc_read(p, &ev, 30000, &err), GEXEC_OK);
+    assert_true(got + ev.len < sizeof line);
+    memcpy(line + got, ev.data, ev.len);
+    got += ev.len;
+  }
+  assert_int_equal(sscanf(line, "%d %d", a, b), 2);
+  assert_true(gxt_pid_alive(*a) && gxt_pid_alive(*b));
+}
+
+static void test_cancel_kills_tree(void **state) {
+  (void)state;
+  gexec_spec spec = {.argv = tree_argv, .stdin_null = 1};
+  gexec_proc *p = start(&spec);
+  pid_t main_pid = (pid_t)gexec_proc_pid(p), a, b;
+  read_tree(p, &a, &b);
+  gexec_proc_cancel(p);
+  gexec_exit x;
+  gexec_error err;
+  assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_CANCELLED);
+  gexec_proc_free(p);
+  assert_true(gxt_wait_pid_gone(a, 10000));
+  assert_true(gxt_wait_pid_gone(b, 10000));
+  assert_true(gxt_wait_pid_gone(main_pid, 10000));
+}
+
+static void test_free_without_wait_kills_tree(void **state) {
+  (void)state;
+  gexec_spec spec = {.argv = tree_argv, .stdin_null = 1};
+  gexec_proc *p = start(&spec);
+  pid_t a, b;
+  read_tree(p, &a, &b);
+  gexec_proc_free(p); /* like a client that disconnects */
+  assert_true(gxt_wait_pid_gone(a, 10000));
+  assert_true(gxt_wait_pid_gone(b, 10000));
+}
+
+static void test_deadline_kills_tree(void **state) {
+  (void)state;
+  gexec_spec spec = {.argv = tree_argv, .stdin_null = 1, .deadline_ms = 1500};
+  gexec_proc *p = start(&spec);
+  pid_t a, b;
+  read_tree(p, &a, &b);
+  gexec_exit x;
+  gexec_error err;
+  assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_DEADLINE_EXCEEDED);
+  gexec_proc_free(p);
+  assert_true(gxt_wait_pid_gone(a, 10000));
+  assert_true(gxt_wait_pid_gone(b, 10000));
+}
+
+static void test_output_streams_before_exit(void **state) {
+  (void)state;
+  gexec_spec spec = {.argv = ARGV("sh", "-c", "echo first; read x; echo $x")};
+  gexec_proc *p = start(&spec);
+  char *s = read_n(p, 6); /* arrives while the run waits for stdin */
+  assert_string_equal(s, "first\n");
+  free(s);
+  gexec_error err;
+  assert_int_equal(gexec_proc_write(p, "second\n", 7, &err), GEXEC_OK);
+  assert_int_equal(gexec_proc_close_stdin(p, &err), GEXEC_OK);
+  assert_int_equal(gexec_proc_write(p, "x", 1, &err), GEXEC_ECLOSED);
+  s = read_n(p, 7);
+  assert_string_equal(s, "second\n");
+  free(s);
+  gexec_exit x;
+  assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_OK);
+  assert_int_equal(x.exit_code, 0);
+  gexec_proc_free(p);
+}
+
+/* Polls @p value until it stops changing for 500 ms (bounded). */
+static long long settle(long long (*get)(void *), void *arg) {
+  long long last = -1, stable_since = gxt_now_ms(),
+            until = gxt_now_ms() + 60000;
+  for (;;) {
+    long long v = get(arg);
+    if (v != last) {
+      last = v;
+      stable_since = gxt_now_ms();
+    } else if (gxt_now_ms() - stable_since > 500 || gxt_now_ms() > until) {
+      return v;
+    }
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+static long long proc_wchar(void *arg) {
+  char path[64], line[128];
+  long long v = -1;
+  snprintf(path, sizeof path, "/proc/%d/io", *(int *)arg);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "wchar: %lld", &v) == 1) break;
+  fclose(f);
+  return v;
+}
+
+static void test_slow_reader_bounds_daemon_memory(void **state) {
+  (void)state;
+  const long long total = 256ll << 20;
+  long base_rss = gxt_rss_kb(daemon_.pid);
+  gexec_spec spec = {.argv = ARGV("head", "-c", "268435456", "/dev/zero"),
+                     .stdin_null = 1};
+  gexec_proc *p = start(&spec);
+  int pid = (int)gexec_proc_pid(p);
+  /* do not read: the writer must stall, far short of the total */
+  long long written = settle(proc_wchar, &pid);
+  assert_true(written > 0);
+  assert_true(written < 64ll << 20);
+  long rss = gxt_rss_kb(daemon_.pid);
+  if (rss - base_rss > 16 * 1024)
+    fail_msg("daemon RSS grew by %ld KiB with a stalled reader",
+             rss - base_rss);
+  /* now read everything: every byte arrives */
+  long long got = 0;
+  gexec_event ev;
+  gexec_error err;
+  while (gexec_proc_read(p, &ev, 60000, &err) == GEXEC_OK &&
+         ev.type != GEXEC_EV_EXIT)
+    got += (long long)ev.len;
+  assert_int_equal(ev.type, GEXEC_EV_EXIT);
+  assert_int_equal(got, total);
+  assert_int_equal(ev.exit.exit_code, 0);
+  gexec_proc_free(p);
+}
+
+typedef struct {
+  gexec_proc *p;
+  long long chunks;
+  int last_rc;
+} writer_arg;
+
+static long long writer_chunks(void *arg) {
+  return __atomic_load_n(&((writer_arg *)arg)->chunks, __ATOMIC_SEQ_CST);
+}
+
+static void *writer(void *arg) {
+  writer_arg *w = arg;
+  static char chunk[1 << 20];
+  gexec_error err;
+  while ((w->last_rc = gexec_proc_write(w->p, chunk, sizeof chunk, &err)) ==
+             GEXEC_OK &&
+         w->chunks < 4096)
+    __atomic_add_fetch(&w->chunks, 1, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+static void test_stdin_backpressure(void **state) {
+  (void)state;
+  long base_rss = gxt_rss_kb(daemon_.pid);
+  gexec_spec spec = {.argv = ARGV("sleep", "60")}; /* never reads stdin */
+  writer_arg w = {.p = start(&spec)};
+  pthread_t t;
+  pthread_create(&t, NULL, writer, &w);
+  long long chunks = settle(writer_chunks, &w);
+  assert_true(chunks < 64); /* blocked, not 4 GiB buffered somewhere */
+  long rss = gxt_rss_kb(daemon_.pid);
+  if (rss - base_rss > 16 * 1024)
+    fail_msg("daemon RSS grew by %ld KiB with a child not reading stdin",
+             rss - base_rss);
+  gexec_proc_cancel(w.p);
+  pthread_join(t, NULL);
+  assert_int_equal(w.last_rc, GEXEC_ECLOSED);
+  gexec_proc_free(w.p);
+}
+
+static void test_many_concurrent_runs_one_connection(void **state) {
+  (void)state;
+  enum { N = 100 };
+  gexec_proc *ps[N];
+  gexec_spec spec = {.argv = ARGV("sh", "-c", "read x; echo got-$x")};
+  for (int i = 0; i < N; i++) ps[i] = start(&spec);
+  gexec_error err;
+  for (int i = 0; i < N; i++) {
+    char line[32];
+    int n = snprintf(line, sizeof line, "%d\n", i);
+    assert_int_equal(gexec_proc_write(ps[i], line, (size_t)n, &err), GEXEC_OK);
+  }
+  for (int i = N - 1; i >= 0; i--) {
+    char expect[32];
+    snprintf(expect, sizeof expect, "got-%d\n", i);
+    char *s = read_n(ps[i], strlen(expect));
+    assert_string_equal(s, expect);
+    free(s);
+    gexec_exit x;
+    assert_int_equal(gexec_proc_wait(ps[i], &x, &err), GEXEC_OK);
+    assert_int_equal(x.exit_code, 0);
+    gexec_proc_free(ps[i]);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_signal_message_reaches_run),
+      cmocka_unit_test(test_trapped_signal_and_exit_code),
+      cmocka_unit_test(test_invalid_signal_refused_locally),
+      cmocka_unit_test(test_cancel_kills_tree),
+      cmocka_unit_test(test_free_without_wait_kills_tree),
+      cmocka_unit_test(test_deadline_kills_tree),
+      cmocka_unit_test(test_output_streams_before_exit),
+      cmocka_unit_test(test_slow_reader_bounds_daemon_memory),
+      cmocka_unit_test(test_stdin_backpressure),
+      cmocka_unit_test(test_many_concurrent_runs_one_connection),
+  };
+  return cmocka_run_group_tests_name("integration/stream", tests, setup,
+                                     teardown);
+}
