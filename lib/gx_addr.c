@@ -33,7 +33,8 @@ static int loopback_host(const char *host) {
 
 static int parse_port(const char *p, int *port) {
   char *end;
-  if (!*p) return -1;
+  /* digits only: strtol would also take blanks and a sign */
+  if (*p < '0' || *p > '9') return -1;
   long v = strtol(p, &end, 10);
   if (*end || v < 0 || v > 65535) return -1;
   *port = (int)v;
@@ -41,7 +42,7 @@ static int parse_port(const char *p, int *port) {
 }
 
 static int parse_tcp(const char *s, gx_addr *a, char *why, size_t len) {
-  const char *colon;
+  const char *colon, *given = s;
   size_t hlen;
   a->kind = GX_ADDR_TCP;
   if (s[0] == '[') {
@@ -59,11 +60,11 @@ static int parse_tcp(const char *s, gx_addr *a, char *why, size_t len) {
     hlen = (size_t)(colon - s);
   }
   if (hlen == 0 || hlen >= sizeof a->host)
-    return fail(why, len, "address '%s': bad host part", s);
+    return fail(why, len, "address '%s': bad host part", given);
   memcpy(a->host, s, hlen);
   a->host[hlen] = '\0';
   if (parse_port(colon + 1, &a->port) != 0)
-    return fail(why, len, "address '%s': port must be 0..65535", s);
+    return fail(why, len, "address '%s': port must be 0..65535", given);
   a->is_loopback = loopback_host(a->host);
   return 0;
 }

@@ -41,7 +41,8 @@ static const char usage[] =
 int gxd_parse_duration_ms(const char *s, uint64_t *ms) {
   char *end;
   errno = 0;
-  if (!s || !*s || *s == '-') return -1;
+  /* digits first: strtoull would take blanks and a sign (" -1" wraps) */
+  if (!s || *s < '0' || *s > '9') return -1;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || end == s) return -1;
   uint64_t mul;
@@ -58,7 +59,7 @@ int gxd_parse_duration_ms(const char *s, uint64_t *ms) {
 int gxd_parse_size(const char *s, uint64_t *bytes) {
   char *end;
   errno = 0;
-  if (!s || !*s || *s == '-') return -1;
+  if (!s || *s < '0' || *s > '9') return -1;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || end == s) return -1;
   int shift = 0;
@@ -157,7 +158,7 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {NULL, 0, NULL, 0}};
   int c;
   set_defaults(cfg);
-  optind = 1;
+  optind = 0; /* 0, not 1: also resets glibc's state from an earlier parse */
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":l:h", opts, NULL)) != -1) {
     switch (c) {

@@ -31,8 +31,9 @@ int gxd_spawn_resolve(const char *name, const char *path_env, char *out,
     return check_exec(out);
   }
   int best = -ENOENT;
-  const char *p = path_env ? path_env : "";
-  while (*p || p == path_env) {
+  const char *p = path_env;
+  if (!p) return -ENOENT;
+  for (;;) { /* every element, the empty ones ("a::b", ":a", "a:") too */
     const char *end = strchrnul(p, ':');
     int dlen = (int)(end - p);
     const char *dir = dlen ? p : "."; /* empty element = cwd, as execvp */

@@ -81,8 +81,11 @@ static const char *scan_start(cursor c) {
 const char *gxd_wire_find_nul(const uint8_t *buf, size_t len) {
   cursor c = {buf, buf + len}, sub;
   uint32_t num;
-  while (c.p < c.end && next_field(&c, &num, &sub) == 0)
-    if (num == 1 && sub.p) return scan_start(sub);
+  /* a repeated `start` decodes as the last one: scan every occurrence */
+  while (c.p < c.end && next_field(&c, &num, &sub) == 0) {
+    const char *f = num == 1 && sub.p ? scan_start(sub) : NULL;
+    if (f) return f;
+  }
   return NULL;
 }
 

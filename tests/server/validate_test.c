@@ -1,0 +1,730 @@
+/* Unit tests for server/validate: gxd_validate_start, gxd_validate_signal
+ * and gxd_wire_find_nul (on real protobuf-c encoded RunRequests). */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gexec/v1/exec.pb-c.h"
+#include "lib/gx_err.h"
+#include "server/validate.h"
+
+#define assert_contains(hay, needle)                                   \
+  do {                                                                 \
+    if (!strstr((hay), (needle)))                                      \
+      fail_msg("'%s' does not contain '%s'", (hay), (needle));         \
+  } while (0)
+
+/* Asserts that the wire scan named field @p want. */
+#define assert_field(got, want)                                        \
+  do {                                                                 \
+    const char *got_ = (got);                                          \
+    if (!got_) fail_msg("no NUL reported, want '%s'", (want));         \
+    assert_string_equal(got_, (want));                                 \
+  } while (0)
+
+#define MAXV 16
+
+/* A Start message with its own storage for argv and env. */
+typedef struct {
+  Gexec__V1__Start s;
+  char *argv[MAXV];
+  Gexec__V1__Start__EnvEntry ent[MAXV];
+  Gexec__V1__Start__EnvEntry *env[MAXV];
+} req;
+
+/* Initializes @p r with the NULL-terminated argv @p args. */
+static void req_init(req *r, const char *const *args) {
+  Gexec__V1__Start init = GEXEC__V1__START__INIT;
+  memset(r, 0, sizeof *r);
+  r->s = init;
+  r->s.argv = r->argv;
+  r->s.env = r->env;
+  for (size_t i = 0; args && args[i]; i++) {
+    r->argv[i] = (char *)args[i];
+    r->s.n_argv = i + 1;
+  }
+}
+
+static void req_env(req *r, const char *key, const char *value) {
+  Gexec__V1__Start__EnvEntry init = GEXEC__V1__START__ENV_ENTRY__INIT;
+  size_t i = r->s.n_env++;
+  r->ent[i] = init;
+  r->ent[i].key = (char *)key;
+  r->ent[i].value = (char *)value;
+  r->env[i] = &r->ent[i];
+}
+
+static char why[1024];
+
+/* Validates @p r with @p lim (default limits when NULL). */
+static int check(const req *r, const gxd_limits *lim) {
+  memset(why, 0, sizeof why);
+  return gxd_validate_start(&r->s, lim ? lim : &gxd_default_limits, why,
+                            sizeof why);
+}
+
+/* Expects INVALID_ARGUMENT with @p needle in the reason. */
+static void check_fails(const req *r, const gxd_limits *lim,
+                        const char *needle) {
+  int st = check(r, lim);
+  if (st != GX_STATUS_INVALID_ARGUMENT)
+    fail_msg("status %d (%s), want INVALID_ARGUMENT; wanted '%s'", st,
+             gx_status_name(st), needle);
+  assert_contains(why, needle);
+}
+
+static void check_ok(const req *r, const gxd_limits *lim) {
+  int st = check(r, lim);
+  if (st != GX_STATUS_OK) fail_msg("status %d: %s", st, why);
+}
+
+static const char *const TRUE_ARGV[] = {"true", NULL};
+
+/* ------------------------------------------------------------- limits */
+
+static void default_limits(void **state) {
+  (void)state;
+  assert_int_equal(gxd_default_limits.max_argc, 4096);
+  assert_int_equal(gxd_default_limits.max_envc, 1024);
+  assert_int_equal(gxd_default_limits.max_arg_bytes, 1024 * 1024);
+  assert_int_equal(gxd_default_limits.max_timeout_ms, 86400000ull);
+  assert_int_equal(gxd_default_limits.max_grace_ms, 60000);
+}
+
+/* ------------------------------------------------------- start: argv */
+
+static void start_minimal_ok(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  assert_int_equal(check(&r, NULL), GX_STATUS_OK);
+}
+
+static void start_everything_ok(void **state) {
+  static const char *const argv[] = {"/bin/echo", "a", "", "b c", NULL};
+  req r;
+  (void)state;
+  req_init(&r, argv);
+  req_env(&r, "A", "1");
+  req_env(&r, "EMPTY", "");
+  req_env(&r, "PATH", "/bin");
+  r.s.cwd = "/tmp";
+  r.s.timeout_ms = 86400000;
+  r.s.kill_grace_ms = 60000;
+  r.s.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_NULL;
+  r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE;
+  r.s.stderr_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT;
+  r.s.max_output_bytes = UINT64_MAX;
+  check_ok(&r, NULL);
+}
+
+static void start_argv_empty(void **state) {
+  static const char *const empty0[] = {"", "x", NULL};
+  req r;
+  (void)state;
+  req_init(&r, NULL);
+  check_fails(&r, NULL, "argv is empty: name a program to run");
+  req_init(&r, empty0);
+  check_fails(&r, NULL, "argv is empty: name a program to run");
+}
+
+static void start_argc_limit(void **state) {
+  static const char *const three[] = {"a", "b", "c", NULL};
+  static const char *const two[] = {"a", "b", NULL};
+  gxd_limits lim = gxd_default_limits;
+  req r;
+  (void)state;
+  lim.max_argc = 2;
+  req_init(&r, two);
+  check_ok(&r, &lim);
+  req_init(&r, three);
+  check_fails(&r, &lim, "argv has 3 elements; the limit is 2");
+}
+
+static void start_argc_default_limit(void **state) {
+  static char *argv[4097];
+  Gexec__V1__Start s = GEXEC__V1__START__INIT;
+  int st;
+  (void)state;
+  for (size_t i = 0; i < 4097; i++) argv[i] = "x";
+  s.argv = argv;
+  s.n_argv = 4096;
+  st = gxd_validate_start(&s, &gxd_default_limits, why, sizeof why);
+  assert_int_equal(st, GX_STATUS_OK);
+  s.n_argv = 4097;
+  st = gxd_validate_start(&s, &gxd_default_limits, why, sizeof why);
+  assert_int_equal(st, GX_STATUS_INVALID_ARGUMENT);
+  assert_contains(why, "argv has 4097 elements; the limit is 4096");
+}
+
+/* -------------------------------------------------------- start: env */
+
+static void start_envc_limit(void **state) {
+  gxd_limits lim = gxd_default_limits;
+  req r;
+  (void)state;
+  lim.max_envc = 1;
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "A", "1");
+  check_ok(&r, &lim);
+  req_env(&r, "B", "2");
+  check_fails(&r, &lim, "env has 2 entries; the limit is 1");
+}
+
+static void start_env_empty_name(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "A", "1");
+  req_env(&r, "", "x");
+  check_fails(&r, NULL, "env: empty variable name");
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, NULL, "x");
+  check_fails(&r, NULL, "env: empty variable name");
+}
+
+static void start_env_name_with_equals(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "A=B", "x");
+  check_fails(&r, NULL, "env: variable name 'A=B' contains '='");
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "=", "x");
+  check_fails(&r, NULL, "contains '='");
+  /* '=' in the value is fine */
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "OPTS", "a=b=c");
+  check_ok(&r, NULL);
+}
+
+/* argv counts strlen+1 per element, env strlen(k)+strlen(v)+2 per entry. */
+static void start_arg_bytes_limit(void **state) {
+  static const char *const argv[] = {"ab", "c", NULL}; /* 3 + 2 = 5 */
+  gxd_limits lim = gxd_default_limits;
+  req r;
+  (void)state;
+  req_init(&r, argv);
+  req_env(&r, "K", "V");   /* 4 */
+  req_env(&r, "E", NULL);  /* 3: a missing value counts as empty */
+  lim.max_arg_bytes = 12;
+  check_ok(&r, &lim);
+  lim.max_arg_bytes = 11;
+  check_fails(&r, &lim, "argv and env total 12 bytes; the limit is 11");
+}
+
+static void start_arg_bytes_default_limit(void **state) {
+  const size_t mib = 1024 * 1024;
+  char *big = malloc(mib);
+  const char *argv[] = {"x", big, NULL};
+  req r;
+  (void)state;
+  assert_non_null(big);
+  /* "x" takes 2 bytes, big strlen + 1: 2 + (mib - 3) + 1 == 1 MiB */
+  memset(big, 'a', mib);
+  big[mib - 3] = '\0';
+  req_init(&r, argv);
+  check_ok(&r, NULL);
+  big[mib - 3] = 'a';
+  big[mib - 2] = '\0';
+  req_init(&r, argv);
+  check_fails(&r, NULL,
+              "argv and env total 1048577 bytes; the limit is 1048576");
+  free(big);
+}
+
+/* -------------------------------------------------------- start: cwd */
+
+static void start_cwd(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  r.s.cwd = "";
+  check_ok(&r, NULL);
+  r.s.cwd = "/";
+  check_ok(&r, NULL);
+  r.s.cwd = "/var/tmp";
+  check_ok(&r, NULL);
+  r.s.cwd = NULL;
+  check_ok(&r, NULL);
+  r.s.cwd = "tmp";
+  check_fails(&r, NULL, "cwd 'tmp' must be an absolute path");
+  r.s.cwd = "./x";
+  check_fails(&r, NULL, "cwd './x' must be an absolute path");
+}
+
+static void start_cwd_too_long(void **state) {
+  char *cwd = malloc(PATH_MAX + 1);
+  req r;
+  (void)state;
+  assert_non_null(cwd);
+  memset(cwd, 'd', PATH_MAX);
+  cwd[0] = '/';
+  cwd[PATH_MAX - 1] = '\0'; /* PATH_MAX - 1 bytes: fits with its NUL */
+  req_init(&r, TRUE_ARGV);
+  r.s.cwd = cwd;
+  check_ok(&r, NULL);
+  cwd[PATH_MAX - 1] = 'd';
+  cwd[PATH_MAX] = '\0';
+  check_fails(&r, NULL, "cwd is longer than 4095 bytes");
+  free(cwd);
+}
+
+/* ------------------------------------------------ start: time limits */
+
+static void start_timeout(void **state) {
+  gxd_limits lim = gxd_default_limits;
+  req r;
+  (void)state;
+  lim.max_timeout_ms = 1000;
+  req_init(&r, TRUE_ARGV);
+  r.s.timeout_ms = 0;
+  check_ok(&r, &lim);
+  r.s.timeout_ms = 1000;
+  check_ok(&r, &lim);
+  r.s.timeout_ms = 1001;
+  check_fails(&r, &lim,
+              "timeout_ms 1001 exceeds the daemon's maximum of 1000 ms "
+              "(0 means the maximum)");
+  r.s.timeout_ms = UINT64_MAX;
+  check_fails(&r, &lim, "timeout_ms 18446744073709551615 exceeds");
+}
+
+static void start_kill_grace(void **state) {
+  gxd_limits lim = gxd_default_limits;
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  r.s.kill_grace_ms = 60000;
+  check_ok(&r, &lim);
+  r.s.kill_grace_ms = 60001;
+  check_fails(&r, &lim, "kill_grace_ms 60001 exceeds the maximum of 60000 ms");
+  lim.max_grace_ms = 10;
+  r.s.kill_grace_ms = 11;
+  check_fails(&r, &lim, "kill_grace_ms 11 exceeds the maximum of 10 ms");
+}
+
+/* ------------------------------------------------------ start: modes */
+
+static void start_stdin_mode(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  r.s.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_PIPE;
+  check_ok(&r, NULL);
+  r.s.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_NULL;
+  check_ok(&r, NULL);
+  r.s.stdin_mode = (Gexec__V1__StdinMode)2;
+  check_fails(&r, NULL, "stdin_mode 2 is not a known mode");
+  r.s.stdin_mode = (Gexec__V1__StdinMode)-1;
+  check_fails(&r, NULL, "stdin_mode -1 is not a known mode");
+}
+
+static void start_stdout_mode(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD;
+  check_ok(&r, NULL);
+  r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT;
+  check_fails(&r, NULL,
+              "stdout_mode 2 is not valid (PIPE or DISCARD; "
+              "OUTPUT_TO_STDOUT applies to stderr only)");
+  r.s.stdout_mode = (Gexec__V1__OutputMode)3;
+  check_fails(&r, NULL, "stdout_mode 3 is not valid");
+  r.s.stdout_mode = (Gexec__V1__OutputMode)-5;
+  check_fails(&r, NULL, "stdout_mode -5 is not valid");
+}
+
+static void start_stderr_mode(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  r.s.stderr_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD;
+  check_ok(&r, NULL);
+  r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD;
+  check_ok(&r, NULL);
+  r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE;
+  r.s.stderr_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT;
+  check_ok(&r, NULL);
+  r.s.stderr_mode = (Gexec__V1__OutputMode)3;
+  check_fails(&r, NULL, "stderr_mode 3 is not a known mode");
+}
+
+static void start_stderr_to_stdout_needs_pipe(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD;
+  r.s.stderr_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT;
+  check_fails(&r, NULL,
+              "stderr_mode OUTPUT_TO_STDOUT needs stdout_mode OUTPUT_PIPE");
+}
+
+/* The reason buffer is bounded: a long cwd is cut, not overflowed. */
+static void start_reason_bounded(void **state) {
+  char small[16];
+  req r;
+  (void)state;
+  memset(small, 'z', sizeof small);
+  req_init(&r, TRUE_ARGV);
+  r.s.cwd = "relative/dir/that/is/long";
+  assert_int_equal(gxd_validate_start(&r.s, &gxd_default_limits, small, 8),
+                   GX_STATUS_INVALID_ARGUMENT);
+  assert_string_equal(small, "cwd 're");
+  assert_int_equal(small[8], 'z');
+}
+
+/* ------------------------------------------------------------- signal */
+
+static void signal_numbers(void **state) {
+  static const int32_t good[] = {1, 2, 9, 15, 34, 64};
+  static const int32_t bad[] = {0, 65, -1, -9, INT32_MIN, INT32_MAX};
+  (void)state;
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+    assert_int_equal(gxd_validate_signal(good[i], why, sizeof why),
+                     GX_STATUS_OK);
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char want[80];
+    memset(why, 0, sizeof why);
+    assert_int_equal(gxd_validate_signal(bad[i], why, sizeof why),
+                     GX_STATUS_INVALID_ARGUMENT);
+    snprintf(want, sizeof want,
+             "signal %d is not a valid signal number (1..64)", bad[i]);
+    assert_string_equal(why, want);
+  }
+}
+
+/* --------------------------------------------------------- wire scan */
+
+/* Packs RunRequest{start: @p s} into a new buffer of *@p len bytes. */
+static uint8_t *pack_start(const Gexec__V1__Start *s, size_t *len) {
+  Gexec__V1__RunRequest r = GEXEC__V1__RUN_REQUEST__INIT;
+  uint8_t *buf;
+  r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_START;
+  r.start = (Gexec__V1__Start *)s;
+  *len = gexec__v1__run_request__get_packed_size(&r);
+  buf = malloc(*len);
+  assert_non_null(buf);
+  assert_int_equal(gexec__v1__run_request__pack(&r, buf), *len);
+  return buf;
+}
+
+/* Turns every 'X' of the one occurrence of @p marker into a NUL byte. */
+static void patch_marker(uint8_t *buf, size_t len, const char *marker) {
+  size_t mlen = strlen(marker);
+  uint8_t *at = memmem(buf, len, marker, mlen);
+  assert_non_null(at);
+  assert_null(memmem(at + 1, len - (size_t)(at + 1 - buf), marker, mlen));
+  for (size_t i = 0; i < mlen; i++)
+    if (at[i] == 'X') at[i] = 0;
+}
+
+/* Packs @p r, patches @p marker, and returns gxd_wire_find_nul's answer. */
+static const char *find_nul_patched(const req *r, const char *marker) {
+  size_t len;
+  uint8_t *buf = pack_start(&r->s, &len);
+  const char *f;
+  if (marker) patch_marker(buf, len, marker);
+  f = gxd_wire_find_nul(buf, len);
+  free(buf);
+  return f;
+}
+
+/* Fills @p r with every field set, all strings clean. */
+static void full_clean_request(req *r) {
+  static const char *const argv[] = {"/bin/echo", "hello", "", "w o r l d",
+                                     NULL};
+  req_init(r, argv);
+  req_env(r, "LANG", "C");
+  req_env(r, "MYVAR", "some value");
+  r->s.cwd = "/tmp/work";
+  r->s.timeout_ms = 123456789;
+  r->s.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_NULL;
+  r->s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE;
+  r->s.stderr_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT;
+  r->s.kill_grace_ms = 2500;
+  r->s.max_output_bytes = 1ull << 40;
+}
+
+static void wire_clean_start(void **state) {
+  req r;
+  (void)state;
+  full_clean_request(&r);
+  assert_null(find_nul_patched(&r, NULL));
+  req_init(&r, TRUE_ARGV);
+  assert_null(find_nul_patched(&r, NULL));
+}
+
+static void wire_nul_in_argv(void **state) {
+  static const char *const later[] = {"true", "aXb", NULL};
+  static const char *const first[] = {"tXrue", NULL};
+  static const char *const edge1[] = {"echo", "Xab", NULL};
+  static const char *const edge2[] = {"echo", "abX", NULL};
+  static const char *const only[] = {"echo", "X", NULL};
+  req r;
+  (void)state;
+  req_init(&r, later);
+  assert_field(find_nul_patched(&r, "aXb"), "argv");
+  req_init(&r, first);
+  assert_field(find_nul_patched(&r, "tXrue"), "argv");
+  req_init(&r, edge1);
+  assert_field(find_nul_patched(&r, "Xab"), "argv");
+  req_init(&r, edge2);
+  assert_field(find_nul_patched(&r, "abX"), "argv");
+  req_init(&r, only);
+  r.s.cwd = "/srv"; /* a later clean field does not hide it */
+  assert_field(find_nul_patched(&r, "\001X"), "argv");
+}
+
+/* The NUL is found past a multi-byte length prefix too. */
+static void wire_nul_in_long_argv(void **state) {
+  char big[301];
+  const char *argv[] = {"echo", big, NULL};
+  req r;
+  (void)state;
+  memset(big, 'a', 300);
+  big[300] = '\0';
+  memcpy(big + 200, "qXq", 3);
+  req_init(&r, argv);
+  assert_field(find_nul_patched(&r, "qXq"), "argv");
+}
+
+static void wire_nul_in_env_name(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "GOOD", "1");
+  req_env(&r, "AXB", "value");
+  assert_field(find_nul_patched(&r, "AXB"), "env name");
+}
+
+static void wire_nul_in_env_value(void **state) {
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "GOOD", "1");
+  req_env(&r, "KEY", "vXw");
+  r.s.cwd = "/";
+  assert_field(find_nul_patched(&r, "vXw"), "env value");
+}
+
+static void wire_nul_in_cwd(void **state) {
+  req r;
+  (void)state;
+  full_clean_request(&r);
+  r.s.cwd = "/tmXp";
+  assert_field(find_nul_patched(&r, "/tmXp"), "cwd");
+}
+
+/* Protobuf-c really does cut the patched string: that is why the wire
+ * bytes must be checked before unpacking. */
+static void wire_patched_bytes_unpack_truncated(void **state) {
+  static const char *const argv[] = {"true", "aXb", NULL};
+  Gexec__V1__RunRequest *u;
+  size_t len;
+  uint8_t *buf;
+  req r;
+  (void)state;
+  req_init(&r, argv);
+  buf = pack_start(&r.s, &len);
+  patch_marker(buf, len, "aXb");
+  u = gexec__v1__run_request__unpack(NULL, len, buf);
+  assert_non_null(u);
+  assert_int_equal(u->start->n_argv, 2);
+  assert_string_equal(u->start->argv[1], "a");
+  assert_field(gxd_wire_find_nul(buf, len), "argv");
+  gexec__v1__run_request__free_unpacked(u, NULL);
+  free(buf);
+}
+
+static void wire_stdin_nuls_ignored(void **state) {
+  static const uint8_t data[] = {0, 0, 'a', 0, 0xff, 0};
+  Gexec__V1__RunRequest r = GEXEC__V1__RUN_REQUEST__INIT;
+  uint8_t buf[64];
+  size_t len;
+  (void)state;
+  r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_STDIN;
+  r.stdin.data = (uint8_t *)data;
+  r.stdin.len = sizeof data;
+  len = gexec__v1__run_request__pack(&r, buf);
+  assert_int_equal(len, 2 + sizeof data);
+  assert_non_null(memchr(buf, 0, len));
+  assert_null(gxd_wire_find_nul(buf, len));
+}
+
+static void wire_other_events_ignored(void **state) {
+  Gexec__V1__RunRequest r = GEXEC__V1__RUN_REQUEST__INIT;
+  Gexec__V1__Signal sig = GEXEC__V1__SIGNAL__INIT;
+  Gexec__V1__StdinEof eof = GEXEC__V1__STDIN_EOF__INIT;
+  uint8_t buf[64];
+  size_t len;
+  (void)state;
+  sig.number = 15;
+  r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_SIGNAL;
+  r.signal = &sig;
+  len = gexec__v1__run_request__pack(&r, buf);
+  assert_null(gxd_wire_find_nul(buf, len));
+  /* an empty StdinEof encodes as 1a 00 */
+  r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_STDIN_EOF;
+  r.stdin_eof = &eof;
+  len = gexec__v1__run_request__pack(&r, buf);
+  assert_int_equal(len, 2);
+  assert_int_equal(buf[0], 0x1a);
+  assert_int_equal(buf[1], 0x00);
+  assert_null(gxd_wire_find_nul(buf, len));
+}
+
+/* Empty strings encode a 0x00 length byte; that is not a NUL inside. */
+static void wire_empty_strings_clean(void **state) {
+  static const char *const argv[] = {"true", "", "x", NULL};
+  size_t len;
+  uint8_t *buf;
+  req r;
+  (void)state;
+  req_init(&r, argv);
+  req_env(&r, "E", "");
+  r.s.timeout_ms = 1ull << 21;
+  r.s.kill_grace_ms = 128;
+  buf = pack_start(&r.s, &len);
+  assert_non_null(memchr(buf, 0, len));
+  assert_null(gxd_wire_find_nul(buf, len));
+  free(buf);
+}
+
+/* A message with two `start` fields decodes as the last one, so every
+ * occurrence must be scanned. */
+static void wire_second_start_scanned(void **state) {
+  static const char *const clean[] = {"ok", NULL};
+  static const char *const dirty[] = {"aXb", NULL};
+  Gexec__V1__RunRequest *u;
+  uint8_t *b1, *b2, *buf;
+  size_t l1, l2;
+  req r1, r2;
+  (void)state;
+  req_init(&r1, clean);
+  req_init(&r2, dirty);
+  b1 = pack_start(&r1.s, &l1);
+  b2 = pack_start(&r2.s, &l2);
+  patch_marker(b2, l2, "aXb");
+  buf = malloc(l1 + l2);
+  assert_non_null(buf);
+  memcpy(buf, b1, l1);
+  memcpy(buf + l1, b2, l2);
+  u = gexec__v1__run_request__unpack(NULL, l1 + l2, buf);
+  assert_non_null(u);
+  assert_int_equal(u->event_case, GEXEC__V1__RUN_REQUEST__EVENT_START);
+  assert_string_equal(u->start->argv[u->start->n_argv - 1], "a");
+  gexec__v1__run_request__free_unpacked(u, NULL);
+  assert_field(gxd_wire_find_nul(buf, l1 + l2), "argv");
+  free(buf);
+  free(b1);
+  free(b2);
+}
+
+/* Unknown fields of every wire type are stepped over. */
+static void wire_unknown_fields_skipped(void **state) {
+  /* Start { argv "x"; field 20 fixed64; field 21 fixed32; field 22 varint;
+   *         field 23 bytes "\0\0"; cwd "a\0b" } */
+  static const uint8_t start[] = {
+      0x0a, 1, 'x',
+      0xa1, 0x01, 0, 0, 0, 0, 0, 0, 0, 0,
+      0xad, 0x01, 0, 0, 0, 0,
+      0xb0, 0x01, 0x80, 0x01,
+      0xba, 0x01, 2, 0, 0,
+      0x1a, 3, 'a', 0, 'b',
+  };
+  uint8_t buf[2 + sizeof start];
+  Gexec__V1__RunRequest *u;
+  (void)state;
+  buf[0] = 0x0a;
+  buf[1] = sizeof start;
+  memcpy(buf + 2, start, sizeof start);
+  u = gexec__v1__run_request__unpack(NULL, sizeof buf, buf);
+  assert_non_null(u);
+  assert_string_equal(u->start->cwd, "a");
+  gexec__v1__run_request__free_unpacked(u, NULL);
+  assert_field(gxd_wire_find_nul(buf, sizeof buf), "cwd");
+}
+
+/* Broken input never reads out of bounds; it is left to the parser. */
+static void wire_malformed(void **state) {
+  static const uint8_t overlong[] = {0x0a, 50, 0x0a, 1, 0};
+  static const uint8_t inner_overlong[] = {0x0a, 3, 0x0a, 9, 0};
+  static const uint8_t bad_varint[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  static const uint8_t group[] = {0x0b, 0x0c};
+  static const uint8_t cut_fixed[] = {0x11, 0, 0, 0};
+  uint8_t *heap;
+  (void)state;
+  assert_null(gxd_wire_find_nul(overlong, 0));
+  assert_null(gxd_wire_find_nul(overlong, sizeof overlong));
+  assert_null(gxd_wire_find_nul(inner_overlong, sizeof inner_overlong));
+  assert_null(gxd_wire_find_nul(bad_varint, sizeof bad_varint));
+  assert_null(gxd_wire_find_nul(group, sizeof group));
+  assert_null(gxd_wire_find_nul(cut_fixed, sizeof cut_fixed));
+  /* every prefix of a real message, in an exact-size heap buffer so that
+   * ASan sees any overread */
+  {
+    req r;
+    size_t len;
+    uint8_t *buf;
+    full_clean_request(&r);
+    buf = pack_start(&r.s, &len);
+    for (size_t n = 0; n <= len; n++) {
+      heap = malloc(n ? n : 1);
+      assert_non_null(heap);
+      memcpy(heap, buf, n);
+      assert_null(gxd_wire_find_nul(heap, n));
+      free(heap);
+    }
+    free(buf);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(default_limits),
+      cmocka_unit_test(start_minimal_ok),
+      cmocka_unit_test(start_everything_ok),
+      cmocka_unit_test(start_argv_empty),
+      cmocka_unit_test(start_argc_limit),
+      cmocka_unit_test(start_argc_default_limit),
+      cmocka_unit_test(start_envc_limit),
+      cmocka_unit_test(start_env_empty_name),
+      cmocka_unit_test(start_env_name_with_equals),
+      cmocka_unit_test(start_arg_bytes_limit),
+      cmocka_unit_test(start_arg_bytes_default_limit),
+      cmocka_unit_test(start_cwd),
+      cmocka_unit_test(start_cwd_too_long),
+      cmocka_unit_test(start_timeout),
+      cmocka_unit_test(start_kill_grace),
+      cmocka_unit_test(start_stdin_mode),
+      cmocka_unit_test(start_stdout_mode),
+      cmocka_unit_test(start_stderr_mode),
+      cmocka_unit_test(start_stderr_to_stdout_needs_pipe),
+      cmocka_unit_test(start_reason_bounded),
+      cmocka_unit_test(signal_numbers),
+      cmocka_unit_test(wire_clean_start),
+      cmocka_unit_test(wire_nul_in_argv),
+      cmocka_unit_test(wire_nul_in_long_argv),
+      cmocka_unit_test(wire_nul_in_env_name),
+      cmocka_unit_test(wire_nul_in_env_value),
+      cmocka_unit_test(wire_nul_in_cwd),
+      cmocka_unit_test(wire_patched_bytes_unpack_truncated),
+      cmocka_unit_test(wire_stdin_nuls_ignored),
+      cmocka_unit_test(wire_other_events_ignored),
+      cmocka_unit_test(wire_empty_strings_clean),
+      cmocka_unit_test(wire_second_start_scanned),
+      cmocka_unit_test(wire_unknown_fields_skipped),
+      cmocka_unit_test(wire_malformed),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
