@@ -90,6 +90,14 @@ const char *gxc_pick_target(const char *opt, const char *env);
 const char *gxc_target_display(const char *target, const char *xdg_runtime_dir,
                                char *buf, size_t len);
 
+/**
+ * Returns the part of a library message @p msg that follows a leading
+ * "cannot connect to TARGET: " or "TARGET: " (@p shown is TARGET), so
+ * that a reason we prefix with the target does not name it twice; else
+ * @p msg itself.
+ */
+const char *gxc_strip_target(const char *msg, const char *shown);
+
 /** Returns the text of `gexec --help`. */
 const char *gxc_usage_main(void);
 

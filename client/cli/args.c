@@ -1,0 +1,380 @@
+/* The gexec command line: see args.h and the texts below. */
+#include "client/cli/args.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Largest -t / ping -t: 10 years, far beyond any daemon's maximum. */
+#define MAX_TIMEOUT_MS (10ull * 366 * 24 * 3600 * 1000)
+/* Largest --kill-grace that fits the wire's uint32 milliseconds. */
+#define MAX_GRACE_MS 4294967295ull
+
+static const char usage_main[] =
+    "Usage: gexec COMMAND [OPTION]...\n"
+    "Runs commands on a gexecd daemon over gRPC.\n"
+    "\n"
+    "Commands:\n"
+    "  run     run a program on the daemon's host, streaming its stdin,\n"
+    "          stdout and stderr, and exit with its exit status\n"
+    "  ping    check that the daemon serves; print the round-trip time\n"
+    "\n"
+    "  -h, --help       show this help and exit\n"
+    "  -V, --version    show the version and exit\n"
+    "\n"
+    "TARGET (-H) is unix:/path or host:port. Default: $GEXEC_TARGET, else\n"
+    "unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock, else\n"
+    "unix:/run/gexec/gexecd.sock.\n"
+    "'gexec COMMAND --help' describes a command's options and exit\n"
+    "statuses. A usage error exits with status 2.\n";
+
+static const char usage_run[] =
+    "Usage: gexec run [OPTION]... [--] PROGRAM [ARG]...\n"
+    "Runs PROGRAM on the daemon's host. Our stdin goes to its stdin (EOF\n"
+    "included, binary-safe); its stdout and stderr come to ours as they\n"
+    "arrive. Options end at PROGRAM: everything after it is its own.\n"
+    "\n"
+    "  -H, --target TARGET      daemon address: unix:/path or host:port\n"
+    "                           (default $GEXEC_TARGET, else the default\n"
+    "                           socket; see gexec --help)\n"
+    "  -t, --timeout SECONDS    the daemon stops the run after SECONDS;\n"
+    "                           decimals allowed (0.5); 0 = the daemon's\n"
+    "                           maximum (the default)\n"
+    "      --kill-grace SECONDS time between SIGTERM and SIGKILL when the\n"
+    "                           run is stopped (default: the daemon's)\n"
+    "  -C, --cwd DIR            working directory, absolute (default /)\n"
+    "  -e, --env NAME=VALUE     set a variable in the run's environment;\n"
+    "                           repeatable (at most 1024)\n"
+    "  -n, --no-stdin           the run's stdin is /dev/null; ours is not\n"
+    "                           read\n"
+    "      --merge-stderr       the run's stderr goes into its stdout (one\n"
+    "                           pipe, so the order is the program's own)\n"
+    "      --json               capture the output; print one JSON object\n"
+    "                           (below) instead of streaming\n"
+    "  -h, --help               show this help and exit\n"
+    "\n"
+    "Signals: the first SIGINT (Ctrl-C), SIGTERM or SIGHUP is forwarded to\n"
+    "the run. A second one cancels the run (the daemon kills it) and gexec\n"
+    "exits with 128+signal (130 for Ctrl-C); a third exits at once.\n"
+    "\n"
+    "Exit status (the same with --json):\n"
+    "  N       the program exited with N\n"
+    "  128+N   the program was killed by signal N\n"
+    "  124     the run timed out (-t)\n"
+    "  126     the program is not executable or not permitted\n"
+    "  127     the program was not found\n"
+    "  141     our stdout or stderr is a closed pipe: the run is cancelled\n"
+    "          and gexec exits as if killed by SIGPIPE, silently\n"
+    "  2       usage error\n"
+    "  255     cannot connect, transport or protocol error, or any other\n"
+    "          refusal by the daemon; the reason is printed on stderr\n"
+    "\n"
+    "--json prints one line: {\"target\", \"argv\", \"exit_code\", "
+    "\"signal\",\n"
+    "\"core_dumped\", \"timed_out\", \"output_truncated\", \"pid\",\n"
+    "\"user_time_us\", \"system_time_us\", \"max_rss_kb\", "
+    "\"wall_time_us\",\n"
+    "\"stdout\", \"stderr\", \"error\"}. exit_code is null when the program\n"
+    "was killed by a signal, signal is null when it was not; the run's\n"
+    "fields are null when it did not end (see error). error is null or\n"
+    "{\"status\": a gRPC status name, \"code\": its number, \"message\"};\n"
+    "failures on our side get the closest status (cannot connect:\n"
+    "UNAVAILABLE; cancelled by a signal: CANCELLED). stdout and stderr are\n"
+    "UTF-8 strings: when a stream is not valid UTF-8, each invalid sequence\n"
+    "becomes U+FFFD there and the exact bytes are added, base64-encoded, as\n"
+    "\"stdout_base64\" / \"stderr_base64\". Each stream is captured up to\n"
+    "16 MiB; past that the rest is dropped and output_truncated is true.\n";
+
+static const char usage_ping[] =
+    "Usage: gexec ping [-H TARGET] [-c COUNT] [-t SECONDS]\n"
+    "Asks the daemon's health service (grpc.health.v1) whether it serves\n"
+    "and prints the round-trip time; COUNT pings are sent back to back.\n"
+    "\n"
+    "  -H, --target TARGET    daemon address (default: as for gexec run)\n"
+    "  -c, --count COUNT      number of pings, 1..100000 (default 1)\n"
+    "  -t, --timeout SECONDS  how long to wait for each reply (default 5)\n"
+    "  -h, --help             show this help and exit\n"
+    "\n"
+    "Exit status: 0 when every ping found the daemon SERVING; 255 when one\n"
+    "did not or the daemon cannot be reached (the reason is printed on\n"
+    "stderr); 2 on a usage error.\n";
+
+const char *gxc_usage_main(void) { return usage_main; }
+const char *gxc_usage_run(void) { return usage_run; }
+const char *gxc_usage_ping(void) { return usage_ping; }
+
+/* Parses the digits of a whole number of seconds into milliseconds. */
+static const char *parse_whole(const char *s, uint64_t max_ms, uint64_t *ms) {
+  uint64_t v = 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    v = v * 10 + (uint64_t)(*s - '0');
+    if (v > max_ms / 1000) return NULL;
+  }
+  *ms = v * 1000;
+  return s;
+}
+
+/* Adds the fraction digits at @p s (after the '.'), rounding up. */
+static const char *parse_fraction(const char *s, uint64_t *ms) {
+  static const unsigned scale[3] = {100, 10, 1};
+  int i = 0, rest = 0;
+  for (; *s >= '0' && *s <= '9'; s++, i++) {
+    if (i < 3) *ms += (uint64_t)(*s - '0') * scale[i];
+    else if (*s != '0') rest = 1;
+  }
+  *ms += (uint64_t)rest;
+  return s;
+}
+
+int gxc_parse_seconds(const char *s, uint64_t max_ms, uint64_t *ms) {
+  uint64_t v;
+  if (!s || !((*s >= '0' && *s <= '9') || (*s == '.' && s[1] >= '0' &&
+                                           s[1] <= '9')))
+    return -1;
+  const char *p = parse_whole(s, max_ms, &v);
+  if (!p) return -1;
+  if (*p == '.') p = parse_fraction(p + 1, &v);
+  if (*p || v > max_ms) return -1;
+  *ms = v;
+  return 0;
+}
+
+int gxc_check_env(const char *s, char *why, size_t why_len) {
+  const char *eq = strchr(s, '=');
+  if (!eq) {
+    snprintf(why, why_len, "-e '%.200s': expected NAME=VALUE", s);
+    return -1;
+  }
+  if (eq == s) {
+    snprintf(why, why_len, "-e '%.200s': empty variable name", s);
+    return -1;
+  }
+  return 0;
+}
+
+const char *gxc_pick_target(const char *opt, const char *env) {
+  if (opt) return opt;
+  if (env && *env) return env;
+  return NULL;
+}
+
+const char *gxc_target_display(const char *target, const char *xdg_runtime_dir,
+                               char *buf, size_t len) {
+  if (target)
+    snprintf(buf, len, "%s", target);
+  else if (xdg_runtime_dir && xdg_runtime_dir[0] == '/')
+    snprintf(buf, len, "unix:%s/gexec/gexecd.sock", xdg_runtime_dir);
+  else
+    snprintf(buf, len, "unix:/run/gexec/gexecd.sock");
+  return buf;
+}
+
+/* Tells whether getopt's last error was about a long option: GNU getopt
+ * sets optopt to 0 (unknown) or to the option's val, which for options
+ * with a short form is that letter, so look at the argument as well. */
+static int error_was_long(char *const *argv, const char *optstring) {
+  const char *arg = argv[optind - 1];
+  if (optopt == 0 || optopt >= 256) return 1;
+  return !strncmp(arg, "--", 2) && strchr(optstring, optopt) != NULL;
+}
+
+/* Returns what follows @p prefix + @p shown + ": " in @p msg, or NULL. */
+static const char *after(const char *msg, const char *prefix,
+                         const char *shown) {
+  size_t np = strlen(prefix), ns = strlen(shown);
+  if (strncmp(msg, prefix, np) || strncmp(msg + np, shown, ns) ||
+      strncmp(msg + np + ns, ": ", 2))
+    return NULL;
+  return msg + np + ns + 2;
+}
+
+const char *gxc_strip_target(const char *msg, const char *shown) {
+  const char *rest = after(msg, "cannot connect to ", shown);
+  if (!rest) rest = after(msg, "", shown);
+  return rest && *rest ? rest : msg;
+}
+
+/* Reports an option getopt rejected ('?' unknown, ':' missing value). */
+static int bad_option(int c, char *const *argv, const char *optstring,
+                      char *why, size_t len) {
+  const char *arg = argv[optind - 1];
+  const char *what = c == ':' ? "option %s needs a value"
+                              : "unknown option %s";
+  char name[64];
+  if (error_was_long(argv, optstring)) {
+    int n = (int)strcspn(arg, "=");
+    snprintf(name, sizeof name, "'%.*s'", n < 50 ? n : 50, arg);
+    if (c == '?' && optopt != 0) what = "option %s takes no value";
+  } else {
+    snprintf(name, sizeof name, "'-%c'", optopt);
+  }
+  snprintf(why, len, what, name);
+  return -1;
+}
+
+static int bad_value(const char *opt, const char *val, const char *expect,
+                     char *why, size_t len) {
+  snprintf(why, len, "invalid value '%.100s' for %s: expected %s", val, opt,
+           expect);
+  return -1;
+}
+
+static int add_env(gxc_args *a, const char *val, char *why, size_t len) {
+  if (gxc_check_env(val, why, len) != 0) return -1;
+  if (a->nenv == GXC_MAX_ENV) {
+    snprintf(why, len, "too many -e options (at most %d)", GXC_MAX_ENV);
+    return -1;
+  }
+  a->env[a->nenv++] = val;
+  a->env[a->nenv] = NULL;
+  return 0;
+}
+
+/* Long-only options of `run`. */
+enum { OPT_MERGE = 256, OPT_JSON, OPT_GRACE };
+
+/* Applies one option of `run`. */
+static int apply_run(gxc_args *a, int c, const char *arg, char *why,
+                     size_t len) {
+  uint64_t v;
+  switch (c) {
+    case 'H': a->target = arg; return 0;
+    case 'C': a->cwd = arg; return 0;
+    case 'e': return add_env(a, arg, why, len);
+    case 'n': a->stdin_null = 1; return 0;
+    case OPT_MERGE: a->merge_stderr = 1; return 0;
+    case OPT_JSON: a->json = 1; return 0;
+    case 't':
+      if (gxc_parse_seconds(arg, MAX_TIMEOUT_MS, &a->timeout_ms) != 0)
+        return bad_value("-t", arg, "seconds, like 30 or 0.5", why, len);
+      return 0;
+    case OPT_GRACE:
+      if (gxc_parse_seconds(arg, MAX_GRACE_MS, &v) != 0)
+        return bad_value("--kill-grace", arg, "seconds, like 5 or 0.5", why,
+                         len);
+      a->kill_grace_ms = (uint32_t)v;
+      return 0;
+  }
+  snprintf(why, len, "internal error: option %d", c);
+  return -1;
+}
+
+static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
+                     size_t len) {
+  static const struct option opts[] = {
+      {"target", required_argument, NULL, 'H'},
+      {"timeout", required_argument, NULL, 't'},
+      {"cwd", required_argument, NULL, 'C'},
+      {"env", required_argument, NULL, 'e'},
+      {"no-stdin", no_argument, NULL, 'n'},
+      {"merge-stderr", no_argument, NULL, OPT_MERGE},
+      {"json", no_argument, NULL, OPT_JSON},
+      {"kill-grace", required_argument, NULL, OPT_GRACE},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  static const char optstring[] = "+:H:t:C:e:nh";
+  int c;
+  while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+    if (c == 'h') return a->cmd = GXC_CMD_RUN_HELP, 0;
+    if (c == '?' || c == ':') return bad_option(c, argv, optstring, why, len);
+    if (apply_run(a, c, optarg, why, len) != 0) return -1;
+  }
+  if (optind >= argc) {
+    snprintf(why, len, "missing PROGRAM");
+    return -1;
+  }
+  a->prog = argv + optind;
+  a->prog_argc = argc - optind;
+  return 0;
+}
+
+/* Parses a decimal count in 1..max, digits only. */
+static int parse_count(const char *s, int max, int *out) {
+  long v = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return -1;
+    v = v * 10 + (*s - '0');
+    if (v > max) return -1;
+  }
+  if (v == 0) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+/* Applies one option of `ping`. */
+static int apply_ping(gxc_args *a, int c, const char *arg, char *why,
+                      size_t len) {
+  uint64_t v;
+  switch (c) {
+    case 'H': a->target = arg; return 0;
+    case 'c':
+      if (parse_count(arg, GXC_MAX_PING_COUNT, &a->ping_count) != 0)
+        return bad_value("-c", arg, "a count from 1 to 100000", why, len);
+      return 0;
+    case 't':
+      if (gxc_parse_seconds(arg, MAX_TIMEOUT_MS, &v) != 0 || v == 0)
+        return bad_value("-t", arg, "seconds > 0, like 5 or 0.5", why, len);
+      a->ping_timeout_ms = v;
+      return 0;
+  }
+  snprintf(why, len, "internal error: option %d", c);
+  return -1;
+}
+
+static int parse_ping(int argc, char *const *argv, gxc_args *a, char *why,
+                      size_t len) {
+  static const struct option opts[] = {
+      {"target", required_argument, NULL, 'H'},
+      {"count", required_argument, NULL, 'c'},
+      {"timeout", required_argument, NULL, 't'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  static const char optstring[] = "+:H:c:t:h";
+  int c;
+  while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+    if (c == 'h') return a->cmd = GXC_CMD_PING_HELP, 0;
+    if (c == '?' || c == ':') return bad_option(c, argv, optstring, why, len);
+    if (apply_ping(a, c, optarg, why, len) != 0) return -1;
+  }
+  if (optind < argc) {
+    snprintf(why, len, "unexpected argument '%.100s'", argv[optind]);
+    return -1;
+  }
+  return 0;
+}
+
+/* Handles a first argument that is not a command. */
+static int parse_top(const char *arg, gxc_args *a, char *why, size_t len) {
+  if (!strcmp(arg, "-h") || !strcmp(arg, "--help") || !strcmp(arg, "help"))
+    return a->cmd = GXC_CMD_HELP, 0;
+  if (!strcmp(arg, "-V") || !strcmp(arg, "--version"))
+    return a->cmd = GXC_CMD_VERSION, 0;
+  if (arg[0] == '-')
+    snprintf(why, len, "unknown option '%.100s'", arg);
+  else
+    snprintf(why, len, "unknown command '%.100s'", arg);
+  return -1;
+}
+
+int gxc_args_parse(int argc, char *const *argv, gxc_args *out, char *why,
+                   size_t why_len) {
+  memset(out, 0, sizeof *out);
+  out->ping_count = 1;
+  out->ping_timeout_ms = GXC_PING_TIMEOUT_MS;
+  optind = 0; /* full re-initialisation of GNU getopt */
+  opterr = 0;
+  if (argc < 2) {
+    snprintf(why, why_len, "missing command (run or ping)");
+    return -1;
+  }
+  if (!strcmp(argv[1], "run")) {
+    out->cmd = GXC_CMD_RUN;
+    return parse_run(argc - 1, argv + 1, out, why, why_len);
+  }
+  if (!strcmp(argv[1], "ping")) {
+    out->cmd = GXC_CMD_PING;
+    return parse_ping(argc - 1, argv + 1, out, why, why_len);
+  }
+  return parse_top(argv[1], out, why, why_len);
+}

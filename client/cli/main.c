@@ -1,0 +1,78 @@
+/* gexec: the command-line client of gexecd. See `gexec --help`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/cli/args.h"
+#include "client/cli/exitcode.h"
+#include "client/cli/ping.h"
+#include "client/cli/run.h"
+#include "client/gexec.h"
+
+/* Opens /dev/null on any of fds 0..2 that our parent left closed, so
+ * that a closed stdin reads as empty and a closed stdout or stderr
+ * discards. It must run before any library initializer: gRPC opens
+ * eventfds while libraries load, and one landing on fd 0 would become
+ * our "stdin" (we would steal its wake-ups and hang). The executable's
+ * .preinit_array runs before the initializers of all shared objects. */
+static void open_missing_std_fds(int argc, char **argv, char **envp) {
+  (void)argc;
+  (void)argv;
+  (void)envp;
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (n >= 0 && n != fd) close(n); /* cannot happen: lower fds are open */
+  }
+}
+
+__attribute__((used, section(".preinit_array"))) static void (
+    *const preinit_std_fds)(int, char **, char **) = open_missing_std_fds;
+
+/* Prints a help or version text on stdout. */
+static int show(const char *text) {
+  fputs(text, stdout);
+  return fflush(stdout) == 0 ? 0 : GXC_EXIT_ERROR;
+}
+
+static int usage_error(const gxc_args *a, const char *why) {
+  const char *sub = a->cmd == GXC_CMD_RUN    ? " run"
+                    : a->cmd == GXC_CMD_PING ? " ping"
+                                             : "";
+  fprintf(stderr, "gexec: %s\nTry 'gexec%s --help'.\n", why, sub);
+  return GXC_EXIT_USAGE;
+}
+
+/* Runs `run` or `ping` against the chosen target. */
+static int remote(const gxc_args *a) {
+  char shown[512];
+  const char *target = gxc_pick_target(a->target, getenv("GEXEC_TARGET"));
+  gxc_target_display(target, getenv("XDG_RUNTIME_DIR"), shown, sizeof shown);
+  /* A closed stdout must be an EPIPE we handle, not a silent death. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, NULL);
+  if (a->cmd == GXC_CMD_RUN) return gxc_run(a, target, shown);
+  return gxc_ping(a, target, shown);
+}
+
+int main(int argc, char **argv) {
+  static gxc_args a; /* large (the -e table); one per process */
+  char why[512];
+  if (gxc_args_parse(argc, argv, &a, why, sizeof why) != 0)
+    return usage_error(&a, why);
+  switch (a.cmd) {
+    case GXC_CMD_HELP: return show(gxc_usage_main());
+    case GXC_CMD_RUN_HELP: return show(gxc_usage_run());
+    case GXC_CMD_PING_HELP: return show(gxc_usage_ping());
+    case GXC_CMD_VERSION: return show("gexec " GEXEC_VERSION "\n");
+    case GXC_CMD_RUN:
+    case GXC_CMD_PING: return remote(&a);
+    default: return usage_error(&a, "missing command (run or ping)");
+  }
+}

@@ -1,0 +1,77 @@
+/* `gexec ping`: see ping.h. */
+#include "client/cli/ping.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "client/cli/exitcode.h"
+#include "client/gexec.h"
+
+/* Connect timeout given to gexec_connect. */
+#define CONNECT_TIMEOUT_MS 10000
+
+/* The library's reason, without the target we name ourselves. */
+static const char *reason(int rc, const gexec_error *err, const char *shown) {
+  if (!err->message[0]) return gexec_strerror(rc);
+  return gxc_strip_target(err->message, shown);
+}
+
+/* Prints why a ping failed. */
+static void report_failure(const char *shown, int rc, const gexec_error *e) {
+  if (rc == GEXEC_ESTATUS)
+    fprintf(stderr, "gexec: gexecd at %s: %s: %s\n", shown,
+            gexec_status_name(e->status), reason(rc, e, shown));
+  else
+    fprintf(stderr, "gexec: gexecd at %s: %s\n", shown,
+            reason(rc, e, shown));
+}
+
+/* Round-trip statistics over several pings, in microseconds. */
+typedef struct {
+  int64_t min, max, sum;
+  int n;
+} rtt_stats;
+
+static void stats_add(rtt_stats *s, int64_t rtt) {
+  if (s->n == 0 || rtt < s->min) s->min = rtt;
+  if (s->n == 0 || rtt > s->max) s->max = rtt;
+  s->sum += rtt;
+  s->n++;
+}
+
+/* Sends the pings; returns GEXEC_OK or the failing call's result. */
+static int ping_loop(gexec_conn *conn, const gxc_args *a, const char *shown,
+                     rtt_stats *st, gexec_error *err) {
+  for (int i = 0; i < a->ping_count; i++) {
+    int64_t rtt = 0;
+    int rc = gexec_ping(conn, (int64_t)a->ping_timeout_ms, &rtt, err);
+    if (rc != GEXEC_OK) return rc;
+    printf("gexecd at %s: SERVING, rtt %.3f ms\n", shown, (double)rtt / 1e3);
+    stats_add(st, rtt);
+    if (fflush(stdout) != 0) break; /* reported by the caller */
+  }
+  return GEXEC_OK;
+}
+
+int gxc_ping(const gxc_args *a, const char *target, const char *shown) {
+  gexec_conn_opts o = {.connect_timeout_ms = CONNECT_TIMEOUT_MS};
+  gexec_conn *conn = NULL;
+  gexec_error err = {0};
+  rtt_stats st = {0};
+  int rc = gexec_connect(target, &o, &conn, &err);
+  if (rc != GEXEC_OK) {
+    fprintf(stderr, "gexec: cannot connect to %s: %s\n", shown,
+            reason(rc, &err, shown));
+    return GXC_EXIT_ERROR;
+  }
+  rc = ping_loop(conn, a, shown, &st, &err);
+  gexec_conn_close(conn);
+  if (rc != GEXEC_OK) report_failure(shown, rc, &err);
+  else if (st.n > 1)
+    printf("%d pings: rtt min/avg/max %.3f/%.3f/%.3f ms\n", st.n,
+           (double)st.min / 1e3, (double)st.sum / st.n / 1e3,
+           (double)st.max / 1e3);
+  if (fflush(stdout) != 0 || ferror(stdout))
+    return errno == EPIPE ? GXC_EXIT_EPIPE : GXC_EXIT_ERROR;
+  return rc == GEXEC_OK ? 0 : GXC_EXIT_ERROR;
+}

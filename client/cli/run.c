@@ -1,0 +1,435 @@
+/*
+ * `gexec run`: one remote run, three threads.
+ *
+ *  - The main thread connects, starts the run, then reads its events
+ *    (gexec_proc_read) and writes output to fd 1 / fd 2 with write(2) as
+ *    it arrives, or captures it (bounded) for --json.
+ *  - The stdin thread (unless -n) polls fd 0 and a wake-up pipe, reads
+ *    fd 0 and sends it with gexec_proc_write, which blocks while the
+ *    remote side does not read (backpressure). On EOF it calls
+ *    gexec_proc_close_stdin. The main thread stops it through the pipe
+ *    once the run has ended or been cancelled, then joins it: it never
+ *    frees the proc while another thread may use it.
+ *  - The signal thread sigwaits SIGINT, SIGTERM and SIGHUP, blocked in
+ *    every thread. The first is forwarded (gexec_proc_signal), the second
+ *    cancels the run (gexec_proc_cancel) and gexec exits 128 + signal,
+ *    a third exits at once. Before the run has started (connecting) and
+ *    after it ended, a signal exits at once: dropping the connection
+ *    makes the daemon kill anything it started.
+ *
+ * Our stdout or stderr being a closed pipe (EPIPE; SIGPIPE is ignored)
+ * cancels the run and exits 141, silently, as a shell reports a process
+ * killed by SIGPIPE.
+ */
+#include "client/cli/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/cli/exitcode.h"
+#include "client/cli/json_out.h"
+#include "client/gexec.h"
+
+/* --json keeps at most this much of each stream. */
+#define CAPTURE_MAX ((size_t)16 << 20)
+/* Chunk read from our stdin. */
+#define STDIN_CHUNK 65536
+/* Connect timeout given to gexec_connect. */
+#define CONNECT_TIMEOUT_MS 10000
+
+/* Where a failure happened, for its message. */
+typedef enum { STAGE_CONNECT = 1, STAGE_START, STAGE_RUN } stage;
+
+/* A bounded, growable capture buffer. */
+typedef struct {
+  uint8_t *buf;
+  size_t len, alloc;
+} capture;
+
+typedef struct {
+  const gxc_args *args;
+  const char *target; /* given to gexec_connect; may be NULL */
+  const char *shown;  /* the target as shown to people */
+  sigset_t sigs;      /* what the signal thread waits for */
+  gexec_conn *conn;
+  gexec_proc *proc;
+  uint32_t pid;
+
+  pthread_mutex_t lock; /* guards live, nsignals, cancel_sig */
+  gexec_proc *live;     /* where signals go; NULL: none (exit at once) */
+  int nsignals;
+  int cancel_sig;       /* the signal that cancelled the run, or 0 */
+  int cancelled_by;     /* cancel_sig, read once the run is over */
+
+  pthread_t stdin_thread;
+  int stdin_running;
+  int wake[2];          /* main -> stdin thread: stop */
+  int stdin_errno;      /* a read error on fd 0, reported as a warning */
+
+  int rc;               /* GEXEC_OK, or how the run failed */
+  stage failed_at;
+  gexec_error err;
+  int has_exit;
+  gexec_exit exit;
+  int out_errno;        /* writing our stdout or stderr failed */
+  const char *out_name; /* "stdout" or "stderr", for that message */
+  capture cap[2];       /* --json: stdout, stderr */
+  int truncated;        /* --json: a capture hit CAPTURE_MAX */
+} run_ctx;
+
+/* ------------------------------------------------------------ output */
+
+/* Waits until @p fd is writable (a non-blocking fd we inherited). */
+static void wait_writable(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLOUT};
+  while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+}
+
+/* Writes all of @p data to @p fd. Returns 0 or an errno value. */
+static int write_all(int fd, const void *data, size_t len) {
+  const char *p = data;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      wait_writable(fd);
+      continue;
+    }
+    if (n < 0) return errno;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* Appends to a capture, up to CAPTURE_MAX; returns nonzero if cut. */
+static int capture_add(capture *c, const uint8_t *data, size_t len) {
+  size_t room = CAPTURE_MAX - c->len, take = len < room ? len : room;
+  if (c->len + take > c->alloc) {
+    size_t want = c->alloc ? c->alloc : 65536;
+    while (want < c->len + take) want *= 2;
+    if (want > CAPTURE_MAX) want = CAPTURE_MAX;
+    uint8_t *nb = realloc(c->buf, want);
+    if (!nb) return 1;
+    c->buf = nb;
+    c->alloc = want;
+  }
+  memcpy(c->buf + c->len, data, take);
+  c->len += take;
+  return take < len;
+}
+
+/* Delivers one chunk of output. Returns 0, or -1 when our side of the
+ * stream is broken (c->out_errno set). */
+static int deliver(run_ctx *c, const gexec_event *ev) {
+  int i = ev->type == GEXEC_EV_STDERR;
+  if (ev->type != GEXEC_EV_STDOUT && ev->type != GEXEC_EV_STDERR) return 0;
+  if (c->args->json) {
+    if (capture_add(&c->cap[i], ev->data, ev->len)) c->truncated = 1;
+    return 0;
+  }
+  c->out_errno = write_all(i ? STDERR_FILENO : STDOUT_FILENO, ev->data,
+                           ev->len);
+  c->out_name = i ? "stderr" : "stdout";
+  return c->out_errno ? -1 : 0;
+}
+
+/* Reads events until the exit event, a failure, or a broken output. */
+static void pump(run_ctx *c) {
+  gexec_event ev;
+  for (;;) {
+    int rc = gexec_proc_read(c->proc, &ev, -1, &c->err);
+    if (rc != GEXEC_OK) {
+      c->rc = rc;
+      c->failed_at = STAGE_RUN;
+      return;
+    }
+    if (ev.type == GEXEC_EV_EXIT) {
+      c->has_exit = 1;
+      c->exit = ev.exit;
+      return;
+    }
+    if (deliver(c, &ev) != 0) {
+      gexec_proc_cancel(c->proc);
+      return;
+    }
+  }
+}
+
+/* ------------------------------------------------------ stdin thread */
+
+/* Waits for fd 0 or the wake-up pipe. Returns 1 when fd 0 has something
+ * (data, EOF, an error), 0 when told to stop, -1 on a poll error. */
+static int wait_stdin(int wake) {
+  struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                        {.fd = wake, .events = POLLIN}};
+  for (;;) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (p[1].revents) return 0;
+    if (p[0].revents) return 1;
+  }
+}
+
+/* Sends fd 0 to the run until EOF, then closes the run's stdin. */
+static void *stdin_main(void *arg) {
+  run_ctx *c = arg;
+  uint8_t buf[STDIN_CHUNK];
+  for (;;) {
+    int w = wait_stdin(c->wake[0]);
+    if (w == 0) return NULL;
+    ssize_t n = w < 0 ? -1 : read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0 && errno != EBADF) c->stdin_errno = errno;
+    if (n <= 0) break;
+    if (gexec_proc_write(c->proc, buf, (size_t)n, NULL) != GEXEC_OK)
+      return NULL; /* the run ended or failed: the main thread reports */
+  }
+  gexec_proc_close_stdin(c->proc, NULL);
+  return NULL;
+}
+
+static int start_stdin(run_ctx *c) {
+  if (pipe2(c->wake, O_CLOEXEC) != 0) return errno;
+  int e = pthread_create(&c->stdin_thread, NULL, stdin_main, c);
+  if (e != 0) {
+    close(c->wake[0]);
+    close(c->wake[1]);
+    return e;
+  }
+  c->stdin_running = 1;
+  return 0;
+}
+
+/* Stops and joins the stdin thread. The run has ended or been cancelled,
+ * so a gexec_proc_write it may be blocked in returns. */
+static void stop_stdin(run_ctx *c) {
+  if (!c->stdin_running) return;
+  (void)write_all(c->wake[1], "x", 1);
+  pthread_join(c->stdin_thread, NULL);
+  close(c->wake[0]);
+  close(c->wake[1]);
+  c->stdin_running = 0;
+}
+
+/* ----------------------------------------------------- signal thread */
+
+static void set_live(run_ctx *c, gexec_proc *p) {
+  pthread_mutex_lock(&c->lock);
+  c->live = p;
+  pthread_mutex_unlock(&c->lock);
+}
+
+/* Handles one of SIGINT, SIGTERM, SIGHUP (see the top of the file). */
+static void on_signal(run_ctx *c, int sig) {
+  pthread_mutex_lock(&c->lock);
+  int n = ++c->nsignals;
+  gexec_proc *p = c->live;
+  if (p && n == 1) gexec_proc_signal(p, sig, NULL);
+  if (p && n == 2) {
+    c->cancel_sig = sig;
+    gexec_proc_cancel(p);
+  }
+  pthread_mutex_unlock(&c->lock);
+  if (!p || n > 2) _exit(GXC_EXIT_SIGNAL_BASE + sig);
+}
+
+/* Cancellation is enabled only inside sigwait, never in library code. */
+static void *signal_main(void *arg) {
+  run_ctx *c = arg;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+  for (;;) {
+    int sig = 0;
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+    int e = sigwait(&c->sigs, &sig);
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+    if (e == 0) on_signal(c, sig);
+  }
+  return NULL;
+}
+
+static int cancel_signal(run_ctx *c) {
+  pthread_mutex_lock(&c->lock);
+  int sig = c->cancel_sig;
+  pthread_mutex_unlock(&c->lock);
+  return sig;
+}
+
+/* ------------------------------------------------------------ the run */
+
+static void build_spec(const gxc_args *a, gexec_spec *s) {
+  memset(s, 0, sizeof *s);
+  s->argv = (const char *const *)a->prog;
+  s->env = a->nenv ? a->env : NULL;
+  s->cwd = a->cwd;
+  s->timeout_ms = a->timeout_ms;
+  s->kill_grace_ms = a->kill_grace_ms;
+  s->stdin_null = a->stdin_null;
+  s->stdout_mode = GEXEC_OUT_PIPE;
+  s->stderr_mode = a->merge_stderr ? GEXEC_OUT_MERGE : GEXEC_OUT_PIPE;
+}
+
+/* Connects and starts the run; returns 0 or -1 (c->rc, c->err set). */
+static int start(run_ctx *c) {
+  gexec_conn_opts o = {.connect_timeout_ms = CONNECT_TIMEOUT_MS};
+  gexec_spec spec;
+  c->rc = gexec_connect(c->target, &o, &c->conn, &c->err);
+  if (c->rc != GEXEC_OK) return c->failed_at = STAGE_CONNECT, -1;
+  build_spec(c->args, &spec);
+  c->rc = gexec_proc_start(c->conn, &spec, &c->proc, &c->err);
+  if (c->rc != GEXEC_OK) return c->failed_at = STAGE_START, -1;
+  c->pid = gexec_proc_pid(c->proc);
+  return 0;
+}
+
+/* Streams a started run to its end, then releases the stdin thread. */
+static void stream(run_ctx *c) {
+  set_live(c, c->proc);
+  if (!c->args->stdin_null) {
+    int e = start_stdin(c);
+    if (e != 0) {
+      fprintf(stderr, "gexec: cannot forward stdin: %s\n", strerror(e));
+      gexec_proc_close_stdin(c->proc, NULL);
+    }
+  }
+  pump(c);
+  set_live(c, NULL);
+  if (!c->has_exit) gexec_proc_cancel(c->proc);
+  stop_stdin(c);
+}
+
+/* ----------------------------------------------------------- results */
+
+static const char *reason(const run_ctx *c) {
+  return c->err.message[0] ? c->err.message : gexec_strerror(c->rc);
+}
+
+/* Rewrites c->err into the one-line reason shown for the failure, so
+ * that stderr and the JSON "error" say the same. */
+static void explain(run_ctx *c) {
+  char msg[sizeof c->err.message];
+  const char *prog = c->args->prog[0];
+  if (c->cancelled_by) {
+    c->rc = GEXEC_ESTATUS;
+    c->err.code = GEXEC_ESTATUS;
+    c->err.status = GEXEC_STATUS_CANCELLED;
+    snprintf(msg, sizeof msg, "run of '%.100s' cancelled by a second SIG%s",
+             prog, sigabbrev_np(c->cancelled_by));
+  } else if (c->failed_at == STAGE_CONNECT) {
+    snprintf(msg, sizeof msg, "cannot connect to %.200s: %.250s", c->shown,
+             gxc_strip_target(reason(c), c->shown));
+  } else if (c->failed_at == STAGE_START) {
+    snprintf(msg, sizeof msg, "%s", reason(c));
+  } else {
+    snprintf(msg, sizeof msg, "run of '%.100s' failed: %.350s", prog,
+             reason(c));
+  }
+  memcpy(c->err.message, msg, sizeof msg);
+}
+
+static int exit_status(const run_ctx *c) {
+  if (c->cancelled_by) return GXC_EXIT_SIGNAL_BASE + c->cancelled_by;
+  if (c->out_errno == EPIPE) return GXC_EXIT_EPIPE;
+  if (c->out_errno) return GXC_EXIT_ERROR;
+  if (c->rc != GEXEC_OK && c->failed_at == STAGE_RUN) return GXC_EXIT_ERROR;
+  if (c->rc != GEXEC_OK) return gxc_exit_from_error(c->rc, &c->err);
+  if (c->has_exit) return gxc_exit_from_exit(&c->exit);
+  return GXC_EXIT_ERROR;
+}
+
+/* Prints the one-line reasons and warnings on stderr. */
+static void report(const run_ctx *c) {
+  if (c->rc != GEXEC_OK) fprintf(stderr, "gexec: %s\n", c->err.message);
+  if (c->out_errno && c->out_errno != EPIPE)
+    fprintf(stderr, "gexec: cannot write to %s: %s\n", c->out_name,
+            strerror(c->out_errno));
+  if (c->stdin_errno)
+    fprintf(stderr, "gexec: warning: reading stdin failed (%s); sent EOF\n",
+            strerror(c->stdin_errno));
+  if (!c->args->json && c->has_exit && c->exit.output_truncated)
+    fprintf(stderr, "gexec: warning: the daemon truncated the output\n");
+}
+
+/* Prints the --json object; returns the exit status to use. */
+static int print_json(const run_ctx *c, int status) {
+  gxc_json_run r = {
+      .target = c->shown, .argv = (const char *const *)c->args->prog,
+      .has_exit = c->has_exit, .exit = c->exit, .pid = c->pid,
+      .out = c->cap[0].buf, .out_len = c->cap[0].len,
+      .err = c->cap[1].buf, .err_len = c->cap[1].len,
+      .capture_truncated = c->truncated,
+      .rc = c->rc, .error = &c->err};
+  json_object *obj = gxc_json_build(&r);
+  if (!obj) {
+    fprintf(stderr, "gexec: out of memory building the JSON output\n");
+    return GXC_EXIT_ERROR;
+  }
+  size_t len = 0;
+  const char *text = gxc_json_text(obj, &len);
+  int e = text ? write_all(STDOUT_FILENO, text, len) : ENOMEM;
+  if (e == 0) e = write_all(STDOUT_FILENO, "\n", 1);
+  json_object_put(obj);
+  if (e == EPIPE) return GXC_EXIT_EPIPE;
+  if (e) fprintf(stderr, "gexec: cannot write to stdout: %s\n", strerror(e));
+  return e ? GXC_EXIT_ERROR : status;
+}
+
+/* Blocks our three signals and starts the thread that takes them. */
+static int start_signals(run_ctx *c, pthread_t *th) {
+  sigemptyset(&c->sigs);
+  sigaddset(&c->sigs, SIGINT);
+  sigaddset(&c->sigs, SIGTERM);
+  sigaddset(&c->sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &c->sigs, NULL);
+  int e = pthread_create(th, NULL, signal_main, c);
+  if (e != 0)
+    fprintf(stderr, "gexec: cannot start a thread: %s\n", strerror(e));
+  return e;
+}
+
+/* Stops the signal thread; our signals stay blocked until we exit. */
+static void stop_signals(pthread_t th) {
+  pthread_cancel(th);
+  pthread_join(th, NULL);
+}
+
+/* Ends the remote side: frees the run (cancelling it if still going). */
+static void release_remote(run_ctx *c) {
+  if (c->proc) gexec_proc_free(c->proc);
+  if (c->conn) gexec_conn_close(c->conn);
+  c->proc = NULL;
+  c->conn = NULL;
+}
+
+int gxc_run(const gxc_args *a, const char *target, const char *shown) {
+  run_ctx c;
+  pthread_t sig_thread;
+  memset(&c, 0, sizeof c);
+  c.args = a;
+  c.target = target;
+  c.shown = shown;
+  pthread_mutex_init(&c.lock, NULL);
+  if (start_signals(&c, &sig_thread) != 0) return GXC_EXIT_ERROR;
+  if (start(&c) == 0) stream(&c);
+  c.cancelled_by = cancel_signal(&c);
+  release_remote(&c);
+  int status = exit_status(&c);
+  if (c.rc != GEXEC_OK || c.cancelled_by) explain(&c);
+  report(&c);
+  if (a->json) status = print_json(&c, status);
+  stop_signals(sig_thread);
+  free(c.cap[0].buf);
+  free(c.cap[1].buf);
+  pthread_mutex_destroy(&c.lock);
+  return status;
+}

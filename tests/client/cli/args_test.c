@@ -1,0 +1,426 @@
+/* Unit tests for client/cli/args: the gexec command line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "client/cli/args.h"
+
+#define ARGC(v) ((int)(sizeof(v) / sizeof *(v)) - 1)
+
+static gxc_args a;
+static char why[512];
+
+/* Parses a NULL-terminated argv, expecting success. */
+static void parse_ok(char **argv, int argc) {
+  why[0] = '\0';
+  int rc = gxc_args_parse(argc, argv, &a, why, sizeof why);
+  if (rc != 0) fail_msg("unexpected error: %s", why);
+}
+
+/* Parses, expecting a usage error with exactly @p msg. */
+static void parse_err(char **argv, int argc, gxc_cmd cmd, const char *msg) {
+  assert_int_equal(gxc_args_parse(argc, argv, &a, why, sizeof why), -1);
+  assert_string_equal(why, msg);
+  assert_int_equal(a.cmd, cmd);
+}
+
+/* ------------------------------------------------------------ run */
+
+static void run_all_options(void **state) {
+  char *v[] = {"gexec", "run", "-H", "unix:/tmp/x.sock", "-t", "0.5",
+               "-C", "/srv", "-e", "A=1", "-e", "B=", "-n",
+               "--merge-stderr", "--json", "--kill-grace", "2.5", "--",
+               "prog", "a", "-b", "--c", NULL};
+  (void)state;
+  parse_ok(v, ARGC(v));
+  assert_int_equal(a.cmd, GXC_CMD_RUN);
+  assert_string_equal(a.target, "unix:/tmp/x.sock");
+  assert_int_equal(a.timeout_ms, 500);
+  assert_string_equal(a.cwd, "/srv");
+  assert_int_equal(a.nenv, 2);
+  assert_string_equal(a.env[0], "A=1");
+  assert_string_equal(a.env[1], "B=");
+  assert_null(a.env[2]);
+  assert_int_equal(a.stdin_null, 1);
+  assert_int_equal(a.merge_stderr, 1);
+  assert_int_equal(a.json, 1);
+  assert_int_equal(a.kill_grace_ms, 2500);
+  assert_int_equal(a.prog_argc, 4);
+  assert_ptr_equal(a.prog, &v[18]);
+  assert_string_equal(a.prog[0], "prog");
+  assert_string_equal(a.prog[3], "--c");
+  assert_null(a.prog[4]);
+}
+
+static void run_long_aliases(void **state) {
+  char *v[] = {"gexec", "run", "--target=h:1", "--timeout", "3",
+               "--cwd=/", "--env", "X=y", "--no-stdin", "true", NULL};
+  (void)state;
+  parse_ok(v, ARGC(v));
+  assert_string_equal(a.target, "h:1");
+  assert_int_equal(a.timeout_ms, 3000);
+  assert_string_equal(a.cwd, "/");
+  assert_string_equal(a.env[0], "X=y");
+  assert_int_equal(a.stdin_null, 1);
+  assert_string_equal(a.prog[0], "true");
+}
+
+static void run_defaults(void **state) {
+  char *v[] = {"gexec", "run", "ls", NULL};
+  (void)state;
+  parse_ok(v, ARGC(v));
+  assert_int_equal(a.cmd, GXC_CMD_RUN);
+  assert_null(a.target);
+  assert_int_equal(a.timeout_ms, 0);
+  assert_null(a.cwd);
+  assert_int_equal(a.nenv, 0);
+  assert_null(a.env[0]);
+  assert_int_equal(a.stdin_null, 0);
+  assert_int_equal(a.merge_stderr, 0);
+  assert_int_equal(a.json, 0);
+  assert_int_equal(a.kill_grace_ms, 0);
+  assert_int_equal(a.prog_argc, 1);
+  assert_string_equal(a.prog[0], "ls");
+}
+
+/* Everything from PROGRAM on belongs to the program, options included. */
+static void run_options_after_program_are_its_own(void **state) {
+  char *v[] = {"gexec", "run", "-n", "echo", "-n", "-H", "x", "--json",
+               "--help", NULL};
+  (void)state;
+  parse_ok(v, ARGC(v));
+  assert_int_equal(a.cmd, GXC_CMD_RUN);
+  assert_null(a.target);
+  assert_int_equal(a.json, 0);
+  assert_int_equal(a.prog_argc, 6);
+  assert_string_equal(a.prog[0], "echo");
+  assert_string_equal(a.prog[1], "-n");
+  assert_string_equal(a.prog[2], "-H");
+  assert_string_equal(a.prog[3], "x");
+  assert_string_equal(a.prog[4], "--json");
+  assert_string_equal(a.prog[5], "--help");
+}
+
+static void run_double_dash(void **state) {
+  char *v1[] = {"gexec", "run", "--", "-weird", "x", NULL};
+  char *v2[] = {"gexec", "run", "-n", "--", "ls", "--", "-l", NULL};
+  (void)state;
+  parse_ok(v1, ARGC(v1));
+  assert_int_equal(a.prog_argc, 2);
+  assert_string_equal(a.prog[0], "-weird");
+  parse_ok(v2, ARGC(v2));
+  assert_int_equal(a.prog_argc, 3);
+  assert_string_equal(a.prog[0], "ls");
+  assert_string_equal(a.prog[1], "--");
+  assert_string_equal(a.prog[2], "-l");
+}
+
+static void run_short_clusters(void **state) {
+  char *v[] = {"gexec", "run", "-nHunix:/s", "-t1", "-eK=V", "cat", NULL};
+  (void)state;
+  parse_ok(v, ARGC(v));
+  assert_int_equal(a.stdin_null, 1);
+  assert_string_equal(a.target, "unix:/s");
+  assert_int_equal(a.timeout_ms, 1000);
+  assert_string_equal(a.env[0], "K=V");
+  assert_string_equal(a.prog[0], "cat");
+}
+
+static void run_help(void **state) {
+  char *v1[] = {"gexec", "run", "--help", NULL};
+  char *v2[] = {"gexec", "run", "-n", "-h", "ls", NULL};
+  (void)state;
+  parse_ok(v1, ARGC(v1));
+  assert_int_equal(a.cmd, GXC_CMD_RUN_HELP);
+  parse_ok(v2, ARGC(v2));
+  assert_int_equal(a.cmd, GXC_CMD_RUN_HELP);
+}
+
+static void run_usage_errors(void **state) {
+  char *v1[] = {"gexec", "run", NULL};
+  char *v2[] = {"gexec", "run", "-n", "--", NULL};
+  char *v3[] = {"gexec", "run", "-x", "ls", NULL};
+  char *v4[] = {"gexec", "run", "--bogus", "ls", NULL};
+  char *v5[] = {"gexec", "run", "-t", NULL};
+  char *v6[] = {"gexec", "run", "--timeout", NULL};
+  char *v7[] = {"gexec", "run", "--json=yes", "ls", NULL};
+  char *v8[] = {"gexec", "run", "-t", "abc", "ls", NULL};
+  char *v9[] = {"gexec", "run", "-t", "-1", "ls", NULL};
+  char *v10[] = {"gexec", "run", "--kill-grace", "5s", "ls", NULL};
+  char *v11[] = {"gexec", "run", "-nx", "ls", NULL};
+  char *v12[] = {"gexec", "run", "--json", "-xn", "ls", NULL};
+  (void)state;
+  parse_err(v1, ARGC(v1), GXC_CMD_RUN, "missing PROGRAM");
+  parse_err(v2, ARGC(v2), GXC_CMD_RUN, "missing PROGRAM");
+  parse_err(v3, ARGC(v3), GXC_CMD_RUN, "unknown option '-x'");
+  parse_err(v4, ARGC(v4), GXC_CMD_RUN, "unknown option '--bogus'");
+  parse_err(v5, ARGC(v5), GXC_CMD_RUN, "option '-t' needs a value");
+  parse_err(v6, ARGC(v6), GXC_CMD_RUN, "option '--timeout' needs a value");
+  parse_err(v7, ARGC(v7), GXC_CMD_RUN, "option '--json' takes no value");
+  parse_err(v8, ARGC(v8), GXC_CMD_RUN,
+            "invalid value 'abc' for -t: expected seconds, like 30 or 0.5");
+  parse_err(v9, ARGC(v9), GXC_CMD_RUN,
+            "invalid value '-1' for -t: expected seconds, like 30 or 0.5");
+  parse_err(v10, ARGC(v10), GXC_CMD_RUN,
+            "invalid value '5s' for --kill-grace: expected seconds, like 5 "
+            "or 0.5");
+  parse_err(v11, ARGC(v11), GXC_CMD_RUN, "unknown option '-x'");
+  parse_err(v12, ARGC(v12), GXC_CMD_RUN, "unknown option '-x'");
+}
+
+static void run_env_errors(void **state) {
+  char *v1[] = {"gexec", "run", "-e", "FOO", "ls", NULL};
+  char *v2[] = {"gexec", "run", "-e", "=x", "ls", NULL};
+  char *v3[] = {"gexec", "run", "-e", "", "ls", NULL};
+  char *v4[] = {"gexec", "run", "-e", "A==b", "-e", "B=c=d", "ls", NULL};
+  (void)state;
+  parse_err(v1, ARGC(v1), GXC_CMD_RUN, "-e 'FOO': expected NAME=VALUE");
+  parse_err(v2, ARGC(v2), GXC_CMD_RUN, "-e '=x': empty variable name");
+  parse_err(v3, ARGC(v3), GXC_CMD_RUN, "-e '': expected NAME=VALUE");
+  parse_ok(v4, ARGC(v4));
+  assert_string_equal(a.env[0], "A==b");
+  assert_string_equal(a.env[1], "B=c=d");
+}
+
+static void run_env_limit(void **state) {
+  static char *v[2 + 2 * (GXC_MAX_ENV + 1) + 2];
+  int n = 0;
+  (void)state;
+  v[n++] = "gexec";
+  v[n++] = "run";
+  for (int i = 0; i < GXC_MAX_ENV; i++) {
+    v[n++] = "-e";
+    v[n++] = "A=1";
+  }
+  v[n++] = "ls";
+  v[n] = NULL;
+  parse_ok(v, n);
+  assert_int_equal(a.nenv, GXC_MAX_ENV);
+  assert_null(a.env[GXC_MAX_ENV]);
+  v[n - 1] = "-e";
+  v[n++] = "B=2";
+  v[n++] = "ls";
+  v[n] = NULL;
+  parse_err(v, n, GXC_CMD_RUN, "too many -e options (at most 1024)");
+}
+
+/* Parsing twice in a row starts afresh (getopt state is reset). */
+static void run_parse_is_repeatable(void **state) {
+  char *v1[] = {"gexec", "run", "-n", "-e", "A=1", "x", NULL};
+  char *v2[] = {"gexec", "run", "y", NULL};
+  (void)state;
+  parse_ok(v1, ARGC(v1));
+  parse_ok(v2, ARGC(v2));
+  assert_int_equal(a.stdin_null, 0);
+  assert_int_equal(a.nenv, 0);
+  assert_string_equal(a.prog[0], "y");
+}
+
+/* ----------------------------------------------------- top level, ping */
+
+static void top_level(void **state) {
+  char *v0[] = {"gexec", NULL};
+  char *h1[] = {"gexec", "--help", NULL};
+  char *h2[] = {"gexec", "-h", NULL};
+  char *h3[] = {"gexec", "help", NULL};
+  char *ver1[] = {"gexec", "--version", NULL};
+  char *ver2[] = {"gexec", "-V", NULL};
+  char *bad1[] = {"gexec", "frob", NULL};
+  char *bad2[] = {"gexec", "--frob", NULL};
+  (void)state;
+  parse_err(v0, ARGC(v0), GXC_CMD_NONE, "missing command (run or ping)");
+  parse_ok(h1, ARGC(h1));
+  assert_int_equal(a.cmd, GXC_CMD_HELP);
+  parse_ok(h2, ARGC(h2));
+  assert_int_equal(a.cmd, GXC_CMD_HELP);
+  parse_ok(h3, ARGC(h3));
+  assert_int_equal(a.cmd, GXC_CMD_HELP);
+  parse_ok(ver1, ARGC(ver1));
+  assert_int_equal(a.cmd, GXC_CMD_VERSION);
+  parse_ok(ver2, ARGC(ver2));
+  assert_int_equal(a.cmd, GXC_CMD_VERSION);
+  parse_err(bad1, ARGC(bad1), GXC_CMD_NONE, "unknown command 'frob'");
+  parse_err(bad2, ARGC(bad2), GXC_CMD_NONE, "unknown option '--frob'");
+}
+
+static void ping_options(void **state) {
+  char *v1[] = {"gexec", "ping", NULL};
+  char *v2[] = {"gexec", "ping", "-H", "127.0.0.1:7000", "-c", "3", "-t",
+                "0.25", NULL};
+  char *v3[] = {"gexec", "ping", "--count=100000", NULL};
+  char *v4[] = {"gexec", "ping", "--help", NULL};
+  (void)state;
+  parse_ok(v1, ARGC(v1));
+  assert_int_equal(a.cmd, GXC_CMD_PING);
+  assert_null(a.target);
+  assert_int_equal(a.ping_count, 1);
+  assert_int_equal(a.ping_timeout_ms, 5000);
+  parse_ok(v2, ARGC(v2));
+  assert_string_equal(a.target, "127.0.0.1:7000");
+  assert_int_equal(a.ping_count, 3);
+  assert_int_equal(a.ping_timeout_ms, 250);
+  parse_ok(v3, ARGC(v3));
+  assert_int_equal(a.ping_count, 100000);
+  parse_ok(v4, ARGC(v4));
+  assert_int_equal(a.cmd, GXC_CMD_PING_HELP);
+}
+
+static void ping_errors(void **state) {
+  static const char *const bad_counts[] = {"0", "-1", "abc", "1.5", "",
+                                           "100001", "3x"};
+  char *v[] = {"gexec", "ping", "-c", NULL, NULL};
+  char *x1[] = {"gexec", "ping", "extra", NULL};
+  char *x2[] = {"gexec", "ping", "-t", "0", NULL};
+  char *x3[] = {"gexec", "ping", "-n", NULL};
+  char msg[128];
+  (void)state;
+  for (size_t i = 0; i < sizeof bad_counts / sizeof *bad_counts; i++) {
+    v[3] = (char *)bad_counts[i];
+    snprintf(msg, sizeof msg,
+             "invalid value '%s' for -c: expected a count from 1 to 100000",
+             bad_counts[i]);
+    parse_err(v, ARGC(v), GXC_CMD_PING, msg);
+  }
+  parse_err(x1, ARGC(x1), GXC_CMD_PING, "unexpected argument 'extra'");
+  parse_err(x2, ARGC(x2), GXC_CMD_PING,
+            "invalid value '0' for -t: expected seconds > 0, like 5 or 0.5");
+  parse_err(x3, ARGC(x3), GXC_CMD_PING, "unknown option '-n'");
+}
+
+/* ---------------------------------------------------------- helpers */
+
+static void seconds_valid(void **state) {
+  static const struct {
+    const char *in;
+    uint64_t ms;
+  } rows[] = {{"0", 0},        {"5", 5000},      {"0.5", 500},
+              {"1.25", 1250},  {"0.001", 1},     {"0.0001", 1},
+              {"0.0010", 1},   {"0.0011", 2},    {"0.0019", 2},
+              {".5", 500},     {"5.", 5000},     {"007", 7000},
+              {"10.000", 10000}, {"1.9999", 2000}};
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    uint64_t ms = 12345;
+    assert_int_equal(gxc_parse_seconds(rows[i].in, UINT64_MAX, &ms), 0);
+    assert_int_equal(ms, rows[i].ms);
+  }
+}
+
+static void seconds_invalid(void **state) {
+  static const char *const rows[] = {
+      "", "-1", "+1", "1e3", "1s", " 1", "1 ", ".", "1.2.3", "0x10",
+      "1,5", "..5", "99999999999999999999999999"};
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    uint64_t ms = 12345;
+    assert_int_equal(gxc_parse_seconds(rows[i], UINT64_MAX, &ms), -1);
+    assert_int_equal(ms, 12345);
+  }
+  assert_int_equal(gxc_parse_seconds(NULL, UINT64_MAX, NULL), -1);
+}
+
+static void seconds_bound(void **state) {
+  uint64_t ms = 0;
+  (void)state;
+  assert_int_equal(gxc_parse_seconds("10", 10000, &ms), 0);
+  assert_int_equal(ms, 10000);
+  assert_int_equal(gxc_parse_seconds("10.000", 10000, &ms), 0);
+  assert_int_equal(gxc_parse_seconds("10.0001", 10000, &ms), -1);
+  assert_int_equal(gxc_parse_seconds("10.001", 10000, &ms), -1);
+  assert_int_equal(gxc_parse_seconds("11", 10000, &ms), -1);
+  assert_int_equal(gxc_parse_seconds("9.999", 10000, &ms), 0);
+  assert_int_equal(ms, 9999);
+}
+
+static void env_check(void **state) {
+  (void)state;
+  assert_int_equal(gxc_check_env("A=1", why, sizeof why), 0);
+  assert_int_equal(gxc_check_env("A=", why, sizeof why), 0);
+  assert_int_equal(gxc_check_env("_a_1==", why, sizeof why), 0);
+  assert_int_equal(gxc_check_env("A", why, sizeof why), -1);
+  assert_string_equal(why, "-e 'A': expected NAME=VALUE");
+  assert_int_equal(gxc_check_env("=1", why, sizeof why), -1);
+  assert_string_equal(why, "-e '=1': empty variable name");
+  assert_int_equal(gxc_check_env("=", why, sizeof why), -1);
+  assert_string_equal(why, "-e '=': empty variable name");
+}
+
+static void target_pick_and_display(void **state) {
+  char buf[256];
+  (void)state;
+  assert_null(gxc_pick_target(NULL, NULL));
+  assert_null(gxc_pick_target(NULL, ""));
+  assert_string_equal(gxc_pick_target("a:1", "b:2"), "a:1");
+  assert_string_equal(gxc_pick_target(NULL, "b:2"), "b:2");
+  assert_string_equal(gxc_target_display("unix:/x", "/run/user/0", buf,
+                                         sizeof buf), "unix:/x");
+  assert_string_equal(gxc_target_display(NULL, "/run/user/0", buf,
+                                         sizeof buf),
+                      "unix:/run/user/0/gexec/gexecd.sock");
+  assert_string_equal(gxc_target_display(NULL, "relative", buf, sizeof buf),
+                      "unix:/run/gexec/gexecd.sock");
+  assert_string_equal(gxc_target_display(NULL, NULL, buf, sizeof buf),
+                      "unix:/run/gexec/gexecd.sock");
+  assert_string_equal(gxc_target_display("unix:/very/long", NULL, buf, 8),
+                      "unix:/v");
+}
+
+static void strip_target(void **state) {
+  const char *t = "unix:/x.sock";
+  (void)state;
+  assert_string_equal(
+      gxc_strip_target("cannot connect to unix:/x.sock: refused", t),
+      "refused");
+  assert_string_equal(gxc_strip_target("unix:/x.sock: NOT_SERVING", t),
+                      "NOT_SERVING");
+  assert_string_equal(gxc_strip_target("unix:/x.sockets: y", t),
+                      "unix:/x.sockets: y");
+  assert_string_equal(gxc_strip_target("unix:/x.sock: ", t),
+                      "unix:/x.sock: ");
+  assert_string_equal(gxc_strip_target("timed out", t), "timed out");
+  assert_string_equal(gxc_strip_target("", t), "");
+}
+
+static void usage_texts(void **state) {
+  (void)state;
+  assert_non_null(strstr(gxc_usage_main(), "Usage: gexec COMMAND"));
+  assert_non_null(strstr(gxc_usage_main(), "status 2"));
+  assert_non_null(strstr(gxc_usage_run(),
+                         "Usage: gexec run [OPTION]... [--] PROGRAM"));
+  assert_non_null(strstr(gxc_usage_run(), "  141 "));
+  assert_non_null(strstr(gxc_usage_run(), "  255 "));
+  assert_non_null(strstr(gxc_usage_run(), "stdout_base64"));
+  assert_non_null(strstr(gxc_usage_ping(), "Usage: gexec ping"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(run_all_options),
+      cmocka_unit_test(run_long_aliases),
+      cmocka_unit_test(run_defaults),
+      cmocka_unit_test(run_options_after_program_are_its_own),
+      cmocka_unit_test(run_double_dash),
+      cmocka_unit_test(run_short_clusters),
+      cmocka_unit_test(run_help),
+      cmocka_unit_test(run_usage_errors),
+      cmocka_unit_test(run_env_errors),
+      cmocka_unit_test(run_env_limit),
+      cmocka_unit_test(run_parse_is_repeatable),
+      cmocka_unit_test(top_level),
+      cmocka_unit_test(ping_options),
+      cmocka_unit_test(ping_errors),
+      cmocka_unit_test(seconds_valid),
+      cmocka_unit_test(seconds_invalid),
+      cmocka_unit_test(seconds_bound),
+      cmocka_unit_test(env_check),
+      cmocka_unit_test(target_pick_and_display),
+      cmocka_unit_test(strip_target),
+      cmocka_unit_test(usage_texts),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
