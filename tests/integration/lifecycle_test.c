@@ -1,0 +1,229 @@
+/* Integration: daemon-level behaviour. Draining on SIGTERM, the session
+ * limit, a flood of 10,000 calls opened at once, health ping, and the
+ * daemon still serving afterwards. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gexec/v1/exec.pb-c.h"
+#include "lib/gx_err.h"
+#include "lib/rpc.h"
+#include "tests/integration/harness.h"
+
+#define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+static gexec_proc *start(gexec_conn *c, const gexec_spec *spec) {
+  gexec_proc *p;
+  gexec_error err;
+  if (gexec_proc_start(c, spec, &p, &err) != GEXEC_OK)
+    fail_msg("start: %s", err.message);
+  return p;
+}
+
+static void expect_line(gexec_proc *p, const char *line) {
+  gexec_event ev;
+  gexec_error err;
+  assert_int_equal(gexec_proc_read(p, &ev, 30000, &err), GEXEC_OK);
+  if (ev.type != GEXEC_EV_STDOUT)
+    fail_msg("expected '%s' on stdout, got event %d '%.*s'", line, ev.type,
+             (int)ev.len, ev.data ? (const char *)ev.data : "");
+  assert_int_equal(ev.len, strlen(line));
+  assert_memory_equal(ev.data, line, ev.len);
+}
+
+static void test_ping(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, NULL);
+  gexec_conn *c = gxt_connect(&d);
+  int64_t rtt = -1;
+  gexec_error err;
+  assert_int_equal(gexec_ping(c, 5000, &rtt, &err), GEXEC_OK);
+  assert_true(rtt > 0);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+static void test_drain_on_sigterm(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--kill-grace=10s"));
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec spec = {
+      .argv = ARGV("sh", "-c",
+                   "exec 2>/dev/null; trap 'echo term; read x; exit 3' TERM;"
+                   " echo ready;"
+                   " while :; do sleep 0.05; done")};
+  gexec_proc *p = start(c, &spec);
+  expect_line(p, "ready\n");
+  kill(d.pid, SIGTERM);
+  expect_line(p, "term\n"); /* the run got SIGTERM and is in its grace */
+  gexec_error err;
+  gexec_result r;
+  gexec_spec again = {.argv = ARGV("true"), .stdin_null = 1};
+  int rc = gexec_run(c, &again, NULL, &r, &err);
+  assert_int_equal(rc, GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_UNAVAILABLE);
+  assert_int_equal(gexec_proc_write(p, "\n", 1, &err), GEXEC_OK);
+  gexec_exit x;
+  assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_OK);
+  assert_int_equal(x.exit_code, 3); /* its own clean exit, reported */
+  gexec_proc_free(p);
+  gexec_conn_close(c);
+  int st;
+  assert_int_equal(waitpid(d.pid, &st, 0), d.pid);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_session_limit(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--max-sessions=2"));
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec spec = {.argv = ARGV("sleep", "60"), .stdin_null = 1};
+  gexec_proc *a = start(c, &spec), *b = start(c, &spec), *p;
+  gexec_error err;
+  assert_int_equal(gexec_proc_start(c, &spec, &p, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_RESOURCE_EXHAUSTED);
+  assert_non_null(strstr(err.message, "session limit (2"));
+  gexec_proc_free(a);
+  gexec_proc_free(b);
+  /* the slots come back once those runs were reaped */
+  gexec_spec t = {.argv = ARGV("true"), .stdin_null = 1};
+  gexec_result r;
+  long long until = gxt_now_ms() + 30000;
+  while (gexec_run(c, &t, NULL, &r, &err) != GEXEC_OK) {
+    assert_int_equal(err.status, GEXEC_STATUS_RESOURCE_EXHAUSTED);
+    assert_true(gxt_now_ms() < until);
+    sleep_ms(10);
+  }
+  gexec_result_free(&r);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+/* ------------------------------------------------------------- flood */
+
+enum { FLOOD = 10000, FLOOD_LIMIT = 100 };
+
+typedef struct {
+  atomic_int started, exhausted, other, done;
+  gx_rpc_call *calls[FLOOD];
+} flood_state;
+
+typedef struct {
+  flood_state *fs;
+  int got_started;
+} flood_call;
+
+static flood_call fcalls[FLOOD];
+
+static void flood_recv(void *ud, const uint8_t *data, size_t len) {
+  flood_call *fc = ud;
+  (void)len;
+  if (data && !fc->got_started) {
+    fc->got_started = 1;
+    atomic_fetch_add(&fc->fs->started, 1);
+  }
+}
+
+static void flood_status(void *ud, int code, const char *msg) {
+  flood_call *fc = ud;
+  (void)msg;
+  if (code == GX_STATUS_RESOURCE_EXHAUSTED)
+    atomic_fetch_add(&fc->fs->exhausted, 1);
+  else if (!fc->got_started)
+    atomic_fetch_add(&fc->fs->other, 1);
+}
+
+static void flood_done(void *ud) {
+  atomic_fetch_add(&((flood_call *)ud)->fs->done, 1);
+}
+
+static void test_flood_of_calls(void **state) {
+  (void)state;
+  static flood_state fs;
+  char limit[32];
+  snprintf(limit, sizeof limit, "--max-sessions=%d", FLOOD_LIMIT);
+  gxt_daemon d;
+  gxt_daemon_start(&d, (const char *const[]){limit, NULL});
+  gx_rpc_channel *ch;
+  assert_int_equal(gx_rpc_channel_new(d.target, NULL, &ch), GX_OK);
+  static const gx_rpc_handlers h = {flood_recv, NULL, NULL, flood_status,
+                                    flood_done};
+  char *argv[] = {"sleep", "60"};
+  Gexec__V1__Start st = GEXEC__V1__START__INIT;
+  st.n_argv = 2;
+  st.argv = argv;
+  st.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_NULL;
+  Gexec__V1__RunRequest req = GEXEC__V1__RUN_REQUEST__INIT;
+  req.event_case = GEXEC__V1__RUN_REQUEST__EVENT_START;
+  req.start = &st;
+  for (int i = 0; i < FLOOD; i++) {
+    fcalls[i].fs = &fs;
+    assert_int_equal(gx_rpc_call_start(ch, "/gexec.v1.Exec/Run", 120000, 0,
+                                       &h, &fcalls[i], &fs.calls[i]),
+                     GX_OK);
+    gx_rpc_call_send(fs.calls[i], &req.base);
+    gx_rpc_call_recv(fs.calls[i]);
+  }
+  long long until = gxt_now_ms() + 120000;
+  while (atomic_load(&fs.started) + atomic_load(&fs.exhausted) +
+             atomic_load(&fs.other) < FLOOD &&
+         gxt_now_ms() < until)
+    sleep_ms(20);
+  assert_int_equal(atomic_load(&fs.other), 0);
+  assert_int_equal(atomic_load(&fs.started), FLOOD_LIMIT);
+  assert_int_equal(atomic_load(&fs.exhausted), FLOOD - FLOOD_LIMIT);
+  /* the daemon still serves others while the runs hold every slot */
+  gexec_conn *c = gxt_connect(&d);
+  int64_t rtt;
+  gexec_error err;
+  assert_int_equal(gexec_ping(c, 5000, &rtt, &err), GEXEC_OK);
+  assert_true(gxt_rss_kb(d.pid) < 256 * 1024);
+  for (int i = 0; i < FLOOD; i++)
+    if (fcalls[i].got_started) gx_rpc_call_cancel(fs.calls[i]);
+  while (atomic_load(&fs.done) < FLOOD && gxt_now_ms() < until) sleep_ms(20);
+  assert_int_equal(atomic_load(&fs.done), FLOOD);
+  gx_rpc_channel_free(ch);
+  gexec_result r;
+  gexec_spec t = {.argv = ARGV("echo", "alive"), .stdin_null = 1};
+  until = gxt_now_ms() + 30000; /* cancelled runs are reaped async */
+  while (gexec_run(c, &t, NULL, &r, &err) != GEXEC_OK) {
+    assert_true(gxt_now_ms() < until);
+    sleep_ms(20);
+  }
+  assert_string_equal(r.out, "alive\n");
+  gexec_result_free(&r);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ping),
+      cmocka_unit_test(test_drain_on_sigterm),
+      cmocka_unit_test(test_session_limit),
+      cmocka_unit_test(test_flood_of_calls),
+  };
+  return cmocka_run_group_tests_name("integration/lifecycle", tests, NULL,
+                                     NULL);
+}
