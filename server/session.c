@@ -280,7 +280,7 @@ static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
   if (status != GX_STATUS_OK) return status;
   char **envp = build_env(s, st);
   if (!envp) return snprintf(why, len, "out of memory"), GX_STATUS_RESOURCE_EXHAUSTED;
-  rc = gxd_spawn_resolve(st->argv[0], gxd_env_get(envp, "PATH"), path,
+  rc = gxd_spawn_resolve(st->argv[0], gxd_env_get(envp, "PATH"), cwd, path,
                          sizeof path);
   /* protobuf-c arrays are not NULL-terminated; execve needs that */
   char **argv = rc == 0 ? calloc(st->n_argv + 1, sizeof *argv) : NULL;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -23,12 +24,26 @@ static int check_exec(const char *file) {
   return 0;
 }
 
-int gxd_spawn_resolve(const char *name, const char *path_env, char *out,
-                      size_t out_len) {
+/* Writes @p dir/@p name (dir of length @p dlen; "" = no dir) resolved
+ * against @p cwd when relative. Returns 0 or -ENAMETOOLONG. */
+static int candidate(const char *cwd, const char *dir, int dlen,
+                     const char *name, char *out, size_t out_len) {
+  char rel[PATH_MAX];
+  int n = dlen ? snprintf(rel, sizeof rel, "%.*s/%s", dlen, dir, name)
+               : snprintf(rel, sizeof rel, "%s", name);
+  if (n < 0 || (size_t)n >= sizeof rel) return -ENAMETOOLONG;
+  if (rel[0] == '/' || !cwd)
+    n = snprintf(out, out_len, "%s", rel);
+  else
+    n = snprintf(out, out_len, "%s/%s", cwd, rel);
+  return n < 0 || (size_t)n >= out_len ? -ENAMETOOLONG : 0;
+}
+
+int gxd_spawn_resolve(const char *name, const char *path_env, const char *cwd,
+                      char *out, size_t out_len) {
   if (strchr(name, '/')) {
-    if (strlen(name) >= out_len) return -ENAMETOOLONG;
-    strcpy(out, name);
-    return check_exec(out);
+    int rc = candidate(cwd, "", 0, name, out, out_len);
+    return rc ? rc : check_exec(out);
   }
   int best = -ENOENT;
   const char *p = path_env;
@@ -36,9 +51,9 @@ int gxd_spawn_resolve(const char *name, const char *path_env, char *out,
   for (;;) { /* every element, the empty ones ("a::b", ":a", "a:") too */
     const char *end = strchrnul(p, ':');
     int dlen = (int)(end - p);
-    const char *dir = dlen ? p : "."; /* empty element = cwd, as execvp */
-    int n = snprintf(out, out_len, "%.*s/%s", dlen ? dlen : 1, dir, name);
-    if (n > 0 && (size_t)n < out_len) {
+    /* an empty element means the run's cwd, as with execvp */
+    if (candidate(cwd, dlen ? p : ".", dlen ? dlen : 1, name, out,
+                  out_len) == 0) {
       int rc = check_exec(out);
       if (rc == 0) return 0;
       if (rc == -EACCES) best = -EACCES;

@@ -27,12 +27,15 @@ typedef struct {
 
 /**
  * Finds the program @p name like execvp would, in @p path_env (a PATH
- * value) unless @p name contains '/'. Writes the file to @p out.
+ * value) unless @p name contains '/'. Relative names and PATH elements
+ * (including empty ones, meaning ".") are taken relative to @p cwd, the
+ * directory the run will start in (NULL: the caller's own cwd), so what
+ * is checked is what will be executed. Writes the file to @p out.
  * Returns 0, -ENOENT (nothing found), -EACCES (found, not executable or a
  * directory) or -ENAMETOOLONG.
  */
-int gxd_spawn_resolve(const char *name, const char *path_env, char *out,
-                      size_t out_len);
+int gxd_spawn_resolve(const char *name, const char *path_env,
+                      const char *cwd, char *out, size_t out_len);
 
 /**
  * Starts the process described by @p spec. On success stores its pid

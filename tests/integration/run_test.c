@@ -186,6 +186,12 @@ static void test_cwd(void **state) {
   assert_int_equal(gexec_run(conn, &spec, NULL, &r, &err), GEXEC_OK);
   assert_string_equal(r.out, "/\n");
   gexec_result_free(&r);
+  /* a relative program is found relative to the run's cwd */
+  gexec_spec rel = {.argv = ARGV("./echo", "rel"), .cwd = "/bin",
+                    .stdin_null = 1};
+  assert_int_equal(gexec_run(conn, &rel, NULL, &r, &err), GEXEC_OK);
+  assert_string_equal(r.out, "rel\n");
+  gexec_result_free(&r);
 }
 
 static void test_only_stdio_fds_open(void **state) {

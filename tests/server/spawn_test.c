@@ -67,7 +67,7 @@ static int group_setup(void **state) {
 
 static int resolve(const char *name, const char *path_env, char *out) {
   memset(out, 0, PATH_MAX);
-  return gxd_spawn_resolve(name, path_env, out, PATH_MAX);
+  return gxd_spawn_resolve(name, path_env, NULL, out, PATH_MAX);
 }
 
 static void resolve_found_in_path(void **state) {
@@ -198,13 +198,36 @@ static void resolve_name_with_slash(void **state) {
 static void resolve_name_too_long(void **state) {
   char out[8];
   (void)state;
-  assert_int_equal(gxd_spawn_resolve("/bin/sh", NULL, out, 8), 0);
+  assert_int_equal(gxd_spawn_resolve("/bin/sh", NULL, NULL, out, 8), 0);
   assert_string_equal(out, "/bin/sh");
-  assert_int_equal(gxd_spawn_resolve("/bin/sh", NULL, out, 7),
+  assert_int_equal(gxd_spawn_resolve("/bin/sh", NULL, NULL, out, 7),
                    -ENAMETOOLONG);
   /* a PATH candidate that does not fit is skipped, the next one used */
   assert_int_equal(
-      gxd_spawn_resolve("sh", "/a/very/long/directory/name:/bin", out, 8), 0);
+      gxd_spawn_resolve("sh", "/a/very/long/directory/name:/bin", NULL, out, 8), 0);
+  assert_string_equal(out, "/bin/sh");
+}
+
+/* Relative names and empty PATH elements are resolved against the run's
+ * cwd, not the caller's: what is checked is what will be executed. */
+static void resolve_relative_to_run_cwd(void **state) {
+  char out[PATH_MAX], expect[PATH_MAX];
+  (void)state;
+  make_dir("runcwd");
+  make_file("runcwd/tool", "#!/bin/sh\n", 0755);
+  snprintf(expect, sizeof expect, "%s/./tool", at("runcwd"));
+  assert_int_equal(gxd_spawn_resolve("./tool", "/bin", at("runcwd"), out,
+                                     sizeof out), 0);
+  assert_string_equal(out, expect);
+  assert_int_equal(gxd_spawn_resolve("tool", "/nonexistent:", at("runcwd"),
+                                     out, sizeof out), 0);
+  assert_string_equal(out, expect);
+  /* the caller's own cwd is not consulted */
+  assert_int_equal(gxd_spawn_resolve("./tool", "/bin", "/", out, sizeof out),
+                   -ENOENT);
+  /* absolute PATH elements are unaffected by cwd */
+  assert_int_equal(gxd_spawn_resolve("sh", "/bin", at("runcwd"), out,
+                                     sizeof out), 0);
   assert_string_equal(out, "/bin/sh");
 }
 
@@ -539,6 +562,7 @@ static void spawn_signal_state_reset(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(resolve_found_in_path),
+      cmocka_unit_test(resolve_relative_to_run_cwd),
       cmocka_unit_test(resolve_system_program),
       cmocka_unit_test(resolve_first_match_wins),
       cmocka_unit_test(resolve_any_x_bit),
