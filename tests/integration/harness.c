@@ -141,3 +141,11 @@ long gxt_rss_kb(pid_t pid) {
   fclose(f);
   return kb;
 }
+
+long gxt_rss_budget_kb(long kib) {
+#if defined(__SANITIZE_ADDRESS__)
+  return kib * 4 + 64 * 1024;
+#else
+  return kib;
+#endif
+}

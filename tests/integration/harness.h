@@ -43,6 +43,11 @@ int gxt_wait_pid_gone(pid_t pid, int ms);
 /** Resident set size of @p pid in KiB (from /proc). */
 long gxt_rss_kb(pid_t pid);
 
+/** A memory budget in KiB for an RSS assertion: @p kib, scaled up in
+ *  sanitizer builds (ASan's shadow memory and quarantine hold freed
+ *  blocks, so RSS there is not the production figure). */
+long gxt_rss_budget_kb(long kib);
+
 /** Milliseconds on the monotonic clock. */
 long long gxt_now_ms(void);
 

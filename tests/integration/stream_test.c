@@ -245,7 +245,7 @@ static void test_slow_reader_bounds_daemon_memory(void **state) {
   assert_true(written > 0);
   assert_true(written < 64ll << 20);
   long rss = gxt_rss_kb(daemon_.pid);
-  if (rss - base_rss > 16 * 1024)
+  if (rss - base_rss > gxt_rss_budget_kb(16 * 1024))
     fail_msg("daemon RSS grew by %ld KiB with a stalled reader",
              rss - base_rss);
   /* now read everything: every byte arrives */
@@ -292,7 +292,7 @@ static void test_stdin_backpressure(void **state) {
   long long chunks = settle(writer_chunks, &w);
   assert_true(chunks < 64); /* blocked, not 4 GiB buffered somewhere */
   long rss = gxt_rss_kb(daemon_.pid);
-  if (rss - base_rss > 16 * 1024)
+  if (rss - base_rss > gxt_rss_budget_kb(16 * 1024))
     fail_msg("daemon RSS grew by %ld KiB with a child not reading stdin",
              rss - base_rss);
   gexec_proc_cancel(w.p);
