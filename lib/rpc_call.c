@@ -15,6 +15,15 @@ static void init_tag(rpc_tag *t, rpc_op_kind k, gx_rpc_call *c) {
   t->owner = c;
 }
 
+grpc_arg rpc_int_arg(const char *key, int value) {
+  grpc_arg a;
+  memset(&a, 0, sizeof a);
+  a.type = GRPC_ARG_INTEGER;
+  a.key = (char *)key;
+  a.value.integer = value;
+  return a;
+}
+
 gx_rpc_call *rpc_call_new(grpc_call *gc, int is_server) {
   gx_rpc_call *c = calloc(1, sizeof *c);
   if (!c) return NULL;

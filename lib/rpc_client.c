@@ -28,18 +28,13 @@ int gx_rpc_channel_new(const char *target, const gx_rpc_channel_opts *opts,
   if (!ch) return GX_ENOMEM;
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 8u << 20;
-  grpc_arg args[3];
-  args[0].type = GRPC_ARG_INTEGER;
-  args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-  args[0].value.integer = (int)max_recv;
-  /* A run is not idempotent: never let gRPC replay one. */
-  args[1].type = GRPC_ARG_INTEGER;
-  args[1].key = GRPC_ARG_ENABLE_RETRIES;
-  args[1].value.integer = 0;
-  /* Reconnect quickly to a daemon that is just starting. */
-  args[2].type = GRPC_ARG_INTEGER;
-  args[2].key = GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS;
-  args[2].value.integer = 100;
+  grpc_arg args[] = {
+      rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
+      /* A run is not idempotent: never let gRPC replay one. */
+      rpc_int_arg(GRPC_ARG_ENABLE_RETRIES, 0),
+      /* Reconnect quickly to a daemon that is just starting. */
+      rpc_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100),
+  };
   grpc_channel_args ca = {3, args};
   grpc_channel_credentials *creds = grpc_insecure_credentials_create();
   ch->channel = grpc_channel_create(target, creds, &ca);

@@ -66,6 +66,9 @@ int rpc_pump_start(grpc_completion_queue *cq, uv_loop_t *loop,
 /* Shuts the queue down, joins the thread, delivers what was queued. */
 void rpc_pump_stop(rpc_pump *p);
 
+/* An integer channel argument. */
+grpc_arg rpc_int_arg(const char *key, int value);
+
 /* Call plumbing shared by server and client (rpc_call.c). */
 gx_rpc_call *rpc_call_new(grpc_call *c, int is_server);
 int rpc_call_batch(gx_rpc_call *c, const grpc_op *ops, size_t n,

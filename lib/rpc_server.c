@@ -131,10 +131,8 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
   if (!srv) return GX_ENOMEM;
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 4u << 20;
-  grpc_arg args[1];
-  args[0].type = GRPC_ARG_INTEGER;
-  args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-  args[0].value.integer = (int)max_recv;
+  grpc_arg args[] = {
+      rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv)};
   grpc_channel_args ca = {1, args};
   srv->loop = loop;
   srv->server = grpc_server_create(&ca, NULL);

@@ -149,3 +149,18 @@ long gxt_rss_budget_kb(long kib) {
   return kib;
 #endif
 }
+
+gxt_daemon gxt_group_daemon;
+gexec_conn *gxt_group_conn;
+
+void gxt_group_start(const char *const *flags) {
+  gxt_daemon_start(&gxt_group_daemon, flags);
+  gxt_group_conn = gxt_connect(&gxt_group_daemon);
+}
+
+void gxt_group_stop(void) {
+  gexec_conn_close(gxt_group_conn);
+  int st = gxt_daemon_stop(&gxt_group_daemon);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+}

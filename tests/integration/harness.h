@@ -13,6 +13,9 @@
 
 #include "client/gexec.h"
 
+/** A NULL-terminated argv literal. */
+#define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
 /** A running daemon. */
 typedef struct {
   pid_t pid;
@@ -26,6 +29,18 @@ void gxt_daemon_start(gxt_daemon *d, const char *const *extra_args);
 
 /** Sends SIGTERM and returns the daemon's exit status (waitpid form). */
 int gxt_daemon_stop(gxt_daemon *d);
+
+/** A daemon and a connection shared by a group of tests. */
+extern gxt_daemon gxt_group_daemon;
+extern gexec_conn *gxt_group_conn;
+
+/** Group setup: starts gxt_group_daemon with @p flags (NULL-terminated)
+ *  and connects gxt_group_conn. */
+void gxt_group_start(const char *const *flags);
+
+/** Group teardown: closes the connection, stops the daemon and asserts it
+ *  exited 0 (in sanitizer builds that includes no leak reports). */
+void gxt_group_stop(void);
 
 /** Connects to @p d; aborts the test on failure. */
 gexec_conn *gxt_connect(const gxt_daemon *d);

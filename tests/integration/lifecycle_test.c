@@ -22,8 +22,6 @@
 #include "lib/rpc.h"
 #include "tests/integration/harness.h"
 
-#define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
-
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
   nanosleep(&ts, NULL);

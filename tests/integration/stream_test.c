@@ -20,24 +20,19 @@
 
 #include "tests/integration/harness.h"
 
-static gxt_daemon daemon_;
-static gexec_conn *conn;
-
-#define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define daemon_ gxt_group_daemon
+#define conn gxt_group_conn
 
 static int setup(void **state) {
   (void)state;
   static const char *const args[] = {"--kill-grace=300ms", NULL};
-  gxt_daemon_start(&daemon_, args);
-  conn = gxt_connect(&daemon_);
+  gxt_group_start(args);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  gexec_conn_close(conn);
-  int st = gxt_daemon_stop(&daemon_);
-  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  gxt_group_stop();
   return 0;
 }
 
