@@ -33,7 +33,8 @@ int gexec_connect(const char *target, const gexec_conn_opts *opts,
   }
   if (wait >= 0) {
     char why[128];
-    if (gx_rpc_channel_wait_connected(c->ch, wait ? wait : 10000, why,
+    if (gx_rpc_channel_wait_connected(c->ch, wait ? wait : 10000,
+                                      !c->wait_for_ready, why,
                                       sizeof why) != 0) {
       int rc = gexec__fail(err, GEXEC_ECONNECT, GEXEC_STATUS_UNAVAILABLE,
                            "cannot connect to %s: %s", c->target, why);

@@ -76,8 +76,9 @@ typedef struct {
   /** How long gexec_connect waits for the daemon: 0 = 10 s; < 0 = do not
    *  wait (connect lazily on the first call). */
   int64_t connect_timeout_ms;
-  /** Nonzero: calls wait for an unreachable daemon (until their deadline)
-   *  instead of failing fast with UNAVAILABLE. */
+  /** Nonzero: gexec_connect keeps retrying an unreachable daemon until
+   *  connect_timeout_ms, and calls wait for it (until their deadline),
+   *  instead of failing fast (refused / no such socket). */
   int wait_for_ready;
 } gexec_conn_opts;
 

@@ -56,6 +56,9 @@ typedef struct {
 /** Server options; zero values select the defaults noted. */
 typedef struct {
   size_t max_recv_bytes; /**< largest accepted message; 0 = 4 MiB */
+  /** HTTP/2 streams one connection may have open; more wait at the
+   *  client. Bounds per-connection memory. 0 = gRPC's default. */
+  int max_streams_per_conn;
 } gx_rpc_server_opts;
 
 /** Called on the loop thread for each new call. @p method is the index
@@ -116,10 +119,11 @@ typedef struct {
 int gx_rpc_channel_new(const char *target, const gx_rpc_channel_opts *opts,
                        gx_rpc_channel **out);
 
-/** Waits up to @p timeout_ms for the channel to be connected. Returns
- *  GX_OK, or GX_ETIMEDOUT with the last connectivity state in @p why. */
+/** Waits up to @p timeout_ms for the channel to be connected. With
+ *  @p fail_fast, gives up at the first failed attempt (refused, no such
+ *  socket). Returns GX_OK, or GX_ETIMEDOUT with the reason in @p why. */
 int gx_rpc_channel_wait_connected(gx_rpc_channel *ch, int64_t timeout_ms,
-                                  char *why, size_t why_len);
+                                  int fail_fast, char *why, size_t why_len);
 
 /** Destroys the channel. Every call on it must have reached on_done. */
 void gx_rpc_channel_free(gx_rpc_channel *ch);

@@ -64,7 +64,7 @@ static const char *state_name(grpc_connectivity_state s) {
 }
 
 int gx_rpc_channel_wait_connected(gx_rpc_channel *ch, int64_t timeout_ms,
-                                  char *why, size_t why_len) {
+                                  int fail_fast, char *why, size_t why_len) {
   gpr_timespec deadline = gpr_time_add(
       gpr_now(GPR_CLOCK_MONOTONIC),
       gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
@@ -80,7 +80,10 @@ int gx_rpc_channel_wait_connected(gx_rpc_channel *ch, int64_t timeout_ms,
         cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
     if (ev.type != GRPC_OP_COMPLETE || !ev.success) break;
     s = grpc_channel_check_connectivity_state(ch->channel, 1);
-    if (s == GRPC_CHANNEL_TRANSIENT_FAILURE) worst = s;
+    if (s == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      worst = s;
+      if (fail_fast) break;
+    }
   }
   if (s == GRPC_CHANNEL_READY) rc = GX_OK;
   grpc_completion_queue_shutdown(cq);

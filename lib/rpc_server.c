@@ -132,8 +132,12 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 4u << 20;
   grpc_arg args[] = {
-      rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv)};
-  grpc_channel_args ca = {1, args};
+      rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
+      rpc_int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                  opts && opts->max_streams_per_conn
+                      ? opts->max_streams_per_conn
+                      : 0x7fffffff)};
+  grpc_channel_args ca = {2, args};
   srv->loop = loop;
   srv->server = grpc_server_create(&ca, NULL);
   srv->cq = grpc_completion_queue_create_for_next(NULL);

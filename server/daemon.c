@@ -158,7 +158,13 @@ static void unlink_sockets(const gxd_config *cfg) {
 /* --------------------------------------------------------------- main */
 
 static int setup(daemon_t *d) {
-  gx_rpc_server_opts o = {.max_recv_bytes = d->cfg->max_message_bytes};
+  /* A connection may hold a little more than the session limit (health
+   * checks, calls being refused); further streams queue at the client
+   * instead of costing daemon memory. */
+  size_t streams = d->cfg->max_sessions + 64;
+  gx_rpc_server_opts o = {
+      .max_recv_bytes = d->cfg->max_message_bytes,
+      .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams};
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
       gx_rpc_server_add_method(d->srv, "/grpc.health.v1.Health/Check") !=

@@ -60,9 +60,11 @@ static void log_run(gxd_session *s, int status) {
                          json_object_new_string(gx_status_name(status)));
   if (status != GX_STATUS_OK)
     json_object_object_add(f, "error", json_object_new_string(s->err_msg));
-  if (s->exited) {
-    json_object_object_add(f, "exit_code", json_object_new_int(s->ex.exit_code));
+  if (s->exited && s->ex.signal) {
     json_object_object_add(f, "signal", json_object_new_int(s->ex.signal));
+    json_object_object_add(f, "timed_out", json_object_new_boolean(s->ex.timed_out));
+  } else if (s->exited) {
+    json_object_object_add(f, "exit_code", json_object_new_int(s->ex.exit_code));
     json_object_object_add(f, "timed_out", json_object_new_boolean(s->ex.timed_out));
   }
   json_object_object_add(f, "duration_ms", json_object_new_int64(
