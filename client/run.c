@@ -67,7 +67,7 @@ static int collect(gexec_proc *p, const gexec_run_opts *o, capture *out,
       ProtobufCBinaryData d = is_out ? m->stdout : m->stderr;
       if (capture_add(is_out ? out : err_cap, d.data, d.len) != 0) {
         rc = gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory capturing");
-        gx_rpc_call_cancel(p->call);
+        if (p->call && !p->status_received) gx_rpc_call_cancel(p->call);
       }
       gexec__v1__run_response__free_unpacked(m, NULL);
       p->current = NULL;

@@ -190,6 +190,14 @@ void gx_rpc_server_shutdown(gx_rpc_server *srv, void (*done)(void *),
   srv->shutdown_done = done;
   srv->shutdown_ud = ud;
   grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
+  if (srv->pump) return; /* the tag reaches the loop through the pump */
+  /* never started: no pump, so wait for the tag here */
+  grpc_event ev;
+  do {
+    ev = grpc_completion_queue_next(srv->cq,
+                                    gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+  } while (ev.type == GRPC_OP_COMPLETE && ev.tag != &srv->shutdown_tag);
+  if (done) done(ud);
 }
 
 void gx_rpc_server_cancel_all(gx_rpc_server *srv) {
@@ -199,7 +207,15 @@ void gx_rpc_server_cancel_all(gx_rpc_server *srv) {
 void gx_rpc_server_free(gx_rpc_server *srv) {
   if (!srv) return;
   grpc_server_destroy(srv->server);
-  if (srv->pump) rpc_pump_stop(srv->pump);
+  if (srv->pump) {
+    rpc_pump_stop(srv->pump);
+  } else {
+    grpc_completion_queue_shutdown(srv->cq);
+    while (grpc_completion_queue_next(srv->cq,
+                                      gpr_inf_future(GPR_CLOCK_MONOTONIC),
+                                      NULL).type != GRPC_QUEUE_SHUTDOWN) {
+    }
+  }
   grpc_completion_queue_destroy(srv->cq);
   grpc_server_credentials_release(srv->creds);
   free(srv);

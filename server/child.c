@@ -384,7 +384,16 @@ int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
   if (in[0] >= 0) close(in[0]);
   if (o[1] >= 0) close(o[1]);
   if (e[1] >= 0) close(e[1]);
-  gxd_reaper_add(c->pid, on_reaped, c);
+  in[0] = o[1] = e[1] = -1;
+  if (gxd_reaper_add(c->pid, on_reaped, c) != 0) {
+    /* unsupervised, it must not run: kill and reap it now */
+    killpg(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+    rc = -ENOMEM;
+    goto out_pipes;
+  }
+  /* uv_poll_init fails only for fds epoll rejects (regular files), never
+   * for these pipes */
   init_handles(c, in[1], o[0], e[0]);
   *out = c; /* an early exit is seen at the next SIGCHLD on the loop */
   return 0;

@@ -27,6 +27,8 @@ static const char usage[] =
     "                           that ask for none (default 24h)\n"
     "      --kill-grace DUR     default time between SIGTERM and SIGKILL when\n"
     "                           a run is stopped (default 5s)\n"
+    "      --start-timeout DUR  how long a new stream may take to send its\n"
+    "                           start message (default 30s)\n"
     "      --max-message SIZE   largest message accepted from a client\n"
     "                           (default 4M)\n"
     "      --log-level LEVEL    debug, info, warn or error (default info)\n"
@@ -78,6 +80,7 @@ static void set_defaults(gxd_config *cfg) {
   cfg->max_sessions = 1024;
   cfg->limits = gxd_default_limits;
   cfg->default_grace_ms = 5000;
+  cfg->start_timeout_ms = 30000;
   cfg->max_message_bytes = 4u << 20;
   cfg->log_level = GX_LOG_INFO;
   gx_addr_default(cfg->default_listen, sizeof cfg->default_listen);
@@ -135,6 +138,11 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
         return bad(why, len, "--max-message", arg, "1K..1G");
       cfg->max_message_bytes = v;
       return 0;
+    case 6:
+      if (gxd_parse_duration_ms(arg, &v) || v == 0 || v > 3600000)
+        return bad(why, len, "--start-timeout", arg, "a duration up to 1h");
+      cfg->start_timeout_ms = v;
+      return 0;
     case 5:
       if (gx_log_parse_level(arg) < 0)
         return bad(why, len, "--log-level", arg, "debug|info|warn|error");
@@ -153,6 +161,7 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"kill-grace", required_argument, NULL, 3},
       {"max-message", required_argument, NULL, 4},
       {"log-level", required_argument, NULL, 5},
+      {"start-timeout", required_argument, NULL, 6},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};

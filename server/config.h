@@ -21,6 +21,7 @@ typedef struct {
   size_t max_sessions;                /**< concurrent runs */
   gxd_limits limits;                  /**< per-request bounds */
   uint32_t default_grace_ms;          /**< SIGTERM -> SIGKILL default */
+  uint64_t start_timeout_ms;          /**< wait for a stream's start */
   size_t max_message_bytes;           /**< largest accepted message */
   gx_log_level log_level;
 } gxd_config;

@@ -190,6 +190,7 @@ static void init_ctx(daemon_t *d) {
   d->sessions.loop = d->loop;
   d->sessions.limits = d->cfg->limits;
   d->sessions.default_grace_ms = d->cfg->default_grace_ms;
+  d->sessions.start_timeout_ms = d->cfg->start_timeout_ms;
   d->sessions.home = d->home;
   d->sessions.on_session_freed = on_session_freed;
   d->sessions.ud = d;
@@ -215,7 +216,8 @@ int gxd_daemon_run(const gxd_config *cfg) {
   } else if (d.srv) {
     gx_rpc_server_shutdown(d.srv, on_rpc_shut_down, &d);
     gx_rpc_server_cancel_all(d.srv);
-    while (!d.rpc_shut_down) uv_run(d.loop, UV_RUN_ONCE);
+    while (!d.rpc_shut_down && uv_run(d.loop, UV_RUN_ONCE)) {
+    }
   }
   if (d.srv) gx_rpc_server_free(d.srv);
   if (rc == 0) gxd_reaper_close();

@@ -27,7 +27,10 @@ struct gxd_session {
   sess_state state;
   int send_busy, recv_busy, recv_paused;
   int stdin_eof_seen, cancelled;
-  int exited, exit_sent, call_done, child_closed;
+  int exited, exit_sent, call_done;
+  int child_closing;  /* gxd_child_close called; s->child NULL once closed */
+  int broken;         /* the call can carry no more output */
+  uv_timer_t start_timer; /* bounds the wait for the start message */
   int err_status; /* nonzero: end with this status instead of exited */
   char err_msg[512];
   gxd_child_exit ex;
@@ -67,6 +70,8 @@ static void log_run(gxd_session *s, int status) {
     json_object_object_add(f, "exit_code", json_object_new_int(s->ex.exit_code));
     json_object_object_add(f, "timed_out", json_object_new_boolean(s->ex.timed_out));
   }
+  if (s->exited && s->ex.pipes_forced) /* output of escapees was cut off */
+    json_object_object_add(f, "pipes_forced", json_object_new_boolean(1));
   json_object_object_add(f, "duration_ms", json_object_new_int64(
                                 (int64_t)((uv_hrtime() - s->start_ns) / 1000000)));
   json_object_object_add(f, "bytes_in", json_object_new_int64((int64_t)s->bytes_in));
@@ -74,24 +79,58 @@ static void log_run(gxd_session *s, int status) {
   gx_log_event(status == GX_STATUS_OK ? GX_LOG_INFO : GX_LOG_WARN, f);
 }
 
+/* Releases the child once its exit was reported; on_child_closed then
+ * clears s->child. Idempotent. */
+static void close_child(gxd_session *s) {
+  if (!s->child || s->child_closing || !s->exited) return;
+  s->child_closing = 1;
+  gxd_child_close(s->child);
+}
+
+/* The run's process exists and can take input or signals. */
+static int child_running(const gxd_session *s) {
+  return s->child && !s->exited;
+}
+
 static void finish(gxd_session *s, int status, const char *msg) {
   if (s->state == S_FINISHED) return;
   s->state = S_FINISHED;
+  uv_timer_stop(&s->start_timer);
   if (status != GX_STATUS_OK && msg != s->err_msg)
     snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
   log_run(s, status);
+  close_child(s); /* every path reaches finish with no child or an exited one */
   gx_rpc_call_finish(s->call, status, msg);
 }
 
+static void free_session(uv_handle_t *h) {
+  gxd_session *s = h->data;
+  gxd_session_ctx *ctx = s->ctx;
+  if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
+  free(s);
+  ctx->count--;
+  if (ctx->on_session_freed) ctx->on_session_freed(ctx->ud);
+}
+
+/* Frees the session once the call is done and the child released. The
+ * memory goes in a later loop turn (the timer's close callback), so no
+ * caller up the stack can touch freed memory. */
 static void maybe_free(gxd_session *s) {
-  if (!s->call_done || (s->child && !s->child_closed)) return;
+  if (!s->call_done || s->child || uv_is_closing((uv_handle_t *)&s->start_timer))
+    return;
   gxd_session_ctx *ctx = s->ctx;
   if (s->prev) s->prev->next = s->next; else ctx->head = s->next;
   if (s->next) s->next->prev = s->prev;
-  ctx->count--;
-  if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
-  free(s);
-  if (ctx->on_session_freed) ctx->on_session_freed(ctx->ud);
+  uv_close((uv_handle_t *)&s->start_timer, free_session);
+}
+
+/* Drops all buffered output: for a call that can no longer carry it. */
+static void discard_output(gxd_session *s) {
+  int stream;
+  const uint8_t *data;
+  if (!s->child || s->child_closing) return;
+  while (gxd_child_peek(s->child, &stream, &data) > 0)
+    gxd_child_consume(s->child, stream);
 }
 
 /* Ends the run with an error status: kill the process first, and send the
@@ -106,11 +145,11 @@ static void fail(gxd_session *s, int status, const char *fmt, ...) {
   vsnprintf(s->err_msg, sizeof s->err_msg, fmt, ap);
   va_end(ap);
   s->err_status = status;
-  if (!s->child || s->exited) {
+  if (!child_running(s)) {
     finish(s, status, s->err_msg);
-    if (s->child) gxd_child_close(s->child);
     return;
   }
+  discard_output(s);
   gxd_child_stop(s->child, 0);
 }
 
@@ -131,7 +170,6 @@ static void send_exited(gxd_session *s) {
   r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_EXITED;
   r.exited = &ex;
   s->exit_sent = 1;
-  gxd_child_close(s->child); /* all output was taken */
   if (gx_rpc_call_send(s->call, &r.base) == GX_OK)
     s->send_busy = 1;
   else
@@ -149,7 +187,7 @@ static int send_output(gxd_session *s) {
       s->truncated = 1;
       len = (size_t)(s->max_output - s->bytes_out);
     }
-    if (len == 0 || s->err_status || s->cancelled) {
+    if (len == 0 || s->err_status || s->cancelled || s->broken) {
       gxd_child_consume(s->child, stream); /* dropped */
       continue;
     }
@@ -169,7 +207,8 @@ static int send_output(gxd_session *s) {
 }
 
 static void try_send(gxd_session *s) {
-  if (s->send_busy || s->state != S_RUNNING || !s->child) return;
+  if (s->send_busy || s->state != S_RUNNING || !s->child || s->child_closing)
+    return;
   if (send_output(s)) return;
   if (s->exited && !s->exit_sent && !s->err_status && !s->cancelled)
     send_exited(s);
@@ -179,14 +218,17 @@ static void on_sent(void *ud, int ok) {
   gxd_session *s = ud;
   s->send_busy = 0;
   if (s->exit_sent) {
-    finish(s, GX_STATUS_OK, "");
+    if (ok)
+      finish(s, GX_STATUS_OK, "");
+    else
+      finish(s, GX_STATUS_CANCELLED, "the client went away before exited");
     return;
   }
   if (!ok) { /* the call is broken; on_closed(cancelled) follows */
-    if (s->child && !s->exited) gxd_child_stop(s->child, 0);
-    return;
+    s->broken = 1;
+    if (child_running(s)) gxd_child_stop(s->child, 0);
   }
-  try_send(s);
+  try_send(s); /* drops what is buffered once broken */
 }
 
 /* ----------------------------------------------------- child callbacks */
@@ -207,10 +249,8 @@ static void on_child_exit(void *ud, const gxd_child_exit *ex) {
   s->ex = *ex;
   if (s->err_status) {
     finish(s, s->err_status, s->err_msg);
-    gxd_child_close(s->child);
-  } else if (s->cancelled) {
+  } else if (s->cancelled || s->broken) {
     finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
-    gxd_child_close(s->child);
   } else {
     try_send(s);
   }
@@ -218,7 +258,7 @@ static void on_child_exit(void *ud, const gxd_child_exit *ex) {
 
 static void on_child_closed(void *ud) {
   gxd_session *s = ud;
-  s->child_closed = 1;
+  s->child = NULL;
   maybe_free(s);
 }
 
@@ -329,6 +369,7 @@ static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
                           why, sizeof why);
   if (status == GX_STATUS_OK) status = launch(s, st, why, sizeof why);
   if (status != GX_STATUS_OK) return fail(s, status, "%s", why);
+  uv_timer_stop(&s->start_timer);
   s->pid = gxd_child_pid(s->child);
   s->max_output = st->max_output_bytes;
   s->state = S_RUNNING;
@@ -358,6 +399,7 @@ static void handle_stdin(gxd_session *s, const ProtobufCBinaryData *d) {
   if (s->stdin_eof_seen)
     return fail(s, GX_STATUS_INVALID_ARGUMENT, "stdin sent after stdin_eof");
   s->bytes_in += d->len;
+  if (!child_running(s)) return; /* it ended: nobody reads stdin any more */
   if (gxd_child_write_stdin(s->child, d->data, d->len) >= GXD_STDIN_HIGH)
     s->recv_paused = 1;
 }
@@ -367,7 +409,7 @@ static void handle_signal(gxd_session *s, const Gexec__V1__Signal *sig) {
   int n = sig ? sig->number : 0;
   if (gxd_validate_signal(n, why, sizeof why) != GX_STATUS_OK)
     return fail(s, GX_STATUS_INVALID_ARGUMENT, "%s", why);
-  gxd_child_signal(s->child, n);
+  if (child_running(s)) gxd_child_signal(s->child, n);
 }
 
 static void handle_event(gxd_session *s, const Gexec__V1__RunRequest *req) {
@@ -380,7 +422,8 @@ static void handle_event(gxd_session *s, const Gexec__V1__RunRequest *req) {
       if (s->stdin_eof_seen)
         return fail(s, GX_STATUS_INVALID_ARGUMENT, "a second stdin_eof");
       s->stdin_eof_seen = 1;
-      return gxd_child_close_stdin(s->child);
+      if (child_running(s)) gxd_child_close_stdin(s->child);
+      return;
     case GEXEC__V1__RUN_REQUEST__EVENT_SIGNAL:
       return handle_signal(s, req->signal);
     default:
@@ -397,7 +440,8 @@ static void on_recv(void *ud, const uint8_t *data, size_t len) {
     if (s->state == S_WAIT_START)
       return fail(s, GX_STATUS_INVALID_ARGUMENT,
                   "the stream ended before a start message");
-    if (!s->stdin_eof_seen) gxd_child_close_stdin(s->child);
+    if (!s->stdin_eof_seen && child_running(s))
+      gxd_child_close_stdin(s->child);
     return;
   }
   Gexec__V1__RunRequest *req =
@@ -431,20 +475,29 @@ static void on_closed(void *ud, int cancelled) {
   gxd_session *s = ud;
   if (!cancelled || s->state == S_FINISHED) return;
   s->cancelled = 1;
-  if (s->child && !s->exited) {
+  if (child_running(s)) {
+    if (!s->send_busy) try_send(s); /* drops buffered output */
     gxd_child_stop(s->child, s->req->start->kill_grace_ms
                                  ? s->req->start->kill_grace_ms
                                  : s->ctx->default_grace_ms);
     return;
   }
   finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
-  if (s->child) gxd_child_close(s->child);
 }
 
 static void on_done(void *ud) {
   gxd_session *s = ud;
   s->call_done = 1;
   maybe_free(s);
+}
+
+/* A stream that never sends start must not hold a session slot. */
+static void on_start_timeout(uv_timer_t *t) {
+  gxd_session *s = t->data;
+  if (s->state == S_WAIT_START && !s->child)
+    fail(s, GX_STATUS_DEADLINE_EXCEEDED,
+         "no start message within %llu ms of opening the stream",
+         (unsigned long long)s->ctx->start_timeout_ms);
 }
 
 void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call) {
@@ -458,6 +511,9 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call) {
   s->ctx = ctx;
   s->call = call;
   s->start_ns = uv_hrtime();
+  uv_timer_init(ctx->loop, &s->start_timer);
+  s->start_timer.data = s;
+  uv_timer_start(&s->start_timer, on_start_timeout, ctx->start_timeout_ms, 0);
   s->next = ctx->head;
   if (ctx->head) ctx->head->prev = s;
   ctx->head = s;

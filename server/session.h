@@ -36,11 +36,15 @@ typedef int (*gxd_auth_fn)(void *ud, const char *peer,
 
 typedef struct gxd_session gxd_session;
 
+/** Default time a new stream may take to send its start message. */
+#define GXD_START_TIMEOUT_MS 30000
+
 /** What sessions share; owned by the daemon, outlives every session. */
 typedef struct {
   uv_loop_t *loop;
   gxd_limits limits;
   uint32_t default_grace_ms;
+  uint64_t start_timeout_ms; /**< wait for the start message */
   const char *home;      /**< HOME given to runs */
   gxd_auth_fn auth;      /**< NULL = allow */
   void *auth_ud;

@@ -1,6 +1,7 @@
 /* Integration: daemon-level behaviour. Draining on SIGTERM, the session
  * limit, a flood of 10,000 calls opened at once, health ping, and the
  * daemon still serving afterwards. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -218,12 +219,136 @@ static void test_flood_of_calls(void **state) {
   assert_int_equal(gxt_daemon_stop(&d), 0);
 }
 
+/* Review finding: a cancel while output was backed up left the session
+ * (and its slot) stuck forever, and the daemon could not drain. */
+static void test_cancel_with_backed_up_output_frees_slot(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--max-sessions=1", "--kill-grace=100ms"));
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec spec = {.argv = ARGV("yes"), .stdin_null = 1};
+  gexec_proc *p = start(c, &spec);
+  pid_t pid = (pid_t)gexec_proc_pid(p);
+  gexec_event ev;
+  gexec_error err;
+  assert_int_equal(gexec_proc_read(p, &ev, 30000, &err), GEXEC_OK);
+  /* stop reading: the daemon's buffer fills and yes blocks; wait for it */
+  long long until = gxt_now_ms() + 30000;
+  char path[64], wchan[64] = "";
+  snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
+  while (!strstr(wchan, "pipe_write") && gxt_now_ms() < until) {
+    FILE *f = fopen(path, "r");
+    if (f) {
+      size_t n = fread(wchan, 1, sizeof wchan - 1, f);
+      wchan[n] = '\0';
+      fclose(f);
+    }
+    sleep_ms(10);
+  }
+  assert_non_null(strstr(wchan, "pipe_write")); /* blocked writing */
+  gexec_proc_free(p); /* cancels with output pending */
+  assert_true(gxt_wait_pid_gone(pid, 10000));
+  gexec_spec t = {.argv = ARGV("true"), .stdin_null = 1};
+  gexec_result r;
+  until = gxt_now_ms() + 10000;
+  while (gexec_run(c, &t, NULL, &r, &err) != GEXEC_OK) {
+    assert_int_equal(err.status, GEXEC_STATUS_RESOURCE_EXHAUSTED);
+    if (gxt_now_ms() > until) fail_msg("the slot was never freed");
+    sleep_ms(10);
+  }
+  gexec_result_free(&r);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+/* Review finding: a stream that never sends start held a slot forever. */
+static void silent_status(void *ud, int code, const char *msg) {
+  int *out = ud;
+  (void)msg;
+  __atomic_store_n(out, code + 1000, __ATOMIC_SEQ_CST);
+}
+
+static void test_stream_without_start_times_out(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--max-sessions=1", "--start-timeout=300ms"));
+  gx_rpc_channel *ch;
+  assert_int_equal(gx_rpc_channel_new(d.target, NULL, &ch), GX_OK);
+  static int status;
+  static const gx_rpc_handlers h = {NULL, NULL, NULL, silent_status, NULL};
+  gx_rpc_call *call;
+  status = 0;
+  assert_int_equal(gx_rpc_call_start(ch, "/gexec.v1.Exec/Run", 30000, 1, &h,
+                                     &status, &call), GX_OK);
+  long long until = gxt_now_ms() + 20000;
+  while (__atomic_load_n(&status, __ATOMIC_SEQ_CST) == 0 &&
+         gxt_now_ms() < until)
+    sleep_ms(10);
+  assert_int_equal(status, 1000 + GX_STATUS_DEADLINE_EXCEEDED);
+  gx_rpc_channel_free(ch);
+  gexec_conn *c = gxt_connect(&d);
+  gexec_result r;
+  gexec_error err;
+  gexec_spec t = {.argv = ARGV("true"), .stdin_null = 1};
+  until = gxt_now_ms() + 10000;
+  while (gexec_run(c, &t, NULL, &r, &err) != GEXEC_OK) {
+    if (gxt_now_ms() > until) fail_msg("slot not freed: %s", err.message);
+    sleep_ms(10);
+  }
+  gexec_result_free(&r);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+/* Review finding: a daemon that failed to start spun forever. */
+static void test_second_daemon_on_same_socket_exits(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, NULL);
+  char listen[256];
+  snprintf(listen, sizeof listen, "--listen=%s", d.target);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int fd = open("/dev/null", O_WRONLY);
+    dup2(fd, 2);
+    const char *path = getenv("TEST_SRCDIR");
+    char bin[4096];
+    snprintf(bin, sizeof bin, "%s/gexec/server/gexecd", path ? path : ".");
+    execl(bin, bin, listen, (char *)NULL);
+    execl("bazel-bin/server/gexecd", "gexecd", listen, (char *)NULL);
+    _exit(127);
+  }
+  int st = 0;
+  long long until = gxt_now_ms() + 20000;
+  while (waitpid(pid, &st, WNOHANG) == 0) {
+    if (gxt_now_ms() > until) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      fail_msg("the second gexecd did not exit");
+    }
+    sleep_ms(10);
+  }
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 1);
+  /* and the first one still serves */
+  gexec_conn *c = gxt_connect(&d);
+  int64_t rtt;
+  gexec_error err;
+  assert_int_equal(gexec_ping(c, 5000, &rtt, &err), GEXEC_OK);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ping),
       cmocka_unit_test(test_drain_on_sigterm),
       cmocka_unit_test(test_session_limit),
       cmocka_unit_test(test_flood_of_calls),
+      cmocka_unit_test(test_cancel_with_backed_up_output_frees_slot),
+      cmocka_unit_test(test_stream_without_start_times_out),
+      cmocka_unit_test(test_second_daemon_on_same_socket_exits),
   };
   return cmocka_run_group_tests_name("integration/lifecycle", tests, NULL,
                                      NULL);

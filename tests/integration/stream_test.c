@@ -321,6 +321,31 @@ static void test_many_concurrent_runs_one_connection(void **state) {
   }
 }
 
+/* Review finding: input arriving after exited was being sent used the
+ * freed child (heap use-after-free, visible under ASan). */
+static void test_input_after_exit_is_ignored(void **state) {
+  (void)state;
+  size_t n = 64u << 20;
+  char *big = calloc(1, n);
+  gexec_spec spec = {.argv = ARGV("true")}; /* never reads its stdin */
+  gexec_run_opts o = {.stdin_data = big, .stdin_len = n};
+  gexec_result r;
+  gexec_error err;
+  assert_int_equal(gexec_run(conn, &spec, &o, &r, &err), GEXEC_OK);
+  assert_int_equal(r.exit.exit_code, 0);
+  gexec_result_free(&r);
+  free(big);
+  for (int i = 0; i < 50; i++) { /* signals racing the end of runs */
+    gexec_spec t = {.argv = ARGV("true"), .stdin_null = 1};
+    gexec_proc *p = start(&t);
+    while (gexec_proc_signal(p, SIGWINCH, &err) == GEXEC_OK) {
+    }
+    gexec_exit x;
+    assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_OK);
+    gexec_proc_free(p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_signal_message_reaches_run),
@@ -333,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_slow_reader_bounds_daemon_memory),
       cmocka_unit_test(test_stdin_backpressure),
       cmocka_unit_test(test_many_concurrent_runs_one_connection),
+      cmocka_unit_test(test_input_after_exit_is_ignored),
   };
   return cmocka_run_group_tests_name("integration/stream", tests, setup,
                                      teardown);
