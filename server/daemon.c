@@ -59,7 +59,7 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
 /* ----------------------------------------------------------- draining */
 
 static void maybe_stop(daemon_t *d) {
-  if (!d->draining || !d->rpc_shut_down || d->sessions.count > 0 ||
+  if (!d->draining || !d->rpc_shut_down || d->sessions.allocated > 0 ||
       d->stopped)
     return;
   d->stopped = 1;

@@ -95,6 +95,7 @@ static int child_running(const gxd_session *s) {
 static void finish(gxd_session *s, int status, const char *msg) {
   if (s->state == S_FINISHED) return;
   s->state = S_FINISHED;
+  s->ctx->count--; /* the slot is free once the final status is on its way */
   uv_timer_stop(&s->start_timer);
   if (status != GX_STATUS_OK && msg != s->err_msg)
     snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
@@ -108,7 +109,7 @@ static void free_session(uv_handle_t *h) {
   gxd_session_ctx *ctx = s->ctx;
   if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
   free(s);
-  ctx->count--;
+  ctx->allocated--;
   if (ctx->on_session_freed) ctx->on_session_freed(ctx->ud);
 }
 
@@ -518,6 +519,7 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call) {
   if (ctx->head) ctx->head->prev = s;
   ctx->head = s;
   ctx->count++;
+  ctx->allocated++;
   gx_rpc_call_set_handlers(call, &h, s);
   post_recv(s);
 }

@@ -53,7 +53,8 @@ typedef struct {
   void *ud;
   /* maintained by session.c */
   gxd_session *head;
-  size_t count;
+  size_t count;     /**< runs not yet finished: what the limit counts */
+  size_t allocated; /**< sessions in memory: draining waits for 0 */
 } gxd_session_ctx;
 
 /** Takes over @p call (a Run call) and starts receiving. */
