@@ -103,6 +103,11 @@ void gx_rpc_server_free(gx_rpc_server *srv);
 /** Server: ends the call with @p status and @p msg (copied). Call once. */
 int gx_rpc_call_finish(gx_rpc_call *call, int status, const char *msg);
 
+/** Server: sends @p last and the status in one batch (one hand-off less
+ *  than a send followed by a finish). The send must be idle. */
+int gx_rpc_call_finish_msg(gx_rpc_call *call, const ProtobufCMessage *last,
+                           int status, const char *msg);
+
 /** Server: the peer's address ("unix:", "ipv4:127.0.0.1:5555"); the
  *  string is owned by the call. Never authenticated. */
 const char *gx_rpc_call_peer(gx_rpc_call *call);

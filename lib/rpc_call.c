@@ -191,6 +191,11 @@ void rpc_call_complete(gx_rpc_call *c, rpc_tag *tag, int ok) {
       break;
     case RPC_OP_STATUS:
       c->status_done = 1;
+      if (c->is_server && c->send_bb) { /* sent along with the status */
+        grpc_byte_buffer_destroy(c->send_bb);
+        c->send_bb = NULL;
+        c->send_busy = 0;
+      }
       if (!c->is_server) deliver_status(c);
       break;
     default:

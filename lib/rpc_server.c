@@ -221,17 +221,35 @@ void gx_rpc_server_free(gx_rpc_server *srv) {
   free(srv);
 }
 
-int gx_rpc_call_finish(gx_rpc_call *c, int status, const char *msg) {
+/* Sends the status, after @p last when non-NULL, in one batch. */
+static int send_status(gx_rpc_call *c, const ProtobufCMessage *last,
+                       int status, const char *msg) {
   if (!c->is_server || c->finishing) return GX_ECLOSED;
+  if (last && c->send_busy) return GX_EBUSY;
   c->finishing = 1;
   grpc_slice_unref(c->status_slice);
   c->status_slice = grpc_slice_from_copied_string(msg ? msg : "");
-  grpc_op op = {0};
-  op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-  op.data.send_status_from_server.status = (grpc_status_code)status;
-  op.data.send_status_from_server.status_details = &c->status_slice;
-  int rc = rpc_call_batch(c, &op, 1, &c->t_status);
+  grpc_op ops[2];
+  size_t n = 0;
+  memset(ops, 0, sizeof ops);
+  if (last) {
+    size_t len = protobuf_c_message_get_packed_size(last);
+    grpc_slice s = grpc_slice_malloc(len);
+    protobuf_c_message_pack(last, GRPC_SLICE_START_PTR(s));
+    c->send_bb = grpc_raw_byte_buffer_create(&s, 1);
+    grpc_slice_unref(s);
+    c->send_busy = 1;
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n++].data.send_message.send_message = c->send_bb;
+  }
+  ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+  ops[n].data.send_status_from_server.status = (grpc_status_code)status;
+  ops[n++].data.send_status_from_server.status_details = &c->status_slice;
+  int rc = rpc_call_batch(c, ops, n, &c->t_status);
   if (rc != GX_OK) {
+    if (c->send_bb) grpc_byte_buffer_destroy(c->send_bb);
+    c->send_bb = NULL;
+    c->send_busy = 0;
     /* The call is unusable; count it as finished so it can be freed. */
     grpc_call_cancel(c->call, NULL);
     c->status_done = 1;
@@ -239,6 +257,15 @@ int gx_rpc_call_finish(gx_rpc_call *c, int status, const char *msg) {
     rpc_call_complete(c, &c->t_init, 1);
   }
   return rc;
+}
+
+int gx_rpc_call_finish(gx_rpc_call *c, int status, const char *msg) {
+  return send_status(c, NULL, status, msg);
+}
+
+int gx_rpc_call_finish_msg(gx_rpc_call *c, const ProtobufCMessage *last,
+                           int status, const char *msg) {
+  return send_status(c, last, status, msg);
 }
 
 const char *gx_rpc_call_peer(gx_rpc_call *c) {

@@ -36,7 +36,7 @@ struct gxd_child {
   uv_poll_t in_poll;
   int in_has_poll, in_polling, in_close_requested;
   uint8_t *in_buf;
-  size_t in_off, in_len;
+  size_t in_off, in_len, in_cap; /* capacity kept: no realloc churn */
   /* timers */
   uv_timer_t timeout_timer, kill_timer, drain_timer;
   uint32_t grace_ms;
@@ -134,7 +134,7 @@ static void in_close_fd(gxd_child *c) {
   c->in_fd = -1;
   free(c->in_buf);
   c->in_buf = NULL;
-  c->in_off = c->in_len = 0;
+  c->in_off = c->in_len = c->in_cap = 0;
 }
 
 static void on_in_writable(uv_poll_t *h, int status, int events);
@@ -172,14 +172,19 @@ static void on_in_writable(uv_poll_t *h, int status, int events) {
 size_t gxd_child_write_stdin(gxd_child *c, const uint8_t *data, size_t len) {
   if (c->in_fd < 0 || c->in_close_requested || len == 0)
     return c->in_len - c->in_off;
-  if (c->in_off > 0) { /* compact */
+  if (c->in_off > 0 && c->in_len + len > c->in_cap) { /* compact */
     memmove(c->in_buf, c->in_buf + c->in_off, c->in_len - c->in_off);
     c->in_len -= c->in_off;
     c->in_off = 0;
   }
-  uint8_t *nb = realloc(c->in_buf, c->in_len + len);
-  if (!nb) return c->in_len; /* dropped under memory pressure */
-  c->in_buf = nb;
+  if (c->in_len + len > c->in_cap) {
+    size_t cap = c->in_cap ? c->in_cap : 64 * 1024;
+    while (cap < c->in_len + len) cap *= 2;
+    uint8_t *nb = realloc(c->in_buf, cap);
+    if (!nb) return c->in_len - c->in_off; /* dropped: out of memory */
+    c->in_buf = nb;
+    c->in_cap = cap;
+  }
   memcpy(c->in_buf + c->in_len, data, len);
   c->in_len += len;
   in_flush(c);
@@ -320,11 +325,13 @@ void gxd_child_close(gxd_child *c) {
   close_handle(c, (uv_handle_t *)&c->drain_timer);
 }
 
-/* Pipe whose daemon end is non-blocking; the child's end stays blocking. */
+/* Pipe whose daemon end is non-blocking; the child's end stays blocking.
+ * Output pipes are enlarged (best effort: the size is a kernel limit). */
 static int make_pipe(int fds[2], int daemon_end) {
   if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
   int fl = fcntl(fds[daemon_end], F_GETFL);
   fcntl(fds[daemon_end], F_SETFL, fl | O_NONBLOCK);
+  if (daemon_end == 0) fcntl(fds[0], F_SETPIPE_SZ, GXD_PIPE_SIZE);
   return 0;
 }
 

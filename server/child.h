@@ -29,8 +29,13 @@
 
 #include "server/spawn.h"
 
-/** Output buffer per stream; also the largest chunk sent at once. */
-#define GXD_CHUNK (256 * 1024)
+/** Output buffer per stream; also the largest chunk sent at once. Only
+ *  one send is in flight per call, so a chunk must cover a send's round
+ *  trip at full rate (see docs/BENCHMARKS.md). */
+#define GXD_CHUNK (1024 * 1024)
+/** Kernel pipe size asked for each output pipe (lets the child run
+ *  ahead while a send is in flight). */
+#define GXD_PIPE_SIZE (1024 * 1024)
 /** Pending stdin above which the owner should stop receiving. */
 #define GXD_STDIN_HIGH (1024 * 1024)
 /** How long pipes may stay open after the main process exited. */

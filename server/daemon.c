@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -157,6 +158,22 @@ static void unlink_sockets(const gxd_config *cfg) {
 
 /* --------------------------------------------------------------- main */
 
+/* Each run holds up to three pipe fds here: raise the soft open-file
+ * limit so that the session limit, not EMFILE, is what refuses runs. */
+static void raise_nofile(const gxd_config *cfg) {
+  struct rlimit rl;
+  rlim_t need = (rlim_t)cfg->max_sessions * 3 + 256;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need) return;
+  rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < need)
+    gx_log(GX_LOG_WARN,
+           "open-file limit %llu allows about %llu concurrent runs, fewer "
+           "than --max-sessions %zu",
+           (unsigned long long)rl.rlim_cur,
+           (unsigned long long)((rl.rlim_cur - 256) / 3), cfg->max_sessions);
+}
+
 static int setup(daemon_t *d) {
   /* A connection may hold a little more than the session limit (health
    * checks, calls being refused); further streams queue at the client
@@ -208,6 +225,7 @@ int gxd_daemon_run(const gxd_config *cfg) {
   d.loop = uv_default_loop();
   signal(SIGPIPE, SIG_IGN);
   gx_log_set_level(cfg->log_level);
+  raise_nofile(cfg);
   init_ctx(&d);
   int rc = setup(&d);
   if (rc == 0) {

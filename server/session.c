@@ -92,7 +92,9 @@ static int child_running(const gxd_session *s) {
   return s->child && !s->exited;
 }
 
-static void finish(gxd_session *s, int status, const char *msg) {
+/* Ends the call: @p last (if any) then the status, in one batch. */
+static void finish_with(gxd_session *s, const ProtobufCMessage *last,
+                        int status, const char *msg) {
   if (s->state == S_FINISHED) return;
   s->state = S_FINISHED;
   s->ctx->count--; /* the slot is free once the final status is on its way */
@@ -101,7 +103,12 @@ static void finish(gxd_session *s, int status, const char *msg) {
     snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
   log_run(s, status);
   close_child(s); /* every path reaches finish with no child or an exited one */
-  gx_rpc_call_finish(s->call, status, msg);
+  if (!last || gx_rpc_call_finish_msg(s->call, last, status, msg) != GX_OK)
+    gx_rpc_call_finish(s->call, status, msg);
+}
+
+static void finish(gxd_session *s, int status, const char *msg) {
+  finish_with(s, NULL, status, msg);
 }
 
 static void free_session(uv_handle_t *h) {
@@ -171,10 +178,7 @@ static void send_exited(gxd_session *s) {
   r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_EXITED;
   r.exited = &ex;
   s->exit_sent = 1;
-  if (gx_rpc_call_send(s->call, &r.base) == GX_OK)
-    s->send_busy = 1;
-  else
-    finish(s, GX_STATUS_OK, "");
+  finish_with(s, &r.base, GX_STATUS_OK, "");
 }
 
 /* Takes the oldest output chunk, applies max_output_bytes, sends it.
@@ -218,13 +222,6 @@ static void try_send(gxd_session *s) {
 static void on_sent(void *ud, int ok) {
   gxd_session *s = ud;
   s->send_busy = 0;
-  if (s->exit_sent) {
-    if (ok)
-      finish(s, GX_STATUS_OK, "");
-    else
-      finish(s, GX_STATUS_CANCELLED, "the client went away before exited");
-    return;
-  }
   if (!ok) { /* the call is broken; on_closed(cancelled) follows */
     s->broken = 1;
     if (child_running(s)) gxd_child_stop(s->child, 0);
