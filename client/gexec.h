@@ -21,6 +21,11 @@
  *    race with any other call on the same proc.
  *  - The library starts one internal thread per connection and installs
  *    no signal handlers.
+ *  - Throughput: output and stdin travel in messages of up to 1 MiB. With
+ *    glibc's defaults each such block is a fresh mmap (page faults on
+ *    every message); programs that stream a lot should raise
+ *    M_MMAP_THRESHOLD / M_TRIM_THRESHOLD with mallopt(3), as gexec(1)
+ *    does. The library leaves process-wide settings alone.
  */
 #ifndef GEXEC_H
 #define GEXEC_H

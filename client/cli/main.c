@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,11 @@ static int remote(const gxc_args *a) {
 int main(int argc, char **argv) {
   static gxc_args a; /* large (the -e table); one per process */
   char why[512];
+  /* Output arrives in ~1 MiB messages: keep such blocks on the heap
+   * instead of an mmap/munmap (and page faults) per message. A process
+   * setting, so the program makes it, not libgexec (see gexec.h). */
+  mallopt(M_MMAP_THRESHOLD, 8 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   if (gxc_args_parse(argc, argv, &a, why, sizeof why) != 0)
     return usage_error(&a, why);
   switch (a.cmd) {
