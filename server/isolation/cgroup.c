@@ -1,0 +1,738 @@
+/*
+ * Per-run cgroups (see cgroup.h for the API).
+ *
+ * Design note
+ * -----------
+ * Three layouts exist in the field and all are handled:
+ *
+ * 1. Pure cgroup v2 (systemd hosts, Kubernetes nodes): one hierarchy at
+ *    /sys/fs/cgroup. A controller can be used in gexec/<run> only if it
+ *    is listed in cgroup.subtree_control of the root and of gexec/, so
+ *    the probe enables memory and pids there. gexec/ itself never holds a
+ *    process ("no internal processes" rule). Limits: memory.max,
+ *    memory.swap.max = 0 (otherwise the run can grow past the limit by
+ *    swapping), pids.max. OOM kills: memory.events "oom_kill". Kill:
+ *    cgroup.kill (5.14), which also catches processes forked while it
+ *    runs.
+ *
+ * 2. Hybrid (this development machine, older systemd): /sys/fs/cgroup is
+ *    a tmpfs with one directory per v1 hierarchy, plus cgroup2 at
+ *    /sys/fs/cgroup/unified without controllers. Limits go to the v1
+ *    memory and pids hierarchies; a leaf is also made in the unified
+ *    hierarchy, only for cgroup.kill. v1 memory needs
+ *    memory.memsw.limit_in_bytes (present only with swap accounting) to
+ *    keep swap out; when absent the leaf gets swappiness 0 and a note.
+ *    memory.oom_control is written to 0 because oom_kill_disable is
+ *    inherited from the parent, and a set flag would pause an OOMing run
+ *    forever instead of killing it.
+ *
+ *    OOM detection on v1 (measured on this machine, Linux 6.18):
+ *    memory.oom_control has three lines, "oom_kill_disable 0",
+ *    "under_oom 0" and "oom_kill N" (the last one since Linux 4.13); N
+ *    counts processes the OOM killer killed in this memcg, which is what
+ *    is reported. There is no memory.events in v1. memory.failcnt is not
+ *    a substitute: it counts how often a charge hit the limit and had to
+ *    reclaim (475 for one 200 MiB allocation under 32 MiB here, and it
+ *    grows without any kill when page cache is reclaimed), and it stays
+ *    0 when memory.memsw.limit_in_bytes is set to the same value, because
+ *    then the memsw counter is the one that fails (and memsw.failcnt
+ *    stayed 0 too in that measurement). On kernels without the oom_kill
+ *    line we therefore return -ENOTSUP rather than guess.
+ *
+ * 3. None: cgroupfs absent or read-only (containers). The probe reports
+ *    version 0 and no kill; create() returns -ENOTSUP.
+ *
+ * Killing without cgroup.kill: read cgroup.procs, SIGKILL each process,
+ * repeat until the cgroup is empty, bounded by GXI_CGROUP_DRAIN_MS. A
+ * process that forks between our read and our signal shows up in the next
+ * read; a pid that is reused in that window is guarded against by opening
+ * a pidfd first and checking, through /proc/<pid>/cgroup, that the process
+ * the pidfd refers to is still in our leaf.
+ *
+ * Zombies are not listed in cgroup.procs and do not keep a leaf busy, so
+ * the leaf can be removed before the caller reaps its child.
+ */
+#include "server/isolation/cgroup.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+#ifndef CGROUP_SUPER_MAGIC
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#endif
+
+/* Largest cgroup file we parse as a whole (memory.events, oom_control). */
+#define SMALL_FILE_MAX 1024
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* Formats into @p buf (may be NULL), truncating. */
+static void set_msg(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_msg(char *buf, size_t len, const char *fmt, ...) {
+  va_list ap;
+  if (!buf || len == 0) return;
+  va_start(ap, fmt);
+  vsnprintf(buf, len, fmt, ap);
+  va_end(ap);
+}
+
+/* Writes "a/b" (or "a/b/c" when @p c is not NULL) into @p out. */
+static int path_join(char out[GXI_CGROUP_PATH_MAX], const char *a,
+                     const char *b, const char *c) {
+  int n;
+  if (c)
+    n = snprintf(out, GXI_CGROUP_PATH_MAX, "%s/%s/%s", a, b, c);
+  else
+    n = snprintf(out, GXI_CGROUP_PATH_MAX, "%s/%s", a, b);
+  if (n < 0) return -EINVAL;
+  if (n >= GXI_CGROUP_PATH_MAX) return -ENAMETOOLONG;
+  return 0;
+}
+
+/* Writes @p val to @p dir/@p file with one write(). */
+static int file_write(const char *dir, const char *file, const char *val) {
+  char path[GXI_CGROUP_PATH_MAX];
+  size_t len = strlen(val);
+  ssize_t n;
+  int fd, rc = path_join(path, dir, file, NULL);
+  if (rc < 0) return rc;
+  fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  n = write(fd, val, len);
+  rc = n < 0 ? -errno : ((size_t)n == len ? 0 : -EIO);
+  close(fd);
+  return rc;
+}
+
+/* Reads @p dir/@p file into @p buf (NUL-terminated). Returns the length,
+ * -EFBIG if it does not fit, or -errno. */
+static int file_read(const char *dir, const char *file, char *buf,
+                     size_t len) {
+  char path[GXI_CGROUP_PATH_MAX];
+  size_t got = 0;
+  ssize_t n;
+  int fd, rc = path_join(path, dir, file, NULL);
+  if (rc < 0) return rc;
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  for (;;) {
+    n = read(fd, buf + got, len - 1 - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+    if (got == len - 1) break;
+  }
+  rc = n < 0 ? -errno : (int)got;
+  if (rc >= 0 && got == len - 1) rc = -EFBIG;
+  close(fd);
+  buf[got] = '\0';
+  return rc;
+}
+
+/* 1 if @p dir/@p file exists and is writable by us, else 0. */
+static int file_writable(const char *dir, const char *file) {
+  char path[GXI_CGROUP_PATH_MAX];
+  if (path_join(path, dir, file, NULL) < 0) return 0;
+  return access(path, W_OK) == 0;
+}
+
+/* 1 if @p path is the root or a directory of a filesystem of @p magic. */
+static int fs_is(const char *path, unsigned long magic) {
+  struct statfs sf;
+  if (statfs(path, &sf) != 0) return 0;
+  return (unsigned long)sf.f_type == magic;
+}
+
+/* Finds the line "key N" in @p text. Returns 0 and sets @p out, or
+ * -ENOENT. */
+static int keyed_u64(const char *text, const char *key, uint64_t *out) {
+  size_t klen = strlen(key);
+  const char *p = text;
+  while (*p) {
+    if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
+      char *end;
+      unsigned long long v;
+      errno = 0;
+      v = strtoull(p + klen + 1, &end, 10);
+      if (errno || end == p + klen + 1) return -EINVAL;
+      *out = v;
+      return 0;
+    }
+    p = strchr(p, '\n');
+    if (!p) break;
+    p++;
+  }
+  return -ENOENT;
+}
+
+/* 1 if the space-separated @p list contains @p word. */
+static int has_word(const char *list, const char *word) {
+  size_t wlen = strlen(word);
+  const char *p = list;
+  while ((p = strstr(p, word)) != NULL) {
+    int start = p == list || isspace((unsigned char)p[-1]);
+    int stop = p[wlen] == '\0' || isspace((unsigned char)p[wlen]);
+    if (start && stop) return 1;
+    p += wlen;
+  }
+  return 0;
+}
+
+/* mkdir that accepts an existing directory. */
+static int mkdir_ok(const char *path) {
+  if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
+  return -errno;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+/* ---- probe ------------------------------------------------------------ */
+
+/* Enables "+memory" and "+pids" (as far as @p ctrl lists them) in
+ * @p dir/cgroup.subtree_control; already enabled ones are skipped. */
+static void v2_enable(const char *dir, const char *ctrl) {
+  static const char *const names[] = {"memory", "pids"};
+  char cur[SMALL_FILE_MAX], val[16];
+  size_t i;
+  if (file_read(dir, "cgroup.subtree_control", cur, sizeof cur) < 0)
+    cur[0] = '\0';
+  for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (!has_word(ctrl, names[i]) || has_word(cur, names[i])) continue;
+    snprintf(val, sizeof val, "+%s", names[i]);
+    (void)file_write(dir, "cgroup.subtree_control", val);
+  }
+}
+
+/* Creates @p base/gexec (if missing) and @p base/gexec/probe-<pid>
+ * into @p probe; sets *made if this call created the parent. */
+static int probe_enter(const char *base, char probe[GXI_CGROUP_PATH_MAX],
+                       int *made) {
+  char parent[GXI_CGROUP_PATH_MAX], leaf[32];
+  int rc = path_join(parent, base, GXI_CGROUP_PARENT, NULL);
+  *made = 0;
+  if (rc < 0) return rc;
+  if (mkdir(parent, 0755) == 0)
+    *made = 1;
+  else if (errno != EEXIST)
+    return -errno;
+  snprintf(leaf, sizeof leaf, "probe-%ld", (long)getpid());
+  rc = path_join(probe, parent, leaf, NULL);
+  if (rc == 0) rc = mkdir_ok(probe);
+  if (rc < 0 && *made) rmdir(parent);
+  return rc;
+}
+
+/* Undoes probe_enter(): the probe leaf, and the parent if it made it
+ * (a run creating its leaf at the same time retries, see make_leaf). */
+static void probe_leave(const char *probe, int made) {
+  char parent[GXI_CGROUP_PATH_MAX];
+  const char *slash = strrchr(probe, '/');
+  rmdir(probe);
+  if (!made || !slash) return;
+  snprintf(parent, sizeof parent, "%.*s", (int)(slash - probe), probe);
+  rmdir(parent);
+}
+
+/* Pure v2 at @p root. */
+static int probe_v2_pure(const char *root, gxi_cgroup_caps *caps) {
+  char ctrl[SMALL_FILE_MAX], parent[GXI_CGROUP_PATH_MAX];
+  char probe[GXI_CGROUP_PATH_MAX];
+  int rc, made;
+  if (file_read(root, "cgroup.controllers", ctrl, sizeof ctrl) < 0)
+    ctrl[0] = '\0';
+  rc = path_join(parent, root, GXI_CGROUP_PARENT, NULL);
+  if (rc < 0) return rc;
+  if (probe_enter(root, probe, &made) < 0) return 0; /* read-only */
+  v2_enable(root, ctrl);
+  v2_enable(parent, ctrl);
+  caps->has_memory = file_writable(probe, "memory.max");
+  caps->has_pids = file_writable(probe, "pids.max");
+  caps->has_kill = file_writable(probe, "cgroup.kill");
+  caps->has_swap_limit =
+      caps->has_memory && file_writable(probe, "memory.swap.max");
+  probe_leave(probe, made);
+  if (caps->has_memory || caps->has_pids) caps->version = 2;
+  if (caps->version || caps->has_kill)
+    snprintf(caps->v2_root, sizeof caps->v2_root, "%s", root);
+  return 0;
+}
+
+/* A v1 hierarchy @p root/@p sub whose leaves have writable @p file; on
+ * success copies its mount point to @p out and returns 1. */
+static int probe_v1(const char *root, const char *sub, const char *file,
+                    char out[GXI_CGROUP_PATH_MAX], int *swap) {
+  char base[GXI_CGROUP_PATH_MAX], probe[GXI_CGROUP_PATH_MAX];
+  int ok, made;
+  if (path_join(base, root, sub, NULL) < 0) return 0;
+  if (!fs_is(base, CGROUP_SUPER_MAGIC)) return 0;
+  if (probe_enter(base, probe, &made) < 0) return 0;
+  ok = file_writable(probe, file);
+  if (ok && swap) *swap = file_writable(probe, "memory.memsw.limit_in_bytes");
+  probe_leave(probe, made);
+  if (ok) snprintf(out, GXI_CGROUP_PATH_MAX, "%s", base);
+  return ok;
+}
+
+/* cgroup2 at @p root/unified usable for cgroup.kill. */
+static void probe_unified(const char *root, gxi_cgroup_caps *caps) {
+  char base[GXI_CGROUP_PATH_MAX], probe[GXI_CGROUP_PATH_MAX];
+  int made;
+  if (path_join(base, root, "unified", NULL) < 0) return;
+  if (!fs_is(base, CGROUP2_SUPER_MAGIC)) return;
+  if (probe_enter(base, probe, &made) < 0) return;
+  caps->has_kill = file_writable(probe, "cgroup.kill");
+  probe_leave(probe, made);
+  if (caps->has_kill)
+    snprintf(caps->v2_root, sizeof caps->v2_root, "%s", base);
+}
+
+static void describe(gxi_cgroup_caps *caps) {
+  const char *what = caps->has_memory && caps->has_pids ? "memory+pids"
+                     : caps->has_memory                 ? "memory"
+                                                        : "pids";
+  const char *swap =
+      caps->has_memory && !caps->has_swap_limit ? " (swap not limited)" : "";
+  if (caps->version == 2)
+    set_msg(caps->desc, sizeof caps->desc, "cgroup v2 %s%s, %s", what, swap,
+            caps->has_kill ? "kill" : "no kill");
+  else if (caps->version == 1)
+    set_msg(caps->desc, sizeof caps->desc, "cgroup v1 %s%s, %s", what, swap,
+            caps->has_kill ? "v2 kill" : "no kill");
+  else if (caps->has_kill)
+    set_msg(caps->desc, sizeof caps->desc, "no cgroup limits, v2 kill");
+  else
+    set_msg(caps->desc, sizeof caps->desc, "no cgroups");
+}
+
+int gxi_cgroup_probe_at(const char *root, gxi_cgroup_caps *caps) {
+  int rc = 0;
+  memset(caps, 0, sizeof *caps);
+  if (strlen(root) + 64 >= GXI_CGROUP_PATH_MAX) return -ENAMETOOLONG;
+  if (fs_is(root, CGROUP2_SUPER_MAGIC)) {
+    rc = probe_v2_pure(root, caps);
+  } else {
+    caps->has_memory = probe_v1(root, "memory", "memory.limit_in_bytes",
+                                caps->mem_root, &caps->has_swap_limit);
+    caps->has_pids = probe_v1(root, "pids", "pids.max", caps->pids_root,
+                              NULL);
+    if (caps->has_memory || caps->has_pids) caps->version = 1;
+    probe_unified(root, caps);
+  }
+  describe(caps);
+  return rc;
+}
+
+int gxi_cgroup_probe(gxi_cgroup_caps *caps) {
+  return gxi_cgroup_probe_at(GXI_CGROUP_ROOT, caps);
+}
+
+const char *gxi_cgroup_describe(const gxi_cgroup_caps *caps) {
+  return caps->desc[0] ? caps->desc : "no cgroups";
+}
+
+/* ---- create ----------------------------------------------------------- */
+
+static int name_ok(const char *name) {
+  size_t i, len = strlen(name);
+  if (len == 0 || len > GXI_CGROUP_NAME_MAX || name[0] == '.') return 0;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)name[i];
+    if (!isalnum(c) && c != '.' && c != '_' && c != '-') return 0;
+  }
+  return 1;
+}
+
+/* The leaf path of @p name under hierarchy @p base. */
+static int leaf_path(const char *base, const char *name,
+                     char out[GXI_CGROUP_PATH_MAX]) {
+  return path_join(out, base, GXI_CGROUP_PARENT, name);
+}
+
+/* Makes @p base/gexec/@p name; stores it in @p out only once created. */
+static int make_leaf(const char *base, const char *name, int v2_limits,
+                     char out[GXI_CGROUP_PATH_MAX], gxi_cgroup *cg) {
+  char parent[GXI_CGROUP_PATH_MAX], leaf[GXI_CGROUP_PATH_MAX];
+  char ctrl[SMALL_FILE_MAX];
+  int tries, rc = path_join(parent, base, GXI_CGROUP_PARENT, NULL);
+  if (rc == 0) rc = leaf_path(base, name, leaf);
+  if (rc < 0) {
+    set_msg(cg->why, sizeof cg->why, "path too long under %s", base);
+    return rc;
+  }
+  /* Twice: a probe may remove an empty parent it created meanwhile. */
+  for (tries = 0; tries < 2; tries++) {
+    rc = mkdir_ok(parent);
+    if (rc < 0) {
+      set_msg(cg->why, sizeof cg->why, "mkdir %s: %s", parent,
+              strerror(-rc));
+      return rc;
+    }
+    if (v2_limits) {
+      if (file_read(base, "cgroup.controllers", ctrl, sizeof ctrl) < 0)
+        ctrl[0] = '\0';
+      v2_enable(parent, ctrl);
+    }
+    rc = mkdir(leaf, 0755) == 0 ? 0 : -errno;
+    if (rc != -ENOENT) break;
+  }
+  if (rc < 0) {
+    set_msg(cg->why, sizeof cg->why, "mkdir %s: %s%s", leaf, strerror(-rc),
+            rc == -EEXIST ? " (left over from an earlier run?)" : "");
+    return rc;
+  }
+  memcpy(out, leaf, GXI_CGROUP_PATH_MAX);
+  return 0;
+}
+
+/* Writes @p val to @p dir/@p file, recording a reason on failure. */
+static int set_value(gxi_cgroup *cg, const char *dir, const char *file,
+                     const char *val) {
+  int rc = file_write(dir, file, val);
+  if (rc < 0)
+    set_msg(cg->why, sizeof cg->why, "write %s=%s in %s: %s", file, val, dir,
+            strerror(-rc));
+  return rc;
+}
+
+static int limits_v2(const gxi_cgroup_caps *caps,
+                     const gxi_cgroup_limits *lim, gxi_cgroup *cg) {
+  char val[32];
+  int rc;
+  if (caps->has_memory && lim->memory_bytes) {
+    snprintf(val, sizeof val, "%" PRIu64, lim->memory_bytes);
+    rc = set_value(cg, cg->v2, "memory.max", val);
+    if (rc < 0) return rc;
+    if (caps->has_swap_limit) {
+      rc = set_value(cg, cg->v2, "memory.swap.max", "0");
+      if (rc < 0) return rc;
+      cg->swap_limited = 1;
+    } else {
+      set_msg(cg->note, sizeof cg->note,
+              "no memory.swap.max (swap accounting off): swap not limited");
+    }
+  }
+  if (caps->has_pids && lim->pids) {
+    snprintf(val, sizeof val, "%" PRIu64, lim->pids);
+    rc = set_value(cg, cg->v2, "pids.max", val);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+static int limits_v1(const gxi_cgroup_limits *lim, gxi_cgroup *cg) {
+  char val[32];
+  int rc;
+  if (cg->mem[0]) {
+    /* Kill on OOM, never pause: the flag is inherited from the parent. */
+    rc = set_value(cg, cg->mem, "memory.oom_control", "0");
+    if (rc < 0) return rc;
+  }
+  if (cg->mem[0] && lim->memory_bytes) {
+    snprintf(val, sizeof val, "%" PRIu64, lim->memory_bytes);
+    /* memsw must stay >= the limit, so the limit goes first. */
+    rc = set_value(cg, cg->mem, "memory.limit_in_bytes", val);
+    if (rc < 0) return rc;
+    if (file_writable(cg->mem, "memory.memsw.limit_in_bytes")) {
+      rc = set_value(cg, cg->mem, "memory.memsw.limit_in_bytes", val);
+      if (rc < 0) return rc;
+      cg->swap_limited = 1;
+    } else {
+      (void)file_write(cg->mem, "memory.swappiness", "0");
+      set_msg(cg->note, sizeof cg->note,
+              "no memory.memsw.limit_in_bytes (swap accounting off): swap "
+              "may not be limited; swappiness set to 0");
+    }
+  }
+  if (cg->pids[0] && lim->pids) {
+    snprintf(val, sizeof val, "%" PRIu64, lim->pids);
+    rc = set_value(cg, cg->pids, "pids.max", val);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* Removes every leaf of @p cg that exists, forgetting removed ones.
+ * Returns 0 or the first -errno (other than -ENOENT). */
+static int remove_leaves(gxi_cgroup *cg) {
+  char *leaves[] = {cg->v2, cg->mem, cg->pids};
+  size_t i;
+  int rc = 0;
+  for (i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+    if (!leaves[i][0]) continue;
+    if (rmdir(leaves[i]) == 0 || errno == ENOENT) {
+      leaves[i][0] = '\0';
+    } else if (rc == 0) {
+      rc = -errno;
+      set_msg(cg->why, sizeof cg->why, "rmdir %s: %s", leaves[i],
+              strerror(errno));
+    }
+  }
+  return rc;
+}
+
+int gxi_cgroup_create(const gxi_cgroup_caps *caps, const char *name,
+                      const gxi_cgroup_limits *lim, gxi_cgroup *cg,
+                      char *why, size_t why_len) {
+  static const gxi_cgroup_limits none = {0, 0};
+  int rc = 0;
+  memset(cg, 0, sizeof *cg);
+  if (!lim) lim = &none;
+  if (!name_ok(name)) {
+    set_msg(why, why_len, "bad cgroup name '%.40s'", name);
+    return -EINVAL;
+  }
+  if (caps->version == 0 && !caps->has_kill) {
+    set_msg(why, why_len, "no usable cgroups (%s)", gxi_cgroup_describe(caps));
+    return -ENOTSUP;
+  }
+  cg->version = caps->version;
+  if (caps->v2_root[0])
+    rc = make_leaf(caps->v2_root, name, caps->version == 2, cg->v2, cg);
+  if (rc == 0 && caps->version == 1 && caps->has_memory)
+    rc = make_leaf(caps->mem_root, name, 0, cg->mem, cg);
+  if (rc == 0 && caps->version == 1 && caps->has_pids)
+    rc = make_leaf(caps->pids_root, name, 0, cg->pids, cg);
+  if (rc == 0 && caps->version == 2) rc = limits_v2(caps, lim, cg);
+  if (rc == 0 && caps->version == 1) rc = limits_v1(lim, cg);
+  if (rc < 0) goto out_remove;
+  cg->has_kill = caps->has_kill && cg->v2[0] &&
+                 file_writable(cg->v2, "cgroup.kill");
+  return 0;
+
+out_remove:
+  set_msg(why, why_len, "%s", cg->why);
+  (void)remove_leaves(cg);
+  return rc;
+}
+
+int gxi_cgroup_open(const gxi_cgroup_caps *caps, const char *name,
+                    gxi_cgroup *cg) {
+  struct {
+    const char *base;
+    char *out;
+  } h[] = {{caps->v2_root, cg->v2},
+           {caps->mem_root, cg->mem},
+           {caps->pids_root, cg->pids}};
+  size_t i;
+  int found = 0;
+  memset(cg, 0, sizeof *cg);
+  if (!name_ok(name)) return -EINVAL;
+  cg->version = caps->version;
+  for (i = 0; i < sizeof h / sizeof h[0]; i++) {
+    struct stat st;
+    if (!h[i].base[0] || leaf_path(h[i].base, name, h[i].out) < 0) continue;
+    if (stat(h[i].out, &st) == 0 && S_ISDIR(st.st_mode))
+      found = 1;
+    else
+      h[i].out[0] = '\0';
+  }
+  cg->has_kill = cg->v2[0] && file_writable(cg->v2, "cgroup.kill");
+  return found ? 0 : -ENOENT;
+}
+
+/* ---- membership, OOM -------------------------------------------------- */
+
+int gxi_cgroup_add(gxi_cgroup *cg, pid_t pid) {
+  const char *leaves[] = {cg->mem, cg->pids, cg->v2};
+  char val[24];
+  size_t i;
+  int rc;
+  snprintf(val, sizeof val, "%ld", (long)pid);
+  for (i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+    if (!leaves[i][0]) continue;
+    rc = set_value(cg, leaves[i], "cgroup.procs", val);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+int gxi_cgroup_oom_killed(const gxi_cgroup *cg) {
+  char text[SMALL_FILE_MAX];
+  uint64_t n = 0;
+  int rc;
+  if (cg->version == 2 && cg->v2[0])
+    rc = file_read(cg->v2, "memory.events", text, sizeof text);
+  else if (cg->version == 1 && cg->mem[0])
+    rc = file_read(cg->mem, "memory.oom_control", text, sizeof text);
+  else
+    return -ENOTSUP;
+  if (rc == -ENOENT) return -ENOTSUP;
+  if (rc < 0) return rc;
+  rc = keyed_u64(text, "oom_kill", &n);
+  if (rc == -ENOENT) return -ENOTSUP; /* v1 before Linux 4.13 */
+  if (rc < 0) return rc;
+  return n > 0;
+}
+
+/* ---- kill ------------------------------------------------------------- */
+
+/* The part of @p leaf after its mount point, e.g. "/gexec/run1": the same
+ * in every hierarchy, and what /proc/<pid>/cgroup shows. */
+static const char *leaf_rel(const char *leaf) {
+  const char *p = strstr(leaf, "/" GXI_CGROUP_PARENT "/");
+  const char *next;
+  while (p && (next = strstr(p + 1, "/" GXI_CGROUP_PARENT "/")) != NULL)
+    p = next;
+  return p ? p : leaf;
+}
+
+/* 1 if /proc/<pid>/cgroup lists @p rel in some hierarchy. */
+static int pid_in(pid_t pid, const char *rel) {
+  char dir[32], text[4096];
+  const char *p;
+  size_t rlen = strlen(rel);
+  snprintf(dir, sizeof dir, "/proc/%ld", (long)pid);
+  if (file_read(dir, "cgroup", text, sizeof text) < 0) return 0;
+  for (p = text; *p;) {
+    const char *eol = strchr(p, '\n');
+    size_t len = eol ? (size_t)(eol - p) : strlen(p);
+    if (len > rlen && p[len - rlen - 1] == ':' &&
+        strncmp(p + len - rlen, rel, rlen) == 0)
+      return 1;
+    if (!eol) break;
+    p = eol + 1;
+  }
+  return 0;
+}
+
+/* SIGKILLs @p pid if it is (still) in the leaf @p rel: through a pidfd so
+ * a pid reused since cgroup.procs was read is left alone. */
+static void kill_member(pid_t pid, const char *rel) {
+#ifdef SYS_pidfd_open
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) {
+    if (pid_in(pid, rel))
+      (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+    close(fd);
+    return;
+  }
+  if (errno != ENOSYS) return; /* ESRCH: already gone */
+#endif
+  (void)rel;
+  (void)kill(pid, SIGKILL);
+}
+
+/* Reads @p leaf/cgroup.procs and SIGKILLs every process but ours.
+ * Returns how many processes were listed, or -errno; sets *self if we
+ * are listed. */
+static int sweep_leaf(gxi_cgroup *cg, const char *leaf, int *self) {
+  char path[GXI_CGROUP_PATH_MAX], buf[4096];
+  const char *rel = leaf_rel(leaf);
+  pid_t me = getpid();
+  long cur = -1;
+  int fd, count = 0, rc = path_join(path, leaf, "cgroup.procs", NULL);
+  ssize_t n, i;
+  if (rc < 0) return rc;
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    rc = -errno;
+    set_msg(cg->why, sizeof cg->why, "open %s: %s", path, strerror(-rc));
+    return rc == -ENOENT ? 0 : rc;
+  }
+  while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    for (i = 0; i < n; i++) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        cur = (cur < 0 ? 0 : cur * 10) + (buf[i] - '0');
+        continue;
+      }
+      if (cur > 0) {
+        count++;
+        if ((pid_t)cur == me)
+          *self = 1;
+        else
+          kill_member((pid_t)cur, rel);
+      }
+      cur = -1;
+    }
+  }
+  if (cur > 0) {
+    count++;
+    if ((pid_t)cur == me)
+      *self = 1;
+    else
+      kill_member((pid_t)cur, rel);
+  }
+  rc = n < 0 ? -errno : count;
+  close(fd);
+  return rc;
+}
+
+int gxi_cgroup_kill(gxi_cgroup *cg) {
+  const char *leaves[] = {cg->v2, cg->mem, cg->pids};
+  int64_t deadline = now_ms() + GXI_CGROUP_DRAIN_MS;
+  int pause = 1, self = 0, listed, rc;
+  size_t i;
+  if (cg->has_kill && cg->v2[0]) {
+    rc = file_write(cg->v2, "cgroup.kill", "1");
+    if (rc < 0)
+      set_msg(cg->why, sizeof cg->why, "cgroup.kill in %s: %s", cg->v2,
+              strerror(-rc));
+  }
+  for (;;) {
+    listed = 0;
+    for (i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+      if (!leaves[i][0]) continue;
+      rc = sweep_leaf(cg, leaves[i], &self);
+      if (rc < 0) return rc;
+      listed += rc;
+    }
+    if (listed == 0) return 0;
+    if (self) {
+      set_msg(cg->why, sizeof cg->why, "the caller (pid %ld) is in %s",
+              (long)getpid(), cg->v2[0] ? cg->v2 : cg->mem);
+      return -EDEADLK;
+    }
+    if (now_ms() >= deadline) {
+      set_msg(cg->why, sizeof cg->why,
+              "%d process(es) still listed after %d ms", listed,
+              GXI_CGROUP_DRAIN_MS);
+      return -ETIMEDOUT;
+    }
+    sleep_ms(pause);
+    if (pause < 16) pause *= 2;
+  }
+}
+
+int gxi_cgroup_destroy(gxi_cgroup *cg) {
+  int64_t deadline;
+  int rc;
+  if (!cg->v2[0] && !cg->mem[0] && !cg->pids[0]) return 0;
+  rc = gxi_cgroup_kill(cg);
+  if (rc == -EDEADLK) return rc;
+  deadline = now_ms() + 1000;
+  for (;;) {
+    rc = remove_leaves(cg);
+    if (rc != -EBUSY || now_ms() >= deadline) break;
+    sleep_ms(5);
+  }
+  return rc;
+}
+
+const char *gxi_cgroup_error(const gxi_cgroup *cg) { return cg->why; }

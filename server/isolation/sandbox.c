@@ -1,0 +1,151 @@
+#include "server/isolation/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/mount.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int fail(int err, char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(int err, char *why, size_t len, const char *fmt, ...) {
+  va_list ap;
+  char msg[256];
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  snprintf(why, len, "%s: %s", msg, strerror(err));
+  return -err;
+}
+
+static int write_file(const char *path, const char *data) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t n = write(fd, data, strlen(data));
+  int err = n == (ssize_t)strlen(data) ? 0 : (n < 0 ? errno : EIO);
+  close(fd);
+  return -err;
+}
+
+int gxi_write_id_maps(pid_t pid, char *why, size_t len) {
+  char path[64], map[128];
+  snprintf(map, sizeof map, "0 %d 1\n%d %d 1\n", GXI_OUTER_ROOT_UID,
+           GXI_INNER_UID, GXI_OUTER_USER_UID);
+  const char *files[] = {"uid_map", "gid_map"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[i]);
+    int rc = write_file(path, map);
+    if (rc) return fail(-rc, why, len, "writing %s", path);
+  }
+  return 0;
+}
+
+static int make_readonly(char *why, size_t len) {
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+  if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr,
+              sizeof attr) != 0)
+    return fail(errno, why, len, "making / read-only (mount_setattr)");
+  return 0;
+}
+
+static int mount_tmpfs(const char *dir, char *why, size_t len) {
+  if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    return fail(errno, why, len, "mounting a private tmpfs on %s", dir);
+  return 0;
+}
+
+static int bind_writable(const char *cwd, char *why, size_t len) {
+  if (!cwd || !*cwd || strcmp(cwd, "/") == 0 || strncmp(cwd, "/tmp/", 5) == 0
+      || strcmp(cwd, "/tmp") == 0)
+    return 0; /* "/" stays read-only; /tmp is already private */
+  if (mount(cwd, cwd, NULL, MS_BIND | MS_REC, NULL) != 0)
+    return fail(errno, why, len, "bind-mounting cwd %s writable", cwd);
+  return 0;
+}
+
+int gxi_setup_mounts(const gxi_profile *p, const char *cwd, char *why,
+                     size_t len) {
+  int rc;
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    return fail(errno, why, len, "making mounts private");
+  if (p->ro_root) {
+    if ((rc = make_readonly(why, len)) || (rc = mount_tmpfs("/tmp", why, len)))
+      return rc;
+    if (access("/dev/shm", F_OK) == 0 &&
+        (rc = mount_tmpfs("/dev/shm", why, len)))
+      return rc;
+    if ((rc = bind_writable(cwd, why, len))) return rc;
+  }
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            NULL) != 0)
+    return fail(errno, why, len, "mounting a fresh /proc");
+  return 0;
+}
+
+int gxi_loopback_up(char *why, size_t len) {
+  struct ifreq ifr;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(errno, why, len, "socket for loopback");
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  int rc = 0;
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+    rc = fail(errno, why, len, "reading loopback flags");
+  } else {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+      rc = fail(errno, why, len, "bringing loopback up");
+  }
+  close(fd);
+  return rc;
+}
+
+int gxi_apply_rlimits(const gxi_rlimits *lim, char *why, size_t len) {
+  struct rlimit core = {0, 0};
+  if (setrlimit(RLIMIT_CORE, &core) != 0)
+    return fail(errno, why, len, "RLIMIT_CORE");
+  if (lim->cpu_time_ms) {
+    rlim_t s = (rlim_t)((lim->cpu_time_ms + 999) / 1000);
+    /* soft: SIGXCPU; hard one second later: SIGKILL */
+    struct rlimit cpu = {s, s + 1};
+    if (setrlimit(RLIMIT_CPU, &cpu) != 0)
+      return fail(errno, why, len, "RLIMIT_CPU");
+  }
+  if (lim->open_files) {
+    struct rlimit nf = {(rlim_t)lim->open_files, (rlim_t)lim->open_files};
+    if (setrlimit(RLIMIT_NOFILE, &nf) != 0)
+      return fail(errno, why, len, "RLIMIT_NOFILE");
+  }
+  return 0;
+}
+
+int gxi_drop_privileges(const gxi_profile *p, char *why, size_t len) {
+  if (p->drop_caps) {
+    for (int cap = 0; cap <= 63; cap++)
+      if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+        return fail(errno, why, len, "dropping capability %d", cap);
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (setgroups(0, NULL) != 0) return fail(errno, why, len, "setgroups");
+    if (setresgid(GXI_INNER_UID, GXI_INNER_UID, GXI_INNER_UID) != 0)
+      return fail(errno, why, len, "setresgid");
+    /* leaving uid 0 clears the permitted and effective sets */
+    if (setresuid(GXI_INNER_UID, GXI_INNER_UID, GXI_INNER_UID) != 0)
+      return fail(errno, why, len, "setresuid");
+  }
+  if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return fail(errno, why, len, "no_new_privs");
+  return 0;
+}
