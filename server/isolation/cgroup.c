@@ -501,16 +501,20 @@ int gxi_cgroup_create(const gxi_cgroup_caps *caps, const char *name,
                       const gxi_cgroup_limits *lim, gxi_cgroup *cg,
                       char *why, size_t why_len) {
   static const gxi_cgroup_limits none = {0, 0};
+  char reason[GXI_CGROUP_MSG_MAX];
   int rc = 0;
   memset(cg, 0, sizeof *cg);
   if (!lim) lim = &none;
   if (!name_ok(name)) {
-    set_msg(why, why_len, "bad cgroup name '%.40s'", name);
-    return -EINVAL;
+    set_msg(cg->why, sizeof cg->why, "bad cgroup name '%.40s'", name);
+    rc = -EINVAL;
+    goto out;
   }
   if (caps->version == 0 && !caps->has_kill) {
-    set_msg(why, why_len, "no usable cgroups (%s)", gxi_cgroup_describe(caps));
-    return -ENOTSUP;
+    set_msg(cg->why, sizeof cg->why, "no usable cgroups (%s)",
+            gxi_cgroup_describe(caps));
+    rc = -ENOTSUP;
+    goto out;
   }
   cg->version = caps->version;
   if (caps->v2_root[0])
@@ -527,8 +531,11 @@ int gxi_cgroup_create(const gxi_cgroup_caps *caps, const char *name,
   return 0;
 
 out_remove:
-  set_msg(why, why_len, "%s", cg->why);
+  memcpy(reason, cg->why, sizeof reason);
   (void)remove_leaves(cg);
+  memcpy(cg->why, reason, sizeof reason); /* keep the first failure */
+out:
+  set_msg(why, why_len, "%s", cg->why);
   return rc;
 }
 

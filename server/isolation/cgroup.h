@@ -111,7 +111,8 @@ const char *gxi_cgroup_describe(const gxi_cgroup_caps *caps);
  * pids.max. @p name must be 1..GXI_CGROUP_NAME_MAX bytes of
  * [A-Za-z0-9._-] and not start with '.'. An existing leaf is -EEXIST.
  * On failure nothing stays created, a reason is written to @p why (if
- * not NULL) and a negative errno is returned; with caps->version 0 and no
+ * not NULL) and to cg->why (gxi_cgroup_error()), and a negative errno is
+ * returned; with caps->version 0 and no
  * kill it returns -ENOTSUP.
  */
 int gxi_cgroup_create(const gxi_cgroup_caps *caps, const char *name,
