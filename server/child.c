@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/gx_report.h"
 #include "server/reaper.h"
 
 typedef struct {
@@ -42,6 +43,7 @@ struct gxd_child {
   uint32_t grace_ms;
   int stopping;
   uint64_t kill_at; /* loop time of the pending SIGKILL */
+  int rep_fd; /* read end of the launcher's report pipe, or -1 */
   /* end */
   uint64_t start_ns;
   int reaped, exit_reported, closing;
@@ -261,6 +263,36 @@ static void maybe_report_exit(gxd_child *c) {
   if (c->cbs.on_exit) c->cbs.on_exit(c->ud, &c->ex);
 }
 
+/* The launcher wrote its report before exiting: take the command's real
+ * end from it (its own status cannot carry a signal death or an OOM). */
+static void read_report(gxd_child *c) {
+  char buf[600];
+  size_t n = 0;
+  ssize_t k;
+  if (c->rep_fd < 0) return;
+  while (n < sizeof buf - 1 &&
+         ((k = read(c->rep_fd, buf + n, sizeof buf - 1 - n)) > 0 ||
+          (k < 0 && errno == EINTR)))
+    if (k > 0) n += (size_t)k;
+  buf[n] = '\0';
+  close(c->rep_fd);
+  c->rep_fd = -1;
+  gx_report r;
+  if (strncmp(buf, "gexec-error v1 ", 15) == 0) {
+    snprintf(c->ex.launch_error, sizeof c->ex.launch_error, "%.200s",
+             buf + 15);
+    c->ex.launch_error[strcspn(c->ex.launch_error, "\n")] = '\0';
+  } else if (gx_report_parse(buf, &r) == 0) {
+    c->ex.exit_code = r.signal ? 0 : r.exit_code;
+    c->ex.signal = r.signal;
+    c->ex.core_dumped = r.core_dumped;
+    c->ex.oom_killed = r.oom_killed;
+    c->ex.user_us = r.user_us;
+    c->ex.sys_us = r.sys_us;
+    c->ex.max_rss_kb = r.max_rss_kb;
+  } /* no report: the launcher itself was killed; its status stands */
+}
+
 static uint64_t tv_us(struct timeval tv) {
   return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
@@ -286,6 +318,7 @@ static void on_reaped(void *ud, pid_t pid) {
   c->ex.user_us = tv_us(ru.ru_utime);
   c->ex.sys_us = tv_us(ru.ru_stime);
   c->ex.max_rss_kb = (uint64_t)ru.ru_maxrss;
+  read_report(c);
   uv_timer_stop(&c->timeout_timer);
   uv_timer_stop(&c->kill_timer);
   uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
@@ -319,6 +352,8 @@ void gxd_child_close(gxd_child *c) {
   out_close_fd(&c->out[0]);
   out_close_fd(&c->out[1]);
   in_close_fd(c);
+  if (c->rep_fd >= 0) close(c->rep_fd);
+  c->rep_fd = -1;
   /* the timers are always closed here, so freeing happens in a callback */
   close_handle(c, (uv_handle_t *)&c->timeout_timer);
   close_handle(c, (uv_handle_t *)&c->kill_timer);
@@ -371,14 +406,17 @@ static int init_handles(gxd_child *c, int in_fd, int out_fd, int err_fd) {
 int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
                     const gxd_child_stdio *io, const gxd_child_cbs *cbs,
                     void *ud, gxd_child **out) {
-  int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
+  int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1}, r[2] = {-1, -1};
   int rc;
   gxd_child *c = calloc(1, sizeof *c);
   if (!c) return -ENOMEM;
   if ((io->stdin_pipe && (rc = make_pipe(in, 1)) != 0) ||
       (io->stdout_pipe && (rc = make_pipe(o, 0)) != 0) ||
-      (io->stderr_mode == 1 && (rc = make_pipe(e, 0)) != 0))
+      (io->stderr_mode == 1 && (rc = make_pipe(e, 0)) != 0) ||
+      (io->want_report && (rc = make_pipe(r, 0)) != 0))
     goto out_pipes;
+  spec->report_fd = r[1];
+  c->rep_fd = r[0];
   spec->stdin_fd = in[0];
   spec->stdout_fd = o[1];
   spec->stderr_fd = io->stderr_mode == 2 ? o[1] : e[1];
@@ -391,7 +429,8 @@ int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
   if (in[0] >= 0) close(in[0]);
   if (o[1] >= 0) close(o[1]);
   if (e[1] >= 0) close(e[1]);
-  in[0] = o[1] = e[1] = -1;
+  if (r[1] >= 0) close(r[1]);
+  in[0] = o[1] = e[1] = r[1] = -1;
   if (gxd_reaper_add(c->pid, on_reaped, c) != 0) {
     /* unsupervised, it must not run: kill and reap it now */
     killpg(c->pid, SIGKILL);
@@ -408,6 +447,7 @@ out_pipes:
   close_pair(in);
   close_pair(o);
   close_pair(e);
+  close_pair(r);
   free(c);
   return rc;
 }

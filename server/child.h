@@ -48,6 +48,8 @@ typedef struct {
   int core_dumped;
   int timed_out;    /**< the timeout fired (and stopped the run) */
   int pipes_forced; /**< a process outside the group held the pipes */
+  int oom_killed;   /**< the launcher reported an OOM kill */
+  char launch_error[256]; /**< the launcher could not build the sandbox */
   uint64_t user_us, sys_us, max_rss_kb, wall_us;
 } gxd_child_exit;
 
@@ -64,6 +66,8 @@ typedef struct {
   int stdin_pipe;     /**< 1: pipe from the owner; 0: /dev/null */
   int stdout_pipe;    /**< 1: pipe to the owner; 0: /dev/null */
   int stderr_mode;    /**< 0: /dev/null, 1: own pipe, 2: stdout's pipe */
+  int want_report;    /**< the program is gexec-launch: read its report
+                           (fd 3) for the command's real end */
 } gxd_child_stdio;
 
 typedef struct gxd_child gxd_child;

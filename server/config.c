@@ -32,6 +32,19 @@ static const char usage[] =
     "      --max-message SIZE   largest message accepted from a client\n"
     "                           (default 4M)\n"
     "      --log-level LEVEL    debug, info, warn or error (default info)\n"
+    "\n"
+    "Isolation (see README): every run goes through gexec-launch.\n"
+    "      --default-profile P  host, baseline (default) or restricted\n"
+    "      --require-isolation P  refuse to start unless profile P gets its\n"
+    "                           full isolation on this host (repeatable)\n"
+    "      --disable-mechanism M  treat mechanism M as unavailable: user,\n"
+    "                           net, pid, ipc, uts, mount, seccomp, cgroup\n"
+    "                           (repeatable; the tier is reported per run)\n"
+    "      --max-memory SIZE    cap on a run's memory limit (default none)\n"
+    "      --max-pids N         cap on a run's pids limit\n"
+    "      --max-cpu-time DUR   cap on a run's CPU time limit\n"
+    "      --max-open-files N   cap on a run's open-files limit\n"
+    "      --launcher PATH      gexec-launch (default: beside gexecd)\n"
     "  -h, --help               show this help and exit\n"
     "      --version            show the version and exit\n"
     "\n"
@@ -81,6 +94,7 @@ static void set_defaults(gxd_config *cfg) {
   cfg->limits = gxd_default_limits;
   cfg->default_grace_ms = 5000;
   cfg->start_timeout_ms = 30000;
+  cfg->default_profile = "baseline";
   cfg->max_message_bytes = 4u << 20;
   cfg->log_level = GX_LOG_INFO;
   gx_addr_default(cfg->default_listen, sizeof cfg->default_listen);
@@ -143,6 +157,34 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
         return bad(why, len, "--start-timeout", arg, "a duration up to 1h");
       cfg->start_timeout_ms = v;
       return 0;
+    case 7: cfg->launcher = arg; return 0;
+    case 8:
+      if (strcmp(arg, "host") && strcmp(arg, "baseline") &&
+          strcmp(arg, "restricted"))
+        return bad(why, len, "--default-profile", arg,
+                   "host, baseline or restricted");
+      cfg->default_profile = arg;
+      return 0;
+    case 9:
+      if (cfg->nrequire == 4) return bad(why, len, "--require-isolation", arg, "at most 4");
+      cfg->require[cfg->nrequire++] = arg;
+      return 0;
+    case 10:
+      if (cfg->ndisable == 8) return bad(why, len, "--disable-mechanism", arg, "at most 8");
+      cfg->disable[cfg->ndisable++] = arg;
+      return 0;
+    case 11:
+      if (gxd_parse_size(arg, &cfg->max_memory)) return bad(why, len, "--max-memory", arg, "a size");
+      return 0;
+    case 12:
+      if (gxd_parse_size(arg, &cfg->max_pids)) return bad(why, len, "--max-pids", arg, "a number");
+      return 0;
+    case 13:
+      if (gxd_parse_duration_ms(arg, &cfg->max_cpu_time_ms)) return bad(why, len, "--max-cpu-time", arg, "a duration");
+      return 0;
+    case 14:
+      if (gxd_parse_size(arg, &cfg->max_open_files)) return bad(why, len, "--max-open-files", arg, "a number");
+      return 0;
     case 5:
       if (gx_log_parse_level(arg) < 0)
         return bad(why, len, "--log-level", arg, "debug|info|warn|error");
@@ -162,6 +204,14 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"max-message", required_argument, NULL, 4},
       {"log-level", required_argument, NULL, 5},
       {"start-timeout", required_argument, NULL, 6},
+      {"launcher", required_argument, NULL, 7},
+      {"default-profile", required_argument, NULL, 8},
+      {"require-isolation", required_argument, NULL, 9},
+      {"disable-mechanism", required_argument, NULL, 10},
+      {"max-memory", required_argument, NULL, 11},
+      {"max-pids", required_argument, NULL, 12},
+      {"max-cpu-time", required_argument, NULL, 13},
+      {"max-open-files", required_argument, NULL, 14},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};

@@ -22,6 +22,13 @@ typedef struct {
   gxd_limits limits;                  /**< per-request bounds */
   uint32_t default_grace_ms;          /**< SIGTERM -> SIGKILL default */
   uint64_t start_timeout_ms;          /**< wait for a stream's start */
+  const char *launcher;               /**< gexec-launch; NULL = beside us */
+  const char *default_profile;        /**< "baseline" unless set */
+  const char *require[4];             /**< --require-isolation */
+  int nrequire;
+  const char *disable[8];             /**< --disable-mechanism */
+  int ndisable;
+  uint64_t max_memory, max_pids, max_cpu_time_ms, max_open_files;
   size_t max_message_bytes;           /**< largest accepted message */
   gx_log_level log_level;
 } gxd_config;

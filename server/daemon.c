@@ -19,6 +19,7 @@
 #include "server/health.h"
 #include "server/reaper.h"
 #include "server/session.h"
+#include "server/tiers.h"
 
 enum { METHOD_RUN, METHOD_HEALTH_CHECK };
 
@@ -31,6 +32,8 @@ typedef struct {
   uv_timer_t hard_stop;
   int draining, rpc_shut_down, stopped;
   char home[256];
+  char launcher[4096];
+  gxd_tiers tiers;
 } daemon_t;
 
 /* ------------------------------------------------------------ routing */
@@ -201,6 +204,40 @@ static int setup(daemon_t *d) {
   return gx_rpc_server_start(d->srv, on_call, d) == GX_OK ? 0 : -1;
 }
 
+/* Finds gexec-launch (beside our own binary unless --launcher) and probes
+ * what isolation this host allows. Runs before gRPC starts any thread. */
+static int init_isolation(daemon_t *d) {
+  char why[512];
+  const gxd_config *c = d->cfg;
+  if (c->launcher) {
+    snprintf(d->launcher, sizeof d->launcher, "%s", c->launcher);
+  } else {
+    ssize_t n = readlink("/proc/self/exe", d->launcher, sizeof d->launcher - 20);
+    if (n <= 0) return gx_log(GX_LOG_ERROR, "cannot find our binary"), -1;
+    d->launcher[n] = '\0';
+    char *slash = strrchr(d->launcher, '/');
+    strcpy(slash ? slash + 1 : d->launcher, "gexec-launch");
+  }
+  if (gxd_tiers_probe(d->launcher, c->disable, c->ndisable, c->require,
+                      c->nrequire, &d->tiers, why, sizeof why) != 0) {
+    gx_log(GX_LOG_ERROR, "isolation: %s", why);
+    return -1;
+  }
+  d->sessions.launcher = d->launcher;
+  d->sessions.tiers = &d->tiers;
+  d->sessions.default_profile = gxd_tiers_index(c->default_profile);
+  d->sessions.max_limits = (gxd_run_limits){c->max_memory, c->max_pids,
+                                            c->max_cpu_time_ms,
+                                            c->max_open_files};
+  /* restricted runs get limits even when the client asks for none */
+  d->sessions.profile_defaults[2] =
+      (gxd_run_limits){1ull << 30, 1024, 0, 1024};
+  if (d->tiers.t[2].cgroup_version == 0)
+    d->sessions.profile_defaults[2].memory_bytes =
+        d->sessions.profile_defaults[2].pids = 0;
+  return 0;
+}
+
 static void init_ctx(daemon_t *d) {
   struct passwd *pw = getpwuid(geteuid());
   snprintf(d->home, sizeof d->home, "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
@@ -227,7 +264,7 @@ int gxd_daemon_run(const gxd_config *cfg) {
   gx_log_set_level(cfg->log_level);
   raise_nofile(cfg);
   init_ctx(&d);
-  int rc = setup(&d);
+  int rc = init_isolation(&d) == 0 ? setup(&d) : -1;
   if (rc == 0) {
     gx_log(GX_LOG_INFO, "gexecd ready (max %zu sessions)", cfg->max_sessions);
     uv_run(d.loop, UV_RUN_DEFAULT);

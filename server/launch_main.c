@@ -44,7 +44,10 @@
 #define EXIT_SETUP 125
 
 typedef struct {
+  gxi_profile prof; /* a copy: --without removes mechanisms */
   const gxi_profile *profile;
+  const char *exec_path; /* --exec: run this file with argv as given */
+  int no_cgroup;
   gxi_cgroup_limits cg_limits;
   gxi_rlimits rl;
   int report_fd;
@@ -76,7 +79,24 @@ static const char usage[] =
     "  --pids N           process/thread limit (cgroup)\n"
     "  --cpu-time DUR     CPU time limit (RLIMIT_CPU: SIGXCPU, then SIGKILL)\n"
     "  --open-files N     RLIMIT_NOFILE\n"
-    "  --report-fd FD     write the gexec-report line to FD\n";
+    "  --report-fd FD     write the gexec-report line to FD\n"
+    "  --exec PATH        run PATH with ARGs as argv (argv[0] kept)\n"
+    "  --without MECH     do without a mechanism of the profile: user, net,\n"
+    "                     pid, ipc, uts, mount, seccomp, cgroup (repeatable)\n";
+
+/* Removes mechanism @p m from the profile copy. */
+static void without(launch_opts *o, const char *m) {
+  gxi_profile *p = &o->prof;
+  if (!strcmp(m, "user")) p->user_ns = p->drop_caps = 0;
+  else if (!strcmp(m, "net")) p->net_ns = 0;
+  else if (!strcmp(m, "pid")) p->pid_ns = 0;
+  else if (!strcmp(m, "ipc")) p->ipc_ns = 0;
+  else if (!strcmp(m, "uts")) p->uts_ns = 0;
+  else if (!strcmp(m, "mount")) p->mount_ns = p->ro_root = 0;
+  else if (!strcmp(m, "seccomp")) p->seccomp = 0;
+  else if (!strcmp(m, "cgroup")) o->no_cgroup = 1;
+  else die("unknown mechanism '%s' for --without", m);
+}
 
 static uint64_t parse_num(const char *opt, const char *arg, int duration) {
   uint64_t v;
@@ -93,18 +113,25 @@ static void parse_args(int argc, char **argv, launch_opts *o) {
       {"cpu-time", required_argument, NULL, 'c'},
       {"open-files", required_argument, NULL, 'f'},
       {"report-fd", required_argument, NULL, 'r'},
+      {"exec", required_argument, NULL, 'e'},
+      {"without", required_argument, NULL, 'w'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;
   memset(o, 0, sizeof *o);
   o->report_fd = -1;
-  o->profile = gxi_profile_find("baseline");
+  o->prof = *gxi_profile_find("baseline");
+  o->profile = &o->prof;
   while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
     switch (c) {
-      case 'p':
-        if (!(o->profile = gxi_profile_find(optarg)))
-          die("unknown profile '%s' (host, baseline, restricted)", optarg);
+      case 'p': {
+        const gxi_profile *p = gxi_profile_find(optarg);
+        if (!p) die("unknown profile '%s' (host, baseline, restricted)", optarg);
+        o->prof = *p;
         break;
+      }
+      case 'e': o->exec_path = optarg; break;
+      case 'w': without(o, optarg); break;
       case 'm': o->cg_limits.memory_bytes = parse_num("--memory", optarg, 0); break;
       case 'n': o->cg_limits.pids = parse_num("--pids", optarg, 0); break;
       case 'c': o->rl.cpu_time_ms = parse_num("--cpu-time", optarg, 1); break;
@@ -151,7 +178,10 @@ static void exec_command(const launch_opts *o, const char *cwd) {
   if (gxi_drop_privileges(o->profile, why, sizeof why)) die("%s", why);
   if (o->profile->seccomp && gxi_seccomp_install(why, sizeof why))
     die("seccomp: %s", why);
-  execvp(o->argv[0], o->argv);
+  if (o->exec_path)
+    execv(o->exec_path, o->argv);
+  else
+    execvp(o->argv[0], o->argv);
   int err = errno;
   dprintf(STDERR_FILENO, "gexec-launch: cannot run '%s': %s\n", o->argv[0],
           strerror(err));
@@ -229,7 +259,8 @@ static int have_cg;
 static void setup_cgroup(const launch_opts *o) {
   gxi_cgroup_caps caps;
   char name[64];
-  if (!o->cg_limits.memory_bytes && !o->cg_limits.pids) return;
+  if (o->no_cgroup || (!o->cg_limits.memory_bytes && !o->cg_limits.pids))
+    return;
   if (gxi_cgroup_probe(&caps) != 0 ||
       (o->cg_limits.memory_bytes && !caps.has_memory) ||
       (o->cg_limits.pids && !caps.has_pids))

@@ -38,6 +38,8 @@ struct gxd_session {
   int truncated;
   uint64_t start_ns;
   pid_t pid;
+  int profile;          /* index into ctx->tiers */
+  gxd_run_limits lim;   /* in force for this run */
 };
 
 static void try_send(gxd_session *s);
@@ -175,6 +177,7 @@ static void send_exited(gxd_session *s) {
   ex.system_time_us = s->ex.sys_us;
   ex.max_rss_kb = s->ex.max_rss_kb;
   ex.wall_time_us = s->ex.wall_us;
+  ex.oom_killed = s->ex.oom_killed;
   r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_EXITED;
   r.exited = &ex;
   s->exit_sent = 1;
@@ -245,6 +248,11 @@ static void on_child_exit(void *ud, const gxd_child_exit *ex) {
   gxd_session *s = ud;
   s->exited = 1;
   s->ex = *ex;
+  if (ex->launch_error[0] && !s->err_status) {
+    s->err_status = GX_STATUS_INTERNAL;
+    snprintf(s->err_msg, sizeof s->err_msg,
+             "the run's sandbox could not be built: %s", ex->launch_error);
+  }
   if (s->err_status) {
     finish(s, s->err_status, s->err_msg);
   } else if (s->cancelled || s->broken) {
@@ -312,6 +320,78 @@ static char **build_env(gxd_session *s, const Gexec__V1__Start *st) {
   return gxd_env_build(s->ctx->home, vars, st->n_env);
 }
 
+/* Effective limit: the request, else the profile's default, capped. */
+static uint64_t pick(uint64_t req, uint64_t def, uint64_t max) {
+  uint64_t v = req ? req : def;
+  return max && (v == 0 || v > max) ? max : v;
+}
+
+static int choose_isolation(gxd_session *s, const Gexec__V1__Start *st,
+                            char *why, size_t len) {
+  const gxd_session_ctx *ctx = s->ctx;
+  const char *name = st->profile && st->profile[0] ? st->profile : NULL;
+  s->profile = name ? gxd_tiers_index(name) : ctx->default_profile;
+  if (s->profile < 0)
+    return snprintf(why, len,
+                    "unknown profile '%.64s' (host, baseline, restricted)",
+                    name), GX_STATUS_INVALID_ARGUMENT;
+  if (!ctx->tiers) return GX_STATUS_OK;
+  const gxd_tier *t = &ctx->tiers->t[s->profile];
+  if (!t->usable)
+    return snprintf(why, len, "profile %s cannot run on this host", name),
+           GX_STATUS_FAILED_PRECONDITION;
+  const Gexec__V1__Limits *l = st->limits;
+  const gxd_run_limits *d = &ctx->profile_defaults[s->profile];
+  const gxd_run_limits *m = &ctx->max_limits;
+  s->lim.memory_bytes = pick(l ? l->memory_bytes : 0, d->memory_bytes, m->memory_bytes);
+  s->lim.pids = pick(l ? l->pids : 0, d->pids, m->pids);
+  s->lim.cpu_time_ms = pick(l ? l->cpu_time_ms : 0, d->cpu_time_ms, m->cpu_time_ms);
+  s->lim.open_files = pick(l ? l->open_files : 0, d->open_files, m->open_files);
+  if ((s->lim.memory_bytes || s->lim.pids) && t->cgroup_version == 0)
+    return snprintf(why, len,
+                    "memory and pids limits need cgroups, which this host "
+                    "does not provide (tier: %s)", t->desc),
+           GX_STATUS_FAILED_PRECONDITION;
+  return GX_STATUS_OK;
+}
+
+/* argv for gexec-launch: profile, --without per the tier, limits, the
+ * resolved program, then the client's argv (argv[0] kept). Strings live
+ * in @p num (at least 4 x 32 bytes). */
+static char **launcher_argv(const gxd_session *s, const Gexec__V1__Start *st,
+                            const char *path, char num[4][32]) {
+  const gxd_tier *t = &s->ctx->tiers->t[s->profile];
+  size_t cap = st->n_argv + 2 * GXD_MAX_WITHOUT + 24, k = 0;
+  char **a = calloc(cap, sizeof *a);
+  if (!a) return NULL;
+  static const char *const names[3] = {"host", "baseline", "restricted"};
+  const uint64_t vals[4] = {s->lim.memory_bytes, s->lim.pids,
+                            s->lim.cpu_time_ms, s->lim.open_files};
+  static const char *const flags[4] = {"--memory", "--pids", "--cpu-time",
+                                       "--open-files"};
+  a[k++] = (char *)s->ctx->launcher;
+  a[k++] = "--profile";
+  a[k++] = (char *)names[s->profile];
+  for (int i = 0; i < t->nwithout; i++) {
+    a[k++] = "--without";
+    a[k++] = (char *)t->without[i];
+  }
+  for (int i = 0; i < 4; i++) {
+    if (!vals[i]) continue;
+    snprintf(num[i], 32, i == 2 ? "%llums" : "%llu",
+             (unsigned long long)vals[i]);
+    a[k++] = (char *)flags[i];
+    a[k++] = num[i];
+  }
+  a[k++] = "--report-fd";
+  a[k++] = "3";
+  a[k++] = "--exec";
+  a[k++] = (char *)path;
+  a[k++] = "--";
+  memcpy(a + k, st->argv, st->n_argv * sizeof *a);
+  return a;
+}
+
 static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
                   size_t len) {
   char path[PATH_MAX];
@@ -323,17 +403,22 @@ static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
   rc = gxd_spawn_resolve(st->argv[0], gxd_env_get(envp, "PATH"), cwd, path,
                          sizeof path);
   /* protobuf-c arrays are not NULL-terminated; execve needs that */
-  char **argv = rc == 0 ? calloc(st->n_argv + 1, sizeof *argv) : NULL;
+  char num[4][32];
+  int via = s->ctx->launcher && s->ctx->tiers;
+  char **argv = NULL;
+  if (rc == 0 && via) argv = launcher_argv(s, st, path, num);
+  else if (rc == 0 && (argv = calloc(st->n_argv + 1, sizeof *argv)))
+    memcpy(argv, st->argv, st->n_argv * sizeof *argv);
   if (rc == 0 && !argv) rc = -ENOMEM;
   if (rc == 0) {
-    memcpy(argv, st->argv, st->n_argv * sizeof *argv);
-    gxd_spawn_spec spec = {.path = path, .argv = argv, .envp = envp,
-                           .cwd = cwd};
+    gxd_spawn_spec spec = {.path = via ? s->ctx->launcher : path,
+                           .argv = argv, .envp = envp, .cwd = cwd};
     gxd_child_stdio io = {
         .stdin_pipe = st->stdin_mode == GEXEC__V1__STDIN_MODE__STDIN_PIPE,
         .stdout_pipe = st->stdout_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE,
         .stderr_mode = (int)st->stderr_mode == 0 ? 1
-                       : st->stderr_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD ? 0 : 2};
+                       : st->stderr_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD ? 0 : 2,
+        .want_report = via};
     gxd_child_cbs cbs = {on_child_output, on_child_stdin_drained,
                          on_child_exit, on_child_closed};
     rc = gxd_child_spawn(s->ctx->loop, &spec, &io, &cbs, s, &s->child);
@@ -346,8 +431,33 @@ static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
 
 static void send_started(gxd_session *s) {
   Gexec__V1__Started started = GEXEC__V1__STARTED__INIT;
+  Gexec__V1__Isolation iso = GEXEC__V1__ISOLATION__INIT;
   Gexec__V1__RunResponse r = GEXEC__V1__RUN_RESPONSE__INIT;
+  static const char *const names[3] = {"host", "baseline", "restricted"};
+  char *ns[6];
   started.pid = (uint32_t)s->pid;
+  if (s->ctx->tiers) {
+    const gxd_tier *t = &s->ctx->tiers->t[s->profile];
+    const gxi_profile *p = &t->eff;
+    size_t n = 0;
+    if (p->pid_ns) ns[n++] = "pid";
+    if (p->ipc_ns) ns[n++] = "ipc";
+    if (p->uts_ns) ns[n++] = "uts";
+    if (p->mount_ns) ns[n++] = "mount";
+    if (p->user_ns) ns[n++] = "user";
+    if (p->net_ns) ns[n++] = "net";
+    iso.profile = (char *)names[s->profile];
+    iso.n_namespaces = n;
+    iso.namespaces = ns;
+    iso.cgroup = (s->lim.memory_bytes || s->lim.pids)
+                     ? (t->cgroup_version == 2 ? "v2" : "v1") : "";
+    iso.seccomp = p->seccomp;
+    iso.uid = p->drop_caps ? GXI_INNER_UID : 0;
+    iso.read_only_root = p->ro_root;
+    iso.no_new_privs = p->no_new_privs;
+    iso.description = (char *)t->desc;
+    started.isolation = &iso;
+  }
   r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_STARTED;
   r.started = &started;
   if (gx_rpc_call_send(s->call, &r.base) == GX_OK) s->send_busy = 1;
@@ -362,6 +472,8 @@ static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
   if (nul) return fail(s, GX_STATUS_INVALID_ARGUMENT,
                        "%s contains a NUL byte", nul);
   int status = gxd_validate_start(st, &s->ctx->limits, why, sizeof why);
+  if (status == GX_STATUS_OK)
+    status = choose_isolation(s, st, why, sizeof why);
   if (status == GX_STATUS_OK && s->ctx->auth)
     status = s->ctx->auth(s->ctx->auth_ud, gx_rpc_call_peer(s->call), st,
                           why, sizeof why);

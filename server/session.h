@@ -23,7 +23,13 @@
 
 #include "gexec/v1/exec.pb-c.h"
 #include "lib/rpc.h"
+#include "server/tiers.h"
 #include "server/validate.h"
+
+/** Per-run resource limits (0 = none). */
+typedef struct {
+  uint64_t memory_bytes, pids, cpu_time_ms, open_files;
+} gxd_run_limits;
 
 /**
  * Per-call authorization hook (the seam for mTLS/policy). Returns a
@@ -45,6 +51,11 @@ typedef struct {
   gxd_limits limits;
   uint32_t default_grace_ms;
   uint64_t start_timeout_ms; /**< wait for the start message */
+  const char *launcher;      /**< gexec-launch; NULL = spawn directly */
+  const gxd_tiers *tiers;    /**< probed isolation, per profile */
+  int default_profile;       /**< index into tiers */
+  gxd_run_limits profile_defaults[3]; /**< used when a limit is 0 */
+  gxd_run_limits max_limits; /**< caps (0 = no cap) */
   const char *home;      /**< HOME given to runs */
   gxd_auth_fn auth;      /**< NULL = allow */
   void *auth_ud;

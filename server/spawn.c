@@ -84,8 +84,11 @@ int gxd_spawn(const gxd_spawn_spec *spec, pid_t *pid) {
   if ((rc = add_stdio(&fa, spec->stdin_fd, 0)) != 0 ||
       (rc = add_stdio(&fa, spec->stdout_fd, 1)) != 0 ||
       (rc = add_stdio(&fa, spec->stderr_fd, 2)) != 0 ||
+      (spec->report_fd > 0 &&
+       (rc = posix_spawn_file_actions_adddup2(&fa, spec->report_fd, 3)) != 0) ||
       (rc = posix_spawn_file_actions_addchdir_np(&fa, spec->cwd)) != 0 ||
-      (rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0)
+      (rc = posix_spawn_file_actions_addclosefrom_np(
+           &fa, spec->report_fd > 0 ? 4 : 3)) != 0)
     goto out_attr;
   posix_spawnattr_setsigmask(&at, &none);
   posix_spawnattr_setsigdefault(&at, &all);

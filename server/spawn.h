@@ -23,6 +23,7 @@ typedef struct {
   int stdin_fd;         /**< becomes fd 0; -1 = /dev/null */
   int stdout_fd;        /**< becomes fd 1; -1 = /dev/null */
   int stderr_fd;        /**< becomes fd 2; -1 = /dev/null */
+  int report_fd;        /**< becomes fd 3 (the launcher's report); <= 0 = none */
 } gxd_spawn_spec;
 
 /**

@@ -1,5 +1,6 @@
 #include "tests/integration/harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -163,4 +164,61 @@ void gxt_group_stop(void) {
   int st = gxt_daemon_stop(&gxt_group_daemon);
   assert_true(WIFEXITED(st));
   assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static int is_launcher(pid_t pid) {
+  char path[64], comm[32] = "";
+  snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  if (!fgets(comm, sizeof comm, f)) comm[0] = '\0';
+  fclose(f);
+  return strncmp(comm, "gexec-launch", 12) == 0;
+}
+
+/* 1 if @p pid has @p arg in its argv and is not gexec-launch (whose argv
+ * repeats the command's). */
+static int has_arg(pid_t pid, const char *arg) {
+  char path[64], buf[4096];
+  if (is_launcher(pid)) return 0;
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+    if (strcmp(buf + i, arg) == 0) return 1;
+  return 0;
+}
+
+pid_t gxt_find_pid_by_arg(const char *arg) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  pid_t found = 0;
+  if (!d) return 0;
+  while (!found && (e = readdir(d))) {
+    pid_t pid = (pid_t)atoi(e->d_name);
+    if (pid > 0 && pid != getpid() && has_arg(pid, arg) && gxt_pid_alive(pid))
+      found = pid;
+  }
+  closedir(d);
+  return found;
+}
+
+pid_t gxt_wait_pid_by_arg(const char *arg, int ms) {
+  long long until = gxt_now_ms() + ms;
+  pid_t pid;
+  while (!(pid = gxt_find_pid_by_arg(arg)) && gxt_now_ms() < until)
+    sleep_ms(10);
+  return pid;
+}
+
+int gxt_wait_arg_gone(const char *arg, int ms) {
+  long long until = gxt_now_ms() + ms;
+  while (gxt_find_pid_by_arg(arg)) {
+    if (gxt_now_ms() > until) return 0;
+    sleep_ms(10);
+  }
+  return 1;
 }

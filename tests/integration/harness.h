@@ -55,6 +55,17 @@ int gxt_pid_alive(pid_t pid);
  *  gone. Polls every 10 ms: a condition wait, not a fixed sleep. */
 int gxt_wait_pid_gone(pid_t pid, int ms);
 
+/** A live (non-zombie) process on this host whose argv has an element
+ *  equal to @p arg, or 0. Works whatever PID namespace the run is in:
+ *  pids printed from inside a run are namespace-local. */
+pid_t gxt_find_pid_by_arg(const char *arg);
+
+/** Waits up to @p ms for such a process; returns its pid or 0. */
+pid_t gxt_wait_pid_by_arg(const char *arg, int ms);
+
+/** Waits up to @p ms until no such process is left; returns 1 if so. */
+int gxt_wait_arg_gone(const char *arg, int ms);
+
 /** Resident set size of @p pid in KiB (from /proc). */
 long gxt_rss_kb(pid_t pid);
 

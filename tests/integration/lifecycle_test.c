@@ -226,9 +226,10 @@ static void test_cancel_with_backed_up_output_frees_slot(void **state) {
   gxt_daemon d;
   gxt_daemon_start(&d, ARGV("--max-sessions=1", "--kill-grace=100ms"));
   gexec_conn *c = gxt_connect(&d);
-  gexec_spec spec = {.argv = ARGV("yes"), .stdin_null = 1};
+  gexec_spec spec = {.argv = ARGV("yes", "gexec-marker-yes"), .stdin_null = 1};
   gexec_proc *p = start(c, &spec);
-  pid_t pid = (pid_t)gexec_proc_pid(p);
+  pid_t pid = gxt_wait_pid_by_arg("gexec-marker-yes", 10000);
+  assert_true(pid > 0);
   gexec_event ev;
   gexec_error err;
   assert_int_equal(gexec_proc_read(p, &ev, 30000, &err), GEXEC_OK);

@@ -115,24 +115,20 @@ static void test_invalid_signal_refused_locally(void **state) {
 
 /* A tree: the shell, a child that ignores TERM and a grandchild in a
  * subshell; prints their pids. */
+/* A tree: the shell, a child that ignores TERM, and a grandchild in a
+ * subshell that called setsid; found on the host by their markers. */
 static const char *const tree_argv[] = {
     "sh", "-c",
-    "sh -c 'trap \"\" TERM; sleep 60' & a=$!; (sleep 60; :) & b=$!;"
-    " echo $a $b; wait", NULL};
+    "sh -c 'trap \"\" TERM; sleep 60.21' & (setsid sleep 60.22; :) &"
+    " echo ready; wait", NULL};
 
 static void read_tree(gexec_proc *p, pid_t *a, pid_t *b) {
-  char line[64] = {0};
-  size_t got = 0;
-  gexec_event ev;
-  gexec_error err;
-  while (!memchr(line, '\n', got)) {
-    assert_int_equal(gexec_proc_read(p, &ev, 30000, &err), GEXEC_OK);
-    assert_true(got + ev.len < sizeof line);
-    memcpy(line + got, ev.data, ev.len);
-    got += ev.len;
-  }
-  assert_int_equal(sscanf(line, "%d %d", a, b), 2);
-  assert_true(gxt_pid_alive(*a) && gxt_pid_alive(*b));
+  char *s = read_n(p, 6);
+  assert_string_equal(s, "ready\n");
+  free(s);
+  *a = gxt_wait_pid_by_arg("60.21", 10000);
+  *b = gxt_wait_pid_by_arg("60.22", 10000);
+  assert_true(*a > 0 && *b > 0);
 }
 
 static void test_cancel_kills_tree(void **state) {
@@ -234,7 +230,8 @@ static void test_slow_reader_bounds_daemon_memory(void **state) {
   gexec_spec spec = {.argv = ARGV("head", "-c", "268435456", "/dev/zero"),
                      .stdin_null = 1};
   gexec_proc *p = start(&spec);
-  int pid = (int)gexec_proc_pid(p);
+  int pid = (int)gxt_wait_pid_by_arg("268435456", 10000);
+  assert_true(pid > 0);
   /* do not read: the writer must stall, far short of the total */
   long long written = settle(proc_wchar, &pid);
   assert_true(written > 0);
