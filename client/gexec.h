@@ -127,7 +127,24 @@ typedef struct {
   /** gRPC deadline for the whole call, 0 = none. The daemon enforces
    *  timeout_ms itself; this only bounds the client's wait. */
   int64_t deadline_ms;
+  /** Isolation profile ("host", "baseline", "restricted"); NULL = the
+   *  daemon's default. */
+  const char *profile;
+  /** Resource limits; 0 = the profile's default (the daemon caps each). */
+  uint64_t memory_bytes, pids, cpu_time_ms, open_files;
 } gexec_spec;
+
+/** The isolation in force for a run (the `started.isolation` message). */
+typedef struct {
+  char profile[32];      /**< "" if the daemon reported none */
+  char namespaces[64];   /**< comma-separated, e.g. "pid,ipc,uts,mount" */
+  char cgroup[8];        /**< "v2", "v1" or "" */
+  int seccomp;
+  uint32_t uid;          /**< uid of the command inside its namespace */
+  int read_only_root;
+  int no_new_privs;
+  char description[256]; /**< the daemon's summary of the tier */
+} gexec_isolation;
 
 /** How a run ended (the `exited` message). */
 typedef struct {
@@ -137,6 +154,8 @@ typedef struct {
   int core_dumped;
   int timed_out;         /**< the daemon stopped it at timeout_ms */
   int output_truncated;  /**< max_output_bytes was reached */
+  int oom_killed;        /**< the memory limit's OOM killer ended it */
+  gexec_isolation isolation; /**< what was in force */
   uint64_t user_time_us, system_time_us, max_rss_kb, wall_time_us;
 } gexec_exit;
 

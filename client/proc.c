@@ -50,6 +50,24 @@ static void post_recv(gexec_proc *p) {
   if (gx_rpc_call_recv(p->call) == GX_OK) p->recv_posted = 1;
 }
 
+static void copy_isolation(gexec_isolation *o,
+                           const Gexec__V1__Isolation *i) {
+  memset(o, 0, sizeof *o);
+  if (!i) return;
+  snprintf(o->profile, sizeof o->profile, "%s", i->profile ? i->profile : "");
+  for (size_t k = 0; k < i->n_namespaces; k++)
+    snprintf(o->namespaces + strlen(o->namespaces),
+             sizeof o->namespaces - strlen(o->namespaces), "%s%s",
+             k ? "," : "", i->namespaces[k]);
+  snprintf(o->cgroup, sizeof o->cgroup, "%s", i->cgroup ? i->cgroup : "");
+  o->seccomp = i->seccomp;
+  o->uid = i->uid;
+  o->read_only_root = i->read_only_root;
+  o->no_new_privs = i->no_new_privs;
+  snprintf(o->description, sizeof o->description, "%s",
+           i->description ? i->description : "");
+}
+
 static void copy_exit(gexec_proc *p, const Gexec__V1__Exited *e) {
   gexec_exit *x = &p->exit;
   x->pid = p->pid;
@@ -58,6 +76,7 @@ static void copy_exit(gexec_proc *p, const Gexec__V1__Exited *e) {
   x->core_dumped = e->core_dumped;
   x->timed_out = e->timed_out;
   x->output_truncated = e->output_truncated;
+  x->oom_killed = e->oom_killed;
   x->user_time_us = e->user_time_us;
   x->system_time_us = e->system_time_us;
   x->max_rss_kb = e->max_rss_kb;
@@ -78,6 +97,7 @@ static int accept_message(gexec_proc *p, Gexec__V1__RunResponse *m) {
       if (p->started) protocol_error(p, "the daemon sent started twice");
       p->started = 1;
       p->pid = m->started->pid;
+      copy_isolation(&p->exit.isolation, m->started->isolation);
       break;
     case GEXEC__V1__RUN_RESPONSE__EVENT_EXITED:
       if (!p->started || p->exited_seen)
@@ -199,6 +219,14 @@ static int send_start(gexec_proc *p, const gexec_spec *s) {
                        ? GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT
                        : (Gexec__V1__OutputMode)s->stderr_mode;
   st.max_output_bytes = s->max_output_bytes;
+  st.profile = (char *)(s->profile ? s->profile : "");
+  Gexec__V1__Limits lim = GEXEC__V1__LIMITS__INIT;
+  lim.memory_bytes = s->memory_bytes;
+  lim.pids = s->pids;
+  lim.cpu_time_ms = s->cpu_time_ms;
+  lim.open_files = s->open_files;
+  if (s->memory_bytes || s->pids || s->cpu_time_ms || s->open_files)
+    st.limits = &lim;
   Gexec__V1__RunRequest r = GEXEC__V1__RUN_REQUEST__INIT;
   r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_START;
   r.start = &st;

@@ -14,7 +14,7 @@ PACKAGES=(
   libcmocka-dev                          # tests
   grpc-proto                             # grpc/health/v1/health.proto
   python3-grpcio python3-protobuf        # interop test (stock gRPC client)
-  openssl procps                         # test tooling
+  openssl procps iproute2 hostname python3 bubblewrap  # test and bench tooling
 )
 
 missing=()

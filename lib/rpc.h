@@ -70,7 +70,8 @@ typedef void (*gx_rpc_on_call)(void *ud, gx_rpc_call *call, int method);
  *  SIGTERM and SIGHUP blocked in its threads. Idempotent. */
 void gx_rpc_global_init(void);
 
-/** Releases what gx_rpc_global_init took. Call once, at exit. */
+/** Releases what gx_rpc_global_init took (nothing if it never ran).
+ *  Call once, at exit. */
 void gx_rpc_global_shutdown(void);
 
 /** Creates a server on @p loop. On success *out owns it; free with

@@ -42,6 +42,7 @@ struct gx_rpc_server {
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int initialized;
 
 static void do_global_init(void) {
   sigset_t block, old;
@@ -53,12 +54,15 @@ static void do_global_init(void) {
   sigaddset(&block, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &block, &old);
   grpc_init();
+  initialized = 1;
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void gx_rpc_global_init(void) { pthread_once(&init_once, do_global_init); }
 
-void gx_rpc_global_shutdown(void) { grpc_shutdown(); }
+void gx_rpc_global_shutdown(void) {
+  if (initialized) grpc_shutdown();
+}
 
 static int post_request(request_slot *s) {
   gx_rpc_server *srv = s->srv;

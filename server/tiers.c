@@ -103,6 +103,18 @@ static const char *const steps[][4] = {
     {"pid", "ipc", "uts", "mount"},
 };
 
+/* Whether profile @p p uses mechanism @p m at all. */
+static int uses(const gxi_profile *p, const char *m) {
+  if (!strcmp(m, "user")) return p->user_ns;
+  if (!strcmp(m, "net")) return p->net_ns;
+  if (!strcmp(m, "pid")) return p->pid_ns;
+  if (!strcmp(m, "ipc")) return p->ipc_ns;
+  if (!strcmp(m, "uts")) return p->uts_ns;
+  if (!strcmp(m, "mount")) return p->mount_ns;
+  if (!strcmp(m, "seccomp")) return p->seccomp;
+  return 1; /* cgroup: every profile uses it for limits */
+}
+
 static void probe_one(const char *launcher, int idx, int cg_version,
                       const char *const *dis, int ndis, gxd_tier *t) {
   const gxi_profile *base = gxi_profile_find(names[idx]);
@@ -112,9 +124,12 @@ static void probe_one(const char *launcher, int idx, int cg_version,
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     if (disabled_has(dis, ndis, all[i])) add_without(t, all[i]);
   if (cg_version == 0) add_without(t, "cgroup");
-  int forced = t->nwithout;
+  int forced = 0;
+  for (int i = 0; i < t->nwithout; i++) forced += uses(base, t->without[i]);
   for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
-    for (int j = 0; j < 4 && steps[s][j]; j++) add_without(t, steps[s][j]);
+    for (int j = 0; j < 4 && steps[s][j]; j++)
+      if (uses(base, steps[s][j])) add_without(t, steps[s][j]);
+    if (s > 0 && t->nwithout == 0) continue;
     int cg = !disabled_has(t->without, t->nwithout, "cgroup");
     if (try_tier(launcher, names[idx], t->without, t->nwithout, cg) == 0) {
       t->usable = 1;

@@ -44,7 +44,8 @@ static const char *tmpdir(void) {
   return t && *t ? t : "/tmp";
 }
 
-void gxt_daemon_start(gxt_daemon *d, const char *const *extra) {
+/* Forks and execs gexecd with its stderr in d->log_path. */
+static void spawn_daemon(gxt_daemon *d, const char *const *extra) {
   const char *argv[64];
   int n = 0;
   char listen[256];
@@ -68,8 +69,33 @@ void gxt_daemon_start(gxt_daemon *d, const char *const *extra) {
     execv(argv[0], (char **)argv);
     _exit(127);
   }
+}
+
+void gxt_daemon_start(gxt_daemon *d, const char *const *extra) {
+  spawn_daemon(d, extra);
   gexec_conn *c = gxt_connect(d);
   gexec_conn_close(c);
+}
+
+int gxt_daemon_run_to_exit(const char *const *extra, char *log,
+                           size_t log_len) {
+  gxt_daemon d;
+  int st = -1;
+  spawn_daemon(&d, extra);
+  long long until = gxt_now_ms() + 60000;
+  while (waitpid(d.pid, &st, WNOHANG) == 0) {
+    if (gxt_now_ms() > until) {
+      kill(d.pid, SIGKILL);
+      waitpid(d.pid, &st, 0);
+      fail_msg("gexecd did not exit by itself");
+    }
+    sleep_ms(10);
+  }
+  FILE *f = fopen(d.log_path, "r");
+  size_t n = f ? fread(log, 1, log_len - 1, f) : 0;
+  if (f) fclose(f);
+  log[n] = '\0';
+  return st;
 }
 
 gexec_conn *gxt_connect(const gxt_daemon *d) {

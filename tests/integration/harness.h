@@ -27,6 +27,12 @@ typedef struct {
  *  answers a health check. Aborts the test on failure. */
 void gxt_daemon_start(gxt_daemon *d, const char *const *extra_args);
 
+/** Starts gexecd with @p extra_args expecting it to exit by itself (e.g.
+ *  refusing to start); waits up to 60 s, copies the head of its log into
+ *  @p log and returns its wait status. */
+int gxt_daemon_run_to_exit(const char *const *extra_args, char *log,
+                           size_t log_len);
+
 /** Sends SIGTERM and returns the daemon's exit status (waitpid form). */
 int gxt_daemon_stop(gxt_daemon *d);
 

@@ -1,0 +1,326 @@
+/* Integration: isolation profiles, limits and tiers, through a real
+ * gexecd. Each test checks a mechanism by its effect, usually against a
+ * contrast (the same command in a profile without the mechanism), so it
+ * fails if the mechanism were missing. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/integration/harness.h"
+
+#define conn gxt_group_conn
+
+static int setup(void **state) {
+  (void)state;
+  gxt_group_start(ARGV("--kill-grace=300ms"));
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  gxt_group_stop();
+  return 0;
+}
+
+/* Runs sh -c @p script in @p profile; returns the result (caller frees). */
+static gexec_result run_in(const char *profile, const char *script,
+                           const gexec_spec *extra) {
+  gexec_spec spec = extra ? *extra : (gexec_spec){0};
+  spec.argv = ARGV("sh", "-c", script);
+  spec.profile = profile;
+  spec.stdin_null = 1;
+  gexec_result r;
+  gexec_error err;
+  if (gexec_run(conn, &spec, NULL, &r, &err) != GEXEC_OK)
+    fail_msg("%s run failed: %s", profile, err.message);
+  return r;
+}
+
+static void test_started_reports_isolation(void **state) {
+  (void)state;
+  gexec_result r = run_in("restricted", "true", NULL);
+  const gexec_isolation *i = &r.exit.isolation;
+  assert_string_equal(i->profile, "restricted");
+  assert_string_equal(i->namespaces, "pid,ipc,uts,mount,user,net");
+  assert_true(i->seccomp);
+  assert_true(i->read_only_root);
+  assert_true(i->no_new_privs);
+  assert_int_equal(i->uid, 1000);
+  assert_non_null(strstr(i->description, "(full)"));
+  gexec_result_free(&r);
+  r = run_in("host", "true", NULL);
+  assert_string_equal(r.exit.isolation.profile, "host");
+  assert_string_equal(r.exit.isolation.namespaces, "");
+  assert_false(r.exit.isolation.seccomp);
+  gexec_result_free(&r);
+  r = run_in(NULL, "true", NULL); /* the default is baseline */
+  assert_string_equal(r.exit.isolation.profile, "baseline");
+  assert_string_equal(r.exit.isolation.namespaces, "pid,ipc,uts,mount");
+  gexec_result_free(&r);
+}
+
+static void test_pid_namespace_hides_host(void **state) {
+  (void)state;
+  char script[128];
+  snprintf(script, sizeof script,
+           "test -d /proc/%d && echo sees-host || echo hidden", (int)getpid());
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  const char *expect[] = {"sees-host\n", "hidden\n", "hidden\n"};
+  for (int i = 0; i < 3; i++) {
+    gexec_result r = run_in(profiles[i], script, NULL);
+    assert_string_equal(r.out, expect[i]);
+    gexec_result_free(&r);
+  }
+  /* inside, the shell is alone with its init: pid 1 plus the shell */
+  gexec_result r = run_in("baseline", "echo $$", NULL);
+  assert_string_equal(r.out, "2\n");
+  gexec_result_free(&r);
+}
+
+static void test_restricted_filesystem(void **state) {
+  (void)state;
+  gexec_result r = run_in(
+      "restricted",
+      "touch /etc/gexec-x 2>/dev/null && echo etc-writable || echo etc-ro;"
+      " echo hi > /tmp/f && cat /tmp/f", NULL);
+  assert_string_equal(r.out, "etc-ro\nhi\n");
+  gexec_result_free(&r);
+  /* the private /tmp is not the host's */
+  r = run_in("restricted", "ls -A /tmp | wc -l", NULL);
+  assert_string_equal(r.out, "0\n");
+  gexec_result_free(&r);
+  r = run_in("baseline", "test -w /etc && echo etc-rw", NULL);
+  assert_string_equal(r.out, "etc-rw\n"); /* contrast */
+  gexec_result_free(&r);
+}
+
+static void test_restricted_has_no_network(void **state) {
+  (void)state;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t sl = sizeof sa;
+  assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  assert_int_equal(listen(fd, 8), 0);
+  getsockname(fd, (struct sockaddr *)&sa, &sl);
+  char script[256];
+  snprintf(script, sizeof script,
+           "python3 -c 'import socket; s=socket.socket();"
+           " s.settimeout(5); s.connect((\"127.0.0.1\", %d)); print(\"connected\")'"
+           " 2>/dev/null || echo refused; ip -o link | wc -l",
+           ntohs(sa.sin_port));
+  gexec_result r = run_in("baseline", script, NULL); /* contrast */
+  assert_non_null(strstr(r.out, "connected\n"));
+  gexec_result_free(&r);
+  r = run_in("restricted", script, NULL);
+  assert_string_equal(r.out, "refused\n1\n"); /* only lo */
+  gexec_result_free(&r);
+  close(fd);
+}
+
+static void test_hostname_change_stays_inside(void **state) {
+  (void)state;
+  char host[256];
+  gethostname(host, sizeof host);
+  gexec_result r = run_in("baseline", "hostname gexec-inner && hostname",
+                          NULL);
+  assert_string_equal(r.out, "gexec-inner\n");
+  gexec_result_free(&r);
+  char after[256];
+  gethostname(after, sizeof after);
+  assert_string_equal(after, host);
+}
+
+static void test_restricted_uid_caps_env_fds(void **state) {
+  (void)state;
+  gexec_result r = run_in(
+      "restricted",
+      "id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status;"
+      " ls /proc/self/fd | tr '\\n' ' '; echo; env | sort | tr '\\n' ' '",
+      NULL);
+  assert_string_equal(r.out,
+                      "1000\nCapEff:\t0000000000000000\n"
+                      "CapBnd:\t0000000000000000\nNoNewPrivs:\t1\n"
+                      "0 1 2 3 \nHOME=/root LANG=C.UTF-8 PATH=/usr/local/sbin:"
+                      "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PWD=/ ");
+  gexec_result_free(&r);
+}
+
+static void test_seccomp_refuses_and_run_continues(void **state) {
+  (void)state;
+  const char *script =
+      "python3 -c 'import ctypes,os; l=ctypes.CDLL(None, use_errno=True);"
+      " rc=l.mount(b\"none\", b\"/tmp\", b\"tmpfs\", 0, None);"
+      " print(rc, os.strerror(ctypes.get_errno()))'; echo continued";
+  gexec_result r = run_in("restricted", script, NULL);
+  assert_string_equal(r.out, "-1 Operation not permitted\ncontinued\n");
+  assert_int_equal(r.exit.exit_code, 0);
+  gexec_result_free(&r);
+  r = run_in("restricted", "unshare -U true 2>/dev/null; echo rc=$?", NULL);
+  assert_string_equal(r.out, "rc=1\n");
+  gexec_result_free(&r);
+}
+
+static void test_pids_limit_stops_fork_bomb(void **state) {
+  (void)state;
+  gexec_spec lim = {.pids = 16};
+  /* python forks 64 sleepers and counts the failures itself */
+  gexec_result r = run_in(
+      "baseline",
+      "exec python3 -c 'import os,subprocess\nok=fail=0\n"
+      "for i in range(64):\n"
+      "  try: subprocess.Popen([\"sleep\",\"30.31\"]); ok+=1\n"
+      "  except OSError: fail+=1\n"
+      "print(ok, fail)'", &lim);
+  int ok = -1, failed = -1;
+  if (sscanf(r.out, "%d %d", &ok, &failed) != 2)
+    fail_msg("unexpected output '%s' / '%s'", r.out, r.err);
+  assert_true(ok < 16);       /* the limit (16 tasks, python included) */
+  assert_int_equal(ok + failed, 64);
+  assert_true(failed > 48);
+  gexec_result_free(&r);
+  assert_true(gxt_wait_arg_gone("30.31", 10000));
+}
+
+static void test_memory_limit_oom(void **state) {
+  (void)state;
+  gexec_spec lim = {.memory_bytes = 32 << 20};
+  gexec_result r = run_in(
+      "baseline", "exec python3 -c 'b = bytearray(300 * 1024 * 1024)'", &lim);
+  assert_int_equal(r.exit.signal, SIGKILL);
+  assert_true(r.exit.oom_killed);
+  assert_string_equal(r.exit.isolation.cgroup, "v1");
+  gexec_result_free(&r);
+  r = run_in("baseline", "exec python3 -c 'b = bytearray(8 * 1024 * 1024)'",
+             &lim);
+  assert_int_equal(r.exit.exit_code, 0);
+  assert_false(r.exit.oom_killed);
+  gexec_result_free(&r);
+}
+
+static void test_cpu_limit_stops_spinner(void **state) {
+  (void)state;
+  gexec_spec lim = {.cpu_time_ms = 500};
+  gexec_result r = run_in("host", "while :; do :; done", &lim);
+  assert_true(r.exit.signal == SIGXCPU || r.exit.signal == SIGKILL);
+  assert_true(r.exit.user_time_us + r.exit.system_time_us >= 400000);
+  gexec_result_free(&r);
+}
+
+static const char escapee[] =
+    "sh -c 'trap \"\" TERM; setsid sh -c \"trap \\\"\\\" TERM; exec sleep %s\" &"
+    " sleep 60' & echo ready; wait";
+
+static void test_escapee_gone_after_timeout(void **state) {
+  (void)state;
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  const char *marks[] = {"61.41", "61.42", "61.43"};
+  for (int i = 0; i < 3; i++) {
+    char script[256];
+    snprintf(script, sizeof script, escapee, marks[i]);
+    gexec_spec t = {.timeout_ms = 1000, .kill_grace_ms = 200};
+    gexec_result r = run_in(profiles[i], script, &t);
+    assert_true(r.exit.timed_out);
+    gexec_result_free(&r);
+    if (!gxt_wait_arg_gone(marks[i], 10000))
+      fail_msg("%s: a setsid grandchild survived the timeout", profiles[i]);
+  }
+}
+
+static void test_escapee_gone_after_cancel(void **state) {
+  (void)state;
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  const char *marks[] = {"61.51", "61.52", "61.53"};
+  for (int i = 0; i < 3; i++) {
+    char script[256];
+    snprintf(script, sizeof script, escapee, marks[i]);
+    gexec_spec spec = {.argv = ARGV("sh", "-c", script),
+                       .profile = profiles[i], .stdin_null = 1,
+                       .kill_grace_ms = 200};
+    gexec_proc *p;
+    gexec_error err;
+    assert_int_equal(gexec_proc_start(conn, &spec, &p, &err), GEXEC_OK);
+    assert_true(gxt_wait_pid_by_arg(marks[i], 10000) > 0);
+    gexec_proc_cancel(p);
+    gexec_proc_free(p);
+    if (!gxt_wait_arg_gone(marks[i], 10000))
+      fail_msg("%s: a setsid grandchild survived the cancel", profiles[i]);
+  }
+}
+
+static void test_unknown_profile(void **state) {
+  (void)state;
+  gexec_spec spec = {.argv = ARGV("true"), .profile = "nope", .stdin_null = 1};
+  gexec_result r;
+  gexec_error err;
+  assert_int_equal(gexec_run(conn, &spec, NULL, &r, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_INVALID_ARGUMENT);
+  assert_non_null(strstr(err.message, "unknown profile 'nope'"));
+}
+
+/* Tier fallback: a host that refuses user namespaces (simulated with
+ * --disable-mechanism) runs restricted without them and says so. */
+static void test_tier_fallback_is_reported(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--disable-mechanism=user"));
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec spec = {.argv = ARGV("id", "-u"), .profile = "restricted",
+                     .stdin_null = 1};
+  gexec_result r;
+  gexec_error err;
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_OK);
+  assert_string_equal(r.exit.isolation.namespaces, "pid,ipc,uts,mount,net");
+  assert_non_null(strstr(r.exit.isolation.description, "REDUCED"));
+  assert_int_equal(r.exit.isolation.uid, 0);
+  assert_string_equal(r.out, "0\n"); /* and that is the truth */
+  gexec_result_free(&r);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+static void test_required_isolation_refuses_to_start(void **state) {
+  (void)state;
+  char log[8192];
+  int st = gxt_daemon_run_to_exit(
+      ARGV("--disable-mechanism=seccomp", "--require-isolation=restricted"),
+      log, sizeof log);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 1);
+  assert_non_null(strstr(log, "--require-isolation restricted"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_started_reports_isolation),
+      cmocka_unit_test(test_pid_namespace_hides_host),
+      cmocka_unit_test(test_restricted_filesystem),
+      cmocka_unit_test(test_restricted_has_no_network),
+      cmocka_unit_test(test_hostname_change_stays_inside),
+      cmocka_unit_test(test_restricted_uid_caps_env_fds),
+      cmocka_unit_test(test_seccomp_refuses_and_run_continues),
+      cmocka_unit_test(test_pids_limit_stops_fork_bomb),
+      cmocka_unit_test(test_memory_limit_oom),
+      cmocka_unit_test(test_cpu_limit_stops_spinner),
+      cmocka_unit_test(test_escapee_gone_after_timeout),
+      cmocka_unit_test(test_escapee_gone_after_cancel),
+      cmocka_unit_test(test_unknown_profile),
+      cmocka_unit_test(test_tier_fallback_is_reported),
+      cmocka_unit_test(test_required_isolation_refuses_to_start),
+  };
+  return cmocka_run_group_tests_name("integration/isolation", tests, setup,
+                                     teardown);
+}
