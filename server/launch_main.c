@@ -369,6 +369,7 @@ static void run_host(const launch_opts *o, gx_report *r) {
     report_fd = -1;
     /* wait until placed in the cgroup: never fork outside it */
     if (read(go[0], &c, 1) != 1) _exit(EXIT_SETUP);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* kept across exec */
     exec_command(o, NULL);
   }
   close(go[0]);
@@ -389,6 +390,11 @@ int main(int argc, char **argv) {
     report_fd = o.report_fd;
   }
   keep_alive_on_signals();
+  /* die with whoever started us (gexecd): init follows through its own
+   * death signal, and the PID namespace with it */
+  pid_t parent = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent || parent == 1) die("the parent already exited");
   setup_cgroup(&o);
   if (clone_flags(o.profile))
     run_namespaced(&o, &r);

@@ -261,6 +261,48 @@ static void test_escapee_gone_after_cancel(void **state) {
   }
 }
 
+static void test_stopped_process_gone_after_timeout(void **state) {
+  (void)state;
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  const char *marks[] = {"61.61", "61.62", "61.63"};
+  for (int i = 0; i < 3; i++) {
+    char script[128];
+    snprintf(script, sizeof script,
+             "sleep %s & kill -STOP $!; echo ready; sleep 60", marks[i]);
+    gexec_spec t = {.timeout_ms = 700, .kill_grace_ms = 200};
+    gexec_result r = run_in(profiles[i], script, &t);
+    assert_true(r.exit.timed_out);
+    gexec_result_free(&r);
+    if (!gxt_wait_arg_gone(marks[i], 10000))
+      fail_msg("%s: a stopped process survived the timeout", profiles[i]);
+  }
+}
+
+/* The run dies with the daemon (SIGKILL: no chance to clean up). */
+static void test_run_dies_with_daemon(void **state) {
+  (void)state;
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  const char *marks[] = {"61.71", "61.72", "61.73"};
+  for (int i = 0; i < 3; i++) {
+    gxt_daemon d;
+    gxt_daemon_start(&d, NULL);
+    gexec_conn *c = gxt_connect(&d);
+    gexec_spec spec = {.argv = ARGV("sleep", marks[i]),
+                       .profile = profiles[i], .stdin_null = 1};
+    gexec_proc *p;
+    gexec_error err;
+    assert_int_equal(gexec_proc_start(c, &spec, &p, &err), GEXEC_OK);
+    assert_true(gxt_wait_pid_by_arg(marks[i], 10000) > 0);
+    kill(d.pid, SIGKILL);
+    int st;
+    waitpid(d.pid, &st, 0);
+    if (!gxt_wait_arg_gone(marks[i], 10000))
+      fail_msg("%s: the run outlived the daemon", profiles[i]);
+    gexec_proc_free(p);
+    gexec_conn_close(c);
+  }
+}
+
 static void test_unknown_profile(void **state) {
   (void)state;
   gexec_spec spec = {.argv = ARGV("true"), .profile = "nope", .stdin_null = 1};
@@ -317,6 +359,8 @@ int main(void) {
       cmocka_unit_test(test_cpu_limit_stops_spinner),
       cmocka_unit_test(test_escapee_gone_after_timeout),
       cmocka_unit_test(test_escapee_gone_after_cancel),
+      cmocka_unit_test(test_stopped_process_gone_after_timeout),
+      cmocka_unit_test(test_run_dies_with_daemon),
       cmocka_unit_test(test_unknown_profile),
       cmocka_unit_test(test_tier_fallback_is_reported),
       cmocka_unit_test(test_required_isolation_refuses_to_start),
