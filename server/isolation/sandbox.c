@@ -71,8 +71,12 @@ static int bind_writable(const char *cwd, char *why, size_t len) {
   if (!cwd || !*cwd || strcmp(cwd, "/") == 0 || strncmp(cwd, "/tmp/", 5) == 0
       || strcmp(cwd, "/tmp") == 0)
     return 0; /* "/" stays read-only; /tmp is already private */
-  if (mount(cwd, cwd, NULL, MS_BIND | MS_REC, NULL) != 0)
-    return fail(errno, why, len, "bind-mounting cwd %s writable", cwd);
+  if (mount(cwd, cwd, NULL, MS_BIND, NULL) != 0)
+    return fail(errno, why, len, "bind-mounting cwd %s", cwd);
+  /* the bind copied the read-only flag just set on its source */
+  struct mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY};
+  if (syscall(SYS_mount_setattr, AT_FDCWD, cwd, 0, &attr, sizeof attr) != 0)
+    return fail(errno, why, len, "making cwd %s writable", cwd);
   return 0;
 }
 
