@@ -51,7 +51,34 @@ static const char usage_run[] =
     "                           pipe, so the order is the program's own)\n"
     "      --json               capture the output; print one JSON object\n"
     "                           (below) instead of streaming\n"
+    "  -v, --verbose            print the isolation that was in force on\n"
+    "                           stderr (gexec: isolation: ...) as the run\n"
+    "                           ends\n"
     "  -h, --help               show this help and exit\n"
+    "\n"
+    "Isolation and limits (enforced by the daemon):\n"
+    "      --profile NAME       isolation profile: host (none), baseline\n"
+    "                           (own PID, IPC, UTS and mount namespaces),\n"
+    "                           restricted (also: uid 1000 in a user\n"
+    "                           namespace, read-only root with a private\n"
+    "                           /tmp, no network, no capabilities, seccomp,\n"
+    "                           no_new_privs), or any name the daemon\n"
+    "                           defines; it refuses unknown ones. Default:\n"
+    "                           the daemon's (--default-profile)\n"
+    "      --memory SIZE        memory limit: bytes, or a number with a K,\n"
+    "                           M or G suffix (powers of 1024: 32M); past\n"
+    "                           it the run is OOM-killed (status 137)\n"
+    "      --pids N             most processes and threads at once\n"
+    "      --cpu-time SECONDS   CPU time limit; decimals allowed (1.5),\n"
+    "                           rounded up to the millisecond; past it\n"
+    "                           SIGXCPU, then SIGKILL\n"
+    "      --open-files N       most open file descriptors (RLIMIT_NOFILE)\n"
+    "Limits must be positive; an unset limit is the profile's default.\n"
+    "The daemon caps each limit at its own maximum (gexecd --max-memory,\n"
+    "--max-pids, --max-cpu-time, --max-open-files), so a larger value\n"
+    "gives that maximum. The daemon may provide a weaker tier than a\n"
+    "profile asks for on a host lacking a mechanism: -v and --json show\n"
+    "what was in force.\n"
     "\n"
     "Signals: the first SIGINT (Ctrl-C), SIGTERM or SIGHUP is forwarded to\n"
     "the run. A second one cancels the run (the daemon kills it) and gexec\n"
@@ -60,6 +87,8 @@ static const char usage_run[] =
     "Exit status (the same with --json):\n"
     "  N       the program exited with N\n"
     "  128+N   the program was killed by signal N\n"
+    "          (137 = SIGKILL, also when the memory limit's OOM killer\n"
+    "          ended it: gexec then notes it on stderr)\n"
     "  124     the run timed out (-t)\n"
     "  126     the program is not executable or not permitted\n"
     "  127     the program was not found\n"
@@ -71,12 +100,15 @@ static const char usage_run[] =
     "\n"
     "--json prints one line: {\"target\", \"argv\", \"exit_code\", "
     "\"signal\",\n"
-    "\"core_dumped\", \"timed_out\", \"output_truncated\", \"pid\",\n"
-    "\"user_time_us\", \"system_time_us\", \"max_rss_kb\", "
-    "\"wall_time_us\",\n"
-    "\"stdout\", \"stderr\", \"error\"}. exit_code is null when the program\n"
-    "was killed by a signal, signal is null when it was not; the run's\n"
-    "fields are null when it did not end (see error). error is null or\n"
+    "\"core_dumped\", \"timed_out\", \"oom_killed\", \"output_truncated\",\n"
+    "\"pid\", \"user_time_us\", \"system_time_us\", \"max_rss_kb\",\n"
+    "\"wall_time_us\", \"isolation\", \"stdout\", \"stderr\", \"error\"}.\n"
+    "exit_code is null when the program was killed by a signal, signal is\n"
+    "null when it was not; the run's fields are null when it did not end\n"
+    "(see error). isolation is {\"profile\", \"namespaces\": [names],\n"
+    "\"cgroup\": \"v2\", \"v1\" or null, \"seccomp\", \"uid\",\n"
+    "\"read_only_root\", \"no_new_privs\", \"description\"}, or null when\n"
+    "the run did not end or the daemon reported none. error is null or\n"
     "{\"status\": a gRPC status name, \"code\": its number, \"message\"};\n"
     "failures on our side get the closest status (cannot connect:\n"
     "UNAVAILABLE; cancelled by a signal: CANCELLED). stdout and stderr are\n"
@@ -169,6 +201,39 @@ const char *gxc_target_display(const char *target, const char *xdg_runtime_dir,
   return buf;
 }
 
+int gxc_parse_size(const char *s, uint64_t *bytes) {
+  uint64_t v = 0;
+  int shift = 0;
+  if (!s || *s < '0' || *s > '9') return -1;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    unsigned d = (unsigned)(*s - '0');
+    if (v > (UINT64_MAX - d) / 10) return -1;
+    v = v * 10 + d;
+  }
+  if (*s == 'K' || *s == 'k') shift = 10;
+  else if (*s == 'M' || *s == 'm') shift = 20;
+  else if (*s == 'G' || *s == 'g') shift = 30;
+  else if (*s) return -1;
+  if (shift && s[1]) return -1;
+  if (v == 0 || v > (UINT64_MAX >> shift)) return -1;
+  *bytes = v << shift;
+  return 0;
+}
+
+int gxc_parse_count(const char *s, uint64_t max, uint64_t *out) {
+  uint64_t v = 0;
+  if (!s || !*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return -1;
+    unsigned d = (unsigned)(*s - '0');
+    if (d > max || v > (max - d) / 10) return -1;
+    v = v * 10 + d;
+  }
+  if (v == 0) return -1;
+  *out = v;
+  return 0;
+}
+
 /* Tells whether getopt's last error was about a long option: GNU getopt
  * sets optopt to 0 (unknown) or to the option's val, which for options
  * with a short form is that letter, so look at the argument as well. */
@@ -231,7 +296,53 @@ static int add_env(gxc_args *a, const char *val, char *why, size_t len) {
 }
 
 /* Long-only options of `run`. */
-enum { OPT_MERGE = 256, OPT_JSON, OPT_GRACE };
+enum {
+  OPT_MERGE = 256,
+  OPT_JSON,
+  OPT_GRACE,
+  OPT_PROFILE,
+  OPT_MEMORY,
+  OPT_PIDS,
+  OPT_CPU_TIME,
+  OPT_OPEN_FILES
+};
+
+/* Applies one isolation option of `run` (--profile and the limits). */
+static int apply_isolation(gxc_args *a, int c, const char *arg, char *why,
+                           size_t len) {
+  switch (c) {
+    case OPT_PROFILE:
+      if (!*arg)
+        return bad_value("--profile", arg,
+                         "a profile name, like baseline or restricted", why,
+                         len);
+      a->profile = arg;
+      return 0;
+    case OPT_MEMORY:
+      if (gxc_parse_size(arg, &a->memory_bytes) != 0)
+        return bad_value("--memory", arg,
+                         "a size > 0 in bytes, or with a K, M or G suffix, "
+                         "like 512M",
+                         why, len);
+      return 0;
+    case OPT_PIDS:
+      if (gxc_parse_count(arg, UINT64_MAX, &a->pids) != 0)
+        return bad_value("--pids", arg, "a whole number > 0", why, len);
+      return 0;
+    case OPT_CPU_TIME:
+      if (gxc_parse_seconds(arg, MAX_TIMEOUT_MS, &a->cpu_time_ms) != 0 ||
+          a->cpu_time_ms == 0)
+        return bad_value("--cpu-time", arg, "seconds > 0, like 10 or 0.5",
+                         why, len);
+      return 0;
+    case OPT_OPEN_FILES:
+      if (gxc_parse_count(arg, UINT64_MAX, &a->open_files) != 0)
+        return bad_value("--open-files", arg, "a whole number > 0", why, len);
+      return 0;
+  }
+  snprintf(why, len, "internal error: option %d", c);
+  return -1;
+}
 
 /* Applies one option of `run`. */
 static int apply_run(gxc_args *a, int c, const char *arg, char *why,
@@ -242,6 +353,7 @@ static int apply_run(gxc_args *a, int c, const char *arg, char *why,
     case 'C': a->cwd = arg; return 0;
     case 'e': return add_env(a, arg, why, len);
     case 'n': a->stdin_null = 1; return 0;
+    case 'v': a->verbose = 1; return 0;
     case OPT_MERGE: a->merge_stderr = 1; return 0;
     case OPT_JSON: a->json = 1; return 0;
     case 't':
@@ -255,8 +367,7 @@ static int apply_run(gxc_args *a, int c, const char *arg, char *why,
       a->kill_grace_ms = (uint32_t)v;
       return 0;
   }
-  snprintf(why, len, "internal error: option %d", c);
-  return -1;
+  return apply_isolation(a, c, arg, why, len);
 }
 
 static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
@@ -270,9 +381,15 @@ static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
       {"merge-stderr", no_argument, NULL, OPT_MERGE},
       {"json", no_argument, NULL, OPT_JSON},
       {"kill-grace", required_argument, NULL, OPT_GRACE},
+      {"verbose", no_argument, NULL, 'v'},
+      {"profile", required_argument, NULL, OPT_PROFILE},
+      {"memory", required_argument, NULL, OPT_MEMORY},
+      {"pids", required_argument, NULL, OPT_PIDS},
+      {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
+      {"open-files", required_argument, NULL, OPT_OPEN_FILES},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  static const char optstring[] = "+:H:t:C:e:nh";
+  static const char optstring[] = "+:H:t:C:e:nvh";
   int c;
   while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
     if (c == 'h') return a->cmd = GXC_CMD_RUN_HELP, 0;

@@ -44,6 +44,12 @@ typedef struct {
   int merge_stderr;             /**< --merge-stderr */
   int json;                     /**< --json */
   uint32_t kill_grace_ms;       /**< --kill-grace; 0 = daemon's default */
+  int verbose;                  /**< -v: report the isolation on stderr */
+  const char *profile;          /**< --profile; NULL = daemon's default */
+  uint64_t memory_bytes;        /**< --memory; 0 = the profile's default */
+  uint64_t pids;                /**< --pids; 0 = the profile's default */
+  uint64_t cpu_time_ms;         /**< --cpu-time; 0 = the profile's default */
+  uint64_t open_files;          /**< --open-files; 0 = profile's default */
   char *const *prog;            /**< PROGRAM [ARG]..., NULL-terminated */
   int prog_argc;
   int ping_count;               /**< ping -c (default 1) */
@@ -68,6 +74,20 @@ int gxc_args_parse(int argc, char *const *argv, gxc_args *out, char *why,
  * and values above @p max_ms. Returns 0 or -1.
  */
 int gxc_parse_seconds(const char *s, uint64_t max_ms, uint64_t *ms);
+
+/**
+ * Parses a size in bytes: decimal digits with an optional K, M or G
+ * suffix (either case; powers of 1024), like gexecd's --max-memory.
+ * Rejects signs, decimals, spaces, other suffixes, 0 and values that do
+ * not fit in 64 bits. Returns 0 or -1 (then @p bytes is untouched).
+ */
+int gxc_parse_size(const char *s, uint64_t *bytes);
+
+/**
+ * Parses a positive decimal count (digits only, at least 1, at most
+ * @p max). Returns 0 or -1 (then @p out is untouched).
+ */
+int gxc_parse_count(const char *s, uint64_t max, uint64_t *out);
 
 /**
  * Checks one -e value: "NAME=VALUE" with a non-empty NAME (VALUE may be

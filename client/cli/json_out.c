@@ -168,8 +168,10 @@ static int add_flags(json_object *o, const gxc_json_run *r) {
   if (r->has_exit) {
     rc |= put(o, "core_dumped", json_object_new_boolean(e->core_dumped));
     rc |= put(o, "timed_out", json_object_new_boolean(e->timed_out));
+    rc |= put(o, "oom_killed", json_object_new_boolean(e->oom_killed));
   } else {
-    rc |= put_null(o, "core_dumped") | put_null(o, "timed_out");
+    rc |= put_null(o, "core_dumped") | put_null(o, "timed_out") |
+          put_null(o, "oom_killed");
   }
   return rc | put(o, "output_truncated", json_object_new_boolean(trunc));
 }
@@ -187,6 +189,49 @@ static int add_usage(json_object *o, const gxc_json_run *r) {
     rc |= r->has_exit ? put(o, keys[i], json_object_new_uint64(vals[i]))
                       : put_null(o, keys[i]);
   return rc;
+}
+
+int gxc_isolation_reported(const gexec_isolation *i) {
+  return i->profile[0] || i->namespaces[0] || i->cgroup[0] ||
+         i->description[0] || i->seccomp || i->uid || i->read_only_root ||
+         i->no_new_privs;
+}
+
+/* Adds the comma-separated @p list as an array of strings. */
+static int add_names(json_object *o, const char *key, const char *list) {
+  json_object *arr = json_object_new_array();
+  if (put(o, key, arr) != 0) return -1;
+  while (*list) {
+    size_t n = strcspn(list, ",");
+    if (n > 0) {
+      json_object *s = new_text((const uint8_t *)list, n);
+      if (!s || json_object_array_add(arr, s) != 0)
+        return json_object_put(s), -1;
+    }
+    list += n;
+    if (*list == ',') list++;
+  }
+  return 0;
+}
+
+/* Adds "isolation": the object, or null when there is none to show. */
+static int add_isolation(json_object *o, const gxc_json_run *r) {
+  const gexec_isolation *i = &r->exit.isolation;
+  if (!r->has_exit || !gxc_isolation_reported(i))
+    return put_null(o, "isolation");
+  json_object *v = json_object_new_object();
+  if (put(o, "isolation", v) != 0) return -1;
+  int rc = i->profile[0] ? put(v, "profile", new_cstr(i->profile))
+                         : put_null(v, "profile");
+  if (rc || add_names(v, "namespaces", i->namespaces) != 0) return -1;
+  rc = i->cgroup[0] ? put(v, "cgroup", new_cstr(i->cgroup))
+                    : put_null(v, "cgroup");
+  return rc | put(v, "seccomp", json_object_new_boolean(i->seccomp)) |
+         put(v, "uid", json_object_new_int64(i->uid)) |
+         put(v, "read_only_root",
+             json_object_new_boolean(i->read_only_root)) |
+         put(v, "no_new_privs", json_object_new_boolean(i->no_new_privs)) |
+         put(v, "description", new_cstr(i->description));
 }
 
 /* Adds "NAME" and, when the bytes are not UTF-8, "NAME_base64". */
@@ -217,7 +262,7 @@ json_object *gxc_json_build(const gxc_json_run *r) {
   json_object *o = json_object_new_object();
   if (!o) return NULL;
   if (add_head(o, r) || add_status(o, r) || add_flags(o, r) ||
-      add_usage(o, r) || add_stream(o, "stdout", r->out, r->out_len) ||
+      add_usage(o, r) || add_isolation(o, r) || add_stream(o, "stdout", r->out, r->out_len) ||
       add_stream(o, "stderr", r->err, r->err_len) || add_error(o, r)) {
     json_object_put(o);
     return NULL;

@@ -39,10 +39,17 @@ typedef struct {
 
 /**
  * Builds the object (keys in this order): target, argv, exit_code,
- * signal, core_dumped, timed_out, output_truncated, pid, user_time_us,
- * system_time_us, max_rss_kb, wall_time_us, stdout, [stdout_base64],
- * stderr, [stderr_base64], error. Returns a new reference (release with
- * json_object_put), or NULL when out of memory.
+ * signal, core_dumped, timed_out, oom_killed, output_truncated, pid,
+ * user_time_us, system_time_us, max_rss_kb, wall_time_us, isolation,
+ * stdout, [stdout_base64], stderr, [stderr_base64], error. Returns a new
+ * reference (release with json_object_put), or NULL when out of memory.
+ *
+ * isolation is null when the run did not end (has_exit == 0) or the
+ * daemon reported none (gxc_isolation_reported), else {profile (null
+ * when ""), namespaces (the comma-separated list as an array of
+ * strings), cgroup (null when ""), seccomp, uid, read_only_root,
+ * no_new_privs, description}. oom_killed is a boolean when the run
+ * ended, null otherwise (like core_dumped and timed_out).
  */
 json_object *gxc_json_build(const gxc_json_run *r);
 
@@ -51,6 +58,10 @@ json_object *gxc_json_build(const gxc_json_run *r);
  * '/' not escaped. The string belongs to @p obj.
  */
 const char *gxc_json_text(json_object *obj, size_t *len);
+
+/** Returns nonzero when the daemon reported an isolation (any field set:
+ *  an older daemon sends none, leaving @p i all zero). */
+int gxc_isolation_reported(const gexec_isolation *i);
 
 /** Returns nonzero when @p s[0..len) is valid UTF-8 (RFC 3629). */
 int gxc_utf8_valid(const uint8_t *s, size_t len);

@@ -142,6 +142,21 @@ static int deliver(run_ctx *c, const gexec_event *ev) {
   return c->out_errno ? -1 : 0;
 }
 
+/* -v: says which isolation was in force. libgexec hands it over with the
+ * exit event (it has no accessor for the `started` message), so this is
+ * printed as the run ends, after its output. */
+static void report_isolation(const gexec_isolation *i) {
+  if (!gxc_isolation_reported(i)) {
+    fprintf(stderr, "gexec: isolation: none reported by the daemon\n");
+    return;
+  }
+  if (i->description[0])
+    fprintf(stderr, "gexec: isolation: %s\n", i->description);
+  else
+    fprintf(stderr, "gexec: isolation: profile %s\n",
+            i->profile[0] ? i->profile : "(unnamed)");
+}
+
 /* Reads events until the exit event, a failure, or a broken output. */
 static void pump(run_ctx *c) {
   gexec_event ev;
@@ -155,6 +170,7 @@ static void pump(run_ctx *c) {
     if (ev.type == GEXEC_EV_EXIT) {
       c->has_exit = 1;
       c->exit = ev.exit;
+      if (c->args->verbose) report_isolation(&c->exit.isolation);
       return;
     }
     if (deliver(c, &ev) != 0) {
@@ -277,6 +293,11 @@ static void build_spec(const gxc_args *a, gexec_spec *s) {
   s->stdin_null = a->stdin_null;
   s->stdout_mode = GEXEC_OUT_PIPE;
   s->stderr_mode = a->merge_stderr ? GEXEC_OUT_MERGE : GEXEC_OUT_PIPE;
+  s->profile = a->profile;
+  s->memory_bytes = a->memory_bytes;
+  s->pids = a->pids;
+  s->cpu_time_ms = a->cpu_time_ms;
+  s->open_files = a->open_files;
 }
 
 /* Connects and starts the run; returns 0 or -1 (c->rc, c->err set). */
@@ -358,6 +379,8 @@ static void report(const run_ctx *c) {
             strerror(c->stdin_errno));
   if (!c->args->json && c->has_exit && c->exit.output_truncated)
     fprintf(stderr, "gexec: warning: the daemon truncated the output\n");
+  if (!c->args->json && c->has_exit && c->exit.oom_killed)
+    fprintf(stderr, "gexec: killed by the memory limit (OOM)\n");
 }
 
 /* Prints the --json object; returns the exit status to use. */

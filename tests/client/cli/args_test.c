@@ -84,6 +84,12 @@ static void run_defaults(void **state) {
   assert_int_equal(a.merge_stderr, 0);
   assert_int_equal(a.json, 0);
   assert_int_equal(a.kill_grace_ms, 0);
+  assert_int_equal(a.verbose, 0);
+  assert_null(a.profile);
+  assert_int_equal(a.memory_bytes, 0);
+  assert_int_equal(a.pids, 0);
+  assert_int_equal(a.cpu_time_ms, 0);
+  assert_int_equal(a.open_files, 0);
   assert_int_equal(a.prog_argc, 1);
   assert_string_equal(a.prog[0], "ls");
 }
@@ -219,6 +225,157 @@ static void run_parse_is_repeatable(void **state) {
   assert_int_equal(a.stdin_null, 0);
   assert_int_equal(a.nenv, 0);
   assert_string_equal(a.prog[0], "y");
+  char *v3[] = {"gexec", "run", "-v", "--profile", "host", "--memory", "1M",
+                "--pids", "2", "--cpu-time", "3", "--open-files", "4", "x",
+                NULL};
+  parse_ok(v3, ARGC(v3));
+  parse_ok(v2, ARGC(v2));
+  assert_int_equal(a.verbose, 0);
+  assert_null(a.profile);
+  assert_int_equal(a.memory_bytes + a.pids + a.cpu_time_ms + a.open_files,
+                   0);
+}
+
+/* ------------------------------------------------ isolation and limits */
+
+static void run_isolation_options(void **state) {
+  char *v[] = {"gexec", "run", "--profile", "restricted", "--memory", "32M",
+               "--pids", "64", "--cpu-time", "1.5", "--open-files", "256",
+               "-v", "--", "id", "-u", NULL};
+  char *v2[] = {"gexec", "run", "--profile=my-tier", "--memory=1g",
+                "--pids=1", "--cpu-time=0.0001", "--open-files=1",
+                "--verbose", "true", NULL};
+  char *v3[] = {"gexec", "run", "-nv", "--memory", "4096", "true", NULL};
+  (void)state;
+  parse_ok(v, ARGC(v));
+  assert_int_equal(a.cmd, GXC_CMD_RUN);
+  assert_string_equal(a.profile, "restricted");
+  assert_int_equal(a.memory_bytes, 32ull << 20);
+  assert_int_equal(a.pids, 64);
+  assert_int_equal(a.cpu_time_ms, 1500);
+  assert_int_equal(a.open_files, 256);
+  assert_int_equal(a.verbose, 1);
+  assert_int_equal(a.prog_argc, 2);
+  assert_string_equal(a.prog[0], "id");
+  /* Any profile name passes: the daemon validates it. */
+  parse_ok(v2, ARGC(v2));
+  assert_string_equal(a.profile, "my-tier");
+  assert_int_equal(a.memory_bytes, 1ull << 30);
+  assert_int_equal(a.pids, 1);
+  assert_int_equal(a.cpu_time_ms, 1); /* rounded up, never 0 */
+  assert_int_equal(a.open_files, 1);
+  assert_int_equal(a.verbose, 1);
+  parse_ok(v3, ARGC(v3));
+  assert_int_equal(a.stdin_null, 1);
+  assert_int_equal(a.verbose, 1);
+  assert_int_equal(a.memory_bytes, 4096);
+  assert_null(a.profile);
+}
+
+/* Runs one bad value through `gexec run OPT VALUE true`. */
+static void expect_bad(const char *opt, const char *val, const char *msg) {
+  char *v[] = {"gexec", "run", (char *)opt, (char *)val, "true", NULL};
+  parse_err(v, ARGC(v), GXC_CMD_RUN, msg);
+}
+
+static void run_isolation_errors(void **state) {
+  static const char *const bad_sizes[] = {
+      "", "0", "0K", "-1", "+1", "1.5G", "32MB", "32 M", " 32", "32T", "M",
+      "0x10", "1e6", "16777216T", "18446744073709551616",
+      "17179869184G"};
+  static const char *const bad_counts[] = {"", "0", "-1", "+5", "1.5", "5x",
+                                           " 5", "0x10",
+                                           "18446744073709551616"};
+  static const char *const bad_secs[] = {"", "0", "0.0", "-1", "1s", "1e3",
+                                         "abc", "1,5"};
+  char msg[256];
+  char *m1[] = {"gexec", "run", "--memory", NULL};
+  char *m2[] = {"gexec", "run", "--profile", NULL};
+  char *m3[] = {"gexec", "run", "-v=1", "true", NULL};
+  char *m4[] = {"gexec", "run", "--verbose=yes", "true", NULL};
+  (void)state;
+  for (size_t i = 0; i < sizeof bad_sizes / sizeof *bad_sizes; i++) {
+    snprintf(msg, sizeof msg,
+             "invalid value '%s' for --memory: expected a size > 0 in "
+             "bytes, or with a K, M or G suffix, like 512M",
+             bad_sizes[i]);
+    expect_bad("--memory", bad_sizes[i], msg);
+  }
+  for (size_t i = 0; i < sizeof bad_counts / sizeof *bad_counts; i++) {
+    snprintf(msg, sizeof msg,
+             "invalid value '%s' for --pids: expected a whole number > 0",
+             bad_counts[i]);
+    expect_bad("--pids", bad_counts[i], msg);
+    snprintf(msg, sizeof msg,
+             "invalid value '%s' for --open-files: expected a whole "
+             "number > 0",
+             bad_counts[i]);
+    expect_bad("--open-files", bad_counts[i], msg);
+  }
+  for (size_t i = 0; i < sizeof bad_secs / sizeof *bad_secs; i++) {
+    snprintf(msg, sizeof msg,
+             "invalid value '%s' for --cpu-time: expected seconds > 0, like "
+             "10 or 0.5",
+             bad_secs[i]);
+    expect_bad("--cpu-time", bad_secs[i], msg);
+  }
+  expect_bad("--profile", "",
+             "invalid value '' for --profile: expected a profile name, like "
+             "baseline or restricted");
+  parse_err(m1, ARGC(m1), GXC_CMD_RUN, "option '--memory' needs a value");
+  parse_err(m2, ARGC(m2), GXC_CMD_RUN, "option '--profile' needs a value");
+  parse_err(m3, ARGC(m3), GXC_CMD_RUN, "unknown option '-='");
+  parse_err(m4, ARGC(m4), GXC_CMD_RUN, "option '--verbose' takes no value");
+}
+
+static void size_valid(void **state) {
+  static const struct {
+    const char *in;
+    uint64_t bytes;
+  } rows[] = {{"1", 1},
+              {"4096", 4096},
+              {"007", 7},
+              {"1K", 1024},
+              {"1k", 1024},
+              {"32M", 32ull << 20},
+              {"32m", 32ull << 20},
+              {"2G", 2ull << 30},
+              {"3g", 3ull << 30},
+              {"17179869183G", 17179869183ull << 30},
+              {"18446744073709551615", UINT64_MAX}};
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    uint64_t b = 12345;
+    assert_int_equal(gxc_parse_size(rows[i].in, &b), 0);
+    assert_int_equal(b, rows[i].bytes);
+  }
+  uint64_t b = 12345;
+  assert_int_equal(gxc_parse_size("0", &b), -1);
+  assert_int_equal(gxc_parse_size("1KK", &b), -1);
+  assert_int_equal(gxc_parse_size("1Ki", &b), -1);
+  assert_int_equal(gxc_parse_size(NULL, &b), -1);
+  assert_int_equal(b, 12345);
+}
+
+static void count_valid(void **state) {
+  uint64_t n = 12345;
+  (void)state;
+  assert_int_equal(gxc_parse_count("1", 10, &n), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(gxc_parse_count("10", 10, &n), 0);
+  assert_int_equal(n, 10);
+  assert_int_equal(gxc_parse_count("0010", 10, &n), 0);
+  assert_int_equal(n, 10);
+  assert_int_equal(gxc_parse_count("18446744073709551615", UINT64_MAX, &n),
+                   0);
+  assert_int_equal(n, UINT64_MAX);
+  n = 7;
+  assert_int_equal(gxc_parse_count("11", 10, &n), -1);
+  assert_int_equal(gxc_parse_count("9", 5, &n), -1);
+  assert_int_equal(gxc_parse_count("0", 10, &n), -1);
+  assert_int_equal(gxc_parse_count("", 10, &n), -1);
+  assert_int_equal(gxc_parse_count(NULL, 10, &n), -1);
+  assert_int_equal(n, 7);
 }
 
 /* ----------------------------------------------------- top level, ping */
@@ -395,6 +552,18 @@ static void usage_texts(void **state) {
   assert_non_null(strstr(gxc_usage_run(), "  141 "));
   assert_non_null(strstr(gxc_usage_run(), "  255 "));
   assert_non_null(strstr(gxc_usage_run(), "stdout_base64"));
+  assert_non_null(strstr(gxc_usage_run(), "--profile NAME"));
+  assert_non_null(strstr(gxc_usage_run(), "--memory SIZE"));
+  assert_non_null(strstr(gxc_usage_run(), "--pids N"));
+  assert_non_null(strstr(gxc_usage_run(), "--cpu-time SECONDS"));
+  assert_non_null(strstr(gxc_usage_run(), "--open-files N"));
+  assert_non_null(strstr(gxc_usage_run(), "-v, --verbose"));
+  assert_non_null(strstr(gxc_usage_run(), "uid 1000"));
+  assert_non_null(strstr(gxc_usage_run(), "read-only root"));
+  assert_non_null(strstr(gxc_usage_run(), "no network"));
+  assert_non_null(strstr(gxc_usage_run(), "its own maximum"));
+  assert_non_null(strstr(gxc_usage_run(), "\"oom_killed\""));
+  assert_non_null(strstr(gxc_usage_run(), "\"isolation\""));
   assert_non_null(strstr(gxc_usage_ping(), "Usage: gexec ping"));
 }
 
@@ -411,6 +580,10 @@ int main(void) {
       cmocka_unit_test(run_env_errors),
       cmocka_unit_test(run_env_limit),
       cmocka_unit_test(run_parse_is_repeatable),
+      cmocka_unit_test(run_isolation_options),
+      cmocka_unit_test(run_isolation_errors),
+      cmocka_unit_test(size_valid),
+      cmocka_unit_test(count_valid),
       cmocka_unit_test(top_level),
       cmocka_unit_test(ping_options),
       cmocka_unit_test(ping_errors),

@@ -55,9 +55,11 @@ static void exited_run(void **state) {
               "\"argv\":[\"sh\",\"-c\",\"echo \\\"hi\\\"/\"],"
               "\"exit_code\":3,\"signal\":null,"
               "\"core_dumped\":false,\"timed_out\":false,"
+              "\"oom_killed\":false,"
               "\"output_truncated\":false,\"pid\":4242,"
               "\"user_time_us\":1000,\"system_time_us\":2000,"
               "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
+              "\"isolation\":null,"
               "\"stdout\":\"hi\\n\","
               "\"stderr\":\"warn\\t\\\"x\\\"\\\\\","
               "\"error\":null}");
@@ -80,9 +82,11 @@ static void killed_run(void **state) {
               "\"argv\":[\"sh\",\"-c\",\"echo \\\"hi\\\"/\"],"
               "\"exit_code\":null,\"signal\":9,"
               "\"core_dumped\":true,\"timed_out\":true,"
+              "\"oom_killed\":false,"
               "\"output_truncated\":true,\"pid\":4242,"
               "\"user_time_us\":1000,\"system_time_us\":2000,"
               "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
+              "\"isolation\":null,"
               "\"stdout\":\"\",\"stderr\":\"\",\"error\":null}");
 }
 
@@ -107,9 +111,11 @@ static void refused_run(void **state) {
               "\"argv\":[\"nope\"],"
               "\"exit_code\":null,\"signal\":null,"
               "\"core_dumped\":null,\"timed_out\":null,"
+              "\"oom_killed\":null,"
               "\"output_truncated\":false,\"pid\":null,"
               "\"user_time_us\":null,\"system_time_us\":null,"
               "\"max_rss_kb\":null,\"wall_time_us\":null,"
+              "\"isolation\":null,"
               "\"stdout\":\"\",\"stderr\":\"\","
               "\"error\":{\"status\":\"NOT_FOUND\",\"code\":5,"
               "\"message\":\"cannot run 'nope': program or its "
@@ -171,6 +177,139 @@ static void broken_after_start(void **state) {
   json_object_put(o);
 }
 
+/* The isolation of a restricted run, as the daemon reports it. */
+static void set_restricted(gexec_isolation *i) {
+  memset(i, 0, sizeof *i);
+  strcpy(i->profile, "restricted");
+  strcpy(i->namespaces, "pid,ipc,uts,mount,user,net");
+  strcpy(i->cgroup, "v2");
+  i->seccomp = 1;
+  i->uid = 1000;
+  i->read_only_root = 1;
+  i->no_new_privs = 1;
+  strcpy(i->description, "restricted: full (\"all\" mechanisms)");
+}
+
+/* A run that ended: the isolation object in full, oom_killed false. */
+static void isolation_object(void **state) {
+  gxc_json_run r = sample();
+  (void)state;
+  set_restricted(&r.exit.isolation);
+  r.exit.exit_code = 0;
+  r.out = NULL;
+  r.out_len = 0;
+  r.err = NULL;
+  r.err_len = 0;
+  expect_json(&r,
+              "{\"target\":\"unix:/tmp/x.sock\","
+              "\"argv\":[\"sh\",\"-c\",\"echo \\\"hi\\\"/\"],"
+              "\"exit_code\":0,\"signal\":null,"
+              "\"core_dumped\":false,\"timed_out\":false,"
+              "\"oom_killed\":false,"
+              "\"output_truncated\":false,\"pid\":4242,"
+              "\"user_time_us\":1000,\"system_time_us\":2000,"
+              "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
+              "\"isolation\":{\"profile\":\"restricted\","
+              "\"namespaces\":[\"pid\",\"ipc\",\"uts\",\"mount\",\"user\","
+              "\"net\"],"
+              "\"cgroup\":\"v2\",\"seccomp\":true,\"uid\":1000,"
+              "\"read_only_root\":true,\"no_new_privs\":true,"
+              "\"description\":\"restricted: full (\\\"all\\\" mechanisms)\"},"
+              "\"stdout\":\"\",\"stderr\":\"\",\"error\":null}");
+}
+
+/* Killed by the memory limit: SIGKILL and oom_killed; a host run
+ * without namespaces or cgroup gets [] and null for them. */
+static void oom_killed_host(void **state) {
+  gxc_json_run r = sample();
+  (void)state;
+  r.exit.exit_code = 0;
+  r.exit.signal = 9;
+  r.exit.oom_killed = 1;
+  strcpy(r.exit.isolation.profile, "host");
+  strcpy(r.exit.isolation.description, "host: no isolation");
+  r.out = NULL;
+  r.out_len = 0;
+  r.err = NULL;
+  r.err_len = 0;
+  expect_json(&r,
+              "{\"target\":\"unix:/tmp/x.sock\","
+              "\"argv\":[\"sh\",\"-c\",\"echo \\\"hi\\\"/\"],"
+              "\"exit_code\":null,\"signal\":9,"
+              "\"core_dumped\":false,\"timed_out\":false,"
+              "\"oom_killed\":true,"
+              "\"output_truncated\":false,\"pid\":4242,"
+              "\"user_time_us\":1000,\"system_time_us\":2000,"
+              "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
+              "\"isolation\":{\"profile\":\"host\",\"namespaces\":[],"
+              "\"cgroup\":null,\"seccomp\":false,\"uid\":0,"
+              "\"read_only_root\":false,\"no_new_privs\":false,"
+              "\"description\":\"host: no isolation\"},"
+              "\"stdout\":\"\",\"stderr\":\"\",\"error\":null}");
+}
+
+/* Odd lists: one name, empty items skipped; an unnamed profile is null. */
+static void isolation_edge_cases(void **state) {
+  gxc_json_run r = sample();
+  (void)state;
+  strcpy(r.exit.isolation.namespaces, "pid");
+  json_object *o = gxc_json_build(&r), *iso, *v;
+  assert_non_null(o);
+  assert_true(json_object_object_get_ex(o, "isolation", &iso));
+  assert_non_null(iso);
+  assert_true(json_object_object_get_ex(iso, "profile", &v));
+  assert_null(v);
+  assert_true(json_object_object_get_ex(iso, "namespaces", &v));
+  assert_string_equal(json_object_to_json_string_ext(
+                          v, JSON_C_TO_STRING_PLAIN),
+                      "[\"pid\"]");
+  assert_true(json_object_object_get_ex(iso, "description", &v));
+  assert_string_equal(json_object_get_string(v), "");
+  json_object_put(o);
+  strcpy(r.exit.isolation.namespaces, ",pid,,net,");
+  o = gxc_json_build(&r);
+  assert_true(json_object_object_get_ex(o, "isolation", &iso));
+  assert_true(json_object_object_get_ex(iso, "namespaces", &v));
+  assert_string_equal(json_object_to_json_string_ext(
+                          v, JSON_C_TO_STRING_PLAIN),
+                      "[\"pid\",\"net\"]");
+  json_object_put(o);
+}
+
+/* No exit (the run broke after starting): isolation and oom_killed are
+ * null even if the struct holds something. */
+static void isolation_null_without_exit(void **state) {
+  gexec_error err;
+  gxc_json_run r = sample();
+  (void)state;
+  memset(&err, 0, sizeof err);
+  err.status = GEXEC_STATUS_UNAVAILABLE;
+  set_restricted(&r.exit.isolation);
+  r.exit.oom_killed = 1;
+  r.has_exit = 0;
+  r.rc = GEXEC_ESTATUS;
+  r.error = &err;
+  json_object *o = gxc_json_build(&r), *v;
+  assert_non_null(o);
+  assert_true(json_object_object_get_ex(o, "isolation", &v));
+  assert_null(v);
+  assert_true(json_object_object_get_ex(o, "oom_killed", &v));
+  assert_null(v);
+  json_object_put(o);
+}
+
+static void isolation_reported(void **state) {
+  gexec_isolation i;
+  (void)state;
+  memset(&i, 0, sizeof i);
+  assert_false(gxc_isolation_reported(&i));
+  i.uid = 1000;
+  assert_true(gxc_isolation_reported(&i));
+  memset(&i, 0, sizeof i);
+  strcpy(i.profile, "host");
+  assert_true(gxc_isolation_reported(&i));
+}
+
 /* Not UTF-8: U+FFFD in the string, the exact bytes in *_base64. */
 static void invalid_utf8_stream(void **state) {
   gxc_json_run r = sample();
@@ -184,9 +323,11 @@ static void invalid_utf8_stream(void **state) {
               "\"argv\":[\"sh\",\"-c\",\"echo \\\"hi\\\"/\"],"
               "\"exit_code\":3,\"signal\":null,"
               "\"core_dumped\":false,\"timed_out\":false,"
+              "\"oom_killed\":false,"
               "\"output_truncated\":false,\"pid\":4242,"
               "\"user_time_us\":1000,\"system_time_us\":2000,"
               "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
+              "\"isolation\":null,"
               "\"stdout\":\"a\xef\xbf\xbd" "b\",\"stdout_base64\":\"Yf9i\","
               "\"stderr\":\"\\u0000\\u0001\xc3\xa9\","
               "\"error\":null}");
@@ -300,6 +441,11 @@ int main(void) {
       cmocka_unit_test(refused_run),
       cmocka_unit_test(connect_failure),
       cmocka_unit_test(broken_after_start),
+      cmocka_unit_test(isolation_object),
+      cmocka_unit_test(oom_killed_host),
+      cmocka_unit_test(isolation_edge_cases),
+      cmocka_unit_test(isolation_null_without_exit),
+      cmocka_unit_test(isolation_reported),
       cmocka_unit_test(invalid_utf8_stream),
       cmocka_unit_test(invalid_utf8_argv),
       cmocka_unit_test(round_trip),
