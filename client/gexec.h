@@ -220,6 +220,10 @@ int gexec_proc_start(gexec_conn *conn, const gexec_spec *spec,
 /** The run's pid on the daemon's host. */
 uint32_t gexec_proc_pid(const gexec_proc *p);
 
+/** The isolation in force for the run (from `started`); valid from
+ *  gexec_proc_start until gexec_proc_free. */
+const gexec_isolation *gexec_proc_isolation(const gexec_proc *p);
+
 /**
  * Waits up to @p timeout_ms (< 0: forever) for the next event. Output is
  * delivered in order, all of it before GEXEC_EV_EXIT; after the exit

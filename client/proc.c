@@ -281,6 +281,10 @@ int gexec_proc_start(gexec_conn *conn, const gexec_spec *spec,
 
 uint32_t gexec_proc_pid(const gexec_proc *p) { return p->pid; }
 
+const gexec_isolation *gexec_proc_isolation(const gexec_proc *p) {
+  return &p->exit.isolation; /* written once, before start returned */
+}
+
 /* ----------------------------------------------------------- the end */
 
 int gexec__end_result(gexec_proc *p, gexec_error *err) {

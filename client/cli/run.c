@@ -142,9 +142,7 @@ static int deliver(run_ctx *c, const gexec_event *ev) {
   return c->out_errno ? -1 : 0;
 }
 
-/* -v: says which isolation was in force. libgexec hands it over with the
- * exit event (it has no accessor for the `started` message), so this is
- * printed as the run ends, after its output. */
+/* -v: says which isolation is in force, as soon as the run started. */
 static void report_isolation(const gexec_isolation *i) {
   if (!gxc_isolation_reported(i)) {
     fprintf(stderr, "gexec: isolation: none reported by the daemon\n");
@@ -170,7 +168,6 @@ static void pump(run_ctx *c) {
     if (ev.type == GEXEC_EV_EXIT) {
       c->has_exit = 1;
       c->exit = ev.exit;
-      if (c->args->verbose) report_isolation(&c->exit.isolation);
       return;
     }
     if (deliver(c, &ev) != 0) {
@@ -310,6 +307,7 @@ static int start(run_ctx *c) {
   c->rc = gexec_proc_start(c->conn, &spec, &c->proc, &c->err);
   if (c->rc != GEXEC_OK) return c->failed_at = STAGE_START, -1;
   c->pid = gexec_proc_pid(c->proc);
+  if (c->args->verbose) report_isolation(gexec_proc_isolation(c->proc));
   return 0;
 }
 

@@ -96,6 +96,12 @@ int gxi_setup_mounts(const gxi_profile *p, const char *cwd, char *why,
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
             NULL) != 0)
     return fail(errno, why, len, "mounting a fresh /proc");
+  /* sysfs shows the network namespace it was mounted in: a fresh one, so
+   * /sys/class/net lists only this run's interfaces */
+  if (p->net_ns && mount("sysfs", "/sys", "sysfs",
+                         MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         NULL) != 0)
+    return fail(errno, why, len, "mounting a fresh /sys");
   return 0;
 }
 

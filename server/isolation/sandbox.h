@@ -26,7 +26,7 @@ int gxi_write_id_maps(pid_t pid, char *why, size_t len);
 /** Inside the new mount namespace: makes mounts private, then for
  *  @p p->ro_root makes the whole tree read-only with private tmpfs on
  *  /tmp and /dev/shm and @p cwd bind-mounted writable; mounts a fresh
- *  /proc. */
+ *  /proc, and with @p p->net_ns a fresh read-only /sys. */
 int gxi_setup_mounts(const gxi_profile *p, const char *cwd, char *why,
                      size_t len);
 

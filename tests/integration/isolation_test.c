@@ -163,13 +163,15 @@ static void test_restricted_has_no_network(void **state) {
   snprintf(script, sizeof script,
            "python3 -c 'import socket; s=socket.socket();"
            " s.settimeout(5); s.connect((\"127.0.0.1\", %d)); print(\"connected\")'"
-           " 2>/dev/null || echo refused; ip -o link | wc -l",
+           " 2>/dev/null || echo refused; ip -o link | wc -l;"
+           " ls /sys/class/net | tr '\\n' ' '",
            ntohs(sa.sin_port));
   gexec_result r = run_in("baseline", script, NULL); /* contrast */
   assert_non_null(strstr(r.out, "connected\n"));
+  assert_null(strstr(r.out, "\n1\nlo ")); /* the host has more */
   gexec_result_free(&r);
   r = run_in("restricted", script, NULL);
-  assert_string_equal(r.out, "refused\n1\n"); /* only lo */
+  assert_string_equal(r.out, "refused\n1\nlo "); /* only lo */
   gexec_result_free(&r);
   close(fd);
 }
