@@ -86,16 +86,9 @@ static const char usage[] =
 
 /* Removes mechanism @p m from the profile copy. */
 static void without(launch_opts *o, const char *m) {
-  gxi_profile *p = &o->prof;
-  if (!strcmp(m, "user")) p->user_ns = p->drop_caps = 0;
-  else if (!strcmp(m, "net")) p->net_ns = 0;
-  else if (!strcmp(m, "pid")) p->pid_ns = 0;
-  else if (!strcmp(m, "ipc")) p->ipc_ns = 0;
-  else if (!strcmp(m, "uts")) p->uts_ns = 0;
-  else if (!strcmp(m, "mount")) p->mount_ns = p->ro_root = 0;
-  else if (!strcmp(m, "seccomp")) p->seccomp = 0;
-  else if (!strcmp(m, "cgroup")) o->no_cgroup = 1;
-  else die("unknown mechanism '%s' for --without", m);
+  int rc = gxi_profile_without(&o->prof, m);
+  if (rc < 0) die("unknown mechanism '%s' for --without", m);
+  if (rc == 1) o->no_cgroup = 1;
 }
 
 static uint64_t parse_num(const char *opt, const char *arg, int duration) {

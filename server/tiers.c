@@ -64,18 +64,9 @@ static void add_without(gxd_tier *t, const char *m) {
 
 /* Applies the --without list to the profile copy (as gexec-launch does). */
 static void apply_without(gxd_tier *t) {
-  gxi_profile *p = &t->eff;
-  for (int i = 0; i < t->nwithout; i++) {
-    const char *m = t->without[i];
-    if (!strcmp(m, "user")) p->user_ns = p->drop_caps = 0;
-    else if (!strcmp(m, "net")) p->net_ns = 0;
-    else if (!strcmp(m, "pid")) p->pid_ns = 0;
-    else if (!strcmp(m, "ipc")) p->ipc_ns = 0;
-    else if (!strcmp(m, "uts")) p->uts_ns = 0;
-    else if (!strcmp(m, "mount")) p->mount_ns = p->ro_root = 0;
-    else if (!strcmp(m, "seccomp")) p->seccomp = 0;
-    else if (!strcmp(m, "cgroup")) t->cgroup_version = 0;
-  }
+  for (int i = 0; i < t->nwithout; i++)
+    if (gxi_profile_without(&t->eff, t->without[i]) == 1)
+      t->cgroup_version = 0;
 }
 
 static void describe(gxd_tier *t, const char *name) {

@@ -11,6 +11,19 @@ static const gxi_profile profiles[] = {
      .no_new_privs = 1, .drop_caps = 1, .seccomp = 1},
 };
 
+int gxi_profile_without(gxi_profile *p, const char *m) {
+  if (!strcmp(m, "user")) p->user_ns = p->drop_caps = 0;
+  else if (!strcmp(m, "net")) p->net_ns = 0;
+  else if (!strcmp(m, "pid")) p->pid_ns = 0;
+  else if (!strcmp(m, "ipc")) p->ipc_ns = 0;
+  else if (!strcmp(m, "uts")) p->uts_ns = 0;
+  else if (!strcmp(m, "mount")) p->mount_ns = p->ro_root = 0;
+  else if (!strcmp(m, "seccomp")) p->seccomp = 0;
+  else if (!strcmp(m, "cgroup")) return 1;
+  else return -1;
+  return 0;
+}
+
 const gxi_profile *gxi_profile_find(const char *name) {
   for (size_t i = 0; i < sizeof profiles / sizeof *profiles; i++)
     if (strcmp(profiles[i].name, name) == 0) return &profiles[i];

@@ -29,6 +29,11 @@ typedef struct {
 /** Returns the built-in profile called @p name, or NULL. */
 const gxi_profile *gxi_profile_find(const char *name);
 
+/** Removes mechanism @p mech ("user", "net", "pid", "ipc", "uts", "mount",
+ *  "seccomp") from @p p, with what depends on it. Returns 0, 1 for
+ *  "cgroup" (not a profile field: the caller handles it), -1 if unknown. */
+int gxi_profile_without(gxi_profile *p, const char *mech);
+
 /** The uid and gid a restricted run has inside its user namespace. */
 #define GXI_INNER_UID 1000
 /** The host uid/gid that inner root and the inner user map to. */
