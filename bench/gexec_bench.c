@@ -7,6 +7,9 @@
  *   3. stdin throughput: BYTES into wc -c in 1 MiB writes, remote vs local
  *   4. SESSIONS concurrent `sleep S` runs over one connection, with the
  *      daemon's RSS (VmRSS sampled, VmHWM at the end)
+ *   5. isolation cost: /bin/true through gexec_run in each profile (host,
+ *      baseline, restricted) against local references (plain spawn,
+ *      bwrap, unshare, gexec-launch run from here), all interleaved
  *
  * Exit status: 0 if every run succeeded (a missed target is reported as
  * MISSED in the table, not as a failure), 1 if any run failed, 2 on bad
@@ -41,6 +44,7 @@ extern char **environ;
 #define GBPS_TARGET 1.0           /* stdout, 10^9 bytes per second */
 #define RSS_TARGET_MIB 64.0       /* daemon VmHWM */
 #define SAMPLE_MS 10              /* VmRSS sampling period */
+#define ISO_TARGET_US 3000.0      /* restricted p50 - host p50, remote */
 
 typedef struct {
   const char *target;
@@ -48,7 +52,9 @@ typedef struct {
   int iters, warmup;
   uint64_t bytes;
   int sessions, sleep_s;
-  const char *sections; /* digits of the sections to run; default "1234" */
+  const char *sections; /* digits of the sections to run; default "12345" */
+  const char *launcher; /* gexec-launch for §5's local rows, or NULL */
+  int iso_iters;        /* §5 samples per series */
 } options;
 
 /* ------------------------------------------------------------ helpers */
@@ -177,11 +183,11 @@ static double self_cpu(long *minflt) {
 
 /* -------------------------------------------------------------- tables */
 
-#define MAX_ROWS 40
+#define MAX_ROWS 64
 
 typedef struct {
-  char sec[4], metric[96], remote[40], local[40], ratio[24], target[40],
-      result[24];
+  char sec[4], metric[160], remote[160], local[160], ratio[24], target[48],
+      result[40];
 } row;
 
 static row rows[MAX_ROWS];
@@ -200,11 +206,14 @@ static row *add_row(const char *sec, const char *metric) {
 
 static const char *cell(const char *s) { return *s ? s : "—"; }
 
+/* In section order (rows are added as sections finish). */
 static void print_rows(void) {
   printf("| § | metric | remote (gexecd) | local | remote/local | target "
          "| result |\n|---|---|---|---|---|---|---|\n");
+  for (char sec = '1'; sec <= '9'; sec++)
   for (int i = 0; i < nrows; i++) {
     const row *r = &rows[i];
+    if (r->sec[0] != sec) continue;
     printf("| %s | %s | %s | %s | %s | %s | %s |\n", r->sec, r->metric,
            cell(r->remote), cell(r->local), cell(r->ratio), cell(r->target),
            cell(r->result));
@@ -224,7 +233,7 @@ typedef struct {
   snap a, b;
 } cpu_row;
 
-static cpu_row cpu_rows[8];
+static cpu_row cpu_rows[10];
 static int ncpu;
 
 static snap take_snap(const options *o) {
@@ -235,7 +244,7 @@ static snap take_snap(const options *o) {
 }
 
 static void add_cpu(const char *name, snap a, snap b) {
-  if (ncpu < 8) cpu_rows[ncpu++] = (cpu_row){name, a, b};
+  if (ncpu < 10) cpu_rows[ncpu++] = (cpu_row){name, a, b};
 }
 
 static void print_cpu(void) {
@@ -284,20 +293,33 @@ static stats stats_of(int64_t *v, int n) {
 
 /* --------------------------------------------------- 1. /bin/true RTT */
 
-/* @p ns: our round trip; @p inner: the daemon's spawn-to-reap time. */
-static int remote_true(gexec_conn *c, int64_t *ns, int64_t *inner) {
+/* Runs /bin/true in @p profile (NULL: the daemon's default). @p ns: our
+ * round trip; @p inner: the daemon's spawn-to-reap time; @p iso (may be
+ * NULL): the isolation reported; @p e (may be NULL): where a GEXEC_E*
+ * error (returned as is, negative) goes for the caller to report, else it
+ * is reported here. Returns 0, that code, or 1 for a nonzero exit
+ * (already reported). */
+static int remote_true_in(gexec_conn *c, const char *profile, int64_t *ns,
+                          int64_t *inner, gexec_isolation *iso,
+                          gexec_error *e) {
   static const char *const argv[] = {"/bin/true", NULL};
-  gexec_spec s = {.argv = argv, .stdin_null = 1};
+  gexec_spec s = {.argv = argv, .stdin_null = 1, .profile = profile};
   gexec_result r;
-  gexec_error e;
+  gexec_error e_own;
   int64_t t0 = now_ns();
-  int rc = gexec_run(c, &s, NULL, &r, &e);
+  int rc = gexec_run(c, &s, NULL, &r, e ? e : &e_own);
   *ns = now_ns() - t0;
-  if (rc != GEXEC_OK) return fail_gexec("remote /bin/true", rc, &e);
+  if (rc != GEXEC_OK)
+    return e ? rc : fail_gexec("remote /bin/true", rc, &e_own);
   *inner = (int64_t)r.exit.wall_time_us * 1000;
-  rc = check_exit("remote /bin/true", &r.exit);
+  if (iso) *iso = r.exit.isolation;
+  rc = check_exit("remote /bin/true", &r.exit) ? 1 : 0; /* reported */
   gexec_result_free(&r);
   return rc;
+}
+
+static int remote_true(gexec_conn *c, int64_t *ns, int64_t *inner) {
+  return remote_true_in(c, NULL, ns, inner, NULL, NULL);
 }
 
 static int local_true(int64_t *ns) {
@@ -800,17 +822,319 @@ static void report_peak(const options *o, long idle_kb) {
   SET(w->result, "%s", kb_to_mib(hwm) < RSS_TARGET_MIB ? "MET" : "MISSED");
 }
 
+
+/* ------------------------------------------------- 5. isolation cost */
+
+/* One timed series of §5: a remote profile, the health ping, or a local
+ * command spawned from here. All series are interleaved. */
+enum { S_REMOTE, S_PING, S_LOCAL };
+
+#define ISO_MAX_ARGS 16
+
+typedef struct {
+  int kind;
+  const char *profile; /* S_REMOTE */
+  const char *label;   /* S_LOCAL: the command as shown */
+  char *argv[ISO_MAX_ARGS];
+  int search;          /* S_LOCAL: look argv[0] up in PATH */
+  int64_t *ns, *inner; /* samples (ns), inner: daemon spawn→reap */
+  int n;
+  char why[200];       /* non-empty: unavailable (local) or failed */
+  int failed;          /* a remote run failed (counted as a failure) */
+  gexec_isolation iso; /* S_REMOTE: as reported by the daemon */
+} series;
+
+enum {
+  X_HOST, X_BASELINE, X_RESTRICTED, X_PING, X_TRUE, X_BWRAP, X_UNSHARE,
+  X_L_HOST, X_L_BASELINE, X_L_RESTRICTED, X_L_RESTRICTED_LIM, X_COUNT
+};
+
+static int devnull_fd = -1;
+
+/* Spawns the command with stdout (and, if @p err_fd >= 0, stderr) on the
+ * given fds: stdout always goes to /dev/null or @p err_fd, so nothing a
+ * reference command prints lands in the results table. */
+static int iso_spawn(const series *s, int err_fd, pid_t *pid) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  int out = err_fd >= 0 ? err_fd : devnull_fd;
+  if (out >= 0) posix_spawn_file_actions_adddup2(&fa, out, 1);
+  if (err_fd >= 0) posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  int rc = (s->search ? posix_spawnp : posix_spawn)(pid, s->argv[0], &fa,
+                                                    NULL, s->argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc;
+}
+
+static void describe_status(char *buf, size_t len, int st) {
+  if (WIFSIGNALED(st))
+    snprintf(buf, len, "killed by signal %d", WTERMSIG(st));
+  else
+    snprintf(buf, len, "exit status %d", WEXITSTATUS(st));
+}
+
+/* Runs a local series once with its output captured; fills s->why with
+ * the reason if it cannot start or does not exit 0. */
+static void iso_probe_local(series *s) {
+  int fds[2], st = 0;
+  pid_t pid;
+  char out[512], status[48];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    SET(s->why, "pipe: %s", strerror(errno));
+    return;
+  }
+  int rc = iso_spawn(s, fds[1], &pid);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    SET(s->why, "cannot run %s: %s", s->argv[0], strerror(rc));
+    return;
+  }
+  out[0] = '\0';
+  read_to_eof(fds[0], out, sizeof out);
+  close(fds[0]);
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return;
+  describe_status(status, sizeof status, st);
+  out[strcspn(out, "\n")] = '\0';
+  for (char *p = out; *p; p++)
+    if (*p == '|') *p = '/'; /* keep the Markdown table intact */
+  SET(s->why, "%s%s%.120s", status, out[0] ? ": " : "", out);
+}
+
+/* One timed run of a series; returns 0 or -1 (s->why / s->failed set). */
+static int iso_run(series *s, gexec_conn *c, int64_t *ns, int64_t *inner) {
+  *inner = 0;
+  if (s->kind == S_PING) return ping_once(c, ns) ? (s->failed = 1, -1) : 0;
+  if (s->kind == S_REMOTE) {
+    gexec_error e;
+    int rc = remote_true_in(c, s->profile, ns, inner, &s->iso, &e);
+    if (rc == 0) return 0;
+    if (rc == GEXEC_ESTATUS &&
+        e.status == GEXEC_STATUS_FAILED_PRECONDITION && s->n == 0) {
+      SET(s->why, "the daemon refused it: %.150s", e.message);
+      return -1; /* the host cannot run this profile: not a bench failure */
+    }
+    if (rc < 0) fail_gexec(s->profile, rc, &e);
+    SET(s->why, "FAILED (see stderr)");
+    s->failed = 1;
+    return -1;
+  }
+  pid_t pid;
+  int st;
+  int64_t t0 = now_ns();
+  int rc = iso_spawn(s, -1, &pid);
+  if (rc != 0) {
+    SET(s->why, "cannot run %s: %s", s->argv[0], strerror(rc));
+    return -1;
+  }
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  *ns = now_ns() - t0;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  char status[48];
+  describe_status(status, sizeof status, st);
+  SET(s->why, "failed during the run (%s)", status);
+  return -1;
+}
+
+static void iso_set_argv(series *s, const char *label, int search, ...) {
+  va_list ap;
+  int k = 0;
+  char *a;
+  s->kind = S_LOCAL;
+  s->label = label;
+  s->search = search;
+  va_start(ap, search);
+  while ((a = va_arg(ap, char *)) && k < ISO_MAX_ARGS - 1) s->argv[k++] = a;
+  va_end(ap);
+  s->argv[k] = NULL;
+}
+
+static void iso_define(const options *o, series *S) {
+  static char *const prof[3] = {"host", "baseline", "restricted"};
+  char *L = (char *)o->launcher;
+  for (int i = 0; i < 3; i++) {
+    S[X_HOST + i].kind = S_REMOTE;
+    S[X_HOST + i].profile = prof[i];
+  }
+  S[X_PING].kind = S_PING;
+  iso_set_argv(&S[X_TRUE], "`/bin/true`", 0, "/bin/true", NULL);
+  iso_set_argv(&S[X_BWRAP], "`bwrap --unshare-all --ro-bind / / /bin/true`",
+               1, "bwrap", "--unshare-all", "--ro-bind", "/", "/",
+               "/bin/true", NULL);
+  iso_set_argv(&S[X_UNSHARE], "`unshare -Upfmin --mount-proc /bin/true`", 1,
+               "unshare", "-Upfmin", "--mount-proc", "/bin/true", NULL);
+  iso_set_argv(&S[X_L_HOST], "`gexec-launch --profile host -- /bin/true`",
+               0, L, "--profile", "host", "--", "/bin/true", NULL);
+  iso_set_argv(&S[X_L_BASELINE],
+               "`gexec-launch --profile baseline -- /bin/true`", 0, L,
+               "--profile", "baseline", "--", "/bin/true", NULL);
+  iso_set_argv(&S[X_L_RESTRICTED],
+               "`gexec-launch --profile restricted -- /bin/true`", 0, L,
+               "--profile", "restricted", "--", "/bin/true", NULL);
+  /* what gexecd passes for restricted by default (see server/daemon.c) */
+  iso_set_argv(&S[X_L_RESTRICTED_LIM],
+               "(context) the same with the daemon's restricted defaults "
+               "`--memory 1073741824 --pids 1024 --open-files 1024`", 0, L,
+               "--profile", "restricted", "--memory", "1073741824", "--pids",
+               "1024", "--open-files", "1024", "--", "/bin/true", NULL);
+  for (int i = X_L_HOST; i <= X_L_RESTRICTED_LIM; i++)
+    if (!L) SET(S[i].why, "no --launcher PATH given");
+}
+
+static int iso_ok(const series *s, int n) { return !s->why[0] && s->n == n; }
+
+static const char *iso_pair(char *buf, size_t len, const series *s, int n) {
+  if (!iso_ok(s, n)) {
+    snprintf(buf, len, "unavailable: %.140s", s->why);
+    return buf;
+  }
+  stats st = stats_of(s->ns, n);
+  snprintf(buf, len, "%.0f / %.0f µs", st.p50, st.p99);
+  return buf;
+}
+
+static double iso_p50(const series *s, int n) {
+  return stats_of(s->ns, n).p50; /* sorted already: cheap and stable */
+}
+
+static void iso_isolation_cell(char *buf, size_t len, const series *S,
+                               int n) {
+  size_t k = 0;
+  buf[0] = '\0';
+  for (int i = X_HOST; i <= X_RESTRICTED && k < len; i++) {
+    const gexec_isolation *x = &S[i].iso;
+    if (!iso_ok(&S[i], n)) continue;
+    k += (size_t)snprintf(buf + k, len - k, "%s%s: %s%s%s%s", k ? "; " : "",
+                          S[i].profile, x->namespaces[0] ? x->namespaces : "no ns",
+                          x->seccomp ? ", seccomp" : "",
+                          x->read_only_root ? ", ro root" : "",
+                          x->cgroup[0] ? ", cgroup " : "");
+    if (k < len && x->cgroup[0])
+      k += (size_t)snprintf(buf + k, len - k, "%s", x->cgroup);
+  }
+}
+
+static void iso_report(const series *S, int n) {
+  char a[160];
+  const series *H = &S[X_HOST];
+  for (int i = X_HOST; i <= X_RESTRICTED; i++) {
+    row *w = add_row("5", "");
+    SET(w->metric, "remote `/bin/true`, profile %s: p50 / p99",
+        S[i].profile);
+    SET(w->remote, "%s", iso_pair(a, sizeof a, &S[i], n));
+    if (S[i].failed) SET(w->result, "FAILED");
+  }
+  const series *LH = &S[X_L_HOST];
+  for (int i = X_BASELINE; i <= X_RESTRICTED; i++) {
+    const series *LP = &S[X_L_HOST + (i - X_HOST)];
+    row *w = add_row("5", "");
+    SET(w->metric, "**added by profile %s** (its p50 − host p50; local: "
+        "gexec-launch run from here)", S[i].profile);
+    if (iso_ok(&S[i], n) && iso_ok(H, n))
+      SET(w->remote, "%+.0f µs", iso_p50(&S[i], n) - iso_p50(H, n));
+    if (iso_ok(LP, n) && iso_ok(LH, n))
+      SET(w->local, "%+.0f µs", iso_p50(LP, n) - iso_p50(LH, n));
+    if (i != X_RESTRICTED) continue;
+    SET(w->target, "≤ %.0f ms (remote)", ISO_TARGET_US / 1000);
+    if (iso_ok(&S[i], n) && iso_ok(H, n))
+      SET(w->result, "%s", iso_p50(&S[i], n) - iso_p50(H, n) <= ISO_TARGET_US
+                               ? "MET" : "MISSED");
+    else
+      SET(w->result, "n/a");
+  }
+  row *w = add_row("5", "(context) daemon-reported spawn→reap "
+                        "(`exited.wall_time_us`), p50: host / baseline / "
+                        "restricted");
+  if (iso_ok(H, n) && iso_ok(&S[X_BASELINE], n) &&
+      iso_ok(&S[X_RESTRICTED], n))
+    SET(w->remote, "%.0f / %.0f / %.0f µs", stats_of(H->inner, n).p50,
+        stats_of(S[X_BASELINE].inner, n).p50,
+        stats_of(S[X_RESTRICTED].inner, n).p50);
+  iso_isolation_cell(a, sizeof a, S, n);
+  SET(add_row("5", "(context) isolation reported by the daemon "
+                   "(`started.isolation`)")->remote, "%s", cell(a));
+  w = add_row("5", "(context) health-check ping, interleaved, p50 / p99");
+  SET(w->remote, "%s", iso_pair(a, sizeof a, &S[X_PING], n));
+  for (int i = X_TRUE; i < X_COUNT; i++) {
+    w = add_row("5", "");
+    SET(w->metric, "%s%s, p50 / p99", i == X_L_RESTRICTED_LIM ? "" : "local ",
+        S[i].label);
+    SET(w->local, "%s", iso_pair(a, sizeof a, &S[i], n));
+  }
+  const series *LR = &S[X_L_RESTRICTED], *BW = &S[X_BWRAP];
+  w = add_row("5", "**restricted cheaper than bwrap** (local gexec-launch "
+                   "restricted p50 vs local bwrap p50)");
+  SET(w->target, "< bwrap");
+  if (iso_ok(LR, n) && iso_ok(BW, n)) {
+    SET(w->local, "%.0f vs %.0f µs", iso_p50(LR, n), iso_p50(BW, n));
+    SET(w->ratio, "%.2f× of bwrap", iso_p50(LR, n) / iso_p50(BW, n));
+    SET(w->result, "%s", iso_p50(LR, n) < iso_p50(BW, n) ? "MET" : "MISSED");
+  } else {
+    SET(w->result, "n/a (%s unavailable)", iso_ok(BW, n) ? "launcher" : "bwrap");
+  }
+  w = add_row("5", "(context) remote restricted p50 vs local bwrap p50 + "
+                   "1 round trip (ping p50)");
+  const series *R = &S[X_RESTRICTED], *P = &S[X_PING];
+  if (iso_ok(R, n) && iso_ok(BW, n) && iso_ok(P, n)) {
+    double bw = iso_p50(BW, n), pg = iso_p50(P, n), r = iso_p50(R, n);
+    SET(w->remote, "%.0f µs", r);
+    SET(w->local, "%.0f + %.0f = %.0f µs", bw, pg, bw + pg);
+    SET(w->ratio, "%.2f×", r / (bw + pg));
+  } else {
+    SET(w->remote, "n/a");
+  }
+}
+
+/* Every series runs once per iteration, in an order rotated by one each
+ * iteration, so that machine noise and ordering effects hit all alike. */
+static void bench_isolation(const options *o, gexec_conn *c) {
+  series S[X_COUNT];
+  int n = o->iso_iters;
+  memset(S, 0, sizeof S);
+  iso_define(o, S);
+  devnull_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  for (int i = 0; i < X_COUNT; i++) {
+    S[i].ns = calloc((size_t)n, sizeof(int64_t));
+    S[i].inner = calloc((size_t)n, sizeof(int64_t));
+    if (!S[i].ns || !S[i].inner) SET(S[i].why, "out of memory");
+    if (S[i].kind == S_LOCAL && !S[i].why[0]) iso_probe_local(&S[i]);
+    if (S[i].why[0])
+      fprintf(stderr, "gexec_bench: §5 %s: unavailable: %s\n",
+              S[i].kind == S_LOCAL ? S[i].label : "remote", S[i].why);
+  }
+  for (int it = -o->warmup; it < n; it++)
+    for (int j = 0; j < X_COUNT; j++) {
+      series *s = &S[(j + it + o->warmup) % X_COUNT];
+      int64_t t, in;
+      if (s->why[0] || iso_run(s, c, &t, &in) != 0 || it < 0) continue;
+      s->ns[s->n] = t;
+      s->inner[s->n++] = in;
+    }
+  iso_report(S, n);
+  for (int i = 0; i < X_COUNT; i++) {
+    free(S[i].ns);
+    free(S[i].inner);
+  }
+  if (devnull_fd >= 0) close(devnull_fd);
+  devnull_fd = -1;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void usage(FILE *f) {
   fprintf(f,
           "Usage: gexec_bench --target unix:/path [--daemon-pid PID]\n"
           "                   [--iterations N] [--warmup N] [--bytes N]\n"
-          "                   [--sessions N] [--sleep S] [--sections 1234]\n"
+          "                   [--sessions N] [--sleep S] [--sections 12345]\n"
+          "                   [--launcher PATH] [--iso-iterations N]\n"
           "Defaults: N=500 iterations after 20 warm-up, 1073741824 bytes,\n"
-          "1000 sessions of sleep 2, all four sections. --daemon-pid\n"
-          "enables RSS/CPU figures; --sections 23 runs only §2 and §3\n"
-          "(e.g. under a profiler).\n"
+          "1000 sessions of sleep 2, §5 300 iterations, all five sections.\n"
+          "--daemon-pid enables RSS/CPU figures; --sections 23 runs only §2\n"
+          "and §3 (e.g. under a profiler). --launcher: the gexec-launch that\n"
+          "§5 also runs locally (without it those rows are unavailable).\n"
           "Prints a Markdown table; exit 1 if any run failed.\n");
 }
 
@@ -824,14 +1148,16 @@ static int parse_num(const char *s, long long lo, long long hi,
 
 static int apply_opt(options *o, int opt, const char *arg) {
   long long v = 0;
-  if (opt == 't' || opt == 'x') {
-    *(opt == 't' ? &o->target : &o->sections) = arg;
+  if (opt == 't' || opt == 'x' || opt == 'L') {
+    *(opt == 't' ? &o->target : opt == 'x' ? &o->sections : &o->launcher) =
+        arg;
     return 0;
   }
   if (parse_num(arg, 1, 1LL << 40, &v) != 0) return -1;
   switch (opt) {
     case 'p': o->daemon_pid = (pid_t)v; return v <= INT32_MAX ? 0 : -1;
     case 'n': o->iters = (int)v; return v <= 10000000 ? 0 : -1;
+    case 'N': o->iso_iters = (int)v; return v <= 10000000 ? 0 : -1;
     case 'w': o->warmup = (int)v; return v <= 10000000 ? 0 : -1;
     case 'b': o->bytes = (uint64_t)v; return 0;
     case 's': o->sessions = (int)v; return v <= 1000000 ? 0 : -1;
@@ -850,9 +1176,13 @@ static int parse_args(int argc, char **argv, options *o) {
       {"sessions", required_argument, NULL, 's'},
       {"sleep", required_argument, NULL, 'S'},
       {"sections", required_argument, NULL, 'x'},
+      {"launcher", required_argument, NULL, 'L'},
+      {"iso-iterations", required_argument, NULL, 'N'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  *o = (options){NULL, 0, 500, 20, 1ULL << 30, 1000, 2, "1234"};
+  *o = (options){.iters = 500, .warmup = 20, .bytes = 1ULL << 30,
+                 .sessions = 1000, .sleep_s = 2, .sections = "12345",
+                 .iso_iters = 300};
   int opt;
   while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     if (opt == 'h') {
@@ -876,9 +1206,12 @@ static void print_header(const options *o, const char *load) {
   printf("gexec_bench: load average before the run: %s", load);
   printf("gexec_bench: target %s, gexecd pid %d; §1 N=%d after %d warm-up "
          "(remote and local alternate); §2–3 %" PRIu64 " bytes; §4 %d "
-         "sessions. GB/s = 10^9 bytes/s.\n\n",
+         "sessions; §5 N=%d per series after %d warm-up (all series "
+         "interleaved, order rotated each iteration), launcher %s. "
+         "GB/s = 10^9 bytes/s.\n\n",
          o->target, (int)o->daemon_pid, o->iters, o->warmup, o->bytes,
-         o->sessions);
+         o->sessions, o->iso_iters, o->warmup,
+         o->launcher ? o->launcher : "(none)");
 }
 
 static void read_loadavg(char *buf, size_t len) {
@@ -925,7 +1258,8 @@ int main(int argc, char **argv) {
   run_section(&o, c, '2', "§2 stdout throughput", bench_stdout);
   run_section(&o, c, '3', "§3 stdin throughput", bench_stdin);
   run_section(&o, c, '4', "§4 concurrent sessions", bench_sessions);
-  report_peak(&o, idle_kb);
+  run_section(&o, c, '5', "§5 isolation cost", bench_isolation);
+  report_peak(&o, idle_kb); /* §4 rows; read last: covers the whole run */
   gexec_conn_close(c);
   print_header(&o, load);
   print_rows();

@@ -319,14 +319,9 @@ static void run_namespaced(const launch_opts *o, gx_report *r) {
   if (got != 0) fill_report(r, st); /* init itself was killed */
 }
 
-/* host: SIGKILLs the run's other processes: the cgroup if any, then every
- * process reparented to us (we are a subreaper) and, when we lead our
- * process group (as gexecd starts us, with setsid), every other member of
- * it. Started from a shell we share the shell's group: then only our own
- * descendants. Called after each reap until nothing is left. */
-static void kill_descendants(void) {
-  pid_t me = getpid(), grp = getpgrp() == me ? me : -1;
-  if (have_cg) gxi_cgroup_kill(&cg);
+/* Fallback when /proc/PID/task/TID/children is missing: scans /proc for
+ * processes reparented to us or (when we lead it) in our group. */
+static void kill_by_scan(pid_t me, pid_t grp) {
   DIR *d = opendir("/proc");
   if (!d) return;
   struct dirent *e;
@@ -347,6 +342,31 @@ static void kill_descendants(void) {
       kill(pid, SIGKILL);
   }
   closedir(d);
+}
+
+/* host: SIGKILLs the run's other processes: the cgroup if any, then our
+ * children. We are a subreaper, so once the command exited every process
+ * of the run is our child or a descendant of one: killing our children
+ * after each reap walks down the whole tree (stopped ones included). */
+static void kill_descendants(void) {
+  pid_t me = getpid();
+  char path[64], buf[4096];
+  if (have_cg) gxi_cgroup_kill(&cg);
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)me, (int)me);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    kill_by_scan(me, getpgrp() == me ? me : -1);
+    return;
+  }
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  for (char *p = buf, *end; *p; p = end) {
+    long pid = strtol(p, &end, 10);
+    if (end == p) break;
+    if (pid > 0) kill((pid_t)pid, SIGKILL);
+  }
 }
 
 static void run_host(const launch_opts *o, gx_report *r) {
