@@ -259,8 +259,15 @@ static void setup_cgroup(const launch_opts *o) {
       (o->cg_limits.pids && !caps.has_pids))
     die("the requested cgroup limits are not available on this host");
   snprintf(name, sizeof name, "run-%d", (int)getpid());
-  if (gxi_cgroup_create(&caps, name, &o->cg_limits, &cg, NULL, 0) != 0)
-    die("creating cgroup: %s", gxi_cgroup_error(&cg));
+  int rc = gxi_cgroup_create(&caps, name, &o->cg_limits, &cg, NULL, 0);
+  if (rc == -EEXIST) {
+    /* left by a launcher that was SIGKILLed (grace expiry) and had our
+     * pid: it is dead, so its cgroup is stale */
+    gxi_cgroup stale;
+    if (gxi_cgroup_open(&caps, name, &stale) == 0) gxi_cgroup_destroy(&stale);
+    rc = gxi_cgroup_create(&caps, name, &o->cg_limits, &cg, NULL, 0);
+  }
+  if (rc != 0) die("creating cgroup: %s", gxi_cgroup_error(&cg));
   have_cg = 1;
 }
 
@@ -407,7 +414,7 @@ int main(int argc, char **argv) {
    * death signal, and the PID namespace with it */
   pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent || parent == 1) die("the parent already exited");
+  if (getppid() != parent) die("the parent already exited");
   setup_cgroup(&o);
   if (clone_flags(o.profile))
     run_namespaced(&o, &r);
