@@ -140,7 +140,36 @@ static void parse_args(int argc, char **argv, launch_opts *o) {
 
 /* ------------------------------------------------------------ signals */
 
-static void on_signal(int sig) { (void)sig; }
+/* Signals that reached the launcher or init: the run's process group gets
+ * them, but until the command exists nobody else does, so they are
+ * recorded and forwarded once it does (fork_recording). */
+static volatile sig_atomic_t pending[NSIG];
+
+static void on_signal(int sig) {
+  if (sig > 0 && sig < NSIG) pending[sig] = 1;
+}
+
+/* Forks with every signal blocked. In the parent, returns the child's pid
+ * and sends it the signals recorded before the fork; those arriving later
+ * reach it through its process group. The child returns 0 with signals
+ * still blocked (exec_command resets dispositions, then unblocks). */
+static pid_t fork_recording(void) {
+  sigset_t all, old;
+  int before[NSIG];
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, &old);
+  pid_t pid = fork();
+  if (pid != 0) {
+    for (int sig = 1; sig < NSIG; sig++) {
+      before[sig] = pending[sig];
+      pending[sig] = 0;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    for (int sig = 1; pid > 0 && sig < NSIG; sig++)
+      if (before[sig]) kill(pid, sig);
+  }
+  return pid;
+}
 
 /* The launcher (and init) must outlive signals sent to the run's process
  * group, to report the command's end. Handlers, not SIG_IGN: exec resets
@@ -149,6 +178,7 @@ static void keep_alive_on_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART; /* recorded, not an error for read/waitpid */
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD && s != SIGCONT &&
         s != SIGTSTP && s != SIGTTIN && s != SIGTTOU)
@@ -161,6 +191,10 @@ static void keep_alive_on_signals(void) {
 static void exec_command(const launch_opts *o, const char *cwd) {
   char why[256];
   sigset_t none;
+  /* default dispositions first: a signal pending since the fork must act
+   * on the command, not on the launcher's recording handler */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   if (cwd && chdir(cwd) != 0) die("chdir %s: %s", cwd, strerror(errno));
@@ -229,7 +263,7 @@ static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
       gxi_setup_mounts(o->profile, cwd, why, sizeof why))
     die("%s", why);
   if (o->profile->net_ns && gxi_loopback_up(why, sizeof why)) die("%s", why);
-  pid_t cmd = fork();
+  pid_t cmd = fork_recording();
   if (cmd < 0) die("fork: %s", strerror(errno));
   if (cmd == 0) {
     close(rep_fd);
@@ -381,7 +415,7 @@ static void run_host(const launch_opts *o, gx_report *r) {
   char c;
   if (pipe2(go, O_CLOEXEC)) die("pipe: %s", strerror(errno));
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  pid_t cmd = fork();
+  pid_t cmd = fork_recording();
   if (cmd < 0) die("fork: %s", strerror(errno));
   if (cmd == 0) {
     close(go[1]);

@@ -78,6 +78,26 @@ static void test_signal_message_reaches_run(void **state) {
   gexec_proc_free(p);
 }
 
+/* A signal sent right after `started` may reach the launcher before the
+ * command exists: it must still end up at the command. */
+static void test_signal_right_after_start(void **state) {
+  (void)state;
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  for (int i = 0; i < 30; i++) {
+    gexec_spec spec = {.argv = ARGV("sleep", "30"), .stdin_null = 1,
+                       .profile = profiles[i % 3]};
+    gexec_proc *p = start(&spec);
+    gexec_error err;
+    assert_int_equal(gexec_proc_signal(p, SIGUSR1, &err), GEXEC_OK);
+    gexec_exit x;
+    if (gexec_proc_wait(p, &x, &err) != GEXEC_OK) fail_msg("%s run %d: %s", profiles[i % 3], i, err.message);
+    if (x.signal != SIGUSR1)
+      fail_msg("%s run %d: signal %d, exit %d", profiles[i % 3], i, x.signal,
+               x.exit_code);
+    gexec_proc_free(p);
+  }
+}
+
 static void test_trapped_signal_and_exit_code(void **state) {
   (void)state;
   gexec_spec spec = {
@@ -346,6 +366,7 @@ static void test_input_after_exit_is_ignored(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_signal_message_reaches_run),
+      cmocka_unit_test(test_signal_right_after_start),
       cmocka_unit_test(test_trapped_signal_and_exit_code),
       cmocka_unit_test(test_invalid_signal_refused_locally),
       cmocka_unit_test(test_cancel_kills_tree),
