@@ -140,35 +140,17 @@ static void parse_args(int argc, char **argv, launch_opts *o) {
 
 /* ------------------------------------------------------------ signals */
 
-/* Signals that reached the launcher or init: the run's process group gets
- * them, but until the command exists nobody else does, so they are
- * recorded and forwarded once it does (fork_recording). */
+/* Signals that reached the launcher or init before the command existed:
+ * the run's process group gets every signal, but until the command is
+ * forked nobody else would see them. The handler records them; the
+ * command inherits this array in its copy of memory and raises them
+ * itself (exec_command). No signal is blocked around fork(): then the
+ * kernel guarantees a group signal reaches the parent before the fork or
+ * both after it. */
 static volatile sig_atomic_t pending[NSIG];
 
 static void on_signal(int sig) {
   if (sig > 0 && sig < NSIG) pending[sig] = 1;
-}
-
-/* Forks with every signal blocked. In the parent, returns the child's pid
- * and sends it the signals recorded before the fork; those arriving later
- * reach it through its process group. The child returns 0 with signals
- * still blocked (exec_command resets dispositions, then unblocks). */
-static pid_t fork_recording(void) {
-  sigset_t all, old;
-  int before[NSIG];
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, &old);
-  pid_t pid = fork();
-  if (pid != 0) {
-    for (int sig = 1; sig < NSIG; sig++) {
-      before[sig] = pending[sig];
-      pending[sig] = 0;
-    }
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    for (int sig = 1; pid > 0 && sig < NSIG; sig++)
-      if (before[sig]) kill(pid, sig);
-  }
-  return pid;
 }
 
 /* The launcher (and init) must outlive signals sent to the run's process
@@ -191,12 +173,17 @@ static void keep_alive_on_signals(void) {
 static void exec_command(const launch_opts *o, const char *cwd) {
   char why[256];
   sigset_t none;
-  /* default dispositions first: a signal pending since the fork must act
-   * on the command, not on the launcher's recording handler */
+  /* default dispositions, then the signals recorded before we existed
+   * (or before this reset) act on us as if they had arrived now */
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (pending[sig]) {
+      pending[sig] = 0;
+      raise(sig);
+    }
   if (cwd && chdir(cwd) != 0) die("chdir %s: %s", cwd, strerror(errno));
   /* nothing beyond 0, 1, 2 reaches the command, whoever started us */
   if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
@@ -263,7 +250,7 @@ static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
       gxi_setup_mounts(o->profile, cwd, why, sizeof why))
     die("%s", why);
   if (o->profile->net_ns && gxi_loopback_up(why, sizeof why)) die("%s", why);
-  pid_t cmd = fork_recording();
+  pid_t cmd = fork();
   if (cmd < 0) die("fork: %s", strerror(errno));
   if (cmd == 0) {
     close(rep_fd);
@@ -415,7 +402,7 @@ static void run_host(const launch_opts *o, gx_report *r) {
   char c;
   if (pipe2(go, O_CLOEXEC)) die("pipe: %s", strerror(errno));
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  pid_t cmd = fork_recording();
+  pid_t cmd = fork();
   if (cmd < 0) die("fork: %s", strerror(errno));
   if (cmd == 0) {
     close(go[1]);
