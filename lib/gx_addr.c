@@ -14,10 +14,9 @@ static int parse_unix(const char *path, gx_addr *a, char *why, size_t len) {
   a->kind = GX_ADDR_UNIX;
   if (path[0] != '/')
     return fail(why, len, "unix socket path '%s' must be absolute", path);
-  if (strlen(path) >= sizeof a->path)
+  if ((size_t)snprintf(a->path, sizeof a->path, "%s", path) >= sizeof a->path)
     return fail(why, len, "unix socket path '%s' is longer than 107 bytes",
                 path);
-  strcpy(a->path, path);
   return 0;
 }
 

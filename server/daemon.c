@@ -1,6 +1,7 @@
 #include "server/daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,6 +205,18 @@ static int setup(daemon_t *d) {
   return gx_rpc_server_start(d->srv, on_call, d) == GX_OK ? 0 : -1;
 }
 
+/* Writes "<directory of /proc/self/exe>/gexec-launch" into @p out. */
+static int launcher_beside_self(char *out, size_t len) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe);
+  if (n <= 0 || (size_t)n >= sizeof exe) return -1; /* error or truncated */
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  int dir = slash ? (int)(slash - exe) : 0;
+  int w = snprintf(out, len, "%.*s/gexec-launch", dir, exe);
+  return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
 /* Finds gexec-launch (beside our own binary unless --launcher) and probes
  * what isolation this host allows. Runs before gRPC starts any thread. */
 static int init_isolation(daemon_t *d) {
@@ -211,12 +224,10 @@ static int init_isolation(daemon_t *d) {
   const gxd_config *c = d->cfg;
   if (c->launcher) {
     snprintf(d->launcher, sizeof d->launcher, "%s", c->launcher);
-  } else {
-    ssize_t n = readlink("/proc/self/exe", d->launcher, sizeof d->launcher - 20);
-    if (n <= 0) return gx_log(GX_LOG_ERROR, "cannot find our binary"), -1;
-    d->launcher[n] = '\0';
-    char *slash = strrchr(d->launcher, '/');
-    strcpy(slash ? slash + 1 : d->launcher, "gexec-launch");
+  } else if (launcher_beside_self(d->launcher, sizeof d->launcher) != 0) {
+    gx_log(GX_LOG_ERROR, "cannot locate gexec-launch beside our binary "
+                         "(use --launcher PATH)");
+    return -1;
   }
   if (gxd_tiers_probe(d->launcher, c->disable, c->ndisable, c->require,
                       c->nrequire, &d->tiers, why, sizeof why) != 0) {

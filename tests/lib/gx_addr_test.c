@@ -206,13 +206,13 @@ static void host_length_limit(void **state) {
   char why[600] = "";
   (void)state;
   memset(s, 'h', 255);
-  strcpy(s + 255, ":1");
+  memcpy(s + 255, ":1", 3);
   assert_int_equal(gx_addr_parse(s, &a, why, sizeof why), 0);
   assert_int_equal(strlen(a.host), 255);
   assert_int_equal(a.port, 1);
 
   memset(s, 'h', 256);
-  strcpy(s + 256, ":1");
+  memcpy(s + 256, ":1", 3);
   assert_int_equal(gx_addr_parse(s, &a, why, sizeof why), -1);
   assert_contains(why, "bad host part");
 }

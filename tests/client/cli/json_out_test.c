@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -99,8 +100,7 @@ static void refused_run(void **state) {
   memset(&err, 0, sizeof err);
   err.code = GEXEC_ESTATUS;
   err.status = GEXEC_STATUS_NOT_FOUND;
-  strcpy(err.message,
-         "cannot run 'nope': program or its interpreter not found");
+  snprintf(err.message, sizeof err.message, "%s", "cannot run 'nope': program or its interpreter not found");
   memset(&r, 0, sizeof r);
   r.target = "unix:/run/gexec/gexecd.sock";
   r.argv = argv;
@@ -156,7 +156,7 @@ static void broken_after_start(void **state) {
   (void)state;
   memset(&err, 0, sizeof err);
   err.status = GEXEC_STATUS_UNAVAILABLE;
-  strcpy(err.message, "run of 'sh' failed: connection lost");
+  snprintf(err.message, sizeof err.message, "%s", "run of 'sh' failed: connection lost");
   r.has_exit = 0;
   r.capture_truncated = 1;
   r.rc = GEXEC_ESTATUS;
@@ -180,14 +180,14 @@ static void broken_after_start(void **state) {
 /* The isolation of a restricted run, as the daemon reports it. */
 static void set_restricted(gexec_isolation *i) {
   memset(i, 0, sizeof *i);
-  strcpy(i->profile, "restricted");
-  strcpy(i->namespaces, "pid,ipc,uts,mount,user,net");
-  strcpy(i->cgroup, "v2");
+  snprintf(i->profile, sizeof i->profile, "%s", "restricted");
+  snprintf(i->namespaces, sizeof i->namespaces, "%s", "pid,ipc,uts,mount,user,net");
+  snprintf(i->cgroup, sizeof i->cgroup, "%s", "v2");
   i->seccomp = 1;
   i->uid = 1000;
   i->read_only_root = 1;
   i->no_new_privs = 1;
-  strcpy(i->description, "restricted: full (\"all\" mechanisms)");
+  snprintf(i->description, sizeof i->description, "%s", "restricted: full (\"all\" mechanisms)");
 }
 
 /* A run that ended: the isolation object in full, oom_killed false. */
@@ -226,8 +226,8 @@ static void oom_killed_host(void **state) {
   r.exit.exit_code = 0;
   r.exit.signal = 9;
   r.exit.oom_killed = 1;
-  strcpy(r.exit.isolation.profile, "host");
-  strcpy(r.exit.isolation.description, "host: no isolation");
+  snprintf(r.exit.isolation.profile, sizeof r.exit.isolation.profile, "%s", "host");
+  snprintf(r.exit.isolation.description, sizeof r.exit.isolation.description, "%s", "host: no isolation");
   r.out = NULL;
   r.out_len = 0;
   r.err = NULL;
@@ -252,7 +252,7 @@ static void oom_killed_host(void **state) {
 static void isolation_edge_cases(void **state) {
   gxc_json_run r = sample();
   (void)state;
-  strcpy(r.exit.isolation.namespaces, "pid");
+  snprintf(r.exit.isolation.namespaces, sizeof r.exit.isolation.namespaces, "%s", "pid");
   json_object *o = gxc_json_build(&r), *iso, *v;
   assert_non_null(o);
   assert_true(json_object_object_get_ex(o, "isolation", &iso));
@@ -266,7 +266,7 @@ static void isolation_edge_cases(void **state) {
   assert_true(json_object_object_get_ex(iso, "description", &v));
   assert_string_equal(json_object_get_string(v), "");
   json_object_put(o);
-  strcpy(r.exit.isolation.namespaces, ",pid,,net,");
+  snprintf(r.exit.isolation.namespaces, sizeof r.exit.isolation.namespaces, "%s", ",pid,,net,");
   o = gxc_json_build(&r);
   assert_true(json_object_object_get_ex(o, "isolation", &iso));
   assert_true(json_object_object_get_ex(iso, "namespaces", &v));
@@ -306,7 +306,7 @@ static void isolation_reported(void **state) {
   i.uid = 1000;
   assert_true(gxc_isolation_reported(&i));
   memset(&i, 0, sizeof i);
-  strcpy(i.profile, "host");
+  snprintf(i.profile, sizeof i.profile, "%s", "host");
   assert_true(gxc_isolation_reported(&i));
 }
 
