@@ -77,20 +77,27 @@ void gxt_daemon_start(gxt_daemon *d, const char *const *extra) {
   gexec_conn_close(c);
 }
 
-int gxt_daemon_run_to_exit(const char *const *extra, char *log,
-                           size_t log_len) {
-  gxt_daemon d;
+/* Waits up to @p ms for @p pid to exit; SIGKILLs it and fails the test
+ * with @p why if it does not. Returns the wait status. */
+static int wait_exit(pid_t pid, int ms, const char *why) {
   int st = -1;
-  spawn_daemon(&d, extra);
-  long long until = gxt_now_ms() + 60000;
-  while (waitpid(d.pid, &st, WNOHANG) == 0) {
+  long long until = gxt_now_ms() + ms;
+  while (waitpid(pid, &st, WNOHANG) == 0) {
     if (gxt_now_ms() > until) {
-      kill(d.pid, SIGKILL);
-      waitpid(d.pid, &st, 0);
-      fail_msg("gexecd did not exit by itself");
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      fail_msg("%s", why);
     }
     sleep_ms(10);
   }
+  return st;
+}
+
+int gxt_daemon_run_to_exit(const char *const *extra, char *log,
+                           size_t log_len) {
+  gxt_daemon d;
+  spawn_daemon(&d, extra);
+  int st = wait_exit(d.pid, 60000, "gexecd did not exit by itself");
   FILE *f = fopen(d.log_path, "r");
   size_t n = f ? fread(log, 1, log_len - 1, f) : 0;
   if (f) fclose(f);
@@ -115,18 +122,8 @@ gexec_conn *gxt_connect(const gxt_daemon *d) {
 }
 
 int gxt_daemon_stop(gxt_daemon *d) {
-  int st = -1;
   kill(d->pid, SIGTERM);
-  long long until = gxt_now_ms() + 60000;
-  while (waitpid(d->pid, &st, WNOHANG) == 0) {
-    if (gxt_now_ms() > until) {
-      kill(d->pid, SIGKILL);
-      waitpid(d->pid, &st, 0);
-      fail_msg("gexecd did not exit within 60 s of SIGTERM");
-    }
-    sleep_ms(10);
-  }
-  return st;
+  return wait_exit(d->pid, 60000, "gexecd did not exit within 60 s of SIGTERM");
 }
 
 void gxt_run(gexec_conn *c, const char *const *argv, gexec_result *res) {
@@ -136,14 +133,21 @@ void gxt_run(gexec_conn *c, const char *const *argv, gexec_result *res) {
   if (rc != GEXEC_OK) fail_msg("gexec_run(%s): %s", argv[0], err.message);
 }
 
-int gxt_pid_alive(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+/* Reads /proc/PID/FILE into @p buf (NUL-terminated); returns the length,
+ * 0 if it cannot be read. */
+static size_t read_proc(pid_t pid, const char *file, char *buf, size_t len) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
   FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
+  size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+  if (f) fclose(f);
   buf[n] = '\0';
+  return n;
+}
+
+int gxt_pid_alive(pid_t pid) {
+  char buf[512];
+  if (!read_proc(pid, "stat", buf, sizeof buf)) return 0;
   char *rp = strrchr(buf, ')');
   return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
@@ -193,26 +197,17 @@ void gxt_group_stop(void) {
 }
 
 static int is_launcher(pid_t pid) {
-  char path[64], comm[32] = "";
-  snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  if (!fgets(comm, sizeof comm, f)) comm[0] = '\0';
-  fclose(f);
+  char comm[32];
+  read_proc(pid, "comm", comm, sizeof comm);
   return strncmp(comm, "gexec-launch", 12) == 0;
 }
 
 /* 1 if @p pid has @p arg in its argv and is not gexec-launch (whose argv
  * repeats the command's). */
 static int has_arg(pid_t pid, const char *arg) {
-  char path[64], buf[4096];
+  char buf[4096];
   if (is_launcher(pid)) return 0;
-  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
+  size_t n = read_proc(pid, "cmdline", buf, sizeof buf);
   for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
     if (strcmp(buf + i, arg) == 0) return 1;
   return 0;
