@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/gx_report.h"
 #include "server/reaper.h"
 
 typedef struct {
@@ -40,10 +39,14 @@ struct gxd_child {
   size_t in_off, in_len, in_cap; /* capacity kept: no realloc churn */
   /* timers */
   uv_timer_t timeout_timer, kill_timer, drain_timer;
-  uint32_t grace_ms;
   int stopping;
   uint64_t kill_at; /* loop time of the pending SIGKILL */
-  int rep_fd; /* read end of the launcher's report pipe, or -1 */
+  /* the launcher's records (fd 3 of the launcher) */
+  int rep_fd;       /* read end, or -1 once at EOF */
+  uv_poll_t rep_poll;
+  int rep_has_poll;
+  gxl_reader rep;
+  int exec_seen;    /* an exec record arrived */
   /* end */
   uint64_t start_ns;
   int reaped, exit_reported, closing;
@@ -230,12 +233,10 @@ void gxd_child_stop(gxd_child *c, uint32_t grace_ms) {
 static void on_timeout(uv_timer_t *t) {
   gxd_child *c = t->data;
   c->ex.timed_out = 1;
-  gxd_child_stop(c, c->grace_ms);
+  if (c->cbs.on_timeout) c->cbs.on_timeout(c->ud);
 }
 
-void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms,
-                           uint32_t grace_ms) {
-  c->grace_ms = grace_ms;
+void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms) {
   uv_timer_start(&c->timeout_timer, on_timeout, timeout_ms, 0);
 }
 
@@ -263,34 +264,72 @@ static void maybe_report_exit(gxd_child *c) {
   if (c->cbs.on_exit) c->cbs.on_exit(c->ud, &c->ex);
 }
 
-/* The launcher wrote its report before exiting: take the command's real
- * end from it (its own status cannot carry a signal death or an OOM). */
-static void read_report(gxd_child *c) {
-  char buf[600];
-  size_t n = 0;
-  ssize_t k;
+/* ----------------------------------------------------- launcher records */
+
+static void rep_close(gxd_child *c) {
   if (c->rep_fd < 0) return;
-  while (n < sizeof buf - 1 &&
-         ((k = read(c->rep_fd, buf + n, sizeof buf - 1 - n)) > 0 ||
-          (k < 0 && errno == EINTR)))
-    if (k > 0) n += (size_t)k;
-  buf[n] = '\0';
+  if (c->rep_has_poll) close_handle(c, (uv_handle_t *)&c->rep_poll);
+  c->rep_has_poll = 0;
   close(c->rep_fd);
   c->rep_fd = -1;
-  gx_report r;
-  if (strncmp(buf, "gexec-error v1 ", 15) == 0) {
-    snprintf(c->ex.launch_error, sizeof c->ex.launch_error, "%.200s",
-             buf + 15);
-    c->ex.launch_error[strcspn(c->ex.launch_error, "\n")] = '\0';
-  } else if (gx_report_parse(buf, &r) == 0) {
-    c->ex.exit_code = r.signal ? 0 : r.exit_code;
-    c->ex.signal = r.signal;
-    c->ex.core_dumped = r.core_dumped;
-    c->ex.oom_killed = r.oom_killed;
-    c->ex.user_us = r.user_us;
-    c->ex.sys_us = r.sys_us;
-    c->ex.max_rss_kb = r.max_rss_kb;
-  } /* no report: the launcher itself was killed; its status stands */
+}
+
+/* The launcher broke the contract: remember why, read no more. */
+static void rep_broken(gxd_child *c, const char *why) {
+  if (!c->ex.launch_error[0])
+    snprintf(c->ex.launch_error, sizeof c->ex.launch_error,
+             "the launcher broke its contract: %s", why);
+  rep_close(c);
+}
+
+static void take_record(gxd_child *c, const gxl_record *rec) {
+  switch (rec->kind) {
+    case GXL_REC_EXEC_OK:
+    case GXL_REC_EXEC_FAIL:
+      if (c->exec_seen) return rep_broken(c, "a second exec record");
+      c->exec_seen = 1;
+      if (c->cbs.on_exec) c->cbs.on_exec(c->ud, rec);
+      return;
+    case GXL_REC_ERROR:
+      snprintf(c->ex.launch_error, sizeof c->ex.launch_error, "%.399s",
+               rec->reason);
+      return;
+    case GXL_REC_REPORT:
+      c->ex.reported = 1;
+      c->ex.exit_code = rec->report.signal ? 0 : rec->report.exit_code;
+      c->ex.signal = rec->report.signal;
+      c->ex.core_dumped = rec->report.core_dumped;
+      c->ex.oom_killed = rec->report.oom_killed;
+      c->ex.user_us = rec->report.user_us;
+      c->ex.sys_us = rec->report.sys_us;
+      c->ex.max_rss_kb = rec->report.max_rss_kb;
+      return;
+  }
+}
+
+/* Reads what the launcher wrote so far (all of it once it exited). */
+static void rep_read(gxd_child *c) {
+  char buf[GXL_LINE_MAX];
+  gxl_record rec;
+  int got;
+  while (c->rep_fd >= 0) {
+    size_t room = gxl_reader_room(&c->rep);
+    ssize_t n = read(c->rep_fd, buf, room < sizeof buf ? room : sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) return rep_close(c); /* EOF: the launcher is done */
+    gxl_reader_push(&c->rep, buf, (size_t)n);
+    while (c->rep_fd >= 0 && (got = gxl_reader_next(&c->rep, &rec)) != 0) {
+      if (got < 0) return rep_broken(c, "a malformed record");
+      take_record(c, &rec);
+    }
+  }
+}
+
+static void on_rep_readable(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  rep_read(h->data);
 }
 
 static uint64_t tv_us(struct timeval tv) {
@@ -318,7 +357,7 @@ static void on_reaped(void *ud, pid_t pid) {
   c->ex.user_us = tv_us(ru.ru_utime);
   c->ex.sys_us = tv_us(ru.ru_stime);
   c->ex.max_rss_kb = (uint64_t)ru.ru_maxrss;
-  read_report(c);
+  rep_read(c); /* the report overrides the launcher's own status */
   uv_timer_stop(&c->timeout_timer);
   uv_timer_stop(&c->kill_timer);
   uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
@@ -352,8 +391,7 @@ void gxd_child_close(gxd_child *c) {
   out_close_fd(&c->out[0]);
   out_close_fd(&c->out[1]);
   in_close_fd(c);
-  if (c->rep_fd >= 0) close(c->rep_fd);
-  c->rep_fd = -1;
+  rep_close(c);
   /* the timers are always closed here, so freeing happens in a callback */
   close_handle(c, (uv_handle_t *)&c->timeout_timer);
   close_handle(c, (uv_handle_t *)&c->kill_timer);
@@ -361,12 +399,12 @@ void gxd_child_close(gxd_child *c) {
 }
 
 /* Pipe whose daemon end is non-blocking; the child's end stays blocking.
- * Output pipes are enlarged (best effort: the size is a kernel limit). */
-static int make_pipe(int fds[2], int daemon_end) {
+ * Data pipes are enlarged to @p size (best effort: a kernel limit). */
+static int make_pipe(int fds[2], int daemon_end, int size) {
   if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
   int fl = fcntl(fds[daemon_end], F_GETFL);
   fcntl(fds[daemon_end], F_SETFL, fl | O_NONBLOCK);
-  if (daemon_end == 0) fcntl(fds[0], F_SETPIPE_SZ, GXD_PIPE_SIZE);
+  if (size) fcntl(fds[0], F_SETPIPE_SZ, size);
   return 0;
 }
 
@@ -400,6 +438,11 @@ static int init_handles(gxd_child *c, int in_fd, int out_fd, int err_fd) {
   }
   if (init_out(c, 0, out_fd) != 0 || init_out(c, 1, err_fd) != 0)
     return -EINVAL;
+  gxl_reader_init(&c->rep);
+  if (uv_poll_init(c->loop, &c->rep_poll, c->rep_fd) != 0) return -EINVAL;
+  c->rep_poll.data = c;
+  c->rep_has_poll = 1;
+  uv_poll_start(&c->rep_poll, UV_READABLE | UV_DISCONNECT, on_rep_readable);
   return 0;
 }
 
@@ -410,10 +453,10 @@ int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
   int rc;
   gxd_child *c = calloc(1, sizeof *c);
   if (!c) return -ENOMEM;
-  if ((io->stdin_pipe && (rc = make_pipe(in, 1)) != 0) ||
-      (io->stdout_pipe && (rc = make_pipe(o, 0)) != 0) ||
-      (io->stderr_mode == 1 && (rc = make_pipe(e, 0)) != 0) ||
-      (io->want_report && (rc = make_pipe(r, 0)) != 0))
+  if ((io->stdin_pipe && (rc = make_pipe(in, 1, 0)) != 0) ||
+      (io->stdout_pipe && (rc = make_pipe(o, 0, GXD_PIPE_SIZE)) != 0) ||
+      (io->stderr_mode == 1 && (rc = make_pipe(e, 0, GXD_PIPE_SIZE)) != 0) ||
+      (rc = make_pipe(r, 0, 0)) != 0)
     goto out_pipes;
   spec->report_fd = r[1];
   c->rep_fd = r[0];

@@ -1,7 +1,7 @@
 /**
  * @file child.h
- * Supervises one run's process on the daemon's loop: its pipes, its
- * timeout, stopping it, and reaping it with resource usage.
+ * Supervises one run's launcher on the daemon's loop: its pipes, its
+ * records (launch_wire.h), its timeout, stopping it, and reaping it.
  *
  * Output backpressure: each output stream has one buffer of GXD_CHUNK
  * bytes. The child reads its pipe into the buffer and stops reading when
@@ -27,6 +27,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "server/launch_wire.h"
 #include "server/spawn.h"
 
 /** Output buffer per stream; also the largest chunk sent at once. Only
@@ -49,7 +50,10 @@ typedef struct {
   int timed_out;    /**< the timeout fired (and stopped the run) */
   int pipes_forced; /**< a process outside the group held the pipes */
   int oom_killed;   /**< the launcher reported an OOM kill */
-  char launch_error[256]; /**< the launcher could not build the sandbox */
+  int reported;     /**< the launcher's report arrived: the fields above
+                         are the command's real end, not the launcher's */
+  char launch_error[400]; /**< the launcher could not build the sandbox,
+                               or broke the launch contract */
   uint64_t user_us, sys_us, max_rss_kb, wall_us;
 } gxd_child_exit;
 
@@ -57,6 +61,11 @@ typedef struct {
 typedef struct {
   void (*on_output)(void *ud);        /**< a buffer has bytes to take */
   void (*on_stdin_drained)(void *ud); /**< all pending stdin was written */
+  /** The launcher's exec record: the command runs (@p rec->kind
+   *  GXL_REC_EXEC_OK) or could not be started (GXL_REC_EXEC_FAIL, with
+   *  what and errno). At most once, always before on_exit. */
+  void (*on_exec)(void *ud, const gxl_record *rec);
+  void (*on_timeout)(void *ud);       /**< the timeout passed: stop it */
   void (*on_exit)(void *ud, const gxd_child_exit *ex); /**< see above */
   void (*on_closed)(void *ud);        /**< after gxd_child_close: freed */
 } gxd_child_cbs;
@@ -66,16 +75,17 @@ typedef struct {
   int stdin_pipe;     /**< 1: pipe from the owner; 0: /dev/null */
   int stdout_pipe;    /**< 1: pipe to the owner; 0: /dev/null */
   int stderr_mode;    /**< 0: /dev/null, 1: own pipe, 2: stdout's pipe */
-  int want_report;    /**< the program is gexec-launch: read its report
-                           (fd 3) for the command's real end */
 } gxd_child_stdio;
 
 typedef struct gxd_child gxd_child;
 
 /**
- * Creates the pipes, starts the process described by @p spec (its fd
- * fields are filled in here) and registers it with the reaper. On success
- * *out is owned by the caller until on_closed. Returns 0 or -errno.
+ * Creates the pipes, starts gexec-launch as described by @p spec (its
+ * stdio and report fd fields are filled in here; request_fd is the
+ * caller's and stays open) and registers it with the reaper. The
+ * launcher's records are read as they come (fd 3). On success *out is
+ * owned by the caller until on_closed. Returns 0 or -errno (nothing was
+ * started).
  */
 int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
                     const gxd_child_stdio *io, const gxd_child_cbs *cbs,
@@ -84,10 +94,9 @@ int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
 /** The main process's pid (= its process group and session id). */
 pid_t gxd_child_pid(const gxd_child *c);
 
-/** Arms the run's timeout: when it fires, timed_out is set and the run is
- *  stopped with @p grace_ms between SIGTERM and SIGKILL. */
-void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms,
-                           uint32_t grace_ms);
+/** Arms the run's timeout: when it fires, timed_out is set and
+ *  on_timeout tells the owner, who decides how to stop the run. */
+void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms);
 
 /** Returns the length of the oldest buffered output (0 if none) and its
  *  stream (1 stdout, 2 stderr) and bytes, valid until consume. */

@@ -37,6 +37,10 @@ static const char usage[] =
     "      --default-profile P  host, baseline (default) or restricted\n"
     "      --require-isolation P  refuse to start unless profile P gets its\n"
     "                           full isolation on this host (repeatable)\n"
+    "      --allow-reduced P    serve profile P even when this host gives it\n"
+    "                           less than its full isolation (reported per\n"
+    "                           run); without it such runs are refused with\n"
+    "                           FAILED_PRECONDITION (repeatable)\n"
     "      --disable-mechanism M  treat mechanism M as unavailable: user,\n"
     "                           net, pid, ipc, uts, mount, seccomp, cgroup\n"
     "                           (repeatable; the tier is reported per run)\n"
@@ -45,6 +49,10 @@ static const char usage[] =
     "      --max-cpu-time DUR   cap on a run's CPU time limit\n"
     "      --max-open-files N   cap on a run's open-files limit\n"
     "      --launcher PATH      gexec-launch (default: beside gexecd)\n"
+    "      --instance NAME      names this daemon's cgroup subtree and lock\n"
+    "                           (default: from the first --listen address);\n"
+    "                           at start-up, runs a previous daemon of the\n"
+    "                           same name left behind are killed\n"
     "  -h, --help               show this help and exit\n"
     "      --version            show the version and exit\n"
     "\n"
@@ -122,6 +130,13 @@ static int check_listen(const char *addr, char *why, size_t len) {
   return 0;
 }
 
+static int profile_index(const char *name) {
+  static const char *const names[3] = {"host", "baseline", "restricted"};
+  for (int i = 0; i < 3; i++)
+    if (strcmp(names[i], name) == 0) return i;
+  return -1;
+}
+
 static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
                  size_t len) {
   uint64_t v;
@@ -159,11 +174,19 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
       return 0;
     case 7: cfg->launcher = arg; return 0;
     case 8:
-      if (strcmp(arg, "host") && strcmp(arg, "baseline") &&
-          strcmp(arg, "restricted"))
+      if (profile_index(arg) < 0)
         return bad(why, len, "--default-profile", arg,
                    "host, baseline or restricted");
       cfg->default_profile = arg;
+      return 0;
+    case 15:
+      if (profile_index(arg) < 0)
+        return bad(why, len, "--allow-reduced", arg,
+                   "host, baseline or restricted");
+      cfg->allow_reduced[profile_index(arg)] = 1;
+      return 0;
+    case 16:
+      cfg->instance = arg;
       return 0;
     case 9:
       if (cfg->nrequire == 4) return bad(why, len, "--require-isolation", arg, "at most 4");
@@ -212,6 +235,8 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"max-pids", required_argument, NULL, 12},
       {"max-cpu-time", required_argument, NULL, 13},
       {"max-open-files", required_argument, NULL, 14},
+      {"allow-reduced", required_argument, NULL, 15},
+      {"instance", required_argument, NULL, 16},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};

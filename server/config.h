@@ -28,6 +28,9 @@ typedef struct {
   int nrequire;
   const char *disable[8];             /**< --disable-mechanism */
   int ndisable;
+  int allow_reduced[3];               /**< --allow-reduced, per profile
+                                           (host, baseline, restricted) */
+  const char *instance;               /**< --instance; NULL = derived */
   uint64_t max_memory, max_pids, max_cpu_time_ms, max_open_files;
   size_t max_message_bytes;           /**< largest accepted message */
   gx_log_level log_level;

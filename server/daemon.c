@@ -35,6 +35,8 @@ typedef struct {
   char home[256];
   char launcher[4096];
   gxd_tiers tiers;
+  gxd_instance instance;
+  int instance_open;
 } daemon_t;
 
 /* ------------------------------------------------------------ routing */
@@ -100,6 +102,32 @@ static void on_signal(uv_signal_t *h, int sig) {
 
 /* ---------------------------------------------------------- listening */
 
+/* Binds a throw-away socket where gRPC is about to listen, to learn the
+ * errno (ENOSPC, EACCES, EADDRINUSE...) gRPC does not report. */
+static int try_bind(const gx_addr *a, char *why, size_t len) {
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  memset(&ss, 0, sizeof ss);
+  if (a->kind == GX_ADDR_UNIX) {
+    struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+    un->sun_family = AF_UNIX;
+    snprintf(un->sun_path, sizeof un->sun_path, "%s", a->path);
+    sl = sizeof *un;
+  } else {
+    return 0; /* TCP: gRPC resolves names itself; nothing to pre-check */
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return snprintf(why, len, "socket: %s", strerror(errno)), -1;
+  int rc = bind(fd, (struct sockaddr *)&ss, sl);
+  int err = errno;
+  close(fd);
+  if (rc != 0)
+    return snprintf(why, len, "%s", strerror(err)), -1;
+  unlink(a->path);
+  return 0;
+}
+
 /* A unix socket path: make its directory, refuse to steal a live one. */
 static int prepare_unix(const char *path) {
   char dir[sizeof ((gx_addr *)0)->path];
@@ -121,23 +149,27 @@ static int prepare_unix(const char *path) {
     gx_log(GX_LOG_ERROR, "%s: another daemon is listening there", path);
     return -1;
   }
+  unlink(path); /* a stale socket of a daemon that died */
   return 0;
 }
 
 static int listen_one(daemon_t *d, const char *addr) {
   gx_addr a;
-  char why[300];
+  char why[300] = "";
   if (gx_addr_parse(addr, &a, why, sizeof why) != 0) {
     gx_log(GX_LOG_ERROR, "%s", why);
     return -1;
   }
   if (a.kind == GX_ADDR_UNIX && prepare_unix(a.path) != 0) return -1;
   mode_t old = umask(0177); /* unix sockets: 0600, owner only */
-  int port = gx_rpc_server_listen(d->srv, addr);
+  why[0] = '\0';
+  int port = try_bind(&a, why, sizeof why) == 0
+                 ? gx_rpc_server_listen(d->srv, addr) : 0;
   umask(old);
   if (port <= 0) {
-    gx_log(GX_LOG_ERROR, "cannot listen on %s (in use, or no permission)",
-           addr);
+    gx_log(GX_LOG_ERROR, "cannot listen on %s: %s", addr,
+           why[0] ? why : "refused by gRPC (address in use, or no "
+                          "permission)");
     return -1;
   }
   json_object *f = json_object_new_object();
@@ -162,11 +194,12 @@ static void unlink_sockets(const gxd_config *cfg) {
 
 /* --------------------------------------------------------------- main */
 
-/* Each run holds up to three pipe fds here: raise the soft open-file
- * limit so that the session limit, not EMFILE, is what refuses runs. */
+/* Each run holds up to four pipe fds here (stdin, stdout, stderr, the
+ * launcher's records): raise the soft open-file limit so that the
+ * session limit, not EMFILE, is what refuses runs. */
 static void raise_nofile(const gxd_config *cfg) {
   struct rlimit rl;
-  rlim_t need = (rlim_t)cfg->max_sessions * 3 + 256;
+  rlim_t need = (rlim_t)cfg->max_sessions * 4 + 256;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need) return;
   rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
   setrlimit(RLIMIT_NOFILE, &rl);
@@ -175,7 +208,7 @@ static void raise_nofile(const gxd_config *cfg) {
            "open-file limit %llu allows about %llu concurrent runs, fewer "
            "than --max-sessions %zu",
            (unsigned long long)rl.rlim_cur,
-           (unsigned long long)((rl.rlim_cur - 256) / 3), cfg->max_sessions);
+           (unsigned long long)((rl.rlim_cur - 256) / 4), cfg->max_sessions);
 }
 
 static int setup(daemon_t *d) {
@@ -217,35 +250,94 @@ static int launcher_beside_self(char *out, size_t len) {
   return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
-/* Finds gexec-launch (beside our own binary unless --launcher) and probes
- * what isolation this host allows. Runs before gRPC starts any thread. */
-static int init_isolation(daemon_t *d) {
-  char why[512];
+/* The network namespace we are in, when it is not the host's (pid 1's):
+ * test hosts in network namespaces may all use the same address. */
+static unsigned long own_netns(void) {
+  struct stat self, init;
+  if (stat("/proc/self/ns/net", &self) != 0 ||
+      stat("/proc/1/ns/net", &init) != 0 || self.st_ino == init.st_ino)
+    return 0;
+  return (unsigned long)self.st_ino;
+}
+
+/* --instance, else a name derived from the first listen address. */
+static void instance_name(const gxd_config *c, char *out, size_t len) {
+  const char *addr = c->nlisten ? c->listen[0] : c->default_listen;
+  gx_addr a;
+  char why[300];
+  long pid = 0;
+  if (c->instance) {
+    snprintf(out, len, "%s", c->instance);
+    return;
+  }
+  if (gx_addr_parse(addr, &a, why, sizeof why) == 0 &&
+      a.kind == GX_ADDR_TCP && a.port == 0)
+    pid = (long)getpid(); /* an ephemeral port names nothing stable */
+  gxd_instance_name_from(addr, own_netns(), pid, out, len);
+}
+
+/* Finds gexec-launch (beside our own binary unless --launcher; made
+ * absolute, since the daemon works in "/"). */
+static int find_launcher(daemon_t *d) {
   const gxd_config *c = d->cfg;
-  if (c->launcher) {
-    snprintf(d->launcher, sizeof d->launcher, "%s", c->launcher);
-  } else if (launcher_beside_self(d->launcher, sizeof d->launcher) != 0) {
+  char cwd[PATH_MAX];
+  if (!c->launcher) {
+    if (launcher_beside_self(d->launcher, sizeof d->launcher) == 0) return 0;
     gx_log(GX_LOG_ERROR, "cannot locate gexec-launch beside our binary "
                          "(use --launcher PATH)");
     return -1;
   }
-  if (gxd_tiers_probe(d->launcher, c->disable, c->ndisable, c->require,
-                      c->nrequire, &d->tiers, why, sizeof why) != 0) {
+  int n = c->launcher[0] == '/' || !getcwd(cwd, sizeof cwd)
+              ? snprintf(d->launcher, sizeof d->launcher, "%s", c->launcher)
+              : snprintf(d->launcher, sizeof d->launcher, "%s/%s", cwd,
+                         c->launcher);
+  if (n < 0 || (size_t)n >= sizeof d->launcher) {
+    gx_log(GX_LOG_ERROR, "--launcher: path too long");
+    return -1;
+  }
+  return 0;
+}
+
+/* Takes the instance (lock, stale runs removed), then probes what
+ * isolation this host allows. Runs before gRPC starts any thread. */
+static int init_isolation(daemon_t *d) {
+  char why[512], name[GXD_INSTANCE_NAME_MAX + 1];
+  const gxd_config *c = d->cfg;
+  instance_name(c, name, sizeof name);
+  if (gxd_instance_open(&d->instance, d->loop, name, why, sizeof why) != 0) {
+    gx_log(GX_LOG_ERROR, "%s", why);
+    return -1;
+  }
+  d->instance_open = 1;
+  for (int i = 0; i < c->ndisable; i++)
+    if (strcmp(c->disable[i], "cgroup") == 0) d->instance.cgroups = 0;
+  if (gxd_tiers_probe(d->launcher, &d->instance.caps, d->instance.name,
+                      c->disable, c->ndisable, c->require, c->nrequire,
+                      &d->tiers, why, sizeof why) != 0) {
     gx_log(GX_LOG_ERROR, "isolation: %s", why);
     return -1;
   }
+  for (int i = 0; i < 3; i++) {
+    const gxd_tier *t = &d->tiers.t[i];
+    d->sessions.allow_reduced[i] = c->allow_reduced[i];
+    if (!t->full && t->usable && !c->allow_reduced[i])
+      gx_log(GX_LOG_WARN, "profile %s is not served: its full tier needs %s "
+             "(--allow-reduced %s serves it reduced)", gxd_tiers_name(i),
+             t->missing, gxd_tiers_name(i));
+  }
   d->sessions.launcher = d->launcher;
   d->sessions.tiers = &d->tiers;
+  d->sessions.instance = &d->instance;
   d->sessions.default_profile = gxd_tiers_index(c->default_profile);
   d->sessions.max_limits = (gxd_run_limits){c->max_memory, c->max_pids,
                                             c->max_cpu_time_ms,
                                             c->max_open_files};
-  /* restricted runs get limits even when the client asks for none */
-  d->sessions.profile_defaults[2] =
-      (gxd_run_limits){1ull << 30, 1024, 0, 1024};
-  if (d->tiers.t[2].cgroup_version == 0)
-    d->sessions.profile_defaults[2].memory_bytes =
-        d->sessions.profile_defaults[2].pids = 0;
+  /* restricted runs get limits even when the client asks for none: as
+   * far as the host has the controllers (else it is a reduced tier) */
+  const gxd_tier *r = &d->tiers.t[2];
+  d->sessions.profile_defaults[2] = (gxd_run_limits){
+      r->cgroup_version && d->instance.caps.has_memory ? 1ull << 30 : 0,
+      r->cgroup_version && d->instance.caps.has_pids ? 1024 : 0, 0, 1024};
   return 0;
 }
 
@@ -275,7 +367,13 @@ int gxd_daemon_run(const gxd_config *cfg) {
   gx_log_set_level(cfg->log_level);
   raise_nofile(cfg);
   init_ctx(&d);
-  int rc = init_isolation(&d) == 0 ? setup(&d) : -1;
+  int rc = find_launcher(&d);
+  /* our own cwd must never matter (nor keep a filesystem busy) */
+  if (rc == 0 && chdir("/") != 0) {
+    gx_log(GX_LOG_ERROR, "chdir /: %s", strerror(errno));
+    rc = -1;
+  }
+  if (rc == 0) rc = init_isolation(&d) == 0 ? setup(&d) : -1;
   if (rc == 0) {
     gx_log(GX_LOG_INFO, "gexecd ready (max %zu sessions)", cfg->max_sessions);
     uv_run(d.loop, UV_RUN_DEFAULT);
@@ -287,6 +385,7 @@ int gxd_daemon_run(const gxd_config *cfg) {
   }
   if (d.srv) gx_rpc_server_free(d.srv);
   if (rc == 0) gxd_reaper_close();
+  if (d.instance_open) gxd_instance_close(&d.instance);
   uv_walk(d.loop, close_walk, NULL);
   uv_run(d.loop, UV_RUN_DEFAULT);
   uv_loop_close(d.loop);

@@ -1,22 +1,28 @@
 /* gexec-launch: runs one command inside an isolation profile.
  *
- *   gexec-launch [--profile host|baseline|restricted] [--memory SIZE]
- *                [--pids N] [--cpu-time DUR] [--open-files N]
- *                [--report-fd FD] -- PROGRAM [ARG]...
+ *   gexec-launch [OPTION]... -- PROGRAM [ARG]...
+ *   gexec-launch [OPTION]... --request-fd FD     (as gexecd starts it)
  *
  * gexecd starts it (single-threaded, so the setup below is safe; the
- * daemon is multithreaded) and it also works from a shell for debugging.
+ * daemon is multithreaded) with a fixed environment and options of its
+ * own making; the client's argv, env and cwd arrive out of band in a
+ * launch request (launch_wire.h) and reach only the command's own
+ * process: its chdir, its PATH lookup (inside the sandbox, as the run's
+ * user) and its execve. It also works from a shell for debugging, with
+ * the caller's argv, environment and cwd.
+ *
  * Process structure:
  *   host:        launcher (subreaper) -> command
  *   namespaced:  launcher -> init (pid 1 of a new PID namespace, reaps
  *                everything) -> command
  * When the command ends, everything else of the run is killed: by the
  * PID namespace (init kills all, and dies if the launcher dies), by the
- * cgroup, or by the subreaper sweep for host. The command's real exit
- * (code or signal, rusage of the whole tree, OOM kill) goes to --report-fd
- * as one gx_report line; the launcher exits with the code, or 128+signal.
- * Exit 125 and a "gexec-error v1 <reason>" report mean the launcher
- * itself failed to build the sandbox. */
+ * run's cgroup, or by the subreaper sweep for host. If gexecd dies, the
+ * launcher gets GXL_PDEATH_SIG, kills the whole run the same way, and
+ * exits. Records on --report-fd (launch_wire.h): whether the command
+ * was exec'd, then how it really ended (code or signal, rusage of the
+ * whole tree, OOM kill), or why the sandbox could not be built (exit
+ * 125). The launcher exits with the command's code, or 128+signal. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,41 +38,58 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "lib/gx_report.h"
 #include "server/config.h"
 #include "server/isolation/cgroup.h"
 #include "server/isolation/profile.h"
 #include "server/isolation/sandbox.h"
 #include "server/isolation/seccomp.h"
+#include "server/launch_wire.h"
+#include "server/resolve.h"
 
 #define EXIT_SETUP 125
+
+/* The parent-death signal: catchable, so the launcher can kill the run
+ * before it goes. A client may send it too: it means "the daemon died"
+ * only when our parent really changed. */
+#define GXL_PDEATH_SIG SIGPWR
+
+extern char **environ;
 
 typedef struct {
   gxi_profile prof; /* a copy: --without removes mechanisms */
   const gxi_profile *profile;
-  const char *exec_path; /* --exec: run this file with argv as given */
   int no_cgroup;
+  const char *cgroup_name; /* --cgroup: the run's leaf, always made */
   gxi_cgroup_limits cg_limits;
   gxi_rlimits rl;
   int report_fd;
-  char *const *argv;
+  int request_fd;
+  gxl_request req; /* what the command runs with */
+  void *req_mem;
 } launch_opts;
 
 static int report_fd = -1;
+
+static void emit(int fd, const gxl_record *rec) {
+  char line[GXL_LINE_MAX];
+  int n = gxl_record_format(rec, line, sizeof line);
+  if (fd >= 0 && n > 0 && write(fd, line, (size_t)n) != n) _exit(EXIT_SETUP);
+}
 
 /* Reports a setup failure (to the daemon and on stderr) and exits. */
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 static void die(const char *fmt, ...) {
-  char msg[512];
+  gxl_record rec = {.kind = GXL_REC_ERROR};
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(rec.reason, sizeof rec.reason, fmt, ap);
   va_end(ap);
-  dprintf(STDERR_FILENO, "gexec-launch: %s\n", msg);
-  if (report_fd >= 0) dprintf(report_fd, "gexec-error v1 %s\n", msg);
+  dprintf(STDERR_FILENO, "gexec-launch: %s\n", rec.reason);
+  emit(report_fd, &rec);
   _exit(EXIT_SETUP);
 }
 
@@ -79,8 +102,12 @@ static const char usage[] =
     "  --pids N           process/thread limit (cgroup)\n"
     "  --cpu-time DUR     CPU time limit (RLIMIT_CPU: SIGXCPU, then SIGKILL)\n"
     "  --open-files N     RLIMIT_NOFILE\n"
-    "  --report-fd FD     write the gexec-report line to FD\n"
-    "  --exec PATH        run PATH with ARGs as argv (argv[0] kept)\n"
+    "  --cgroup NAME      run in cgroup leaf gexec/NAME (\"instance/leaf\")\n"
+    "                     even without limits, and remove it at the end\n"
+    "  --report-fd FD     write the launch records (launch_wire.h) to FD\n"
+    "  --request-fd FD    take argv, env and cwd from the launch request\n"
+    "                     in FD instead of the command line, environment\n"
+    "                     and current directory\n"
     "  --without MECH     do without a mechanism of the profile: user, net,\n"
     "                     pid, ipc, uts, mount, seccomp, cgroup (repeatable)\n";
 
@@ -98,6 +125,33 @@ static uint64_t parse_num(const char *opt, const char *arg, int duration) {
   return v;
 }
 
+static int parse_fd(const char *opt, const char *arg) {
+  uint64_t v = parse_num(opt, arg, 0);
+  if (v < 3 || v > 1024) die("%s %s: expected a descriptor 3..1024", opt, arg);
+  return (int)v;
+}
+
+static void parse_opt(launch_opts *o, int c, const char *arg) {
+  switch (c) {
+    case 'p': {
+      const gxi_profile *p = gxi_profile_find(arg);
+      if (!p) die("unknown profile '%s' (host, baseline, restricted)", arg);
+      o->prof = *p;
+      return;
+    }
+    case 'w': without(o, arg); return;
+    case 'g': o->cgroup_name = arg; return;
+    case 'm': o->cg_limits.memory_bytes = parse_num("--memory", arg, 0); return;
+    case 'n': o->cg_limits.pids = parse_num("--pids", arg, 0); return;
+    case 'c': o->rl.cpu_time_ms = parse_num("--cpu-time", arg, 1); return;
+    case 'f': o->rl.open_files = parse_num("--open-files", arg, 0); return;
+    case 'r': o->report_fd = parse_fd("--report-fd", arg); return;
+    case 'q': o->request_fd = parse_fd("--request-fd", arg); return;
+    case 'h': fputs(usage, stdout); exit(0);
+    default: die("bad option (see --help)");
+  }
+}
+
 static void parse_args(int argc, char **argv, launch_opts *o) {
   static const struct option opts[] = {
       {"profile", required_argument, NULL, 'p'},
@@ -105,37 +159,41 @@ static void parse_args(int argc, char **argv, launch_opts *o) {
       {"pids", required_argument, NULL, 'n'},
       {"cpu-time", required_argument, NULL, 'c'},
       {"open-files", required_argument, NULL, 'f'},
+      {"cgroup", required_argument, NULL, 'g'},
       {"report-fd", required_argument, NULL, 'r'},
-      {"exec", required_argument, NULL, 'e'},
+      {"request-fd", required_argument, NULL, 'q'},
       {"without", required_argument, NULL, 'w'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;
   memset(o, 0, sizeof *o);
-  o->report_fd = -1;
+  o->report_fd = o->request_fd = -1;
   o->prof = *gxi_profile_find("baseline");
   o->profile = &o->prof;
-  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-    switch (c) {
-      case 'p': {
-        const gxi_profile *p = gxi_profile_find(optarg);
-        if (!p) die("unknown profile '%s' (host, baseline, restricted)", optarg);
-        o->prof = *p;
-        break;
-      }
-      case 'e': o->exec_path = optarg; break;
-      case 'w': without(o, optarg); break;
-      case 'm': o->cg_limits.memory_bytes = parse_num("--memory", optarg, 0); break;
-      case 'n': o->cg_limits.pids = parse_num("--pids", optarg, 0); break;
-      case 'c': o->rl.cpu_time_ms = parse_num("--cpu-time", optarg, 1); break;
-      case 'f': o->rl.open_files = parse_num("--open-files", optarg, 0); break;
-      case 'r': o->report_fd = (int)parse_num("--report-fd", optarg, 0); break;
-      case 'h': fputs(usage, stdout); exit(0);
-      default: die("bad option (see --help)");
-    }
+  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
+    parse_opt(o, c, optarg);
+  if (o->request_fd >= 0 && optind < argc)
+    die("--request-fd and a PROGRAM on the command line exclude each other");
+  if (o->request_fd < 0 && optind >= argc) die("no PROGRAM given (see --help)");
+  o->req.argv = argv + optind;
+  o->req.argc = (size_t)(argc - optind);
+}
+
+/* The command's argv, env and cwd: from the request, or (standalone)
+ * from our own command line, environment and current directory. */
+static void load_request(launch_opts *o) {
+  char why[256];
+  if (o->request_fd < 0) {
+    o->req.envp = environ;
+    o->req.cwd = NULL; /* stay where we are */
+    return;
   }
-  if (optind >= argc) die("no PROGRAM given (see --help)");
-  o->argv = argv + optind;
+  if (fcntl(o->request_fd, F_SETFD, FD_CLOEXEC) != 0 ||
+      gxl_request_read_fd(o->request_fd, &o->req, &o->req_mem, why,
+                          sizeof why) != 0)
+    die("%s", why);
+  close(o->request_fd);
+  if (o->req.cwd[0] != '/') die("malformed launch request: relative cwd");
 }
 
 /* ------------------------------------------------------------ signals */
@@ -149,7 +207,66 @@ static void parse_args(int argc, char **argv, launch_opts *o) {
  * both after it. */
 static volatile sig_atomic_t pending[NSIG];
 
+/* What die_with_parent() kills; set as each part comes to exist. */
+static struct {
+  pid_t self;        /* the launcher: init and the command are not it */
+  pid_t parent;      /* gexecd */
+  pid_t init;        /* namespaced: the init of the run's PID namespace */
+  int cg_kill_fd;    /* cgroup.kill of the run's v2 leaf, or -1 */
+  char cg_procs[2][GXI_CGROUP_PATH_MAX + 16]; /* v1 cgroup.procs, or "" */
+  char children[64]; /* /proc/self/task/TID/children */
+} run = {.cg_kill_fd = -1};
+
+/* SIGKILLs every pid listed in the file at @p path except ours; returns
+ * how many were listed. Async-signal-safe (raw syscalls only). */
+static int kill_listed(const char *path) {
+  char buf[4096];
+  int fd = open(path, O_RDONLY | O_CLOEXEC), count = 0;
+  ssize_t n;
+  long cur = -1;
+  if (fd < 0) return 0;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < n; i++) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        cur = (cur < 0 ? 0 : cur * 10) + (buf[i] - '0');
+        continue;
+      }
+      if (cur > 0 && (pid_t)cur != getpid()) kill((pid_t)cur, SIGKILL);
+      count += cur > 0;
+      cur = -1;
+    }
+  }
+  if (cur > 0 && (pid_t)cur != getpid()) kill((pid_t)cur, SIGKILL), count++;
+  close(fd);
+  return count;
+}
+
+/* gexecd is gone: nobody will supervise the run, so end all of it now.
+ * Runs in a signal handler: async-signal-safe calls only. */
+static void die_with_parent(void) {
+  struct timespec ms = {0, 1000000};
+  if (run.init > 0) kill(run.init, SIGKILL); /* takes the namespace */
+  if (run.cg_kill_fd >= 0 && write(run.cg_kill_fd, "1", 1) < 0) {
+  }
+  /* v1 leaves, and (host) everything reparented to us, until empty */
+  for (int round = 0; round < 1000; round++) {
+    int left = 0;
+    for (int i = 0; i < 2; i++)
+      if (run.cg_procs[i][0]) left += kill_listed(run.cg_procs[i]);
+    if (run.children[0]) left += kill_listed(run.children);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    if (left == 0) break;
+    nanosleep(&ms, NULL);
+  }
+  if (getpgrp() == getpid()) kill(0, SIGKILL); /* our group, us included */
+  _exit(EXIT_SETUP);
+}
+
 static void on_signal(int sig) {
+  if (sig == GXL_PDEATH_SIG && getpid() == run.self &&
+      getppid() != run.parent)
+    die_with_parent();
   if (sig > 0 && sig < NSIG) pending[sig] = 1;
 }
 
@@ -169,9 +286,52 @@ static void keep_alive_on_signals(void) {
 
 /* --------------------------------------------------------- the command */
 
-/* In the command's process: limits, privileges, seccomp last, exec. */
-static void exec_command(const launch_opts *o, const char *cwd) {
-  char why[256];
+/* What the command's process tells its parent when it cannot exec; on
+ * success the exec closes the pipe and the parent reads EOF. */
+typedef struct {
+  int what; /* 0: a sandbox step failed (reason); else gxl_fail_what */
+  int err;
+  char reason[256];
+} exec_failure;
+
+static void cmd_fail(int xfd, int what, int err, const char *reason)
+    __attribute__((noreturn));
+
+static void cmd_fail(int xfd, int what, int err, const char *reason) {
+  exec_failure f;
+  memset(&f, 0, sizeof f);
+  f.what = what;
+  f.err = err;
+  if (reason) snprintf(f.reason, sizeof f.reason, "%s", reason);
+  if (write(xfd, &f, sizeof f) != (ssize_t)sizeof f) {
+  }
+  if (what == 0) _exit(EXIT_SETUP);
+  _exit(what == GXL_FAIL_PROGRAM && err == ENOENT ? 127 : 126);
+}
+
+/* Leaves only 0, 1, 2 and the exec-status pipe (moved to 3, still
+ * close-on-exec) open, whoever started us. */
+static int keep_only_stdio(int xfd) {
+  if (xfd != 3 && dup3(xfd, 3, O_CLOEXEC) < 0) return -1;
+  if (xfd == 3) fcntl(3, F_SETFD, FD_CLOEXEC);
+  if (syscall(SYS_close_range, 4, ~0U, 0) != 0)
+    for (int fd = 4; fd < 65536; fd++) close(fd);
+  return 3;
+}
+
+static const char *env_get(char *const *envp, const char *name) {
+  size_t len = strlen(name);
+  for (; *envp; envp++)
+    if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+      return *envp + len + 1;
+  return NULL;
+}
+
+/* In the command's process: cwd, limits, privileges, the program looked
+ * up as the run's user, seccomp last, exec. Never returns; failures go
+ * to @p xfd. */
+static void exec_command(const launch_opts *o, const char *cwd, int xfd) {
+  char why[256], path[PATH_MAX];
   sigset_t none;
   /* default dispositions, then the signals recorded before we existed
    * (or before this reset) act on us as if they had arrived now */
@@ -184,27 +344,65 @@ static void exec_command(const launch_opts *o, const char *cwd) {
       pending[sig] = 0;
       raise(sig);
     }
-  if (cwd && chdir(cwd) != 0) die("chdir %s: %s", cwd, strerror(errno));
-  /* nothing beyond 0, 1, 2 reaches the command, whoever started us */
-  if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
-    for (int fd = 3; fd < 65536; fd++) close(fd);
-  if (gxi_apply_rlimits(&o->rl, why, sizeof why)) die("%s", why);
-  if (gxi_drop_privileges(o->profile, why, sizeof why)) die("%s", why);
+  if ((xfd = keep_only_stdio(xfd)) < 0) _exit(EXIT_SETUP);
+  if (cwd && chdir(cwd) != 0) cmd_fail(xfd, GXL_FAIL_CWD, errno, NULL);
+  if (gxi_apply_rlimits(&o->rl, why, sizeof why)) cmd_fail(xfd, 0, 0, why);
+  if (gxi_drop_privileges(o->profile, why, sizeof why))
+    cmd_fail(xfd, 0, 0, why);
+  const char *path_env = env_get(o->req.envp, "PATH");
+  int rc = gxd_resolve(o->req.argv[0],
+                       path_env ? path_env : GXD_RESOLVE_DEFAULT_PATH, NULL,
+                       path, sizeof path);
+  if (rc != 0) cmd_fail(xfd, GXL_FAIL_PROGRAM, -rc, NULL);
   if (o->profile->seccomp && gxi_seccomp_install(why, sizeof why))
-    die("seccomp: %s", why);
-  if (o->exec_path)
-    execv(o->exec_path, o->argv);
-  else
-    execvp(o->argv[0], o->argv);
-  int err = errno;
-  dprintf(STDERR_FILENO, "gexec-launch: cannot run '%s': %s\n", o->argv[0],
-          strerror(err));
-  _exit(err == ENOENT ? 127 : 126);
+    cmd_fail(xfd, 0, 0, why);
+  execve(path, o->req.argv, o->req.envp);
+  cmd_fail(xfd, GXL_FAIL_PROGRAM, errno, NULL);
+}
+
+/* Parent side: waits until the command exec'd (EOF) or says why it could
+ * not, and turns that into the record for the daemon. */
+static void await_exec(int xread, gxl_record *rec) {
+  exec_failure f;
+  ssize_t n;
+  while ((n = read(xread, &f, sizeof f)) < 0 && errno == EINTR) {
+  }
+  close(xread);
+  memset(rec, 0, sizeof *rec);
+  if (n == 0) {
+    rec->kind = GXL_REC_EXEC_OK;
+  } else if (n != (ssize_t)sizeof f || f.what < 0 ||
+             f.what > GXL_FAIL_PROGRAM) {
+    rec->kind = GXL_REC_ERROR;
+    snprintf(rec->reason, sizeof rec->reason,
+             "lost the command's exec status");
+  } else if (f.what == 0) {
+    rec->kind = GXL_REC_ERROR;
+    f.reason[sizeof f.reason - 1] = '\0';
+    snprintf(rec->reason, sizeof rec->reason, "%s", f.reason);
+  } else {
+    rec->kind = GXL_REC_EXEC_FAIL;
+    rec->what = (gxl_fail_what)f.what;
+    rec->err = f.err;
+  }
+}
+
+/* Tells the daemon (and, when run by hand, the person) how the exec went;
+ * a sandbox failure ends the launcher. */
+static void tell_exec(const launch_opts *o, int fd, const gxl_record *rec) {
+  if (rec->kind == GXL_REC_ERROR) die("%s", rec->reason);
+  if (rec->kind == GXL_REC_EXEC_FAIL)
+    dprintf(STDERR_FILENO, "gexec-launch: cannot %s '%s': %s\n",
+            rec->what == GXL_FAIL_CWD ? "enter the directory" : "run",
+            rec->what == GXL_FAIL_CWD ? (o->req.cwd ? o->req.cwd : ".")
+                                      : o->req.argv[0],
+            strerror(rec->err));
+  emit(fd, rec);
 }
 
 /* --------------------------------------------------------------- init */
 
-static void fill_report(gx_report *r, int st) {
+static void fill_report(gxl_report *r, int st) {
   struct rusage ru;
   memset(r, 0, sizeof *r);
   if (WIFSIGNALED(st)) {
@@ -238,30 +436,60 @@ static int reap_all(pid_t main_pid, void (*kill_rest)(void)) {
 
 static void kill_namespace(void) { kill(-1, SIGKILL); }
 
-/* pid 1 of the new namespaces: build the sandbox, run, reap, report. */
-static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
-  char why[256], cwd[PATH_MAX], c;
-  report_fd = rep_fd;
-  if (read(go_fd, &c, 1) != 1) _exit(EXIT_SETUP); /* the launcher died */
-  close(go_fd);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (!getcwd(cwd, sizeof cwd)) die("getcwd: %s", strerror(errno));
+static void send_report(int fd, const gxl_report *r) {
+  gxl_record rec = {.kind = GXL_REC_REPORT, .report = *r};
+  emit(fd, &rec);
+}
+
+/* Enters the run's cwd inside the new namespaces (as the sandbox's root,
+ * which has no power over host files in restricted) and builds the
+ * mounts around it. Returns 0, or the errno of a cwd failure. */
+static int enter_cwd_and_mount(const launch_opts *o) {
+  char why[256], cwd[PATH_MAX];
+  if (o->req.cwd && chdir(o->req.cwd) != 0) return errno;
+  if (!getcwd(cwd, sizeof cwd)) return errno; /* the real path */
   if (o->profile->mount_ns &&
       gxi_setup_mounts(o->profile, cwd, why, sizeof why))
     die("%s", why);
+  /* the mounts may have covered it (a private /tmp) or rebound it */
+  if (o->profile->ro_root && chdir(cwd) != 0) return errno;
   if (o->profile->net_ns && gxi_loopback_up(why, sizeof why)) die("%s", why);
+  return 0;
+}
+
+/* pid 1 of the new namespaces: build the sandbox, run, reap, report to
+ * the launcher through @p rep_fd. */
+static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
+  char c;
+  int x[2];
+  gxl_record rec = {.kind = GXL_REC_EXEC_FAIL, .what = GXL_FAIL_CWD};
+  gxl_report r = {.exit_code = 126};
+  report_fd = rep_fd;
+  /* first, so a launcher dying at any later point takes us along; one
+   * that died before it closed go: read sees EOF */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (read(go_fd, &c, 1) != 1) _exit(EXIT_SETUP);
+  close(go_fd);
+  if ((rec.err = enter_cwd_and_mount(o)) != 0) {
+    emit(rep_fd, &rec);
+    send_report(rep_fd, &r);
+    _exit(0);
+  }
+  if (pipe2(x, O_CLOEXEC)) die("pipe: %s", strerror(errno));
   pid_t cmd = fork();
   if (cmd < 0) die("fork: %s", strerror(errno));
   if (cmd == 0) {
     close(rep_fd);
+    close(x[0]);
     report_fd = -1;
-    exec_command(o, cwd);
+    exec_command(o, NULL, x[1]);
   }
-  gx_report r;
+  close(x[1]);
+  await_exec(x[0], &rec);
+  if (rec.kind == GXL_REC_ERROR) die("%s", rec.reason);
+  emit(rep_fd, &rec);
   fill_report(&r, reap_all(cmd, kill_namespace));
-  char line[256];
-  int n = gx_report_format(&r, line, sizeof line);
-  if (n > 0 && write(rep_fd, line, (size_t)n) != n) _exit(EXIT_SETUP);
+  send_report(rep_fd, &r);
   _exit(0);
 }
 
@@ -270,45 +498,73 @@ static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
 static gxi_cgroup cg;
 static int have_cg;
 
+/* Remembers what die_with_parent() must kill in the run's cgroup. */
+static void arm_cgroup_kill(void) {
+  const char *v1[2] = {cg.mem, cg.pids};
+  char path[GXI_CGROUP_PATH_MAX + 16];
+  if (cg.has_kill && cg.v2[0]) {
+    snprintf(path, sizeof path, "%s/cgroup.kill", cg.v2);
+    run.cg_kill_fd = open(path, O_WRONLY | O_CLOEXEC);
+  }
+  for (int i = 0; i < 2; i++)
+    if (v1[i][0])
+      snprintf(run.cg_procs[i], sizeof run.cg_procs[i], "%s/cgroup.procs",
+               v1[i]);
+  if (cg.v2[0] && run.cg_kill_fd < 0)
+    snprintf(run.cg_procs[0], sizeof run.cg_procs[0], "%s/cgroup.procs",
+             cg.v2);
+}
+
 static void setup_cgroup(const launch_opts *o) {
   gxi_cgroup_caps caps;
-  char name[64];
-  if (o->no_cgroup || (!o->cg_limits.memory_bytes && !o->cg_limits.pids))
-    return;
-  if (gxi_cgroup_probe(&caps) != 0 ||
+  char name[GXI_CGROUP_NAME_MAX + 1];
+  int limits = o->cg_limits.memory_bytes || o->cg_limits.pids;
+  if (o->no_cgroup || (!limits && !o->cgroup_name)) return;
+  if (gxi_cgroup_detect(&caps) != 0 ||
       (o->cg_limits.memory_bytes && !caps.has_memory) ||
       (o->cg_limits.pids && !caps.has_pids))
     die("the requested cgroup limits are not available on this host");
-  snprintf(name, sizeof name, "run-%d", (int)getpid());
+  if (o->cgroup_name)
+    snprintf(name, sizeof name, "%s", o->cgroup_name);
+  else
+    snprintf(name, sizeof name, "launch/run-%d", (int)getpid());
   int rc = gxi_cgroup_create(&caps, name, &o->cg_limits, &cg, NULL, 0);
   if (rc == -EEXIST) {
-    /* left by a launcher that was SIGKILLed (grace expiry) and had our
-     * pid: it is dead, so its cgroup is stale */
+    /* left by a launcher that was SIGKILLed and had our name: it is dead
+     * (names are unique among live runs), so its cgroup is stale */
     gxi_cgroup stale;
     if (gxi_cgroup_open(&caps, name, &stale) == 0) gxi_cgroup_destroy(&stale);
     rc = gxi_cgroup_create(&caps, name, &o->cg_limits, &cg, NULL, 0);
   }
   if (rc != 0) die("creating cgroup: %s", gxi_cgroup_error(&cg));
   have_cg = 1;
+  arm_cgroup_kill();
 }
 
-/* Reads the init's report; returns 0 if one arrived. */
-static int read_report(int fd, gx_report *r, char *err, size_t err_len) {
-  char buf[600];
-  size_t n = 0;
-  ssize_t k;
-  while (n < sizeof buf - 1 &&
-         ((k = read(fd, buf + n, sizeof buf - 1 - n)) > 0 ||
-          (k < 0 && errno == EINTR)))
-    if (k > 0) n += (size_t)k;
-  buf[n] = '\0';
-  if (strncmp(buf, "gexec-error v1 ", 15) == 0) {
-    snprintf(err, err_len, "%.400s", buf + 15);
-    err[strcspn(err, "\n")] = '\0';
-    return -1;
+/* Reads init's records: relays the exec record, then takes the report.
+ * Returns 0 if a report arrived, -1 if the stream ended without one. */
+static int relay_records(const launch_opts *o, int fd, gxl_report *r) {
+  gxl_reader rd;
+  gxl_record rec;
+  char buf[GXL_LINE_MAX];
+  ssize_t n;
+  gxl_reader_init(&rd);
+  for (;;) {
+    int got;
+    while ((got = gxl_reader_next(&rd, &rec)) == 1) {
+      if (rec.kind == GXL_REC_REPORT) {
+        *r = rec.report;
+        return 0;
+      }
+      tell_exec(o, report_fd, &rec); /* an error record ends us here */
+    }
+    if (got < 0) die("malformed record from the run's init");
+    size_t room = gxl_reader_room(&rd);
+    n = read(fd, buf, room < sizeof buf ? room : sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    gxl_reader_push(&rd, buf, (size_t)n);
   }
-  err[0] = '\0';
-  return gx_report_parse(buf, r);
 }
 
 static unsigned long clone_flags(const gxi_profile *p) {
@@ -317,9 +573,9 @@ static unsigned long clone_flags(const gxi_profile *p) {
          (p->user_ns ? CLONE_NEWUSER : 0) | (p->net_ns ? CLONE_NEWNET : 0);
 }
 
-static void run_namespaced(const launch_opts *o, gx_report *r) {
+static void run_namespaced(const launch_opts *o, gxl_report *r) {
   int go[2], rep[2];
-  char why[256], err[512];
+  char why[256];
   if (pipe2(go, O_CLOEXEC) || pipe2(rep, O_CLOEXEC))
     die("pipe: %s", strerror(errno));
   pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(o->profile) | SIGCHLD,
@@ -331,6 +587,7 @@ static void run_namespaced(const launch_opts *o, gx_report *r) {
     if (report_fd >= 0) close(report_fd);
     init_main(o, go[0], rep[1]);
   }
+  run.init = pid;
   close(go[0]);
   close(rep[1]);
   if (o->profile->user_ns && gxi_write_id_maps(pid, why, sizeof why))
@@ -339,11 +596,11 @@ static void run_namespaced(const launch_opts *o, gx_report *r) {
     die("joining cgroup: %s", gxi_cgroup_error(&cg));
   if (write(go[1], "x", 1) != 1) die("releasing init: %s", strerror(errno));
   close(go[1]);
-  int got = read_report(rep[0], r, err, sizeof err);
+  int got = relay_records(o, rep[0], r);
   int st;
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
-  if (err[0]) die("%s", err);
+  run.init = 0;
   if (got != 0) fill_report(r, st); /* init itself was killed */
 }
 
@@ -377,65 +634,66 @@ static void kill_by_scan(pid_t me, pid_t grp) {
  * of the run is our child or a descendant of one: killing our children
  * after each reap walks down the whole tree (stopped ones included). */
 static void kill_descendants(void) {
-  pid_t me = getpid();
-  char path[64], buf[4096];
   if (have_cg) gxi_cgroup_kill(&cg);
-  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)me, (int)me);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    kill_by_scan(me, getpgrp() == me ? me : -1);
-    return;
-  }
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return;
-  buf[n] = '\0';
-  for (char *p = buf, *end; *p; p = end) {
-    long pid = strtol(p, &end, 10);
-    if (end == p) break;
-    if (pid > 0) kill((pid_t)pid, SIGKILL);
-  }
+  if (access(run.children, R_OK) == 0)
+    kill_listed(run.children);
+  else /* a kernel without /proc/PID/task/TID/children */
+    kill_by_scan(getpid(), getpgrp() == getpid() ? getpid() : -1);
 }
 
-static void run_host(const launch_opts *o, gx_report *r) {
-  int go[2];
+static void run_host(const launch_opts *o, gxl_report *r) {
+  int go[2], x[2];
   char c;
-  if (pipe2(go, O_CLOEXEC)) die("pipe: %s", strerror(errno));
+  gxl_record rec;
+  if (pipe2(go, O_CLOEXEC) || pipe2(x, O_CLOEXEC))
+    die("pipe: %s", strerror(errno));
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   pid_t cmd = fork();
   if (cmd < 0) die("fork: %s", strerror(errno));
   if (cmd == 0) {
     close(go[1]);
+    close(x[0]);
     if (report_fd >= 0) close(report_fd);
     report_fd = -1;
     /* wait until placed in the cgroup: never fork outside it */
     if (read(go[0], &c, 1) != 1) _exit(EXIT_SETUP);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* kept across exec */
-    exec_command(o, NULL);
+    exec_command(o, o->req.cwd, x[1]);
   }
   close(go[0]);
+  close(x[1]);
   if (have_cg && gxi_cgroup_add(&cg, cmd) != 0)
     die("joining cgroup: %s", gxi_cgroup_error(&cg));
   if (write(go[1], "x", 1) != 1) die("releasing: %s", strerror(errno));
   close(go[1]);
+  await_exec(x[0], &rec);
+  tell_exec(o, report_fd, &rec);
   fill_report(r, reap_all(cmd, kill_descendants));
+}
+
+/* Dies with whoever started us (gexecd), taking the run along. */
+static void watch_parent(void) {
+  pid_t me = getpid();
+  run.self = me;
+  snprintf(run.children, sizeof run.children, "/proc/%d/task/%d/children",
+           (int)me, (int)me);
+  run.parent = getppid();
+  prctl(PR_SET_PDEATHSIG, GXL_PDEATH_SIG);
+  if (getppid() != run.parent) die("the parent already exited");
 }
 
 int main(int argc, char **argv) {
   launch_opts o;
-  gx_report r;
+  gxl_report r;
   parse_args(argc, argv, &o);
   if (o.report_fd >= 0) {
     if (fcntl(o.report_fd, F_SETFD, FD_CLOEXEC) != 0)
       die("--report-fd %d: %s", o.report_fd, strerror(errno));
     report_fd = o.report_fd;
   }
+  load_request(&o);
   keep_alive_on_signals();
-  /* die with whoever started us (gexecd): init follows through its own
-   * death signal, and the PID namespace with it */
-  pid_t parent = getppid();
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) die("the parent already exited");
+  watch_parent();
   setup_cgroup(&o);
   if (clone_flags(o.profile))
     run_namespaced(&o, &r);
@@ -443,11 +701,12 @@ int main(int argc, char **argv) {
     run_host(&o, &r);
   if (have_cg) {
     r.oom_killed = gxi_cgroup_oom_killed(&cg) == 1;
+    if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
+    run.cg_kill_fd = -1;
+    run.cg_procs[0][0] = run.cg_procs[1][0] = '\0';
     gxi_cgroup_destroy(&cg);
   }
-  char line[256];
-  int n = gx_report_format(&r, line, sizeof line);
-  if (report_fd >= 0 && n > 0 && write(report_fd, line, (size_t)n) != n)
-    return EXIT_SETUP;
+  send_report(report_fd, &r);
+  free(o.req_mem);
   return r.signal ? 128 + r.signal : r.exit_code;
 }

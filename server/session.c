@@ -2,21 +2,38 @@
 #include "server/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "lib/gx_err.h"
 #include "lib/gx_log.h"
 #include "server/child.h"
 #include "server/env.h"
-#include "server/spawn.h"
+#include "server/launch_wire.h"
 
-typedef enum { S_WAIT_START, S_RUNNING, S_FINISHED } sess_state;
+typedef enum {
+  S_WAIT_START, /* no start message yet */
+  S_LAUNCHING,  /* the launcher runs; the command does not exist yet */
+  S_RUNNING,    /* the command was exec'd; `started` sent */
+  S_ENDING,     /* reaped: the rest of the output, then `exited` */
+  S_FINISHED,   /* the status is on its way */
+} sess_state;
+
+/* Why a run is being stopped (the first reason is kept). */
+typedef enum {
+  STOP_NONE,
+  STOP_TIMEOUT,  /* timeout_ms passed */
+  STOP_CLIENT,   /* cancelled, disconnected, or the stream broke */
+  STOP_ERROR,    /* a protocol error: err_status says which */
+  STOP_DRAIN,    /* the daemon is shutting down */
+} stop_reason;
 
 struct gxd_session {
   gxd_session_ctx *ctx;
@@ -25,19 +42,24 @@ struct gxd_session {
   gxd_child *child;
   Gexec__V1__RunRequest *req; /* the start message, kept for the log */
   sess_state state;
+  stop_reason stop;
   int send_busy, recv_busy, recv_paused;
-  int stdin_eof_seen, cancelled;
-  int exited, exit_sent, call_done;
+  int stdin_eof_seen;
+  int reaped;         /* s->ex holds how the run ended */
+  int call_done;
   int child_closing;  /* gxd_child_close called; s->child NULL once closed */
-  int broken;         /* the call can carry no more output */
   uv_timer_t start_timer; /* bounds the wait for the start message */
   int err_status; /* nonzero: end with this status instead of exited */
   char err_msg[512];
   gxd_child_exit ex;
+  uint64_t pending_signals; /* bit n-1: signal n, sent before `started` */
   uint64_t bytes_in, bytes_out, max_output;
   int truncated;
   uint64_t start_ns;
+  uint32_t grace_ms;    /* SIGTERM -> SIGKILL when this run is stopped */
   pid_t pid;
+  uint64_t run_id;
+  char cgroup[GXI_CGROUP_NAME_MAX + 1]; /* the run's cgroup, or "" */
   int profile;          /* index into ctx->tiers */
   gxd_run_limits lim;   /* in force for this run */
 };
@@ -50,6 +72,7 @@ static void post_recv(gxd_session *s);
 static void log_run(gxd_session *s, int status) {
   json_object *f = json_object_new_object();
   json_object_object_add(f, "event", json_object_new_string("run"));
+  json_object_object_add(f, "run", json_object_new_int64((int64_t)s->run_id));
   json_object_object_add(f, "peer",
                          json_object_new_string(gx_rpc_call_peer(s->call)));
   if (s->req && s->req->start) {
@@ -65,14 +88,16 @@ static void log_run(gxd_session *s, int status) {
                          json_object_new_string(gx_status_name(status)));
   if (status != GX_STATUS_OK)
     json_object_object_add(f, "error", json_object_new_string(s->err_msg));
-  if (s->exited && s->ex.signal) {
-    json_object_object_add(f, "signal", json_object_new_int(s->ex.signal));
-    json_object_object_add(f, "timed_out", json_object_new_boolean(s->ex.timed_out));
-  } else if (s->exited) {
-    json_object_object_add(f, "exit_code", json_object_new_int(s->ex.exit_code));
-    json_object_object_add(f, "timed_out", json_object_new_boolean(s->ex.timed_out));
+  if (s->reaped) {
+    if (s->ex.signal)
+      json_object_object_add(f, "signal", json_object_new_int(s->ex.signal));
+    else
+      json_object_object_add(f, "exit_code",
+                             json_object_new_int(s->ex.exit_code));
+    json_object_object_add(f, "timed_out",
+                           json_object_new_boolean(s->ex.timed_out));
   }
-  if (s->exited && s->ex.pipes_forced) /* output of escapees was cut off */
+  if (s->ex.pipes_forced) /* output of escapees was cut off */
     json_object_object_add(f, "pipes_forced", json_object_new_boolean(1));
   json_object_object_add(f, "duration_ms", json_object_new_int64(
                                 (int64_t)((uv_hrtime() - s->start_ns) / 1000000)));
@@ -81,22 +106,15 @@ static void log_run(gxd_session *s, int status) {
   gx_log_event(status == GX_STATUS_OK ? GX_LOG_INFO : GX_LOG_WARN, f);
 }
 
-/* Releases the child once its exit was reported; on_child_closed then
- * clears s->child. Idempotent. */
-static void close_child(gxd_session *s) {
-  if (!s->child || s->child_closing || !s->exited) return;
-  s->child_closing = 1;
-  gxd_child_close(s->child);
-}
-
-/* The run's process exists and can take input or signals. */
+/* The run's process exists and was not reaped yet. */
 static int child_running(const gxd_session *s) {
-  return s->child && !s->exited;
+  return s->state == S_LAUNCHING || s->state == S_RUNNING;
 }
 
 /* Ends the call: @p last (if any) then the status, in one batch. */
 static void finish_with(gxd_session *s, const ProtobufCMessage *last,
                         int status, const char *msg) {
+  int ended = s->state == S_ENDING;
   if (s->state == S_FINISHED) return;
   s->state = S_FINISHED;
   s->ctx->count--; /* the slot is free once the final status is on its way */
@@ -104,7 +122,10 @@ static void finish_with(gxd_session *s, const ProtobufCMessage *last,
   if (status != GX_STATUS_OK && msg != s->err_msg)
     snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
   log_run(s, status);
-  close_child(s); /* every path reaches finish with no child or an exited one */
+  if (ended && s->child && !s->child_closing) { /* every path ends reaped */
+    s->child_closing = 1;
+    gxd_child_close(s->child);
+  }
   if (!last || gx_rpc_call_finish_msg(s->call, last, status, msg) != GX_OK)
     gx_rpc_call_finish(s->call, status, msg);
 }
@@ -134,6 +155,11 @@ static void maybe_free(gxd_session *s) {
   uv_close((uv_handle_t *)&s->start_timer, free_session);
 }
 
+/* Output nobody will send: dropped. */
+static int output_dropped(const gxd_session *s) {
+  return s->err_status || s->stop == STOP_CLIENT;
+}
+
 /* Drops all buffered output: for a call that can no longer carry it. */
 static void discard_output(gxd_session *s) {
   int stream;
@@ -143,8 +169,17 @@ static void discard_output(gxd_session *s) {
     gxd_child_consume(s->child, stream);
 }
 
-/* Ends the run with an error status: kill the process first, and send the
- * status once it is reaped, so nothing outlives the call. */
+/* The one stop path: SIGTERM, the run's grace, SIGKILL; at once when the
+ * command does not exist yet. The first reason is the one reported. */
+static void stop_run(gxd_session *s, stop_reason why) {
+  if (s->stop == STOP_NONE || why == STOP_CLIENT) s->stop = why;
+  if (output_dropped(s)) discard_output(s);
+  if (!child_running(s)) return;
+  gxd_child_stop(s->child, s->state == S_LAUNCHING ? 0 : s->grace_ms);
+}
+
+/* Ends the run with an error status: stop the process first, and send
+ * the status once it is reaped, so nothing outlives the call. */
 static void fail(gxd_session *s, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -155,12 +190,9 @@ static void fail(gxd_session *s, int status, const char *fmt, ...) {
   vsnprintf(s->err_msg, sizeof s->err_msg, fmt, ap);
   va_end(ap);
   s->err_status = status;
-  if (!child_running(s)) {
-    finish(s, status, s->err_msg);
-    return;
-  }
-  discard_output(s);
-  gxd_child_stop(s->child, 0);
+  if (s->state == S_WAIT_START || s->state == S_ENDING)
+    return finish(s, status, s->err_msg);
+  stop_run(s, STOP_ERROR);
 }
 
 /* -------------------------------------------------------------- output */
@@ -180,7 +212,6 @@ static void send_exited(gxd_session *s) {
   ex.oom_killed = s->ex.oom_killed;
   r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_EXITED;
   r.exited = &ex;
-  s->exit_sent = 1;
   finish_with(s, &r.base, GX_STATUS_OK, "");
 }
 
@@ -195,7 +226,7 @@ static int send_output(gxd_session *s) {
       s->truncated = 1;
       len = (size_t)(s->max_output - s->bytes_out);
     }
-    if (len == 0 || s->err_status || s->cancelled || s->broken) {
+    if (len == 0 || output_dropped(s)) {
       gxd_child_consume(s->child, stream); /* dropped */
       continue;
     }
@@ -214,21 +245,41 @@ static int send_output(gxd_session *s) {
   return 0;
 }
 
+/* How a run that ends without `started` is reported. */
+static void finish_unstarted(gxd_session *s) {
+  if (s->err_status) return finish(s, s->err_status, s->err_msg);
+  if (s->stop == STOP_CLIENT)
+    return finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
+  if (s->stop == STOP_DRAIN)
+    return finish(s, GX_STATUS_UNAVAILABLE, "gexecd is shutting down");
+  if (s->stop == STOP_TIMEOUT)
+    return finish(s, GX_STATUS_DEADLINE_EXCEEDED,
+                  "the run's timeout passed before its command started");
+  if (s->ex.launch_error[0])
+    return finish(s, GX_STATUS_INTERNAL, s->err_msg);
+  snprintf(s->err_msg, sizeof s->err_msg,
+           "the launcher %s (%s %d) without starting the command",
+           s->ctx->launcher, s->ex.signal ? "killed by signal" : "exit code",
+           s->ex.signal ? s->ex.signal : s->ex.exit_code);
+  finish(s, GX_STATUS_INTERNAL, s->err_msg);
+}
+
 static void try_send(gxd_session *s) {
-  if (s->send_busy || s->state != S_RUNNING || !s->child || s->child_closing)
-    return;
+  if (s->send_busy || !s->child || s->child_closing) return;
+  if (s->state != S_RUNNING && s->state != S_ENDING) return;
   if (send_output(s)) return;
-  if (s->exited && !s->exit_sent && !s->err_status && !s->cancelled)
-    send_exited(s);
+  if (s->state != S_ENDING) return;
+  if (s->err_status) return finish(s, s->err_status, s->err_msg);
+  if (s->stop == STOP_CLIENT)
+    return finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
+  send_exited(s);
 }
 
 static void on_sent(void *ud, int ok) {
   gxd_session *s = ud;
   s->send_busy = 0;
-  if (!ok) { /* the call is broken; on_closed(cancelled) follows */
-    s->broken = 1;
-    if (child_running(s)) gxd_child_stop(s->child, 0);
-  }
+  if (!ok) /* the call is broken; on_closed(cancelled) follows */
+    stop_run(s, STOP_CLIENT);
   try_send(s); /* drops what is buffered once broken */
 }
 
@@ -244,34 +295,28 @@ static void on_child_stdin_drained(void *ud) {
   }
 }
 
-static void on_child_exit(void *ud, const gxd_child_exit *ex) {
-  gxd_session *s = ud;
-  s->exited = 1;
-  s->ex = *ex;
-  if (ex->launch_error[0] && !s->err_status) {
-    s->err_status = GX_STATUS_INTERNAL;
-    snprintf(s->err_msg, sizeof s->err_msg,
-             "the run's sandbox could not be built: %s", ex->launch_error);
+static void on_child_timeout(void *ud) { stop_run(ud, STOP_TIMEOUT); }
+
+/* Why the command could not start, as a status (launch_wire exec fail). */
+static int exec_fail_status(gxd_session *s, const gxl_record *rec) {
+  const Gexec__V1__Start *st = s->req->start;
+  const char *cwd = st->cwd && st->cwd[0] ? st->cwd : "/";
+  char *why = s->err_msg;
+  size_t len = sizeof s->err_msg;
+  int err = rec->err;
+  if (rec->what == GXL_FAIL_CWD) {
+    int hidden = s->ctx->tiers && s->ctx->tiers->t[s->profile].eff.ro_root &&
+                 (strcmp(cwd, "/tmp") == 0 || strncmp(cwd, "/tmp/", 5) == 0);
+    snprintf(why, len, "cwd '%.300s' %s%s", cwd,
+             err == ENOENT    ? "does not exist"
+             : err == ENOTDIR ? "does not exist or is not a directory"
+             : err == EACCES  ? "is not accessible to the run's user"
+                              : strerror(err),
+             hidden ? " (this profile has a private /tmp)" : "");
+    return err == EACCES || err == EPERM ? GX_STATUS_PERMISSION_DENIED
+                                         : GX_STATUS_FAILED_PRECONDITION;
   }
-  if (s->err_status) {
-    finish(s, s->err_status, s->err_msg);
-  } else if (s->cancelled || s->broken) {
-    finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
-  } else {
-    try_send(s);
-  }
-}
-
-static void on_child_closed(void *ud) {
-  gxd_session *s = ud;
-  s->child = NULL;
-  maybe_free(s);
-}
-
-/* ---------------------------------------------------------------- start */
-
-/* Maps a spawn-time errno to a status and a message. */
-static int spawn_status(int err, const char *prog, char *why, size_t len) {
+  const char *prog = st->argv[0];
   switch (err) {
     case ENOENT:
       snprintf(why, len, "cannot run '%.200s': program or its interpreter "
@@ -287,6 +332,9 @@ static int spawn_status(int err, const char *prog, char *why, size_t len) {
     case E2BIG:
       snprintf(why, len, "cannot run '%.200s': argument list too long", prog);
       return GX_STATUS_INVALID_ARGUMENT;
+    case ENAMETOOLONG:
+      snprintf(why, len, "cannot run '%.200s': name too long", prog);
+      return GX_STATUS_INVALID_ARGUMENT;
     case EAGAIN: case ENOMEM: case EMFILE: case ENFILE:
       snprintf(why, len, "cannot start '%.200s': %s", prog, strerror(err));
       return GX_STATUS_RESOURCE_EXHAUSTED;
@@ -296,20 +344,49 @@ static int spawn_status(int err, const char *prog, char *why, size_t len) {
   }
 }
 
-static int check_cwd(const char *cwd, char *why, size_t len) {
-  struct stat st;
-  if (stat(cwd, &st) != 0) {
-    snprintf(why, len, "cwd '%.300s' %s", cwd,
-             errno == EACCES ? "is not accessible" : "does not exist");
-    return errno == EACCES ? GX_STATUS_PERMISSION_DENIED
-                           : GX_STATUS_FAILED_PRECONDITION;
+static void send_started(gxd_session *s);
+
+static void on_child_exec(void *ud, const gxl_record *rec) {
+  gxd_session *s = ud;
+  if (s->state != S_LAUNCHING) return;
+  if (rec->kind == GXL_REC_EXEC_FAIL) {
+    if (!s->err_status) s->err_status = exec_fail_status(s, rec);
+    discard_output(s); /* the launcher's own message, if any */
+    return;
   }
-  if (!S_ISDIR(st.st_mode)) {
-    snprintf(why, len, "cwd '%.300s' is not a directory", cwd);
-    return GX_STATUS_FAILED_PRECONDITION;
-  }
-  return GX_STATUS_OK;
+  s->state = S_RUNNING;
+  for (int n = 1; n <= 64; n++) /* held until the command existed */
+    if (s->pending_signals & (1ull << (n - 1))) gxd_child_signal(s->child, n);
+  s->pending_signals = 0;
+  if (output_dropped(s)) return;
+  send_started(s);
+  try_send(s);
 }
+
+static void on_child_exit(void *ud, const gxd_child_exit *ex) {
+  gxd_session *s = ud;
+  sess_state was = s->state;
+  s->ex = *ex;
+  s->reaped = 1;
+  s->state = S_ENDING;
+  if (s->ctx->instance) gxd_instance_reclaim(s->ctx->instance, s->cgroup);
+  if (ex->launch_error[0] && !s->err_status) {
+    s->err_status = GX_STATUS_INTERNAL;
+    snprintf(s->err_msg, sizeof s->err_msg,
+             "the run's sandbox could not be built: %s", ex->launch_error);
+  }
+  if (was == S_LAUNCHING) return finish_unstarted(s);
+  if (output_dropped(s)) discard_output(s);
+  if (!s->send_busy) try_send(s);
+}
+
+static void on_child_closed(void *ud) {
+  gxd_session *s = ud;
+  s->child = NULL;
+  maybe_free(s);
+}
+
+/* ---------------------------------------------------------------- start */
 
 static char **build_env(gxd_session *s, const Gexec__V1__Start *st) {
   gxd_env_var vars[st->n_env ? st->n_env : 1];
@@ -337,9 +414,16 @@ static int choose_isolation(gxd_session *s, const Gexec__V1__Start *st,
                     name), GX_STATUS_INVALID_ARGUMENT;
   if (!ctx->tiers) return GX_STATUS_OK;
   const gxd_tier *t = &ctx->tiers->t[s->profile];
+  name = gxd_tiers_name(s->profile);
   if (!t->usable)
-    return snprintf(why, len, "profile %s cannot run on this host", name),
-           GX_STATUS_FAILED_PRECONDITION;
+    return snprintf(why, len, "profile %s cannot run on this host (%s)",
+                    name, t->desc), GX_STATUS_FAILED_PRECONDITION;
+  if (!t->full && !ctx->allow_reduced[s->profile])
+    return snprintf(why, len,
+                    "profile %s is not available in full on this host "
+                    "(missing: %s); gexecd serves it reduced only when "
+                    "started with --allow-reduced %s", name, t->missing,
+                    name), GX_STATUS_FAILED_PRECONDITION;
   const Gexec__V1__Limits *l = st->limits;
   const gxd_run_limits *d = &ctx->profile_defaults[s->profile];
   const gxd_run_limits *m = &ctx->max_limits;
@@ -355,23 +439,21 @@ static int choose_isolation(gxd_session *s, const Gexec__V1__Start *st,
   return GX_STATUS_OK;
 }
 
-/* argv for gexec-launch: profile, --without per the tier, limits, the
- * resolved program, then the client's argv (argv[0] kept). Strings live
- * in @p num (at least 4 x 32 bytes). */
-static char **launcher_argv(const gxd_session *s, const Gexec__V1__Start *st,
-                            const char *path, char num[4][32]) {
+/* argv for gexec-launch: only values of the daemon's making (profile,
+ * --without per the tier, validated limits, the run's cgroup, fds); the
+ * client's argv, env and cwd go in the request. Numbers live in @p num. */
+static char **launcher_argv(const gxd_session *s, char num[4][32]) {
   const gxd_tier *t = &s->ctx->tiers->t[s->profile];
-  size_t cap = st->n_argv + 2 * GXD_MAX_WITHOUT + 24, k = 0;
-  char **a = calloc(cap, sizeof *a);
+  char **a = calloc(2 * GXD_MAX_WITHOUT + 24, sizeof *a);
+  size_t k = 0;
   if (!a) return NULL;
-  static const char *const names[3] = {"host", "baseline", "restricted"};
   const uint64_t vals[4] = {s->lim.memory_bytes, s->lim.pids,
                             s->lim.cpu_time_ms, s->lim.open_files};
   static const char *const flags[4] = {"--memory", "--pids", "--cpu-time",
                                        "--open-files"};
   a[k++] = (char *)s->ctx->launcher;
   a[k++] = "--profile";
-  a[k++] = (char *)names[s->profile];
+  a[k++] = (char *)gxd_tiers_name(s->profile);
   for (int i = 0; i < t->nwithout; i++) {
     a[k++] = "--without";
     a[k++] = (char *)t->without[i];
@@ -383,62 +465,96 @@ static char **launcher_argv(const gxd_session *s, const Gexec__V1__Start *st,
     a[k++] = (char *)flags[i];
     a[k++] = num[i];
   }
+  if (s->cgroup[0]) {
+    a[k++] = "--cgroup";
+    a[k++] = (char *)s->cgroup;
+  }
   a[k++] = "--report-fd";
   a[k++] = "3";
-  a[k++] = "--exec";
-  a[k++] = (char *)path;
-  a[k++] = "--";
-  memcpy(a + k, st->argv, st->n_argv * sizeof *a);
+  a[k++] = "--request-fd";
+  a[k++] = "4";
   return a;
+}
+
+/* The launch request (argv, env, cwd) in a sealed memfd: written without
+ * blocking, read by the launcher from offset 0. Returns the fd or -errno. */
+static int request_fd(const Gexec__V1__Start *st, char **envp) {
+  size_t envc = 0, len;
+  uint8_t *buf;
+  while (envp[envc]) envc++;
+  gxl_request r = {.cwd = st->cwd && st->cwd[0] ? st->cwd : "/",
+                   .argv = st->argv, .argc = st->n_argv,
+                   .envp = envp, .envc = envc};
+  int rc = gxl_request_encode(&r, &buf, &len);
+  if (rc != 0) return rc;
+  int fd = memfd_create("gexec-request", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) {
+    rc = -errno;
+    goto out;
+  }
+  if (write(fd, buf, len) != (ssize_t)len ||
+      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+                                 F_SEAL_SEAL) != 0) {
+    rc = errno ? -errno : -EIO;
+    close(fd);
+    goto out;
+  }
+  rc = fd;
+out:
+  free(buf);
+  return rc;
+}
+
+/* A failure to start the launcher is the daemon's, never the client's. */
+static int launcher_status(gxd_session *s, int err, char *why, size_t len) {
+  snprintf(why, len, "cannot start the launcher %s: %s", s->ctx->launcher,
+           strerror(err));
+  return err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE
+             ? GX_STATUS_RESOURCE_EXHAUSTED
+             : GX_STATUS_INTERNAL;
 }
 
 static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
                   size_t len) {
-  char path[PATH_MAX];
-  const char *cwd = st->cwd && st->cwd[0] ? st->cwd : "/";
-  int status = check_cwd(cwd, why, len), rc;
-  if (status != GX_STATUS_OK) return status;
-  char **envp = build_env(s, st);
-  if (!envp) return snprintf(why, len, "out of memory"), GX_STATUS_RESOURCE_EXHAUSTED;
-  rc = gxd_spawn_resolve(st->argv[0], gxd_env_get(envp, "PATH"), cwd, path,
-                         sizeof path);
-  /* protobuf-c arrays are not NULL-terminated; execve needs that */
+  static char *const launcher_env[] = {NULL}; /* fixed: nothing of the client's */
   char num[4][32];
-  int via = s->ctx->launcher && s->ctx->tiers;
-  char **argv = NULL;
-  if (rc == 0 && via) argv = launcher_argv(s, st, path, num);
-  else if (rc == 0 && (argv = calloc(st->n_argv + 1, sizeof *argv)))
-    memcpy(argv, st->argv, st->n_argv * sizeof *argv);
-  if (rc == 0 && !argv) rc = -ENOMEM;
-  if (rc == 0) {
-    gxd_spawn_spec spec = {.path = via ? s->ctx->launcher : path,
-                           .argv = argv, .envp = envp, .cwd = cwd};
+  char **argv = NULL, **envp = build_env(s, st);
+  int rc = envp ? 0 : -ENOMEM, mfd = -1;
+  if (rc == 0) rc = mfd = request_fd(st, envp);
+  if (rc >= 0 && !(argv = launcher_argv(s, num))) rc = -ENOMEM;
+  if (rc >= 0) {
+    gxd_spawn_spec spec = {.path = s->ctx->launcher, .argv = argv,
+                           .envp = launcher_env, .cwd = "/",
+                           .request_fd = mfd};
     gxd_child_stdio io = {
         .stdin_pipe = st->stdin_mode == GEXEC__V1__STDIN_MODE__STDIN_PIPE,
         .stdout_pipe = st->stdout_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE,
         .stderr_mode = (int)st->stderr_mode == 0 ? 1
-                       : st->stderr_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD ? 0 : 2,
-        .want_report = via};
+                       : st->stderr_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD ? 0 : 2};
     gxd_child_cbs cbs = {on_child_output, on_child_stdin_drained,
-                         on_child_exit, on_child_closed};
+                         on_child_exec, on_child_timeout, on_child_exit,
+                         on_child_closed};
     rc = gxd_child_spawn(s->ctx->loop, &spec, &io, &cbs, s, &s->child);
   }
+  if (mfd >= 0) close(mfd);
   free(argv);
   free(envp);
-  if (rc != 0) return spawn_status(-rc, st->argv[0], why, len);
-  return GX_STATUS_OK;
+  if (rc == -E2BIG)
+    return snprintf(why, len, "argv and env are too large to hand over"),
+           GX_STATUS_INVALID_ARGUMENT;
+  return rc < 0 ? launcher_status(s, -rc, why, len) : GX_STATUS_OK;
 }
 
 static void send_started(gxd_session *s) {
   Gexec__V1__Started started = GEXEC__V1__STARTED__INIT;
   Gexec__V1__Isolation iso = GEXEC__V1__ISOLATION__INIT;
   Gexec__V1__RunResponse r = GEXEC__V1__RUN_RESPONSE__INIT;
-  static const char *const names[3] = {"host", "baseline", "restricted"};
   char *ns[6];
   started.pid = (uint32_t)s->pid;
   if (s->ctx->tiers) {
     const gxd_tier *t = &s->ctx->tiers->t[s->profile];
     const gxi_profile *p = &t->eff;
+    const gxd_instance *in = s->ctx->instance;
     size_t n = 0;
     if (p->pid_ns) ns[n++] = "pid";
     if (p->ipc_ns) ns[n++] = "ipc";
@@ -446,11 +562,15 @@ static void send_started(gxd_session *s) {
     if (p->mount_ns) ns[n++] = "mount";
     if (p->user_ns) ns[n++] = "user";
     if (p->net_ns) ns[n++] = "net";
-    iso.profile = (char *)names[s->profile];
+    iso.profile = (char *)gxd_tiers_name(s->profile);
     iso.n_namespaces = n;
     iso.namespaces = ns;
-    iso.cgroup = (s->lim.memory_bytes || s->lim.pids)
-                     ? (t->cgroup_version == 2 ? "v2" : "v1") : "";
+    if (s->lim.memory_bytes || s->lim.pids)
+      iso.cgroup = t->cgroup_version == 2 ? "v2" : "v1";
+    else if (s->cgroup[0]) /* tracked only: where its processes are found */
+      iso.cgroup = in && in->caps.has_kill ? "v2" : "v1";
+    else
+      iso.cgroup = "";
     iso.seccomp = p->seccomp;
     iso.uid = p->drop_caps ? GXI_INNER_UID : 0;
     iso.read_only_root = p->ro_root;
@@ -477,16 +597,18 @@ static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
   if (status == GX_STATUS_OK && s->ctx->auth)
     status = s->ctx->auth(s->ctx->auth_ud, gx_rpc_call_peer(s->call), st,
                           why, sizeof why);
+  if (status == GX_STATUS_OK && s->ctx->instance)
+    s->run_id = gxd_instance_new_run(s->ctx->instance, s->cgroup,
+                                     sizeof s->cgroup);
   if (status == GX_STATUS_OK) status = launch(s, st, why, sizeof why);
   if (status != GX_STATUS_OK) return fail(s, status, "%s", why);
   uv_timer_stop(&s->start_timer);
   s->pid = gxd_child_pid(s->child);
   s->max_output = st->max_output_bytes;
-  s->state = S_RUNNING;
+  s->grace_ms = st->kill_grace_ms ? st->kill_grace_ms : s->ctx->default_grace_ms;
+  s->state = S_LAUNCHING;
   gxd_child_set_timeout(
-      s->child, st->timeout_ms ? st->timeout_ms : s->ctx->limits.max_timeout_ms,
-      st->kill_grace_ms ? st->kill_grace_ms : s->ctx->default_grace_ms);
-  send_started(s);
+      s->child, st->timeout_ms ? st->timeout_ms : s->ctx->limits.max_timeout_ms);
   post_recv(s);
 }
 
@@ -519,7 +641,10 @@ static void handle_signal(gxd_session *s, const Gexec__V1__Signal *sig) {
   int n = sig ? sig->number : 0;
   if (gxd_validate_signal(n, why, sizeof why) != GX_STATUS_OK)
     return fail(s, GX_STATUS_INVALID_ARGUMENT, "%s", why);
-  if (child_running(s)) gxd_child_signal(s->child, n);
+  if (s->state == S_LAUNCHING) /* for the command, once it exists */
+    s->pending_signals |= 1ull << (n - 1);
+  else if (s->state == S_RUNNING)
+    gxd_child_signal(s->child, n);
 }
 
 static void handle_event(gxd_session *s, const Gexec__V1__RunRequest *req) {
@@ -584,15 +709,10 @@ static void post_recv(gxd_session *s) {
 static void on_closed(void *ud, int cancelled) {
   gxd_session *s = ud;
   if (!cancelled || s->state == S_FINISHED) return;
-  s->cancelled = 1;
-  if (child_running(s)) {
-    if (!s->send_busy) try_send(s); /* drops buffered output */
-    gxd_child_stop(s->child, s->req->start->kill_grace_ms
-                                 ? s->req->start->kill_grace_ms
-                                 : s->ctx->default_grace_ms);
-    return;
-  }
-  finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
+  if (s->state == S_WAIT_START)
+    return finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
+  stop_run(s, STOP_CLIENT);
+  if (s->state == S_ENDING && !s->send_busy) try_send(s);
 }
 
 static void on_done(void *ud) {
@@ -604,7 +724,7 @@ static void on_done(void *ud) {
 /* A stream that never sends start must not hold a session slot. */
 static void on_start_timeout(uv_timer_t *t) {
   gxd_session *s = t->data;
-  if (s->state == S_WAIT_START && !s->child)
+  if (s->state == S_WAIT_START)
     fail(s, GX_STATUS_DEADLINE_EXCEEDED,
          "no start message within %llu ms of opening the stream",
          (unsigned long long)s->ctx->start_timeout_ms);
@@ -635,11 +755,9 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call) {
 
 void gxd_session_stop_all(gxd_session_ctx *ctx) {
   for (gxd_session *s = ctx->head; s; s = s->next) {
-    if (s->state == S_WAIT_START) {
+    if (s->state == S_WAIT_START)
       fail(s, GX_STATUS_UNAVAILABLE, "gexecd is shutting down");
-    } else if (s->child && !s->exited) {
-      uint32_t g = s->req->start->kill_grace_ms;
-      gxd_child_stop(s->child, g ? g : ctx->default_grace_ms);
-    }
+    else
+      stop_run(s, STOP_DRAIN);
   }
 }

@@ -3,9 +3,22 @@
  * One Run stream: the protocol state machine between a gRPC call and a
  * child process.
  *
+ * Lifecycle: WAIT_START (stream open) -> LAUNCHING (gexec-launch started;
+ * the command does not exist yet) -> RUNNING (the launcher reported the
+ * exec; `started` sent) -> ENDING (the process tree is reaped; the rest
+ * of the output, then `exited`) -> FINISHED (status sent; the session is
+ * freed once gRPC is done with the call and the child is released).
+ *
  * Order on the wire: started, output chunks, exited, status OK. A failure
- * before the start is a status alone; a protocol error after it kills the
- * run and ends the call with that status once the process is reaped.
+ * before the command runs (bad request, cwd, program, sandbox) is a
+ * status alone. Signals a client sends before `started` are held and
+ * delivered once the command exists.
+ *
+ * Stopping, whatever the reason (timeout, client cancel or disconnect,
+ * a stream that can carry no more output, a protocol error, the daemon
+ * draining): SIGTERM+SIGCONT to the run, SIGKILL the run's grace later
+ * (kill_grace_ms, worked out when the run starts); a run whose command
+ * does not exist yet is SIGKILLed at once (nothing to be graceful to).
  * Output is sent one message at a time: the next chunk is taken from the
  * child only when the previous send completed (HTTP/2 flow control), so
  * a slow client slows the child instead of growing the daemon. Likewise
@@ -23,6 +36,7 @@
 
 #include "gexec/v1/exec.pb-c.h"
 #include "lib/rpc.h"
+#include "server/instance.h"
 #include "server/tiers.h"
 #include "server/validate.h"
 
@@ -51,8 +65,10 @@ typedef struct {
   gxd_limits limits;
   uint32_t default_grace_ms;
   uint64_t start_timeout_ms; /**< wait for the start message */
-  const char *launcher;      /**< gexec-launch; NULL = spawn directly */
+  const char *launcher;      /**< gexec-launch (absolute path) */
   const gxd_tiers *tiers;    /**< probed isolation, per profile */
+  int allow_reduced[3];      /**< serve a profile below its full tier */
+  gxd_instance *instance;    /**< run ids and run cgroups */
   int default_profile;       /**< index into tiers */
   gxd_run_limits profile_defaults[3]; /**< used when a limit is 0 */
   gxd_run_limits max_limits; /**< caps (0 = no cap) */

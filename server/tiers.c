@@ -8,9 +8,10 @@
 #include <unistd.h>
 
 #include "lib/gx_log.h"
-#include "server/isolation/cgroup.h"
 
 static const char *const names[3] = {"host", "baseline", "restricted"};
+
+const char *gxd_tiers_name(int index) { return names[index]; }
 
 int gxd_tiers_index(const char *name) {
   for (int i = 0; i < 3; i++)
@@ -18,9 +19,11 @@ int gxd_tiers_index(const char *name) {
   return -1;
 }
 
-/* Runs `launcher --profile P --without...  [--pids N] -- /bin/true`. */
+/* Runs `launcher --profile P --without... [--pids N --cgroup C] --
+ * /bin/true` in "/" with an empty environment. */
 static int try_tier(const char *launcher, const char *profile,
-                    const char *const *without, int n, int with_cgroup) {
+                    const char *const *without, int n, const char *cgroup) {
+  static char *const empty_env[] = {NULL};
   const char *argv[2 * GXD_MAX_WITHOUT + 12];
   int k = 0;
   argv[k++] = launcher;
@@ -30,9 +33,11 @@ static int try_tier(const char *launcher, const char *profile,
     argv[k++] = "--without";
     argv[k++] = without[i];
   }
-  if (with_cgroup) {
+  if (cgroup) {
     argv[k++] = "--pids";
     argv[k++] = "4096";
+    argv[k++] = "--cgroup";
+    argv[k++] = cgroup;
   }
   argv[k++] = "--";
   argv[k++] = "/bin/true";
@@ -41,9 +46,10 @@ static int try_tier(const char *launcher, const char *profile,
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addchdir_np(&fa, "/");
   pid_t pid;
   int st = -1;
-  int rc = posix_spawn(&pid, launcher, &fa, NULL, (char **)argv, NULL);
+  int rc = posix_spawn(&pid, launcher, &fa, NULL, (char **)argv, empty_env);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return -1;
   waitpid(pid, &st, 0);
@@ -84,7 +90,9 @@ static void describe(gxd_tier *t, const char *name) {
            ns[0] ? ns : "none",
            t->cgroup_version == 2 ? "v2" : t->cgroup_version == 1 ? "v1" : "none",
            p->seccomp ? "on" : "off", p->ro_root ? "read-only root; " : "",
-           p->drop_caps ? "uid 1000, no capabilities" : "uid 0",
+           p->drop_caps   ? "uid 1000, no capabilities"
+           : p->root_caps ? "uid 0, container capabilities"
+                          : "uid 0",
            t->full ? " (full)" : " (REDUCED)");
 }
 
@@ -94,7 +102,7 @@ static const char *const steps[][4] = {
     {"pid", "ipc", "uts", "mount"},
 };
 
-/* Whether profile @p p uses mechanism @p m at all. */
+/* Whether mechanism @p m is part of profile @p p's full tier. */
 static int uses(const gxi_profile *p, const char *m) {
   if (!strcmp(m, "user")) return p->user_ns;
   if (!strcmp(m, "net")) return p->net_ns;
@@ -103,50 +111,71 @@ static int uses(const gxi_profile *p, const char *m) {
   if (!strcmp(m, "uts")) return p->uts_ns;
   if (!strcmp(m, "mount")) return p->mount_ns;
   if (!strcmp(m, "seccomp")) return p->seccomp;
-  return 1; /* cgroup: every profile uses it for limits */
+  return p->needs_cgroup; /* cgroup: only where its limits are defaults */
 }
 
-static void probe_one(const char *launcher, int idx, int cg_version,
+/* Lists what the full tier of @p base lacks in t->missing. */
+static void note_missing(gxd_tier *t, const gxi_profile *base) {
+  t->missing[0] = '\0';
+  for (int i = 0; i < t->nwithout; i++) {
+    if (!uses(base, t->without[i])) continue;
+    size_t n = strlen(t->missing);
+    snprintf(t->missing + n, sizeof t->missing - n, "%s%s%s",
+             n ? ", " : "", t->without[i],
+             strcmp(t->without[i], "seccomp") && strcmp(t->without[i], "cgroup")
+                 ? " namespace" : "");
+  }
+}
+
+static void probe_one(const char *launcher, int idx,
+                      const gxi_cgroup_caps *caps, const char *cgroup,
                       const char *const *dis, int ndis, gxd_tier *t) {
+  int cg_version = caps->has_memory || caps->has_pids ? caps->version : 0;
   const gxi_profile *base = gxi_profile_find(names[idx]);
   static const char *const all[] = {"user", "net", "pid", "ipc", "uts",
                                     "mount", "seccomp", "cgroup"};
   memset(t, 0, sizeof *t);
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     if (disabled_has(dis, ndis, all[i])) add_without(t, all[i]);
-  if (cg_version == 0) add_without(t, "cgroup");
-  int forced = 0;
-  for (int i = 0; i < t->nwithout; i++) forced += uses(base, t->without[i]);
+  /* restricted's default limits need both controllers */
+  if (cg_version == 0 ||
+      (base->needs_cgroup && !(caps->has_memory && caps->has_pids)))
+    add_without(t, "cgroup");
   for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
-    for (int j = 0; j < 4 && steps[s][j]; j++)
-      if (uses(base, steps[s][j])) add_without(t, steps[s][j]);
-    if (s > 0 && t->nwithout == 0) continue;
+    int before = t->nwithout;
+    for (int j = 0; j < 4 && steps[s][j]; j++) /* cgroup: always optional */
+      if (uses(base, steps[s][j]) || !strcmp(steps[s][j], "cgroup"))
+        add_without(t, steps[s][j]);
+    if (s > 0 && t->nwithout == before) continue; /* nothing new to try */
     int cg = !disabled_has(t->without, t->nwithout, "cgroup");
-    if (try_tier(launcher, names[idx], t->without, t->nwithout, cg) == 0) {
+    if (try_tier(launcher, names[idx], t->without, t->nwithout,
+                 cg ? cgroup : NULL) == 0) {
       t->usable = 1;
-      t->full = s == 0 && forced == 0;
       break;
     }
   }
+  t->full = t->usable;
+  for (int i = 0; i < t->nwithout; i++)
+    if (uses(base, t->without[i])) t->full = 0;
   t->eff = *base;
   t->cgroup_version = cg_version;
   apply_without(t);
+  if (!t->full) note_missing(t, base);
   describe(t, names[idx]);
 }
 
-int gxd_tiers_probe(const char *launcher, const char *const *disabled,
+int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
+                    const char *cgroup_dir, const char *const *disabled,
                     int ndisabled, const char *const *required,
                     int nrequired, gxd_tiers *out, char *why, size_t len) {
-  gxi_cgroup_caps caps;
-  int cg = 0;
+  char cgroup[GXI_CGROUP_NAME_MAX + 1];
   if (access(launcher, X_OK) != 0) {
     snprintf(why, len, "launcher %s is not executable", launcher);
     return -1;
   }
-  if (gxi_cgroup_probe(&caps) == 0 && (caps.has_memory || caps.has_pids))
-    cg = caps.version;
+  snprintf(cgroup, sizeof cgroup, "%s/probe", cgroup_dir);
   for (int i = 0; i < 3; i++) {
-    probe_one(launcher, i, cg, disabled, ndisabled, &out->t[i]);
+    probe_one(launcher, i, caps, cgroup, disabled, ndisabled, &out->t[i]);
     gx_log(out->t[i].full ? GX_LOG_INFO : GX_LOG_WARN, "isolation %s",
            out->t[i].desc);
   }

@@ -55,6 +55,7 @@
 #include "server/isolation/cgroup.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -353,20 +354,76 @@ int gxi_cgroup_probe(gxi_cgroup_caps *caps) {
   return gxi_cgroup_probe_at(GXI_CGROUP_ROOT, caps);
 }
 
+/* A v1 hierarchy at @p root/@p sub whose root cgroup we may write. */
+static int detect_v1(const char *root, const char *sub,
+                     char out[GXI_CGROUP_PATH_MAX]) {
+  char base[GXI_CGROUP_PATH_MAX];
+  if (path_join(base, root, sub, NULL) < 0) return 0;
+  if (!fs_is(base, CGROUP_SUPER_MAGIC) || !file_writable(base, "cgroup.procs"))
+    return 0;
+  snprintf(out, GXI_CGROUP_PATH_MAX, "%s", base);
+  return 1;
+}
+
+int gxi_cgroup_detect_at(const char *root, gxi_cgroup_caps *caps) {
+  char ctrl[SMALL_FILE_MAX], base[GXI_CGROUP_PATH_MAX];
+  memset(caps, 0, sizeof *caps);
+  if (strlen(root) + 64 >= GXI_CGROUP_PATH_MAX) return -ENAMETOOLONG;
+  if (fs_is(root, CGROUP2_SUPER_MAGIC)) {
+    if (!file_writable(root, "cgroup.procs")) goto out;
+    if (file_read(root, "cgroup.subtree_control", ctrl, sizeof ctrl) < 0)
+      ctrl[0] = '\0';
+    caps->has_memory = has_word(ctrl, "memory");
+    caps->has_pids = has_word(ctrl, "pids");
+    caps->version = caps->has_memory || caps->has_pids ? 2 : 0;
+    caps->has_kill = 1; /* the leaf's own cgroup.kill decides */
+    snprintf(caps->v2_root, sizeof caps->v2_root, "%s", root);
+    goto out;
+  }
+  caps->has_memory = detect_v1(root, "memory", caps->mem_root);
+  caps->has_pids = detect_v1(root, "pids", caps->pids_root);
+  caps->has_swap_limit =
+      caps->has_memory &&
+      file_writable(caps->mem_root, "memory.memsw.limit_in_bytes");
+  if (caps->has_memory || caps->has_pids) caps->version = 1;
+  if (path_join(base, root, "unified", NULL) == 0 &&
+      fs_is(base, CGROUP2_SUPER_MAGIC) && file_writable(base, "cgroup.procs")) {
+    caps->has_kill = 1;
+    snprintf(caps->v2_root, sizeof caps->v2_root, "%s", base);
+  }
+out:
+  describe(caps);
+  return 0;
+}
+
+int gxi_cgroup_detect(gxi_cgroup_caps *caps) {
+  return gxi_cgroup_detect_at(GXI_CGROUP_ROOT, caps);
+}
+
 const char *gxi_cgroup_describe(const gxi_cgroup_caps *caps) {
   return caps->desc[0] ? caps->desc : "no cgroups";
 }
 
 /* ---- create ----------------------------------------------------------- */
 
-static int name_ok(const char *name) {
-  size_t i, len = strlen(name);
-  if (len == 0 || len > GXI_CGROUP_NAME_MAX || name[0] == '.') return 0;
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)name[i];
-    if (!isalnum(c) && c != '.' && c != '_' && c != '-') return 0;
+/* One path component: [A-Za-z0-9._-]+, not starting with '.'. */
+static int component_ok(const char *c, size_t len) {
+  if (len == 0 || c[0] == '.') return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)c[i];
+    if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-') return 0;
   }
   return 1;
+}
+
+/* "leaf" or "dir/leaf". */
+static int name_ok(const char *name) {
+  size_t len = strlen(name);
+  const char *slash = strchr(name, '/');
+  if (len == 0 || len > GXI_CGROUP_NAME_MAX) return 0;
+  if (!slash) return component_ok(name, len);
+  return component_ok(name, (size_t)(slash - name)) &&
+         component_ok(slash + 1, strlen(slash + 1));
 }
 
 /* The leaf path of @p name under hierarchy @p base. */
@@ -375,30 +432,44 @@ static int leaf_path(const char *base, const char *name,
   return path_join(out, base, GXI_CGROUP_PARENT, name);
 }
 
+/* Makes the directories above the leaf of @p name: base/gexec and, for
+ * "dir/leaf", base/gexec/dir; on pure v2 with limits, enables the
+ * controllers in each so the leaf gets them. */
+static int make_ancestors(const char *base, const char *name, int v2_limits,
+                          gxi_cgroup *cg) {
+  char dir[GXI_CGROUP_PATH_MAX], ctrl[SMALL_FILE_MAX];
+  const char *slash = strchr(name, '/');
+  int rc = path_join(dir, base, GXI_CGROUP_PARENT, NULL);
+  if (v2_limits && file_read(base, "cgroup.controllers", ctrl, sizeof ctrl) < 0)
+    ctrl[0] = '\0';
+  for (int level = 0; rc == 0 && level < (slash ? 2 : 1); level++) {
+    if (level == 1) {
+      size_t n = strlen(dir);
+      if (n + 1 + (size_t)(slash - name) >= sizeof dir) return -ENAMETOOLONG;
+      snprintf(dir + n, sizeof dir - n, "/%.*s", (int)(slash - name), name);
+    }
+    rc = mkdir_ok(dir);
+    if (rc < 0)
+      set_msg(cg->why, sizeof cg->why, "mkdir %s: %s", dir, strerror(-rc));
+    else if (v2_limits)
+      v2_enable(dir, ctrl);
+  }
+  return rc;
+}
+
 /* Makes @p base/gexec/@p name; stores it in @p out only once created. */
 static int make_leaf(const char *base, const char *name, int v2_limits,
                      char out[GXI_CGROUP_PATH_MAX], gxi_cgroup *cg) {
-  char parent[GXI_CGROUP_PATH_MAX], leaf[GXI_CGROUP_PATH_MAX];
-  char ctrl[SMALL_FILE_MAX];
-  int tries, rc = path_join(parent, base, GXI_CGROUP_PARENT, NULL);
-  if (rc == 0) rc = leaf_path(base, name, leaf);
+  char leaf[GXI_CGROUP_PATH_MAX];
+  int tries, rc = leaf_path(base, name, leaf);
   if (rc < 0) {
     set_msg(cg->why, sizeof cg->why, "path too long under %s", base);
     return rc;
   }
   /* Twice: a probe may remove an empty parent it created meanwhile. */
   for (tries = 0; tries < 2; tries++) {
-    rc = mkdir_ok(parent);
-    if (rc < 0) {
-      set_msg(cg->why, sizeof cg->why, "mkdir %s: %s", parent,
-              strerror(-rc));
-      return rc;
-    }
-    if (v2_limits) {
-      if (file_read(base, "cgroup.controllers", ctrl, sizeof ctrl) < 0)
-        ctrl[0] = '\0';
-      v2_enable(parent, ctrl);
-    }
+    rc = make_ancestors(base, name, v2_limits, cg);
+    if (rc < 0) return rc;
     rc = mkdir(leaf, 0755) == 0 ? 0 : -errno;
     if (rc != -ENOENT) break;
   }
@@ -429,7 +500,7 @@ static int limits_v2(const gxi_cgroup_caps *caps,
     snprintf(val, sizeof val, "%" PRIu64, lim->memory_bytes);
     rc = set_value(cg, cg->v2, "memory.max", val);
     if (rc < 0) return rc;
-    if (caps->has_swap_limit) {
+    if (file_writable(cg->v2, "memory.swap.max")) {
       rc = set_value(cg, cg->v2, "memory.swap.max", "0");
       if (rc < 0) return rc;
       cg->swap_limited = 1;
@@ -517,11 +588,15 @@ int gxi_cgroup_create(const gxi_cgroup_caps *caps, const char *name,
     goto out;
   }
   cg->version = caps->version;
+  /* v1 memory only for a memory limit (joining a v1 memcg is slow, and
+   * every memcg takes one of 65535 ids); v1 pids for a pids limit, or to
+   * find the run's processes when there is no cgroup.kill */
   if (caps->v2_root[0])
     rc = make_leaf(caps->v2_root, name, caps->version == 2, cg->v2, cg);
-  if (rc == 0 && caps->version == 1 && caps->has_memory)
+  if (rc == 0 && caps->version == 1 && caps->has_memory && lim->memory_bytes)
     rc = make_leaf(caps->mem_root, name, 0, cg->mem, cg);
-  if (rc == 0 && caps->version == 1 && caps->has_pids)
+  if (rc == 0 && caps->version == 1 && caps->has_pids &&
+      (lim->pids || !caps->has_kill))
     rc = make_leaf(caps->pids_root, name, 0, cg->pids, cg);
   if (rc == 0 && caps->version == 2) rc = limits_v2(caps, lim, cg);
   if (rc == 0 && caps->version == 1) rc = limits_v1(lim, cg);
@@ -691,31 +766,43 @@ static int sweep_leaf(gxi_cgroup *cg, const char *leaf, int *self) {
   return rc;
 }
 
-int gxi_cgroup_kill(gxi_cgroup *cg) {
+/* One pass: cgroup.kill where there is one, then SIGKILL to whatever
+ * each leaf still lists. Returns how many processes were listed, or
+ * -errno; sets *self if the caller is listed. */
+static int kill_pass(gxi_cgroup *cg, int *self) {
   const char *leaves[] = {cg->v2, cg->mem, cg->pids};
-  int64_t deadline = now_ms() + GXI_CGROUP_DRAIN_MS;
-  int pause = 1, self = 0, listed, rc;
-  size_t i;
+  int listed = 0, rc;
   if (cg->has_kill && cg->v2[0]) {
     rc = file_write(cg->v2, "cgroup.kill", "1");
-    if (rc < 0)
+    if (rc < 0 && rc != -ENOENT)
       set_msg(cg->why, sizeof cg->why, "cgroup.kill in %s: %s", cg->v2,
               strerror(-rc));
   }
+  for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+    if (!leaves[i][0]) continue;
+    rc = sweep_leaf(cg, leaves[i], self);
+    if (rc < 0) return rc;
+    listed += rc;
+  }
+  return listed;
+}
+
+int gxi_cgroup_kill_once(gxi_cgroup *cg) {
+  int self = 0, listed = kill_pass(cg, &self);
+  if (listed > 0 && self) {
+    set_msg(cg->why, sizeof cg->why, "the caller (pid %ld) is in %s",
+            (long)getpid(), cg->v2[0] ? cg->v2 : cg->mem);
+    return -EDEADLK;
+  }
+  return listed;
+}
+
+int gxi_cgroup_kill(gxi_cgroup *cg) {
+  int64_t deadline = now_ms() + GXI_CGROUP_DRAIN_MS;
+  int pause = 1, listed;
   for (;;) {
-    listed = 0;
-    for (i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
-      if (!leaves[i][0]) continue;
-      rc = sweep_leaf(cg, leaves[i], &self);
-      if (rc < 0) return rc;
-      listed += rc;
-    }
-    if (listed == 0) return 0;
-    if (self) {
-      set_msg(cg->why, sizeof cg->why, "the caller (pid %ld) is in %s",
-              (long)getpid(), cg->v2[0] ? cg->v2 : cg->mem);
-      return -EDEADLK;
-    }
+    listed = gxi_cgroup_kill_once(cg);
+    if (listed <= 0) return listed;
     if (now_ms() >= deadline) {
       set_msg(cg->why, sizeof cg->why,
               "%d process(es) still listed after %d ms", listed,
@@ -726,6 +813,8 @@ int gxi_cgroup_kill(gxi_cgroup *cg) {
     if (pause < 16) pause *= 2;
   }
 }
+
+int gxi_cgroup_remove(gxi_cgroup *cg) { return remove_leaves(cg); }
 
 int gxi_cgroup_destroy(gxi_cgroup *cg) {
   int64_t deadline;
@@ -743,3 +832,60 @@ int gxi_cgroup_destroy(gxi_cgroup *cg) {
 }
 
 const char *gxi_cgroup_error(const gxi_cgroup *cg) { return cg->why; }
+
+/* ---- sweeping a directory of leaves ------------------------------------ */
+
+/* Destroys every leaf directory in @p base/gexec/@p dir; counts them in
+ * *found. Returns 0 or the first failure. */
+static int sweep_dir(const gxi_cgroup_caps *caps, const char *base,
+                     const char *dir, int *found, char *why, size_t why_len) {
+  char path[GXI_CGROUP_PATH_MAX], name[GXI_CGROUP_NAME_MAX + 1];
+  int rc = path_join(path, base, GXI_CGROUP_PARENT, dir), first = 0;
+  DIR *d;
+  struct dirent *e;
+  if (rc < 0) return rc;
+  if (!(d = opendir(path))) return errno == ENOENT ? 0 : -errno;
+  while ((e = readdir(d))) {
+    gxi_cgroup cg;
+    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+    if (snprintf(name, sizeof name, "%s/%s", dir, e->d_name) >=
+            (int)sizeof name ||
+        gxi_cgroup_open(caps, name, &cg) != 0)
+      continue;
+    (*found)++;
+    rc = gxi_cgroup_destroy(&cg);
+    if (rc < 0 && first == 0) {
+      first = rc;
+      set_msg(why, why_len, "%s", cg.why);
+    }
+  }
+  closedir(d);
+  return first;
+}
+
+int gxi_cgroup_remove_dir(const gxi_cgroup_caps *caps, const char *dir) {
+  const char *bases[] = {caps->v2_root, caps->mem_root, caps->pids_root};
+  char path[GXI_CGROUP_PATH_MAX];
+  int rc = 0;
+  if (!component_ok(dir, strlen(dir))) return -EINVAL;
+  for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+    if (!bases[i][0] || path_join(path, bases[i], GXI_CGROUP_PARENT, dir) < 0)
+      continue;
+    if (rmdir(path) != 0 && errno != ENOENT && rc == 0) rc = -errno;
+  }
+  return rc;
+}
+
+int gxi_cgroup_sweep(const gxi_cgroup_caps *caps, const char *dir,
+                     int *found, char *why, size_t why_len) {
+  const char *bases[] = {caps->v2_root, caps->mem_root, caps->pids_root};
+  int rc = 0;
+  *found = 0;
+  if (!component_ok(dir, strlen(dir))) return -EINVAL;
+  for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+    int r = bases[i][0] ? sweep_dir(caps, bases[i], dir, found, why, why_len)
+                        : 0;
+    if (r < 0 && rc == 0) rc = r;
+  }
+  return rc;
+}

@@ -96,20 +96,40 @@ int gxi_cgroup_probe(gxi_cgroup_caps *caps);
  *  GXI_CGROUP_ROOT (tests, hosts mounting cgroupfs elsewhere). */
 int gxi_cgroup_probe_at(const char *root, gxi_cgroup_caps *caps);
 
+/**
+ * What gxi_cgroup_probe() finds, without creating anything: which
+ * hierarchies are mounted and writable, and (pure v2) which controllers
+ * the root delegates. For the launcher, once per run, after the daemon
+ * probed at start-up; whether a leaf really gets a limit or a
+ * cgroup.kill is then decided by gxi_cgroup_create(). Returns 0 or
+ * -ENAMETOOLONG.
+ */
+int gxi_cgroup_detect(gxi_cgroup_caps *caps);
+
+/** gxi_cgroup_detect() at another mount point. */
+int gxi_cgroup_detect_at(const char *root, gxi_cgroup_caps *caps);
+
 /** A one-line description of @p caps, e.g.
  *  "cgroup v1 memory+pids, v2 kill". Points into @p caps. */
 const char *gxi_cgroup_describe(const gxi_cgroup_caps *caps);
 
 /**
- * Creates the leaf "gexec/<name>" in every hierarchy @p caps uses and
- * applies @p lim (NULL: no limits). The parent "gexec" is created when
- * missing and left in place (shared by concurrent runs). Memory: v2 memory.max and
+ * Creates the leaf "gexec/<name>" and applies @p lim (NULL: no limits).
+ * @p name is "leaf" or "dir/leaf" (e.g. a daemon instance and a run);
+ * the directories above the leaf are created when missing and left in
+ * place (shared by concurrent runs). Hierarchies used: the cgroup2 one
+ * when there is one (limits on pure v2, cgroup.kill everywhere); v1
+ * memory only when a memory limit is asked for (joining a v1 memory
+ * cgroup is slow and each takes one of 65535 ids); v1 pids for a pids
+ * limit, or to track the run's processes when there is no cgroup.kill.
+ * Memory: v2 memory.max and
  * memory.swap.max = 0; v1 memory.limit_in_bytes and
  * memory.memsw.limit_in_bytes (same value, i.e. no swap) when that file
  * exists, otherwise swappiness 0 and a note that swap may not be limited;
  * v1 oom_control is set to "kill on OOM" (never pause the cgroup). Pids:
- * pids.max. @p name must be 1..GXI_CGROUP_NAME_MAX bytes of
- * [A-Za-z0-9._-] and not start with '.'. An existing leaf is -EEXIST.
+ * pids.max. Each component of @p name must be [A-Za-z0-9._-]+ and not
+ * start with '.'; at most GXI_CGROUP_NAME_MAX bytes in all. An existing
+ * leaf is -EEXIST.
  * On failure nothing stays created, a reason is written to @p why (if
  * not NULL) and to cg->why (gxi_cgroup_error()), and a negative errno is
  * returned; with caps->version 0 and no
@@ -156,6 +176,35 @@ int gxi_cgroup_oom_killed(const gxi_cgroup *cg);
  * (reason in cg->why).
  */
 int gxi_cgroup_kill(gxi_cgroup *cg);
+
+/**
+ * One non-blocking pass of gxi_cgroup_kill(): cgroup.kill where there is
+ * one, then SIGKILL to each process the leaves list. For callers that
+ * must not sleep (the daemon's event loop). Returns how many processes
+ * were listed (0: empty), -EDEADLK if the caller is in it, or another
+ * negative errno.
+ */
+int gxi_cgroup_kill_once(gxi_cgroup *cg);
+
+/**
+ * Removes the leaves of @p cg that exist, without killing or waiting;
+ * removed ones are forgotten. Returns 0 (all gone) or a negative errno,
+ * -EBUSY while a process is still in one.
+ */
+int gxi_cgroup_remove(gxi_cgroup *cg);
+
+/**
+ * Destroys (kill, wait, remove) every leaf under "gexec/<dir>" in every
+ * hierarchy of @p caps: the clean-up of a daemon instance's stale runs.
+ * Counts the leaves in *found. Blocks up to GXI_CGROUP_DRAIN_MS per leaf.
+ * Returns 0, or the first failure (reason in @p why).
+ */
+int gxi_cgroup_sweep(const gxi_cgroup_caps *caps, const char *dir,
+                     int *found, char *why, size_t why_len);
+
+/** Removes the (empty) directories "gexec/<dir>" themselves. Returns 0
+ *  or the first negative errno (-EBUSY: a leaf is still in one). */
+int gxi_cgroup_remove_dir(const gxi_cgroup_caps *caps, const char *dir);
 
 /** Bound, in milliseconds, of the waits in kill() and destroy(). */
 #define GXI_CGROUP_DRAIN_MS 5000

@@ -142,7 +142,30 @@ int gxi_apply_rlimits(const gxi_rlimits *lim, char *why, size_t len) {
   return 0;
 }
 
+/* baseline: stays root, keeps only GXI_BASELINE_CAPS: out of the bounding
+ * set (what an exec'd program may get back) and out of every set now. */
+static int keep_baseline_caps(char *why, size_t len) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  for (int cap = 0; cap <= 63; cap++)
+    if (!(GXI_BASELINE_CAPS & (1ull << cap)) &&
+        prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+      return fail(errno, why, len, "dropping capability %d", cap);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (syscall(SYS_capget, &h, d) != 0) return fail(errno, why, len, "capget");
+  for (int i = 0; i < 2; i++) {
+    uint32_t keep = (uint32_t)(GXI_BASELINE_CAPS >> (32 * i));
+    d[i].effective &= keep;
+    d[i].permitted &= keep;
+    d[i].inheritable = 0;
+  }
+  if (syscall(SYS_capset, &h, d) != 0) return fail(errno, why, len, "capset");
+  return 0;
+}
+
 int gxi_drop_privileges(const gxi_profile *p, char *why, size_t len) {
+  int rc;
+  if (p->root_caps && (rc = keep_baseline_caps(why, len))) return rc;
   if (p->drop_caps) {
     for (int cap = 0; cap <= 63; cap++)
       if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)

@@ -36,8 +36,10 @@ int gxi_loopback_up(char *why, size_t len);
 /** Applies @p lim, and RLIMIT_CORE 0, to the calling process. */
 int gxi_apply_rlimits(const gxi_rlimits *lim, char *why, size_t len);
 
-/** For restricted: empties the capability bounding set, switches to
- *  GXI_INNER_UID (which clears every capability), sets no_new_privs. */
+/** For baseline (root_caps): keeps only GXI_BASELINE_CAPS in every
+ *  capability set, the bounding set included. For restricted
+ *  (drop_caps): empties the bounding set and switches to GXI_INNER_UID
+ *  (which clears every capability). Then no_new_privs if asked for. */
 int gxi_drop_privileges(const gxi_profile *p, char *why, size_t len);
 
 #endif

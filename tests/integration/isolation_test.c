@@ -176,17 +176,30 @@ static void test_restricted_has_no_network(void **state) {
   close(fd);
 }
 
-static void test_hostname_change_stays_inside(void **state) {
+/* Own UTS namespace (and IPC): not the host's; and baseline, without
+ * CAP_SYS_ADMIN, cannot even rename its own. */
+static void test_uts_and_ipc_namespaces(void **state) {
   (void)state;
-  char host[256];
-  gethostname(host, sizeof host);
-  gexec_result r = run_in("baseline", "hostname gexec-inner && hostname",
+  char host_uts[64], host_ipc[64], expect[160];
+  ssize_t n = readlink("/proc/self/ns/uts", host_uts, sizeof host_uts - 1);
+  host_uts[n > 0 ? n : 0] = '\0';
+  n = readlink("/proc/self/ns/ipc", host_ipc, sizeof host_ipc - 1);
+  host_ipc[n > 0 ? n : 0] = '\0';
+  gexec_result r = run_in("host", "readlink /proc/self/ns/uts /proc/self/ns/ipc",
                           NULL);
-  assert_string_equal(r.out, "gexec-inner\n");
+  snprintf(expect, sizeof expect, "%s\n%s\n", host_uts, host_ipc);
+  assert_string_equal(r.out, expect); /* contrast */
   gexec_result_free(&r);
-  char after[256];
-  gethostname(after, sizeof after);
-  assert_string_equal(after, host);
+  for (int i = 0; i < 2; i++) {
+    r = run_in(i ? "restricted" : "baseline",
+               "readlink /proc/self/ns/uts /proc/self/ns/ipc;"
+               " hostname gexec-inner 2>/dev/null; echo rc=$?", NULL);
+    assert_null(strstr(r.out, host_uts));
+    assert_null(strstr(r.out, host_ipc));
+    assert_non_null(strstr(r.out, "uts:["));
+    assert_non_null(strstr(r.out, "rc=1\n"));
+    gexec_result_free(&r);
+  }
 }
 
 static void test_restricted_uid_caps_env_fds(void **state) {
@@ -363,12 +376,40 @@ static void test_unknown_profile(void **state) {
   assert_non_null(strstr(err.message, "unknown profile 'nope'"));
 }
 
-/* Tier fallback: a host that refuses user namespaces (simulated with
- * --disable-mechanism) runs restricted without them and says so. */
-static void test_tier_fallback_is_reported(void **state) {
+/* Fail closed: a host that refuses user namespaces (simulated with
+ * --disable-mechanism) does not serve restricted at all: the run is
+ * refused, naming the profile, what is missing and the flag. */
+static void test_reduced_profile_refused(void **state) {
   (void)state;
   gxt_daemon d;
   gxt_daemon_start(&d, ARGV("--disable-mechanism=user"));
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec spec = {.argv = ARGV("id", "-u"), .profile = "restricted",
+                     .stdin_null = 1};
+  gexec_result r;
+  gexec_error err;
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_FAILED_PRECONDITION);
+  assert_string_equal(err.message,
+                      "profile restricted is not available in full on this "
+                      "host (missing: user namespace); gexecd serves it "
+                      "reduced only when started with --allow-reduced "
+                      "restricted");
+  spec.profile = "baseline"; /* does not use user namespaces: served */
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_OK);
+  assert_string_equal(r.out, "0\n");
+  gexec_result_free(&r);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+/* Tier fallback the operator allowed: restricted runs without user
+ * namespaces and says so. */
+static void test_tier_fallback_is_reported(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--disable-mechanism=user",
+                            "--allow-reduced=restricted"));
   gexec_conn *c = gxt_connect(&d);
   gexec_spec spec = {.argv = ARGV("id", "-u"), .profile = "restricted",
                      .stdin_null = 1};
@@ -401,7 +442,7 @@ int main(void) {
       cmocka_unit_test(test_pid_namespace_hides_host),
       cmocka_unit_test(test_restricted_filesystem),
       cmocka_unit_test(test_restricted_has_no_network),
-      cmocka_unit_test(test_hostname_change_stays_inside),
+      cmocka_unit_test(test_uts_and_ipc_namespaces),
       cmocka_unit_test(test_restricted_uid_caps_env_fds),
       cmocka_unit_test(test_seccomp_refuses_and_run_continues),
       cmocka_unit_test(test_pids_limit_stops_fork_bomb),
@@ -412,6 +453,7 @@ int main(void) {
       cmocka_unit_test(test_stopped_process_gone_after_timeout),
       cmocka_unit_test(test_run_dies_with_daemon),
       cmocka_unit_test(test_unknown_profile),
+      cmocka_unit_test(test_reduced_profile_refused),
       cmocka_unit_test(test_tier_fallback_is_reported),
       cmocka_unit_test(test_required_isolation_refuses_to_start),
   };

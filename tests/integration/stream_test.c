@@ -255,7 +255,9 @@ static void test_slow_reader_bounds_daemon_memory(void **state) {
   /* do not read: the writer must stall, far short of the total */
   long long written = settle(proc_wchar, &pid);
   assert_true(written > 0);
-  assert_true(written < 64ll << 20);
+  /* the client's HTTP/2 window (grown by gRPC's BDP probe, more on a
+   * loaded machine) holds some: measured 6-12 MiB idle, >64 MiB loaded */
+  assert_true(written < total / 2);
   long rss = gxt_rss_kb(daemon_.pid);
   if (rss - base_rss > gxt_rss_budget_kb(16 * 1024))
     fail_msg("daemon RSS grew by %ld KiB with a stalled reader",

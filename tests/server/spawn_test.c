@@ -1,4 +1,4 @@
-/* Unit tests for server/spawn: gxd_spawn_resolve and gxd_spawn. Files are
+/* Unit tests for server/spawn: gxd_spawn. Files are
  * created under $TEST_TMPDIR (set by Bazel). */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "server/spawn.h"
+#include "tests/server/scratch.h"
 
 #define assert_contains(hay, needle)                                   \
   do {                                                                 \
@@ -25,245 +26,13 @@
       fail_msg("'%s' does not contain '%s'", (hay), (needle));         \
   } while (0)
 
-/* The per-test-run scratch directory (made by setup). */
-static char root[PATH_MAX];
+#define assert_contains(hay, needle)                                   \
+  do {                                                                 \
+    if (!strstr((hay), (needle)))                                      \
+      fail_msg("'%s' does not contain '%s'", (hay), (needle));         \
+  } while (0)
+
 static char *const no_env[] = {NULL};
-
-/* Returns root + "/" + @p rel in a rotating static buffer. */
-static const char *at(const char *rel) {
-  static char bufs[8][PATH_MAX];
-  static int next;
-  char *b = bufs[next++ % 8];
-  if (snprintf(b, PATH_MAX, "%s/%s", root, rel) >= PATH_MAX)
-    fail_msg("path too long: %s/%s", root, rel);
-  return b;
-}
-
-static void make_dir(const char *rel) {
-  if (mkdir(at(rel), 0755) != 0 && errno != EEXIST)
-    fail_msg("mkdir %s: %s", at(rel), strerror(errno));
-}
-
-/* Writes @p body to root/@p rel with @p mode (exactly, despite umask). */
-static void make_file(const char *rel, const char *body, mode_t mode) {
-  const char *p = at(rel);
-  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail_msg("open %s: %s", p, strerror(errno));
-  assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
-  assert_int_equal(fchmod(fd, mode), 0);
-  close(fd);
-}
-
-static int group_setup(void **state) {
-  const char *base = getenv("TEST_TMPDIR");
-  (void)state;
-  snprintf(root, sizeof root, "%s/spawn_test.XXXXXX",
-           base && *base ? base : "/tmp");
-  if (!mkdtemp(root)) return -1;
-  return 0;
-}
-
-/* ============================================================ resolve */
-
-static int resolve(const char *name, const char *path_env, char *out) {
-  memset(out, 0, PATH_MAX);
-  return gxd_spawn_resolve(name, path_env, NULL, out, PATH_MAX);
-}
-
-static void resolve_found_in_path(void **state) {
-  char out[PATH_MAX], path_env[3 * PATH_MAX];
-  (void)state;
-  make_dir("r1");
-  make_dir("r1/a");
-  make_dir("r1/b");
-  make_file("r1/b/prog", "#!/bin/sh\n", 0755);
-  snprintf(path_env, sizeof path_env, "%s:%s:%s", at("r1/missing"),
-           at("r1/a"), at("r1/b"));
-  assert_int_equal(resolve("prog", path_env, out), 0);
-  assert_string_equal(out, at("r1/b/prog"));
-}
-
-static void resolve_system_program(void **state) {
-  char out[PATH_MAX];
-  (void)state;
-  assert_int_equal(resolve("sh", "/nonexistent/dir:/bin", out), 0);
-  assert_string_equal(out, "/bin/sh");
-}
-
-/* The first directory that has the program wins. */
-static void resolve_first_match_wins(void **state) {
-  char out[PATH_MAX], path_env[2 * PATH_MAX];
-  (void)state;
-  make_dir("r2");
-  make_dir("r2/a");
-  make_dir("r2/b");
-  make_file("r2/a/prog", "#!/bin/sh\n", 0700);
-  make_file("r2/b/prog", "#!/bin/sh\n", 0755);
-  snprintf(path_env, sizeof path_env, "%s:%s", at("r2/a"), at("r2/b"));
-  assert_int_equal(resolve("prog", path_env, out), 0);
-  assert_string_equal(out, at("r2/a/prog"));
-}
-
-/* Only an "other" execute bit: root may run it, its owner may not. */
-static void resolve_any_x_bit(void **state) {
-  char out[PATH_MAX];
-  (void)state;
-  make_dir("r3");
-  make_file("r3/prog", "#!/bin/sh\n", 0001);
-  if (geteuid() == 0) {
-    assert_int_equal(resolve("prog", at("r3"), out), 0);
-    assert_string_equal(out, at("r3/prog"));
-  } else {
-    assert_int_equal(resolve("prog", at("r3"), out), -EACCES);
-  }
-}
-
-static void resolve_enoent(void **state) {
-  char out[PATH_MAX], path_env[2 * PATH_MAX];
-  (void)state;
-  make_dir("r4");
-  make_dir("r4/a");
-  snprintf(path_env, sizeof path_env, "%s:%s", at("r4/a"), at("r4/none"));
-  assert_int_equal(resolve("gx-no-such-program", path_env, out), -ENOENT);
-  assert_int_equal(resolve("gx-no-such-program", "/bin:/usr/bin", out),
-                   -ENOENT);
-}
-
-/* A run with no PATH at all finds nothing by bare name. */
-static void resolve_null_path(void **state) {
-  char out[PATH_MAX];
-  (void)state;
-  assert_int_equal(resolve("sh", NULL, out), -ENOENT);
-}
-
-static void resolve_eacces_not_executable(void **state) {
-  char out[PATH_MAX];
-  (void)state;
-  make_dir("r5");
-  make_file("r5/prog", "#!/bin/sh\n", 0644);
-  assert_int_equal(resolve("prog", at("r5"), out), -EACCES);
-}
-
-static void resolve_eacces_directory(void **state) {
-  char out[PATH_MAX];
-  (void)state;
-  make_dir("r6");
-  make_dir("r6/prog");
-  assert_int_equal(resolve("prog", at("r6"), out), -EACCES);
-}
-
-/* A non-executable match is reported only if nothing better is found. */
-static void resolve_eacces_then_found(void **state) {
-  char out[PATH_MAX], path_env[3 * PATH_MAX];
-  (void)state;
-  make_dir("r7");
-  make_dir("r7/a");
-  make_dir("r7/b");
-  make_dir("r7/c");
-  make_file("r7/a/prog", "#!/bin/sh\n", 0644);
-  make_dir("r7/b/prog");
-  make_file("r7/c/prog", "#!/bin/sh\n", 0755);
-  snprintf(path_env, sizeof path_env, "%s:%s:%s", at("r7/a"), at("r7/b"),
-           at("r7/c"));
-  assert_int_equal(resolve("prog", path_env, out), 0);
-  assert_string_equal(out, at("r7/c/prog"));
-  /* EACCES first, then nothing: still EACCES, not ENOENT */
-  snprintf(path_env, sizeof path_env, "%s:%s", at("r7/a"), at("r7/none"));
-  assert_int_equal(resolve("prog", path_env, out), -EACCES);
-}
-
-/* A name with '/' is used as is; PATH is not searched. */
-static void resolve_name_with_slash(void **state) {
-  char out[PATH_MAX];
-  (void)state;
-  make_dir("r8");
-  make_file("r8/prog", "#!/bin/sh\n", 0755);
-  make_file("r8/plain", "data\n", 0644);
-  make_dir("r8/dir");
-  assert_int_equal(resolve("/bin/sh", NULL, out), 0);
-  assert_string_equal(out, "/bin/sh");
-  assert_int_equal(resolve("/bin/sh", "", out), 0);
-  assert_int_equal(resolve(at("r8/prog"), "/nonexistent", out), 0);
-  assert_string_equal(out, at("r8/prog"));
-  assert_int_equal(resolve(at("r8/plain"), "/bin", out), -EACCES);
-  assert_int_equal(resolve(at("r8/dir"), "/bin", out), -EACCES);
-  assert_int_equal(resolve(at("r8/none"), "/bin", out), -ENOENT);
-  /* through a regular file: ENOTDIR is reported as not found */
-  assert_int_equal(resolve(at("r8/plain/x"), "/bin", out), -ENOENT);
-  /* "r8/prog" is relative to the cwd, not looked up in PATH */
-  assert_int_equal(resolve("r8/prog", at("r8"), out), -ENOENT);
-  assert_string_equal(out, "r8/prog");
-}
-
-static void resolve_name_too_long(void **state) {
-  char out[8];
-  (void)state;
-  assert_int_equal(gxd_spawn_resolve("/bin/sh", NULL, NULL, out, 8), 0);
-  assert_string_equal(out, "/bin/sh");
-  assert_int_equal(gxd_spawn_resolve("/bin/sh", NULL, NULL, out, 7),
-                   -ENAMETOOLONG);
-  /* a PATH candidate that does not fit is skipped, the next one used */
-  assert_int_equal(
-      gxd_spawn_resolve("sh", "/a/very/long/directory/name:/bin", NULL, out, 8), 0);
-  assert_string_equal(out, "/bin/sh");
-}
-
-/* Relative names and empty PATH elements are resolved against the run's
- * cwd, not the caller's: what is checked is what will be executed. */
-static void resolve_relative_to_run_cwd(void **state) {
-  char out[PATH_MAX], expect[PATH_MAX];
-  (void)state;
-  make_dir("runcwd");
-  make_file("runcwd/tool", "#!/bin/sh\n", 0755);
-  snprintf(expect, sizeof expect, "%s/./tool", at("runcwd"));
-  assert_int_equal(gxd_spawn_resolve("./tool", "/bin", at("runcwd"), out,
-                                     sizeof out), 0);
-  assert_string_equal(out, expect);
-  assert_int_equal(gxd_spawn_resolve("tool", "/nonexistent:", at("runcwd"),
-                                     out, sizeof out), 0);
-  assert_string_equal(out, expect);
-  /* the caller's own cwd is not consulted */
-  assert_int_equal(gxd_spawn_resolve("./tool", "/bin", "/", out, sizeof out),
-                   -ENOENT);
-  /* absolute PATH elements are unaffected by cwd */
-  assert_int_equal(gxd_spawn_resolve("sh", "/bin", at("runcwd"), out,
-                                     sizeof out), 0);
-  assert_string_equal(out, "/bin/sh");
-}
-
-/* Runs resolve with the process in root/@p dir, then returns to where it
- * was; empty PATH elements mean the current directory, as for execvp. */
-static int resolve_in(const char *dir, const char *name, const char *path_env,
-                      char *out) {
-  char old[PATH_MAX];
-  int rc;
-  assert_non_null(getcwd(old, sizeof old));
-  assert_int_equal(chdir(at(dir)), 0);
-  rc = resolve(name, path_env, out);
-  assert_int_equal(chdir(old), 0);
-  return rc;
-}
-
-static void resolve_empty_elements(void **state) {
-  char out[PATH_MAX];
-  (void)state;
-  make_dir("r9");
-  make_file("r9/gxprog", "#!/bin/sh\n", 0755);
-  /* leading, middle and trailing empty elements, and an empty PATH */
-  assert_int_equal(resolve_in("r9", "gxprog", ":/nonexistent", out), 0);
-  assert_string_equal(out, "./gxprog");
-  assert_int_equal(resolve_in("r9", "gxprog", "/nonexistent::/none2", out), 0);
-  assert_string_equal(out, "./gxprog");
-  assert_int_equal(resolve_in("r9", "gxprog", "/nonexistent:", out), 0);
-  assert_string_equal(out, "./gxprog");
-  assert_int_equal(resolve_in("r9", "gxprog", "", out), 0);
-  assert_string_equal(out, "./gxprog");
-  /* without an empty element the current directory is not searched */
-  assert_int_equal(resolve_in("r9", "gxprog", "/nonexistent", out), -ENOENT);
-  /* an earlier directory still wins over a later empty element */
-  assert_int_equal(resolve_in("r9", "sh", "/bin:", out), 0);
-  assert_string_equal(out, "/bin/sh");
-}
 
 /* ============================================================== spawn */
 
@@ -443,12 +212,12 @@ static void spawn_cwd(void **state) {
   char *const argv[] = {"pwd", "-P", NULL};
   char want[PATH_MAX + 1], *out;
   (void)state;
-  make_dir("s1");
-  make_dir("s1/work dir");
-  assert_non_null(realpath(at("s1/work dir"), want));
+  gxt_make_dir("s1");
+  gxt_make_dir("s1/work dir");
+  assert_non_null(realpath(gxt_at("s1/work dir"), want));
   size_t wn = strlen(want);
   snprintf(want + wn, sizeof want - wn, "\n");
-  assert_int_equal(run("/bin/pwd", argv, no_env, at("s1/work dir"), &out,
+  assert_int_equal(run("/bin/pwd", argv, no_env, gxt_at("s1/work dir"), &out,
                        NULL), 0);
   assert_string_equal(out, want);
 }
@@ -460,8 +229,8 @@ static void spawn_vanished_cwd(void **state) {
                          .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
   pid_t pid = -1;
   (void)state;
-  make_dir("s2");
-  spec.cwd = at("s2");
+  gxt_make_dir("s2");
+  spec.cwd = gxt_at("s2");
   assert_int_equal(rmdir(spec.cwd), 0);
   assert_int_equal(gxd_spawn(&spec, &pid), -ENOENT);
   assert_no_children();
@@ -474,8 +243,8 @@ static void spawn_cwd_not_directory(void **state) {
                          .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
   pid_t pid = -1;
   (void)state;
-  make_file("s3file", "x", 0644);
-  spec.cwd = at("s3file");
+  gxt_make_file("s3file", "x", 0644);
+  spec.cwd = gxt_at("s3file");
   assert_int_equal(gxd_spawn(&spec, &pid), -ENOTDIR);
   assert_no_children();
 }
@@ -487,16 +256,16 @@ static void spawn_exec_failures(void **state) {
                          .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
   pid_t pid = -1;
   (void)state;
-  make_dir("s4");
-  make_file("s4/plain", "echo hi\n", 0644);
-  make_file("s4/garbage", "\x01\x02\x03 not a program\n", 0755);
-  spec.path = at("s4/missing");
+  gxt_make_dir("s4");
+  gxt_make_file("s4/plain", "echo hi\n", 0644);
+  gxt_make_file("s4/garbage", "\x01\x02\x03 not a program\n", 0755);
+  spec.path = gxt_at("s4/missing");
   assert_int_equal(gxd_spawn(&spec, &pid), -ENOENT);
-  spec.path = at("s4/plain");
+  spec.path = gxt_at("s4/plain");
   assert_int_equal(gxd_spawn(&spec, &pid), -EACCES);
-  spec.path = at("s4/garbage");
+  spec.path = gxt_at("s4/garbage");
   assert_int_equal(gxd_spawn(&spec, &pid), -ENOEXEC);
-  spec.path = at("s4");
+  spec.path = gxt_at("s4");
   assert_int_equal(gxd_spawn(&spec, &pid), -EACCES);
   assert_no_children();
 }
@@ -560,21 +329,13 @@ static void spawn_signal_state_reset(void **state) {
   assert_int_equal(status_mask(out, "SigIgn:\t") & ~glibc_internal, 0);
 }
 
+static int group_setup(void **state) {
+  (void)state;
+  return gxt_scratch_setup("spawn_test");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(resolve_found_in_path),
-      cmocka_unit_test(resolve_relative_to_run_cwd),
-      cmocka_unit_test(resolve_system_program),
-      cmocka_unit_test(resolve_first_match_wins),
-      cmocka_unit_test(resolve_any_x_bit),
-      cmocka_unit_test(resolve_enoent),
-      cmocka_unit_test(resolve_null_path),
-      cmocka_unit_test(resolve_eacces_not_executable),
-      cmocka_unit_test(resolve_eacces_directory),
-      cmocka_unit_test(resolve_eacces_then_found),
-      cmocka_unit_test(resolve_name_with_slash),
-      cmocka_unit_test(resolve_name_too_long),
-      cmocka_unit_test(resolve_empty_elements),
       cmocka_unit_test(spawn_exit_code_null_stdio),
       cmocka_unit_test(spawn_pipes),
       cmocka_unit_test(spawn_shared_output_pipe),

@@ -1,0 +1,140 @@
+/**
+ * @file launch_wire.h
+ * The contract between gexecd and gexec-launch, in one place: what the
+ * daemon hands the launcher, and the records the launcher sends back.
+ *
+ * The launcher runs as the daemon's user (root) in the host namespaces
+ * before any sandbox exists, so nothing a client sent may reach its
+ * environment, its argv parsing or its loader. The daemon therefore
+ * starts it with a fixed environment and an argv of its own making
+ * (profile, limits, fds), and hands the client's argv, env and cwd over
+ * out of band, as a request in a sealed memfd: a length-checked binary
+ * record that the launcher decodes into the command's execve arguments
+ * and applies only in the command's own process. No field is interpreted
+ * by the launcher beyond that.
+ *
+ * Request layout (all integers little-endian u32):
+ *   "GXLRQ1\n\0" magic (8 bytes) | argc | envc | strings_len |
+ *   strings: cwd NUL argv[0] NUL ... argv[argc-1] NUL env[0] NUL ...
+ * strings_len counts every byte of the strings, which must hold exactly
+ * 1 + argc + envc NUL-terminated strings and nothing after them.
+ *
+ * Records (launcher -> daemon, text lines on the report pipe, in order):
+ *   "gexec-exec v1 ok"                          the command was exec'd
+ *   "gexec-exec v1 fail what=cwd|program errno=N" it could not be
+ *   "gexec-error v1 <reason>"                   the sandbox could not be
+ *                                                built (launcher failure)
+ *   "gexec-report v1 exit=N signal=N core=0|1 oom=0|1 user_us=N sys_us=N
+ *    maxrss_kb=N"                               how the command ended
+ * A run's stream is: at most one exec record, then one report or error.
+ */
+#ifndef GXL_LAUNCH_WIRE_H
+#define GXL_LAUNCH_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Largest encoded request accepted (argv + env + cwd + header). */
+#define GXL_REQUEST_MAX (4u << 20)
+/** Most argv elements / env entries a request may carry. */
+#define GXL_REQUEST_MAX_ARGS 65536
+#define GXL_REQUEST_MAX_ENV 65536
+
+/** What the command runs with. Borrowed strings; arrays have argc/envc
+ *  elements and, when decoded, a NULL after the last. */
+typedef struct {
+  const char *cwd;   /**< absolute directory to start in */
+  char *const *argv; /**< argv[0] is the program as the client named it */
+  size_t argc;
+  char *const *envp; /**< "NAME=VALUE" entries: the command's whole env */
+  size_t envc;
+} gxl_request;
+
+/**
+ * Encodes @p r. On success *out is a malloc'd buffer of *len bytes owned
+ * by the caller. Returns 0, -E2BIG if it would exceed GXL_REQUEST_MAX or
+ * the element counts, -EINVAL if cwd is NULL, or -ENOMEM.
+ */
+int gxl_request_encode(const gxl_request *r, uint8_t **out, size_t *len);
+
+/**
+ * Decodes @p len bytes at @p buf, checking every length and count. On
+ * success fills @p r (NULL-terminated argv and envp) with pointers into
+ * one allocation stored in *mem, which the caller frees, and returns 0.
+ * On failure returns -EINVAL (malformed; reason in @p why) or -ENOMEM;
+ * *mem is then NULL.
+ */
+int gxl_request_decode(const uint8_t *buf, size_t len, gxl_request *r,
+                       void **mem, char *why, size_t why_len);
+
+/** Reads a request from descriptor @p fd (a memfd, from offset 0, at
+ *  most GXL_REQUEST_MAX bytes) and decodes it as gxl_request_decode. */
+int gxl_request_read_fd(int fd, gxl_request *r, void **mem, char *why,
+                        size_t why_len);
+
+/** Why the command could not be exec'd. */
+typedef enum {
+  GXL_FAIL_CWD = 1,     /**< the working directory */
+  GXL_FAIL_PROGRAM = 2, /**< the program: lookup or execve */
+} gxl_fail_what;
+
+/** How a run's command ended (the report record). */
+typedef struct {
+  int exit_code; /**< valid when signal == 0 */
+  int signal;
+  int core_dumped;
+  int oom_killed;
+  uint64_t user_us, sys_us, max_rss_kb;
+} gxl_report;
+
+/** Kinds of record. */
+typedef enum {
+  GXL_REC_EXEC_OK = 1,
+  GXL_REC_EXEC_FAIL,
+  GXL_REC_ERROR,
+  GXL_REC_REPORT,
+} gxl_rec_kind;
+
+/** Longest record line, newline included. */
+#define GXL_LINE_MAX 512
+
+/** One parsed record. */
+typedef struct {
+  gxl_rec_kind kind;
+  gxl_fail_what what; /**< EXEC_FAIL */
+  int err;            /**< EXEC_FAIL: errno of the failed step */
+  char reason[400];   /**< ERROR: the launcher's reason */
+  gxl_report report;  /**< REPORT */
+} gxl_record;
+
+/**
+ * Formats @p rec as one line (with its newline) into @p buf. An ERROR
+ * reason is cut to fit and has newlines replaced. Returns the length, or
+ * -1 if @p len is too small (GXL_LINE_MAX always suffices).
+ */
+int gxl_record_format(const gxl_record *rec, char *buf, size_t len);
+
+/** Incremental reader of a record stream; plain data, no allocation. */
+typedef struct {
+  char buf[2 * GXL_LINE_MAX];
+  size_t len;
+} gxl_reader;
+
+/** Empties @p r. */
+void gxl_reader_init(gxl_reader *r);
+
+/** Room left in the reader's buffer: push at most this many bytes. */
+size_t gxl_reader_room(const gxl_reader *r);
+
+/** Appends @p len bytes (at most gxl_reader_room()). Returns 0, or -1 if
+ *  they do not fit (the stream is then malformed). */
+int gxl_reader_push(gxl_reader *r, const void *data, size_t len);
+
+/**
+ * Takes the next complete record. Returns 1 and fills @p rec, 0 if no
+ * complete line is buffered, or -1 if the next line is not a valid
+ * record (or a line longer than GXL_LINE_MAX is pending).
+ */
+int gxl_reader_next(gxl_reader *r, gxl_record *rec);
+
+#endif

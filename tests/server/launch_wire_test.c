@@ -1,0 +1,302 @@
+/* Unit tests for server/launch_wire: the launch request (encode, decode,
+ * every length check, a mutation fuzz) and the record stream. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "server/launch_wire.h"
+
+static char *const argv3[] = {"sh", "-c", "echo $X", NULL};
+static char *const env2[] = {"PATH=/bin", "X=a b", NULL};
+
+static void encode_std(uint8_t **buf, size_t *len) {
+  gxl_request r = {.cwd = "/var/tmp", .argv = argv3, .argc = 3,
+                   .envp = env2, .envc = 2};
+  assert_int_equal(gxl_request_encode(&r, buf, len), 0);
+}
+
+static void round_trip(void **state) {
+  (void)state;
+  uint8_t *buf;
+  size_t len;
+  encode_std(&buf, &len);
+  /* header 20 bytes, then the strings exactly */
+  assert_int_equal(len, 20 + sizeof "/var/tmp" + sizeof "sh" + sizeof "-c" +
+                            sizeof "echo $X" + sizeof "PATH=/bin" +
+                            sizeof "X=a b");
+  assert_memory_equal(buf, "GXLRQ1\n\0", 8);
+  gxl_request r;
+  void *mem;
+  char why[128];
+  assert_int_equal(gxl_request_decode(buf, len, &r, &mem, why, sizeof why), 0);
+  assert_string_equal(r.cwd, "/var/tmp");
+  assert_int_equal(r.argc, 3);
+  assert_int_equal(r.envc, 2);
+  for (int i = 0; i < 3; i++) assert_string_equal(r.argv[i], argv3[i]);
+  assert_null(r.argv[3]);
+  for (int i = 0; i < 2; i++) assert_string_equal(r.envp[i], env2[i]);
+  assert_null(r.envp[2]);
+  free(mem);
+  free(buf);
+}
+
+static void empty_env_and_empty_strings(void **state) {
+  (void)state;
+  char *const argv[] = {"", "", NULL};
+  char *const env[] = {NULL};
+  gxl_request r = {.cwd = "/", .argv = argv, .argc = 2, .envp = env,
+                   .envc = 0};
+  uint8_t *buf;
+  size_t len;
+  void *mem;
+  char why[128];
+  assert_int_equal(gxl_request_encode(&r, &buf, &len), 0);
+  assert_int_equal(gxl_request_decode(buf, len, &r, &mem, why, sizeof why), 0);
+  assert_int_equal(r.argc, 2);
+  assert_string_equal(r.argv[1], "");
+  assert_int_equal(r.envc, 0);
+  assert_null(r.envp[0]);
+  free(mem);
+  free(buf);
+}
+
+/* Decoding @p len bytes fails with -EINVAL and a reason. */
+static void assert_refused(const uint8_t *buf, size_t len, const char *why_part) {
+  gxl_request r;
+  void *mem = (void *)1;
+  char why[128] = "";
+  assert_int_equal(gxl_request_decode(buf, len, &r, &mem, why, sizeof why),
+                   -EINVAL);
+  assert_null(mem);
+  if (!strstr(why, why_part)) fail_msg("'%s' lacks '%s'", why, why_part);
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void malformed_requests(void **state) {
+  (void)state;
+  uint8_t *buf;
+  size_t len;
+  encode_std(&buf, &len);
+  uint8_t *copy = malloc(len + 8);
+  assert_refused(buf, 7, "no header");
+  memcpy(copy, buf, len);
+  copy[0] = 'X';
+  assert_refused(copy, len, "no header");
+  /* every truncation is refused */
+  for (size_t n = 0; n < len; n++) assert_refused(buf, n, "");
+  /* trailing bytes */
+  memcpy(copy, buf, len);
+  copy[len] = 'z';
+  assert_refused(copy, len + 1, "length does not match");
+  /* counts that do not match the strings */
+  memcpy(copy, buf, len);
+  put32(copy + 8, 4);
+  assert_refused(copy, len, "string count");
+  memcpy(copy, buf, len);
+  put32(copy + 12, 1);
+  assert_refused(copy, len, "string count");
+  memcpy(copy, buf, len);
+  put32(copy + 8, 0);
+  assert_refused(copy, len, "count out of range");
+  memcpy(copy, buf, len);
+  put32(copy + 12, GXL_REQUEST_MAX_ENV + 1);
+  assert_refused(copy, len, "count out of range");
+  /* a string without its terminator at the end */
+  memcpy(copy, buf, len);
+  copy[len - 1] = 'x';
+  assert_refused(copy, len, "string count");
+  free(copy);
+  free(buf);
+}
+
+/* Random byte flips, truncations and length changes never crash or
+ * over-read (run under ASan), and whatever decodes is consistent. */
+static void mutation_fuzz(void **state) {
+  (void)state;
+  uint8_t *buf;
+  size_t len;
+  encode_std(&buf, &len);
+  uint32_t seed = 12345;
+  for (int iter = 0; iter < 20000; iter++) {
+    size_t n = len;
+    uint8_t *m = malloc(len);
+    memcpy(m, buf, len);
+    for (int k = 0; k < 1 + iter % 4; k++) {
+      seed = seed * 1103515245u + 12345u;
+      m[(seed >> 8) % len] = (uint8_t)(seed >> 16);
+    }
+    if (iter % 3 == 0) n = (seed >> 4) % (len + 1);
+    gxl_request r;
+    void *mem;
+    char why[128];
+    if (gxl_request_decode(m, n, &r, &mem, why, sizeof why) == 0) {
+      assert_non_null(r.argv[r.argc - 1]);
+      assert_null(r.argv[r.argc]);
+      assert_null(r.envp[r.envc]);
+      free(mem);
+    }
+    free(m);
+  }
+  free(buf);
+}
+
+static void too_large_to_encode(void **state) {
+  (void)state;
+  size_t big = GXL_REQUEST_MAX;
+  char *s = malloc(big);
+  memset(s, 'a', big - 1);
+  s[big - 1] = '\0';
+  char *const argv[] = {s, NULL};
+  char *const env[] = {NULL};
+  gxl_request r = {.cwd = "/", .argv = argv, .argc = 1, .envp = env};
+  uint8_t *buf;
+  size_t len;
+  assert_int_equal(gxl_request_encode(&r, &buf, &len), -E2BIG);
+  free(s);
+}
+
+static void read_from_memfd(void **state) {
+  (void)state;
+  uint8_t *buf;
+  size_t len;
+  encode_std(&buf, &len);
+  int fd = memfd_create("t", MFD_CLOEXEC);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, buf, len), (ssize_t)len);
+  gxl_request r;
+  void *mem;
+  char why[128];
+  /* read from offset 0 whatever the file position */
+  assert_int_equal(gxl_request_read_fd(fd, &r, &mem, why, sizeof why), 0);
+  assert_string_equal(r.argv[2], "echo $X");
+  free(mem);
+  close(fd);
+  free(buf);
+}
+
+/* ------------------------------------------------------------ records */
+
+static void format_records(void **state) {
+  (void)state;
+  char line[GXL_LINE_MAX];
+  gxl_record ok = {.kind = GXL_REC_EXEC_OK};
+  assert_int_equal(gxl_record_format(&ok, line, sizeof line), 17);
+  assert_string_equal(line, "gexec-exec v1 ok\n");
+  gxl_record f = {.kind = GXL_REC_EXEC_FAIL, .what = GXL_FAIL_CWD, .err = 2};
+  gxl_record_format(&f, line, sizeof line);
+  assert_string_equal(line, "gexec-exec v1 fail what=cwd errno=2\n");
+  gxl_record e = {.kind = GXL_REC_ERROR};
+  snprintf(e.reason, sizeof e.reason, "two\nlines");
+  gxl_record_format(&e, line, sizeof line);
+  assert_string_equal(line, "gexec-error v1 two lines\n");
+  gxl_record r = {.kind = GXL_REC_REPORT,
+                  .report = {.exit_code = 3, .signal = 0, .oom_killed = 1,
+                             .user_us = 10, .sys_us = 20, .max_rss_kb = 30}};
+  gxl_record_format(&r, line, sizeof line);
+  assert_string_equal(line, "gexec-report v1 exit=3 signal=0 core=0 oom=1 "
+                            "user_us=10 sys_us=20 maxrss_kb=30\n");
+  assert_int_equal(gxl_record_format(&r, line, 10), -1);
+}
+
+static void reader_in_pieces(void **state) {
+  (void)state;
+  const char *stream = "gexec-exec v1 ok\ngexec-report v1 exit=0 signal=9 "
+                       "core=1 oom=0 user_us=1 sys_us=2 maxrss_kb=3\n";
+  gxl_reader rd;
+  gxl_record rec;
+  gxl_reader_init(&rd);
+  int seen = 0;
+  for (const char *p = stream; *p; p++) { /* one byte at a time */
+    assert_int_equal(gxl_reader_push(&rd, p, 1), 0);
+    int got;
+    while ((got = gxl_reader_next(&rd, &rec)) == 1) {
+      if (seen == 0) assert_int_equal(rec.kind, GXL_REC_EXEC_OK);
+      if (seen == 1) {
+        assert_int_equal(rec.kind, GXL_REC_REPORT);
+        assert_int_equal(rec.report.signal, 9);
+        assert_int_equal(rec.report.core_dumped, 1);
+        assert_int_equal(rec.report.max_rss_kb, 3);
+      }
+      seen++;
+    }
+    assert_int_equal(got, 0);
+  }
+  assert_int_equal(seen, 2);
+}
+
+static int parse_one(const char *line, gxl_record *rec) {
+  gxl_reader rd;
+  gxl_reader_init(&rd);
+  if (gxl_reader_push(&rd, line, strlen(line)) != 0) return -2;
+  return gxl_reader_next(&rd, rec);
+}
+
+static void reader_refuses_bad_records(void **state) {
+  (void)state;
+  gxl_record rec;
+  const char *bad[] = {
+      "hello\n",
+      "gexec-exec v1 okay\n",
+      "gexec-exec v1 fail what=disk errno=2\n",
+      "gexec-exec v1 fail what=cwd errno=0\n",
+      "gexec-exec v1 fail what=cwd errno=2 extra\n",
+      "gexec-report v1 exit=0 signal=65 core=0 oom=0 user_us=1 sys_us=2 maxrss_kb=3\n",
+      "gexec-report v1 exit=256 signal=0 core=0 oom=0 user_us=1 sys_us=2 maxrss_kb=3\n",
+      "gexec-report v1 exit=0 signal=0 core=2 oom=0 user_us=1 sys_us=2 maxrss_kb=3\n",
+      "gexec-report v1 exit=0 signal=0 core=0 oom=0 user_us=1 sys_us=2\n",
+      "gexec-report v1 exit=0 signal=0 core=0 oom=0 user_us=1 sys_us=2 maxrss_kb=3 x\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    if (parse_one(bad[i], &rec) != -1) fail_msg("accepted: %s", bad[i]);
+  assert_int_equal(parse_one("gexec-exec v1 fail what=program errno=13\n", &rec), 1);
+  assert_int_equal(rec.what, GXL_FAIL_PROGRAM);
+  assert_int_equal(rec.err, 13);
+  assert_int_equal(parse_one("gexec-error v1 mount: EPERM\n", &rec), 1);
+  assert_string_equal(rec.reason, "mount: EPERM");
+}
+
+static void reader_bounds(void **state) {
+  (void)state;
+  gxl_reader rd;
+  gxl_record rec;
+  char junk[GXL_LINE_MAX];
+  memset(junk, 'a', sizeof junk);
+  gxl_reader_init(&rd);
+  /* a line longer than GXL_LINE_MAX without a newline is malformed */
+  assert_int_equal(gxl_reader_push(&rd, junk, sizeof junk), 0);
+  assert_int_equal(gxl_reader_next(&rd, &rec), -1);
+  /* the buffer never takes more than it has room for */
+  assert_int_equal(gxl_reader_push(&rd, junk, gxl_reader_room(&rd) + 1), -1);
+  /* a NUL inside a line is malformed */
+  gxl_reader_init(&rd);
+  assert_int_equal(gxl_reader_push(&rd, "gexec-exec v1 ok\0\n", 18), 0);
+  assert_int_equal(gxl_reader_next(&rd, &rec), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(round_trip),
+      cmocka_unit_test(empty_env_and_empty_strings),
+      cmocka_unit_test(malformed_requests),
+      cmocka_unit_test(mutation_fuzz),
+      cmocka_unit_test(too_large_to_encode),
+      cmocka_unit_test(read_from_memfd),
+      cmocka_unit_test(format_records),
+      cmocka_unit_test(reader_in_pieces),
+      cmocka_unit_test(reader_refuses_bad_records),
+      cmocka_unit_test(reader_bounds),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

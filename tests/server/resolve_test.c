@@ -1,0 +1,259 @@
+/* Unit tests for server/resolve: gxd_resolve. Files are
+ * created under $TEST_TMPDIR (set by Bazel). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "server/resolve.h"
+#include "tests/server/scratch.h"
+
+#define assert_contains(hay, needle)                                   \
+  do {                                                                 \
+    if (!strstr((hay), (needle)))                                      \
+      fail_msg("'%s' does not contain '%s'", (hay), (needle));         \
+  } while (0)
+
+#define assert_contains(hay, needle)                                   \
+  do {                                                                 \
+    if (!strstr((hay), (needle)))                                      \
+      fail_msg("'%s' does not contain '%s'", (hay), (needle));         \
+  } while (0)
+
+/* ============================================================ resolve */
+
+static int resolve(const char *name, const char *path_env, char *out) {
+  memset(out, 0, PATH_MAX);
+  return gxd_resolve(name, path_env, NULL, out, PATH_MAX);
+}
+
+static void resolve_found_in_path(void **state) {
+  char out[PATH_MAX], path_env[3 * PATH_MAX];
+  (void)state;
+  gxt_make_dir("r1");
+  gxt_make_dir("r1/a");
+  gxt_make_dir("r1/b");
+  gxt_make_file("r1/b/prog", "#!/bin/sh\n", 0755);
+  snprintf(path_env, sizeof path_env, "%s:%s:%s", gxt_at("r1/missing"),
+           gxt_at("r1/a"), gxt_at("r1/b"));
+  assert_int_equal(resolve("prog", path_env, out), 0);
+  assert_string_equal(out, gxt_at("r1/b/prog"));
+}
+
+static void resolve_system_program(void **state) {
+  char out[PATH_MAX];
+  (void)state;
+  assert_int_equal(resolve("sh", "/nonexistent/dir:/bin", out), 0);
+  assert_string_equal(out, "/bin/sh");
+}
+
+/* The first directory that has the program wins. */
+static void resolve_first_match_wins(void **state) {
+  char out[PATH_MAX], path_env[2 * PATH_MAX];
+  (void)state;
+  gxt_make_dir("r2");
+  gxt_make_dir("r2/a");
+  gxt_make_dir("r2/b");
+  gxt_make_file("r2/a/prog", "#!/bin/sh\n", 0700);
+  gxt_make_file("r2/b/prog", "#!/bin/sh\n", 0755);
+  snprintf(path_env, sizeof path_env, "%s:%s", gxt_at("r2/a"), gxt_at("r2/b"));
+  assert_int_equal(resolve("prog", path_env, out), 0);
+  assert_string_equal(out, gxt_at("r2/a/prog"));
+}
+
+/* Only an "other" execute bit: gxt_scratch_root() may run it, its owner may not. */
+static void resolve_any_x_bit(void **state) {
+  char out[PATH_MAX];
+  (void)state;
+  gxt_make_dir("r3");
+  gxt_make_file("r3/prog", "#!/bin/sh\n", 0001);
+  if (geteuid() == 0) {
+    assert_int_equal(resolve("prog", gxt_at("r3"), out), 0);
+    assert_string_equal(out, gxt_at("r3/prog"));
+  } else {
+    assert_int_equal(resolve("prog", gxt_at("r3"), out), -EACCES);
+  }
+}
+
+static void resolve_enoent(void **state) {
+  char out[PATH_MAX], path_env[2 * PATH_MAX];
+  (void)state;
+  gxt_make_dir("r4");
+  gxt_make_dir("r4/a");
+  snprintf(path_env, sizeof path_env, "%s:%s", gxt_at("r4/a"), gxt_at("r4/none"));
+  assert_int_equal(resolve("gx-no-such-program", path_env, out), -ENOENT);
+  assert_int_equal(resolve("gx-no-such-program", "/bin:/usr/bin", out),
+                   -ENOENT);
+}
+
+/* A run with no PATH at all finds nothing by bare name. */
+static void resolve_null_path(void **state) {
+  char out[PATH_MAX];
+  (void)state;
+  assert_int_equal(resolve("sh", NULL, out), -ENOENT);
+}
+
+static void resolve_eacces_not_executable(void **state) {
+  char out[PATH_MAX];
+  (void)state;
+  gxt_make_dir("r5");
+  gxt_make_file("r5/prog", "#!/bin/sh\n", 0644);
+  assert_int_equal(resolve("prog", gxt_at("r5"), out), -EACCES);
+}
+
+static void resolve_eacces_directory(void **state) {
+  char out[PATH_MAX];
+  (void)state;
+  gxt_make_dir("r6");
+  gxt_make_dir("r6/prog");
+  assert_int_equal(resolve("prog", gxt_at("r6"), out), -EACCES);
+}
+
+/* A non-executable match is reported only if nothing better is found. */
+static void resolve_eacces_then_found(void **state) {
+  char out[PATH_MAX], path_env[3 * PATH_MAX];
+  (void)state;
+  gxt_make_dir("r7");
+  gxt_make_dir("r7/a");
+  gxt_make_dir("r7/b");
+  gxt_make_dir("r7/c");
+  gxt_make_file("r7/a/prog", "#!/bin/sh\n", 0644);
+  gxt_make_dir("r7/b/prog");
+  gxt_make_file("r7/c/prog", "#!/bin/sh\n", 0755);
+  snprintf(path_env, sizeof path_env, "%s:%s:%s", gxt_at("r7/a"), gxt_at("r7/b"),
+           gxt_at("r7/c"));
+  assert_int_equal(resolve("prog", path_env, out), 0);
+  assert_string_equal(out, gxt_at("r7/c/prog"));
+  /* EACCES first, then nothing: still EACCES, not ENOENT */
+  snprintf(path_env, sizeof path_env, "%s:%s", gxt_at("r7/a"), gxt_at("r7/none"));
+  assert_int_equal(resolve("prog", path_env, out), -EACCES);
+}
+
+/* A name with '/' is used as is; PATH is not searched. */
+static void resolve_name_with_slash(void **state) {
+  char out[PATH_MAX];
+  (void)state;
+  gxt_make_dir("r8");
+  gxt_make_file("r8/prog", "#!/bin/sh\n", 0755);
+  gxt_make_file("r8/plain", "data\n", 0644);
+  gxt_make_dir("r8/dir");
+  assert_int_equal(resolve("/bin/sh", NULL, out), 0);
+  assert_string_equal(out, "/bin/sh");
+  assert_int_equal(resolve("/bin/sh", "", out), 0);
+  assert_int_equal(resolve(gxt_at("r8/prog"), "/nonexistent", out), 0);
+  assert_string_equal(out, gxt_at("r8/prog"));
+  assert_int_equal(resolve(gxt_at("r8/plain"), "/bin", out), -EACCES);
+  assert_int_equal(resolve(gxt_at("r8/dir"), "/bin", out), -EACCES);
+  assert_int_equal(resolve(gxt_at("r8/none"), "/bin", out), -ENOENT);
+  /* through a regular file: ENOTDIR is reported as not found */
+  assert_int_equal(resolve(gxt_at("r8/plain/x"), "/bin", out), -ENOENT);
+  /* "r8/prog" is relative to the cwd, not looked up in PATH */
+  assert_int_equal(resolve("r8/prog", gxt_at("r8"), out), -ENOENT);
+  assert_string_equal(out, "r8/prog");
+}
+
+static void resolve_name_too_long(void **state) {
+  char out[8];
+  (void)state;
+  assert_int_equal(gxd_resolve("/bin/sh", NULL, NULL, out, 8), 0);
+  assert_string_equal(out, "/bin/sh");
+  assert_int_equal(gxd_resolve("/bin/sh", NULL, NULL, out, 7),
+                   -ENAMETOOLONG);
+  /* a PATH candidate that does not fit is skipped, the next one used */
+  assert_int_equal(
+      gxd_resolve("sh", "/a/very/long/directory/name:/bin", NULL, out, 8), 0);
+  assert_string_equal(out, "/bin/sh");
+}
+
+/* Relative names and empty PATH elements are resolved against the run's
+ * cwd, not the caller's: what is checked is what will be executed. */
+static void resolve_relative_to_run_cwd(void **state) {
+  char out[PATH_MAX], expect[PATH_MAX];
+  (void)state;
+  gxt_make_dir("runcwd");
+  gxt_make_file("runcwd/tool", "#!/bin/sh\n", 0755);
+  snprintf(expect, sizeof expect, "%s/./tool", gxt_at("runcwd"));
+  assert_int_equal(gxd_resolve("./tool", "/bin", gxt_at("runcwd"), out,
+                                     sizeof out), 0);
+  assert_string_equal(out, expect);
+  assert_int_equal(gxd_resolve("tool", "/nonexistent:", gxt_at("runcwd"),
+                                     out, sizeof out), 0);
+  assert_string_equal(out, expect);
+  /* the caller's own cwd is not consulted */
+  assert_int_equal(gxd_resolve("./tool", "/bin", "/", out, sizeof out),
+                   -ENOENT);
+  /* absolute PATH elements are unaffected by cwd */
+  assert_int_equal(gxd_resolve("sh", "/bin", gxt_at("runcwd"), out,
+                                     sizeof out), 0);
+  assert_string_equal(out, "/bin/sh");
+}
+
+/* Runs resolve with the process in gxt_scratch_root()/@p dir, then returns to where it
+ * was; empty PATH elements mean the current directory, as for execvp. */
+static int resolve_in(const char *dir, const char *name, const char *path_env,
+                      char *out) {
+  char old[PATH_MAX];
+  int rc;
+  assert_non_null(getcwd(old, sizeof old));
+  assert_int_equal(chdir(gxt_at(dir)), 0);
+  rc = resolve(name, path_env, out);
+  assert_int_equal(chdir(old), 0);
+  return rc;
+}
+
+static void resolve_empty_elements(void **state) {
+  char out[PATH_MAX];
+  (void)state;
+  gxt_make_dir("r9");
+  gxt_make_file("r9/gxprog", "#!/bin/sh\n", 0755);
+  /* leading, middle and trailing empty elements, and an empty PATH */
+  assert_int_equal(resolve_in("r9", "gxprog", ":/nonexistent", out), 0);
+  assert_string_equal(out, "./gxprog");
+  assert_int_equal(resolve_in("r9", "gxprog", "/nonexistent::/none2", out), 0);
+  assert_string_equal(out, "./gxprog");
+  assert_int_equal(resolve_in("r9", "gxprog", "/nonexistent:", out), 0);
+  assert_string_equal(out, "./gxprog");
+  assert_int_equal(resolve_in("r9", "gxprog", "", out), 0);
+  assert_string_equal(out, "./gxprog");
+  /* without an empty element the current directory is not searched */
+  assert_int_equal(resolve_in("r9", "gxprog", "/nonexistent", out), -ENOENT);
+  /* an earlier directory still wins over a later empty element */
+  assert_int_equal(resolve_in("r9", "sh", "/bin:", out), 0);
+  assert_string_equal(out, "/bin/sh");
+}
+
+static int group_setup(void **state) {
+  (void)state;
+  return gxt_scratch_setup("resolve_test");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(resolve_found_in_path),
+      cmocka_unit_test(resolve_relative_to_run_cwd),
+      cmocka_unit_test(resolve_system_program),
+      cmocka_unit_test(resolve_first_match_wins),
+      cmocka_unit_test(resolve_any_x_bit),
+      cmocka_unit_test(resolve_enoent),
+      cmocka_unit_test(resolve_null_path),
+      cmocka_unit_test(resolve_eacces_not_executable),
+      cmocka_unit_test(resolve_eacces_directory),
+      cmocka_unit_test(resolve_eacces_then_found),
+      cmocka_unit_test(resolve_name_with_slash),
+      cmocka_unit_test(resolve_name_too_long),
+      cmocka_unit_test(resolve_empty_elements),
+  };
+  return cmocka_run_group_tests(tests, group_setup, NULL);
+}
