@@ -917,12 +917,33 @@ def t_oversize_first_message():
           "status RESOURCE_EXHAUSTED with a non-empty message", run.outcome())
 
 
+def _hold_two_runs(held):
+    """Starts two `sleep 30` runs on Ctx.lim and appends (run, pid) to
+    `held`. The sessions of earlier tests' refused or cancelled runs may
+    still hold a slot for a moment while they are torn down (seen: the
+    oversize_message run, right before this test): a RESOURCE_EXHAUSTED
+    then means "not yet", so everything is let go and tried again."""
+    def attempt():
+        for r, _ in held:
+            r.cancel()
+        del held[:]
+        for _ in range(2):
+            r = Run(Ctx.lim).start(argv=["sleep", "30"])
+            first = r.recv()
+            if first is None and r.code == SC.RESOURCE_EXHAUSTED:
+                return False
+            check(first is not None and first.WhichOneof("event") == "started",
+                  "start{argv=['sleep','30']} (daemon --max-sessions 2)",
+                  "started", r.outcome())
+            held.append((r, first.started.pid))
+        return True
+    wait_until(attempt, EXIT_TIMEOUT, "two runs to be accepted by the idle daemon")
+
+
 def t_session_limit():
     held = []
     try:
-        for _ in range(2):
-            r = Run(Ctx.lim).start(argv=["sleep", "30"])
-            held.append((r, r.recv_kind("started").pid))
+        _hold_two_runs(held)
         third = Run(Ctx.lim, deadline=30).start(argv=["sleep", "30"])
         third.finish()
         req = "third concurrent start{argv=['sleep','30']} (daemon --max-sessions 2, two running)"
