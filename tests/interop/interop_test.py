@@ -865,6 +865,22 @@ def t_limits_at_minimum():
           "%r %s" % (res.stdout, ex(res)))
 
 
+def t_limits_at_minimum_cgroup():
+    # 8 MiB of memory and 2 tasks (the run's init and the command) are
+    # enough to run sh. Needs cgroups: a host without them refuses memory
+    # and pids limits with FAILED_PRECONDITION, which is all there is to
+    # check then.
+    run = run_cmd(Ctx.unix, argv=["sh", "-c", "echo hi"],
+                  limits=pb.Limits(memory_bytes=8 << 20, pids=2))
+    if run.code == SC.FAILED_PRECONDITION and "cgroups" in (run.details or ""):
+        print("    (no cgroups on this host: %r)" % run.details)
+        return
+    res = check_ok_run(run)
+    check(res.stdout == b"hi\n" and res.exited.exit_code == 0 and not res.exited.oom_killed,
+          run.describe() + " limits{memory_bytes=8M, pids=2}",
+          "stdout b'hi\\n', exit 0, not OOM-killed", "%r %s" % (res.stdout, ex(res)))
+
+
 def _unimplemented(method):
     mc = Ctx.unix.unary_unary(method, request_serializer=lambda b: b,
                               response_deserializer=lambda b: b)
@@ -1067,6 +1083,7 @@ TESTS = [
     t_bad_limits_memory_and_cpu,
     t_bad_path_million_colons,
     t_limits_at_minimum,
+    t_limits_at_minimum_cgroup,
     t_unknown_method,
     t_unknown_service,
     t_unknown_method_streaming,
