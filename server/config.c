@@ -1,10 +1,12 @@
 #include "server/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/gx_addr.h"
 
@@ -44,10 +46,12 @@ static const char usage[] =
     "      --disable-mechanism M  treat mechanism M as unavailable: user,\n"
     "                           net, pid, ipc, uts, mount, seccomp, cgroup\n"
     "                           (repeatable; the tier is reported per run)\n"
-    "      --max-memory SIZE    cap on a run's memory limit (default none)\n"
-    "      --max-pids N         cap on a run's pids limit\n"
-    "      --max-cpu-time DUR   cap on a run's CPU time limit\n"
-    "      --max-open-files N   cap on a run's open-files limit\n"
+    "      --max-memory SIZE    cap on a run's memory limit, 8M..1048576G\n"
+    "      --max-pids N         cap on a run's pids limit, 2..4194304\n"
+    "      --max-cpu-time DUR   cap on a run's CPU time limit, 1ms..8760h\n"
+    "      --max-open-files N   cap on a run's open-files limit, 16..1048576\n"
+    "                           (or fs.nr_open if lower). Each cap: 0 = none,\n"
+    "                           the default; a run gets at most its cap\n"
     "      --launcher PATH      gexec-launch (default: beside gexecd)\n"
     "      --instance NAME      names this daemon's cgroup subtree and lock\n"
     "                           (default: from the first --listen address);\n"
@@ -96,10 +100,28 @@ int gxd_parse_size(const char *s, uint64_t *bytes) {
   return 0;
 }
 
+uint64_t gxd_open_files_ceiling(const char *nr_open_path) {
+  char buf[32], *end;
+  unsigned long long v;
+  int fd = open(nr_open_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return GXD_LIMIT_OPEN_FILES_MAX;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0 || buf[0] < '0' || buf[0] > '9') return GXD_LIMIT_OPEN_FILES_MAX;
+  buf[n] = '\0';
+  errno = 0;
+  v = strtoull(buf, &end, 10);
+  if (errno || (*end && strcmp(end, "\n")) || v < GXD_LIMIT_OPEN_FILES_MIN ||
+      v > GXD_LIMIT_OPEN_FILES_MAX)
+    return GXD_LIMIT_OPEN_FILES_MAX;
+  return v;
+}
+
 static void set_defaults(gxd_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->max_sessions = 1024;
   cfg->limits = gxd_default_limits;
+  cfg->limits.max_open_files = gxd_open_files_ceiling("/proc/sys/fs/nr_open");
   cfg->default_grace_ms = 5000;
   cfg->start_timeout_ms = 30000;
   cfg->default_profile = "baseline";
@@ -113,6 +135,61 @@ static int bad(char *why, size_t len, const char *opt, const char *val,
   snprintf(why, len, "invalid value '%s' for %s: expected %s", val, opt,
            expect);
   return -1;
+}
+
+/* A --max-* cap on a run's limit: 0 (no cap) or within min..max, the
+ * range Start.limits is held to. @p range describes it for the reason. */
+typedef struct {
+  const char *opt;
+  int duration; /* parsed as a duration (ms), else as a size/number */
+  uint64_t min, max;
+  const char *range;
+} cap_spec;
+
+/* the texts in apply_cap and --help spell these numbers out */
+_Static_assert(GXD_LIMIT_MEMORY_MIN == 8ull << 20 &&
+                   GXD_LIMIT_MEMORY_MAX == 1048576ull << 30 &&
+                   GXD_LIMIT_PIDS_MIN == 2 && GXD_LIMIT_PIDS_MAX == 4194304 &&
+                   GXD_LIMIT_CPU_TIME_MIN_MS == 1 &&
+                   GXD_LIMIT_CPU_TIME_MAX_MS == 8760ull * 3600 * 1000 &&
+                   GXD_LIMIT_OPEN_FILES_MIN == 16 &&
+                   GXD_LIMIT_OPEN_FILES_MAX == 1048576,
+               "update the texts of --max-memory and the other caps");
+
+static int parse_cap(const cap_spec *c, const char *arg, uint64_t *out,
+                     char *why, size_t len) {
+  char expect[160];
+  uint64_t v;
+  int rc = c->duration ? gxd_parse_duration_ms(arg, &v)
+                       : gxd_parse_size(arg, &v);
+  if (rc == 0 && (v == 0 || (v >= c->min && v <= c->max))) {
+    *out = v;
+    return 0;
+  }
+  snprintf(expect, sizeof expect, "%s, or 0 for no cap", c->range);
+  return bad(why, len, c->opt, arg, expect);
+}
+
+/* Parses --max-memory, --max-pids, --max-cpu-time, --max-open-files. */
+static int apply_cap(gxd_config *cfg, int opt, const char *arg, char *why,
+                     size_t len) {
+  char files[64];
+  snprintf(files, sizeof files, "a number from %llu to %llu",
+           (unsigned long long)GXD_LIMIT_OPEN_FILES_MIN,
+           (unsigned long long)cfg->limits.max_open_files);
+  const cap_spec caps[4] = {
+      {"--max-memory", 0, GXD_LIMIT_MEMORY_MIN, GXD_LIMIT_MEMORY_MAX,
+       "a size from 8M to 1048576G"},
+      {"--max-pids", 0, GXD_LIMIT_PIDS_MIN, GXD_LIMIT_PIDS_MAX,
+       "a number from 2 to 4194304"},
+      {"--max-cpu-time", 1, GXD_LIMIT_CPU_TIME_MIN_MS,
+       GXD_LIMIT_CPU_TIME_MAX_MS, "a duration from 1ms to 8760h (365 days)"},
+      {"--max-open-files", 0, GXD_LIMIT_OPEN_FILES_MIN,
+       cfg->limits.max_open_files, files},
+  };
+  uint64_t *dst[4] = {&cfg->max_memory, &cfg->max_pids,
+                      &cfg->max_cpu_time_ms, &cfg->max_open_files};
+  return parse_cap(&caps[opt - 11], arg, dst[opt - 11], why, len);
 }
 
 /* Checks one --listen value: parseable, and TCP only on loopback. */
@@ -196,18 +273,8 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
       if (cfg->ndisable == 8) return bad(why, len, "--disable-mechanism", arg, "at most 8");
       cfg->disable[cfg->ndisable++] = arg;
       return 0;
-    case 11:
-      if (gxd_parse_size(arg, &cfg->max_memory)) return bad(why, len, "--max-memory", arg, "a size");
-      return 0;
-    case 12:
-      if (gxd_parse_size(arg, &cfg->max_pids)) return bad(why, len, "--max-pids", arg, "a number");
-      return 0;
-    case 13:
-      if (gxd_parse_duration_ms(arg, &cfg->max_cpu_time_ms)) return bad(why, len, "--max-cpu-time", arg, "a duration");
-      return 0;
-    case 14:
-      if (gxd_parse_size(arg, &cfg->max_open_files)) return bad(why, len, "--max-open-files", arg, "a number");
-      return 0;
+    case 11: case 12: case 13: case 14:
+      return apply_cap(cfg, opt, arg, why, len);
     case 5:
       if (gx_log_parse_level(arg) < 0)
         return bad(why, len, "--log-level", arg, "debug|info|warn|error");

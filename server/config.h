@@ -31,6 +31,8 @@ typedef struct {
   int allow_reduced[3];               /**< --allow-reduced, per profile
                                            (host, baseline, restricted) */
   const char *instance;               /**< --instance; NULL = derived */
+  /** caps on a run's limits (0 = none); each 0 or in the range that
+   *  Start.limits is held to (GXD_LIMIT_* in validate.h) */
   uint64_t max_memory, max_pids, max_cpu_time_ms, max_open_files;
   size_t max_message_bytes;           /**< largest accepted message */
   gx_log_level log_level;
@@ -52,6 +54,15 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
  * "30s", "2h"); a bare number means seconds. Returns 0 or -1.
  */
 int gxd_parse_duration_ms(const char *s, uint64_t *ms);
+
+/**
+ * Returns the largest open-files limit to accept: GXD_LIMIT_OPEN_FILES_MAX,
+ * or the number in @p nr_open_path (normally /proc/sys/fs/nr_open, above
+ * which setrlimit(RLIMIT_NOFILE) fails) when that is smaller. A file that
+ * cannot be read or holds no number in GXD_LIMIT_OPEN_FILES_MIN..MAX
+ * leaves the default. gxd_config_parse puts it in limits.max_open_files.
+ */
+uint64_t gxd_open_files_ceiling(const char *nr_open_path);
 
 /** Parses a size with an optional K, M or G suffix (powers of 1024). */
 int gxd_parse_size(const char *s, uint64_t *bytes);

@@ -5,6 +5,7 @@
 
 #include "grpc/health/v1/health.pb-c.h"
 #include "lib/gx_err.h"
+#include "server/wire_check.h"
 
 typedef struct {
   gx_rpc_call *call;
@@ -26,8 +27,11 @@ static void on_recv(void *ud, const uint8_t *data, size_t len) {
                        "not a valid grpc.health.v1.HealthCheckRequest");
     return;
   }
+  char why[512];
   const char *svc = req->service ? req->service : "";
-  if (*svc && strcmp(svc, "gexec.v1.Exec") != 0) {
+  if (gxd_wire_check_unknown(&req->base, why, sizeof why) != GX_STATUS_OK) {
+    gx_rpc_call_finish(h->call, GX_STATUS_INVALID_ARGUMENT, why);
+  } else if (*svc && strcmp(svc, "gexec.v1.Exec") != 0) {
     gx_rpc_call_finish(h->call, GX_STATUS_NOT_FOUND,
                        "unknown service; this server has \"\" and "
                        "\"gexec.v1.Exec\"");

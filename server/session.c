@@ -17,6 +17,7 @@
 #include "server/child.h"
 #include "server/env.h"
 #include "server/launch_wire.h"
+#include "server/wire_check.h"
 
 typedef enum {
   S_WAIT_START, /* no start message yet */
@@ -684,6 +685,12 @@ static void on_recv(void *ud, const uint8_t *data, size_t len) {
   if (!req)
     return fail(s, GX_STATUS_INVALID_ARGUMENT,
                 "a %zu-byte message is not a valid gexec.v1.RunRequest", len);
+  char why[512];
+  if (gxd_wire_check_unknown(&req->base, why, sizeof why) != GX_STATUS_OK) {
+    fail(s, GX_STATUS_INVALID_ARGUMENT, "%s", why);
+    gexec__v1__run_request__free_unpacked(req, NULL);
+    return;
+  }
   if (s->state == S_WAIT_START) {
     if (req->event_case != GEXEC__V1__RUN_REQUEST__EVENT_START) {
       fail(s, GX_STATUS_INVALID_ARGUMENT,

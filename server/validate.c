@@ -13,6 +13,7 @@ const gxd_limits gxd_default_limits = {
     .max_arg_bytes = 1u << 20,
     .max_timeout_ms = 24ull * 3600 * 1000,
     .max_grace_ms = 60000,
+    .max_open_files = GXD_LIMIT_OPEN_FILES_MAX,
 };
 
 /* ------------------------------------------------------------ wire scan */
@@ -70,6 +71,7 @@ static const char *scan_start(cursor c) {
   while (c.p < c.end && next_field(&c, &num, &sub) == 0) {
     if (num == 1 && has_nul(&sub)) return "argv";
     if (num == 3 && has_nul(&sub)) return "cwd";
+    if (num == 10 && has_nul(&sub)) return "profile";
     if (num == 2 && sub.p) {
       const char *f = scan_env_entry(sub);
       if (f) return f;
@@ -89,6 +91,52 @@ const char *gxd_wire_find_nul(const uint8_t *buf, size_t len) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------- UTF-8 */
+
+/* Length of the UTF-8 sequence led by @p c (0: @p c cannot lead one)
+ * and the range its second byte must fall in, which is what excludes
+ * overlong forms, surrogates and code points above U+10FFFF. */
+static int utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi) {
+  *lo = 0x80;
+  *hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) return 2; /* C0, C1: overlong ASCII */
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (c == 0xE0) *lo = 0xA0; /* below U+0800: overlong */
+    if (c == 0xED) *hi = 0x9F; /* U+D800..DFFF: surrogates */
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (c == 0xF0) *lo = 0x90; /* below U+10000: overlong */
+    if (c == 0xF4) *hi = 0x8F; /* above U+10FFFF */
+    return 4;
+  }
+  return 0; /* a continuation byte, or F5..FF */
+}
+
+long gxd_utf8_invalid_at(const char *str) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t i = 0;
+  while (s[i]) {
+    unsigned char lo = 0x80, hi = 0xBF;
+    int n = s[i] < 0x80 ? 1 : utf8_lead(s[i], &lo, &hi);
+    /* each byte is read only after the one before it proved non-NUL */
+    if (n == 0 || (n > 1 && (s[i + 1] < lo || s[i + 1] > hi)))
+      return (long)i;
+    for (int k = 2; k < n; k++)
+      if ((s[i + k] & 0xC0) != 0x80) return (long)i;
+    i += (size_t)n;
+  }
+  return -1;
+}
+
+/* Bytes of the valid UTF-8 string @p s to print within @p max without
+ * cutting a character in two (for "%.*s"). */
+static int utf8_cut(const char *s, int max) {
+  size_t n = strnlen(s, (size_t)max);
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+  return (int)n;
+}
+
 /* ----------------------------------------------------------- semantics */
 
 static int invalid(char *why, size_t len, const char *fmt, ...)
@@ -102,15 +150,90 @@ static int invalid(char *why, size_t len, const char *fmt, ...) {
   return GX_STATUS_INVALID_ARGUMENT;
 }
 
+/* Refuses @p str (NULL counts as empty) unless it is valid UTF-8, as
+ * proto3 requires of a string; @p what names it in the reason. */
+static int utf8_only(const char *str, const char *what, char *why,
+                     size_t len) {
+  long at = str ? gxd_utf8_invalid_at(str) : -1;
+  if (at < 0) return GX_STATUS_OK;
+  return invalid(why, len, "%s is not valid UTF-8 (byte offset %ld)", what,
+                 at);
+}
+
+static int check_utf8(const Gexec__V1__Start *s, char *why, size_t len) {
+  char what[96];
+  int st = GX_STATUS_OK;
+  for (size_t i = 0; i < s->n_argv && st == GX_STATUS_OK; i++) {
+    snprintf(what, sizeof what, "argv[%zu]", i);
+    st = utf8_only(s->argv[i], what, why, len);
+  }
+  for (size_t i = 0; i < s->n_env && st == GX_STATUS_OK; i++) {
+    const char *k = s->env[i]->key;
+    snprintf(what, sizeof what, "env[%zu] name", i);
+    st = utf8_only(k, what, why, len);
+    if (st != GX_STATUS_OK) break;
+    snprintf(what, sizeof what, "env '%.*s' value", utf8_cut(k ? k : "", 64),
+             k ? k : "");
+    st = utf8_only(s->env[i]->value, what, why, len);
+  }
+  if (st == GX_STATUS_OK) st = utf8_only(s->cwd, "cwd", why, len);
+  if (st == GX_STATUS_OK) st = utf8_only(s->profile, "profile", why, len);
+  return st;
+}
+
+/* The PATH a program name is looked up in: bounded, or the lookup is. */
+static int check_path(const char *v, char *why, size_t len) {
+  size_t elements = 1, bytes = strlen(v);
+  for (const char *p = strchr(v, ':'); p; p = strchr(p + 1, ':'))
+    elements++;
+  if (elements > GXD_MAX_PATH_ENTRIES)
+    return invalid(why, len, "env PATH has %zu elements; the limit is %d",
+                   elements, GXD_MAX_PATH_ENTRIES);
+  if (bytes > GXD_MAX_PATH_BYTES)
+    return invalid(why, len, "env PATH is %zu bytes long; the limit is %d",
+                   bytes, GXD_MAX_PATH_BYTES);
+  return GX_STATUS_OK;
+}
+
 static int check_env(const Gexec__V1__Start *s, size_t *bytes, char *why,
                      size_t len) {
   for (size_t i = 0; i < s->n_env; i++) {
     const char *k = s->env[i]->key, *v = s->env[i]->value;
     if (!k || !*k) return invalid(why, len, "env: empty variable name");
     if (strchr(k, '='))
-      return invalid(why, len, "env: variable name '%.64s' contains '='", k);
+      return invalid(why, len, "env: variable name '%.*s' contains '='",
+                     utf8_cut(k, 64), k);
+    if (v && !strcmp(k, "PATH") && check_path(v, why, len) != GX_STATUS_OK)
+      return GX_STATUS_INVALID_ARGUMENT;
     *bytes += strlen(k) + (v ? strlen(v) : 0) + 2;
   }
+  return GX_STATUS_OK;
+}
+
+/* Each limit is 0 (the profile's default) or within its range. */
+static int check_limits(const Gexec__V1__Limits *l, const gxd_limits *lim,
+                        char *why, size_t len) {
+  if (!l) return GX_STATUS_OK;
+  const struct {
+    const char *name;
+    uint64_t v, min, max;
+  } r[4] = {
+      {"memory_bytes", l->memory_bytes, GXD_LIMIT_MEMORY_MIN,
+       GXD_LIMIT_MEMORY_MAX},
+      {"pids", l->pids, GXD_LIMIT_PIDS_MIN, GXD_LIMIT_PIDS_MAX},
+      {"cpu_time_ms", l->cpu_time_ms, GXD_LIMIT_CPU_TIME_MIN_MS,
+       GXD_LIMIT_CPU_TIME_MAX_MS},
+      {"open_files", l->open_files, GXD_LIMIT_OPEN_FILES_MIN,
+       lim->max_open_files},
+  };
+  for (int i = 0; i < 4; i++)
+    if (r[i].v && (r[i].v < r[i].min || r[i].v > r[i].max))
+      return invalid(why, len,
+                     "limits.%s %llu is outside %llu..%llu (0 means the "
+                     "profile's default)", r[i].name,
+                     (unsigned long long)r[i].v,
+                     (unsigned long long)r[i].min,
+                     (unsigned long long)r[i].max);
   return GX_STATUS_OK;
 }
 
@@ -134,10 +257,8 @@ static int check_modes(const Gexec__V1__Start *s, char *why, size_t len) {
   return GX_STATUS_OK;
 }
 
-int gxd_validate_start(const Gexec__V1__Start *s, const gxd_limits *lim,
-                       char *why, size_t len) {
-  size_t bytes = 0;
-  int st;
+static int check_counts(const Gexec__V1__Start *s, const gxd_limits *lim,
+                        char *why, size_t len) {
   if (s->n_argv == 0 || !s->argv[0] || !s->argv[0][0])
     return invalid(why, len, "argv is empty: name a program to run");
   if (s->n_argv > lim->max_argc)
@@ -146,15 +267,32 @@ int gxd_validate_start(const Gexec__V1__Start *s, const gxd_limits *lim,
   if (s->n_env > lim->max_envc)
     return invalid(why, len, "env has %zu entries; the limit is %zu",
                    s->n_env, lim->max_envc);
+  return GX_STATUS_OK;
+}
+
+static int check_strings(const Gexec__V1__Start *s, const gxd_limits *lim,
+                         char *why, size_t len) {
+  size_t bytes = 0;
+  int st;
   for (size_t i = 0; i < s->n_argv; i++) bytes += strlen(s->argv[i]) + 1;
   if ((st = check_env(s, &bytes, why, len)) != GX_STATUS_OK) return st;
   if (bytes > lim->max_arg_bytes)
     return invalid(why, len, "argv and env total %zu bytes; the limit is %zu",
                    bytes, lim->max_arg_bytes);
   if (s->cwd && s->cwd[0] && s->cwd[0] != '/')
-    return invalid(why, len, "cwd '%.200s' must be an absolute path", s->cwd);
+    return invalid(why, len, "cwd '%.*s' must be an absolute path",
+                   utf8_cut(s->cwd, 200), s->cwd);
   if (s->cwd && strlen(s->cwd) >= PATH_MAX)
     return invalid(why, len, "cwd is longer than %d bytes", PATH_MAX - 1);
+  return GX_STATUS_OK;
+}
+
+int gxd_validate_start(const Gexec__V1__Start *s, const gxd_limits *lim,
+                       char *why, size_t len) {
+  int st = check_counts(s, lim, why, len);
+  if (st == GX_STATUS_OK) st = check_utf8(s, why, len);
+  if (st == GX_STATUS_OK) st = check_strings(s, lim, why, len);
+  if (st != GX_STATUS_OK) return st;
   if (s->timeout_ms > lim->max_timeout_ms)
     return invalid(why, len,
                    "timeout_ms %llu exceeds the daemon's maximum of %llu ms "
@@ -164,6 +302,8 @@ int gxd_validate_start(const Gexec__V1__Start *s, const gxd_limits *lim,
   if (s->kill_grace_ms > lim->max_grace_ms)
     return invalid(why, len, "kill_grace_ms %u exceeds the maximum of %u ms",
                    s->kill_grace_ms, lim->max_grace_ms);
+  if ((st = check_limits(s->limits, lim, why, len)) != GX_STATUS_OK)
+    return st;
   return check_modes(s, why, len);
 }
 

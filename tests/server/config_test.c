@@ -78,6 +78,12 @@ static void defaults(void **state) {
   assert_int_equal(cfg.limits.max_arg_bytes, gxd_default_limits.max_arg_bytes);
   assert_int_equal(cfg.limits.max_timeout_ms, 24ull * 3600 * 1000);
   assert_int_equal(cfg.limits.max_grace_ms, 60000);
+  assert_int_equal(cfg.limits.max_open_files,
+                   gxd_open_files_ceiling("/proc/sys/fs/nr_open"));
+  assert_int_equal(cfg.max_memory, 0);
+  assert_int_equal(cfg.max_pids, 0);
+  assert_int_equal(cfg.max_cpu_time_ms, 0);
+  assert_int_equal(cfg.max_open_files, 0);
 }
 
 static void default_listen_without_xdg(void **state) {
@@ -378,6 +384,130 @@ static void getopt_state_does_not_leak(void **state) {
   assert_int_equal(cfg.nlisten, 0);
 }
 
+/* ------------------------------------------- caps on a run's limits */
+
+/* Parses "gexecd OPT VALUE"; expects it accepted with *@p field == @p want. */
+static void cap_ok(const char *opt, const char *value, const uint64_t *field,
+                   uint64_t want) {
+  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
+  int rc = parse(argv);
+  if (rc != GXD_CONFIG_RUN) fail_msg("%s %s refused: %s", opt, value, why);
+  if (*field != want)
+    fail_msg("%s %s gave %llu, want %llu", opt, value,
+             (unsigned long long)*field, (unsigned long long)want);
+}
+
+/* Expects "gexecd OPT VALUE" refused with exactly "invalid value 'VALUE'
+ * for OPT: expected @p expect, or 0 for no cap". */
+static void cap_refused(const char *opt, const char *value,
+                        const char *expect) {
+  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
+  char want[300];
+  snprintf(want, sizeof want,
+           "invalid value '%s' for %s: expected %s, or 0 for no cap", value,
+           opt, expect);
+  parse_fails(argv, want);
+  assert_string_equal(why, want);
+}
+
+static void max_memory(void **state) {
+  static const char range[] = "a size from 8M to 1048576G";
+  (void)state;
+  cap_ok("--max-memory", "0", &cfg.max_memory, 0);
+  cap_ok("--max-memory", "8M", &cfg.max_memory, 8388608);
+  cap_ok("--max-memory", "8388608", &cfg.max_memory, 8388608);
+  cap_ok("--max-memory", "1048576G", &cfg.max_memory, 1ull << 50);
+  cap_refused("--max-memory", "8388607", range);
+  cap_refused("--max-memory", "1", range);
+  cap_refused("--max-memory", "1125899906842625", range);
+  cap_refused("--max-memory", "1048577G", range);
+  cap_refused("--max-memory", "18446744073709551615", range);
+  cap_refused("--max-memory", "lots", range);
+}
+
+static void max_pids(void **state) {
+  static const char range[] = "a number from 2 to 4194304";
+  (void)state;
+  cap_ok("--max-pids", "0", &cfg.max_pids, 0);
+  cap_ok("--max-pids", "2", &cfg.max_pids, 2);
+  cap_ok("--max-pids", "4194304", &cfg.max_pids, 4194304);
+  cap_refused("--max-pids", "1", range);
+  cap_refused("--max-pids", "4194305", range);
+  cap_refused("--max-pids", "18446744073709551615", range);
+  cap_refused("--max-pids", "-1", range);
+}
+
+static void max_cpu_time(void **state) {
+  static const char range[] = "a duration from 1ms to 8760h (365 days)";
+  (void)state;
+  cap_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, 0);
+  cap_ok("--max-cpu-time", "1ms", &cfg.max_cpu_time_ms, 1);
+  cap_ok("--max-cpu-time", "8760h", &cfg.max_cpu_time_ms, 31536000000ull);
+  cap_ok("--max-cpu-time", "31536000000ms", &cfg.max_cpu_time_ms,
+         31536000000ull);
+  cap_refused("--max-cpu-time", "31536000001ms", range);
+  cap_refused("--max-cpu-time", "8761h", range);
+  cap_refused("--max-cpu-time", "18446744073709551615ms", range);
+  cap_refused("--max-cpu-time", "5d", range);
+}
+
+/* The upper bound is fs.nr_open where that is below 1048576. */
+static void max_open_files(void **state) {
+  uint64_t max = gxd_open_files_ceiling("/proc/sys/fs/nr_open");
+  char range[80], at[32], above[32];
+  (void)state;
+  snprintf(range, sizeof range, "a number from 16 to %llu",
+           (unsigned long long)max);
+  snprintf(at, sizeof at, "%llu", (unsigned long long)max);
+  snprintf(above, sizeof above, "%llu", (unsigned long long)max + 1);
+  cap_ok("--max-open-files", "0", &cfg.max_open_files, 0);
+  cap_ok("--max-open-files", "16", &cfg.max_open_files, 16);
+  cap_ok("--max-open-files", at, &cfg.max_open_files, max);
+  cap_refused("--max-open-files", "15", range);
+  cap_refused("--max-open-files", "1", range);
+  cap_refused("--max-open-files", above, range);
+  cap_refused("--max-open-files", "1048577", range);
+  cap_refused("--max-open-files", "many", range);
+}
+
+/* Writes @p text to a new temporary file; returns its path. */
+static const char *temp_file(const char *text) {
+  static char path[512];
+  const char *dir = getenv("TEST_TMPDIR");
+  snprintf(path, sizeof path, "%s/nr_open.XXXXXX", dir ? dir : "/tmp");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  return path;
+}
+
+static void open_files_ceiling(void **state) {
+  static const struct {
+    const char *text;
+    uint64_t want;
+  } cases[] = {
+      {"1024\n", 1024},          {"65536", 65536},
+      {"1048576\n", 1048576},    {"16\n", 16},
+      {"2097152\n", 1048576},    /* higher than ours: ours stays */
+      {"1073741816\n", 1048576}, /* what systemd sets */
+      {"15\n", 1048576},         /* implausible: ignored */
+      {"", 1048576},             {"junk\n", 1048576},
+      {"-5\n", 1048576},         {"1024 x\n", 1048576},
+      {"99999999999999999999999\n", 1048576},
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const char *path = temp_file(cases[i].text);
+    uint64_t got = gxd_open_files_ceiling(path);
+    unlink(path);
+    if (got != cases[i].want)
+      fail_msg("'%s' gave %llu, want %llu", cases[i].text,
+               (unsigned long long)got, (unsigned long long)cases[i].want);
+  }
+  assert_int_equal(gxd_open_files_ceiling("/nonexistent/nr_open"), 1048576);
+}
+
 /* ------------------------------------------------------------ duration */
 
 static void duration_units(void **state) {
@@ -481,6 +611,11 @@ int main(void) {
       cmocka_unit_test(max_timeout),
       cmocka_unit_test(kill_grace),
       cmocka_unit_test(max_message),
+      cmocka_unit_test(max_memory),
+      cmocka_unit_test(max_pids),
+      cmocka_unit_test(max_cpu_time),
+      cmocka_unit_test(max_open_files),
+      cmocka_unit_test(open_files_ceiling),
       cmocka_unit_test(log_level),
       cmocka_unit_test(help_long_and_short),
       cmocka_unit_test(help_wins_over_later_options),

@@ -1,5 +1,6 @@
-/* Unit tests for server/validate: gxd_validate_start, gxd_validate_signal
- * and gxd_wire_find_nul (on real protobuf-c encoded RunRequests). */
+/* Unit tests for server/validate: gxd_validate_start, gxd_validate_signal,
+ * gxd_utf8_invalid_at and gxd_wire_find_nul (on real protobuf-c encoded
+ * RunRequests). */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,6 +97,7 @@ static void default_limits(void **state) {
   assert_int_equal(gxd_default_limits.max_arg_bytes, 1024 * 1024);
   assert_int_equal(gxd_default_limits.max_timeout_ms, 86400000ull);
   assert_int_equal(gxd_default_limits.max_grace_ms, 60000);
+  assert_int_equal(gxd_default_limits.max_open_files, 1048576);
 }
 
 /* ------------------------------------------------------- start: argv */
@@ -382,6 +384,310 @@ static void start_reason_bounded(void **state) {
   assert_int_equal(small[8], 'z');
 }
 
+/* ---------------------------------------------------------------- UTF-8 */
+
+/* Checks gxd_utf8_invalid_at on a heap copy of exactly strlen+1 bytes,
+ * so that ASan sees any read past the terminating NUL. */
+static long utf8_at(const char *s) {
+  char *copy = strdup(s);
+  long at;
+  assert_non_null(copy);
+  at = gxd_utf8_invalid_at(copy);
+  free(copy);
+  return at;
+}
+
+static void utf8_valid(void **state) {
+  static const char *const ok[] = {
+      "", "plain ascii\t~\x7f", "w\xc3\xb6rld",
+      "\xc2\x80",             /* U+0080, the first 2-byte form */
+      "\xdf\xbf",             /* U+07FF */
+      "\xe0\xa0\x80",         /* U+0800, the first 3-byte form */
+      "\xe2\x82\xac",         /* the euro sign */
+      "\xed\x9f\xbf",         /* U+D7FF, just below the surrogates */
+      "\xee\x80\x80",         /* U+E000, just above them */
+      "\xef\xbf\xbf",         /* U+FFFF */
+      "\xf0\x90\x80\x80",     /* U+10000, the first 4-byte form */
+      "\xf0\x9d\x84\x9e",     /* U+1D11E */
+      "\xf4\x8f\xbf\xbf",     /* U+10FFFF, the last code point */
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+    if (utf8_at(ok[i]) != -1) fail_msg("ok[%zu] refused", i);
+}
+
+static void utf8_invalid(void **state) {
+  static const struct {
+    const char *s;
+    long at;
+  } bad[] = {
+      {"\x80", 0},                 /* a stray continuation byte */
+      {"ab\xbf", 2},
+      {"\xc0\xaf", 0},             /* overlong '/' */
+      {"a\xc1\xbf", 1},            /* overlong U+007F */
+      {"\xe0\x80\xaf", 0},         /* overlong '/' in 3 bytes */
+      {"\xe0\x9f\xbf", 0},         /* overlong U+07FF */
+      {"\xf0\x80\x80\xaf", 0},     /* overlong '/' in 4 bytes */
+      {"\xf0\x8f\xbf\xbf", 0},     /* overlong U+FFFF */
+      {"ok\xed\xa0\x80", 2},       /* U+D800, a surrogate */
+      {"\xed\xbf\xbf", 0},         /* U+DFFF */
+      {"\xf4\x90\x80\x80", 0},     /* U+110000 */
+      {"\xf5\x80\x80\x80", 0},     /* no lead byte above F4 */
+      {"\xff", 0},
+      {"\xfe\xfe", 0},
+      {"\xc3", 0},                 /* truncated at the end */
+      {"x\xe2\x82", 1},
+      {"\xf0\x9d\x84", 0},
+      {"\xe2\x82x", 0},            /* truncated by an ASCII byte */
+      {"\xc3" "A", 0},
+      {"\xf0\x9d\x84\x9e\xf0\x9d\xc4\x9e", 4}, /* a good one, then not */
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    long at = utf8_at(bad[i].s);
+    if (at != bad[i].at)
+      fail_msg("bad[%zu]: offset %ld, want %ld", i, at, bad[i].at);
+  }
+}
+
+/* Every string of a Start is checked, and the reason names it. */
+static void start_utf8(void **state) {
+  static const char *const argv2[] = {"echo", "ok", "hello\xffx", NULL};
+  static const char *const argv0[] = {"\xc0\xae", NULL};
+  static const char *const good[] = {"echo", "w\xc3\xb6rld", NULL};
+  req r;
+  (void)state;
+  req_init(&r, argv2);
+  check_fails(&r, NULL, "argv[2] is not valid UTF-8 (byte offset 5)");
+  req_init(&r, argv0);
+  check_fails(&r, NULL, "argv[0] is not valid UTF-8 (byte offset 0)");
+  req_init(&r, good);
+  req_env(&r, "GEXEC_\xc3\xbc", "\xe2\x82\xac");
+  r.s.cwd = "/tmp/\xc3\xa9t\xc3\xa9";
+  r.s.profile = "baseline";
+  check_ok(&r, NULL);
+  req_env(&r, "OK\xed\xa0\x80", "v");
+  check_fails(&r, NULL, "env[1] name is not valid UTF-8 (byte offset 2)");
+  req_init(&r, good);
+  req_env(&r, "GEXEC_X", "a\xf4\x90\x80\x80");
+  check_fails(&r, NULL,
+              "env 'GEXEC_X' value is not valid UTF-8 (byte offset 1)");
+  req_init(&r, good);
+  r.s.cwd = "/tmp/\xc0\xae\xc0\xae";
+  check_fails(&r, NULL, "cwd is not valid UTF-8 (byte offset 5)");
+  r.s.cwd = "relative\xff"; /* refused for its bytes, not its form */
+  check_fails(&r, NULL, "cwd is not valid UTF-8 (byte offset 8)");
+  req_init(&r, good);
+  r.s.profile = "restricted\xe2\x82";
+  check_fails(&r, NULL, "profile is not valid UTF-8 (byte offset 10)");
+  /* checked before the name's '=' check, which prints the name */
+  req_init(&r, good);
+  req_env(&r, "A=\xff", "v");
+  check_fails(&r, NULL, "env[0] name is not valid UTF-8 (byte offset 2)");
+}
+
+/* A long name is cut at 64 bytes in a reason, never inside a character. */
+static void start_reason_cuts_whole_characters(void **state) {
+  char name[1 + 40 * 2 + 1], want[160];
+  req r;
+  (void)state;
+  name[0] = 'a';
+  for (int i = 0; i < 40; i++) memcpy(name + 1 + 2 * i, "\xc3\xa9", 2);
+  name[sizeof name - 1] = '\0';
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, name, "\xff");
+  /* 64 bytes would end inside the 32nd e-acute: 63 are printed */
+  snprintf(want, sizeof want, "env '%.63s' value is not valid UTF-8 "
+           "(byte offset 0)", name);
+  check_fails(&r, NULL, want);
+  name[3] = '=';
+  name[4] = 'x';
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, name, "v");
+  snprintf(want, sizeof want, "env: variable name '%.63s' contains '='",
+           name);
+  check_fails(&r, NULL, want);
+}
+
+/* ----------------------------------------------------------------- PATH */
+
+/* A PATH of @p n elements, each "/b" (so 3n - 1 bytes). */
+static char *path_of(size_t n) {
+  char *p = malloc(3 * n);
+  assert_non_null(p);
+  for (size_t i = 0; i < n; i++) memcpy(p + 3 * i, "/b:", 3);
+  p[3 * n - 1] = '\0';
+  return p;
+}
+
+static void start_path_elements(void **state) {
+  char *at = path_of(GXD_MAX_PATH_ENTRIES);
+  char *above = path_of(GXD_MAX_PATH_ENTRIES + 1);
+  req r;
+  (void)state;
+  assert_int_equal(GXD_MAX_PATH_ENTRIES, 128);
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "PATH", at);
+  check_ok(&r, NULL);
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "PATH", above);
+  check_fails(&r, NULL, "env PATH has 129 elements; the limit is 128");
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "PATH", ":::"); /* empty elements count too */
+  check_ok(&r, NULL);
+  req_env(&r, "PATH", "/bin"); /* every PATH entry is checked */
+  req_env(&r, "PATH", above);
+  check_fails(&r, NULL, "env PATH has 129 elements; the limit is 128");
+  req_init(&r, TRUE_ARGV); /* only PATH itself */
+  req_env(&r, "PATHS", above);
+  req_env(&r, "path", above);
+  check_ok(&r, NULL);
+  free(at);
+  free(above);
+}
+
+/* The PATH that stalled the daemon: a million ':'. */
+static void start_path_million_colons(void **state) {
+  char *colons = malloc(1000001);
+  req r;
+  (void)state;
+  assert_non_null(colons);
+  memset(colons, ':', 1000000);
+  colons[1000000] = '\0';
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "PATH", colons);
+  check_fails(&r, NULL, "env PATH has 1000001 elements; the limit is 128");
+  free(colons);
+}
+
+static void start_path_bytes(void **state) {
+  char *path = malloc(GXD_MAX_PATH_BYTES + 2);
+  req r;
+  (void)state;
+  assert_non_null(path);
+  assert_int_equal(GXD_MAX_PATH_BYTES, 4096);
+  memset(path, 'd', GXD_MAX_PATH_BYTES + 1);
+  path[0] = '/';
+  path[2048] = ':';
+  path[GXD_MAX_PATH_BYTES] = '\0';
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "PATH", path);
+  check_ok(&r, NULL);
+  path[GXD_MAX_PATH_BYTES] = 'd';
+  path[GXD_MAX_PATH_BYTES + 1] = '\0';
+  check_fails(&r, NULL, "env PATH is 4097 bytes long; the limit is 4096");
+  req_init(&r, TRUE_ARGV);
+  req_env(&r, "PATH", "");
+  check_ok(&r, NULL);
+  free(path);
+}
+
+/* --------------------------------------------------------------- limits */
+
+/* Sets one field of @p l by its number in exec.proto (1..4). */
+static void set_limit(Gexec__V1__Limits *l, int field, uint64_t v) {
+  Gexec__V1__Limits init = GEXEC__V1__LIMITS__INIT;
+  *l = init;
+  switch (field) {
+    case 1: l->memory_bytes = v; break;
+    case 2: l->pids = v; break;
+    case 3: l->cpu_time_ms = v; break;
+    default: l->open_files = v;
+  }
+}
+
+/* Accepts 0, @p min and @p max for limit @p field, refuses min - 1 (when
+ * that is not 0), max + 1 and 2^64-1 with the exact reason. */
+static void check_limit_range(int field, const char *name, uint64_t min,
+                              uint64_t max, const gxd_limits *lim) {
+  const uint64_t refused[3] = {min - 1, max + 1, UINT64_MAX};
+  Gexec__V1__Limits l;
+  req r;
+  req_init(&r, TRUE_ARGV);
+  r.s.limits = &l;
+  set_limit(&l, field, 0);
+  check_ok(&r, lim);
+  set_limit(&l, field, min);
+  check_ok(&r, lim);
+  set_limit(&l, field, max);
+  check_ok(&r, lim);
+  for (int i = 0; i < 3; i++) {
+    char want[200];
+    if (refused[i] == 0) continue; /* 0 is "the profile's default" */
+    set_limit(&l, field, refused[i]);
+    snprintf(want, sizeof want,
+             "limits.%s %llu is outside %llu..%llu (0 means the profile's "
+             "default)", name, (unsigned long long)refused[i],
+             (unsigned long long)min, (unsigned long long)max);
+    check_fails(&r, lim, want);
+    assert_string_equal(why, want);
+  }
+}
+
+static void limits_constants(void **state) {
+  (void)state;
+  assert_int_equal(GXD_LIMIT_MEMORY_MIN, 8ull * 1024 * 1024);
+  assert_int_equal(GXD_LIMIT_MEMORY_MAX, 1ull << 50);
+  assert_int_equal(GXD_LIMIT_PIDS_MIN, 2);
+  assert_int_equal(GXD_LIMIT_PIDS_MAX, 4194304);
+  assert_int_equal(GXD_LIMIT_CPU_TIME_MIN_MS, 1);
+  assert_int_equal(GXD_LIMIT_CPU_TIME_MAX_MS, 365ull * 24 * 3600 * 1000);
+  assert_int_equal(GXD_LIMIT_OPEN_FILES_MIN, 16);
+  assert_int_equal(GXD_LIMIT_OPEN_FILES_MAX, 1048576);
+}
+
+static void limits_memory(void **state) {
+  (void)state;
+  check_limit_range(1, "memory_bytes", 8388608, 1125899906842624, NULL);
+}
+
+static void limits_pids(void **state) {
+  Gexec__V1__Limits l;
+  req r;
+  (void)state;
+  check_limit_range(2, "pids", 2, 4194304, NULL);
+  req_init(&r, TRUE_ARGV);
+  r.s.limits = &l;
+  set_limit(&l, 2, 1);
+  check_fails(&r, NULL, "limits.pids 1 is outside 2..4194304");
+  set_limit(&l, 2, UINT64_MAX);
+  check_fails(&r, NULL,
+              "limits.pids 18446744073709551615 is outside 2..4194304");
+}
+
+static void limits_cpu_time(void **state) {
+  (void)state;
+  check_limit_range(3, "cpu_time_ms", 1, 31536000000ull, NULL);
+}
+
+/* The upper bound is the one in gxd_limits (fs.nr_open where lower). */
+static void limits_open_files(void **state) {
+  gxd_limits lim = gxd_default_limits;
+  (void)state;
+  check_limit_range(4, "open_files", 16, 1048576, NULL);
+  lim.max_open_files = 4096;
+  check_limit_range(4, "open_files", 16, 4096, &lim);
+}
+
+/* The first limit out of range is named; all of them at once are fine. */
+static void limits_all_set(void **state) {
+  Gexec__V1__Limits l = GEXEC__V1__LIMITS__INIT;
+  req r;
+  (void)state;
+  req_init(&r, TRUE_ARGV);
+  r.s.limits = &l;
+  l.memory_bytes = 64ull << 20;
+  l.pids = 64;
+  l.cpu_time_ms = 5000;
+  l.open_files = 256;
+  check_ok(&r, NULL);
+  l.pids = 1;
+  l.open_files = 1;
+  check_fails(&r, NULL, "limits.pids 1 is outside 2..4194304");
+  l.pids = 0;
+  check_fails(&r, NULL, "limits.open_files 1 is outside 16..1048576");
+}
+
 /* ------------------------------------------------------------- signal */
 
 static void signal_numbers(void **state) {
@@ -522,6 +828,14 @@ static void wire_nul_in_cwd(void **state) {
   full_clean_request(&r);
   r.s.cwd = "/tmXp";
   assert_field(find_nul_patched(&r, "/tmXp"), "cwd");
+}
+
+static void wire_nul_in_profile(void **state) {
+  req r;
+  (void)state;
+  full_clean_request(&r);
+  r.s.profile = "restXricted";
+  assert_field(find_nul_patched(&r, "restXricted"), "profile");
 }
 
 /* Protobuf-c really does cut the patched string: that is why the wire
@@ -711,6 +1025,19 @@ int main(void) {
       cmocka_unit_test(start_stderr_mode),
       cmocka_unit_test(start_stderr_to_stdout_needs_pipe),
       cmocka_unit_test(start_reason_bounded),
+      cmocka_unit_test(utf8_valid),
+      cmocka_unit_test(utf8_invalid),
+      cmocka_unit_test(start_utf8),
+      cmocka_unit_test(start_reason_cuts_whole_characters),
+      cmocka_unit_test(start_path_elements),
+      cmocka_unit_test(start_path_million_colons),
+      cmocka_unit_test(start_path_bytes),
+      cmocka_unit_test(limits_constants),
+      cmocka_unit_test(limits_memory),
+      cmocka_unit_test(limits_pids),
+      cmocka_unit_test(limits_cpu_time),
+      cmocka_unit_test(limits_open_files),
+      cmocka_unit_test(limits_all_set),
       cmocka_unit_test(signal_numbers),
       cmocka_unit_test(wire_clean_start),
       cmocka_unit_test(wire_nul_in_argv),
@@ -718,6 +1045,7 @@ int main(void) {
       cmocka_unit_test(wire_nul_in_env_name),
       cmocka_unit_test(wire_nul_in_env_value),
       cmocka_unit_test(wire_nul_in_cwd),
+      cmocka_unit_test(wire_nul_in_profile),
       cmocka_unit_test(wire_patched_bytes_unpack_truncated),
       cmocka_unit_test(wire_stdin_nuls_ignored),
       cmocka_unit_test(wire_other_events_ignored),
