@@ -214,6 +214,7 @@ static struct {
   pid_t init;        /* namespaced: the init of the run's PID namespace */
   int cg_kill_fd;    /* cgroup.kill of the run's v2 leaf, or -1 */
   char cg_procs[2][GXI_CGROUP_PATH_MAX + 16]; /* v1 cgroup.procs, or "" */
+  char cg_leaves[3][GXI_CGROUP_PATH_MAX];     /* to remove, or "" */
   char children[64]; /* /proc/self/task/TID/children */
 } run = {.cg_kill_fd = -1};
 
@@ -257,6 +258,17 @@ static void die_with_parent(void) {
     while (waitpid(-1, NULL, WNOHANG) > 0) {
     }
     if (left == 0) break;
+    nanosleep(&ms, NULL);
+  }
+  /* the run's cgroup: empty now, or soon (dying processes) */
+  if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
+  for (int round = 0; round < 200; round++) {
+    int busy = 0;
+    for (int i = 0; i < 3; i++)
+      if (run.cg_leaves[i][0] && rmdir(run.cg_leaves[i]) != 0 &&
+          errno == EBUSY)
+        busy = 1;
+    if (!busy) break;
     nanosleep(&ms, NULL);
   }
   if (getpgrp() == getpid()) kill(0, SIGKILL); /* our group, us included */
@@ -460,7 +472,7 @@ static int enter_cwd_and_mount(const launch_opts *o) {
 /* pid 1 of the new namespaces: build the sandbox, run, reap, report to
  * the launcher through @p rep_fd. */
 static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
-  char c;
+  char c, why[256];
   int x[2];
   gxl_record rec = {.kind = GXL_REC_EXEC_FAIL, .what = GXL_FAIL_CWD};
   gxl_report r = {.exit_code = 126};
@@ -470,6 +482,8 @@ static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (read(go_fd, &c, 1) != 1) _exit(EXIT_SETUP);
   close(go_fd);
+  if (o->profile->user_ns && gxi_become_inner_root(why, sizeof why))
+    die("%s", why); /* before any path of the client's is looked up */
   if ((rec.err = enter_cwd_and_mount(o)) != 0) {
     emit(rep_fd, &rec);
     send_report(rep_fd, &r);
@@ -513,6 +527,9 @@ static void arm_cgroup_kill(void) {
   if (cg.v2[0] && run.cg_kill_fd < 0)
     snprintf(run.cg_procs[0], sizeof run.cg_procs[0], "%s/cgroup.procs",
              cg.v2);
+  memcpy(run.cg_leaves[0], cg.v2, sizeof run.cg_leaves[0]);
+  memcpy(run.cg_leaves[1], cg.mem, sizeof run.cg_leaves[1]);
+  memcpy(run.cg_leaves[2], cg.pids, sizeof run.cg_leaves[2]);
 }
 
 static void setup_cgroup(const launch_opts *o) {
@@ -703,7 +720,8 @@ int main(int argc, char **argv) {
     r.oom_killed = gxi_cgroup_oom_killed(&cg) == 1;
     if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
     run.cg_kill_fd = -1;
-    run.cg_procs[0][0] = run.cg_procs[1][0] = '\0';
+    memset(run.cg_procs, 0, sizeof run.cg_procs);
+    memset(run.cg_leaves, 0, sizeof run.cg_leaves);
     gxi_cgroup_destroy(&cg);
   }
   send_report(report_fd, &r);

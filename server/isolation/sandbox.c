@@ -53,6 +53,13 @@ int gxi_write_id_maps(pid_t pid, char *why, size_t len) {
   return 0;
 }
 
+int gxi_become_inner_root(char *why, size_t len) {
+  if (setgroups(0, NULL) != 0) return fail(errno, why, len, "setgroups");
+  if (setresgid(0, 0, 0) != 0) return fail(errno, why, len, "setresgid 0");
+  if (setresuid(0, 0, 0) != 0) return fail(errno, why, len, "setresuid 0");
+  return 0;
+}
+
 static int make_readonly(char *why, size_t len) {
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
   if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &attr,

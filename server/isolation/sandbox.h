@@ -23,6 +23,16 @@ typedef struct {
  *  namespace to unprivileged host ids (see profile.h). */
 int gxi_write_id_maps(pid_t pid, char *why, size_t len);
 
+/**
+ * First thing inside a new user namespace (after the parent wrote the id
+ * maps): take the namespace's root as our ids and drop supplementary
+ * groups. Until then the process still has the host's root ids (only
+ * its view of them changed), so every file access would be the host
+ * root's; after it, files are accessed as GXI_OUTER_ROOT_UID, a host
+ * nobody, while the namespace's capabilities (mounts) remain.
+ */
+int gxi_become_inner_root(char *why, size_t len);
+
 /** Inside the new mount namespace: makes mounts private, then for
  *  @p p->ro_root makes the whole tree read-only with private tmpfs on
  *  /tmp and /dev/shm and @p cwd bind-mounted writable; mounts a fresh

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,8 +47,10 @@ static const char *tmpdir(void) {
   return t && *t ? t : "/tmp";
 }
 
-/* Forks and execs gexecd with its stderr in d->log_path. */
-static void spawn_daemon(gxt_daemon *d, const char *const *extra) {
+/* Forks and execs gexecd (in @p cwd, NULL: ours) with its stderr in
+ * d->log_path. */
+static void spawn_daemon_in(gxt_daemon *d, const char *cwd,
+                            const char *const *extra) {
   const char *argv[64];
   int n = 0;
   char listen[256];
@@ -66,15 +71,93 @@ static void spawn_daemon(gxt_daemon *d, const char *const *extra) {
   if (d->pid == 0) {
     int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) dup2(fd, 2);
+    if (cwd && chdir(cwd) != 0) _exit(126);
     execv(argv[0], (char **)argv);
     _exit(127);
   }
 }
 
-void gxt_daemon_start(gxt_daemon *d, const char *const *extra) {
-  spawn_daemon(d, extra);
+static void spawn_daemon(gxt_daemon *d, const char *const *extra) {
+  spawn_daemon_in(d, NULL, extra);
+}
+
+void gxt_daemon_start_in(gxt_daemon *d, const char *cwd,
+                         const char *const *extra) {
+  spawn_daemon_in(d, cwd, extra);
   gexec_conn *c = gxt_connect(d);
   gexec_conn_close(c);
+}
+
+void gxt_daemon_start(gxt_daemon *d, const char *const *extra) {
+  gxt_daemon_start_in(d, NULL, extra);
+}
+
+const char *gxt_daemon_path(void) { return daemon_path(); }
+
+/* ------------------------------------------- what the kernel provides */
+
+/* 1 if a child can unshare @p flags (checked outside any daemon). */
+static int can_unshare(int flags) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(unshare(flags) == 0 ? 0 : 1);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* 1 if the cgroup hierarchy at @p dir is mounted and writable. */
+static int cgroup_writable(const char *dir, unsigned long magic) {
+  struct statfs sf;
+  char procs[256];
+  snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+  return statfs(dir, &sf) == 0 && (unsigned long)sf.f_type == magic &&
+         access(procs, W_OK) == 0;
+}
+
+int gxt_kernel_lacks(unsigned what, char *why, size_t len) {
+  int v2 = cgroup_writable("/sys/fs/cgroup", 0x63677270);
+  int v1 = cgroup_writable("/sys/fs/cgroup/memory", 0x27e0eb) &&
+           cgroup_writable("/sys/fs/cgroup/pids", 0x27e0eb);
+  if ((what & GXT_NEED_NAMESPACES) &&
+      !can_unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
+                   CLONE_NEWIPC | CLONE_NEWUTS))
+    return snprintf(why, len, "this kernel refuses new namespaces"), 1;
+  if ((what & GXT_NEED_SECCOMP) && prctl(PR_GET_SECCOMP) < 0)
+    return snprintf(why, len, "this kernel has no seccomp"), 1;
+  if ((what & GXT_NEED_CGROUPS) && !v2 && !v1)
+    return snprintf(why, len, "no writable memory and pids cgroups"), 1;
+  if ((what & GXT_NEED_CGROUP_KILL) &&
+      !cgroup_writable("/sys/fs/cgroup", 0x63677270) &&
+      !cgroup_writable("/sys/fs/cgroup/unified", 0x63677270) &&
+      !cgroup_writable("/sys/fs/cgroup/pids", 0x27e0eb))
+    return snprintf(why, len, "no cgroup to track processes in"), 1;
+  return 0;
+}
+
+int gxt_cgroup_leaves(const char *instance) {
+  static const char *const roots[] = {
+      "/sys/fs/cgroup/gexec", "/sys/fs/cgroup/unified/gexec",
+      "/sys/fs/cgroup/memory/gexec", "/sys/fs/cgroup/pids/gexec"};
+  int n = 0;
+  for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/%s", roots[i], instance);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+      if (e->d_type == DT_DIR && e->d_name[0] != '.') n++;
+    if (d) closedir(d);
+  }
+  return n;
+}
+
+int gxt_wait_no_cgroup_leaves(const char *instance, int ms) {
+  long long until = gxt_now_ms() + ms;
+  while (gxt_cgroup_leaves(instance) > 0) {
+    if (gxt_now_ms() > until) return 0;
+    sleep_ms(10);
+  }
+  return 1;
 }
 
 /* Waits up to @p ms for @p pid to exit; SIGKILLs it and fails the test

@@ -27,6 +27,45 @@ typedef struct {
  *  answers a health check. Aborts the test on failure. */
 void gxt_daemon_start(gxt_daemon *d, const char *const *extra_args);
 
+/** As gxt_daemon_start, with the daemon started in directory @p cwd. */
+void gxt_daemon_start_in(gxt_daemon *d, const char *cwd,
+                         const char *const *extra_args);
+
+/** The gexecd binary under test. */
+const char *gxt_daemon_path(void);
+
+/** Kernel mechanisms a test may need (gxt_kernel_lacks). */
+enum {
+  GXT_NEED_NAMESPACES = 1,  /**< user, pid, mount, net, ipc, uts */
+  GXT_NEED_SECCOMP = 2,
+  GXT_NEED_CGROUPS = 4,     /**< writable memory and pids controllers */
+  GXT_NEED_CGROUP_KILL = 8, /**< some cgroup to track a run's processes */
+};
+
+/**
+ * Whether this kernel/host lacks one of @p what, checked directly (never
+ * through the daemon under test, whose probe may itself be wrong): 1 with
+ * a reason in @p why, else 0. The only grounds for a test to skip.
+ */
+int gxt_kernel_lacks(unsigned what, char *why, size_t len);
+
+/** Skips the current test, printing why, when the kernel lacks @p what. */
+#define GXT_SKIP_UNLESS(what)                                   \
+  do {                                                          \
+    char why_[160];                                             \
+    if (gxt_kernel_lacks((what), why_, sizeof why_)) {          \
+      print_message("skipped: %s\n", why_);                     \
+      skip();                                                   \
+    }                                                           \
+  } while (0)
+
+/** Run cgroups (leaf directories) a daemon of instance @p instance has
+ *  under gexec/<instance>/ in every hierarchy. */
+int gxt_cgroup_leaves(const char *instance);
+
+/** Waits up to @p ms until that count is 0; returns 1 if so. */
+int gxt_wait_no_cgroup_leaves(const char *instance, int ms);
+
 /** Starts gexecd with @p extra_args expecting it to exit by itself (e.g.
  *  refusing to start); waits up to 60 s, copies the head of its log into
  *  @p log and returns its wait status. */

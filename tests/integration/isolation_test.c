@@ -23,44 +23,16 @@
 
 #define conn gxt_group_conn
 
-/* What the daemon's probe found: tests of a mechanism the host lacks
- * skip, printing why (only when the probe says it is absent). */
-static char restricted_tier[256];
-static int restricted_full, have_cgroup;
-
 static int setup(void **state) {
   (void)state;
   gxt_group_start(ARGV("--kill-grace=300ms"));
-  gexec_spec spec = {.argv = ARGV("true"), .profile = "restricted",
-                     .stdin_null = 1};
-  gexec_result r;
-  gexec_error err;
-  if (gexec_run(gxt_group_conn, &spec, NULL, &r, &err) != GEXEC_OK) return -1;
-  snprintf(restricted_tier, sizeof restricted_tier, "%s",
-           r.exit.isolation.description);
-  restricted_full = strstr(restricted_tier, "(full)") != NULL;
-  have_cgroup = strstr(restricted_tier, "cgroup none") == NULL;
-  gexec_result_free(&r);
   return 0;
 }
 
-#define NEED_FULL()                                                       \
-  do {                                                                    \
-    if (!restricted_full) {                                               \
-      print_message("skipped: this host's probe gave a reduced tier: %s\n", \
-                    restricted_tier);                                     \
-      skip();                                                             \
-    }                                                                     \
-  } while (0)
-
-#define NEED_CGROUP()                                                     \
-  do {                                                                    \
-    if (!have_cgroup) {                                                   \
-      print_message("skipped: no usable cgroup on this host (%s)\n",     \
-                    restricted_tier);                                     \
-      skip();                                                             \
-    }                                                                     \
-  } while (0)
+/* Tests of a mechanism skip only when the kernel itself lacks it,
+ * checked independently of the daemon (whose probe is under test). */
+#define NEED_FULL() GXT_SKIP_UNLESS(GXT_NEED_NAMESPACES | GXT_NEED_SECCOMP)
+#define NEED_CGROUP() GXT_SKIP_UNLESS(GXT_NEED_CGROUPS)
 
 static int teardown(void **state) {
   (void)state;
@@ -121,6 +93,28 @@ static void test_pid_namespace_hides_host(void **state) {
   /* inside, the shell is alone with its init: pid 1 plus the shell */
   gexec_result r = run_in("baseline", "echo $$", NULL);
   assert_string_equal(r.out, "2\n");
+  gexec_result_free(&r);
+}
+
+/* baseline hides host processes for real: it keeps only a container
+ * runtime's capabilities, so it cannot unmount its /proc (under which
+ * the host's /proc, with every process and its environment, lies). */
+static void test_baseline_cannot_unhide_host(void **state) {
+  (void)state;
+  NEED_FULL();
+  char script[256];
+  snprintf(script, sizeof script,
+           "grep CapBnd /proc/self/status; umount -l /proc 2>/dev/null;"
+           " echo umount=$?; test -d /proc/%d && echo sees-host || echo hidden;"
+           " nsenter -t 1 -m true 2>/dev/null; echo nsenter=$?",
+           (int)getpid());
+  gexec_result r = run_in("baseline", script, NULL);
+  assert_string_equal(r.out, "CapBnd:\t00000000a80425fb\numount=32\n"
+                             "hidden\nnsenter=1\n");
+  gexec_result_free(&r);
+  /* contrast: host keeps everything (and sees us) */
+  r = run_in("host", "grep CapBnd /proc/self/status", NULL);
+  assert_string_not_equal(r.out, "CapBnd:\t00000000a80425fb\n");
   gexec_result_free(&r);
 }
 
@@ -440,6 +434,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_started_reports_isolation),
       cmocka_unit_test(test_pid_namespace_hides_host),
+      cmocka_unit_test(test_baseline_cannot_unhide_host),
       cmocka_unit_test(test_restricted_filesystem),
       cmocka_unit_test(test_restricted_has_no_network),
       cmocka_unit_test(test_uts_and_ipc_namespaces),
