@@ -243,6 +243,59 @@ static long long proc_wchar(void *arg) {
   return v;
 }
 
+/* A client that dies while its output is backed up (a send blocked in
+ * flow control) gets its run stopped like any disconnect: SIGTERM, then
+ * kill_grace_ms to clean up, then SIGKILL. Here the run's TERM trap
+ * must get to write its file. */
+static void test_dead_client_with_backed_up_output_gets_grace(void **state) {
+  (void)state;
+  char file[256], script[512], got[64] = "";
+  const char *t = getenv("TEST_TMPDIR");
+  snprintf(file, sizeof file, "%s/bye-%d", t && *t ? t : "/tmp",
+           (int)getpid());
+  unlink(file);
+  snprintf(script, sizeof script,
+           "trap 'sleep 1; echo bye > %s; exit 3' TERM; yes 61.93 & wait",
+           file);
+  /* a client (the CLI, its own process) whose stdout nobody reads: it
+   * stops reading the stream, so the daemon's sends block */
+  char cli[512];
+  int out[2];
+  snprintf(cli, sizeof cli, "%s/gexec/client/cli/gexec", getenv("TEST_SRCDIR"));
+  assert_int_equal(pipe(out), 0);
+  pid_t client = fork();
+  if (client == 0) {
+    dup2(out[1], 1);
+    execl(cli, "gexec", "run", "-H", daemon_.target, "-n", "--profile",
+          "host", "--kill-grace", "5", "--", "sh", "-c", script,
+          (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  assert_true(gxt_wait_pid_by_arg("61.93", 10000) > 0);
+  /* the writer stalls once the daemon's send is blocked */
+  pid_t yes = gxt_find_pid_by_arg("61.93");
+  assert_true(settle(proc_wchar, &yes) > 0);
+  kill(client, SIGKILL);
+  waitpid(client, NULL, 0);
+  long long until = gxt_now_ms() + 10000;
+  while (!got[0] && gxt_now_ms() < until) {
+    FILE *f = fopen(file, "r");
+    if (f) {
+      if (!fgets(got, sizeof got, f)) got[0] = '\0';
+      fclose(f);
+    }
+    if (!got[0]) {
+      struct timespec ts = {0, 10000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  assert_string_equal(got, "bye\n");
+  assert_true(gxt_wait_arg_gone("61.93", 10000));
+  close(out[0]);
+  unlink(file);
+}
+
 static void test_slow_reader_bounds_daemon_memory(void **state) {
   (void)state;
   const long long total = 256ll << 20;
@@ -376,6 +429,7 @@ int main(void) {
       cmocka_unit_test(test_deadline_kills_tree),
       cmocka_unit_test(test_output_streams_before_exit),
       cmocka_unit_test(test_slow_reader_bounds_daemon_memory),
+      cmocka_unit_test(test_dead_client_with_backed_up_output_gets_grace),
       cmocka_unit_test(test_stdin_backpressure),
       cmocka_unit_test(test_many_concurrent_runs_one_connection),
       cmocka_unit_test(test_input_after_exit_is_ignored),
