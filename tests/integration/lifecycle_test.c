@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -322,6 +324,79 @@ static void test_second_daemon_on_same_socket_exits(void **state) {
   assert_int_equal(gxt_daemon_stop(&d), 0);
 }
 
+/* The launcher vanished after start-up: the run is refused INTERNAL,
+ * naming the launcher, never NOT_FOUND blaming the client's program. */
+static void test_missing_launcher_is_internal(void **state) {
+  (void)state;
+  char dir[256], copy[300], flag[320], cmd[700], expect[400];
+  const char *t = getenv("TEST_TMPDIR");
+  snprintf(dir, sizeof dir, "%s/launcher-%d", t && *t ? t : "/tmp",
+           (int)getpid());
+  snprintf(copy, sizeof copy, "%s/gexec-launch", dir);
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/gexec/server/gexec-launch' '%s'",
+           dir, getenv("TEST_SRCDIR"), copy);
+  assert_int_equal(system(cmd), 0);
+  snprintf(flag, sizeof flag, "--launcher=%s", copy);
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV(flag));
+  assert_int_equal(unlink(copy), 0);
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec spec = {.argv = ARGV("true"), .stdin_null = 1};
+  gexec_result r;
+  gexec_error err;
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_INTERNAL);
+  snprintf(expect, sizeof expect,
+           "cannot start the launcher %s: No such file or directory", copy);
+  assert_string_equal(err.message, expect);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+  rmdir(dir);
+}
+
+/* A start-up failure names the errno: here the socket's directory is a
+ * full filesystem (a tmpfs without a free inode, in a mount namespace of
+ * the daemon's own). */
+static void test_listen_failure_names_errno(void **state) {
+  (void)state;
+  char dir[] = "/tmp/gxt-full-XXXXXX", log[256], sock[300], text[4096];
+  const char *t = getenv("TEST_TMPDIR");
+  assert_non_null(mkdtemp(dir));
+  snprintf(log, sizeof log, "%s/full-%d.log", t && *t ? t : "/tmp",
+           (int)getpid());
+  snprintf(sock, sizeof sock, "--listen=unix:%s/gexecd.sock", dir);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=64k,nr_inodes=2") != 0)
+      _exit(100);
+    char fill[300];
+    snprintf(fill, sizeof fill, "%s/fill", dir); /* takes the last inode */
+    if (open(fill, O_WRONLY | O_CREAT, 0644) < 0) _exit(101);
+    execl(gxt_daemon_path(), "gexecd", sock, (char *)NULL);
+    _exit(127);
+  }
+  int st;
+  long long until = gxt_now_ms() + 60000;
+  while (waitpid(pid, &st, WNOHANG) == 0 && gxt_now_ms() < until)
+    sleep_ms(20);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 1);
+  FILE *f = fopen(log, "r");
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  char expect[400];
+  snprintf(expect, sizeof expect,
+           "cannot listen on unix:%s/gexecd.sock: No space left on device",
+           dir);
+  if (!strstr(text, expect)) fail_msg("log lacks '%s':\n%s", expect, text);
+  rmdir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ping),
@@ -331,6 +406,8 @@ int main(void) {
       cmocka_unit_test(test_cancel_with_backed_up_output_frees_slot),
       cmocka_unit_test(test_stream_without_start_times_out),
       cmocka_unit_test(test_second_daemon_on_same_socket_exits),
+      cmocka_unit_test(test_missing_launcher_is_internal),
+      cmocka_unit_test(test_listen_failure_names_errno),
   };
   return cmocka_run_group_tests_name("integration/lifecycle", tests, NULL,
                                      NULL);
