@@ -159,6 +159,16 @@ int gx_rpc_call_recv(gx_rpc_call *call);
 /** Serializes @p msg and sends it; on_sent fires when it completes. */
 int gx_rpc_call_send(gx_rpc_call *call, const ProtobufCMessage *msg);
 
+/**
+ * Sends one message made of @p head (copied: a few bytes of framing)
+ * followed by @p len bytes at @p data, without copying them: @p data must
+ * come from malloc() and is always taken over (freed by the rpc layer,
+ * at once on error, else when gRPC is done with it, on any thread).
+ * on_sent fires as for gx_rpc_call_send.
+ */
+int gx_rpc_call_send_owned(gx_rpc_call *call, const void *head,
+                           size_t head_len, void *data, size_t len);
+
 /** Sends @p len raw bytes as one message (any bytes: used by tests). */
 int gx_rpc_call_send_bytes(gx_rpc_call *call, const void *data, size_t len);
 

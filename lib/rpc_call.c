@@ -72,15 +72,16 @@ int gx_rpc_call_recv(gx_rpc_call *c) {
   return rc;
 }
 
-static int send_slice(gx_rpc_call *c, grpc_slice s) {
+/* Sends the message made of @p n slices (references taken over). */
+static int send_slices(gx_rpc_call *c, grpc_slice *s, size_t n) {
   pthread_mutex_lock(&c->mu);
   if (c->send_busy || c->half_sent || c->half_pending) {
     pthread_mutex_unlock(&c->mu);
-    grpc_slice_unref(s);
+    for (size_t i = 0; i < n; i++) grpc_slice_unref(s[i]);
     return GX_EBUSY;
   }
-  c->send_bb = grpc_raw_byte_buffer_create(&s, 1);
-  grpc_slice_unref(s);
+  c->send_bb = grpc_raw_byte_buffer_create(s, n);
+  for (size_t i = 0; i < n; i++) grpc_slice_unref(s[i]);
   grpc_op op = {0};
   op.op = GRPC_OP_SEND_MESSAGE;
   op.data.send_message.send_message = c->send_bb;
@@ -99,11 +100,19 @@ int gx_rpc_call_send(gx_rpc_call *c, const ProtobufCMessage *msg) {
   size_t n = protobuf_c_message_get_packed_size(msg);
   grpc_slice s = grpc_slice_malloc(n);
   protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
-  return send_slice(c, s);
+  return send_slices(c, &s, 1);
 }
 
 int gx_rpc_call_send_bytes(gx_rpc_call *c, const void *data, size_t len) {
-  return send_slice(c, grpc_slice_from_copied_buffer(data, len));
+  grpc_slice s = grpc_slice_from_copied_buffer(data, len);
+  return send_slices(c, &s, 1);
+}
+
+int gx_rpc_call_send_owned(gx_rpc_call *c, const void *head, size_t head_len,
+                           void *data, size_t len) {
+  grpc_slice s[2] = {grpc_slice_from_copied_buffer(head, head_len),
+                     grpc_slice_new(data, len, free)};
+  return send_slices(c, s, 2);
 }
 
 /* Hands a received buffer to on_recv without copying when it is one

@@ -19,6 +19,7 @@ typedef struct {
   uv_poll_t poll;
   int has_poll;    /* poll handle initialized (needs closing) */
   int polling;
+  int taken;       /* the buffer is being sent: wait for resume */
   uint8_t *buf;    /* GXD_CHUNK bytes, allocated on first data */
   size_t len;
   uint64_t seq;    /* when the buffer became non-empty: oldest first */
@@ -35,8 +36,8 @@ struct gxd_child {
   int in_fd;
   uv_poll_t in_poll;
   int in_has_poll, in_polling, in_close_requested;
-  uint8_t *in_buf;
-  size_t in_off, in_len, in_cap; /* capacity kept: no realloc churn */
+  uint8_t *in_buf; /* the unwritten rest of one message, or NULL */
+  size_t in_off, in_len, in_cap;
   /* timers */
   uv_timer_t timeout_timer, kill_timer, drain_timer;
   int stopping;
@@ -126,7 +127,24 @@ size_t gxd_child_peek(gxd_child *c, int *stream, const uint8_t **data) {
 void gxd_child_consume(gxd_child *c, int stream) {
   out_stream *s = &c->out[stream - 1];
   s->len = 0;
-  out_set_polling(s, 1);
+  if (!s->taken) out_set_polling(s, 1);
+}
+
+uint8_t *gxd_child_take(gxd_child *c, int stream, size_t *len) {
+  out_stream *s = &c->out[stream - 1];
+  uint8_t *buf = s->buf;
+  *len = s->len;
+  s->buf = NULL; /* a fresh one is allocated for the next read */
+  s->len = 0;
+  s->taken = 1;
+  out_set_polling(s, 0);
+  return buf;
+}
+
+void gxd_child_resume(gxd_child *c, int stream) {
+  out_stream *s = &c->out[stream - 1];
+  s->taken = 0;
+  if (s->len < GXD_CHUNK) out_set_polling(s, 1);
 }
 
 /* ------------------------------------------------------------ stdin */
@@ -162,7 +180,9 @@ static int in_flush(gxd_child *c) {
   }
   if (c->in_polling) uv_poll_stop(&c->in_poll);
   c->in_polling = 0;
-  c->in_off = c->in_len = 0;
+  c->in_off = c->in_len = c->in_cap = 0;
+  free(c->in_buf); /* held only while a message is pending */
+  c->in_buf = NULL;
   if (c->in_close_requested) in_close_fd(c);
   return 1;
 }
@@ -174,21 +194,38 @@ static void on_in_writable(uv_poll_t *h, int status, int events) {
   if (in_flush(c) && c->cbs.on_stdin_drained) c->cbs.on_stdin_drained(c->ud);
 }
 
+/* Writes what the pipe takes now; returns the bytes written. */
+static size_t in_write_now(gxd_child *c, const uint8_t *data, size_t len) {
+  size_t done = 0;
+  while (c->in_fd >= 0 && done < len) {
+    ssize_t n = write(c->in_fd, data + done, len - done);
+    if (n > 0) done += (size_t)n;
+    else if (n < 0 && errno == EINTR) continue;
+    else if (n < 0 && errno == EAGAIN) break;
+    else in_close_fd(c); /* EPIPE: the child closed its stdin */
+  }
+  return c->in_fd >= 0 ? done : len; /* a closed stdin drops the rest */
+}
+
 size_t gxd_child_write_stdin(gxd_child *c, const uint8_t *data, size_t len) {
   if (c->in_fd < 0 || c->in_close_requested || len == 0)
     return c->in_len - c->in_off;
-  if (c->in_off > 0 && c->in_len + len > c->in_cap) { /* compact */
+  if (c->in_off == c->in_len) { /* nothing queued: straight to the pipe */
+    size_t n = in_write_now(c, data, len);
+    data += n;
+    len -= n;
+    if (len == 0) return 0;
+  }
+  if (c->in_off > 0) { /* compact */
     memmove(c->in_buf, c->in_buf + c->in_off, c->in_len - c->in_off);
     c->in_len -= c->in_off;
     c->in_off = 0;
   }
   if (c->in_len + len > c->in_cap) {
-    size_t cap = c->in_cap ? c->in_cap : 64 * 1024;
-    while (cap < c->in_len + len) cap *= 2;
-    uint8_t *nb = realloc(c->in_buf, cap);
+    uint8_t *nb = realloc(c->in_buf, c->in_len + len);
     if (!nb) return c->in_len - c->in_off; /* dropped: out of memory */
     c->in_buf = nb;
-    c->in_cap = cap;
+    c->in_cap = c->in_len + len;
   }
   memcpy(c->in_buf + c->in_len, data, len);
   c->in_len += len;
@@ -453,7 +490,7 @@ int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
   int rc;
   gxd_child *c = calloc(1, sizeof *c);
   if (!c) return -ENOMEM;
-  if ((io->stdin_pipe && (rc = make_pipe(in, 1, 0)) != 0) ||
+  if ((io->stdin_pipe && (rc = make_pipe(in, 1, GXD_STDIN_PIPE_SIZE)) != 0) ||
       (io->stdout_pipe && (rc = make_pipe(o, 0, GXD_PIPE_SIZE)) != 0) ||
       (io->stderr_mode == 1 && (rc = make_pipe(e, 0, GXD_PIPE_SIZE)) != 0) ||
       (rc = make_pipe(r, 0, 0)) != 0)

@@ -3,11 +3,15 @@
  * Supervises one run's launcher on the daemon's loop: its pipes, its
  * records (launch_wire.h), its timeout, stopping it, and reaping it.
  *
- * Output backpressure: each output stream has one buffer of GXD_CHUNK
- * bytes. The child reads its pipe into the buffer and stops reading when
- * the buffer is full, until the owner takes the bytes (gxd_child_peek +
- * gxd_child_consume). The child process then blocks in write(2): memory
- * stays bounded whatever the client does.
+ * Output backpressure: each output stream has one buffer of at most
+ * GXD_CHUNK bytes. The child reads its pipe into the buffer and stops
+ * reading when the buffer is full, until the owner takes the bytes:
+ * either dropped (gxd_child_consume) or handed over whole
+ * (gxd_child_take: the owner sends that very buffer and frees it), and
+ * then reading of that stream waits for gxd_child_resume (the send
+ * completed). The child process then blocks in write(2), and the pipe is
+ * the second buffer: daemon memory stays at one buffer per stream,
+ * whatever the client does.
  *
  * End of a run: when the main process exits, everything left in its
  * process group is sent SIGKILL (before the zombie is reaped, so the group
@@ -37,8 +41,9 @@
 /** Kernel pipe size asked for each output pipe (lets the child run
  *  ahead while a send is in flight). */
 #define GXD_PIPE_SIZE (1024 * 1024)
-/** Pending stdin above which the owner should stop receiving. */
-#define GXD_STDIN_HIGH (1024 * 1024)
+/** Kernel pipe size asked for the stdin pipe: the child's reads run
+ *  ahead of the next message while the daemon holds at most one. */
+#define GXD_STDIN_PIPE_SIZE (1024 * 1024)
 /** How long pipes may stay open after the main process exited. */
 #define GXD_DRAIN_MS 2000
 
@@ -102,11 +107,22 @@ void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms);
  *  stream (1 stdout, 2 stderr) and bytes, valid until consume. */
 size_t gxd_child_peek(gxd_child *c, int *stream, const uint8_t **data);
 
-/** Marks the buffer of @p stream as taken; reading resumes. */
+/** Drops the bytes of @p stream; reading resumes. */
 void gxd_child_consume(gxd_child *c, int stream);
 
-/** Queues @p len bytes for the child's stdin (copied). Bytes for a stdin
- *  the child closed are dropped. Returns the bytes now pending. */
+/** Hands over the buffer of @p stream (the bytes peeked, *len of them):
+ *  the caller owns it (malloc'd; free() it). Reading that stream pauses
+ *  until gxd_child_resume(). */
+uint8_t *gxd_child_take(gxd_child *c, int stream, size_t *len);
+
+/** Reading of @p stream may go on (the taken buffer was sent). */
+void gxd_child_resume(gxd_child *c, int stream);
+
+/** Writes @p len bytes to the child's stdin: as much as the pipe takes
+ *  now, the rest copied and written as the child reads (then
+ *  on_stdin_drained). Bytes for a stdin the child closed are dropped.
+ *  Returns the bytes still pending: the owner receives the next message
+ *  only when that is 0, so at most one message is held per run. */
 size_t gxd_child_write_stdin(gxd_child *c, const uint8_t *data, size_t len);
 
 /** Closes the child's stdin once pending bytes are written. */

@@ -45,6 +45,7 @@ struct gxd_session {
   sess_state state;
   stop_reason stop;
   int send_busy, recv_busy, recv_paused;
+  int sending;        /* stream (1, 2) whose buffer is being sent, or 0 */
   int stdin_eof_seen;
   int reaped;         /* s->ex holds how the run ended */
   int call_done;
@@ -216,12 +217,28 @@ static void send_exited(gxd_session *s) {
   finish_with(s, &r.base, GX_STATUS_OK, "");
 }
 
-/* Takes the oldest output chunk, applies max_output_bytes, sends it.
- * Returns 1 if a send was started. */
+/* The framing of a RunResponse carrying @p len bytes of @p stream (the
+ * stdout or stderr field of the oneof) in front of those bytes. */
+static size_t chunk_header(int stream, size_t len, uint8_t head[16]) {
+  size_t n = 0;
+  head[n++] = (uint8_t)((stream == 1 ? GEXEC__V1__RUN_RESPONSE__EVENT_STDOUT
+                                     : GEXEC__V1__RUN_RESPONSE__EVENT_STDERR)
+                        << 3 | 2); /* length-delimited */
+  do {
+    head[n++] = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+    len >>= 7;
+  } while (len);
+  return n;
+}
+
+/* Takes the oldest output chunk, applies max_output_bytes, and sends
+ * that very buffer (no copy); its stream reads on once the send
+ * completed. Returns 1 if a send was started. */
 static int send_output(gxd_session *s) {
   int stream;
   const uint8_t *data;
-  size_t len;
+  size_t len, have;
+  uint8_t head[16];
   while ((len = gxd_child_peek(s->child, &stream, &data)) > 0) {
     if (s->max_output && s->bytes_out + len > s->max_output) {
       s->truncated = 1;
@@ -231,16 +248,15 @@ static int send_output(gxd_session *s) {
       gxd_child_consume(s->child, stream); /* dropped */
       continue;
     }
-    Gexec__V1__RunResponse r = GEXEC__V1__RUN_RESPONSE__INIT;
-    r.event_case = stream == 1 ? GEXEC__V1__RUN_RESPONSE__EVENT_STDOUT
-                               : GEXEC__V1__RUN_RESPONSE__EVENT_STDERR;
-    ProtobufCBinaryData bd = {len, (uint8_t *)data};
-    if (stream == 1) r.stdout = bd; else r.stderr = bd;
-    int rc = gx_rpc_call_send(s->call, &r.base); /* packs a copy */
-    gxd_child_consume(s->child, stream);
-    if (rc != GX_OK) return 0;
+    uint8_t *buf = gxd_child_take(s->child, stream, &have);
+    size_t hn = chunk_header(stream, len, head);
+    if (gx_rpc_call_send_owned(s->call, head, hn, buf, len) != GX_OK) {
+      gxd_child_resume(s->child, stream); /* the call is over */
+      return 0;
+    }
     s->bytes_out += len;
     s->send_busy = 1;
+    s->sending = stream;
     return 1;
   }
   return 0;
@@ -279,6 +295,9 @@ static void try_send(gxd_session *s) {
 static void on_sent(void *ud, int ok) {
   gxd_session *s = ud;
   s->send_busy = 0;
+  if (s->sending && s->child && !s->child_closing)
+    gxd_child_resume(s->child, s->sending);
+  s->sending = 0;
   if (!ok) /* the call is broken; on_closed(cancelled) follows */
     stop_run(s, STOP_CLIENT);
   try_send(s); /* drops what is buffered once broken */
@@ -633,7 +652,8 @@ static void handle_stdin(gxd_session *s, const ProtobufCBinaryData *d) {
     return fail(s, GX_STATUS_INVALID_ARGUMENT, "stdin sent after stdin_eof");
   s->bytes_in += d->len;
   if (!child_running(s)) return; /* it ended: nobody reads stdin any more */
-  if (gxd_child_write_stdin(s->child, d->data, d->len) >= GXD_STDIN_HIGH)
+  /* the next message only once this one is in the pipe: one held */
+  if (gxd_child_write_stdin(s->child, d->data, d->len) > 0)
     s->recv_paused = 1;
 }
 

@@ -21,9 +21,10 @@
  * does not exist yet is SIGKILLed at once (nothing to be graceful to).
  * Output is sent one message at a time: the next chunk is taken from the
  * child only when the previous send completed (HTTP/2 flow control), so
- * a slow client slows the child instead of growing the daemon. Likewise
- * the next client message is received only while less than
- * GXD_STDIN_HIGH bytes of stdin are pending for the child.
+ * a slow client slows the child instead of growing the daemon; the
+ * buffer sent is the one the output was read into (no copy). Likewise
+ * the next client message is received only once the previous one is in
+ * the child's stdin pipe: at most one message is held per run.
  *
  * All functions run on the loop thread.
  */

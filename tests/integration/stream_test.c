@@ -21,6 +21,11 @@
 #include "tests/integration/harness.h"
 
 #define daemon_ gxt_group_daemon
+
+/* The documented per-stream bounds (README), with room for gRPC's own
+ * per-stream state. */
+#define GXT_STDIN_KB_PER_STREAM 1536
+#define GXT_OUTPUT_KB_PER_STREAM 1280
 #define conn gxt_group_conn
 
 static int setup(void **state) {
@@ -368,6 +373,65 @@ static void test_stdin_backpressure(void **state) {
   gexec_proc_free(w.p);
 }
 
+static long long total_chunks(void *arg) {
+  writer_arg *w = arg;
+  long long n = 0;
+  for (int i = 0; i < 100; i++) n += writer_chunks(&w[i]);
+  return n;
+}
+
+static long long daemon_rss(void *arg) { return gxt_rss_kb(*(pid_t *)arg); }
+
+/* Per-stream daemon memory, measured across 100 streams on a daemon of
+ * their own (README "Flow control and bounds"): stdin pushed at runs
+ * that never read it, then output nobody reads. */
+static void test_per_stream_memory_100_streams(void **state) {
+  (void)state;
+  enum { N = 100 };
+  gxt_daemon d;
+  gxt_daemon_start(&d, NULL);
+  gexec_conn *c = gxt_connect(&d);
+  gexec_proc *warm;
+  gexec_error err;
+  gexec_spec ws = {.argv = ARGV("true"), .stdin_null = 1};
+  assert_int_equal(gexec_proc_start(c, &ws, &warm, &err), GEXEC_OK);
+  gexec_proc_free(warm);
+  long base = settle(daemon_rss, &d.pid);
+  static writer_arg w[N];
+  pthread_t t[N];
+  gexec_spec in = {.argv = ARGV("sleep", "60")}; /* never reads stdin */
+  for (int i = 0; i < N; i++) {
+    memset(&w[i], 0, sizeof w[i]);
+    assert_int_equal(gexec_proc_start(c, &in, &w[i].p, &err), GEXEC_OK);
+    pthread_create(&t[i], NULL, writer, &w[i]);
+  }
+  settle(total_chunks, w);
+  long in_kb = settle(daemon_rss, &d.pid) - base;
+  print_message("stdin not read: %ld KiB per stream\n", in_kb / N);
+  for (int i = 0; i < N; i++) gexec_proc_cancel(w[i].p);
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    gexec_proc_free(w[i].p);
+  }
+  base = settle(daemon_rss, &d.pid);
+  gexec_proc *out[N];
+  gexec_spec o = {.argv = ARGV("yes", "61.95"), .stdin_null = 1};
+  for (int i = 0; i < N; i++)
+    assert_int_equal(gexec_proc_start(c, &o, &out[i], &err), GEXEC_OK);
+  long out_kb = settle(daemon_rss, &d.pid) - base;
+  print_message("output not read: %ld KiB per stream\n", out_kb / N);
+  for (int i = 0; i < N; i++) {
+    gexec_proc_cancel(out[i]);
+    gexec_proc_free(out[i]);
+  }
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+  if (in_kb / N > gxt_rss_budget_kb(GXT_STDIN_KB_PER_STREAM))
+    fail_msg("stdin: %ld KiB per stream", in_kb / N);
+  if (out_kb / N > gxt_rss_budget_kb(GXT_OUTPUT_KB_PER_STREAM))
+    fail_msg("output: %ld KiB per stream", out_kb / N);
+}
+
 static void test_many_concurrent_runs_one_connection(void **state) {
   (void)state;
   enum { N = 100 };
@@ -431,6 +495,7 @@ int main(void) {
       cmocka_unit_test(test_slow_reader_bounds_daemon_memory),
       cmocka_unit_test(test_dead_client_with_backed_up_output_gets_grace),
       cmocka_unit_test(test_stdin_backpressure),
+      cmocka_unit_test(test_per_stream_memory_100_streams),
       cmocka_unit_test(test_many_concurrent_runs_one_connection),
       cmocka_unit_test(test_input_after_exit_is_ignored),
   };
