@@ -45,6 +45,9 @@ typedef struct {
   const char *sections; /* digits of the sections to run; default "12345" */
   const char *launcher; /* gexec-launch for §5's local rows, or NULL */
   int iso_iters;        /* §5 samples per series */
+  int soak_runs, soak_kills; /* §6, over all three profiles */
+  const char *cli;      /* gexec (the CLI) for §6's killed clients */
+  const char *instance; /* gexecd's --instance, for §6's cgroup count */
 } options;
 
 
@@ -122,6 +125,9 @@ void bench_stdout(const options *o, gexec_conn *c);
 void bench_stdin(const options *o, gexec_conn *c);
 void bench_sessions(const options *o, gexec_conn *c);
 void bench_isolation(const options *o, gexec_conn *c);
+void bench_soak(const options *o, gexec_conn *c);
+/* The §6 table (printed after the main one). */
+void bench_print_soak(void);
 /* The §4 peak-memory rows, read at the end of the whole run. */
 void bench_report_peak(const options *o, long idle_kb);
 

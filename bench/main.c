@@ -10,6 +10,9 @@
  *   5. isolation cost: /bin/true through gexec_run in each profile (host,
  *      baseline, restricted) against local references (plain spawn,
  *      bwrap, unshare, gexec-launch run from here), all interleaved
+ *   6. soak (only when asked for, --sections 6): many runs and clients
+ *      SIGKILLed mid-stream per profile; the daemon's fds, threads, RSS,
+ *      zombies, run cgroups and surviving processes before and after
  *
  * Exit status: 0 if every run succeeded (a missed target is reported as
  * MISSED in the table, not as a failure), 1 if any run failed, 2 on bad
@@ -24,11 +27,16 @@ static void usage(FILE *f) {
           "                   [--iterations N] [--warmup N] [--bytes N]\n"
           "                   [--sessions N] [--sleep S] [--sections 12345]\n"
           "                   [--launcher PATH] [--iso-iterations N]\n"
+          "                   [--soak-runs N] [--soak-kills N] [--cli PATH]\n"
+          "                   [--instance NAME]\n"
           "Defaults: N=500 iterations after 20 warm-up, 1073741824 bytes,\n"
           "1000 sessions of sleep 2, §5 300 iterations, all five sections.\n"
           "--daemon-pid enables RSS/CPU figures; --sections 23 runs only §2\n"
           "and §3 (e.g. under a profiler). --launcher: the gexec-launch that\n"
           "§5 also runs locally (without it those rows are unavailable).\n"
+          "§6 (soak; not in the default sections): 100000 runs and 1000\n"
+          "killed clients over the three profiles; --cli is gexec, --instance\n"
+          "gexecd's instance (to count its run cgroups).\n"
           "Prints a Markdown table; exit 1 if any run failed.\n");
 }
 
@@ -42,9 +50,12 @@ static int parse_num(const char *s, long long lo, long long hi,
 
 static int apply_opt(options *o, int opt, const char *arg) {
   long long v = 0;
-  if (opt == 't' || opt == 'x' || opt == 'L') {
-    *(opt == 't' ? &o->target : opt == 'x' ? &o->sections : &o->launcher) =
-        arg;
+  if (opt == 't' || opt == 'x' || opt == 'L' || opt == 'C' || opt == 'I') {
+    *(opt == 't'   ? &o->target
+      : opt == 'x' ? &o->sections
+      : opt == 'L' ? &o->launcher
+      : opt == 'C' ? &o->cli
+                   : &o->instance) = arg;
     return 0;
   }
   if (parse_num(arg, 1, 1LL << 40, &v) != 0) return -1;
@@ -56,6 +67,8 @@ static int apply_opt(options *o, int opt, const char *arg) {
     case 'b': o->bytes = (uint64_t)v; return 0;
     case 's': o->sessions = (int)v; return v <= 1000000 ? 0 : -1;
     case 'S': o->sleep_s = (int)v; return v <= 3600 ? 0 : -1;
+    case 'R': o->soak_runs = (int)v; return v <= 100000000 ? 0 : -1;
+    case 'K': o->soak_kills = (int)v; return v <= 1000000 ? 0 : -1;
   }
   return -1;
 }
@@ -72,11 +85,15 @@ static int parse_args(int argc, char **argv, options *o) {
       {"sections", required_argument, NULL, 'x'},
       {"launcher", required_argument, NULL, 'L'},
       {"iso-iterations", required_argument, NULL, 'N'},
+      {"soak-runs", required_argument, NULL, 'R'},
+      {"soak-kills", required_argument, NULL, 'K'},
+      {"cli", required_argument, NULL, 'C'},
+      {"instance", required_argument, NULL, 'I'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   *o = (options){.iters = 500, .warmup = 20, .bytes = 1ULL << 30,
                  .sessions = 1000, .sleep_s = 2, .sections = "12345",
-                 .iso_iters = 300};
+                 .iso_iters = 300, .soak_runs = 100000, .soak_kills = 1000};
   int opt;
   while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     if (opt == 'h') {
@@ -153,11 +170,13 @@ int main(int argc, char **argv) {
   run_section(&o, c, '3', "§3 stdin throughput", bench_stdin);
   run_section(&o, c, '4', "§4 concurrent sessions", bench_sessions);
   run_section(&o, c, '5', "§5 isolation cost", bench_isolation);
+  run_section(&o, c, '6', "§6 soak", bench_soak);
   bench_report_peak(&o, idle_kb); /* §4 rows; read last: covers the whole run */
   gexec_conn_close(c);
   print_header(&o, load);
   gb_print_rows();
   if (o.daemon_pid > 0) gb_print_cpu();
+  bench_print_soak();
   printf("\n%s\n", gb_failures ? "RESULT: some runs FAILED (see stderr)"
                             : "RESULT: all runs succeeded");
   return gb_failures ? 1 : 0;

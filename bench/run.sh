@@ -5,6 +5,7 @@
 #
 # Usage (from anywhere, typically the repository root):
 #   bash bench/run.sh [gexec_bench options...]     e.g. --iterations 100
+#   bash bench/run.sh --sections 6                 the soak (§6)
 # Environment:
 #   BAZEL_OUTPUT_BASE  if set, passed as `bazel --output_base=...`
 #   KEEP_TMP=1         keep the temporary directory (daemon log, results)
@@ -24,13 +25,15 @@ bash "$ROOT/deploy/install-deps.sh"
 
 echo "run.sh: building (bazel build ${FLAGS[*]})" >&2
 "${BAZEL[@]}" build "${FLAGS[@]}" //server:gexecd //server:gexec-launch \
-  //bench:gexec_bench \
+  //bench:gexec_bench //client/cli:gexec \
   2> >(grep -v 'linux-sandbox' >&2)
 BIN=$("${BAZEL[@]}" info "${FLAGS[@]}" bazel-bin 2>/dev/null)
 GEXECD=$BIN/server/gexecd
 LAUNCHER=$BIN/server/gexec-launch # gexecd uses the one beside it; §5 runs it locally too
 BENCH=$BIN/bench/gexec_bench
-for f in "$GEXECD" "$LAUNCHER" "$BENCH"; do
+CLI=$BIN/client/cli/gexec # §6 kills clients: real processes
+INSTANCE=gexec-bench-$$
+for f in "$GEXECD" "$LAUNCHER" "$BENCH" "$CLI"; do
   [ -x "$f" ] || { echo "run.sh: $f was not built" >&2; exit 1; }
 done
 
@@ -78,7 +81,8 @@ else
   ulimit -n "$HARD"
 fi
 
-"$GEXECD" --listen "unix:$SOCK" --max-sessions 1024 2>"$LOG" &
+"$GEXECD" --listen "unix:$SOCK" --max-sessions 1024 --instance "$INSTANCE" \
+  2>"$LOG" &
 DPID=$!
 for _ in $(seq 1 100); do
   [ -S "$SOCK" ] && break
@@ -94,9 +98,9 @@ fi
 echo "run.sh: gexecd pid $DPID on unix:$SOCK (ulimit -n $(ulimit -n)," \
   "$(nproc) CPUs, kernel $(uname -r))" >&2
 BENCH_STATUS=0
-# A bound on a hung run; a full run takes well under a minute.
-timeout 900 "$BENCH" --target "unix:$SOCK" --daemon-pid "$DPID" \
-  --launcher "$LAUNCHER" "$@" \
+# A bound on a hung run; §1-5 take about a minute, the §6 soak minutes.
+timeout 3600 "$BENCH" --target "unix:$SOCK" --daemon-pid "$DPID" \
+  --launcher "$LAUNCHER" --cli "$CLI" --instance "$INSTANCE" "$@" \
   >"$RESULTS" || BENCH_STATUS=$?
 stop_daemon
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,9 @@
 
 enum { METHOD_RUN, METHOD_HEALTH_CHECK };
 
+/** How long the daemon must be without runs before it trims its heap. */
+#define GXD_TRIM_IDLE_MS 1000
+
 typedef struct {
   const gxd_config *cfg;
   uv_loop_t *loop;
@@ -31,6 +35,7 @@ typedef struct {
   gxd_session_ctx sessions;
   uv_signal_t sigterm, sigint;
   uv_timer_t hard_stop;
+  uv_timer_t trim;        /* gives freed memory back once idle */
   int draining, rpc_shut_down, stopped;
   char home[256];
   char launcher[4096];
@@ -79,7 +84,20 @@ static void on_rpc_shut_down(void *ud) {
   maybe_stop(d);
 }
 
-static void on_session_freed(void *ud) { maybe_stop(ud); }
+/* Idle for GXD_TRIM_IDLE_MS: return the heap's free memory to the
+ * kernel (RSS after a burst of runs goes back down instead of staying at
+ * its peak). */
+static void on_trim(uv_timer_t *t) {
+  daemon_t *d = t->data;
+  if (d->sessions.allocated == 0) malloc_trim(0);
+}
+
+static void on_session_freed(void *ud) {
+  daemon_t *d = ud;
+  if (d->sessions.allocated == 0 && !d->draining)
+    uv_timer_start(&d->trim, on_trim, GXD_TRIM_IDLE_MS, 0);
+  maybe_stop(d);
+}
 
 static void on_hard_stop(uv_timer_t *t) {
   daemon_t *d = t->data;
@@ -232,7 +250,8 @@ static int setup(daemon_t *d) {
   uv_signal_init(d->loop, &d->sigterm);
   uv_signal_init(d->loop, &d->sigint);
   uv_timer_init(d->loop, &d->hard_stop);
-  d->sigterm.data = d->sigint.data = d->hard_stop.data = d;
+  uv_timer_init(d->loop, &d->trim);
+  d->sigterm.data = d->sigint.data = d->hard_stop.data = d->trim.data = d;
   uv_signal_start(&d->sigterm, on_signal, SIGTERM);
   uv_signal_start(&d->sigint, on_signal, SIGINT);
   return gx_rpc_server_start(d->srv, on_call, d) == GX_OK ? 0 : -1;

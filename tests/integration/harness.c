@@ -326,3 +326,44 @@ int gxt_wait_arg_gone(const char *arg, int ms) {
   }
   return 1;
 }
+
+/* ------------------------------------------------- a daemon's health */
+
+static int count_entries(const char *path) {
+  DIR *d = opendir(path);
+  struct dirent *e;
+  int n = 0;
+  while (d && (e = readdir(d)))
+    if (e->d_name[0] != '.') n++;
+  if (d) closedir(d);
+  return n;
+}
+
+gxt_health gxt_health_of(pid_t daemon, const char *instance,
+                         const char *mark) {
+  gxt_health h;
+  char path[64];
+  DIR *d;
+  struct dirent *e;
+  memset(&h, 0, sizeof h);
+  snprintf(path, sizeof path, "/proc/%d/fd", (int)daemon);
+  h.fds = count_entries(path);
+  snprintf(path, sizeof path, "/proc/%d/task", (int)daemon);
+  h.threads = count_entries(path);
+  h.rss_kb = gxt_rss_kb(daemon);
+  h.leaves = instance ? gxt_cgroup_leaves(instance) : 0;
+  if (!(d = opendir("/proc"))) return h;
+  while ((e = readdir(d))) {
+    pid_t pid = (pid_t)atoi(e->d_name);
+    char buf[512];
+    if (pid <= 0 || !read_proc(pid, "stat", buf, sizeof buf)) continue;
+    char *rp = strrchr(buf, ')');
+    int ppid = 0;
+    char state = 0;
+    if (!rp || sscanf(rp + 2, "%c %d", &state, &ppid) != 2) continue;
+    if (state == 'Z' && ppid == daemon) h.zombies++;
+    if (state != 'Z' && mark && has_arg(pid, mark)) h.survivors++;
+  }
+  closedir(d);
+  return h;
+}

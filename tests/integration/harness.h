@@ -119,6 +119,20 @@ long gxt_rss_kb(pid_t pid);
  *  blocks, so RSS there is not the production figure). */
 long gxt_rss_budget_kb(long kib);
 
+/** What a daemon holds, and what is left of its runs. */
+typedef struct {
+  int fds, threads; /**< the daemon's open descriptors and threads */
+  long rss_kb;
+  int zombies;      /**< its children not reaped */
+  int leaves;       /**< run cgroups of the instance */
+  int survivors;    /**< live processes anywhere with the mark in argv */
+} gxt_health;
+
+/** Measures @p daemon; @p instance (for cgroups) and @p mark may be
+ *  NULL. */
+gxt_health gxt_health_of(pid_t daemon, const char *instance,
+                         const char *mark);
+
 /** Milliseconds on the monotonic clock. */
 long long gxt_now_ms(void);
 
