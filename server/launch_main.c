@@ -260,7 +260,8 @@ static void die_with_parent(void) {
     if (left == 0) break;
     nanosleep(&ms, NULL);
   }
-  /* the run's cgroup: empty now, or soon (dying processes) */
+  /* the run's cgroup: empty now, or soon (dying processes); then its
+   * daemon's directory, which the last run out removes */
   if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
   for (int round = 0; round < 200; round++) {
     int busy = 0;
@@ -270,6 +271,12 @@ static void die_with_parent(void) {
         busy = 1;
     if (!busy) break;
     nanosleep(&ms, NULL);
+  }
+  for (int i = 0; i < 3; i++) {
+    char *slash = run.cg_leaves[i][0] ? strrchr(run.cg_leaves[i], '/') : NULL;
+    if (!slash) continue;
+    *slash = '\0';
+    rmdir(run.cg_leaves[i]);
   }
   if (getpgrp() == getpid()) kill(0, SIGKILL); /* our group, us included */
   _exit(EXIT_SETUP);

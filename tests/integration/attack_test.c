@@ -297,6 +297,17 @@ static void test_daemon_death_leaves_nothing(void **state) {
       fail_msg("%s run %s outlived the daemon", profiles[i % 3], marks[i]);
   if (!gxt_wait_no_cgroup_leaves(inst, 10000))
     fail_msg("%d run cgroup(s) outlived the daemon", gxt_cgroup_leaves(inst));
+  /* the last launcher out removed the instance's directory too */
+  static const char *const roots[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+                                      "/sys/fs/cgroup/memory",
+                                      "/sys/fs/cgroup/pids"};
+  for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/gexec/%s", roots[i], inst);
+    long long until = gxt_now_ms() + 5000;
+    while (access(dir, F_OK) == 0 && gxt_now_ms() < until) usleep(10000);
+    if (access(dir, F_OK) == 0) fail_msg("%s outlived the daemon", dir);
+  }
   for (int i = 0; i < 15; i++) gexec_proc_free(p[i]);
   gexec_conn_close(c);
 }
