@@ -33,6 +33,8 @@ show "gexec run -n -t 0.5 -- sleep 10; echo \"exit=\$?\"   # daemon-enforced tim
 "$GEXEC" run -n -t 0.5 -- sleep 10; echo "exit=$?"
 show "gexec run -n -- no-such-program; echo \"exit=\$?\""
 "$GEXEC" run -n -- no-such-program; echo "exit=$?"
+show "gexec run -n -v --profile restricted -- sh -c 'id -u; touch /etc/x'   # sandboxed"
+"$GEXEC" run -n -v --profile restricted -- sh -c 'id -u; touch /etc/x'
 set -e
 show "gexec run --json -n -e GREETING=hi -C /tmp -- sh -c 'echo \$GREETING from \$(pwd)'"
 "$GEXEC" run --json -n -e GREETING=hi -C /tmp -- sh -c 'echo $GREETING from $(pwd)'

@@ -20,18 +20,6 @@
 #include "server/resolve.h"
 #include "tests/server/scratch.h"
 
-#define assert_contains(hay, needle)                                   \
-  do {                                                                 \
-    if (!strstr((hay), (needle)))                                      \
-      fail_msg("'%s' does not contain '%s'", (hay), (needle));         \
-  } while (0)
-
-#define assert_contains(hay, needle)                                   \
-  do {                                                                 \
-    if (!strstr((hay), (needle)))                                      \
-      fail_msg("'%s' does not contain '%s'", (hay), (needle));         \
-  } while (0)
-
 /* ============================================================ resolve */
 
 static int resolve(const char *name, const char *path_env, char *out) {
