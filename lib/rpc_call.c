@@ -10,6 +10,8 @@
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
 
+rpc_start_batch_fn rpc_start_batch = grpc_call_start_batch;
+
 static void init_tag(rpc_tag *t, rpc_op_kind k, gx_rpc_call *c) {
   t->kind = k;
   t->owner = c;
@@ -47,7 +49,7 @@ gx_rpc_call *rpc_call_new(grpc_call *gc, int is_server) {
 int rpc_call_batch(gx_rpc_call *c, const grpc_op *ops, size_t n,
                    rpc_tag *tag) {
   atomic_fetch_add(&c->refs, 1);
-  grpc_call_error e = grpc_call_start_batch(c->call, ops, n, tag, NULL);
+  grpc_call_error e = rpc_start_batch(c->call, ops, n, tag, NULL);
   if (e != GRPC_CALL_OK) {
     atomic_fetch_sub(&c->refs, 1);
     return GX_ERPC;

@@ -66,6 +66,27 @@ int rpc_pump_start(grpc_completion_queue *cq, uv_loop_t *loop,
 /* Shuts the queue down, joins the thread, delivers what was queued. */
 void rpc_pump_stop(rpc_pump *p);
 
+/* Fault-injection seams. The module reaches these gRPC and pthread entry
+ * points only through the pointers below, which default to the real
+ * functions (grpc_call_start_batch, grpc_server_request_registered_call,
+ * pthread_create). Only tests (tests/lib/rpc_test.c) change them, to make
+ * failure paths reachable on demand, and only while no server, channel or
+ * call of the module exists. */
+typedef grpc_call_error (*rpc_start_batch_fn)(grpc_call *call,
+                                              const grpc_op *ops, size_t n,
+                                              void *tag, void *reserved);
+typedef grpc_call_error (*rpc_request_registered_fn)(
+    grpc_server *server, void *method, grpc_call **call,
+    gpr_timespec *deadline, grpc_metadata_array *md,
+    grpc_byte_buffer **payload, grpc_completion_queue *call_cq,
+    grpc_completion_queue *notify_cq, void *tag);
+typedef int (*rpc_thread_create_fn)(pthread_t *thread,
+                                    const pthread_attr_t *attr,
+                                    void *(*fn)(void *), void *arg);
+extern rpc_start_batch_fn rpc_start_batch;
+extern rpc_request_registered_fn rpc_request_registered;
+extern rpc_thread_create_fn rpc_thread_create;
+
 /* An integer channel argument. */
 grpc_arg rpc_int_arg(const char *key, int value);
 

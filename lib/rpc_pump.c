@@ -11,6 +11,8 @@
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
 
+rpc_thread_create_fn rpc_thread_create = pthread_create;
+
 typedef struct {
   rpc_tag *tag;
   int ok;
@@ -94,7 +96,7 @@ int rpc_pump_start(grpc_completion_queue *cq, uv_loop_t *loop,
     if (uv_async_init(loop, &p->async, on_async) != 0) goto fail_mutex;
     p->async.data = p;
   }
-  if (pthread_create(&p->thread, NULL, pump_main, p) != 0) goto fail_async;
+  if (rpc_thread_create(&p->thread, NULL, pump_main, p) != 0) goto fail_async;
   *out = p;
   return GX_OK;
 fail_async:

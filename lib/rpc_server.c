@@ -13,6 +13,9 @@
 
 #define MAX_METHODS 8
 
+rpc_request_registered_fn rpc_request_registered =
+    grpc_server_request_registered_call;
+
 /* One posted request: a registered method, or (method -1) any other. */
 typedef struct {
   gx_rpc_server *srv;
@@ -69,9 +72,9 @@ static int post_request(request_slot *s) {
   grpc_call_error e;
   grpc_metadata_array_init(&s->md);
   if (s->method >= 0) {
-    e = grpc_server_request_registered_call(srv->server, s->handle, &s->call,
-                                            &s->deadline, &s->md, NULL,
-                                            srv->cq, srv->cq, &s->tag);
+    e = rpc_request_registered(srv->server, s->handle, &s->call,
+                               &s->deadline, &s->md, NULL, srv->cq, srv->cq,
+                               &s->tag);
   } else {
     grpc_call_details_init(&s->details);
     e = grpc_server_request_call(srv->server, &s->call, &s->details, &s->md,
