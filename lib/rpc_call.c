@@ -33,7 +33,6 @@ gx_rpc_call *rpc_call_new(grpc_call *gc, int is_server) {
   c->is_server = is_server;
   atomic_init(&c->refs, 0);
   pthread_mutex_init(&c->mu, NULL);
-  init_tag(&c->t_init, RPC_OP_INIT, c);
   init_tag(&c->t_send, RPC_OP_SEND, c);
   init_tag(&c->t_recv, RPC_OP_RECV, c);
   init_tag(&c->t_close, RPC_OP_CLOSE, c);
@@ -163,7 +162,8 @@ static void issue_half_close(gx_rpc_call *c) {
   op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
   c->half_pending = 0;
   c->half_sent = 1;
-  rpc_call_batch(c, &op, 1, &c->t_half);
+  if (rpc_call_batch(c, &op, 1, &c->t_half) != GX_OK)
+    c->half_sent = 0; /* lost: a later gx_rpc_call_close_send retries */
 }
 
 /* One completion for @p c: callback first (so the owner learns of the end
@@ -209,8 +209,6 @@ void rpc_call_complete(gx_rpc_call *c, rpc_tag *tag, int ok) {
 
 void rpc_call_abandon(gx_rpc_call *c) {
   memset(&c->h, 0, sizeof c->h);
-  c->status_done = c->close_done = 1;
   grpc_call_cancel(c->call, NULL);
-  atomic_fetch_add(&c->refs, 1);
-  rpc_call_complete(c, &c->t_init, 0);
+  destroy(c);
 }
