@@ -47,8 +47,10 @@ gx_rpc_call *rpc_call_new(grpc_call *gc, int is_server) {
 
 int rpc_call_batch(gx_rpc_call *c, const grpc_op *ops, size_t n,
                    rpc_tag *tag) {
+  grpc_call *gc = c->call; /* c may be gone once the batch started */
   atomic_fetch_add(&c->refs, 1);
-  grpc_call_error e = rpc_start_batch(c->call, ops, n, tag, NULL);
+  RPC_HANDOFF(tag);
+  grpc_call_error e = rpc_start_batch(gc, ops, n, tag, NULL);
   if (e != GRPC_CALL_OK) {
     atomic_fetch_sub(&c->refs, 1);
     return GX_ERPC;
@@ -143,6 +145,7 @@ static void deliver_status(gx_rpc_call *c) {
 }
 
 static void destroy(gx_rpc_call *c) {
+  RPC_TAKEN(c); /* after gx_rpc_call_cancel's last look at c */
   void (*done)(void *) = c->h.on_done;
   void *ud = c->ud;
   grpc_call_unref(c->call);

@@ -150,22 +150,34 @@ int gx_rpc_call_start(gx_rpc_channel *ch, const char *method,
   return GX_OK;
 }
 
+/* The half-close batch starts outside c->mu: its completion takes no lock,
+ * and may be the call's last, destroying the mutex with the call. */
 int gx_rpc_call_close_send(gx_rpc_call *c) {
-  int rc = GX_OK;
+  int now = 0;
   pthread_mutex_lock(&c->mu);
-  if (c->half_sent || c->half_pending) goto out;
+  if (c->half_sent || c->half_pending) goto out_unlock;
   if (c->send_busy) {
     c->half_pending = 1; /* issued when the send completes */
-    goto out;
+    goto out_unlock;
   }
+  c->half_sent = 1; /* from here a send is refused: we own the half-close */
+  now = 1;
+out_unlock:
+  pthread_mutex_unlock(&c->mu);
+  if (!now) return GX_OK;
   grpc_op op = {0};
   op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  c->half_sent = 1;
-  rc = rpc_call_batch(c, &op, 1, &c->t_half);
-  if (rc != GX_OK) c->half_sent = 0; /* not sent: a retry may send it */
-out:
-  pthread_mutex_unlock(&c->mu);
+  int rc = rpc_call_batch(c, &op, 1, &c->t_half);
+  if (rc != GX_OK) { /* not sent, and nothing in flight: a retry may */
+    pthread_mutex_lock(&c->mu);
+    c->half_sent = 0;
+    pthread_mutex_unlock(&c->mu);
+  }
   return rc;
 }
 
-void gx_rpc_call_cancel(gx_rpc_call *c) { grpc_call_cancel(c->call, NULL); }
+void gx_rpc_call_cancel(gx_rpc_call *c) {
+  grpc_call *gc = c->call;
+  RPC_HANDOFF(c); /* the completions this causes may destroy c */
+  grpc_call_cancel(gc, NULL);
+}

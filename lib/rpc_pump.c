@@ -66,6 +66,7 @@ static void *pump_main(void *arg) {
         p->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
     if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
     if (ev.type != GRPC_OP_COMPLETE) continue;
+    RPC_TAKEN(ev.tag);
     if (!p->loop) {
       p->fn(p->ud, ev.tag, ev.success);
       continue;

@@ -72,6 +72,7 @@ static int post_request(request_slot *s) {
   gx_rpc_server *srv = s->srv;
   grpc_call_error e;
   grpc_metadata_array_init(&s->md);
+  RPC_HANDOFF(&s->tag);
   if (s->method >= 0) {
     e = rpc_request_registered(srv->server, s->handle, &s->call,
                                &s->deadline, &s->md, NULL, srv->cq, srv->cq,
@@ -211,6 +212,7 @@ void gx_rpc_server_shutdown(gx_rpc_server *srv, void (*done)(void *),
   srv->shutting_down = 1;
   srv->shutdown_done = done;
   srv->shutdown_ud = ud;
+  RPC_HANDOFF(&srv->shutdown_tag);
   grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
   if (srv->pump) return; /* the tag reaches the loop through the pump */
   /* never started: no pump, so wait for the tag here */
