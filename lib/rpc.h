@@ -22,6 +22,12 @@
  * Ownership: a gx_rpc_call belongs to the rpc module. The user's @c ud
  * must stay valid until on_done fires; after on_done the call pointer is
  * invalid. Received bytes are valid only during on_recv.
+ *
+ * Errors, as in libuv: a function that returns an error never also fires
+ * its callback (nor any other callback of the call), and never frees the
+ * call: the pointer stays valid until on_done, which fires exactly once,
+ * later. Every callback of a server call fires from its loop, never from
+ * inside a gx_rpc_* call made by the user.
  */
 #ifndef GX_RPC_H
 #define GX_RPC_H
@@ -86,7 +92,11 @@ int gx_rpc_server_add_method(gx_rpc_server *srv, const char *path);
  *  Returns the bound TCP port (or 1 for unix sockets) > 0; <= 0 on error. */
 int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr);
 
-/** Starts serving; @p on_call receives each new call. */
+/** Starts serving; @p on_call receives each new call. On error
+ *  (GX_ESYS, GX_ENOMEM, GX_ERPC) @p on_call never fires: calls that still
+ *  arrive are cancelled. Then shut down and free the server as usual, and
+ *  run the loop once more: memory of ours attached to it is released only
+ *  in libuv close callbacks. */
 int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
                         void *ud);
 
@@ -101,11 +111,16 @@ void gx_rpc_server_cancel_all(gx_rpc_server *srv);
 /** Destroys a server whose shutdown completed and whose calls are done. */
 void gx_rpc_server_free(gx_rpc_server *srv);
 
-/** Server: ends the call with @p status and @p msg (copied). Call once. */
+/** Server: ends the call with @p status and @p msg (copied). Call once:
+ *  later calls return GX_ECLOSED. If gRPC refuses the status (GX_ERPC),
+ *  the call is cancelled instead (the client sees CANCELLED) and its end,
+ *  on_closed then on_done, is reported later from the loop. */
 int gx_rpc_call_finish(gx_rpc_call *call, int status, const char *msg);
 
 /** Server: sends @p last and the status in one batch (one hand-off less
- *  than a send followed by a finish). The send must be idle. */
+ *  than a send followed by a finish). The send must be idle, else
+ *  GX_EBUSY and nothing happened (finish with gx_rpc_call_finish). Other
+ *  errors are gx_rpc_call_finish's. */
 int gx_rpc_call_finish_msg(gx_rpc_call *call, const ProtobufCMessage *last,
                            int status, const char *msg);
 
@@ -136,12 +151,14 @@ void gx_rpc_channel_free(gx_rpc_channel *ch);
 
 /** Starts a call to @p method ("/pkg.Service/Method"). @p timeout_ms <= 0
  *  means no deadline. @p wait_for_ready waits for a server that is not up
- *  yet instead of failing fast. Callbacks run on the channel's thread. */
+ *  yet instead of failing fast. Callbacks run on the channel's thread.
+ *  On error *out is NULL and no callback ever fires. */
 int gx_rpc_call_start(gx_rpc_channel *ch, const char *method,
                       int64_t timeout_ms, int wait_for_ready,
                       const gx_rpc_handlers *h, void *ud, gx_rpc_call **out);
 
-/** Client: half-closes the sending side (after any send in flight). */
+/** Client: half-closes the sending side (after any send in flight). On
+ *  error nothing was sent, and the call may try again. */
 int gx_rpc_call_close_send(gx_rpc_call *call);
 
 /** Cancels the call; the peer sees CANCELLED. Safe to call repeatedly. */
@@ -153,10 +170,12 @@ void gx_rpc_call_cancel(gx_rpc_call *call);
 void gx_rpc_call_set_handlers(gx_rpc_call *call, const gx_rpc_handlers *h,
                               void *ud);
 
-/** Posts one receive; on_recv fires when it completes. */
+/** Posts one receive; on_recv fires when it completes (never, if this
+ *  returns an error: GX_EBUSY, GX_ERPC). */
 int gx_rpc_call_recv(gx_rpc_call *call);
 
-/** Serializes @p msg and sends it; on_sent fires when it completes. */
+/** Serializes @p msg and sends it; on_sent fires when it completes
+ *  (never, if this returns an error: GX_EBUSY, GX_ERPC). */
 int gx_rpc_call_send(gx_rpc_call *call, const ProtobufCMessage *msg);
 
 /**

@@ -10,6 +10,8 @@
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
 
+rpc_start_batch_fn rpc_start_batch = grpc_call_start_batch;
+
 static void init_tag(rpc_tag *t, rpc_op_kind k, gx_rpc_call *c) {
   t->kind = k;
   t->owner = c;
@@ -31,7 +33,6 @@ gx_rpc_call *rpc_call_new(grpc_call *gc, int is_server) {
   c->is_server = is_server;
   atomic_init(&c->refs, 0);
   pthread_mutex_init(&c->mu, NULL);
-  init_tag(&c->t_init, RPC_OP_INIT, c);
   init_tag(&c->t_send, RPC_OP_SEND, c);
   init_tag(&c->t_recv, RPC_OP_RECV, c);
   init_tag(&c->t_close, RPC_OP_CLOSE, c);
@@ -46,8 +47,10 @@ gx_rpc_call *rpc_call_new(grpc_call *gc, int is_server) {
 
 int rpc_call_batch(gx_rpc_call *c, const grpc_op *ops, size_t n,
                    rpc_tag *tag) {
+  grpc_call *gc = c->call; /* c may be gone once the batch started */
   atomic_fetch_add(&c->refs, 1);
-  grpc_call_error e = grpc_call_start_batch(c->call, ops, n, tag, NULL);
+  RPC_HANDOFF(tag);
+  grpc_call_error e = rpc_start_batch(gc, ops, n, tag, NULL);
   if (e != GRPC_CALL_OK) {
     atomic_fetch_sub(&c->refs, 1);
     return GX_ERPC;
@@ -151,6 +154,7 @@ static void deliver_status(gx_rpc_call *c) {
 }
 
 static void destroy(gx_rpc_call *c) {
+  RPC_TAKEN(c); /* after gx_rpc_call_cancel's last look at c */
   void (*done)(void *) = c->h.on_done;
   void *ud = c->ud;
   grpc_call_unref(c->call);
@@ -170,7 +174,8 @@ static void issue_half_close(gx_rpc_call *c) {
   op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
   c->half_pending = 0;
   c->half_sent = 1;
-  rpc_call_batch(c, &op, 1, &c->t_half);
+  if (rpc_call_batch(c, &op, 1, &c->t_half) != GX_OK)
+    c->half_sent = 0; /* lost: a later gx_rpc_call_close_send retries */
 }
 
 /* One completion for @p c: callback first (so the owner learns of the end
@@ -216,8 +221,6 @@ void rpc_call_complete(gx_rpc_call *c, rpc_tag *tag, int ok) {
 
 void rpc_call_abandon(gx_rpc_call *c) {
   memset(&c->h, 0, sizeof c->h);
-  c->status_done = c->close_done = 1;
   grpc_call_cancel(c->call, NULL);
-  atomic_fetch_add(&c->refs, 1);
-  rpc_call_complete(c, &c->t_init, 0);
+  destroy(c);
 }

@@ -103,21 +103,22 @@ void gx_rpc_channel_free(gx_rpc_channel *ch) {
   free(ch);
 }
 
+/* Initial metadata both ways and the status, in one batch: it either
+ * starts whole or not at all, so a failed start leaves nothing in flight
+ * (and nothing that could fire a callback later). */
 static int start_ops(gx_rpc_call *c, int wait_for_ready) {
-  grpc_op ops[2];
+  grpc_op ops[3];
   memset(ops, 0, sizeof ops);
   ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
   ops[0].flags = wait_for_ready ? GRPC_INITIAL_METADATA_WAIT_FOR_READY : 0;
   ops[1].op = GRPC_OP_RECV_INITIAL_METADATA;
   ops[1].data.recv_initial_metadata.recv_initial_metadata = &c->md_initial;
-  if (rpc_call_batch(c, ops, 2, &c->t_init) != GX_OK) return GX_ERPC;
-  grpc_op st = {0};
-  st.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  st.data.recv_status_on_client.trailing_metadata = &c->md_trailing;
-  st.data.recv_status_on_client.status = &c->status_code;
-  st.data.recv_status_on_client.status_details = &c->status_details;
-  st.data.recv_status_on_client.error_string = &c->error_string;
-  return rpc_call_batch(c, &st, 1, &c->t_status);
+  ops[2].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+  ops[2].data.recv_status_on_client.trailing_metadata = &c->md_trailing;
+  ops[2].data.recv_status_on_client.status = &c->status_code;
+  ops[2].data.recv_status_on_client.status_details = &c->status_details;
+  ops[2].data.recv_status_on_client.error_string = &c->error_string;
+  return rpc_call_batch(c, ops, 3, &c->t_status);
 }
 
 int gx_rpc_call_start(gx_rpc_channel *ch, const char *method,
@@ -139,31 +140,44 @@ int gx_rpc_call_start(gx_rpc_channel *ch, const char *method,
     return GX_ENOMEM;
   }
   gx_rpc_call_set_handlers(c, h, ud);
-  /* Published before the first batch: callbacks may fire at once. */
+  /* Published before the batch: callbacks may fire at once. */
   *out = c;
   if (start_ops(c, wait_for_ready) != GX_OK) {
     *out = NULL;
-    rpc_call_abandon(c); /* cannot happen on a fresh call */
+    rpc_call_abandon(c); /* nothing started: freed here, no callback */
     return GX_ERPC;
   }
   return GX_OK;
 }
 
+/* The half-close batch starts outside c->mu: its completion takes no lock,
+ * and may be the call's last, destroying the mutex with the call. */
 int gx_rpc_call_close_send(gx_rpc_call *c) {
-  int rc = GX_OK;
+  int now = 0;
   pthread_mutex_lock(&c->mu);
-  if (c->half_sent || c->half_pending) goto out;
+  if (c->half_sent || c->half_pending) goto out_unlock;
   if (c->send_busy) {
     c->half_pending = 1; /* issued when the send completes */
-    goto out;
+    goto out_unlock;
   }
+  c->half_sent = 1; /* from here a send is refused: we own the half-close */
+  now = 1;
+out_unlock:
+  pthread_mutex_unlock(&c->mu);
+  if (!now) return GX_OK;
   grpc_op op = {0};
   op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  c->half_sent = 1;
-  rc = rpc_call_batch(c, &op, 1, &c->t_half);
-out:
-  pthread_mutex_unlock(&c->mu);
+  int rc = rpc_call_batch(c, &op, 1, &c->t_half);
+  if (rc != GX_OK) { /* not sent, and nothing in flight: a retry may */
+    pthread_mutex_lock(&c->mu);
+    c->half_sent = 0;
+    pthread_mutex_unlock(&c->mu);
+  }
   return rc;
 }
 
-void gx_rpc_call_cancel(gx_rpc_call *c) { grpc_call_cancel(c->call, NULL); }
+void gx_rpc_call_cancel(gx_rpc_call *c) {
+  grpc_call *gc = c->call;
+  RPC_HANDOFF(c); /* the completions this causes may destroy c */
+  grpc_call_cancel(gc, NULL);
+}

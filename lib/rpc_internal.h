@@ -1,4 +1,9 @@
-/* Internal to the rpc module (lib/rpc_*.c): types shared by its files. */
+/* Internal to the rpc module (lib/rpc_*.c): types shared by its files.
+ *
+ * Error rule (as libuv's, see rpc.h): a function that returns an error
+ * fires no callback and frees nothing the caller still holds. Where a
+ * failure must still end a server call, the end is delivered later from
+ * the loop (rpc_pump_post), never from inside the failing function. */
 #ifndef GX_RPC_INTERNAL_H
 #define GX_RPC_INTERNAL_H
 
@@ -8,13 +13,31 @@
 
 #include "lib/rpc.h"
 
+/* Happens-before through gRPC, told to ThreadSanitizer. What a thread
+ * wrote before handing a tag to gRPC (starting a batch, posting a request)
+ * is visible to the thread that takes the tag off the completion queue;
+ * what it did before cancelling a call is visible to whichever thread then
+ * destroys the call. gRPC guarantees both, but its own synchronization is
+ * in Debian's uninstrumented libgrpc, which TSan cannot see (tests/tsan.supp
+ * ignores that library's interceptors). So: a release on the tag (or call)
+ * at each hand-off, an acquire where it is taken. Nothing without
+ * -fsanitize=thread. */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define RPC_HANDOFF(addr) __tsan_release(addr)
+#define RPC_TAKEN(addr) __tsan_acquire(addr)
+#else
+#define RPC_HANDOFF(addr) ((void)(addr))
+#define RPC_TAKEN(addr) ((void)(addr))
+#endif
+
 /* What a completion-queue tag refers to. */
 typedef enum {
-  RPC_OP_INIT,     /* client: initial metadata sent/received */
   RPC_OP_SEND,     /* SEND_MESSAGE (server and client) */
   RPC_OP_RECV,     /* RECV_MESSAGE */
   RPC_OP_CLOSE,    /* server: RECV_CLOSE_ON_SERVER (+ initial metadata) */
-  RPC_OP_STATUS,   /* server: SEND_STATUS; client: RECV_STATUS_ON_CLIENT */
+  RPC_OP_STATUS,   /* server: SEND_STATUS; client: initial metadata both
+                      ways and RECV_STATUS_ON_CLIENT, in one batch */
   RPC_OP_HALF,     /* client: SEND_CLOSE_FROM_CLIENT */
   RPC_OP_REQUEST,  /* server: a requested call arrived */
   RPC_OP_SHUTDOWN, /* server: shutdown confirmed */
@@ -23,11 +46,23 @@ typedef enum {
 typedef struct rpc_tag {
   rpc_op_kind kind;
   void *owner; /* gx_rpc_call, request slot or server */
+  /* The pump's queue of completions for the loop (rpc_pump.c): a tag is
+   * queued at most once at a time, since its next batch starts only
+   * after this completion was dispatched. Guarded by the pump's mutex. */
+  struct rpc_tag *next;
+  int ok;
 } rpc_tag;
+
+/* A completion-queue pump: a thread blocking in grpc_completion_queue_next.
+ * With a loop, completions are queued and handed to the loop thread;
+ * without, they are dispatched on the pump thread itself. */
+typedef struct rpc_pump rpc_pump;
+typedef void (*rpc_dispatch_fn)(void *ud, rpc_tag *tag, int ok);
 
 struct gx_rpc_call {
   grpc_call *call;
   int is_server;
+  rpc_pump *pump; /* server: delivers its completions to the loop */
   gx_rpc_handlers h;
   void *ud;
   atomic_int refs; /* batches in flight */
@@ -43,7 +78,7 @@ struct gx_rpc_call {
   int cancelled;
   grpc_byte_buffer *recv_bb;
   grpc_byte_buffer *send_bb;
-  rpc_tag t_init, t_send, t_recv, t_close, t_status, t_half;
+  rpc_tag t_send, t_recv, t_close, t_status, t_half;
   /* server */
   char *peer;
   grpc_slice status_slice;
@@ -55,16 +90,37 @@ struct gx_rpc_call {
   const char *error_string;
 };
 
-/* A completion-queue pump: a thread blocking in grpc_completion_queue_next.
- * With a loop, completions are queued and handed to the loop thread;
- * without, they are dispatched on the pump thread itself. */
-typedef struct rpc_pump rpc_pump;
-typedef void (*rpc_dispatch_fn)(void *ud, rpc_tag *tag, int ok);
-
+/* Starts a pump on @p cq; with @p loop, its memory is released only in
+ * its async handle's close callback, also when the start fails (run the
+ * loop to complete it). Returns GX_OK, GX_ENOMEM or GX_ESYS. */
 int rpc_pump_start(grpc_completion_queue *cq, uv_loop_t *loop,
                    rpc_dispatch_fn fn, void *ud, rpc_pump **out);
+/* Loop pumps only: queues a completion of @p tag, as if from the queue;
+ * it is dispatched from the loop later. Cannot fail. */
+void rpc_pump_post(rpc_pump *p, rpc_tag *tag, int ok);
 /* Shuts the queue down, joins the thread, delivers what was queued. */
 void rpc_pump_stop(rpc_pump *p);
+
+/* Fault-injection seams. The module reaches these gRPC and pthread entry
+ * points only through the pointers below, which default to the real
+ * functions (grpc_call_start_batch, grpc_server_request_registered_call,
+ * pthread_create). Only tests (tests/lib/rpc_test.c) change them, to make
+ * failure paths reachable on demand, and never while another thread may be
+ * calling through the same pointer. */
+typedef grpc_call_error (*rpc_start_batch_fn)(grpc_call *call,
+                                              const grpc_op *ops, size_t n,
+                                              void *tag, void *reserved);
+typedef grpc_call_error (*rpc_request_registered_fn)(
+    grpc_server *server, void *method, grpc_call **call,
+    gpr_timespec *deadline, grpc_metadata_array *md,
+    grpc_byte_buffer **payload, grpc_completion_queue *call_cq,
+    grpc_completion_queue *notify_cq, void *tag);
+typedef int (*rpc_thread_create_fn)(pthread_t *thread,
+                                    const pthread_attr_t *attr,
+                                    void *(*fn)(void *), void *arg);
+extern rpc_start_batch_fn rpc_start_batch;
+extern rpc_request_registered_fn rpc_request_registered;
+extern rpc_thread_create_fn rpc_thread_create;
 
 /* An integer channel argument. */
 grpc_arg rpc_int_arg(const char *key, int value);
@@ -74,7 +130,8 @@ gx_rpc_call *rpc_call_new(grpc_call *c, int is_server);
 int rpc_call_batch(gx_rpc_call *c, const grpc_op *ops, size_t n,
                    rpc_tag *tag);
 void rpc_call_complete(gx_rpc_call *c, rpc_tag *tag, int ok);
-/* Abandons a call whose setup failed: no callback will fire. */
+/* Frees a call none of whose batches started (its setup failed),
+ * cancelling it for the peer. No callback fires. */
 void rpc_call_abandon(gx_rpc_call *c);
 
 #endif

@@ -2,19 +2,20 @@
  *
  * gRPC does no I/O unless a thread sits in grpc_completion_queue_next, and
  * offers no fd to poll. So one thread blocks there. In loop mode it appends
- * each completion to a mutex-protected array and wakes the loop with
- * uv_async_send (which coalesces: the loop drains the whole array each
- * time). In direct mode (clients) it dispatches on its own thread. */
+ * each completion to a queue and wakes the loop with uv_async_send (which
+ * coalesces: the loop drains the whole queue each time). In direct mode
+ * (clients) it dispatches on its own thread.
+ *
+ * The queue is linked through the tags themselves (rpc_tag.next): it needs
+ * no memory, so queueing cannot fail, and it holds at most one entry per
+ * tag in flight. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
 
-typedef struct {
-  rpc_tag *tag;
-  int ok;
-} pending_ev;
+rpc_thread_create_fn rpc_thread_create = pthread_create;
 
 struct rpc_pump {
   grpc_completion_queue *cq;
@@ -24,39 +25,35 @@ struct rpc_pump {
   rpc_dispatch_fn fn;
   void *ud;
   pthread_mutex_t mu;
-  pending_ev *evs; /* bounded by the ops in flight: each op yields one */
-  size_t n, cap;
+  rpc_tag *head, *tail; /* completions for the loop, oldest first */
 };
 
-static int push_event(rpc_pump *p, rpc_tag *tag, int ok) {
+static void enqueue(rpc_pump *p, rpc_tag *tag, int ok) {
   pthread_mutex_lock(&p->mu);
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 64;
-    pending_ev *evs = realloc(p->evs, cap * sizeof *evs);
-    if (!evs) {
-      pthread_mutex_unlock(&p->mu);
-      return -1;
-    }
-    p->evs = evs;
-    p->cap = cap;
-  }
-  p->evs[p->n++] = (pending_ev){tag, ok};
+  tag->next = NULL;
+  tag->ok = ok;
+  if (p->tail)
+    p->tail->next = tag;
+  else
+    p->head = tag;
+  p->tail = tag;
   pthread_mutex_unlock(&p->mu);
-  return 0;
 }
 
-/* Loop thread: take everything queued so far and dispatch it. */
+/* Loop thread: dispatch everything queued, including what the dispatched
+ * callbacks queue themselves. */
 static void drain(rpc_pump *p) {
   for (;;) {
     pthread_mutex_lock(&p->mu);
-    pending_ev *evs = p->evs;
-    size_t n = p->n;
-    p->evs = NULL;
-    p->n = p->cap = 0;
+    rpc_tag *t = p->head;
+    p->head = p->tail = NULL;
     pthread_mutex_unlock(&p->mu);
-    if (n == 0) break;
-    for (size_t i = 0; i < n; i++) p->fn(p->ud, evs[i].tag, evs[i].ok);
-    free(evs);
+    if (!t) break;
+    while (t) {
+      rpc_tag *next = t->next; /* dispatching may queue t again */
+      p->fn(p->ud, t, t->ok);
+      t = next;
+    }
   }
 }
 
@@ -69,17 +66,25 @@ static void *pump_main(void *arg) {
         p->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
     if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
     if (ev.type != GRPC_OP_COMPLETE) continue;
+    RPC_TAKEN(ev.tag);
     if (!p->loop) {
       p->fn(p->ud, ev.tag, ev.success);
       continue;
     }
-    while (push_event(p, ev.tag, ev.success) != 0) /* out of memory */
-      gpr_sleep_until(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                   gpr_time_from_millis(1, GPR_TIMESPAN)));
+    enqueue(p, ev.tag, ev.success);
     uv_async_send(&p->async);
   }
   return NULL;
 }
+
+static void free_pump(rpc_pump *p) {
+  pthread_mutex_destroy(&p->mu);
+  free(p);
+}
+
+/* libuv may use the async handle until this runs: only then is the
+ * memory holding it released. */
+static void on_async_closed(uv_handle_t *h) { free_pump(h->data); }
 
 int rpc_pump_start(grpc_completion_queue *cq, uv_loop_t *loop,
                    rpc_dispatch_fn fn, void *ud, rpc_pump **out) {
@@ -91,30 +96,35 @@ int rpc_pump_start(grpc_completion_queue *cq, uv_loop_t *loop,
   p->ud = ud;
   pthread_mutex_init(&p->mu, NULL);
   if (loop) {
-    if (uv_async_init(loop, &p->async, on_async) != 0) goto fail_mutex;
+    if (uv_async_init(loop, &p->async, on_async) != 0) goto out_free;
     p->async.data = p;
   }
-  if (pthread_create(&p->thread, NULL, pump_main, p) != 0) goto fail_async;
+  if (rpc_thread_create(&p->thread, NULL, pump_main, p) != 0)
+    goto out_close_async;
   *out = p;
   return GX_OK;
-fail_async:
-  if (loop) uv_close((uv_handle_t *)&p->async, NULL);
-fail_mutex:
-  pthread_mutex_destroy(&p->mu);
-  free(p);
+out_close_async:
+  if (loop) {
+    uv_close((uv_handle_t *)&p->async, on_async_closed); /* frees p */
+    return GX_ESYS;
+  }
+out_free:
+  free_pump(p);
   return GX_ESYS;
 }
 
-static void free_pump(uv_handle_t *h) { free(h->data); }
+void rpc_pump_post(rpc_pump *p, rpc_tag *tag, int ok) {
+  enqueue(p, tag, ok);
+  uv_async_send(&p->async);
+}
 
 void rpc_pump_stop(rpc_pump *p) {
   grpc_completion_queue_shutdown(p->cq);
   pthread_join(p->thread, NULL);
-  if (p->loop) drain(p);
-  pthread_mutex_destroy(&p->mu);
   if (!p->loop) {
-    free(p);
+    free_pump(p);
     return;
   }
-  uv_close((uv_handle_t *)&p->async, free_pump);
+  drain(p);
+  uv_close((uv_handle_t *)&p->async, on_async_closed);
 }

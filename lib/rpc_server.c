@@ -13,6 +13,9 @@
 
 #define MAX_METHODS 8
 
+rpc_request_registered_fn rpc_request_registered =
+    grpc_server_request_registered_call;
+
 /* One posted request: a registered method, or (method -1) any other. */
 typedef struct {
   gx_rpc_server *srv;
@@ -34,6 +37,7 @@ struct gx_rpc_server {
   request_slot slots[MAX_METHODS + 1];
   int nmethods;
   int shutting_down;
+  int refusing; /* start failed: calls that still arrive are cancelled */
   rpc_tag shutdown_tag;
   void (*shutdown_done)(void *);
   void *shutdown_ud;
@@ -68,10 +72,11 @@ static int post_request(request_slot *s) {
   gx_rpc_server *srv = s->srv;
   grpc_call_error e;
   grpc_metadata_array_init(&s->md);
+  RPC_HANDOFF(&s->tag);
   if (s->method >= 0) {
-    e = grpc_server_request_registered_call(srv->server, s->handle, &s->call,
-                                            &s->deadline, &s->md, NULL,
-                                            srv->cq, srv->cq, &s->tag);
+    e = rpc_request_registered(srv->server, s->handle, &s->call,
+                               &s->deadline, &s->md, NULL, srv->cq, srv->cq,
+                               &s->tag);
   } else {
     grpc_call_details_init(&s->details);
     e = grpc_server_request_call(srv->server, &s->call, &s->details, &s->md,
@@ -80,14 +85,19 @@ static int post_request(request_slot *s) {
   return e == GRPC_CALL_OK ? GX_OK : GX_ERPC;
 }
 
+static void refuse(grpc_call *gc) {
+  grpc_call_cancel(gc, NULL);
+  grpc_call_unref(gc);
+}
+
 /* Wraps an accepted grpc_call and starts {initial metadata, close}. */
-static gx_rpc_call *accept_call(grpc_call *gc) {
+static gx_rpc_call *accept_call(gx_rpc_server *srv, grpc_call *gc) {
   gx_rpc_call *c = rpc_call_new(gc, 1);
   if (!c) {
-    grpc_call_cancel(gc, NULL);
-    grpc_call_unref(gc);
+    refuse(gc);
     return NULL;
   }
+  c->pump = srv->pump;
   c->peer = grpc_call_get_peer(gc);
   grpc_op ops[2];
   memset(ops, 0, sizeof ops);
@@ -107,9 +117,13 @@ static void on_request(request_slot *s, int ok) {
   s->call = NULL;
   grpc_metadata_array_destroy(&s->md);
   if (s->method < 0) grpc_call_details_destroy(&s->details);
-  if (!srv->shutting_down) post_request(s);
+  if (!srv->shutting_down && !srv->refusing) post_request(s);
   if (!ok || !gc) return;
-  gx_rpc_call *c = accept_call(gc);
+  if (srv->refusing) {
+    refuse(gc);
+    return;
+  }
+  gx_rpc_call *c = accept_call(srv, gc);
   if (c) srv->on_call(srv->on_call_ud, c, s->method);
 }
 
@@ -179,7 +193,7 @@ int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
   srv->on_call_ud = ud;
   grpc_server_start(srv->server);
   int rc = rpc_pump_start(srv->cq, srv->loop, dispatch, srv, &srv->pump);
-  if (rc != GX_OK) return rc;
+  if (rc != GX_OK) return rc; /* nothing posted: no call can arrive */
   int n = srv->nmethods + 1;
   srv->slots[srv->nmethods].method = -1;
   for (int i = 0; i < n; i++) {
@@ -187,9 +201,14 @@ int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
     s->srv = srv;
     s->tag.kind = RPC_OP_REQUEST;
     s->tag.owner = s;
-    if (post_request(s) != GX_OK) return GX_ERPC;
+    if (post_request(s) != GX_OK) goto out_refuse;
   }
   return GX_OK;
+out_refuse:
+  /* Requests posted so far cannot be taken back: the calls they bring
+   * are cancelled instead of reaching @p on_call. */
+  srv->refusing = 1;
+  return GX_ERPC;
 }
 
 void gx_rpc_server_shutdown(gx_rpc_server *srv, void (*done)(void *),
@@ -198,6 +217,7 @@ void gx_rpc_server_shutdown(gx_rpc_server *srv, void (*done)(void *),
   srv->shutting_down = 1;
   srv->shutdown_done = done;
   srv->shutdown_ud = ud;
+  RPC_HANDOFF(&srv->shutdown_tag);
   grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
   if (srv->pump) return; /* the tag reaches the loop through the pump */
   /* never started: no pump, so wait for the tag here */
@@ -230,6 +250,21 @@ void gx_rpc_server_free(gx_rpc_server *srv) {
   free(srv);
 }
 
+/* The status batch did not start, so the call cannot end normally: cancel
+ * it (the client sees CANCELLED, and the close completes) and complete the
+ * status tag through the pump. The call stays valid until that completion
+ * is dispatched from the loop; on_closed and on_done fire from there,
+ * never from inside gx_rpc_call_finish*. This works whether or not the
+ * close is still in flight. */
+static void end_unsent(gx_rpc_call *c) {
+  if (c->send_bb) grpc_byte_buffer_destroy(c->send_bb);
+  c->send_bb = NULL;
+  c->send_busy = 0;
+  grpc_call_cancel(c->call, NULL);
+  atomic_fetch_add(&c->refs, 1); /* released by that completion */
+  rpc_pump_post(c->pump, &c->t_status, 0);
+}
+
 /* Sends the status, after @p last when non-NULL, in one batch. */
 static int send_status(gx_rpc_call *c, const ProtobufCMessage *last,
                        int status, const char *msg) {
@@ -255,16 +290,7 @@ static int send_status(gx_rpc_call *c, const ProtobufCMessage *last,
   ops[n].data.send_status_from_server.status = (grpc_status_code)status;
   ops[n++].data.send_status_from_server.status_details = &c->status_slice;
   int rc = rpc_call_batch(c, ops, n, &c->t_status);
-  if (rc != GX_OK) {
-    if (c->send_bb) grpc_byte_buffer_destroy(c->send_bb);
-    c->send_bb = NULL;
-    c->send_busy = 0;
-    /* The call is unusable; count it as finished so it can be freed. */
-    grpc_call_cancel(c->call, NULL);
-    c->status_done = 1;
-    atomic_fetch_add(&c->refs, 1);
-    rpc_call_complete(c, &c->t_init, 1);
-  }
+  if (rc != GX_OK) end_unsent(c);
   return rc;
 }
 

@@ -397,8 +397,8 @@ static int fork_until_refused(void *arg) {
     if (pid == 0) {
       char c;
       close(p[1]);
-      (void)read(p[0], &c, 1);
-      _exit(0);
+      /* blocks until the parent closes its end: EOF (0) is the signal */
+      _exit(read(p[0], &c, 1) == 0 ? 0 : 1);
     }
     res[0]++;
   }

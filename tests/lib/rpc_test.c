@@ -1,0 +1,665 @@
+/* Unit tests for lib/rpc on a bare libuv loop: a real gx_rpc_server on a
+ * unix socket under $TEST_TMPDIR, a real gx_rpc_channel client in the same
+ * process, and the fault-injection seams of lib/rpc_internal.h to make
+ * failure paths reachable on demand.
+ *
+ * Every callback appends one letter to its side's event string:
+ *   N new call (server)   M message received   E no more messages
+ *   W send completed      C closed (server)    S status (client)
+ *   D done (last callback; the call is gone)
+ * so that each test can assert the exact sequence a side saw. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "grpc/health/v1/health.pb-c.h"
+#include "lib/gx_err.h"
+#include "lib/rpc.h"
+#include "lib/rpc_internal.h"
+
+#define METHOD "/gexec.test.Rpc/Echo"
+#define METHOD2 "/gexec.test.Rpc/Other"
+#define WAIT_MS 10000
+#define MAX_EVENTS 15
+
+/* ------------------------------------------------------ fault injection */
+
+/* Batches containing an op of type g_fail_op fail while g_fail_left > 0
+ * (each failure takes one). Read on the loop and channel threads. */
+static atomic_int g_fail_op = -1;
+static atomic_int g_fail_left;
+/* The n-th registered request posted fails (1-based); 0: none. */
+static atomic_int g_fail_request_at;
+static atomic_int g_requests_posted;
+
+static void fail_batches_with(grpc_op_type op, int times) {
+  atomic_store(&g_fail_left, times);
+  atomic_store(&g_fail_op, (int)op);
+}
+
+static int take_fault(void) {
+  int left = atomic_load(&g_fail_left);
+  while (left > 0)
+    if (atomic_compare_exchange_weak(&g_fail_left, &left, left - 1))
+      return 1;
+  return 0;
+}
+
+static grpc_call_error faulty_start_batch(grpc_call *call, const grpc_op *ops,
+                                          size_t n, void *tag,
+                                          void *reserved) {
+  int op = atomic_load(&g_fail_op);
+  for (size_t i = 0; i < n; i++)
+    if ((int)ops[i].op == op && take_fault()) return GRPC_CALL_ERROR;
+  return grpc_call_start_batch(call, ops, n, tag, reserved);
+}
+
+static grpc_call_error faulty_request(grpc_server *server, void *method,
+                                      grpc_call **call,
+                                      gpr_timespec *deadline,
+                                      grpc_metadata_array *md,
+                                      grpc_byte_buffer **payload,
+                                      grpc_completion_queue *call_cq,
+                                      grpc_completion_queue *notify_cq,
+                                      void *tag) {
+  int n = atomic_fetch_add(&g_requests_posted, 1) + 1;
+  if (n == atomic_load(&g_fail_request_at)) return GRPC_CALL_ERROR;
+  return grpc_server_request_registered_call(server, method, call, deadline,
+                                             md, payload, call_cq, notify_cq,
+                                             tag);
+}
+
+static int failing_thread_create(pthread_t *t, const pthread_attr_t *attr,
+                                 void *(*fn)(void *), void *arg) {
+  (void)t, (void)attr, (void)fn, (void)arg;
+  return EAGAIN;
+}
+
+/* -------------------------------------------------------------- fixture */
+
+typedef struct fixture fixture;
+
+/* What one side of a call saw. Guarded by mu: the client side is written
+ * on the channel's thread and read on the test's. */
+typedef struct side {
+  pthread_mutex_t mu;
+  fixture *f;
+  gx_rpc_call *call;
+  char ev[MAX_EVENTS + 1];
+  size_t nev;
+  uint8_t data[256]; /* the last message received (first 256 bytes) */
+  size_t data_len;
+  int sent_ok, cancelled, status;
+  char msg[128];
+  int script_err; /* first error a script's call returned (0: none) */
+  /* Runs after each event is recorded; NULL: none. */
+  void (*script)(struct side *s, char ev);
+} side;
+
+/* Per-test options, given as cmocka's initial state. */
+typedef struct {
+  size_t max_recv_bytes;
+  int start; /* start the server in setup */
+} options;
+
+struct fixture {
+  uv_loop_t loop;
+  uv_timer_t tick; /* wakes the loop so that waits see client events */
+  gx_rpc_server *srv;
+  gx_rpc_channel *ch;
+  char target[64];
+  side cli, srv_side;
+  int calls, method; /* on_call count and the last method index */
+  char peer[64];
+  int shut_down;
+  /* results recorded inside callbacks, asserted by the test afterwards */
+  int rc1, rc2, rc3, done_after1, done_after2;
+};
+
+static void record(side *s, char ev) {
+  pthread_mutex_lock(&s->mu);
+  if (s->nev < MAX_EVENTS) s->ev[s->nev++] = ev;
+  pthread_mutex_unlock(&s->mu);
+  if (s->script) s->script(s, ev);
+}
+
+static int count(side *s, char ev) {
+  int n = 0;
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < s->nev; i++) n += s->ev[i] == ev;
+  pthread_mutex_unlock(&s->mu);
+  return n;
+}
+
+static void events(side *s, char *out, size_t len) {
+  pthread_mutex_lock(&s->mu);
+  snprintf(out, len, "%s", s->ev);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void on_recv(void *ud, const uint8_t *data, size_t len) {
+  side *s = ud;
+  pthread_mutex_lock(&s->mu);
+  if (data) {
+    s->data_len = len;
+    memcpy(s->data, data, len < sizeof s->data ? len : sizeof s->data);
+  }
+  pthread_mutex_unlock(&s->mu);
+  record(s, data ? 'M' : 'E');
+}
+
+static void on_sent(void *ud, int ok) {
+  side *s = ud;
+  pthread_mutex_lock(&s->mu);
+  s->sent_ok = ok;
+  pthread_mutex_unlock(&s->mu);
+  record(s, 'W');
+}
+
+static void on_closed(void *ud, int cancelled) {
+  side *s = ud;
+  pthread_mutex_lock(&s->mu);
+  s->cancelled = cancelled;
+  pthread_mutex_unlock(&s->mu);
+  record(s, 'C');
+}
+
+static void on_status(void *ud, int code, const char *msg) {
+  side *s = ud;
+  pthread_mutex_lock(&s->mu);
+  s->status = code;
+  snprintf(s->msg, sizeof s->msg, "%s", msg ? msg : "(null)");
+  pthread_mutex_unlock(&s->mu);
+  record(s, 'S');
+}
+
+static void on_done(void *ud) { record(ud, 'D'); }
+
+static const gx_rpc_handlers handlers = {on_recv, on_sent, on_closed,
+                                         on_status, on_done};
+
+/* Server: every new call is recorded and gets the handlers; the server
+ * side's script decides what happens next. */
+static void on_call(void *ud, gx_rpc_call *call, int method) {
+  fixture *f = ud;
+  f->calls++;
+  f->method = method;
+  snprintf(f->peer, sizeof f->peer, "%s", gx_rpc_call_peer(call));
+  f->srv_side.call = call;
+  gx_rpc_call_set_handlers(call, &handlers, &f->srv_side);
+  record(&f->srv_side, 'N');
+}
+
+static void on_tick(uv_timer_t *t) { (void)t; }
+
+static void on_shut_down(void *ud) { ((fixture *)ud)->shut_down = 1; }
+
+/* Runs the loop until @p pred holds or @p ms pass; returns pred's value. */
+static int run_until(fixture *f, int (*pred)(fixture *), int ms) {
+  uint64_t end = uv_hrtime() + (uint64_t)ms * 1000000u;
+  while (!pred(f) && uv_hrtime() < end) uv_run(&f->loop, UV_RUN_ONCE);
+  return pred(f);
+}
+
+static int both_done(fixture *f) {
+  return count(&f->cli, 'D') == 1 && count(&f->srv_side, 'D') == 1;
+}
+static int client_done(fixture *f) { return count(&f->cli, 'D') == 1; }
+static int has_call(fixture *f) { return f->calls > 0; }
+static int never(fixture *f) { return (void)f, 0; }
+static int is_shut_down(fixture *f) { return f->shut_down; }
+
+static void init_side(side *s, fixture *f) {
+  pthread_mutex_init(&s->mu, NULL);
+  s->f = f;
+  s->status = -1;
+  s->cancelled = -1;
+  s->sent_ok = -1;
+}
+
+/* A server listening on a fresh unix socket in the current directory
+ * (TEST_TMPDIR: its absolute path is too long for sun_path). */
+static void make_server(fixture *f, const options *o) {
+  static int n;
+  gx_rpc_server_opts so = {.max_recv_bytes = o ? o->max_recv_bytes : 0};
+  snprintf(f->target, sizeof f->target, "unix:rpc-%d-%d.sock", (int)getpid(),
+           n++);
+  assert_int_equal(gx_rpc_server_new(&f->loop, &so, &f->srv), GX_OK);
+  assert_int_equal(gx_rpc_server_add_method(f->srv, METHOD), 0);
+  assert_int_equal(gx_rpc_server_add_method(f->srv, METHOD2), 1);
+  assert_int_equal(gx_rpc_server_listen(f->srv, f->target), 1);
+}
+
+static int setup(void **state) {
+  const options *o = *state;
+  fixture *f = calloc(1, sizeof *f);
+  assert_non_null(f);
+  rpc_start_batch = faulty_start_batch;
+  rpc_request_registered = faulty_request;
+  atomic_store(&g_fail_op, -1);
+  atomic_store(&g_fail_left, 0);
+  atomic_store(&g_fail_request_at, 0);
+  atomic_store(&g_requests_posted, 0);
+  init_side(&f->cli, f);
+  init_side(&f->srv_side, f);
+  assert_int_equal(uv_loop_init(&f->loop), 0);
+  assert_int_equal(uv_timer_init(&f->loop, &f->tick), 0);
+  assert_int_equal(uv_timer_start(&f->tick, on_tick, 1, 1), 0);
+  make_server(f, o);
+  if (!o || o->start)
+    assert_int_equal(gx_rpc_server_start(f->srv, on_call, f), GX_OK);
+  assert_int_equal(gx_rpc_channel_new(f->target, NULL, &f->ch), GX_OK);
+  *state = f;
+  return 0;
+}
+
+/* Ends whatever a failed test left running, then checks that the loop
+ * closes with no handle left (the pump's included). */
+static int teardown(void **state) {
+  fixture *f = *state;
+  atomic_store(&g_fail_op, -1);
+  if (f->cli.call && !count(&f->cli, 'D')) gx_rpc_call_cancel(f->cli.call);
+  if (f->srv) {
+    gx_rpc_server_shutdown(f->srv, on_shut_down, f);
+    gx_rpc_server_cancel_all(f->srv);
+    run_until(f, is_shut_down, WAIT_MS);
+  }
+  if (f->cli.call) run_until(f, client_done, WAIT_MS);
+  gx_rpc_channel_free(f->ch);
+  if (f->srv) gx_rpc_server_free(f->srv);
+  uv_close((uv_handle_t *)&f->tick, NULL);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&f->loop), 0);
+  rpc_start_batch = grpc_call_start_batch;
+  rpc_request_registered = grpc_server_request_registered_call;
+  rpc_thread_create = pthread_create;
+  pthread_mutex_destroy(&f->cli.mu);
+  pthread_mutex_destroy(&f->srv_side.mu);
+  free(f);
+  return 0;
+}
+
+/* Client: after each message, posts the next receive. Runs on the
+ * channel's thread, where cmocka cannot fail a test: errors are kept. */
+static void client_reads_all(side *s, char ev) {
+  int rc = ev == 'M' ? gx_rpc_call_recv(s->call) : GX_OK;
+  if (rc != GX_OK && !s->script_err) s->script_err = rc;
+}
+
+/* Starts a client call of @p method with a 10 s deadline. */
+static void client_start(fixture *f, const char *method) {
+  f->cli.script = client_reads_all;
+  assert_int_equal(gx_rpc_call_start(f->ch, method, WAIT_MS, 1, &handlers,
+                                     &f->cli, &f->cli.call),
+                   GX_OK);
+}
+
+static void assert_events(side *s, const char *want) {
+  char got[MAX_EVENTS + 1];
+  events(s, got, sizeof got);
+  assert_string_equal(got, want);
+}
+
+/* The client's end: on_recv(NULL) and on_status complete in gRPC's order,
+ * which is not specified; everything else is. */
+static void assert_client_end(side *s, const char *before) {
+  char got[MAX_EVENTS + 1], a[MAX_EVENTS + 1], b[MAX_EVENTS + 1];
+  events(s, got, sizeof got);
+  snprintf(a, sizeof a, "%sESD", before);
+  snprintf(b, sizeof b, "%sSED", before);
+  assert_int_equal(s->script_err, 0);
+  if (strcmp(got, a) != 0 && strcmp(got, b) != 0)
+    fail_msg("client events \"%s\", want \"%s\" or \"%s\"", got, a, b);
+}
+
+/* ------------------------------------------------------- happy paths */
+
+/* Server: read one message, answer "pong", then finish OK. */
+static void server_echoes(side *s, char ev) {
+  if (ev == 'N') s->f->rc1 = gx_rpc_call_recv(s->call);
+  if (ev == 'M') s->f->rc2 = gx_rpc_call_send_bytes(s->call, "pong", 4);
+  if (ev == 'W') s->f->rc3 = gx_rpc_call_finish(s->call, 0, "");
+}
+
+static void exchange_delivers_message_status_done_in_order(void **state) {
+  fixture *f = *state;
+  f->srv_side.script = server_echoes;
+  client_start(f, METHOD);
+  assert_int_equal(gx_rpc_call_send_bytes(f->cli.call, "ping", 4), GX_OK);
+  assert_int_equal(gx_rpc_call_close_send(f->cli.call), GX_OK);
+  assert_int_equal(gx_rpc_call_recv(f->cli.call), GX_OK);
+  assert_true(run_until(f, both_done, WAIT_MS));
+
+  assert_int_equal(f->calls, 1);
+  assert_int_equal(f->method, 0);
+  assert_string_equal(f->peer, "unix:");
+  assert_int_equal(f->rc1, GX_OK);
+  assert_int_equal(f->rc2, GX_OK);
+  assert_int_equal(f->rc3, GX_OK);
+  assert_events(&f->srv_side, "NMWCD");
+  assert_int_equal(f->srv_side.data_len, 4);
+  assert_memory_equal(f->srv_side.data, "ping", 4);
+  assert_int_equal(f->srv_side.sent_ok, 1);
+  assert_int_equal(f->srv_side.cancelled, 0);
+
+  assert_client_end(&f->cli, "WM");
+  assert_int_equal(f->cli.data_len, 4);
+  assert_memory_equal(f->cli.data, "pong", 4);
+  assert_int_equal(f->cli.status, GX_STATUS_OK);
+  assert_string_equal(f->cli.msg, "");
+}
+
+/* Server: answer at once with one message and NOT_FOUND in one batch. */
+static void server_finishes_with_message(side *s, char ev) {
+  Grpc__Health__V1__HealthCheckResponse r =
+      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+  r.status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+  if (ev == 'N')
+    s->f->rc1 = gx_rpc_call_finish_msg(s->call, &r.base,
+                                       GX_STATUS_NOT_FOUND, "gone");
+}
+
+static void finish_msg_sends_message_then_status(void **state) {
+  fixture *f = *state;
+  f->srv_side.script = server_finishes_with_message;
+  client_start(f, METHOD);
+  assert_int_equal(gx_rpc_call_recv(f->cli.call), GX_OK);
+  assert_true(run_until(f, both_done, WAIT_MS));
+
+  assert_int_equal(f->rc1, GX_OK);
+  assert_events(&f->srv_side, "NCD");
+  assert_client_end(&f->cli, "M");
+  assert_int_equal(f->cli.data_len, 2); /* field 1, varint 1 (SERVING) */
+  assert_memory_equal(f->cli.data, "\x08\x01", 2);
+  assert_int_equal(f->cli.status, GX_STATUS_NOT_FOUND);
+  assert_string_equal(f->cli.msg, "gone");
+}
+
+/* Server: refuse whatever arrives. */
+static void server_refuses(side *s, char ev) {
+  if (ev == 'N')
+    s->f->rc1 = gx_rpc_call_finish(s->call, GX_STATUS_UNIMPLEMENTED, "no");
+}
+
+static void unknown_method_arrives_as_minus_one(void **state) {
+  fixture *f = *state;
+  f->srv_side.script = server_refuses;
+  client_start(f, "/gexec.test.Rpc/Missing");
+  assert_true(run_until(f, both_done, WAIT_MS));
+
+  assert_int_equal(f->calls, 1);
+  assert_int_equal(f->method, -1);
+  assert_int_equal(f->rc1, GX_OK);
+  assert_events(&f->srv_side, "NCD");
+  assert_events(&f->cli, "SD");
+  assert_int_equal(f->cli.status, GX_STATUS_UNIMPLEMENTED);
+  assert_string_equal(f->cli.msg, "no");
+}
+
+/* Server: post a receive; when it fails, end the call. */
+static void server_reads_then_finishes(side *s, char ev) {
+  if (ev == 'N') s->f->rc1 = gx_rpc_call_recv(s->call);
+  if (ev == 'E') s->f->rc2 = gx_rpc_call_finish(s->call, 3, "unused");
+}
+
+static void message_over_max_recv_bytes_is_resource_exhausted(void **state) {
+  fixture *f = *state;
+  uint8_t big[100];
+  memset(big, 'x', sizeof big);
+  f->srv_side.script = server_reads_then_finishes;
+  client_start(f, METHOD);
+  assert_int_equal(gx_rpc_call_send_bytes(f->cli.call, big, sizeof big),
+                   GX_OK);
+  assert_true(run_until(f, both_done, WAIT_MS));
+
+  assert_int_equal(f->rc1, GX_OK);
+  assert_int_equal(f->srv_side.data_len, 0); /* no message delivered */
+  assert_int_equal(f->cli.status, GX_STATUS_RESOURCE_EXHAUSTED);
+  assert_int_equal(count(&f->srv_side, 'E'), 1);
+  assert_int_equal(count(&f->srv_side, 'D'), 1);
+  assert_int_equal(f->srv_side.cancelled, 1);
+  assert_events(&f->cli, "WSD");
+}
+
+/* ------------------------------------------ error paths (fault-injected)
+ * The rule under test (rpc.h): a function that returns an error never
+ * also fires a callback, and leaves the call valid until on_done. */
+
+/* Server: end the call with a message and a status whose batch fails,
+ * then fall back to a plain finish (server/session.c's finish_with). */
+static void server_status_fails(side *s, char ev) {
+  fixture *f = s->f;
+  Grpc__Health__V1__HealthCheckResponse r =
+      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+  if (ev != 'N') return;
+  fail_batches_with(GRPC_OP_SEND_STATUS_FROM_SERVER, 1);
+  f->rc1 = gx_rpc_call_finish_msg(s->call, &r.base, GX_STATUS_OK, "");
+  f->done_after1 = count(s, 'C') + count(s, 'D');
+  f->rc2 = gx_rpc_call_finish(s->call, GX_STATUS_OK, "");
+  f->done_after2 = count(s, 'C') + count(s, 'D');
+}
+
+static void failed_status_fires_nothing_now_and_done_once_later(
+    void **state) {
+  fixture *f = *state;
+  f->srv_side.script = server_status_fails;
+  client_start(f, METHOD);
+  assert_true(run_until(f, both_done, WAIT_MS));
+
+  assert_int_equal(f->rc1, GX_ERPC);
+  assert_int_equal(f->done_after1, 0);
+  assert_int_equal(f->rc2, GX_ECLOSED);
+  assert_int_equal(f->done_after2, 0);
+  assert_events(&f->srv_side, "NCD");
+  assert_int_equal(f->srv_side.cancelled, 1);
+  assert_events(&f->cli, "SD");
+  assert_int_equal(f->cli.status, GX_STATUS_CANCELLED);
+  run_until(f, never, 50); /* a second on_done would show here */
+  assert_events(&f->srv_side, "NCD");
+}
+
+static int server_closed(fixture *f) { return count(&f->srv_side, 'C'); }
+
+/* Regression (issue item 9): once the client went away, the close had
+ * completed and nothing else was in flight. A failed status batch then
+ * destroyed the call and fired on_done inside gx_rpc_call_finish_msg, and
+ * server/session.c's fallback gx_rpc_call_finish touched freed memory.
+ * As there, the finish comes from outside any callback of the call (a
+ * child's exit), here straight from the test. */
+static void failed_status_after_close_fires_nothing_now(void **state) {
+  fixture *f = *state;
+  Grpc__Health__V1__HealthCheckResponse r =
+      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+  client_start(f, METHOD);
+  assert_true(run_until(f, has_call, WAIT_MS));
+  gx_rpc_call_cancel(f->cli.call);
+  assert_true(run_until(f, server_closed, WAIT_MS));
+  assert_events(&f->srv_side, "NC");
+
+  fail_batches_with(GRPC_OP_SEND_STATUS_FROM_SERVER, 1);
+  assert_int_equal(gx_rpc_call_finish_msg(f->srv_side.call, &r.base,
+                                          GX_STATUS_CANCELLED, "gone"),
+                   GX_ERPC);
+  assert_events(&f->srv_side, "NC"); /* no on_done from inside */
+  assert_int_equal(gx_rpc_call_finish(f->srv_side.call, GX_STATUS_CANCELLED,
+                                      "gone"),
+                   GX_ECLOSED);
+  assert_events(&f->srv_side, "NC");
+  assert_true(run_until(f, both_done, WAIT_MS));
+
+  assert_events(&f->srv_side, "NCD");
+  assert_int_equal(f->srv_side.cancelled, 1);
+  assert_events(&f->cli, "SD");
+  assert_int_equal(f->cli.status, GX_STATUS_CANCELLED);
+  run_until(f, never, 50);
+  assert_events(&f->srv_side, "NCD");
+}
+
+/* Counts the loop's handles by kind: [0] timers, [1] closing asyncs,
+ * [2] anything else. Reads each handle (ASan sees freed ones). */
+static void walk_count(uv_handle_t *h, void *arg) {
+  int *n = arg;
+  if (h->type == UV_TIMER && !uv_is_closing(h)) n[0]++;
+  else if (h->type == UV_ASYNC && uv_is_closing(h)) n[1]++;
+  else n[2]++;
+}
+
+/* Regression (issue item 9): the pump's failed start closed its async
+ * handle and freed the memory holding it at once, while libuv still had
+ * the handle in its lists until the close callback. libuv itself is not
+ * instrumented, so the walk below is what reads the handle: under ASan
+ * (--config=asan) the old code fails here with heap-use-after-free. */
+static void pump_thread_failure_releases_memory_in_close_callback(
+    void **state) {
+  fixture *f = *state;
+  int before[3] = {0, 0, 0}, after[3] = {0, 0, 0};
+  rpc_thread_create = failing_thread_create;
+  assert_int_equal(gx_rpc_server_start(f->srv, on_call, f), GX_ESYS);
+  rpc_thread_create = pthread_create;
+  uv_walk(&f->loop, walk_count, before);
+  assert_int_equal(before[0], 1); /* the tick timer */
+  assert_int_equal(before[1], 1); /* the pump's async, being closed */
+  assert_int_equal(before[2], 0);
+  uv_run(&f->loop, UV_RUN_NOWAIT); /* runs the close callback */
+  uv_walk(&f->loop, walk_count, after);
+  assert_int_equal(after[0], 1);
+  assert_int_equal(after[1], 0);
+  assert_int_equal(after[2], 0);
+  assert_int_equal(f->calls, 0);
+}
+
+static void channel_thread_failure_fails_new(void **state) {
+  fixture *f = *state;
+  gx_rpc_channel *ch = (gx_rpc_channel *)f; /* must stay untouched */
+  rpc_thread_create = failing_thread_create;
+  assert_int_equal(gx_rpc_channel_new(f->target, NULL, &ch), GX_ESYS);
+  rpc_thread_create = pthread_create;
+  assert_ptr_equal(ch, f);
+}
+
+/* Regression: when posting the second method's request failed, start
+ * returned an error yet the first method's request still delivered
+ * calls to on_call. */
+static void request_failure_fails_start_and_delivers_no_call(void **state) {
+  fixture *f = *state;
+  atomic_store(&g_fail_request_at, 2);
+  assert_int_equal(gx_rpc_server_start(f->srv, on_call, f), GX_ERPC);
+  f->cli.script = client_reads_all;
+  assert_int_equal(gx_rpc_call_start(f->ch, METHOD, 2000, 1, &handlers,
+                                     &f->cli, &f->cli.call),
+                   GX_OK);
+  assert_true(run_until(f, client_done, WAIT_MS));
+
+  assert_int_equal(f->calls, 0);
+  assert_events(&f->cli, "SD");
+  assert_int_equal(f->cli.status, GX_STATUS_CANCELLED);
+}
+
+/* Server: read until the client half-closes, then finish OK. */
+static void server_reads_to_end(side *s, char ev) {
+  if (ev == 'N' || ev == 'M') s->f->rc1 = gx_rpc_call_recv(s->call);
+  if (ev == 'E') s->f->rc2 = gx_rpc_call_finish(s->call, 0, "");
+}
+
+/* Regression: a failed half-close left the call marked half-closed, so
+ * the retry returned GX_OK and sent nothing; the server never saw the
+ * end of the stream. */
+static void failed_close_send_can_be_retried(void **state) {
+  fixture *f = *state;
+  f->srv_side.script = server_reads_to_end;
+  client_start(f, METHOD);
+  fail_batches_with(GRPC_OP_SEND_CLOSE_FROM_CLIENT, 1);
+  assert_int_equal(gx_rpc_call_close_send(f->cli.call), GX_ERPC);
+  assert_int_equal(gx_rpc_call_close_send(f->cli.call), GX_OK);
+  assert_true(run_until(f, both_done, WAIT_MS));
+
+  assert_int_equal(f->rc2, GX_OK);
+  assert_events(&f->srv_side, "NECD");
+  assert_events(&f->cli, "SD");
+  assert_int_equal(f->cli.status, GX_STATUS_OK);
+}
+
+static void failed_send_and_recv_fire_nothing_and_can_be_retried(
+    void **state) {
+  fixture *f = *state;
+  f->srv_side.script = server_echoes;
+  client_start(f, METHOD);
+  fail_batches_with(GRPC_OP_SEND_MESSAGE, 1);
+  assert_int_equal(gx_rpc_call_send_bytes(f->cli.call, "ping", 4), GX_ERPC);
+  fail_batches_with(GRPC_OP_RECV_MESSAGE, 1);
+  assert_int_equal(gx_rpc_call_recv(f->cli.call), GX_ERPC);
+  assert_int_equal(gx_rpc_call_send_bytes(f->cli.call, "ping", 4), GX_OK);
+  assert_int_equal(gx_rpc_call_close_send(f->cli.call), GX_OK);
+  assert_int_equal(gx_rpc_call_recv(f->cli.call), GX_OK);
+  assert_true(run_until(f, both_done, WAIT_MS));
+
+  assert_events(&f->srv_side, "NMWCD");
+  assert_client_end(&f->cli, "WM"); /* one on_sent, for the retry */
+  assert_int_equal(f->cli.status, GX_STATUS_OK);
+}
+
+static void failed_call_start_fires_nothing(void **state) {
+  fixture *f = *state;
+  gx_rpc_call *call = (gx_rpc_call *)f;
+  fail_batches_with(GRPC_OP_RECV_STATUS_ON_CLIENT, 1);
+  assert_int_equal(gx_rpc_call_start(f->ch, METHOD, WAIT_MS, 1, &handlers,
+                                     &f->cli, &call),
+                   GX_ERPC);
+  assert_null(call);
+  run_until(f, never, 200); /* nothing may fire, not even later */
+  assert_events(&f->cli, "");
+  assert_int_equal(f->calls, 0);
+}
+
+static const options unstarted = {.start = 0};
+static const options small_recv = {.max_recv_bytes = 64, .start = 1};
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(
+          exchange_delivers_message_status_done_in_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(finish_msg_sends_message_then_status,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(unknown_method_arrives_as_minus_one,
+                                      setup, teardown),
+      cmocka_unit_test_prestate_setup_teardown(
+          message_over_max_recv_bytes_is_resource_exhausted, setup, teardown,
+          (void *)&small_recv),
+      cmocka_unit_test_setup_teardown(
+          failed_status_fires_nothing_now_and_done_once_later, setup,
+          teardown),
+      cmocka_unit_test_setup_teardown(
+          failed_status_after_close_fires_nothing_now, setup, teardown),
+      cmocka_unit_test_prestate_setup_teardown(
+          pump_thread_failure_releases_memory_in_close_callback, setup,
+          teardown, (void *)&unstarted),
+      cmocka_unit_test_setup_teardown(channel_thread_failure_fails_new,
+                                      setup, teardown),
+      cmocka_unit_test_prestate_setup_teardown(
+          request_failure_fails_start_and_delivers_no_call, setup, teardown,
+          (void *)&unstarted),
+      cmocka_unit_test_setup_teardown(failed_close_send_can_be_retried,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          failed_send_and_recv_fire_nothing_and_can_be_retried, setup,
+          teardown),
+      cmocka_unit_test_setup_teardown(failed_call_start_fires_nothing, setup,
+                                      teardown),
+  };
+  const char *tmp = getenv("TEST_TMPDIR");
+  if (tmp && *tmp && chdir(tmp) != 0) return 2;
+  gx_rpc_global_init();
+  int failed = cmocka_run_group_tests_name("lib/rpc", tests, NULL, NULL);
+  gx_rpc_global_shutdown();
+  return failed;
+}
