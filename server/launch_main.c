@@ -243,7 +243,9 @@ static int kill_listed(const char *path) {
 }
 
 /* gexecd is gone: nobody will supervise the run, so end all of it now.
- * Runs in a signal handler: async-signal-safe calls only. */
+ * Runs in a signal handler: only calls POSIX lists as async-signal-safe
+ * (open, read, close, kill, waitpid, nanosleep, rmdir, _exit) and pure
+ * string functions on paths prepared before any child existed. */
 static void die_with_parent(void) {
   struct timespec ms = {0, 1000000};
   if (run.init > 0) kill(run.init, SIGKILL); /* takes the namespace */

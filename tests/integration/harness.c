@@ -257,7 +257,7 @@ long gxt_rss_kb(pid_t pid) {
 }
 
 long gxt_rss_budget_kb(long kib) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   return kib * 4 + 64 * 1024;
 #else
   return kib;

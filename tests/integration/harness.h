@@ -115,8 +115,8 @@ int gxt_wait_arg_gone(const char *arg, int ms);
 long gxt_rss_kb(pid_t pid);
 
 /** A memory budget in KiB for an RSS assertion: @p kib, scaled up in
- *  sanitizer builds (ASan's shadow memory and quarantine hold freed
- *  blocks, so RSS there is not the production figure). */
+ *  sanitizer builds (ASan's shadow memory and quarantine, TSan's shadow
+ *  and history, so RSS there is not the production figure). */
 long gxt_rss_budget_kb(long kib);
 
 /** What a daemon holds, and what is left of its runs. */
