@@ -462,18 +462,19 @@ static void send_report(int fd, const gxl_report *r) {
   emit(fd, &rec);
 }
 
-/* Enters the run's cwd inside the new namespaces (as the sandbox's root,
- * which has no power over host files in restricted) and builds the
- * mounts around it. Returns 0, or the errno of a cwd failure. */
+/* Builds the mounts, then enters the run's cwd inside them: after the
+ * fresh /proc (so no /proc/PID/root leads out of the run's view) and, in
+ * restricted, as the namespace's root (a host nobody). Returns 0, or the
+ * errno of a cwd the run cannot enter. */
 static int enter_cwd_and_mount(const launch_opts *o) {
-  char why[256], cwd[PATH_MAX];
-  if (o->req.cwd && chdir(o->req.cwd) != 0) return errno;
-  if (!getcwd(cwd, sizeof cwd)) return errno; /* the real path */
-  if (o->profile->mount_ns &&
-      gxi_setup_mounts(o->profile, cwd, why, sizeof why))
+  char why[256];
+  int rc;
+  if (o->profile->mount_ns && gxi_mount_base(o->profile, why, sizeof why))
     die("%s", why);
-  /* the mounts may have covered it (a private /tmp) or rebound it */
-  if (o->profile->ro_root && chdir(cwd) != 0) return errno;
+  if (o->req.cwd && chdir(o->req.cwd) != 0) return errno;
+  rc = o->profile->mount_ns ? gxi_mount_cwd(o->profile, why, sizeof why) : 0;
+  if (rc == GXI_CWD_HIDDEN) return ENOENT;
+  if (rc < 0) die("%s", why);
   if (o->profile->net_ns && gxi_loopback_up(why, sizeof why)) die("%s", why);
   return 0;
 }

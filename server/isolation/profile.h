@@ -33,19 +33,21 @@ typedef struct {
   int needs_cgroup; /**< default memory and pids limits are part of it */
 } gxi_profile;
 
-/** Capabilities a baseline run keeps (a container runtime's default
- *  set); everything else, CAP_SYS_ADMIN, SYS_PTRACE, SYS_MODULE,
- *  SYS_BOOT, DAC_READ_SEARCH, NET_ADMIN, BPF, ... is dropped from the
- *  bounding set, so the run cannot unmount /proc, trace, load modules
- *  or reboot. */
+/** Capabilities a baseline run keeps: a container runtime's default set
+ *  less MKNOD (no device cgroup guards the host's devices here).
+ *  Everything else, CAP_SYS_ADMIN, SYS_PTRACE, SYS_MODULE, SYS_BOOT,
+ *  DAC_READ_SEARCH, NET_ADMIN, BPF, ... is dropped from the bounding
+ *  set: the run cannot unmount its /proc, trace, call init_module or
+ *  reboot. It is still root on the host's filesystem (DAC_OVERRIDE):
+ *  not a boundary against its caller (see README). */
 #define GXI_BASELINE_CAPS                                                \
   ((1ull << 0) /* CHOWN */ | (1ull << 1) /* DAC_OVERRIDE */ |            \
    (1ull << 3) /* FOWNER */ | (1ull << 4) /* FSETID */ |                 \
    (1ull << 5) /* KILL */ | (1ull << 6) /* SETGID */ |                   \
    (1ull << 7) /* SETUID */ | (1ull << 8) /* SETPCAP */ |                \
    (1ull << 10) /* NET_BIND_SERVICE */ | (1ull << 13) /* NET_RAW */ |    \
-   (1ull << 18) /* SYS_CHROOT */ | (1ull << 27) /* MKNOD */ |            \
-   (1ull << 29) /* AUDIT_WRITE */ | (1ull << 31) /* SETFCAP */)
+   (1ull << 18) /* SYS_CHROOT */ | (1ull << 29) /* AUDIT_WRITE */ |      \
+   (1ull << 31) /* SETFCAP */)
 
 /** Returns the built-in profile called @p name, or NULL. */
 const gxi_profile *gxi_profile_find(const char *name);

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <limits.h>
 #include <unistd.h>
 
 static int fail(int err, char *why, size_t len, const char *fmt, ...)
@@ -74,32 +75,24 @@ static int mount_tmpfs(const char *dir, char *why, size_t len) {
   return 0;
 }
 
-static int bind_writable(const char *cwd, char *why, size_t len) {
-  if (!cwd || !*cwd || strcmp(cwd, "/") == 0 || strncmp(cwd, "/tmp/", 5) == 0
-      || strcmp(cwd, "/tmp") == 0)
-    return 0; /* "/" stays read-only; /tmp is already private */
-  if (mount(cwd, cwd, NULL, MS_BIND, NULL) != 0)
-    return fail(errno, why, len, "bind-mounting cwd %s", cwd);
-  /* the bind copied the read-only flag just set on its source */
-  struct mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY};
-  if (syscall(SYS_mount_setattr, AT_FDCWD, cwd, 0, &attr, sizeof attr) != 0)
-    return fail(errno, why, len, "making cwd %s writable", cwd);
+/* Makes @p path (a mount point or any path: bound onto itself first)
+ * read-only, recursively. */
+static int readonly_bind(const char *path, char *why, size_t len) {
+  struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+  if (access(path, F_OK) != 0) return 0; /* nothing to protect */
+  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0)
+    return fail(errno, why, len, "binding %s", path);
+  if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &ro,
+              sizeof ro) != 0)
+    return fail(errno, why, len, "making %s read-only", path);
   return 0;
 }
 
-int gxi_setup_mounts(const gxi_profile *p, const char *cwd, char *why,
-                     size_t len) {
+int gxi_mount_base(const gxi_profile *p, char *why, size_t len) {
   int rc;
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return fail(errno, why, len, "making mounts private");
-  if (p->ro_root) {
-    if ((rc = make_readonly(why, len)) || (rc = mount_tmpfs("/tmp", why, len)))
-      return rc;
-    if (access("/dev/shm", F_OK) == 0 &&
-        (rc = mount_tmpfs("/dev/shm", why, len)))
-      return rc;
-    if ((rc = bind_writable(cwd, why, len))) return rc;
-  }
+  if (p->ro_root && (rc = make_readonly(why, len))) return rc;
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
             NULL) != 0)
     return fail(errno, why, len, "mounting a fresh /proc");
@@ -109,7 +102,69 @@ int gxi_setup_mounts(const gxi_profile *p, const char *cwd, char *why,
                          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                          NULL) != 0)
     return fail(errno, why, len, "mounting a fresh /sys");
+  /* root in the host's user namespace: no kernel tunables, no sysrq, no
+   * cgroupfs (its own cgroup, other runs') */
+  if (p->root_caps && ((rc = readonly_bind("/proc/sys", why, len)) ||
+                       (rc = readonly_bind("/proc/sysrq-trigger", why, len)) ||
+                       (rc = readonly_bind("/sys", why, len))))
+    return rc;
   return 0;
+}
+
+/* (dev, ino) of @p fd equal to those of @p path. */
+static int same_dir(int fd, const char *path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+/* Clones the mount at the current directory, makes the clone writable
+ * and attaches it there, all by descriptor (no path looked up again),
+ * then enters it. */
+static int bind_cwd_writable(int cwd_fd, char *why, size_t len) {
+  struct mount_attr rw = {.attr_clr = MOUNT_ATTR_RDONLY};
+  int rc = 0;
+  int tree = (int)syscall(SYS_open_tree, cwd_fd, "",
+                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) return fail(errno, why, len, "cloning the cwd's mount");
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &rw, sizeof rw))
+    rc = fail(errno, why, len, "making the cwd writable");
+  else if (syscall(SYS_move_mount, tree, "", cwd_fd, "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+    rc = fail(errno, why, len, "attaching the writable cwd");
+  else if (fchdir(tree) != 0)
+    rc = fail(errno, why, len, "entering the writable cwd");
+  close(tree);
+  return rc;
+}
+
+/* 1 if the current directory is what @p path names. */
+static int cwd_is(const char *path) {
+  int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int same = here >= 0 && same_dir(here, path);
+  if (here >= 0) close(here);
+  return same;
+}
+
+int gxi_mount_cwd(const gxi_profile *p, char *why, size_t len) {
+  char path[PATH_MAX];
+  int rc = 0, fd;
+  if (!p->ro_root) return 0;
+  if (!getcwd(path, sizeof path)) return fail(errno, why, len, "getcwd");
+  if ((fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return fail(errno, why, len, "opening the cwd");
+  if ((rc = mount_tmpfs("/tmp", why, len)) ||
+      (access("/dev/shm", F_OK) == 0 &&
+       (rc = mount_tmpfs("/dev/shm", why, len))))
+    goto out;
+  if (!same_dir(fd, "/")) /* "/" itself stays read-only */
+    rc = bind_cwd_writable(fd, why, len);
+  /* its own path must lead to what we bound: not so for a cwd the
+   * private /tmp covers */
+  if (rc == 0 && !cwd_is(path)) rc = GXI_CWD_HIDDEN;
+out:
+  close(fd);
+  return rc;
 }
 
 int gxi_loopback_up(char *why, size_t len) {

@@ -33,12 +33,30 @@ int gxi_write_id_maps(pid_t pid, char *why, size_t len);
  */
 int gxi_become_inner_root(char *why, size_t len);
 
-/** Inside the new mount namespace: makes mounts private, then for
- *  @p p->ro_root makes the whole tree read-only with private tmpfs on
- *  /tmp and /dev/shm and @p cwd bind-mounted writable; mounts a fresh
- *  /proc, and with @p p->net_ns a fresh read-only /sys. */
-int gxi_setup_mounts(const gxi_profile *p, const char *cwd, char *why,
-                     size_t len);
+/**
+ * Inside the new mount namespace, before any path of the client's is
+ * looked up: makes mounts private; for @p p->ro_root the whole tree
+ * read-only; a fresh /proc (it shows only the run's PID namespace, so no
+ * /proc/PID/root or /proc/PID/cwd leads into another process's view of
+ * the filesystem); with @p p->net_ns a fresh read-only /sys; and for
+ * @p p->root_caps (root in the host's user namespace) /proc/sys,
+ * /proc/sysrq-trigger and /sys read-only (kernel tunables such as
+ * core_pattern, sysrq, every cgroup).
+ */
+int gxi_mount_base(const gxi_profile *p, char *why, size_t len);
+
+/** gxi_mount_cwd(): the run's cwd is hidden by the private /tmp. */
+#define GXI_CWD_HIDDEN 1
+
+/**
+ * Then, with the calling process in the run's cwd (entered by path once,
+ * as the run's init): for @p p->ro_root, private tmpfs on /tmp and
+ * /dev/shm, and the cwd made writable by cloning its mount and attaching
+ * the clone there by descriptor (no path is looked up a second time, so
+ * a swapped symlink cannot redirect it), leaving the process in it.
+ * Returns 0, GXI_CWD_HIDDEN, or a negative errno with a reason.
+ */
+int gxi_mount_cwd(const gxi_profile *p, char *why, size_t len);
 
 /** Inside a new network namespace: brings the loopback interface up. */
 int gxi_loopback_up(char *why, size_t len);

@@ -223,6 +223,37 @@ static void test_cwd_is_looked_up_as_the_run_user(void **state) {
   rmdir(dir);
 }
 
+/* A cwd through /proc/PID/root would cross into another process's view
+ * of the filesystem (here: a restricted run's private /tmp), looked up by
+ * the run's init with all of root's capabilities. The run's fresh /proc
+ * shows only its own PID namespace by the time the cwd is entered. */
+static void test_cwd_cannot_cross_into_another_run(void **state) {
+  (void)state;
+  GXT_SKIP_UNLESS(GXT_NEED_NAMESPACES | GXT_NEED_SECCOMP | GXT_NEED_CGROUPS);
+  gexec_spec victim = {.argv = ARGV("sh", "-c",
+                                    "echo s3cr3t > /tmp/secret; exec sleep 61.61"),
+                       .profile = "restricted", .stdin_null = 1};
+  gexec_proc *p;
+  gexec_error err;
+  assert_int_equal(gexec_proc_start(gxt_group_conn, &victim, &p, &err),
+                   GEXEC_OK);
+  pid_t pid = gxt_wait_pid_by_arg("61.61", 10000);
+  assert_true(pid > 0);
+  char cwd[64], expect[160];
+  snprintf(cwd, sizeof cwd, "/proc/%d/root/tmp", (int)pid);
+  gexec_spec spy = {.argv = ARGV("cat", "secret"), .cwd = cwd,
+                    .profile = "baseline", .stdin_null = 1};
+  gexec_result r;
+  assert_int_equal(gexec_run(gxt_group_conn, &spy, NULL, &r, &err),
+                   GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_FAILED_PRECONDITION);
+  snprintf(expect, sizeof expect, "cwd '%s' does not exist", cwd);
+  assert_string_equal(err.message, expect);
+  gexec_proc_cancel(p);
+  gexec_proc_free(p);
+  assert_true(gxt_wait_arg_gone("61.61", 10000));
+}
+
 static const char escapee[] =
     "setsid sh -c 'trap \"\" TERM HUP; exec sleep %s' & echo ready; "
     "sleep 60";
@@ -396,6 +427,7 @@ int main(void) {
       cmocka_unit_test(test_launcher_sees_nothing_of_the_client),
       cmocka_unit_test(test_daemon_cwd_under_tmp_does_not_weaken),
       cmocka_unit_test(test_cwd_is_looked_up_as_the_run_user),
+      cmocka_unit_test(test_cwd_cannot_cross_into_another_run),
       cmocka_unit_test(test_launcher_killed_by_client_leaves_nothing),
       cmocka_unit_test(test_daemon_death_leaves_nothing),
       cmocka_unit_test(test_startup_removes_stale_runs),

@@ -109,8 +109,20 @@ static void test_baseline_cannot_unhide_host(void **state) {
            " nsenter -t 1 -m true 2>/dev/null; echo nsenter=$?",
            (int)getpid());
   gexec_result r = run_in("baseline", script, NULL);
-  assert_string_equal(r.out, "CapBnd:\t00000000a80425fb\numount=32\n"
+  assert_string_equal(r.out, "CapBnd:\t00000000a00425fb\numount=32\n"
                              "hidden\nnsenter=1\n");
+  gexec_result_free(&r);
+  /* no kernel tunables (core_pattern runs a program as full root), no
+   * sysrq, no cgroupfs (leave its run cgroup, kill others), no devices */
+  r = run_in("baseline",
+             "cat /proc/sys/kernel/core_pattern > /proc/sys/kernel/core_pattern"
+             " 2>/dev/null; echo sysctl=$?;"
+             " echo $$ 2>/dev/null > /sys/fs/cgroup/unified/cgroup.procs;"
+             " echo cgroup=$?; echo 2>/dev/null > /proc/sysrq-trigger;"
+             " echo sysrq=$?; mknod /var/tmp/gxt-blk-$$ b 8 0 2>/dev/null;"
+             " echo mknod=$?", NULL);
+  /* sh: 2 = a redirection it could not open (EROFS) */
+  assert_string_equal(r.out, "sysctl=2\ncgroup=2\nsysrq=2\nmknod=1\n");
   gexec_result_free(&r);
   /* contrast: host keeps everything (and sees us) */
   r = run_in("host", "grep CapBnd /proc/self/status", NULL);
