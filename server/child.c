@@ -42,6 +42,8 @@ struct gxd_child {
   uv_timer_t timeout_timer, kill_timer, drain_timer;
   int stopping;
   uint64_t kill_at; /* loop time of the pending SIGKILL */
+  int launcher_due; /* the command was SIGKILLed: the launcher is next */
+  pid_t cmd_pid;    /* the command (its process group), once exec'd */
   /* the launcher's records (fd 3 of the launcher) */
   int rep_fd;       /* read end, or -1 once at EOF */
   uv_poll_t rep_poll;
@@ -241,29 +243,40 @@ void gxd_child_close_stdin(gxd_child *c) {
 /* ------------------------------------------------------ stop and exit */
 
 int gxd_child_signal(gxd_child *c, int sig) {
-  if (c->reaped) return -ESRCH;
-  return killpg(c->pid, sig) == 0 ? 0 : -errno;
+  if (c->reaped || !c->cmd_pid) return -ESRCH;
+  return killpg(c->cmd_pid, sig) == 0 ? 0 : -errno;
+}
+
+/* The last resort: the launcher's own group (and with it init and the
+ * PID namespace). Without a report the daemon reclaims the cgroup. */
+static void kill_launcher(gxd_child *c) {
+  if (!c->reaped) killpg(c->pid, SIGKILL);
 }
 
 static void on_kill_timer(uv_timer_t *t) {
   gxd_child *c = t->data;
+  if (c->launcher_due) return kill_launcher(c);
+  /* the command's group; the launcher then ends the rest of the run and
+   * reports. Should it not be gone soon, it goes too. */
   gxd_child_signal(c, SIGKILL);
+  c->launcher_due = 1;
+  uv_timer_start(&c->kill_timer, on_kill_timer, GXD_LAUNCHER_KILL_MS, 0);
 }
 
 void gxd_child_stop(gxd_child *c, uint32_t grace_ms) {
   if (c->reaped) return;
+  if (!c->cmd_pid) { /* no command yet: nothing to be graceful to */
+    c->stopping = 1;
+    return kill_launcher(c);
+  }
   uint64_t at = uv_now(c->loop) + grace_ms;
-  if (c->stopping && at >= c->kill_at) return;
+  if (c->stopping && (c->launcher_due || at >= c->kill_at)) return;
   if (!c->stopping) {
     gxd_child_signal(c, SIGTERM);
     gxd_child_signal(c, SIGCONT); /* stopped processes must see it */
   }
   c->stopping = 1;
   c->kill_at = at;
-  if (grace_ms == 0) {
-    gxd_child_signal(c, SIGKILL);
-    return;
-  }
   uv_timer_start(&c->kill_timer, on_kill_timer, grace_ms, 0);
 }
 
@@ -325,6 +338,7 @@ static void take_record(gxd_child *c, const gxl_record *rec) {
     case GXL_REC_EXEC_FAIL:
       if (c->exec_seen) return rep_broken(c, "a second exec record");
       c->exec_seen = 1;
+      if (rec->kind == GXL_REC_EXEC_OK) c->cmd_pid = (pid_t)rec->pid;
       if (c->cbs.on_exec) c->cbs.on_exec(c->ud, rec);
       return;
     case GXL_REC_ERROR:
@@ -380,6 +394,7 @@ static void on_reaped(void *ud, pid_t pid) {
   int st = 0;
   struct rusage ru;
   killpg(pid, SIGKILL);
+  if (c->cmd_pid) killpg(c->cmd_pid, SIGKILL); /* what is left of its group */
   memset(&ru, 0, sizeof ru);
   while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
   }
@@ -397,6 +412,7 @@ static void on_reaped(void *ud, pid_t pid) {
   rep_read(c); /* the report overrides the launcher's own status */
   uv_timer_stop(&c->timeout_timer);
   uv_timer_stop(&c->kill_timer);
+  if (c->cbs.on_reaped) c->cbs.on_reaped(c->ud);
   uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
   maybe_report_exit(c);
 }

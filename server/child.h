@@ -44,6 +44,10 @@
 /** Kernel pipe size asked for the stdin pipe: the child's reads run
  *  ahead of the next message while the daemon holds at most one. */
 #define GXD_STDIN_PIPE_SIZE (1024 * 1024)
+/** After the command's SIGKILL, how long the launcher has to report
+ *  before its own group is SIGKILLed. */
+#define GXD_LAUNCHER_KILL_MS 2000
+
 /** How long pipes may stay open after the main process exited. */
 #define GXD_DRAIN_MS 2000
 
@@ -71,6 +75,9 @@ typedef struct {
    *  what and errno). At most once, always before on_exit. */
   void (*on_exec)(void *ud, const gxl_record *rec);
   void (*on_timeout)(void *ud);       /**< the timeout passed: stop it */
+  /** The launcher was reaped (its pipes may still be drained): the run's
+   *  processes must go now, whatever holds the output. */
+  void (*on_reaped)(void *ud);
   void (*on_exit)(void *ud, const gxd_child_exit *ex); /**< see above */
   void (*on_closed)(void *ud);        /**< after gxd_child_close: freed */
 } gxd_child_cbs;
@@ -128,11 +135,16 @@ size_t gxd_child_write_stdin(gxd_child *c, const uint8_t *data, size_t len);
 /** Closes the child's stdin once pending bytes are written. */
 void gxd_child_close_stdin(gxd_child *c);
 
-/** Sends @p sig to the run's process group. Returns 0 or -errno. */
+/** Sends @p sig to the command's process group (the command leads its
+ *  own: the launcher and init never get a client's signals). Returns 0,
+ *  or -ESRCH before the command exists (on_exec) or after the reap. */
 int gxd_child_signal(gxd_child *c, int sig);
 
-/** Stops the run: SIGCONT+SIGTERM to the group, SIGKILL @p grace_ms later
- *  (at once if 0). A later call can only shorten the grace. */
+/** Stops the run: SIGCONT+SIGTERM to the command's group, SIGKILL to it
+ *  @p grace_ms later (at once if 0); the launcher then ends the rest of
+ *  the run and reports, or is SIGKILLed itself GXD_LAUNCHER_KILL_MS
+ *  later. Before the command exists, the launcher's group is SIGKILLed
+ *  at once. A later call can only shorten the grace. */
 void gxd_child_stop(gxd_child *c, uint32_t grace_ms);
 
 /** Releases everything; call after on_exit. on_closed follows. */

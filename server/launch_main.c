@@ -67,6 +67,7 @@ typedef struct {
   gxi_rlimits rl;
   int report_fd;
   int request_fd;
+  pid_t parent_pid; /* --parent-pid: who must be our parent, or 0 */
   gxl_request req; /* what the command runs with */
   void *req_mem;
 } launch_opts;
@@ -108,6 +109,9 @@ static const char usage[] =
     "  --request-fd FD    take argv, env and cwd from the launch request\n"
     "                     in FD instead of the command line, environment\n"
     "                     and current directory\n"
+    "  --parent-pid PID   exit at once unless PID is our parent (gexecd:\n"
+    "                     it may have died between spawning us and our\n"
+    "                     parent-death signal being set)\n"
     "  --without MECH     do without a mechanism of the profile: user, net,\n"
     "                     pid, ipc, uts, mount, seccomp, cgroup (repeatable)\n";
 
@@ -147,6 +151,7 @@ static void parse_opt(launch_opts *o, int c, const char *arg) {
     case 'f': o->rl.open_files = parse_num("--open-files", arg, 0); return;
     case 'r': o->report_fd = parse_fd("--report-fd", arg); return;
     case 'q': o->request_fd = parse_fd("--request-fd", arg); return;
+    case 'P': o->parent_pid = (pid_t)parse_num("--parent-pid", arg, 0); return;
     case 'h': fputs(usage, stdout); exit(0);
     default: die("bad option (see --help)");
   }
@@ -162,6 +167,7 @@ static void parse_args(int argc, char **argv, launch_opts *o) {
       {"cgroup", required_argument, NULL, 'g'},
       {"report-fd", required_argument, NULL, 'r'},
       {"request-fd", required_argument, NULL, 'q'},
+      {"parent-pid", required_argument, NULL, 'P'},
       {"without", required_argument, NULL, 'w'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -366,6 +372,11 @@ static void exec_command(const launch_opts *o, const char *cwd, int xfd) {
       raise(sig);
     }
   if ((xfd = keep_only_stdio(xfd)) < 0) _exit(EXIT_SETUP);
+  /* under gexecd the command leads its own process group: the client's
+   * signals go to it, never to the launcher or init (a SIGSTOP there
+   * would disable the supervisor) */
+  if (o->request_fd >= 0 && setpgid(0, 0) != 0)
+    cmd_fail(xfd, 0, 0, "setpgid");
   if (cwd && chdir(cwd) != 0) cmd_fail(xfd, GXL_FAIL_CWD, errno, NULL);
   if (gxi_apply_rlimits(&o->rl, why, sizeof why)) cmd_fail(xfd, 0, 0, why);
   if (gxi_drop_privileges(o->profile, why, sizeof why))
@@ -383,7 +394,7 @@ static void exec_command(const launch_opts *o, const char *cwd, int xfd) {
 
 /* Parent side: waits until the command exec'd (EOF) or says why it could
  * not, and turns that into the record for the daemon. */
-static void await_exec(int xread, gxl_record *rec) {
+static void await_exec(int xread, pid_t cmd, gxl_record *rec) {
   exec_failure f;
   ssize_t n;
   while ((n = read(xread, &f, sizeof f)) < 0 && errno == EINTR) {
@@ -392,6 +403,7 @@ static void await_exec(int xread, gxl_record *rec) {
   memset(rec, 0, sizeof *rec);
   if (n == 0) {
     rec->kind = GXL_REC_EXEC_OK;
+    rec->pid = (int)cmd;
   } else if (n != (ssize_t)sizeof f || f.what < 0 ||
              f.what > GXL_FAIL_PROGRAM) {
     rec->kind = GXL_REC_ERROR;
@@ -491,7 +503,6 @@ static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
    * that died before it closed go: read sees EOF */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (read(go_fd, &c, 1) != 1) _exit(EXIT_SETUP);
-  close(go_fd);
   if (o->profile->user_ns && gxi_become_inner_root(why, sizeof why))
     die("%s", why); /* before any path of the client's is looked up */
   if ((rec.err = enter_cwd_and_mount(o)) != 0) {
@@ -509,9 +520,13 @@ static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
     exec_command(o, NULL, x[1]);
   }
   close(x[1]);
-  await_exec(x[0], &rec);
+  await_exec(x[0], cmd, &rec); /* our pid for it: the launcher translates */
   if (rec.kind == GXL_REC_ERROR) die("%s", rec.reason);
   emit(rep_fd, &rec);
+  /* the launcher finds the command among our children: not reaped (a
+   * zombie is listed) until it says so */
+  if (rec.kind == GXL_REC_EXEC_OK && read(go_fd, &c, 1) < 0) _exit(EXIT_SETUP);
+  close(go_fd);
   fill_report(&r, reap_all(cmd, kill_namespace));
   send_report(rep_fd, &r);
   _exit(0);
@@ -545,32 +560,51 @@ static void arm_cgroup_kill(void) {
 static void setup_cgroup(const launch_opts *o) {
   gxi_cgroup_caps caps;
   char name[GXI_CGROUP_NAME_MAX + 1];
-  int limits = o->cg_limits.memory_bytes || o->cg_limits.pids;
-  if (o->no_cgroup || (!limits && !o->cgroup_name)) return;
+  int limits = (o->cg_limits.memory_bytes || o->cg_limits.pids) &&
+               !o->no_cgroup; /* --without cgroup: no limits; still tracked */
+  gxi_cgroup_limits lim = limits ? o->cg_limits : (gxi_cgroup_limits){0, 0};
+  if (!limits && !o->cgroup_name) return;
   if (gxi_cgroup_detect(&caps) != 0 ||
-      (o->cg_limits.memory_bytes && !caps.has_memory) ||
-      (o->cg_limits.pids && !caps.has_pids))
+      (lim.memory_bytes && !caps.has_memory) || (lim.pids && !caps.has_pids))
     die("the requested cgroup limits are not available on this host");
   if (o->cgroup_name)
     snprintf(name, sizeof name, "%s", o->cgroup_name);
   else
     snprintf(name, sizeof name, "launch/run-%d", (int)getpid());
-  int rc = gxi_cgroup_create(&caps, name, &o->cg_limits, &cg, NULL, 0);
-  if (rc == -EEXIST) {
-    /* left by a launcher that was SIGKILLed and had our name: it is dead
-     * (names are unique among live runs), so its cgroup is stale */
+  int rc = gxi_cgroup_create(&caps, name, &lim, &cg, NULL, 0);
+  if (rc == -EEXIST && !o->cgroup_name) {
+    /* standalone: left by a SIGKILLed launcher that had our pid, so dead.
+     * A daemon's names are never reused: it sweeps at start-up, and an
+     * existing leaf may be another live run's. */
     gxi_cgroup stale;
     if (gxi_cgroup_open(&caps, name, &stale) == 0) gxi_cgroup_destroy(&stale);
-    rc = gxi_cgroup_create(&caps, name, &o->cg_limits, &cg, NULL, 0);
+    rc = gxi_cgroup_create(&caps, name, &lim, &cg, NULL, 0);
   }
   if (rc != 0) die("creating cgroup: %s", gxi_cgroup_error(&cg));
   have_cg = 1;
   arm_cgroup_kill();
 }
 
-/* Reads init's records: relays the exec record, then takes the report.
- * Returns 0 if a report arrived, -1 if the stream ended without one. */
-static int relay_records(const launch_opts *o, int fd, gxl_report *r) {
+/* The command: init's child, by its pid in our namespace. */
+static pid_t init_child(pid_t init) {
+  char path[64], buf[64];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init,
+           (int)init);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0) close(fd);
+  buf[n > 0 ? n : 0] = '\0';
+  long pid = strtol(buf, NULL, 10);
+  if (pid <= 0) die("cannot find the command's pid (%s)", path);
+  return (pid_t)pid;
+}
+
+/* Reads init's records: relays the exec record (with the command's pid
+ * in our namespace, taken while init waits on @p ack), then takes the
+ * report. Returns 0 if a report arrived, -1 if the stream ended without
+ * one. */
+static int relay_records(const launch_opts *o, int fd, int ack,
+                         gxl_report *r) {
   gxl_reader rd;
   gxl_record rec;
   char buf[GXL_LINE_MAX];
@@ -582,6 +616,10 @@ static int relay_records(const launch_opts *o, int fd, gxl_report *r) {
       if (rec.kind == GXL_REC_REPORT) {
         *r = rec.report;
         return 0;
+      }
+      if (rec.kind == GXL_REC_EXEC_OK) {
+        rec.pid = (int)init_child(run.init);
+        if (write(ack, "a", 1) != 1) die("releasing init: %s", strerror(errno));
       }
       tell_exec(o, report_fd, &rec); /* an error record ends us here */
     }
@@ -622,8 +660,8 @@ static void run_namespaced(const launch_opts *o, gxl_report *r) {
   if (have_cg && gxi_cgroup_add(&cg, pid) != 0)
     die("joining cgroup: %s", gxi_cgroup_error(&cg));
   if (write(go[1], "x", 1) != 1) die("releasing init: %s", strerror(errno));
+  int got = relay_records(o, rep[0], go[1], r);
   close(go[1]);
-  int got = relay_records(o, rep[0], r);
   int st;
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
@@ -689,22 +727,23 @@ static void run_host(const launch_opts *o, gxl_report *r) {
   }
   close(go[0]);
   close(x[1]);
+  if (o->request_fd >= 0) setpgid(cmd, cmd); /* as the child does: no race */
   if (have_cg && gxi_cgroup_add(&cg, cmd) != 0)
     die("joining cgroup: %s", gxi_cgroup_error(&cg));
   if (write(go[1], "x", 1) != 1) die("releasing: %s", strerror(errno));
   close(go[1]);
-  await_exec(x[0], &rec);
+  await_exec(x[0], cmd, &rec);
   tell_exec(o, report_fd, &rec);
   fill_report(r, reap_all(cmd, kill_descendants));
 }
 
 /* Dies with whoever started us (gexecd), taking the run along. */
-static void watch_parent(void) {
+static void watch_parent(const launch_opts *o) {
   pid_t me = getpid();
   run.self = me;
   snprintf(run.children, sizeof run.children, "/proc/%d/task/%d/children",
            (int)me, (int)me);
-  run.parent = getppid();
+  run.parent = o->parent_pid ? o->parent_pid : getppid();
   prctl(PR_SET_PDEATHSIG, GXL_PDEATH_SIG);
   if (getppid() != run.parent) die("the parent already exited");
 }
@@ -720,7 +759,7 @@ int main(int argc, char **argv) {
   }
   load_request(&o);
   keep_alive_on_signals();
-  watch_parent();
+  watch_parent(&o);
   setup_cgroup(&o);
   if (clone_flags(o.profile))
     run_namespaced(&o, &r);

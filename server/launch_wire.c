@@ -116,14 +116,15 @@ int gxl_request_read_fd(int fd, gxl_request *r, void **mem, char *why,
   *mem = NULL;
   if (!buf) return rc;
   for (;;) {
-    if (len == cap) {
-      uint8_t *nb = cap >= GXL_REQUEST_MAX ? NULL : realloc(buf, cap * 2);
+    if (len == cap) { /* one byte beyond the maximum tells "too large" */
+      size_t ncap = cap * 2 > GXL_REQUEST_MAX ? GXL_REQUEST_MAX + 1 : cap * 2;
+      uint8_t *nb = cap > GXL_REQUEST_MAX ? NULL : realloc(buf, ncap);
       if (!nb) {
-        rc = cap >= GXL_REQUEST_MAX ? bad(why, why_len, "too large") : rc;
+        rc = cap > GXL_REQUEST_MAX ? bad(why, why_len, "too large") : rc;
         goto out;
       }
       buf = nb;
-      cap *= 2;
+      cap = ncap;
     }
     ssize_t n = pread(fd, buf + len, cap - len, (off_t)len);
     if (n < 0 && errno == EINTR) continue;
@@ -146,9 +147,10 @@ out:
 #define REPORT_FMT                                                       \
   "gexec-report v1 exit=%d signal=%d core=%d oom=%d user_us=%" PRIu64  \
   " sys_us=%" PRIu64 " maxrss_kb=%" PRIu64 "\n"
-#define REPORT_SCAN                                                      \
-  "gexec-report v1 exit=%d signal=%d core=%d oom=%d user_us=%" SCNu64  \
-  " sys_us=%" SCNu64 " maxrss_kb=%" SCNu64 "%n"
+/* field widths keep every number in range of its type (no overflow) */
+#define REPORT_SCAN                                                        \
+  "gexec-report v1 exit=%3d signal=%2d core=%1d oom=%1d user_us=%19" SCNu64 \
+  " sys_us=%19" SCNu64 " maxrss_kb=%19" SCNu64 "%n"
 
 static const char *what_name(gxl_fail_what w) {
   return w == GXL_FAIL_CWD ? "cwd" : "program";
@@ -159,7 +161,7 @@ int gxl_record_format(const gxl_record *rec, char *buf, size_t len) {
   const gxl_report *r = &rec->report;
   switch (rec->kind) {
     case GXL_REC_EXEC_OK:
-      n = snprintf(buf, len, "gexec-exec v1 ok\n");
+      n = snprintf(buf, len, "gexec-exec v1 ok pid=%d\n", rec->pid);
       break;
     case GXL_REC_EXEC_FAIL:
       n = snprintf(buf, len, "gexec-exec v1 fail what=%s errno=%d\n",
@@ -209,7 +211,7 @@ static int parse_report(const char *line, gxl_report *r) {
 static int parse_fail(const char *line, gxl_record *rec) {
   char what[16];
   int n = 0;
-  if (sscanf(line, "gexec-exec v1 fail what=%15[a-z] errno=%d%n", what,
+  if (sscanf(line, "gexec-exec v1 fail what=%15[a-z] errno=%4d%n", what,
              &rec->err, &n) != 2 || line[n] != '\0' || rec->err <= 0 ||
       rec->err > 4095)
     return -1;
@@ -223,8 +225,12 @@ static int parse_fail(const char *line, gxl_record *rec) {
 static int parse_line(const char *line, gxl_record *rec) {
   static const char err_prefix[] = "gexec-error v1 ";
   memset(rec, 0, sizeof *rec);
-  if (strcmp(line, "gexec-exec v1 ok") == 0) {
+  if (strncmp(line, "gexec-exec v1 ok ", 17) == 0) {
+    int n = 0;
     rec->kind = GXL_REC_EXEC_OK;
+    if (sscanf(line, "gexec-exec v1 ok pid=%9d%n", &rec->pid, &n) != 1 ||
+        line[n] != '\0' || rec->pid <= 0)
+      return -1;
     return 0;
   }
   if (strncmp(line, "gexec-exec v1 fail ", 19) == 0) {

@@ -20,7 +20,10 @@
  * 1 + argc + envc NUL-terminated strings and nothing after them.
  *
  * Records (launcher -> daemon, text lines on the report pipe, in order):
- *   "gexec-exec v1 ok"                          the command was exec'd
+ *   "gexec-exec v1 ok pid=N"                    the command was exec'd; N
+ *                                               is its pid (in the reader's
+ *                                               PID namespace: the launcher
+ *                                               translates init's)
  *   "gexec-exec v1 fail what=cwd|program errno=N" it could not be
  *   "gexec-error v1 <reason>"                   the sandbox could not be
  *                                                built (launcher failure)
@@ -101,6 +104,7 @@ typedef enum {
 /** One parsed record. */
 typedef struct {
   gxl_rec_kind kind;
+  int pid;            /**< EXEC_OK: the command's pid (> 0) */
   gxl_fail_what what; /**< EXEC_FAIL */
   int err;            /**< EXEC_FAIL: errno of the failed step */
   char reason[400];   /**< ERROR: the launcher's reason */

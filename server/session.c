@@ -389,7 +389,6 @@ static void on_child_exit(void *ud, const gxd_child_exit *ex) {
   s->ex = *ex;
   s->reaped = 1;
   s->state = S_ENDING;
-  if (s->ctx->instance) gxd_instance_reclaim(s->ctx->instance, s->cgroup);
   if (ex->launch_error[0] && !s->err_status) {
     s->err_status = GX_STATUS_INTERNAL;
     snprintf(s->err_msg, sizeof s->err_msg,
@@ -398,6 +397,14 @@ static void on_child_exit(void *ud, const gxd_child_exit *ex) {
   if (was == S_LAUNCHING) return finish_unstarted(s);
   if (output_dropped(s)) discard_output(s);
   if (!s->send_busy) try_send(s);
+}
+
+/* The launcher is gone: whatever of the run is left in its cgroup goes
+ * now, not after its output was drained (a stalled client must not keep
+ * an escapee alive). */
+static void on_child_reaped(void *ud) {
+  gxd_session *s = ud;
+  if (s->ctx->instance) gxd_instance_reclaim(s->ctx->instance, s->cgroup);
 }
 
 static void on_child_closed(void *ud) {
@@ -462,7 +469,7 @@ static int choose_isolation(gxd_session *s, const Gexec__V1__Start *st,
 /* argv for gexec-launch: only values of the daemon's making (profile,
  * --without per the tier, validated limits, the run's cgroup, fds); the
  * client's argv, env and cwd go in the request. Numbers live in @p num. */
-static char **launcher_argv(const gxd_session *s, char num[4][32]) {
+static char **launcher_argv(const gxd_session *s, char num[5][32]) {
   const gxd_tier *t = &s->ctx->tiers->t[s->profile];
   char **a = calloc(2 * GXD_MAX_WITHOUT + 24, sizeof *a);
   size_t k = 0;
@@ -489,6 +496,9 @@ static char **launcher_argv(const gxd_session *s, char num[4][32]) {
     a[k++] = "--cgroup";
     a[k++] = (char *)s->cgroup;
   }
+  snprintf(num[4], 32, "%d", (int)getpid()); /* the launcher's parent */
+  a[k++] = "--parent-pid";
+  a[k++] = num[4];
   a[k++] = "--report-fd";
   a[k++] = "3";
   a[k++] = "--request-fd";
@@ -537,7 +547,7 @@ static int launcher_status(gxd_session *s, int err, char *why, size_t len) {
 static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
                   size_t len) {
   static char *const launcher_env[] = {NULL}; /* fixed: nothing of the client's */
-  char num[4][32];
+  char num[5][32];
   char **argv = NULL, **envp = build_env(s, st);
   int rc = envp ? 0 : -ENOMEM, mfd = -1;
   if (rc == 0) rc = mfd = request_fd(st, envp);
@@ -552,8 +562,8 @@ static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
         .stderr_mode = (int)st->stderr_mode == 0 ? 1
                        : st->stderr_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD ? 0 : 2};
     gxd_child_cbs cbs = {on_child_output, on_child_stdin_drained,
-                         on_child_exec, on_child_timeout, on_child_exit,
-                         on_child_closed};
+                         on_child_exec, on_child_timeout, on_child_reaped,
+                         on_child_exit, on_child_closed};
     rc = gxd_child_spawn(s->ctx->loop, &spec, &io, &cbs, s, &s->child);
   }
   if (mfd >= 0) close(mfd);

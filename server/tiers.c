@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/gx_log.h"
+#include "server/launch_wire.h"
 
 static const char *const names[3] = {"host", "baseline", "restricted"};
 
@@ -19,13 +20,30 @@ int gxd_tiers_index(const char *name) {
   return -1;
 }
 
+/* The reason the launcher gave on its report fd, if any (one record). */
+static void read_reason(int fd, char *why, size_t len) {
+  gxl_reader rd;
+  gxl_record rec;
+  char buf[GXL_LINE_MAX];
+  ssize_t n;
+  gxl_reader_init(&rd);
+  why[0] = '\0';
+  while ((n = read(fd, buf, sizeof buf)) > 0 &&
+         gxl_reader_push(&rd, buf, (size_t)n) == 0)
+    while (gxl_reader_next(&rd, &rec) == 1)
+      if (rec.kind == GXL_REC_ERROR)
+        snprintf(why, len, "%.399s", rec.reason);
+}
+
 /* Runs `launcher --profile P --without... [--pids N --cgroup C] --
- * /bin/true` in "/" with an empty environment. */
+ * /bin/true` in "/" with an empty environment. Returns 0 if it ran, else
+ * -1 with the launcher's reason in @p why. */
 static int try_tier(const char *launcher, const char *profile,
-                    const char *const *without, int n, const char *cgroup) {
+                    const char *const *without, int n, const char *cgroup,
+                    char *why, size_t len) {
   static char *const empty_env[] = {NULL};
-  const char *argv[2 * GXD_MAX_WITHOUT + 12];
-  int k = 0;
+  const char *argv[2 * GXD_MAX_WITHOUT + 14];
+  int k = 0, rep[2];
   argv[k++] = launcher;
   argv[k++] = "--profile";
   argv[k++] = profile;
@@ -39,21 +57,31 @@ static int try_tier(const char *launcher, const char *profile,
     argv[k++] = "--cgroup";
     argv[k++] = cgroup;
   }
+  argv[k++] = "--report-fd";
+  argv[k++] = "3";
   argv[k++] = "--";
   argv[k++] = "/bin/true";
   argv[k] = NULL;
+  snprintf(why, len, "the launcher could not be started");
+  if (pipe2(rep, O_CLOEXEC) != 0) return -1;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, rep[1], 3);
   posix_spawn_file_actions_addchdir_np(&fa, "/");
   pid_t pid;
   int st = -1;
   int rc = posix_spawn(&pid, launcher, &fa, NULL, (char **)argv, empty_env);
   posix_spawn_file_actions_destroy(&fa);
+  close(rep[1]);
+  if (rc == 0) read_reason(rep[0], why, len);
+  close(rep[0]);
   if (rc != 0) return -1;
   waitpid(pid, &st, 0);
-  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  if (!why[0]) snprintf(why, len, "/bin/true did not exit 0 (status %d)", st);
+  return -1;
 }
 
 static int disabled_has(const char *const *d, int n, const char *m) {
@@ -148,11 +176,19 @@ static void probe_one(const char *launcher, int idx,
         add_without(t, steps[s][j]);
     if (s > 0 && t->nwithout == before) continue; /* nothing new to try */
     int cg = !disabled_has(t->without, t->nwithout, "cgroup");
-    if (try_tier(launcher, names[idx], t->without, t->nwithout,
-                 cg ? cgroup : NULL) == 0) {
+    char why[400];
+    gxi_cgroup left;
+    int rc = try_tier(launcher, names[idx], t->without, t->nwithout,
+                      cg ? cgroup : NULL, why, sizeof why);
+    /* a launcher that failed leaves its cgroup: the next try makes it */
+    if (cg && gxi_cgroup_open(caps, cgroup, &left) == 0)
+      gxi_cgroup_destroy(&left);
+    if (rc == 0) {
       t->usable = 1;
       break;
     }
+    gx_log(GX_LOG_WARN, "isolation %s: a tier failed, trying one with "
+           "fewer mechanisms: %s", names[idx], why);
   }
   t->full = t->usable;
   for (int i = 0; i < t->nwithout; i++)

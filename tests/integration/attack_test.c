@@ -274,11 +274,22 @@ static gexec_proc *start_escapee(gexec_conn *c, const char *profile,
   return p;
 }
 
-/* Items 3 and 4: the client SIGKILLs its run's process group, which
- * takes the launcher (it cannot catch SIGKILL) but not a descendant that
- * called setsid(). The daemon, reaping a launcher that died without a
- * report, kills the run's cgroup and removes it. In every profile. */
-static void test_launcher_killed_by_client_leaves_nothing(void **state) {
+/* The parent pid of @p pid, from /proc. */
+static pid_t parent_of(pid_t pid) {
+  char path[64], buf[512];
+  int ppid = 0;
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  slurp(path, buf, sizeof buf);
+  char *rp = strrchr(buf, ')');
+  if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1) return 0;
+  return (pid_t)ppid;
+}
+
+/* Items 3 and 4: a client's signals go to the command's own process
+ * group, never to the launcher: SIGKILL ends the command, the launcher
+ * ends the rest (the setsid escapee too), reports and removes the run's
+ * cgroup. In every profile. */
+static void test_client_sigkill_ends_run_reported(void **state) {
   (void)state;
   GXT_SKIP_UNLESS(GXT_NEED_CGROUP_KILL);
   const char *profiles[] = {"host", "baseline", "restricted"};
@@ -286,19 +297,107 @@ static void test_launcher_killed_by_client_leaves_nothing(void **state) {
     char mark[16];
     snprintf(mark, sizeof mark, "61.2%d", i);
     gexec_proc *p = start_escapee(gxt_group_conn, profiles[i], mark);
+    pid_t launcher = (pid_t)gexec_proc_pid(p);
     gexec_error err;
     gexec_exit x;
     assert_int_equal(gexec_proc_signal(p, SIGKILL, &err), GEXEC_OK);
     assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_OK);
     assert_int_equal(x.signal, SIGKILL);
+    assert_true(x.user_time_us + x.system_time_us > 0); /* the report's */
     gexec_proc_free(p);
+    assert_true(gxt_wait_pid_gone(launcher, 10000));
     if (!gxt_wait_arg_gone(mark, 10000))
-      fail_msg("%s: a setsid escapee outlived its SIGKILLed launcher",
-               profiles[i]);
+      fail_msg("%s: a setsid escapee outlived its run", profiles[i]);
     if (!gxt_wait_no_cgroup_leaves(instance, 10000))
       fail_msg("%s: %d run cgroup(s) left behind", profiles[i],
                gxt_cgroup_leaves(instance));
   }
+}
+
+/* Items 3 and 4: a launcher SIGKILLed from outside (as the daemon's last
+ * resort does) cannot clean up; the daemon, reaping it without a report,
+ * kills what is left in the run's cgroup at once and removes it, even
+ * while the run's client is not reading its output. */
+static void test_launcher_killed_leaves_nothing(void **state) {
+  (void)state;
+  GXT_SKIP_UNLESS(GXT_NEED_CGROUP_KILL);
+  char cli[512];
+  int out[2];
+  snprintf(cli, sizeof cli, "%s/gexec/client/cli/gexec", getenv("TEST_SRCDIR"));
+  assert_int_equal(pipe(out), 0);
+  pid_t client = fork(); /* a client whose stdout nobody reads */
+  if (client == 0) {
+    dup2(out[1], 1);
+    execl(cli, "gexec", "run", "-H", gxt_group_daemon.target, "-n",
+          "--profile", "host", "--", "sh", "-c",
+          "setsid yes 61.31 & exec sleep 61.32", (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  pid_t cmd = gxt_wait_pid_by_arg("61.32", 10000);
+  assert_true(cmd > 0 && gxt_wait_pid_by_arg("61.31", 10000) > 0);
+  pid_t launcher = parent_of(cmd);
+  assert_true(launcher > 0);
+  assert_int_equal(kill(launcher, SIGKILL), 0);
+  if (!gxt_wait_arg_gone("61.31", 10000))
+    fail_msg("the escapee outlived its SIGKILLed launcher");
+  assert_true(gxt_wait_arg_gone("61.32", 10000));
+  if (!gxt_wait_no_cgroup_leaves(instance, 10000))
+    fail_msg("%d run cgroup(s) left behind", gxt_cgroup_leaves(instance));
+  kill(client, SIGKILL);
+  waitpid(client, NULL, 0);
+  close(out[0]);
+}
+
+/* 1 if /proc says @p pid is in state @p state ('T' stopped, 'S' ...). */
+static int in_state(pid_t pid, char state) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  slurp(path, buf, sizeof buf);
+  char *rp = strrchr(buf, ')');
+  return rp && rp[1] == ' ' && rp[2] == state;
+}
+
+/* A client's SIGSTOP stops the command, not the launcher: the run still
+ * dies with its daemon. */
+static void test_stopped_run_still_dies_with_daemon(void **state) {
+  (void)state;
+  GXT_SKIP_UNLESS(GXT_NEED_CGROUP_KILL);
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  char inst[64], flag[96], esc[3][16], cmd[3][16], script[128];
+  snprintf(inst, sizeof inst, "gxt-stop-%d", (int)getpid());
+  snprintf(flag, sizeof flag, "--instance=%s", inst);
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV(flag));
+  gexec_conn *c = gxt_connect(&d);
+  gexec_proc *p[3];
+  gexec_error err;
+  for (int i = 0; i < 3; i++) {
+    snprintf(esc[i], sizeof esc[i], "61.4%d", i);
+    snprintf(cmd[i], sizeof cmd[i], "61.5%d", i);
+    snprintf(script, sizeof script, "setsid sleep %s & exec sleep %s",
+             esc[i], cmd[i]);
+    gexec_spec spec = {.argv = ARGV("sh", "-c", script),
+                       .profile = profiles[i], .stdin_null = 1};
+    assert_int_equal(gexec_proc_start(c, &spec, &p[i], &err), GEXEC_OK);
+    pid_t command = gxt_wait_pid_by_arg(cmd[i], 10000);
+    assert_true(command > 0 && gxt_wait_pid_by_arg(esc[i], 10000) > 0);
+    assert_int_equal(gexec_proc_signal(p[i], SIGSTOP, &err), GEXEC_OK);
+    long long until = gxt_now_ms() + 5000;
+    while (!in_state(command, 'T') && gxt_now_ms() < until) usleep(10000);
+    assert_true(in_state(command, 'T'));
+    assert_false(in_state((pid_t)gexec_proc_pid(p[i]), 'T')); /* launcher */
+  }
+  kill(d.pid, SIGKILL);
+  int st;
+  waitpid(d.pid, &st, 0);
+  for (int i = 0; i < 3; i++) {
+    if (!gxt_wait_arg_gone(cmd[i], 10000) || !gxt_wait_arg_gone(esc[i], 10000))
+      fail_msg("%s: a stopped run outlived its daemon", profiles[i]);
+    gexec_proc_free(p[i]);
+  }
+  assert_true(gxt_wait_no_cgroup_leaves(inst, 10000));
+  gexec_conn_close(c);
 }
 
 /* Item 3: SIGKILL a daemon with runs in every profile, each with a
@@ -428,7 +527,9 @@ int main(void) {
       cmocka_unit_test(test_daemon_cwd_under_tmp_does_not_weaken),
       cmocka_unit_test(test_cwd_is_looked_up_as_the_run_user),
       cmocka_unit_test(test_cwd_cannot_cross_into_another_run),
-      cmocka_unit_test(test_launcher_killed_by_client_leaves_nothing),
+      cmocka_unit_test(test_client_sigkill_ends_run_reported),
+      cmocka_unit_test(test_launcher_killed_leaves_nothing),
+      cmocka_unit_test(test_stopped_run_still_dies_with_daemon),
       cmocka_unit_test(test_daemon_death_leaves_nothing),
       cmocka_unit_test(test_startup_removes_stale_runs),
       cmocka_unit_test(test_instance_is_exclusive),

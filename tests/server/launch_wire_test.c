@@ -186,14 +186,45 @@ static void read_from_memfd(void **state) {
   free(buf);
 }
 
+/* The largest request encode makes is one read_fd takes; a byte more is
+ * refused as too large. */
+static void read_fd_bounds(void **state) {
+  (void)state;
+  size_t slen = GXL_REQUEST_MAX - 20 - 2 - 2 - 1; /* header, "/", "x", NUL */
+  char *arg = malloc(slen + 1);
+  memset(arg, 'a', slen);
+  arg[slen] = '\0';
+  char *const argv[] = {"x", arg, NULL};
+  char *const env[] = {NULL};
+  gxl_request r = {.cwd = "/", .argv = argv, .argc = 2, .envp = env};
+  uint8_t *buf;
+  size_t len;
+  assert_int_equal(gxl_request_encode(&r, &buf, &len), 0);
+  assert_int_equal(len, GXL_REQUEST_MAX);
+  int fd = memfd_create("t", MFD_CLOEXEC);
+  assert_int_equal(write(fd, buf, len), (ssize_t)len);
+  void *mem;
+  char why[128];
+  assert_int_equal(gxl_request_read_fd(fd, &r, &mem, why, sizeof why), 0);
+  assert_int_equal(strlen(r.argv[1]), slen);
+  free(mem);
+  assert_int_equal(write(fd, "z", 1), 1);
+  assert_int_equal(gxl_request_read_fd(fd, &r, &mem, why, sizeof why),
+                   -EINVAL);
+  assert_non_null(strstr(why, "too large"));
+  close(fd);
+  free(buf);
+  free(arg);
+}
+
 /* ------------------------------------------------------------ records */
 
 static void format_records(void **state) {
   (void)state;
   char line[GXL_LINE_MAX];
-  gxl_record ok = {.kind = GXL_REC_EXEC_OK};
-  assert_int_equal(gxl_record_format(&ok, line, sizeof line), 17);
-  assert_string_equal(line, "gexec-exec v1 ok\n");
+  gxl_record ok = {.kind = GXL_REC_EXEC_OK, .pid = 4242};
+  assert_int_equal(gxl_record_format(&ok, line, sizeof line), 26);
+  assert_string_equal(line, "gexec-exec v1 ok pid=4242\n");
   gxl_record f = {.kind = GXL_REC_EXEC_FAIL, .what = GXL_FAIL_CWD, .err = 2};
   gxl_record_format(&f, line, sizeof line);
   assert_string_equal(line, "gexec-exec v1 fail what=cwd errno=2\n");
@@ -212,7 +243,7 @@ static void format_records(void **state) {
 
 static void reader_in_pieces(void **state) {
   (void)state;
-  const char *stream = "gexec-exec v1 ok\ngexec-report v1 exit=0 signal=9 "
+  const char *stream = "gexec-exec v1 ok pid=7\ngexec-report v1 exit=0 signal=9 "
                        "core=1 oom=0 user_us=1 sys_us=2 maxrss_kb=3\n";
   gxl_reader rd;
   gxl_record rec;
@@ -222,7 +253,10 @@ static void reader_in_pieces(void **state) {
     assert_int_equal(gxl_reader_push(&rd, p, 1), 0);
     int got;
     while ((got = gxl_reader_next(&rd, &rec)) == 1) {
-      if (seen == 0) assert_int_equal(rec.kind, GXL_REC_EXEC_OK);
+      if (seen == 0) {
+        assert_int_equal(rec.kind, GXL_REC_EXEC_OK);
+        assert_int_equal(rec.pid, 7);
+      }
       if (seen == 1) {
         assert_int_equal(rec.kind, GXL_REC_REPORT);
         assert_int_equal(rec.report.signal, 9);
@@ -249,6 +283,11 @@ static void reader_refuses_bad_records(void **state) {
   const char *bad[] = {
       "hello\n",
       "gexec-exec v1 okay\n",
+      "gexec-exec v1 ok\n",
+      "gexec-exec v1 ok pid=0\n",
+      "gexec-exec v1 ok pid=-3\n",
+      "gexec-exec v1 ok pid=12345678901\n",
+      "gexec-report v1 exit=99999999999 signal=0 core=0 oom=0 user_us=1 sys_us=2 maxrss_kb=3\n",
       "gexec-exec v1 fail what=disk errno=2\n",
       "gexec-exec v1 fail what=cwd errno=0\n",
       "gexec-exec v1 fail what=cwd errno=2 extra\n",
@@ -281,7 +320,7 @@ static void reader_bounds(void **state) {
   assert_int_equal(gxl_reader_push(&rd, junk, gxl_reader_room(&rd) + 1), -1);
   /* a NUL inside a line is malformed */
   gxl_reader_init(&rd);
-  assert_int_equal(gxl_reader_push(&rd, "gexec-exec v1 ok\0\n", 18), 0);
+  assert_int_equal(gxl_reader_push(&rd, "gexec-exec v1 ok pid=1\0\n", 24), 0);
   assert_int_equal(gxl_reader_next(&rd, &rec), -1);
 }
 
@@ -293,6 +332,7 @@ int main(void) {
       cmocka_unit_test(mutation_fuzz),
       cmocka_unit_test(too_large_to_encode),
       cmocka_unit_test(read_from_memfd),
+      cmocka_unit_test(read_fd_bounds),
       cmocka_unit_test(format_records),
       cmocka_unit_test(reader_in_pieces),
       cmocka_unit_test(reader_refuses_bad_records),
