@@ -91,13 +91,21 @@ static void lock_dir(char *out, size_t len) {
  * die, so a stale lock file never blocks a restart. */
 static int take_lock(gxd_instance *in, char *why, size_t len) {
   char dir[220], pid[32];
+  struct stat st;
   lock_dir(dir, sizeof dir);
   if (mkdir(dir, 0755) != 0 && errno != EEXIST)
     return snprintf(why, len, "cannot create %s: %s", dir, strerror(errno)),
            -1;
+  /* ours alone: a directory someone else made (a shared /tmp) could hold
+   * a planted lock file or link */
+  if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+      st.st_uid != geteuid() || (st.st_mode & 022))
+    return snprintf(why, len, "%s is not a directory of ours that only we "
+                    "may write", dir), -1;
   snprintf(in->lock_path, sizeof in->lock_path, "%s/instance-%s.lock", dir,
            in->name);
-  in->lock_fd = open(in->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  in->lock_fd = open(in->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                     0600);
   if (in->lock_fd < 0)
     return snprintf(why, len, "cannot open %s: %s", in->lock_path,
                     strerror(errno)), -1;

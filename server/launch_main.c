@@ -291,9 +291,10 @@ static void die_with_parent(void) {
 }
 
 static void on_signal(int sig) {
-  if (sig == GXL_PDEATH_SIG && getpid() == run.self &&
-      getppid() != run.parent)
-    die_with_parent();
+  if (sig == GXL_PDEATH_SIG && getpid() == run.self) {
+    if (getppid() != run.parent) die_with_parent();
+    return; /* a stray one: not the command's business */
+  }
   if (sig > 0 && sig < NSIG) pending[sig] = 1;
 }
 
