@@ -89,6 +89,31 @@ static void lock_dir(char *out, size_t len) {
 
 /* Takes the exclusive lock of the instance; the kernel drops it when we
  * die, so a stale lock file never blocks a restart. */
+/* The refusal when another live daemon holds the lock on @p fd. */
+static int in_use(gxd_instance *in, int fd, char *why, size_t len) {
+  char pid[32];
+  ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+  pid[n > 0 ? n : 0] = '\0';
+  pid[strcspn(pid, "\n")] = '\0';
+  close(fd);
+  snprintf(why, len,
+           "instance '%s' is in use by another gexecd (pid %s); give this "
+           "one another --instance name",
+           in->name, pid[0] ? pid : "unknown");
+  return -1;
+}
+
+/* 1 if @p fd is still the file at @p path (not unlinked by a daemon that
+ * released it while we waited). */
+static int still_linked(int fd, const char *path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+/* Takes the exclusive lock of the instance; the kernel drops it when we
+ * die, so a stale lock file never blocks a restart. A clean exit removes
+ * the file; a taker that finds its file unlinked under it starts over. */
 static int take_lock(gxd_instance *in, char *why, size_t len) {
   char dir[220], pid[32];
   struct stat st;
@@ -104,27 +129,24 @@ static int take_lock(gxd_instance *in, char *why, size_t len) {
                     "may write", dir), -1;
   snprintf(in->lock_path, sizeof in->lock_path, "%s/instance-%s.lock", dir,
            in->name);
-  in->lock_fd = open(in->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                     0600);
-  if (in->lock_fd < 0)
-    return snprintf(why, len, "cannot open %s: %s", in->lock_path,
-                    strerror(errno)), -1;
-  if (flock(in->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    ssize_t n = pread(in->lock_fd, pid, sizeof pid - 1, 0);
-    pid[n > 0 ? n : 0] = '\0';
-    pid[strcspn(pid, "\n")] = '\0';
-    snprintf(why, len,
-             "instance '%s' is in use by another gexecd (pid %s); give "
-             "this one another --instance name",
-             in->name, pid[0] ? pid : "unknown");
-    close(in->lock_fd);
-    in->lock_fd = -1;
-    return -1;
+  for (int tries = 0; tries < 100; tries++) {
+    int fd = open(in->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                  0600);
+    if (fd < 0)
+      return snprintf(why, len, "cannot open %s: %s", in->lock_path,
+                      strerror(errno)), -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) return in_use(in, fd, why, len);
+    if (!still_linked(fd, in->lock_path)) {
+      close(fd);
+      continue;
+    }
+    in->lock_fd = fd;
+    int k = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)k, 0) != k)
+      gx_log(GX_LOG_WARN, "cannot record our pid in %s", in->lock_path);
+    return 0;
   }
-  int k = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-  if (ftruncate(in->lock_fd, 0) != 0 || pwrite(in->lock_fd, pid, (size_t)k, 0) != k)
-    gx_log(GX_LOG_WARN, "cannot record our pid in %s", in->lock_path);
-  return 0;
+  return snprintf(why, len, "%s keeps changing under us", in->lock_path), -1;
 }
 
 /* -------------------------------------------------------------- open */
@@ -231,6 +253,9 @@ void gxd_instance_close(gxd_instance *in) {
     gx_log(GX_LOG_WARN, "instance %s: %s", in->name, reason);
   else if (in->lock_fd >= 0)
     gxi_cgroup_remove_dir(&in->caps, in->name);
-  if (in->lock_fd >= 0) close(in->lock_fd);
+  if (in->lock_fd >= 0) {
+    unlink(in->lock_path); /* while still holding it: see take_lock */
+    close(in->lock_fd);
+  }
   in->lock_fd = -1;
 }
