@@ -30,7 +30,7 @@ static void usage(FILE *f) {
           "                   [--soak-runs N] [--soak-kills N] [--cli PATH]\n"
           "                   [--instance NAME]\n"
           "Defaults: N=500 iterations after 20 warm-up, 1073741824 bytes,\n"
-          "1000 sessions of sleep 2, §5 300 iterations, all five sections.\n"
+          "1000 sessions of sleep 4, §5 300 iterations, all five sections.\n"
           "--daemon-pid enables RSS/CPU figures; --sections 23 runs only §2\n"
           "and §3 (e.g. under a profiler). --launcher: the gexec-launch that\n"
           "§5 also runs locally (without it those rows are unavailable).\n"
@@ -92,7 +92,7 @@ static int parse_args(int argc, char **argv, options *o) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   *o = (options){.iters = 500, .warmup = 20, .bytes = 1ULL << 30,
-                 .sessions = 1000, .sleep_s = 2, .sections = "12345",
+                 .sessions = 1000, .sleep_s = 4, .sections = "12345",
                  .iso_iters = 300, .soak_runs = 100000, .soak_kills = 1000};
   int opt;
   while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
