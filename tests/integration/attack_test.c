@@ -321,19 +321,12 @@ static void test_client_sigkill_ends_run_reported(void **state) {
 static void test_launcher_killed_leaves_nothing(void **state) {
   (void)state;
   GXT_SKIP_UNLESS(GXT_NEED_CGROUP_KILL);
-  char cli[512];
-  int out[2];
-  snprintf(cli, sizeof cli, "%s/gexec/client/cli/gexec", getenv("TEST_SRCDIR"));
-  assert_int_equal(pipe(out), 0);
-  pid_t client = fork(); /* a client whose stdout nobody reads */
-  if (client == 0) {
-    dup2(out[1], 1);
-    execl(cli, "gexec", "run", "-H", gxt_group_daemon.target, "-n",
-          "--profile", "host", "--", "sh", "-c",
-          "setsid yes 61.31 & exec sleep 61.32", (char *)NULL);
-    _exit(127);
-  }
-  close(out[1]);
+  int out; /* a client whose stdout nobody reads */
+  pid_t client = gxt_cli_run(
+      &gxt_group_daemon,
+      ARGV("--profile", "host", "--", "sh", "-c",
+           "setsid yes 61.31 & exec sleep 61.32"),
+      &out);
   pid_t cmd = gxt_wait_pid_by_arg("61.32", 10000);
   assert_true(cmd > 0 && gxt_wait_pid_by_arg("61.31", 10000) > 0);
   pid_t launcher = parent_of(cmd);
@@ -346,7 +339,7 @@ static void test_launcher_killed_leaves_nothing(void **state) {
     fail_msg("%d run cgroup(s) left behind", gxt_cgroup_leaves(instance));
   kill(client, SIGKILL);
   waitpid(client, NULL, 0);
-  close(out[0]);
+  close(out);
 }
 
 /* 1 if /proc says @p pid is in state @p state ('T' stopped, 'S' ...). */

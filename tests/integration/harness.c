@@ -367,3 +367,29 @@ gxt_health gxt_health_of(pid_t daemon, const char *instance,
   closedir(d);
   return h;
 }
+
+pid_t gxt_cli_run(const gxt_daemon *d, const char *const *args, int *out) {
+  const char *argv[32];
+  char cli[512];
+  int n = 0, p[2];
+  snprintf(cli, sizeof cli, "%s/gexec/client/cli/gexec",
+           getenv("TEST_SRCDIR") ? getenv("TEST_SRCDIR") : "..");
+  argv[n++] = "gexec";
+  argv[n++] = "run";
+  argv[n++] = "-H";
+  argv[n++] = d->target;
+  argv[n++] = "-n";
+  for (; *args && n < 31; args++) argv[n++] = *args;
+  argv[n] = NULL;
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(p[1], 1);
+    execv(cli, (char **)argv);
+    _exit(127);
+  }
+  close(p[1]);
+  *out = p[0];
+  return pid;
+}

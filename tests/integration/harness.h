@@ -119,6 +119,14 @@ long gxt_rss_kb(pid_t pid);
  *  and history, so RSS there is not the production figure). */
 long gxt_rss_budget_kb(long kib);
 
+/**
+ * Starts `gexec run -H <d> -n ARGS...` (the CLI, a process of its own)
+ * with its stdout on a pipe whose read end goes to *out: a client that
+ * stops reading its run's output as long as nobody reads *out. Returns
+ * its pid.
+ */
+pid_t gxt_cli_run(const gxt_daemon *d, const char *const *args, int *out);
+
 /** What a daemon holds, and what is left of its runs. */
 typedef struct {
   int fds, threads; /**< the daemon's open descriptors and threads */

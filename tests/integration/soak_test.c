@@ -69,25 +69,17 @@ static void run_mix(int n) {
 /* `gexec run` clients whose runs stream output and leave an escapee,
  * each SIGKILLed once its output flows. */
 static void kill_clients(int n) {
-  char cli[512], script[128];
-  snprintf(cli, sizeof cli, "%s/gexec/client/cli/gexec", getenv("TEST_SRCDIR"));
+  char script[128];
   snprintf(script, sizeof script, "setsid sleep %s & exec yes", escapee);
   for (int i = 0; i < n; i++) {
-    int p[2];
+    int out;
     char byte;
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-      dup2(p[1], 1);
-      execl(cli, "gexec", "run", "-H", d.target, "-n", "--profile",
-            profiles[i % 3], "--", "sh", "-c", script, mark, (char *)NULL);
-      _exit(127);
-    }
-    close(p[1]);
-    assert_int_equal(read(p[0], &byte, 1), 1); /* mid-stream */
+    pid_t pid = gxt_cli_run(&d, ARGV("--profile", profiles[i % 3], "--", "sh",
+                                     "-c", script, mark), &out);
+    assert_int_equal(read(out, &byte, 1), 1); /* mid-stream */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    close(p[0]);
+    close(out);
   }
 }
 

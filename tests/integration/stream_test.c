@@ -264,19 +264,10 @@ static void test_dead_client_with_backed_up_output_gets_grace(void **state) {
            file);
   /* a client (the CLI, its own process) whose stdout nobody reads: it
    * stops reading the stream, so the daemon's sends block */
-  char cli[512];
-  int out[2];
-  snprintf(cli, sizeof cli, "%s/gexec/client/cli/gexec", getenv("TEST_SRCDIR"));
-  assert_int_equal(pipe(out), 0);
-  pid_t client = fork();
-  if (client == 0) {
-    dup2(out[1], 1);
-    execl(cli, "gexec", "run", "-H", daemon_.target, "-n", "--profile",
-          "host", "--kill-grace", "5", "--", "sh", "-c", script,
-          (char *)NULL);
-    _exit(127);
-  }
-  close(out[1]);
+  int out;
+  pid_t client = gxt_cli_run(&daemon_, ARGV("--profile", "host", "--kill-grace",
+                                            "5", "--", "sh", "-c", script),
+                             &out);
   assert_true(gxt_wait_pid_by_arg("61.93", 10000) > 0);
   /* the writer stalls once the daemon's send is blocked */
   pid_t yes = gxt_find_pid_by_arg("61.93");
@@ -297,7 +288,7 @@ static void test_dead_client_with_backed_up_output_gets_grace(void **state) {
   }
   assert_string_equal(got, "bye\n");
   assert_true(gxt_wait_arg_gone("61.93", 10000));
-  close(out[0]);
+  close(out);
   unlink(file);
 }
 
