@@ -69,12 +69,12 @@ static char *read_all_file(const char *path, size_t *len) {
 
 /* Compiles tests/integration/data/preload_evil.c into @p so. */
 static void compile_preload(const char *so) {
-  char src[PATH_MAX], cmd[2 * PATH_MAX + 64];
+  char src[PATH_MAX];
   const char *srcdir = getenv("TEST_SRCDIR");
   snprintf(src, sizeof src, "%s/gexec/tests/integration/data/preload_evil.c",
            srcdir ? srcdir : "..");
-  snprintf(cmd, sizeof cmd, "cc -shared -fPIC -O1 -o '%s' '%s'", so, src);
-  if (system(cmd) != 0) fail_msg("could not compile %s", src);
+  if (gxt_exec(ARGV("cc", "-shared", "-fPIC", "-O1", "-o", so, src)) != 0)
+    fail_msg("could not compile %s", src);
 }
 
 /* Item 1 of the red-team report: a restricted run writes a shared object
@@ -122,9 +122,10 @@ static void test_ld_preload_never_reaches_the_launcher(void **state) {
   if (seen[0]) fail_msg("the preload ran as host root: %s", seen);
   gexec_conn_close(c);
   assert_int_equal(gxt_daemon_stop(&d), 0);
-  char rm[PATH_MAX + 16];
-  snprintf(rm, sizeof rm, "rm -rf '%s'", cwd);
-  assert_int_equal(system(rm), 0);
+  char dropped[PATH_MAX + 16];
+  snprintf(dropped, sizeof dropped, "%s/evil.so", cwd);
+  assert_int_equal(unlink(dropped), 0);
+  assert_int_equal(rmdir(cwd), 0);
 }
 
 /* The launcher's own environment, argv and cwd hold nothing of the

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -392,4 +393,30 @@ pid_t gxt_cli_run(const gxt_daemon *d, const char *const *args, int *out) {
   close(p[1]);
   *out = p[0];
   return pid;
+}
+
+int gxt_exec(const char *const *argv) {
+  int st;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    execvp(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  if (waitpid(pid, &st, 0) != pid) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void gxt_copy_file(const char *src, const char *dst, mode_t mode) {
+  char buf[65536];
+  ssize_t n;
+  int in = open(src, O_RDONLY | O_CLOEXEC);
+  int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (in < 0 || out < 0) fail_msg("copy %s to %s: %s", src, dst, strerror(errno));
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    assert_int_equal(write(out, buf, (size_t)n), n);
+  assert_int_equal(n, 0);
+  assert_int_equal(fchmod(out, mode), 0);
+  close(in);
+  close(out);
 }

@@ -127,6 +127,14 @@ long gxt_rss_budget_kb(long kib);
  */
 pid_t gxt_cli_run(const gxt_daemon *d, const char *const *args, int *out);
 
+/** Runs @p argv (NULL-terminated, found in PATH) without a shell and
+ *  returns its exit code, or -1 if it did not exit normally. */
+int gxt_exec(const char *const *argv);
+
+/** Copies file @p src to @p dst with mode @p mode; aborts the test on
+ *  failure. */
+void gxt_copy_file(const char *src, const char *dst, mode_t mode);
+
 /** What a daemon holds, and what is left of its runs. */
 typedef struct {
   int fds, threads; /**< the daemon's open descriptors and threads */

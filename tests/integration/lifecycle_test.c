@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,14 +329,15 @@ static void test_second_daemon_on_same_socket_exits(void **state) {
  * naming the launcher, never NOT_FOUND blaming the client's program. */
 static void test_missing_launcher_is_internal(void **state) {
   (void)state;
-  char dir[256], copy[300], flag[320], cmd[700], expect[400];
+  char dir[256], copy[300], flag[320], src[512], expect[400];
   const char *t = getenv("TEST_TMPDIR");
   snprintf(dir, sizeof dir, "%s/launcher-%d", t && *t ? t : "/tmp",
            (int)getpid());
   snprintf(copy, sizeof copy, "%s/gexec-launch", dir);
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s/gexec/server/gexec-launch' '%s'",
-           dir, getenv("TEST_SRCDIR"), copy);
-  assert_int_equal(system(cmd), 0);
+  snprintf(src, sizeof src, "%s/gexec/server/gexec-launch",
+           getenv("TEST_SRCDIR"));
+  assert_int_equal(mkdir(dir, 0755), 0);
+  gxt_copy_file(src, copy, 0755);
   snprintf(flag, sizeof flag, "--launcher=%s", copy);
   gxt_daemon d;
   gxt_daemon_start(&d, ARGV(flag));
