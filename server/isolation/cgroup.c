@@ -59,7 +59,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/magic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,365 +70,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
-#ifndef CGROUP_SUPER_MAGIC
-#define CGROUP_SUPER_MAGIC 0x27e0eb
-#endif
-
-/* Largest cgroup file we parse as a whole (memory.events, oom_control). */
-#define SMALL_FILE_MAX 1024
-
-/* ---- small helpers ---------------------------------------------------- */
-
-/* Formats into @p buf (may be NULL), truncating. */
-static void set_msg(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_msg(char *buf, size_t len, const char *fmt, ...) {
-  va_list ap;
-  if (!buf || len == 0) return;
-  va_start(ap, fmt);
-  vsnprintf(buf, len, fmt, ap);
-  va_end(ap);
-}
-
-/* Writes "a/b" (or "a/b/c" when @p c is not NULL) into @p out. */
-static int path_join(char out[GXI_CGROUP_PATH_MAX], const char *a,
-                     const char *b, const char *c) {
-  int n;
-  if (c)
-    n = snprintf(out, GXI_CGROUP_PATH_MAX, "%s/%s/%s", a, b, c);
-  else
-    n = snprintf(out, GXI_CGROUP_PATH_MAX, "%s/%s", a, b);
-  if (n < 0) return -EINVAL;
-  if (n >= GXI_CGROUP_PATH_MAX) return -ENAMETOOLONG;
-  return 0;
-}
-
-/* Writes @p val to @p dir/@p file with one write(). */
-static int file_write(const char *dir, const char *file, const char *val) {
-  char path[GXI_CGROUP_PATH_MAX];
-  size_t len = strlen(val);
-  ssize_t n;
-  int fd, rc = path_join(path, dir, file, NULL);
-  if (rc < 0) return rc;
-  fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  n = write(fd, val, len);
-  rc = n < 0 ? -errno : ((size_t)n == len ? 0 : -EIO);
-  close(fd);
-  return rc;
-}
-
-/* Reads @p dir/@p file into @p buf (NUL-terminated). Returns the length,
- * -EFBIG if it does not fit, or -errno. */
-static int file_read(const char *dir, const char *file, char *buf,
-                     size_t len) {
-  char path[GXI_CGROUP_PATH_MAX];
-  size_t got = 0;
-  ssize_t n;
-  int fd, rc = path_join(path, dir, file, NULL);
-  if (rc < 0) return rc;
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  for (;;) {
-    n = read(fd, buf + got, len - 1 - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += (size_t)n;
-    if (got == len - 1) break;
-  }
-  rc = n < 0 ? -errno : (int)got;
-  if (rc >= 0 && got == len - 1) rc = -EFBIG;
-  close(fd);
-  buf[got] = '\0';
-  return rc;
-}
-
-/* 1 if @p dir/@p file exists and is writable by us, else 0. */
-static int file_writable(const char *dir, const char *file) {
-  char path[GXI_CGROUP_PATH_MAX];
-  if (path_join(path, dir, file, NULL) < 0) return 0;
-  return access(path, W_OK) == 0;
-}
-
-/* 1 if @p path is the root or a directory of a filesystem of @p magic. */
-static int fs_is(const char *path, unsigned long magic) {
-  struct statfs sf;
-  if (statfs(path, &sf) != 0) return 0;
-  return (unsigned long)sf.f_type == magic;
-}
-
-/* Finds the line "key N" in @p text. Returns 0 and sets @p out, or
- * -ENOENT. */
-static int keyed_u64(const char *text, const char *key, uint64_t *out) {
-  size_t klen = strlen(key);
-  const char *p = text;
-  while (*p) {
-    if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
-      char *end;
-      unsigned long long v;
-      errno = 0;
-      v = strtoull(p + klen + 1, &end, 10);
-      if (errno || end == p + klen + 1) return -EINVAL;
-      *out = v;
-      return 0;
-    }
-    p = strchr(p, '\n');
-    if (!p) break;
-    p++;
-  }
-  return -ENOENT;
-}
-
-/* 1 if the space-separated @p list contains @p word. */
-static int has_word(const char *list, const char *word) {
-  size_t wlen = strlen(word);
-  const char *p = list;
-  while ((p = strstr(p, word)) != NULL) {
-    int start = p == list || isspace((unsigned char)p[-1]);
-    int stop = p[wlen] == '\0' || isspace((unsigned char)p[wlen]);
-    if (start && stop) return 1;
-    p += wlen;
-  }
-  return 0;
-}
-
-/* mkdir that accepts an existing directory. */
-static int mkdir_ok(const char *path) {
-  if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
-  return -errno;
-}
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-/* ---- probe ------------------------------------------------------------ */
-
-/* Enables "+memory" and "+pids" (as far as @p ctrl lists them) in
- * @p dir/cgroup.subtree_control; already enabled ones are skipped. */
-static void v2_enable(const char *dir, const char *ctrl) {
-  static const char *const names[] = {"memory", "pids"};
-  char cur[SMALL_FILE_MAX], val[16];
-  size_t i;
-  if (file_read(dir, "cgroup.subtree_control", cur, sizeof cur) < 0)
-    cur[0] = '\0';
-  for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-    if (!has_word(ctrl, names[i]) || has_word(cur, names[i])) continue;
-    snprintf(val, sizeof val, "+%s", names[i]);
-    (void)file_write(dir, "cgroup.subtree_control", val);
-  }
-}
-
-/* Creates @p base/gexec (if missing) and @p base/gexec/probe-<pid>
- * into @p probe; sets *made if this call created the parent. */
-static int probe_enter(const char *base, char probe[GXI_CGROUP_PATH_MAX],
-                       int *made) {
-  char parent[GXI_CGROUP_PATH_MAX], leaf[32];
-  int rc = path_join(parent, base, GXI_CGROUP_PARENT, NULL);
-  *made = 0;
-  if (rc < 0) return rc;
-  if (mkdir(parent, 0755) == 0)
-    *made = 1;
-  else if (errno != EEXIST)
-    return -errno;
-  snprintf(leaf, sizeof leaf, "probe-%ld", (long)getpid());
-  rc = path_join(probe, parent, leaf, NULL);
-  if (rc == 0) rc = mkdir_ok(probe);
-  if (rc < 0 && *made) rmdir(parent);
-  return rc;
-}
-
-/* Undoes probe_enter(): the probe leaf, and the parent if it made it
- * (a run creating its leaf at the same time retries, see make_leaf). */
-static void probe_leave(const char *probe, int made) {
-  char parent[GXI_CGROUP_PATH_MAX];
-  const char *slash = strrchr(probe, '/');
-  rmdir(probe);
-  if (!made || !slash) return;
-  snprintf(parent, sizeof parent, "%.*s", (int)(slash - probe), probe);
-  rmdir(parent);
-}
-
-/* Pure v2 at @p root. */
-static int probe_v2_pure(const char *root, gxi_cgroup_caps *caps) {
-  char ctrl[SMALL_FILE_MAX], parent[GXI_CGROUP_PATH_MAX];
-  char probe[GXI_CGROUP_PATH_MAX];
-  int rc, made;
-  if (file_read(root, "cgroup.controllers", ctrl, sizeof ctrl) < 0)
-    ctrl[0] = '\0';
-  rc = path_join(parent, root, GXI_CGROUP_PARENT, NULL);
-  if (rc < 0) return rc;
-  if (probe_enter(root, probe, &made) < 0) return 0; /* read-only */
-  v2_enable(root, ctrl);
-  v2_enable(parent, ctrl);
-  caps->has_memory = file_writable(probe, "memory.max");
-  caps->has_pids = file_writable(probe, "pids.max");
-  caps->has_kill = file_writable(probe, "cgroup.kill");
-  caps->has_swap_limit =
-      caps->has_memory && file_writable(probe, "memory.swap.max");
-  probe_leave(probe, made);
-  if (caps->has_memory || caps->has_pids) caps->version = 2;
-  if (caps->version || caps->has_kill)
-    snprintf(caps->v2_root, sizeof caps->v2_root, "%s", root);
-  return 0;
-}
-
-/* A v1 hierarchy @p root/@p sub whose leaves have writable @p file; on
- * success copies its mount point to @p out and returns 1. */
-static int probe_v1(const char *root, const char *sub, const char *file,
-                    char out[GXI_CGROUP_PATH_MAX], int *swap) {
-  char base[GXI_CGROUP_PATH_MAX], probe[GXI_CGROUP_PATH_MAX];
-  int ok, made;
-  if (path_join(base, root, sub, NULL) < 0) return 0;
-  if (!fs_is(base, CGROUP_SUPER_MAGIC)) return 0;
-  if (probe_enter(base, probe, &made) < 0) return 0;
-  ok = file_writable(probe, file);
-  if (ok && swap) *swap = file_writable(probe, "memory.memsw.limit_in_bytes");
-  probe_leave(probe, made);
-  if (ok) snprintf(out, GXI_CGROUP_PATH_MAX, "%s", base);
-  return ok;
-}
-
-/* cgroup2 at @p root/unified usable for cgroup.kill. */
-static void probe_unified(const char *root, gxi_cgroup_caps *caps) {
-  char base[GXI_CGROUP_PATH_MAX], probe[GXI_CGROUP_PATH_MAX];
-  int made;
-  if (path_join(base, root, "unified", NULL) < 0) return;
-  if (!fs_is(base, CGROUP2_SUPER_MAGIC)) return;
-  if (probe_enter(base, probe, &made) < 0) return;
-  caps->has_kill = file_writable(probe, "cgroup.kill");
-  probe_leave(probe, made);
-  if (caps->has_kill)
-    snprintf(caps->v2_root, sizeof caps->v2_root, "%s", base);
-}
-
-static void describe(gxi_cgroup_caps *caps) {
-  const char *what = caps->has_memory && caps->has_pids ? "memory+pids"
-                     : caps->has_memory                 ? "memory"
-                                                        : "pids";
-  const char *swap =
-      caps->has_memory && !caps->has_swap_limit ? " (swap not limited)" : "";
-  if (caps->version == 2)
-    set_msg(caps->desc, sizeof caps->desc, "cgroup v2 %s%s, %s", what, swap,
-            caps->has_kill ? "kill" : "no kill");
-  else if (caps->version == 1)
-    set_msg(caps->desc, sizeof caps->desc, "cgroup v1 %s%s, %s", what, swap,
-            caps->has_kill ? "v2 kill" : "no kill");
-  else if (caps->has_kill)
-    set_msg(caps->desc, sizeof caps->desc, "no cgroup limits, v2 kill");
-  else
-    set_msg(caps->desc, sizeof caps->desc, "no cgroups");
-}
-
-int gxi_cgroup_probe_at(const char *root, gxi_cgroup_caps *caps) {
-  int rc = 0;
-  memset(caps, 0, sizeof *caps);
-  if (strlen(root) + 64 >= GXI_CGROUP_PATH_MAX) return -ENAMETOOLONG;
-  if (fs_is(root, CGROUP2_SUPER_MAGIC)) {
-    rc = probe_v2_pure(root, caps);
-  } else {
-    caps->has_memory = probe_v1(root, "memory", "memory.limit_in_bytes",
-                                caps->mem_root, &caps->has_swap_limit);
-    caps->has_pids = probe_v1(root, "pids", "pids.max", caps->pids_root,
-                              NULL);
-    if (caps->has_memory || caps->has_pids) caps->version = 1;
-    probe_unified(root, caps);
-  }
-  describe(caps);
-  return rc;
-}
-
-int gxi_cgroup_probe(gxi_cgroup_caps *caps) {
-  return gxi_cgroup_probe_at(GXI_CGROUP_ROOT, caps);
-}
-
-/* A v1 hierarchy at @p root/@p sub whose root cgroup we may write. */
-static int detect_v1(const char *root, const char *sub,
-                     char out[GXI_CGROUP_PATH_MAX]) {
-  char base[GXI_CGROUP_PATH_MAX];
-  if (path_join(base, root, sub, NULL) < 0) return 0;
-  if (!fs_is(base, CGROUP_SUPER_MAGIC) || !file_writable(base, "cgroup.procs"))
-    return 0;
-  snprintf(out, GXI_CGROUP_PATH_MAX, "%s", base);
-  return 1;
-}
-
-int gxi_cgroup_detect_at(const char *root, gxi_cgroup_caps *caps) {
-  char ctrl[SMALL_FILE_MAX], base[GXI_CGROUP_PATH_MAX];
-  memset(caps, 0, sizeof *caps);
-  if (strlen(root) + 64 >= GXI_CGROUP_PATH_MAX) return -ENAMETOOLONG;
-  if (fs_is(root, CGROUP2_SUPER_MAGIC)) {
-    if (!file_writable(root, "cgroup.procs")) goto out;
-    if (file_read(root, "cgroup.subtree_control", ctrl, sizeof ctrl) < 0)
-      ctrl[0] = '\0';
-    caps->has_memory = has_word(ctrl, "memory");
-    caps->has_pids = has_word(ctrl, "pids");
-    caps->version = caps->has_memory || caps->has_pids ? 2 : 0;
-    caps->has_kill = 1; /* the leaf's own cgroup.kill decides */
-    snprintf(caps->v2_root, sizeof caps->v2_root, "%s", root);
-    goto out;
-  }
-  caps->has_memory = detect_v1(root, "memory", caps->mem_root);
-  caps->has_pids = detect_v1(root, "pids", caps->pids_root);
-  caps->has_swap_limit =
-      caps->has_memory &&
-      file_writable(caps->mem_root, "memory.memsw.limit_in_bytes");
-  if (caps->has_memory || caps->has_pids) caps->version = 1;
-  if (path_join(base, root, "unified", NULL) == 0 &&
-      fs_is(base, CGROUP2_SUPER_MAGIC) && file_writable(base, "cgroup.procs")) {
-    caps->has_kill = 1;
-    snprintf(caps->v2_root, sizeof caps->v2_root, "%s", base);
-  }
-out:
-  describe(caps);
-  return 0;
-}
-
-int gxi_cgroup_detect(gxi_cgroup_caps *caps) {
-  return gxi_cgroup_detect_at(GXI_CGROUP_ROOT, caps);
-}
-
-const char *gxi_cgroup_describe(const gxi_cgroup_caps *caps) {
-  return caps->desc[0] ? caps->desc : "no cgroups";
-}
+#include "server/isolation/cgroup_fs.h"
 
 /* ---- create ----------------------------------------------------------- */
-
-/* One path component: [A-Za-z0-9._-]+, not starting with '.'. */
-static int component_ok(const char *c, size_t len) {
-  if (len == 0 || c[0] == '.') return 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)c[i];
-    if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-') return 0;
-  }
-  return 1;
-}
 
 /* "leaf" or "dir/leaf". */
 static int name_ok(const char *name) {
   size_t len = strlen(name);
   const char *slash = strchr(name, '/');
   if (len == 0 || len > GXI_CGROUP_NAME_MAX) return 0;
-  if (!slash) return component_ok(name, len);
-  return component_ok(name, (size_t)(slash - name)) &&
-         component_ok(slash + 1, strlen(slash + 1));
+  if (!slash) return gxi__component_ok(name, len);
+  return gxi__component_ok(name, (size_t)(slash - name)) &&
+         gxi__component_ok(slash + 1, strlen(slash + 1));
 }
 
 /* The leaf path of @p name under hierarchy @p base. */
 static int leaf_path(const char *base, const char *name,
                      char out[GXI_CGROUP_PATH_MAX]) {
-  return path_join(out, base, GXI_CGROUP_PARENT, name);
+  return gxi__path_join(out, base, GXI_CGROUP_PARENT, name);
 }
 
 /* Makes the directories above the leaf of @p name: base/gexec and, for
@@ -439,8 +97,8 @@ static int make_ancestors(const char *base, const char *name, int v2_limits,
                           gxi_cgroup *cg) {
   char dir[GXI_CGROUP_PATH_MAX], ctrl[SMALL_FILE_MAX];
   const char *slash = strchr(name, '/');
-  int rc = path_join(dir, base, GXI_CGROUP_PARENT, NULL);
-  if (v2_limits && file_read(base, "cgroup.controllers", ctrl, sizeof ctrl) < 0)
+  int rc = gxi__path_join(dir, base, GXI_CGROUP_PARENT, NULL);
+  if (v2_limits && gxi__file_read(base, "cgroup.controllers", ctrl, sizeof ctrl) < 0)
     ctrl[0] = '\0';
   for (int level = 0; rc == 0 && level < (slash ? 2 : 1); level++) {
     if (level == 1) {
@@ -448,11 +106,11 @@ static int make_ancestors(const char *base, const char *name, int v2_limits,
       if (n + 1 + (size_t)(slash - name) >= sizeof dir) return -ENAMETOOLONG;
       snprintf(dir + n, sizeof dir - n, "/%.*s", (int)(slash - name), name);
     }
-    rc = mkdir_ok(dir);
+    rc = gxi__mkdir_ok(dir);
     if (rc < 0)
-      set_msg(cg->why, sizeof cg->why, "mkdir %s: %s", dir, strerror(-rc));
+      gxi__set_msg(cg->why, sizeof cg->why, "mkdir %s: %s", dir, strerror(-rc));
     else if (v2_limits)
-      v2_enable(dir, ctrl);
+      gxi__v2_enable(dir, ctrl);
   }
   return rc;
 }
@@ -463,7 +121,7 @@ static int make_leaf(const char *base, const char *name, int v2_limits,
   char leaf[GXI_CGROUP_PATH_MAX];
   int tries, rc = leaf_path(base, name, leaf);
   if (rc < 0) {
-    set_msg(cg->why, sizeof cg->why, "path too long under %s", base);
+    gxi__set_msg(cg->why, sizeof cg->why, "path too long under %s", base);
     return rc;
   }
   /* Twice: a probe may remove an empty parent it created meanwhile. */
@@ -474,7 +132,7 @@ static int make_leaf(const char *base, const char *name, int v2_limits,
     if (rc != -ENOENT) break;
   }
   if (rc < 0) {
-    set_msg(cg->why, sizeof cg->why, "mkdir %s: %s%s", leaf, strerror(-rc),
+    gxi__set_msg(cg->why, sizeof cg->why, "mkdir %s: %s%s", leaf, strerror(-rc),
             rc == -EEXIST ? " (left over from an earlier run?)" : "");
     return rc;
   }
@@ -485,9 +143,9 @@ static int make_leaf(const char *base, const char *name, int v2_limits,
 /* Writes @p val to @p dir/@p file, recording a reason on failure. */
 static int set_value(gxi_cgroup *cg, const char *dir, const char *file,
                      const char *val) {
-  int rc = file_write(dir, file, val);
+  int rc = gxi__file_write(dir, file, val);
   if (rc < 0)
-    set_msg(cg->why, sizeof cg->why, "write %s=%s in %s: %s", file, val, dir,
+    gxi__set_msg(cg->why, sizeof cg->why, "write %s=%s in %s: %s", file, val, dir,
             strerror(-rc));
   return rc;
 }
@@ -500,12 +158,12 @@ static int limits_v2(const gxi_cgroup_caps *caps,
     snprintf(val, sizeof val, "%" PRIu64, lim->memory_bytes);
     rc = set_value(cg, cg->v2, "memory.max", val);
     if (rc < 0) return rc;
-    if (file_writable(cg->v2, "memory.swap.max")) {
+    if (gxi__file_writable(cg->v2, "memory.swap.max")) {
       rc = set_value(cg, cg->v2, "memory.swap.max", "0");
       if (rc < 0) return rc;
       cg->swap_limited = 1;
     } else {
-      set_msg(cg->note, sizeof cg->note,
+      gxi__set_msg(cg->note, sizeof cg->note,
               "no memory.swap.max (swap accounting off): swap not limited");
     }
   }
@@ -530,13 +188,13 @@ static int limits_v1(const gxi_cgroup_limits *lim, gxi_cgroup *cg) {
     /* memsw must stay >= the limit, so the limit goes first. */
     rc = set_value(cg, cg->mem, "memory.limit_in_bytes", val);
     if (rc < 0) return rc;
-    if (file_writable(cg->mem, "memory.memsw.limit_in_bytes")) {
+    if (gxi__file_writable(cg->mem, "memory.memsw.limit_in_bytes")) {
       rc = set_value(cg, cg->mem, "memory.memsw.limit_in_bytes", val);
       if (rc < 0) return rc;
       cg->swap_limited = 1;
     } else {
-      (void)file_write(cg->mem, "memory.swappiness", "0");
-      set_msg(cg->note, sizeof cg->note,
+      (void)gxi__file_write(cg->mem, "memory.swappiness", "0");
+      gxi__set_msg(cg->note, sizeof cg->note,
               "no memory.memsw.limit_in_bytes (swap accounting off): swap "
               "may not be limited; swappiness set to 0");
     }
@@ -561,7 +219,7 @@ static int remove_leaves(gxi_cgroup *cg) {
       leaves[i][0] = '\0';
     } else if (rc == 0) {
       rc = -errno;
-      set_msg(cg->why, sizeof cg->why, "rmdir %s: %s", leaves[i],
+      gxi__set_msg(cg->why, sizeof cg->why, "rmdir %s: %s", leaves[i],
               strerror(errno));
     }
   }
@@ -577,12 +235,12 @@ int gxi_cgroup_create(const gxi_cgroup_caps *caps, const char *name,
   memset(cg, 0, sizeof *cg);
   if (!lim) lim = &none;
   if (!name_ok(name)) {
-    set_msg(cg->why, sizeof cg->why, "bad cgroup name '%.40s'", name);
+    gxi__set_msg(cg->why, sizeof cg->why, "bad cgroup name '%.40s'", name);
     rc = -EINVAL;
     goto out;
   }
   if (caps->version == 0 && !caps->has_kill) {
-    set_msg(cg->why, sizeof cg->why, "no usable cgroups (%s)",
+    gxi__set_msg(cg->why, sizeof cg->why, "no usable cgroups (%s)",
             gxi_cgroup_describe(caps));
     rc = -ENOTSUP;
     goto out;
@@ -602,7 +260,7 @@ int gxi_cgroup_create(const gxi_cgroup_caps *caps, const char *name,
   if (rc == 0 && caps->version == 1) rc = limits_v1(lim, cg);
   if (rc < 0) goto out_remove;
   cg->has_kill = caps->has_kill && cg->v2[0] &&
-                 file_writable(cg->v2, "cgroup.kill");
+                 gxi__file_writable(cg->v2, "cgroup.kill");
   return 0;
 
 out_remove:
@@ -610,7 +268,7 @@ out_remove:
   (void)remove_leaves(cg);
   memcpy(cg->why, reason, sizeof reason); /* keep the first failure */
 out:
-  set_msg(why, why_len, "%s", cg->why);
+  gxi__set_msg(why, why_len, "%s", cg->why);
   return rc;
 }
 
@@ -635,7 +293,7 @@ int gxi_cgroup_open(const gxi_cgroup_caps *caps, const char *name,
     else
       h[i].out[0] = '\0';
   }
-  cg->has_kill = cg->v2[0] && file_writable(cg->v2, "cgroup.kill");
+  cg->has_kill = cg->v2[0] && gxi__file_writable(cg->v2, "cgroup.kill");
   return found ? 0 : -ENOENT;
 }
 
@@ -660,14 +318,14 @@ int gxi_cgroup_oom_killed(const gxi_cgroup *cg) {
   uint64_t n = 0;
   int rc;
   if (cg->version == 2 && cg->v2[0])
-    rc = file_read(cg->v2, "memory.events", text, sizeof text);
+    rc = gxi__file_read(cg->v2, "memory.events", text, sizeof text);
   else if (cg->version == 1 && cg->mem[0])
-    rc = file_read(cg->mem, "memory.oom_control", text, sizeof text);
+    rc = gxi__file_read(cg->mem, "memory.oom_control", text, sizeof text);
   else
     return -ENOTSUP;
   if (rc == -ENOENT) return -ENOTSUP;
   if (rc < 0) return rc;
-  rc = keyed_u64(text, "oom_kill", &n);
+  rc = gxi__keyed_u64(text, "oom_kill", &n);
   if (rc == -ENOENT) return -ENOTSUP; /* v1 before Linux 4.13 */
   if (rc < 0) return rc;
   return n > 0;
@@ -691,7 +349,7 @@ static int pid_in(pid_t pid, const char *rel) {
   const char *p;
   size_t rlen = strlen(rel);
   snprintf(dir, sizeof dir, "/proc/%ld", (long)pid);
-  if (file_read(dir, "cgroup", text, sizeof text) < 0) return 0;
+  if (gxi__file_read(dir, "cgroup", text, sizeof text) < 0) return 0;
   for (p = text; *p;) {
     const char *eol = strchr(p, '\n');
     size_t len = eol ? (size_t)(eol - p) : strlen(p);
@@ -729,13 +387,13 @@ static int sweep_leaf(gxi_cgroup *cg, const char *leaf, int *self) {
   const char *rel = leaf_rel(leaf);
   pid_t me = getpid();
   long cur = -1;
-  int fd, count = 0, rc = path_join(path, leaf, "cgroup.procs", NULL);
+  int fd, count = 0, rc = gxi__path_join(path, leaf, "cgroup.procs", NULL);
   ssize_t n, i;
   if (rc < 0) return rc;
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     rc = -errno;
-    set_msg(cg->why, sizeof cg->why, "open %s: %s", path, strerror(-rc));
+    gxi__set_msg(cg->why, sizeof cg->why, "open %s: %s", path, strerror(-rc));
     return rc == -ENOENT ? 0 : rc;
   }
   while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
@@ -773,9 +431,9 @@ static int kill_pass(gxi_cgroup *cg, int *self) {
   const char *leaves[] = {cg->v2, cg->mem, cg->pids};
   int listed = 0, rc;
   if (cg->has_kill && cg->v2[0]) {
-    rc = file_write(cg->v2, "cgroup.kill", "1");
+    rc = gxi__file_write(cg->v2, "cgroup.kill", "1");
     if (rc < 0 && rc != -ENOENT)
-      set_msg(cg->why, sizeof cg->why, "cgroup.kill in %s: %s", cg->v2,
+      gxi__set_msg(cg->why, sizeof cg->why, "cgroup.kill in %s: %s", cg->v2,
               strerror(-rc));
   }
   for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
@@ -790,7 +448,7 @@ static int kill_pass(gxi_cgroup *cg, int *self) {
 int gxi_cgroup_kill_once(gxi_cgroup *cg) {
   int self = 0, listed = kill_pass(cg, &self);
   if (listed > 0 && self) {
-    set_msg(cg->why, sizeof cg->why, "the caller (pid %ld) is in %s",
+    gxi__set_msg(cg->why, sizeof cg->why, "the caller (pid %ld) is in %s",
             (long)getpid(), cg->v2[0] ? cg->v2 : cg->mem);
     return -EDEADLK;
   }
@@ -798,18 +456,18 @@ int gxi_cgroup_kill_once(gxi_cgroup *cg) {
 }
 
 int gxi_cgroup_kill(gxi_cgroup *cg) {
-  int64_t deadline = now_ms() + GXI_CGROUP_DRAIN_MS;
+  int64_t deadline = gxi__now_ms() + GXI_CGROUP_DRAIN_MS;
   int pause = 1, listed;
   for (;;) {
     listed = gxi_cgroup_kill_once(cg);
     if (listed <= 0) return listed;
-    if (now_ms() >= deadline) {
-      set_msg(cg->why, sizeof cg->why,
+    if (gxi__now_ms() >= deadline) {
+      gxi__set_msg(cg->why, sizeof cg->why,
               "%d process(es) still listed after %d ms", listed,
               GXI_CGROUP_DRAIN_MS);
       return -ETIMEDOUT;
     }
-    sleep_ms(pause);
+    gxi__sleep_ms(pause);
     if (pause < 16) pause *= 2;
   }
 }
@@ -822,11 +480,11 @@ int gxi_cgroup_destroy(gxi_cgroup *cg) {
   if (!cg->v2[0] && !cg->mem[0] && !cg->pids[0]) return 0;
   rc = gxi_cgroup_kill(cg);
   if (rc == -EDEADLK) return rc;
-  deadline = now_ms() + 1000;
+  deadline = gxi__now_ms() + 1000;
   for (;;) {
     rc = remove_leaves(cg);
-    if (rc != -EBUSY || now_ms() >= deadline) break;
-    sleep_ms(5);
+    if (rc != -EBUSY || gxi__now_ms() >= deadline) break;
+    gxi__sleep_ms(5);
   }
   return rc;
 }
@@ -840,7 +498,7 @@ const char *gxi_cgroup_error(const gxi_cgroup *cg) { return cg->why; }
 static int sweep_dir(const gxi_cgroup_caps *caps, const char *base,
                      const char *dir, int *found, char *why, size_t why_len) {
   char path[GXI_CGROUP_PATH_MAX], name[GXI_CGROUP_NAME_MAX + 1];
-  int rc = path_join(path, base, GXI_CGROUP_PARENT, dir), first = 0;
+  int rc = gxi__path_join(path, base, GXI_CGROUP_PARENT, dir), first = 0;
   DIR *d;
   struct dirent *e;
   if (rc < 0) return rc;
@@ -856,7 +514,7 @@ static int sweep_dir(const gxi_cgroup_caps *caps, const char *base,
     rc = gxi_cgroup_destroy(&cg);
     if (rc < 0 && first == 0) {
       first = rc;
-      set_msg(why, why_len, "%s", cg.why);
+      gxi__set_msg(why, why_len, "%s", cg.why);
     }
   }
   closedir(d);
@@ -867,9 +525,9 @@ int gxi_cgroup_remove_dir(const gxi_cgroup_caps *caps, const char *dir) {
   const char *bases[] = {caps->v2_root, caps->mem_root, caps->pids_root};
   char path[GXI_CGROUP_PATH_MAX];
   int rc = 0;
-  if (!component_ok(dir, strlen(dir))) return -EINVAL;
+  if (!gxi__component_ok(dir, strlen(dir))) return -EINVAL;
   for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
-    if (!bases[i][0] || path_join(path, bases[i], GXI_CGROUP_PARENT, dir) < 0)
+    if (!bases[i][0] || gxi__path_join(path, bases[i], GXI_CGROUP_PARENT, dir) < 0)
       continue;
     if (rmdir(path) != 0 && errno != ENOENT && rc == 0) rc = -errno;
   }
@@ -881,7 +539,7 @@ int gxi_cgroup_sweep(const gxi_cgroup_caps *caps, const char *dir,
   const char *bases[] = {caps->v2_root, caps->mem_root, caps->pids_root};
   int rc = 0;
   *found = 0;
-  if (!component_ok(dir, strlen(dir))) return -EINVAL;
+  if (!gxi__component_ok(dir, strlen(dir))) return -EINVAL;
   for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
     int r = bases[i][0] ? sweep_dir(caps, bases[i], dir, found, why, why_len)
                         : 0;
