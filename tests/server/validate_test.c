@@ -1,6 +1,5 @@
-/* Unit tests for server/validate: gxd_validate_start, gxd_validate_signal,
- * gxd_utf8_invalid_at and gxd_wire_find_nul (on real protobuf-c encoded
- * RunRequests). */
+/* Unit tests for server/validate: gxd_validate_start, gxd_validate_signal
+ * and gxd_utf8_invalid_at (the wire scan is in validate_wire_test.c). */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +14,7 @@
 #include "gexec/v1/exec.pb-c.h"
 #include "lib/gx_err.h"
 #include "server/validate.h"
+#include "tests/server/start_req.h"
 
 #define assert_contains(hay, needle)                                   \
   do {                                                                 \
@@ -22,57 +22,17 @@
       fail_msg("'%s' does not contain '%s'", (hay), (needle));         \
   } while (0)
 
-/* Asserts that the wire scan named field @p want. */
-#define assert_field(got, want)                                        \
-  do {                                                                 \
-    const char *got_ = (got);                                          \
-    if (!got_) fail_msg("no NUL reported, want '%s'", (want));         \
-    assert_string_equal(got_, (want));                                 \
-  } while (0)
-
-#define MAXV 16
-
-/* A Start message with its own storage for argv and env. */
-typedef struct {
-  Gexec__V1__Start s;
-  char *argv[MAXV];
-  Gexec__V1__Start__EnvEntry ent[MAXV];
-  Gexec__V1__Start__EnvEntry *env[MAXV];
-} req;
-
-/* Initializes @p r with the NULL-terminated argv @p args. */
-static void req_init(req *r, const char *const *args) {
-  Gexec__V1__Start init = GEXEC__V1__START__INIT;
-  memset(r, 0, sizeof *r);
-  r->s = init;
-  r->s.argv = r->argv;
-  r->s.env = r->env;
-  for (size_t i = 0; args && args[i]; i++) {
-    r->argv[i] = (char *)args[i];
-    r->s.n_argv = i + 1;
-  }
-}
-
-static void req_env(req *r, const char *key, const char *value) {
-  Gexec__V1__Start__EnvEntry init = GEXEC__V1__START__ENV_ENTRY__INIT;
-  size_t i = r->s.n_env++;
-  r->ent[i] = init;
-  r->ent[i].key = (char *)key;
-  r->ent[i].value = (char *)value;
-  r->env[i] = &r->ent[i];
-}
-
 static char why[1024];
 
 /* Validates @p r with @p lim (default limits when NULL). */
-static int check(const req *r, const gxd_limits *lim) {
+static int check(const gxt_req *r, const gxd_limits *lim) {
   memset(why, 0, sizeof why);
   return gxd_validate_start(&r->s, lim ? lim : &gxd_default_limits, why,
                             sizeof why);
 }
 
 /* Expects INVALID_ARGUMENT with @p needle in the reason. */
-static void check_fails(const req *r, const gxd_limits *lim,
+static void check_fails(const gxt_req *r, const gxd_limits *lim,
                         const char *needle) {
   int st = check(r, lim);
   if (st != GX_STATUS_INVALID_ARGUMENT)
@@ -81,7 +41,7 @@ static void check_fails(const req *r, const gxd_limits *lim,
   assert_contains(why, needle);
 }
 
-static void check_ok(const req *r, const gxd_limits *lim) {
+static void check_ok(const gxt_req *r, const gxd_limits *lim) {
   int st = check(r, lim);
   if (st != GX_STATUS_OK) fail_msg("status %d: %s", st, why);
 }
@@ -103,20 +63,20 @@ static void default_limits(void **state) {
 /* ------------------------------------------------------- start: argv */
 
 static void start_minimal_ok(void **state) {
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   assert_int_equal(check(&r, NULL), GX_STATUS_OK);
 }
 
 static void start_everything_ok(void **state) {
   static const char *const argv[] = {"/bin/echo", "a", "", "b c", NULL};
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, argv);
-  req_env(&r, "A", "1");
-  req_env(&r, "EMPTY", "");
-  req_env(&r, "PATH", "/bin");
+  gxt_req_init(&r, argv);
+  gxt_req_env(&r, "A", "1");
+  gxt_req_env(&r, "EMPTY", "");
+  gxt_req_env(&r, "PATH", "/bin");
   r.s.cwd = "/tmp";
   r.s.timeout_ms = 86400000;
   r.s.kill_grace_ms = 60000;
@@ -129,11 +89,11 @@ static void start_everything_ok(void **state) {
 
 static void start_argv_empty(void **state) {
   static const char *const empty0[] = {"", "x", NULL};
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, NULL);
+  gxt_req_init(&r, NULL);
   check_fails(&r, NULL, "argv is empty: name a program to run");
-  req_init(&r, empty0);
+  gxt_req_init(&r, empty0);
   check_fails(&r, NULL, "argv is empty: name a program to run");
 }
 
@@ -141,12 +101,12 @@ static void start_argc_limit(void **state) {
   static const char *const three[] = {"a", "b", "c", NULL};
   static const char *const two[] = {"a", "b", NULL};
   gxd_limits lim = gxd_default_limits;
-  req r;
+  gxt_req r;
   (void)state;
   lim.max_argc = 2;
-  req_init(&r, two);
+  gxt_req_init(&r, two);
   check_ok(&r, &lim);
-  req_init(&r, three);
+  gxt_req_init(&r, three);
   check_fails(&r, &lim, "argv has 3 elements; the limit is 2");
 }
 
@@ -170,40 +130,40 @@ static void start_argc_default_limit(void **state) {
 
 static void start_envc_limit(void **state) {
   gxd_limits lim = gxd_default_limits;
-  req r;
+  gxt_req r;
   (void)state;
   lim.max_envc = 1;
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "A", "1");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "A", "1");
   check_ok(&r, &lim);
-  req_env(&r, "B", "2");
+  gxt_req_env(&r, "B", "2");
   check_fails(&r, &lim, "env has 2 entries; the limit is 1");
 }
 
 static void start_env_empty_name(void **state) {
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "A", "1");
-  req_env(&r, "", "x");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "A", "1");
+  gxt_req_env(&r, "", "x");
   check_fails(&r, NULL, "env: empty variable name");
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, NULL, "x");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, NULL, "x");
   check_fails(&r, NULL, "env: empty variable name");
 }
 
 static void start_env_name_with_equals(void **state) {
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "A=B", "x");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "A=B", "x");
   check_fails(&r, NULL, "env: variable name 'A=B' contains '='");
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "=", "x");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "=", "x");
   check_fails(&r, NULL, "contains '='");
   /* '=' in the value is fine */
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "OPTS", "a=b=c");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "OPTS", "a=b=c");
   check_ok(&r, NULL);
 }
 
@@ -211,11 +171,11 @@ static void start_env_name_with_equals(void **state) {
 static void start_arg_bytes_limit(void **state) {
   static const char *const argv[] = {"ab", "c", NULL}; /* 3 + 2 = 5 */
   gxd_limits lim = gxd_default_limits;
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, argv);
-  req_env(&r, "K", "V");   /* 4 */
-  req_env(&r, "E", NULL);  /* 3: a missing value counts as empty */
+  gxt_req_init(&r, argv);
+  gxt_req_env(&r, "K", "V");   /* 4 */
+  gxt_req_env(&r, "E", NULL);  /* 3: a missing value counts as empty */
   lim.max_arg_bytes = 12;
   check_ok(&r, &lim);
   lim.max_arg_bytes = 11;
@@ -226,17 +186,17 @@ static void start_arg_bytes_default_limit(void **state) {
   const size_t mib = 1024 * 1024;
   char *big = malloc(mib);
   const char *argv[] = {"x", big, NULL};
-  req r;
+  gxt_req r;
   (void)state;
   assert_non_null(big);
   /* "x" takes 2 bytes, big strlen + 1: 2 + (mib - 3) + 1 == 1 MiB */
   memset(big, 'a', mib);
   big[mib - 3] = '\0';
-  req_init(&r, argv);
+  gxt_req_init(&r, argv);
   check_ok(&r, NULL);
   big[mib - 3] = 'a';
   big[mib - 2] = '\0';
-  req_init(&r, argv);
+  gxt_req_init(&r, argv);
   check_fails(&r, NULL,
               "argv and env total 1048577 bytes; the limit is 1048576");
   free(big);
@@ -245,9 +205,9 @@ static void start_arg_bytes_default_limit(void **state) {
 /* -------------------------------------------------------- start: cwd */
 
 static void start_cwd(void **state) {
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.cwd = "";
   check_ok(&r, NULL);
   r.s.cwd = "/";
@@ -264,13 +224,13 @@ static void start_cwd(void **state) {
 
 static void start_cwd_too_long(void **state) {
   char *cwd = malloc(PATH_MAX + 1);
-  req r;
+  gxt_req r;
   (void)state;
   assert_non_null(cwd);
   memset(cwd, 'd', PATH_MAX);
   cwd[0] = '/';
   cwd[PATH_MAX - 1] = '\0'; /* PATH_MAX - 1 bytes: fits with its NUL */
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.cwd = cwd;
   check_ok(&r, NULL);
   cwd[PATH_MAX - 1] = 'd';
@@ -283,10 +243,10 @@ static void start_cwd_too_long(void **state) {
 
 static void start_timeout(void **state) {
   gxd_limits lim = gxd_default_limits;
-  req r;
+  gxt_req r;
   (void)state;
   lim.max_timeout_ms = 1000;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.timeout_ms = 0;
   check_ok(&r, &lim);
   r.s.timeout_ms = 1000;
@@ -301,9 +261,9 @@ static void start_timeout(void **state) {
 
 static void start_kill_grace(void **state) {
   gxd_limits lim = gxd_default_limits;
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.kill_grace_ms = 60000;
   check_ok(&r, &lim);
   r.s.kill_grace_ms = 60001;
@@ -316,9 +276,9 @@ static void start_kill_grace(void **state) {
 /* ------------------------------------------------------ start: modes */
 
 static void start_stdin_mode(void **state) {
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_PIPE;
   check_ok(&r, NULL);
   r.s.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_NULL;
@@ -330,9 +290,9 @@ static void start_stdin_mode(void **state) {
 }
 
 static void start_stdout_mode(void **state) {
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD;
   check_ok(&r, NULL);
   r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT;
@@ -346,9 +306,9 @@ static void start_stdout_mode(void **state) {
 }
 
 static void start_stderr_mode(void **state) {
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.stderr_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD;
   check_ok(&r, NULL);
   r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD;
@@ -361,9 +321,9 @@ static void start_stderr_mode(void **state) {
 }
 
 static void start_stderr_to_stdout_needs_pipe(void **state) {
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD;
   r.s.stderr_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT;
   check_fails(&r, NULL,
@@ -373,10 +333,10 @@ static void start_stderr_to_stdout_needs_pipe(void **state) {
 /* The reason buffer is bounded: a long cwd is cut, not overflowed. */
 static void start_reason_bounded(void **state) {
   char small[16];
-  req r;
+  gxt_req r;
   (void)state;
   memset(small, 'z', sizeof small);
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.cwd = "relative/dir/that/is/long";
   assert_int_equal(gxd_validate_start(&r.s, &gxd_default_limits, small, 8),
                    GX_STATUS_INVALID_ARGUMENT);
@@ -455,55 +415,55 @@ static void start_utf8(void **state) {
   static const char *const argv2[] = {"echo", "ok", "hello\xffx", NULL};
   static const char *const argv0[] = {"\xc0\xae", NULL};
   static const char *const good[] = {"echo", "w\xc3\xb6rld", NULL};
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, argv2);
+  gxt_req_init(&r, argv2);
   check_fails(&r, NULL, "argv[2] is not valid UTF-8 (byte offset 5)");
-  req_init(&r, argv0);
+  gxt_req_init(&r, argv0);
   check_fails(&r, NULL, "argv[0] is not valid UTF-8 (byte offset 0)");
-  req_init(&r, good);
-  req_env(&r, "GEXEC_\xc3\xbc", "\xe2\x82\xac");
+  gxt_req_init(&r, good);
+  gxt_req_env(&r, "GEXEC_\xc3\xbc", "\xe2\x82\xac");
   r.s.cwd = "/tmp/\xc3\xa9t\xc3\xa9";
   r.s.profile = "baseline";
   check_ok(&r, NULL);
-  req_env(&r, "OK\xed\xa0\x80", "v");
+  gxt_req_env(&r, "OK\xed\xa0\x80", "v");
   check_fails(&r, NULL, "env[1] name is not valid UTF-8 (byte offset 2)");
-  req_init(&r, good);
-  req_env(&r, "GEXEC_X", "a\xf4\x90\x80\x80");
+  gxt_req_init(&r, good);
+  gxt_req_env(&r, "GEXEC_X", "a\xf4\x90\x80\x80");
   check_fails(&r, NULL,
               "env 'GEXEC_X' value is not valid UTF-8 (byte offset 1)");
-  req_init(&r, good);
+  gxt_req_init(&r, good);
   r.s.cwd = "/tmp/\xc0\xae\xc0\xae";
   check_fails(&r, NULL, "cwd is not valid UTF-8 (byte offset 5)");
   r.s.cwd = "relative\xff"; /* refused for its bytes, not its form */
   check_fails(&r, NULL, "cwd is not valid UTF-8 (byte offset 8)");
-  req_init(&r, good);
+  gxt_req_init(&r, good);
   r.s.profile = "restricted\xe2\x82";
   check_fails(&r, NULL, "profile is not valid UTF-8 (byte offset 10)");
   /* checked before the name's '=' check, which prints the name */
-  req_init(&r, good);
-  req_env(&r, "A=\xff", "v");
+  gxt_req_init(&r, good);
+  gxt_req_env(&r, "A=\xff", "v");
   check_fails(&r, NULL, "env[0] name is not valid UTF-8 (byte offset 2)");
 }
 
 /* A long name is cut at 64 bytes in a reason, never inside a character. */
 static void start_reason_cuts_whole_characters(void **state) {
   char name[1 + 40 * 2 + 1], want[160];
-  req r;
+  gxt_req r;
   (void)state;
   name[0] = 'a';
   for (int i = 0; i < 40; i++) memcpy(name + 1 + 2 * i, "\xc3\xa9", 2);
   name[sizeof name - 1] = '\0';
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, name, "\xff");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, name, "\xff");
   /* 64 bytes would end inside the 32nd e-acute: 63 are printed */
   snprintf(want, sizeof want, "env '%.63s' value is not valid UTF-8 "
            "(byte offset 0)", name);
   check_fails(&r, NULL, want);
   name[3] = '=';
   name[4] = 'x';
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, name, "v");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, name, "v");
   snprintf(want, sizeof want, "env: variable name '%.63s' contains '='",
            name);
   check_fails(&r, NULL, want);
@@ -523,24 +483,24 @@ static char *path_of(size_t n) {
 static void start_path_elements(void **state) {
   char *at = path_of(GXD_MAX_PATH_ENTRIES);
   char *above = path_of(GXD_MAX_PATH_ENTRIES + 1);
-  req r;
+  gxt_req r;
   (void)state;
   assert_int_equal(GXD_MAX_PATH_ENTRIES, 128);
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "PATH", at);
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "PATH", at);
   check_ok(&r, NULL);
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "PATH", above);
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "PATH", above);
   check_fails(&r, NULL, "env PATH has 129 elements; the limit is 128");
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "PATH", ":::"); /* empty elements count too */
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "PATH", ":::"); /* empty elements count too */
   check_ok(&r, NULL);
-  req_env(&r, "PATH", "/bin"); /* every PATH entry is checked */
-  req_env(&r, "PATH", above);
+  gxt_req_env(&r, "PATH", "/bin"); /* every PATH entry is checked */
+  gxt_req_env(&r, "PATH", above);
   check_fails(&r, NULL, "env PATH has 129 elements; the limit is 128");
-  req_init(&r, TRUE_ARGV); /* only PATH itself */
-  req_env(&r, "PATHS", above);
-  req_env(&r, "path", above);
+  gxt_req_init(&r, TRUE_ARGV); /* only PATH itself */
+  gxt_req_env(&r, "PATHS", above);
+  gxt_req_env(&r, "path", above);
   check_ok(&r, NULL);
   free(at);
   free(above);
@@ -549,20 +509,20 @@ static void start_path_elements(void **state) {
 /* The PATH that stalled the daemon: a million ':'. */
 static void start_path_million_colons(void **state) {
   char *colons = malloc(1000001);
-  req r;
+  gxt_req r;
   (void)state;
   assert_non_null(colons);
   memset(colons, ':', 1000000);
   colons[1000000] = '\0';
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "PATH", colons);
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "PATH", colons);
   check_fails(&r, NULL, "env PATH has 1000001 elements; the limit is 128");
   free(colons);
 }
 
 static void start_path_bytes(void **state) {
   char *path = malloc(GXD_MAX_PATH_BYTES + 2);
-  req r;
+  gxt_req r;
   (void)state;
   assert_non_null(path);
   assert_int_equal(GXD_MAX_PATH_BYTES, 4096);
@@ -570,14 +530,14 @@ static void start_path_bytes(void **state) {
   path[0] = '/';
   path[2048] = ':';
   path[GXD_MAX_PATH_BYTES] = '\0';
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "PATH", path);
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "PATH", path);
   check_ok(&r, NULL);
   path[GXD_MAX_PATH_BYTES] = 'd';
   path[GXD_MAX_PATH_BYTES + 1] = '\0';
   check_fails(&r, NULL, "env PATH is 4097 bytes long; the limit is 4096");
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "PATH", "");
+  gxt_req_init(&r, TRUE_ARGV);
+  gxt_req_env(&r, "PATH", "");
   check_ok(&r, NULL);
   free(path);
 }
@@ -602,8 +562,8 @@ static void check_limit_range(int field, const char *name, uint64_t min,
                               uint64_t max, const gxd_limits *lim) {
   const uint64_t refused[3] = {min - 1, max + 1, UINT64_MAX};
   Gexec__V1__Limits l;
-  req r;
-  req_init(&r, TRUE_ARGV);
+  gxt_req r;
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.limits = &l;
   set_limit(&l, field, 0);
   check_ok(&r, lim);
@@ -643,10 +603,10 @@ static void limits_memory(void **state) {
 
 static void limits_pids(void **state) {
   Gexec__V1__Limits l;
-  req r;
+  gxt_req r;
   (void)state;
   check_limit_range(2, "pids", 2, 4194304, NULL);
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.limits = &l;
   set_limit(&l, 2, 1);
   check_fails(&r, NULL, "limits.pids 1 is outside 2..4194304");
@@ -672,9 +632,9 @@ static void limits_open_files(void **state) {
 /* The first limit out of range is named; all of them at once are fine. */
 static void limits_all_set(void **state) {
   Gexec__V1__Limits l = GEXEC__V1__LIMITS__INIT;
-  req r;
+  gxt_req r;
   (void)state;
-  req_init(&r, TRUE_ARGV);
+  gxt_req_init(&r, TRUE_ARGV);
   r.s.limits = &l;
   l.memory_bytes = 64ull << 20;
   l.pids = 64;
@@ -705,301 +665,6 @@ static void signal_numbers(void **state) {
     snprintf(want, sizeof want,
              "signal %d is not a valid signal number (1..64)", bad[i]);
     assert_string_equal(why, want);
-  }
-}
-
-/* --------------------------------------------------------- wire scan */
-
-/* Packs RunRequest{start: @p s} into a new buffer of *@p len bytes. */
-static uint8_t *pack_start(const Gexec__V1__Start *s, size_t *len) {
-  Gexec__V1__RunRequest r = GEXEC__V1__RUN_REQUEST__INIT;
-  uint8_t *buf;
-  r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_START;
-  r.start = (Gexec__V1__Start *)s;
-  *len = gexec__v1__run_request__get_packed_size(&r);
-  buf = malloc(*len);
-  assert_non_null(buf);
-  assert_int_equal(gexec__v1__run_request__pack(&r, buf), *len);
-  return buf;
-}
-
-/* Turns every 'X' of the one occurrence of @p marker into a NUL byte. */
-static void patch_marker(uint8_t *buf, size_t len, const char *marker) {
-  size_t mlen = strlen(marker);
-  uint8_t *at = memmem(buf, len, marker, mlen);
-  assert_non_null(at);
-  assert_null(memmem(at + 1, len - (size_t)(at + 1 - buf), marker, mlen));
-  for (size_t i = 0; i < mlen; i++)
-    if (at[i] == 'X') at[i] = 0;
-}
-
-/* Packs @p r, patches @p marker, and returns gxd_wire_find_nul's answer. */
-static const char *find_nul_patched(const req *r, const char *marker) {
-  size_t len;
-  uint8_t *buf = pack_start(&r->s, &len);
-  const char *f;
-  if (marker) patch_marker(buf, len, marker);
-  f = gxd_wire_find_nul(buf, len);
-  free(buf);
-  return f;
-}
-
-/* Fills @p r with every field set, all strings clean. */
-static void full_clean_request(req *r) {
-  static const char *const argv[] = {"/bin/echo", "hello", "", "w o r l d",
-                                     NULL};
-  req_init(r, argv);
-  req_env(r, "LANG", "C");
-  req_env(r, "MYVAR", "some value");
-  r->s.cwd = "/tmp/work";
-  r->s.timeout_ms = 123456789;
-  r->s.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_NULL;
-  r->s.stdout_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE;
-  r->s.stderr_mode = GEXEC__V1__OUTPUT_MODE__OUTPUT_TO_STDOUT;
-  r->s.kill_grace_ms = 2500;
-  r->s.max_output_bytes = 1ull << 40;
-}
-
-static void wire_clean_start(void **state) {
-  req r;
-  (void)state;
-  full_clean_request(&r);
-  assert_null(find_nul_patched(&r, NULL));
-  req_init(&r, TRUE_ARGV);
-  assert_null(find_nul_patched(&r, NULL));
-}
-
-static void wire_nul_in_argv(void **state) {
-  static const char *const later[] = {"true", "aXb", NULL};
-  static const char *const first[] = {"tXrue", NULL};
-  static const char *const edge1[] = {"echo", "Xab", NULL};
-  static const char *const edge2[] = {"echo", "abX", NULL};
-  static const char *const only[] = {"echo", "X", NULL};
-  req r;
-  (void)state;
-  req_init(&r, later);
-  assert_field(find_nul_patched(&r, "aXb"), "argv");
-  req_init(&r, first);
-  assert_field(find_nul_patched(&r, "tXrue"), "argv");
-  req_init(&r, edge1);
-  assert_field(find_nul_patched(&r, "Xab"), "argv");
-  req_init(&r, edge2);
-  assert_field(find_nul_patched(&r, "abX"), "argv");
-  req_init(&r, only);
-  r.s.cwd = "/srv"; /* a later clean field does not hide it */
-  assert_field(find_nul_patched(&r, "\001X"), "argv");
-}
-
-/* The NUL is found past a multi-byte length prefix too. */
-static void wire_nul_in_long_argv(void **state) {
-  char big[301];
-  const char *argv[] = {"echo", big, NULL};
-  req r;
-  (void)state;
-  memset(big, 'a', 300);
-  big[300] = '\0';
-  memcpy(big + 200, "qXq", 3);
-  req_init(&r, argv);
-  assert_field(find_nul_patched(&r, "qXq"), "argv");
-}
-
-static void wire_nul_in_env_name(void **state) {
-  req r;
-  (void)state;
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "GOOD", "1");
-  req_env(&r, "AXB", "value");
-  assert_field(find_nul_patched(&r, "AXB"), "env name");
-}
-
-static void wire_nul_in_env_value(void **state) {
-  req r;
-  (void)state;
-  req_init(&r, TRUE_ARGV);
-  req_env(&r, "GOOD", "1");
-  req_env(&r, "KEY", "vXw");
-  r.s.cwd = "/";
-  assert_field(find_nul_patched(&r, "vXw"), "env value");
-}
-
-static void wire_nul_in_cwd(void **state) {
-  req r;
-  (void)state;
-  full_clean_request(&r);
-  r.s.cwd = "/tmXp";
-  assert_field(find_nul_patched(&r, "/tmXp"), "cwd");
-}
-
-static void wire_nul_in_profile(void **state) {
-  req r;
-  (void)state;
-  full_clean_request(&r);
-  r.s.profile = "restXricted";
-  assert_field(find_nul_patched(&r, "restXricted"), "profile");
-}
-
-/* Protobuf-c really does cut the patched string: that is why the wire
- * bytes must be checked before unpacking. */
-static void wire_patched_bytes_unpack_truncated(void **state) {
-  static const char *const argv[] = {"true", "aXb", NULL};
-  Gexec__V1__RunRequest *u;
-  size_t len;
-  uint8_t *buf;
-  req r;
-  (void)state;
-  req_init(&r, argv);
-  buf = pack_start(&r.s, &len);
-  patch_marker(buf, len, "aXb");
-  u = gexec__v1__run_request__unpack(NULL, len, buf);
-  assert_non_null(u);
-  assert_int_equal(u->start->n_argv, 2);
-  assert_string_equal(u->start->argv[1], "a");
-  assert_field(gxd_wire_find_nul(buf, len), "argv");
-  gexec__v1__run_request__free_unpacked(u, NULL);
-  free(buf);
-}
-
-static void wire_stdin_nuls_ignored(void **state) {
-  static const uint8_t data[] = {0, 0, 'a', 0, 0xff, 0};
-  Gexec__V1__RunRequest r = GEXEC__V1__RUN_REQUEST__INIT;
-  uint8_t buf[64];
-  size_t len;
-  (void)state;
-  r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_STDIN;
-  r.stdin.data = (uint8_t *)data;
-  r.stdin.len = sizeof data;
-  len = gexec__v1__run_request__pack(&r, buf);
-  assert_int_equal(len, 2 + sizeof data);
-  assert_non_null(memchr(buf, 0, len));
-  assert_null(gxd_wire_find_nul(buf, len));
-}
-
-static void wire_other_events_ignored(void **state) {
-  Gexec__V1__RunRequest r = GEXEC__V1__RUN_REQUEST__INIT;
-  Gexec__V1__Signal sig = GEXEC__V1__SIGNAL__INIT;
-  Gexec__V1__StdinEof eof = GEXEC__V1__STDIN_EOF__INIT;
-  uint8_t buf[64];
-  size_t len;
-  (void)state;
-  sig.number = 15;
-  r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_SIGNAL;
-  r.signal = &sig;
-  len = gexec__v1__run_request__pack(&r, buf);
-  assert_null(gxd_wire_find_nul(buf, len));
-  /* an empty StdinEof encodes as 1a 00 */
-  r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_STDIN_EOF;
-  r.stdin_eof = &eof;
-  len = gexec__v1__run_request__pack(&r, buf);
-  assert_int_equal(len, 2);
-  assert_int_equal(buf[0], 0x1a);
-  assert_int_equal(buf[1], 0x00);
-  assert_null(gxd_wire_find_nul(buf, len));
-}
-
-/* Empty strings encode a 0x00 length byte; that is not a NUL inside. */
-static void wire_empty_strings_clean(void **state) {
-  static const char *const argv[] = {"true", "", "x", NULL};
-  size_t len;
-  uint8_t *buf;
-  req r;
-  (void)state;
-  req_init(&r, argv);
-  req_env(&r, "E", "");
-  r.s.timeout_ms = 1ull << 21;
-  r.s.kill_grace_ms = 128;
-  buf = pack_start(&r.s, &len);
-  assert_non_null(memchr(buf, 0, len));
-  assert_null(gxd_wire_find_nul(buf, len));
-  free(buf);
-}
-
-/* A message with two `start` fields decodes as the last one, so every
- * occurrence must be scanned. */
-static void wire_second_start_scanned(void **state) {
-  static const char *const clean[] = {"ok", NULL};
-  static const char *const dirty[] = {"aXb", NULL};
-  Gexec__V1__RunRequest *u;
-  uint8_t *b1, *b2, *buf;
-  size_t l1, l2;
-  req r1, r2;
-  (void)state;
-  req_init(&r1, clean);
-  req_init(&r2, dirty);
-  b1 = pack_start(&r1.s, &l1);
-  b2 = pack_start(&r2.s, &l2);
-  patch_marker(b2, l2, "aXb");
-  buf = malloc(l1 + l2);
-  assert_non_null(buf);
-  memcpy(buf, b1, l1);
-  memcpy(buf + l1, b2, l2);
-  u = gexec__v1__run_request__unpack(NULL, l1 + l2, buf);
-  assert_non_null(u);
-  assert_int_equal(u->event_case, GEXEC__V1__RUN_REQUEST__EVENT_START);
-  assert_string_equal(u->start->argv[u->start->n_argv - 1], "a");
-  gexec__v1__run_request__free_unpacked(u, NULL);
-  assert_field(gxd_wire_find_nul(buf, l1 + l2), "argv");
-  free(buf);
-  free(b1);
-  free(b2);
-}
-
-/* Unknown fields of every wire type are stepped over. */
-static void wire_unknown_fields_skipped(void **state) {
-  /* Start { argv "x"; field 20 fixed64; field 21 fixed32; field 22 varint;
-   *         field 23 bytes "\0\0"; cwd "a\0b" } */
-  static const uint8_t start[] = {
-      0x0a, 1, 'x',
-      0xa1, 0x01, 0, 0, 0, 0, 0, 0, 0, 0,
-      0xad, 0x01, 0, 0, 0, 0,
-      0xb0, 0x01, 0x80, 0x01,
-      0xba, 0x01, 2, 0, 0,
-      0x1a, 3, 'a', 0, 'b',
-  };
-  uint8_t buf[2 + sizeof start];
-  Gexec__V1__RunRequest *u;
-  (void)state;
-  buf[0] = 0x0a;
-  buf[1] = sizeof start;
-  memcpy(buf + 2, start, sizeof start);
-  u = gexec__v1__run_request__unpack(NULL, sizeof buf, buf);
-  assert_non_null(u);
-  assert_string_equal(u->start->cwd, "a");
-  gexec__v1__run_request__free_unpacked(u, NULL);
-  assert_field(gxd_wire_find_nul(buf, sizeof buf), "cwd");
-}
-
-/* Broken input never reads out of bounds; it is left to the parser. */
-static void wire_malformed(void **state) {
-  static const uint8_t overlong[] = {0x0a, 50, 0x0a, 1, 0};
-  static const uint8_t inner_overlong[] = {0x0a, 3, 0x0a, 9, 0};
-  static const uint8_t bad_varint[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-  static const uint8_t group[] = {0x0b, 0x0c};
-  static const uint8_t cut_fixed[] = {0x11, 0, 0, 0};
-  uint8_t *heap;
-  (void)state;
-  assert_null(gxd_wire_find_nul(overlong, 0));
-  assert_null(gxd_wire_find_nul(overlong, sizeof overlong));
-  assert_null(gxd_wire_find_nul(inner_overlong, sizeof inner_overlong));
-  assert_null(gxd_wire_find_nul(bad_varint, sizeof bad_varint));
-  assert_null(gxd_wire_find_nul(group, sizeof group));
-  assert_null(gxd_wire_find_nul(cut_fixed, sizeof cut_fixed));
-  /* every prefix of a real message, in an exact-size heap buffer so that
-   * ASan sees any overread */
-  {
-    req r;
-    size_t len;
-    uint8_t *buf;
-    full_clean_request(&r);
-    buf = pack_start(&r.s, &len);
-    for (size_t n = 0; n <= len; n++) {
-      heap = malloc(n ? n : 1);
-      assert_non_null(heap);
-      memcpy(heap, buf, n);
-      assert_null(gxd_wire_find_nul(heap, n));
-      free(heap);
-    }
-    free(buf);
   }
 }
 
@@ -1039,20 +704,6 @@ int main(void) {
       cmocka_unit_test(limits_open_files),
       cmocka_unit_test(limits_all_set),
       cmocka_unit_test(signal_numbers),
-      cmocka_unit_test(wire_clean_start),
-      cmocka_unit_test(wire_nul_in_argv),
-      cmocka_unit_test(wire_nul_in_long_argv),
-      cmocka_unit_test(wire_nul_in_env_name),
-      cmocka_unit_test(wire_nul_in_env_value),
-      cmocka_unit_test(wire_nul_in_cwd),
-      cmocka_unit_test(wire_nul_in_profile),
-      cmocka_unit_test(wire_patched_bytes_unpack_truncated),
-      cmocka_unit_test(wire_stdin_nuls_ignored),
-      cmocka_unit_test(wire_other_events_ignored),
-      cmocka_unit_test(wire_empty_strings_clean),
-      cmocka_unit_test(wire_second_start_scanned),
-      cmocka_unit_test(wire_unknown_fields_skipped),
-      cmocka_unit_test(wire_malformed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
