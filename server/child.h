@@ -13,12 +13,15 @@
  * the second buffer: daemon memory stays at one buffer per stream,
  * whatever the client does.
  *
- * End of a run: when the main process exits, everything left in its
- * process group is sent SIGKILL (before the zombie is reaped, so the group
- * id cannot be reused). The pipes are then read to EOF; if a process that
- * left the group still holds them after GXD_DRAIN_MS, they are closed
- * anyway. Only then does on_exit fire: every byte written before the exit
- * is in the buffers by that time.
+ * End of a run: when the launcher exits, everything left in its process
+ * group and in the command's is sent SIGKILL (before the zombie is
+ * reaped, so the group ids cannot be reused), its last records are read,
+ * and on_reaped tells the owner (who removes the run's cgroup at once).
+ * The pipes are then read to EOF; if a process that escaped all that
+ * still holds them after GXD_DRAIN_MS, they are closed anyway (a stream
+ * paused because the client is slow is waited for). Only then does
+ * on_exit fire: every byte written before the exit is in the buffers by
+ * that time.
  *
  * All functions run on the loop thread. Callbacks never fire from inside
  * a call the owner made, except on_output, which may.
