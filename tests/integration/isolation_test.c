@@ -409,6 +409,33 @@ static void test_reduced_profile_refused(void **state) {
   assert_int_equal(gxt_daemon_stop(&d), 0);
 }
 
+/* Without cgroups, restricted (whose default limits need them) is not
+ * served; baseline is, but a run asking it for limits is refused, never
+ * run without them. */
+static void test_no_cgroup_fails_closed(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--disable-mechanism=cgroup"));
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec spec = {.argv = ARGV("true"), .profile = "restricted",
+                     .stdin_null = 1};
+  gexec_result r;
+  gexec_error err;
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_FAILED_PRECONDITION);
+  assert_non_null(strstr(err.message, "(missing: cgroup)"));
+  spec.profile = "baseline";
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_OK);
+  assert_string_equal(r.exit.isolation.cgroup, ""); /* none, not even to track */
+  gexec_result_free(&r);
+  spec.pids = 64;
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_FAILED_PRECONDITION);
+  assert_non_null(strstr(err.message, "memory and pids limits need cgroups"));
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
 /* Tier fallback the operator allowed: restricted runs without user
  * namespaces and says so. */
 static void test_tier_fallback_is_reported(void **state) {
@@ -461,6 +488,7 @@ int main(void) {
       cmocka_unit_test(test_run_dies_with_daemon),
       cmocka_unit_test(test_unknown_profile),
       cmocka_unit_test(test_reduced_profile_refused),
+      cmocka_unit_test(test_no_cgroup_fails_closed),
       cmocka_unit_test(test_tier_fallback_is_reported),
       cmocka_unit_test(test_required_isolation_refuses_to_start),
   };
