@@ -208,10 +208,7 @@ static int check_listen(const char *addr, char *why, size_t len) {
 }
 
 static int profile_index(const char *name) {
-  static const char *const names[3] = {"host", "baseline", "restricted"};
-  for (int i = 0; i < 3; i++)
-    if (strcmp(names[i], name) == 0) return i;
-  return -1;
+  return gxi_profile_builtin_find(name);
 }
 
 static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
@@ -270,8 +267,10 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
       cfg->require[cfg->nrequire++] = arg;
       return 0;
     case 10:
-      if (cfg->ndisable == 8) return bad(why, len, "--disable-mechanism", arg, "at most 8");
-      cfg->disable[cfg->ndisable++] = arg;
+      if (!(gxi_mech_find(arg) & GXD_DISABLE_MECHS))
+        return bad(why, len, "--disable-mechanism", arg,
+                   "user, net, pid, ipc, uts, mount, seccomp or cgroup");
+      cfg->disable |= gxi_mech_find(arg);
       return 0;
     case 11: case 12: case 13: case 14:
       return apply_cap(cfg, opt, arg, why, len);

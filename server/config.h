@@ -9,9 +9,14 @@
 #include <stdint.h>
 
 #include "lib/gx_log.h"
+#include "server/isolation/profile.h"
 #include "server/validate.h"
 
 #define GXD_MAX_LISTEN 16
+
+/** Mechanisms --disable-mechanism takes. */
+#define GXD_DISABLE_MECHS                                                \
+  (GXI_MECH_NAMESPACES | GXI_MECH_SECCOMP | GXI_MECH_CGROUP)
 
 /** The daemon's settings. Strings point into argv or static storage. */
 typedef struct {
@@ -26,10 +31,10 @@ typedef struct {
   const char *default_profile;        /**< "baseline" unless set */
   const char *require[4];             /**< --require-isolation */
   int nrequire;
-  const char *disable[8];             /**< --disable-mechanism */
-  int ndisable;
-  int allow_reduced[3];               /**< --allow-reduced, per profile
-                                           (host, baseline, restricted) */
+  uint32_t disable;                   /**< --disable-mechanism: gxi_mech
+                                           bits (GXD_DISABLE_MECHS) */
+  int allow_reduced[GXI_PROFILE_BUILTINS]; /**< --allow-reduced, by
+                                                gxi_builtin */
   const char *instance;               /**< --instance; NULL = derived */
   /** caps on a run's limits (0 = none); each 0 or in the range that
    *  Start.limits is held to (GXD_LIMIT_* in validate.h) */

@@ -328,35 +328,38 @@ static int init_isolation(daemon_t *d) {
     return -1;
   }
   d->instance_open = 1;
-  for (int i = 0; i < c->ndisable; i++)
-    if (strcmp(c->disable[i], "cgroup") == 0) d->instance.cgroups = 0;
+  if (c->disable & GXI_MECH_CGROUP) d->instance.cgroups = 0;
   if (gxd_tiers_probe(d->launcher, &d->instance.caps, d->instance.name,
-                      c->disable, c->ndisable, c->require, c->nrequire,
+                      c->disable, c->require, c->nrequire,
                       &d->tiers, why, sizeof why) != 0) {
     gx_log(GX_LOG_ERROR, "isolation: %s", why);
     return -1;
   }
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < GXI_PROFILE_BUILTINS; i++) {
     const gxd_tier *t = &d->tiers.t[i];
+    const char *name = gxi_profile_builtin((gxi_builtin)i)->name;
     d->sessions.allow_reduced[i] = c->allow_reduced[i];
     if (!t->full && t->usable && !c->allow_reduced[i])
       gx_log(GX_LOG_WARN, "profile %s is not served: its full tier needs %s "
-             "(--allow-reduced %s serves it reduced)", gxd_tiers_name(i),
-             t->missing, gxd_tiers_name(i));
+             "(--allow-reduced %s serves it reduced)", name, t->missing,
+             name);
   }
   d->sessions.launcher = d->launcher;
   d->sessions.tiers = &d->tiers;
   d->sessions.instance = &d->instance;
-  d->sessions.default_profile = gxd_tiers_index(c->default_profile);
+  d->sessions.default_profile = gxi_profile_builtin_find(c->default_profile);
   d->sessions.max_limits = (gxd_run_limits){c->max_memory, c->max_pids,
                                             c->max_cpu_time_ms,
                                             c->max_open_files};
   /* restricted runs get limits even when the client asks for none: as
    * far as the host has the controllers (else it is a reduced tier) */
-  const gxd_tier *r = &d->tiers.t[2];
-  d->sessions.profile_defaults[2] = (gxd_run_limits){
-      r->cgroup_version && d->instance.caps.has_memory ? 1ull << 30 : 0,
-      r->cgroup_version && d->instance.caps.has_pids ? 1024 : 0, 0, 1024};
+  for (int i = 0; i < GXI_PROFILE_BUILTINS; i++) {
+    const gxd_tier *t = &d->tiers.t[i];
+    gxi_limits *l = &d->sessions.profile_defaults[i];
+    *l = gxi_profile_builtin((gxi_builtin)i)->defaults;
+    if (!t->cgroup_version || !d->instance.caps.has_memory) l->memory_bytes = 0;
+    if (!t->cgroup_version || !d->instance.caps.has_pids) l->pids = 0;
+  }
   return 0;
 }
 

@@ -59,9 +59,8 @@
 extern char **environ;
 
 typedef struct {
-  gxi_profile prof; /* a copy: --without removes mechanisms */
-  const gxi_profile *profile;
-  int no_cgroup;
+  uint32_t mechs;   /* the profile's gxi_mech bits, less --without */
+  int no_cgroup;    /* --without cgroup: no limits (still tracked) */
   const char *cgroup_name; /* --cgroup: the run's leaf, always made */
   gxi_cgroup_limits cg_limits;
   gxi_rlimits rl;
@@ -117,9 +116,10 @@ static const char usage[] =
 
 /* Removes mechanism @p m from the profile copy. */
 static void without(launch_opts *o, const char *m) {
-  int rc = gxi_profile_without(&o->prof, m);
-  if (rc < 0) die("unknown mechanism '%s' for --without", m);
-  if (rc == 1) o->no_cgroup = 1;
+  uint32_t bit = gxi_mech_find(m);
+  if (!bit) die("unknown mechanism '%s' for --without", m);
+  if (bit == GXI_MECH_CGROUP) o->no_cgroup = 1;
+  o->mechs = gxi_mech_without(o->mechs, bit);
 }
 
 static uint64_t parse_num(const char *opt, const char *arg, int duration) {
@@ -138,9 +138,9 @@ static int parse_fd(const char *opt, const char *arg) {
 static void parse_opt(launch_opts *o, int c, const char *arg) {
   switch (c) {
     case 'p': {
-      const gxi_profile *p = gxi_profile_find(arg);
-      if (!p) die("unknown profile '%s' (host, baseline, restricted)", arg);
-      o->prof = *p;
+      int id = gxi_profile_builtin_find(arg);
+      if (id < 0) die("unknown profile '%s' (host, baseline, restricted)", arg);
+      o->mechs = gxi_profile_builtin((gxi_builtin)id)->mechs;
       return;
     }
     case 'w': without(o, arg); return;
@@ -174,8 +174,7 @@ static void parse_args(int argc, char **argv, launch_opts *o) {
   int c;
   memset(o, 0, sizeof *o);
   o->report_fd = o->request_fd = -1;
-  o->prof = *gxi_profile_find("baseline");
-  o->profile = &o->prof;
+  o->mechs = gxi_profile_builtin(GXI_PROFILE_BASELINE)->mechs;
   while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1)
     parse_opt(o, c, optarg);
   if (o->request_fd >= 0 && optind < argc)
@@ -380,14 +379,14 @@ static void exec_command(const launch_opts *o, const char *cwd, int xfd) {
     cmd_fail(xfd, 0, 0, "setpgid");
   if (cwd && chdir(cwd) != 0) cmd_fail(xfd, GXL_FAIL_CWD, errno, NULL);
   if (gxi_apply_rlimits(&o->rl, why, sizeof why)) cmd_fail(xfd, 0, 0, why);
-  if (gxi_drop_privileges(o->profile, why, sizeof why))
+  if (gxi_drop_privileges(o->mechs, why, sizeof why))
     cmd_fail(xfd, 0, 0, why);
   const char *path_env = env_get(o->req.envp, "PATH");
   int rc = gxd_resolve(o->req.argv[0],
                        path_env ? path_env : GXD_RESOLVE_DEFAULT_PATH, NULL,
                        path, sizeof path);
   if (rc != 0) cmd_fail(xfd, GXL_FAIL_PROGRAM, -rc, NULL);
-  if (o->profile->seccomp && gxi_seccomp_install(why, sizeof why))
+  if ((o->mechs & GXI_MECH_SECCOMP) && gxi_seccomp_install(why, sizeof why))
     cmd_fail(xfd, 0, 0, why);
   execve(path, o->req.argv, o->req.envp);
   cmd_fail(xfd, GXL_FAIL_PROGRAM, errno, NULL);
@@ -482,13 +481,13 @@ static void send_report(int fd, const gxl_report *r) {
 static int enter_cwd_and_mount(const launch_opts *o) {
   char why[256];
   int rc;
-  if (o->profile->mount_ns && gxi_mount_base(o->profile, why, sizeof why))
+  if ((o->mechs & GXI_MECH_MOUNT) && gxi_mount_base(o->mechs, why, sizeof why))
     die("%s", why);
   if (o->req.cwd && chdir(o->req.cwd) != 0) return errno;
-  rc = o->profile->mount_ns ? gxi_mount_cwd(o->profile, why, sizeof why) : 0;
+  rc = (o->mechs & GXI_MECH_MOUNT) ? gxi_mount_cwd(o->mechs, why, sizeof why) : 0;
   if (rc == GXI_CWD_HIDDEN) return ENOENT;
   if (rc < 0) die("%s", why);
-  if (o->profile->net_ns && gxi_loopback_up(why, sizeof why)) die("%s", why);
+  if ((o->mechs & GXI_MECH_NET) && gxi_loopback_up(why, sizeof why)) die("%s", why);
   return 0;
 }
 
@@ -504,7 +503,7 @@ static void init_main(const launch_opts *o, int go_fd, int rep_fd) {
    * that died before it closed go: read sees EOF */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (read(go_fd, &c, 1) != 1) _exit(EXIT_SETUP);
-  if (o->profile->user_ns && gxi_become_inner_root(why, sizeof why))
+  if ((o->mechs & GXI_MECH_USER) && gxi_become_inner_root(why, sizeof why))
     die("%s", why); /* before any path of the client's is looked up */
   if ((rec.err = enter_cwd_and_mount(o)) != 0) {
     emit(rep_fd, &rec);
@@ -633,10 +632,13 @@ static int relay_records(const launch_opts *o, int fd, int ack,
   }
 }
 
-static unsigned long clone_flags(const gxi_profile *p) {
-  return (p->pid_ns ? CLONE_NEWPID : 0) | (p->ipc_ns ? CLONE_NEWIPC : 0) |
-         (p->uts_ns ? CLONE_NEWUTS : 0) | (p->mount_ns ? CLONE_NEWNS : 0) |
-         (p->user_ns ? CLONE_NEWUSER : 0) | (p->net_ns ? CLONE_NEWNET : 0);
+static unsigned long clone_flags(uint32_t m) {
+  return (m & GXI_MECH_PID ? CLONE_NEWPID : 0) |
+         (m & GXI_MECH_IPC ? CLONE_NEWIPC : 0) |
+         (m & GXI_MECH_UTS ? CLONE_NEWUTS : 0) |
+         (m & GXI_MECH_MOUNT ? CLONE_NEWNS : 0) |
+         (m & GXI_MECH_USER ? CLONE_NEWUSER : 0) |
+         (m & GXI_MECH_NET ? CLONE_NEWNET : 0);
 }
 
 static void run_namespaced(const launch_opts *o, gxl_report *r) {
@@ -644,7 +646,7 @@ static void run_namespaced(const launch_opts *o, gxl_report *r) {
   char why[256];
   if (pipe2(go, O_CLOEXEC) || pipe2(rep, O_CLOEXEC))
     die("pipe: %s", strerror(errno));
-  pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(o->profile) | SIGCHLD,
+  pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(o->mechs) | SIGCHLD,
                              NULL, NULL, NULL, NULL);
   if (pid < 0) die("creating namespaces: %s", strerror(errno));
   if (pid == 0) {
@@ -656,7 +658,7 @@ static void run_namespaced(const launch_opts *o, gxl_report *r) {
   run.init = pid;
   close(go[0]);
   close(rep[1]);
-  if (o->profile->user_ns && gxi_write_id_maps(pid, why, sizeof why))
+  if ((o->mechs & GXI_MECH_USER) && gxi_write_id_maps(pid, why, sizeof why))
     die("%s", why);
   if (have_cg && gxi_cgroup_add(&cg, pid) != 0)
     die("joining cgroup: %s", gxi_cgroup_error(&cg));
@@ -762,7 +764,7 @@ int main(int argc, char **argv) {
   keep_alive_on_signals();
   watch_parent(&o);
   setup_cgroup(&o);
-  if (clone_flags(o.profile))
+  if (clone_flags(o.mechs))
     run_namespaced(&o, &r);
   else
     run_host(&o, &r);

@@ -325,7 +325,7 @@ static int exec_fail_status(gxd_session *s, const gxl_record *rec) {
   size_t len = sizeof s->err_msg;
   int err = rec->err;
   if (rec->what == GXL_FAIL_CWD) {
-    int hidden = s->ctx->tiers && s->ctx->tiers->t[s->profile].eff.ro_root &&
+    int hidden = s->ctx->tiers && (s->ctx->tiers->t[s->profile].mechs & GXI_MECH_RO_ROOT) &&
                  (strcmp(cwd, "/tmp") == 0 || strncmp(cwd, "/tmp/", 5) == 0);
     snprintf(why, len, "cwd '%.300s' %s%s", cwd,
              err == ENOENT    ? "does not exist"
@@ -434,14 +434,14 @@ static int choose_isolation(gxd_session *s, const Gexec__V1__Start *st,
                             char *why, size_t len) {
   const gxd_session_ctx *ctx = s->ctx;
   const char *name = st->profile && st->profile[0] ? st->profile : NULL;
-  s->profile = name ? gxd_tiers_index(name) : ctx->default_profile;
+  s->profile = name ? gxi_profile_builtin_find(name) : ctx->default_profile;
   if (s->profile < 0)
     return snprintf(why, len,
                     "unknown profile '%.64s' (host, baseline, restricted)",
                     name), GX_STATUS_INVALID_ARGUMENT;
   if (!ctx->tiers) return GX_STATUS_OK;
   const gxd_tier *t = &ctx->tiers->t[s->profile];
-  name = gxd_tiers_name(s->profile);
+  name = gxi_profile_builtin((gxi_builtin)s->profile)->name;
   if (!t->usable)
     return snprintf(why, len, "profile %s cannot run on this host (%s)",
                     name, t->desc), GX_STATUS_FAILED_PRECONDITION;
@@ -471,7 +471,7 @@ static int choose_isolation(gxd_session *s, const Gexec__V1__Start *st,
  * client's argv, env and cwd go in the request. Numbers live in @p num. */
 static char **launcher_argv(const gxd_session *s, char num[5][32]) {
   const gxd_tier *t = &s->ctx->tiers->t[s->profile];
-  char **a = calloc(2 * GXD_MAX_WITHOUT + 24, sizeof *a);
+  char **a = calloc(2 * 11 + 24, sizeof *a);
   size_t k = 0;
   if (!a) return NULL;
   const uint64_t vals[4] = {s->lim.memory_bytes, s->lim.pids,
@@ -480,11 +480,8 @@ static char **launcher_argv(const gxd_session *s, char num[5][32]) {
                                        "--open-files"};
   a[k++] = (char *)s->ctx->launcher;
   a[k++] = "--profile";
-  a[k++] = (char *)gxd_tiers_name(s->profile);
-  for (int i = 0; i < t->nwithout; i++) {
-    a[k++] = "--without";
-    a[k++] = (char *)t->without[i];
-  }
+  a[k++] = (char *)gxi_profile_builtin((gxi_builtin)s->profile)->name;
+  k += (size_t)gxd_tiers_without_argv(t->without, (const char **)a + k);
   for (int i = 0; i < 4; i++) {
     if (!vals[i]) continue;
     snprintf(num[i], 32, i == 2 ? "%llums" : "%llu",
@@ -583,16 +580,12 @@ static void send_started(gxd_session *s) {
   started.pid = (uint32_t)s->pid;
   if (s->ctx->tiers) {
     const gxd_tier *t = &s->ctx->tiers->t[s->profile];
-    const gxi_profile *p = &t->eff;
+    uint32_t m = t->mechs;
     const gxd_instance *in = s->ctx->instance;
     size_t n = 0;
-    if (p->pid_ns) ns[n++] = "pid";
-    if (p->ipc_ns) ns[n++] = "ipc";
-    if (p->uts_ns) ns[n++] = "uts";
-    if (p->mount_ns) ns[n++] = "mount";
-    if (p->user_ns) ns[n++] = "user";
-    if (p->net_ns) ns[n++] = "net";
-    iso.profile = (char *)gxd_tiers_name(s->profile);
+    for (uint32_t b = 1; b & GXI_MECH_NAMESPACES; b <<= 1)
+      if (m & b) ns[n++] = (char *)gxi_mech_name((gxi_mech)b);
+    iso.profile = (char *)gxi_profile_builtin((gxi_builtin)s->profile)->name;
     iso.n_namespaces = n;
     iso.namespaces = ns;
     if (s->lim.memory_bytes || s->lim.pids)
@@ -601,10 +594,10 @@ static void send_started(gxd_session *s) {
       iso.cgroup = in && in->caps.has_kill ? "v2" : "v1";
     else
       iso.cgroup = "";
-    iso.seccomp = p->seccomp;
-    iso.uid = p->drop_caps ? GXI_INNER_UID : 0;
-    iso.read_only_root = p->ro_root;
-    iso.no_new_privs = p->no_new_privs;
+    iso.seccomp = !!(m & GXI_MECH_SECCOMP);
+    iso.uid = m & GXI_MECH_USER ? GXI_INNER_UID : 0;
+    iso.read_only_root = !!(m & GXI_MECH_RO_ROOT);
+    iso.no_new_privs = !!(m & GXI_MECH_NNP);
     iso.description = (char *)t->desc;
     started.isolation = &iso;
   }

@@ -42,9 +42,7 @@
 #include "server/validate.h"
 
 /** Per-run resource limits (0 = none). */
-typedef struct {
-  uint64_t memory_bytes, pids, cpu_time_ms, open_files;
-} gxd_run_limits;
+typedef gxi_limits gxd_run_limits;
 
 /**
  * Per-call authorization hook (the seam for mTLS/policy). Returns a
@@ -68,10 +66,10 @@ typedef struct {
   uint64_t start_timeout_ms; /**< wait for the start message */
   const char *launcher;      /**< gexec-launch (absolute path) */
   const gxd_tiers *tiers;    /**< probed isolation, per profile */
-  int allow_reduced[3];      /**< serve a profile below its full tier */
+  int allow_reduced[GXI_PROFILE_BUILTINS]; /**< serve it below its full tier */
   gxd_instance *instance;    /**< run ids and run cgroups */
   int default_profile;       /**< index into tiers */
-  gxd_run_limits profile_defaults[3]; /**< used when a limit is 0 */
+  gxd_run_limits profile_defaults[GXI_PROFILE_BUILTINS]; /**< when 0 asked */
   gxd_run_limits max_limits; /**< caps (0 = no cap) */
   const char *home;      /**< HOME given to runs */
   gxd_auth_fn auth;      /**< NULL = allow */

@@ -10,14 +10,14 @@
 #include "lib/gx_log.h"
 #include "server/launch_wire.h"
 
-static const char *const names[3] = {"host", "baseline", "restricted"};
-
-const char *gxd_tiers_name(int index) { return names[index]; }
-
-int gxd_tiers_index(const char *name) {
-  for (int i = 0; i < 3; i++)
-    if (strcmp(names[i], name) == 0) return i;
-  return -1;
+int gxd_tiers_without_argv(uint32_t without, const char **argv) {
+  int k = 0;
+  for (uint32_t b = 1; b & GXI_MECH_ALL; b <<= 1)
+    if (without & b) {
+      argv[k++] = "--without";
+      argv[k++] = gxi_mech_name((gxi_mech)b);
+    }
+  return k;
 }
 
 /* The reason the launcher gave on its report fd, if any (one record). */
@@ -39,18 +39,15 @@ static void read_reason(int fd, char *why, size_t len) {
  * /bin/true` in "/" with an empty environment. Returns 0 if it ran, else
  * -1 with the launcher's reason in @p why. */
 static int try_tier(const char *launcher, const char *profile,
-                    const char *const *without, int n, const char *cgroup,
-                    char *why, size_t len) {
+                    uint32_t without, const char *cgroup, char *why,
+                    size_t len) {
   static char *const empty_env[] = {NULL};
-  const char *argv[2 * GXD_MAX_WITHOUT + 14];
+  const char *argv[2 * 11 + 14];
   int k = 0, rep[2];
   argv[k++] = launcher;
   argv[k++] = "--profile";
   argv[k++] = profile;
-  for (int i = 0; i < n; i++) {
-    argv[k++] = "--without";
-    argv[k++] = without[i];
-  }
+  k += gxd_tiers_without_argv(without, argv + k);
   if (cgroup) {
     argv[k++] = "--pids";
     argv[k++] = "4096";
@@ -84,102 +81,65 @@ static int try_tier(const char *launcher, const char *profile,
   return -1;
 }
 
-static int disabled_has(const char *const *d, int n, const char *m) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(d[i], m) == 0) return 1;
-  return 0;
-}
-
-static void add_without(gxd_tier *t, const char *m) {
-  for (int i = 0; i < t->nwithout; i++)
-    if (strcmp(t->without[i], m) == 0) return;
-  if (t->nwithout < GXD_MAX_WITHOUT) t->without[t->nwithout++] = m;
-}
-
-/* Applies the --without list to the profile copy (as gexec-launch does). */
-static void apply_without(gxd_tier *t) {
-  for (int i = 0; i < t->nwithout; i++)
-    if (gxi_profile_without(&t->eff, t->without[i]) == 1)
-      t->cgroup_version = 0;
-}
-
 static void describe(gxd_tier *t, const char *name) {
-  const gxi_profile *p = &t->eff;
-  char ns[96] = "";
-  const char *flags[] = {p->pid_ns ? "pid" : NULL, p->ipc_ns ? "ipc" : NULL,
-                         p->uts_ns ? "uts" : NULL, p->mount_ns ? "mount" : NULL,
-                         p->user_ns ? "user" : NULL, p->net_ns ? "net" : NULL};
-  for (size_t i = 0; i < 6; i++)
-    if (flags[i])
-      snprintf(ns + strlen(ns), sizeof ns - strlen(ns), "%s%s",
-               ns[0] ? "+" : "", flags[i]);
+  uint32_t m = t->mechs;
+  char ns[96];
   snprintf(t->desc, sizeof t->desc,
            "%s: namespaces %s; cgroup %s; seccomp %s; %s%s%s", name,
-           ns[0] ? ns : "none",
+           gxi_mech_namespaces(m, ns, sizeof ns),
            t->cgroup_version == 2 ? "v2" : t->cgroup_version == 1 ? "v1" : "none",
-           p->seccomp ? "on" : "off", p->ro_root ? "read-only root; " : "",
-           p->drop_caps   ? "uid 1000, no capabilities"
-           : p->root_caps ? "uid 0, container capabilities"
-                          : "uid 0",
+           m & GXI_MECH_SECCOMP ? "on" : "off",
+           m & GXI_MECH_RO_ROOT ? "read-only root; " : "",
+           m & GXI_MECH_USER          ? "uid 1000, no capabilities"
+           : gxi_mech_root_caps(m) ? "uid 0, container capabilities"
+                                   : "uid 0",
            t->full ? " (full)" : " (REDUCED)");
 }
 
 /* Removal steps, strongest tier first; each adds to the previous. */
-static const char *const steps[][4] = {
-    {NULL}, {"cgroup", NULL}, {"user", "net", NULL}, {"seccomp", NULL},
-    {"pid", "ipc", "uts", "mount"},
+static const uint32_t steps[] = {
+    0, GXI_MECH_CGROUP, GXI_MECH_USER | GXI_MECH_NET, GXI_MECH_SECCOMP,
+    GXI_MECH_PID | GXI_MECH_IPC | GXI_MECH_UTS | GXI_MECH_MOUNT,
 };
 
-/* Whether mechanism @p m is part of profile @p p's full tier. */
-static int uses(const gxi_profile *p, const char *m) {
-  if (!strcmp(m, "user")) return p->user_ns;
-  if (!strcmp(m, "net")) return p->net_ns;
-  if (!strcmp(m, "pid")) return p->pid_ns;
-  if (!strcmp(m, "ipc")) return p->ipc_ns;
-  if (!strcmp(m, "uts")) return p->uts_ns;
-  if (!strcmp(m, "mount")) return p->mount_ns;
-  if (!strcmp(m, "seccomp")) return p->seccomp;
-  return p->needs_cgroup; /* cgroup: only where its limits are defaults */
-}
+/* What can be probed and refused; the rest follows from these. */
+#define PROBED (GXI_MECH_NAMESPACES | GXI_MECH_SECCOMP | GXI_MECH_CGROUP)
 
 /* Lists what the full tier of @p base lacks in t->missing. */
-static void note_missing(gxd_tier *t, const gxi_profile *base) {
+static void note_missing(gxd_tier *t, uint32_t base) {
+  size_t n = 0;
   t->missing[0] = '\0';
-  for (int i = 0; i < t->nwithout; i++) {
-    if (!uses(base, t->without[i])) continue;
-    size_t n = strlen(t->missing);
-    snprintf(t->missing + n, sizeof t->missing - n, "%s%s%s",
-             n ? ", " : "", t->without[i],
-             strcmp(t->without[i], "seccomp") && strcmp(t->without[i], "cgroup")
-                 ? " namespace" : "");
+  for (uint32_t b = 1; b & PROBED; b <<= 1) {
+    if (!(t->without & b & base) || n >= sizeof t->missing) continue;
+    int w = snprintf(t->missing + n, sizeof t->missing - n, "%s%s%s",
+                     n ? ", " : "", gxi_mech_name((gxi_mech)b),
+                     b & GXI_MECH_NAMESPACES ? " namespace" : "");
+    n += w > 0 ? (size_t)w : 0;
   }
 }
 
-static void probe_one(const char *launcher, int idx,
+static void probe_one(const char *launcher, gxi_builtin idx,
                       const gxi_cgroup_caps *caps, const char *cgroup,
-                      const char *const *dis, int ndis, gxd_tier *t) {
+                      uint32_t disabled, gxd_tier *t) {
   int cg_version = caps->has_memory || caps->has_pids ? caps->version : 0;
-  const gxi_profile *base = gxi_profile_find(names[idx]);
-  static const char *const all[] = {"user", "net", "pid", "ipc", "uts",
-                                    "mount", "seccomp", "cgroup"};
+  const gxi_profile *p = gxi_profile_builtin(idx);
+  uint32_t base = p->mechs;
   memset(t, 0, sizeof *t);
-  for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-    if (disabled_has(dis, ndis, all[i])) add_without(t, all[i]);
+  t->without = disabled & PROBED;
   /* restricted's default limits need both controllers */
   if (cg_version == 0 ||
-      (base->needs_cgroup && !(caps->has_memory && caps->has_pids)))
-    add_without(t, "cgroup");
+      ((base & GXI_MECH_CGROUP) && !(caps->has_memory && caps->has_pids)))
+    t->without |= GXI_MECH_CGROUP;
   for (size_t s = 0; s < sizeof steps / sizeof *steps; s++) {
-    int before = t->nwithout;
-    for (int j = 0; j < 4 && steps[s][j]; j++) /* cgroup: always optional */
-      if (uses(base, steps[s][j]) || !strcmp(steps[s][j], "cgroup"))
-        add_without(t, steps[s][j]);
-    if (s > 0 && t->nwithout == before) continue; /* nothing new to try */
-    int cg = !disabled_has(t->without, t->nwithout, "cgroup");
+    uint32_t before = t->without;
+    /* cgroup: always optional (tracking only, where not in the profile) */
+    t->without |= steps[s] & (base | GXI_MECH_CGROUP);
+    if (s > 0 && t->without == before) continue; /* nothing new to try */
+    int cg = !(t->without & GXI_MECH_CGROUP);
     char why[400];
     gxi_cgroup left;
-    int rc = try_tier(launcher, names[idx], t->without, t->nwithout,
-                      cg ? cgroup : NULL, why, sizeof why);
+    int rc = try_tier(launcher, p->name, t->without, cg ? cgroup : NULL, why,
+                      sizeof why);
     /* a launcher that failed leaves its cgroup: the next try makes it */
     if (cg && gxi_cgroup_open(caps, cgroup, &left) == 0)
       gxi_cgroup_destroy(&left);
@@ -188,21 +148,18 @@ static void probe_one(const char *launcher, int idx,
       break;
     }
     gx_log(GX_LOG_WARN, "isolation %s: a tier failed, trying one with "
-           "fewer mechanisms: %s", names[idx], why);
+           "fewer mechanisms: %s", p->name, why);
   }
-  t->full = t->usable;
-  for (int i = 0; i < t->nwithout; i++)
-    if (uses(base, t->without[i])) t->full = 0;
-  t->eff = *base;
-  t->cgroup_version = cg_version;
-  apply_without(t);
+  t->full = t->usable && !(t->without & base);
+  t->mechs = gxi_mech_without(base, t->without);
+  t->cgroup_version = t->without & GXI_MECH_CGROUP ? 0 : cg_version;
   if (!t->full) note_missing(t, base);
-  describe(t, names[idx]);
+  describe(t, p->name);
 }
 
 int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
-                    const char *cgroup_dir, const char *const *disabled,
-                    int ndisabled, const char *const *required,
+                    const char *cgroup_dir, uint32_t disabled,
+                    const char *const *required,
                     int nrequired, gxd_tiers *out, char *why, size_t len) {
   char cgroup[GXI_CGROUP_NAME_MAX + 1];
   if (access(launcher, X_OK) != 0) {
@@ -210,13 +167,13 @@ int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
     return -1;
   }
   snprintf(cgroup, sizeof cgroup, "%s/probe", cgroup_dir);
-  for (int i = 0; i < 3; i++) {
-    probe_one(launcher, i, caps, cgroup, disabled, ndisabled, &out->t[i]);
+  for (int i = 0; i < GXI_PROFILE_BUILTINS; i++) {
+    probe_one(launcher, (gxi_builtin)i, caps, cgroup, disabled, &out->t[i]);
     gx_log(out->t[i].full ? GX_LOG_INFO : GX_LOG_WARN, "isolation %s",
            out->t[i].desc);
   }
   for (int i = 0; i < nrequired; i++) {
-    int k = gxd_tiers_index(required[i]);
+    int k = gxi_profile_builtin_find(required[i]);
     if (k < 0) {
       snprintf(why, len, "--require-isolation %s: no such profile",
                required[i]);

@@ -13,17 +13,15 @@
 #define GXD_TIERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "server/isolation/cgroup.h"
 #include "server/isolation/profile.h"
 
-#define GXD_MAX_WITHOUT 10
-
 /** One profile as this host can provide it. */
 typedef struct {
-  gxi_profile eff;           /**< mechanisms in force */
-  const char *without[GXD_MAX_WITHOUT]; /**< --without flags for it */
-  int nwithout;
+  uint32_t mechs;            /**< gxi_mech bits in force */
+  uint32_t without;          /**< what the host refused (--without) */
   int cgroup_version;        /**< 2, 1 or 0: where limits can be set */
   int usable;                /**< a tier worked */
   int full;                  /**< the profile's full isolation works */
@@ -31,28 +29,25 @@ typedef struct {
   char desc[256];            /**< e.g. "pid+ipc+uts+mount, cgroup v1" */
 } gxd_tier;
 
-/** The three built-in profiles, probed. */
+/** The built-in profiles, probed; indexed by gxi_builtin. */
 typedef struct {
-  gxd_tier t[3];
+  gxd_tier t[GXI_PROFILE_BUILTINS];
 } gxd_tiers;
 
-/** Index of profile @p name in gxd_tiers, or -1. */
-int gxd_tiers_index(const char *name);
-
-/** Name of the profile at @p index (0..2). */
-const char *gxd_tiers_name(int index);
+/** Writes `--without NAME` pairs for the bits of @p without into @p argv
+ *  (room for 2 per mechanism). Returns how many strings it wrote. */
+int gxd_tiers_without_argv(uint32_t without, const char **argv);
 
 /**
  * Probes every profile with @p launcher, given what the cgroup probe
  * found (@p caps; limits need memory or pids there). Mechanisms in
- * @p disabled (names as for gexec-launch --without) are treated as
- * refused by the host. The probe's cgroup is "<@p cgroup_dir>/probe".
+ * @p disabled (gxi_mech bits) are treated as refused by the host. The probe's cgroup is "<@p cgroup_dir>/probe".
  * Profiles named in @p required must get their full isolation, or this
  * fails with a reason. Returns 0 or -1.
  */
 int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
-                    const char *cgroup_dir, const char *const *disabled,
-                    int ndisabled, const char *const *required,
+                    const char *cgroup_dir, uint32_t disabled,
+                    const char *const *required,
                     int nrequired, gxd_tiers *out, char *why, size_t len);
 
 #endif

@@ -1,34 +1,70 @@
+/* The built-in profiles and mechanism names; see profile.h. */
 #include "server/isolation/profile.h"
 
+#include <stdio.h>
 #include <string.h>
 
-static const gxi_profile profiles[] = {
-    {.name = "host", .no_new_privs = 0},
-    {.name = "baseline", .pid_ns = 1, .ipc_ns = 1, .uts_ns = 1,
-     .mount_ns = 1, .root_caps = 1},
-    {.name = "restricted", .pid_ns = 1, .ipc_ns = 1, .uts_ns = 1,
-     .mount_ns = 1, .user_ns = 1, .net_ns = 1, .ro_root = 1,
-     .no_new_privs = 1, .drop_caps = 1, .seccomp = 1, .needs_cgroup = 1},
+#define NS_BASELINE                                                      \
+  (GXI_MECH_PID | GXI_MECH_IPC | GXI_MECH_UTS | GXI_MECH_MOUNT)
+
+static const gxi_profile builtins[GXI_PROFILE_BUILTINS] = {
+    [GXI_PROFILE_HOST] = {.name = "host", .base = GXI_PROFILE_HOST},
+    [GXI_PROFILE_BASELINE] = {.name = "baseline",
+                              .base = GXI_PROFILE_BASELINE,
+                              .mechs = NS_BASELINE | GXI_MECH_CAPS},
+    [GXI_PROFILE_RESTRICTED] =
+        {.name = "restricted",
+         .base = GXI_PROFILE_RESTRICTED,
+         .mechs = NS_BASELINE | GXI_MECH_USER | GXI_MECH_NET |
+                  GXI_MECH_SECCOMP | GXI_MECH_CGROUP | GXI_MECH_RO_ROOT |
+                  GXI_MECH_NNP | GXI_MECH_CAPS,
+         .defaults = {.memory_bytes = 1ull << 30, .pids = 1024,
+                      .open_files = 1024}},
 };
 
-int gxi_profile_without(gxi_profile *p, const char *m) {
-  if (!strcmp(m, "user")) { /* then root, but with baseline's capabilities */
-    p->root_caps = p->root_caps || p->drop_caps;
-    p->user_ns = p->drop_caps = 0;
-  }
-  else if (!strcmp(m, "net")) p->net_ns = 0;
-  else if (!strcmp(m, "pid")) p->pid_ns = 0;
-  else if (!strcmp(m, "ipc")) p->ipc_ns = 0;
-  else if (!strcmp(m, "uts")) p->uts_ns = 0;
-  else if (!strcmp(m, "mount")) p->mount_ns = p->ro_root = 0;
-  else if (!strcmp(m, "seccomp")) p->seccomp = 0;
-  else if (!strcmp(m, "cgroup")) return p->needs_cgroup = 0, 1;
-  else return -1;
+/* In bit order. */
+static const char *const mech_names[] = {
+    "pid", "ipc", "uts", "mount", "user", "net",
+    "seccomp", "cgroup", "ro-root", "nnp", "caps",
+};
+
+const gxi_profile *gxi_profile_builtin(gxi_builtin id) {
+  return id < GXI_PROFILE_BUILTINS ? &builtins[id] : NULL;
+}
+
+int gxi_profile_builtin_find(const char *name) {
+  for (int i = 0; i < GXI_PROFILE_BUILTINS; i++)
+    if (strcmp(builtins[i].name, name) == 0) return i;
+  return -1;
+}
+
+const char *gxi_mech_name(gxi_mech m) {
+  for (size_t i = 0; i < sizeof mech_names / sizeof *mech_names; i++)
+    if (m == 1u << i) return mech_names[i];
+  return "?";
+}
+
+uint32_t gxi_mech_find(const char *name) {
+  for (size_t i = 0; i < sizeof mech_names / sizeof *mech_names; i++)
+    if (strcmp(mech_names[i], name) == 0) return 1u << i;
   return 0;
 }
 
-const gxi_profile *gxi_profile_find(const char *name) {
-  for (size_t i = 0; i < sizeof profiles / sizeof *profiles; i++)
-    if (strcmp(profiles[i].name, name) == 0) return &profiles[i];
-  return NULL;
+uint32_t gxi_mech_without(uint32_t mechs, uint32_t remove) {
+  mechs &= ~remove;
+  if (!(mechs & GXI_MECH_MOUNT)) mechs &= ~GXI_MECH_RO_ROOT;
+  return mechs;
+}
+
+char *gxi_mech_namespaces(uint32_t mechs, char *buf, size_t len) {
+  size_t n = 0;
+  if (len) buf[0] = '\0';
+  for (uint32_t b = 1; b <= GXI_MECH_NET; b <<= 1) {
+    if (!(mechs & b) || n >= len) continue;
+    int w = snprintf(buf + n, len - n, "%s%s", n ? "+" : "",
+                     gxi_mech_name((gxi_mech)b));
+    n += w > 0 ? (size_t)w : 0;
+  }
+  if (len && !buf[0]) snprintf(buf, len, "none");
+  return buf;
 }

@@ -88,23 +88,23 @@ static int readonly_bind(const char *path, char *why, size_t len) {
   return 0;
 }
 
-int gxi_mount_base(const gxi_profile *p, char *why, size_t len) {
+int gxi_mount_base(uint32_t mechs, char *why, size_t len) {
   int rc;
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return fail(errno, why, len, "making mounts private");
-  if (p->ro_root && (rc = make_readonly(why, len))) return rc;
+  if ((mechs & GXI_MECH_RO_ROOT) && (rc = make_readonly(why, len))) return rc;
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
             NULL) != 0)
     return fail(errno, why, len, "mounting a fresh /proc");
   /* sysfs shows the network namespace it was mounted in: a fresh one, so
    * /sys/class/net lists only this run's interfaces */
-  if (p->net_ns && mount("sysfs", "/sys", "sysfs",
+  if ((mechs & GXI_MECH_NET) && mount("sysfs", "/sys", "sysfs",
                          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                          NULL) != 0)
     return fail(errno, why, len, "mounting a fresh /sys");
   /* root in the host's user namespace: no kernel tunables, no sysrq, no
    * cgroupfs (its own cgroup, other runs') */
-  if (p->root_caps && ((rc = readonly_bind("/proc/sys", why, len)) ||
+  if (gxi_mech_root_caps(mechs) && ((rc = readonly_bind("/proc/sys", why, len)) ||
                        (rc = readonly_bind("/proc/sysrq-trigger", why, len)) ||
                        (rc = readonly_bind("/sys", why, len))))
     return rc;
@@ -146,10 +146,10 @@ static int cwd_is(const char *path) {
   return same;
 }
 
-int gxi_mount_cwd(const gxi_profile *p, char *why, size_t len) {
+int gxi_mount_cwd(uint32_t mechs, char *why, size_t len) {
   char path[PATH_MAX];
   int rc = 0, fd;
-  if (!p->ro_root) return 0;
+  if (!(mechs & GXI_MECH_RO_ROOT)) return 0;
   if (!getcwd(path, sizeof path)) return fail(errno, why, len, "getcwd");
   if ((fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
     return fail(errno, why, len, "opening the cwd");
@@ -225,10 +225,10 @@ static int keep_baseline_caps(char *why, size_t len) {
   return 0;
 }
 
-int gxi_drop_privileges(const gxi_profile *p, char *why, size_t len) {
+int gxi_drop_privileges(uint32_t mechs, char *why, size_t len) {
   int rc;
-  if (p->root_caps && (rc = keep_baseline_caps(why, len))) return rc;
-  if (p->drop_caps) {
+  if (gxi_mech_root_caps(mechs) && (rc = keep_baseline_caps(why, len))) return rc;
+  if ((mechs & GXI_MECH_USER)) {
     for (int cap = 0; cap <= 63; cap++)
       if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
         return fail(errno, why, len, "dropping capability %d", cap);
@@ -240,7 +240,7 @@ int gxi_drop_privileges(const gxi_profile *p, char *why, size_t len) {
     if (setresuid(GXI_INNER_UID, GXI_INNER_UID, GXI_INNER_UID) != 0)
       return fail(errno, why, len, "setresuid");
   }
-  if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+  if ((mechs & GXI_MECH_NNP) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return fail(errno, why, len, "no_new_privs");
   return 0;
 }

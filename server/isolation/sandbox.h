@@ -35,28 +35,28 @@ int gxi_become_inner_root(char *why, size_t len);
 
 /**
  * Inside the new mount namespace, before any path of the client's is
- * looked up: makes mounts private; for @p p->ro_root the whole tree
+ * looked up: makes mounts private; for GXI_MECH_RO_ROOT the whole tree
  * read-only; a fresh /proc (it shows only the run's PID namespace, so no
  * /proc/PID/root or /proc/PID/cwd leads into another process's view of
- * the filesystem); with @p p->net_ns a fresh read-only /sys; and for
- * @p p->root_caps (root in the host's user namespace) /proc/sys,
+ * the filesystem); with GXI_MECH_NET a fresh read-only /sys; and for
+ * gxi_mech_root_caps (root in the host's user namespace) /proc/sys,
  * /proc/sysrq-trigger and /sys read-only (kernel tunables such as
  * core_pattern, sysrq, every cgroup).
  */
-int gxi_mount_base(const gxi_profile *p, char *why, size_t len);
+int gxi_mount_base(uint32_t mechs, char *why, size_t len);
 
 /** gxi_mount_cwd(): the run's cwd is hidden by the private /tmp. */
 #define GXI_CWD_HIDDEN 1
 
 /**
  * Then, with the calling process in the run's cwd (entered by path once,
- * as the run's init): for @p p->ro_root, private tmpfs on /tmp and
+ * as the run's init): for GXI_MECH_RO_ROOT, private tmpfs on /tmp and
  * /dev/shm, and the cwd made writable by cloning its mount and attaching
  * the clone there by descriptor (no path is looked up a second time, so
  * a swapped symlink cannot redirect it), leaving the process in it.
  * Returns 0, GXI_CWD_HIDDEN, or a negative errno with a reason.
  */
-int gxi_mount_cwd(const gxi_profile *p, char *why, size_t len);
+int gxi_mount_cwd(uint32_t mechs, char *why, size_t len);
 
 /** Inside a new network namespace: brings the loopback interface up. */
 int gxi_loopback_up(char *why, size_t len);
@@ -64,10 +64,10 @@ int gxi_loopback_up(char *why, size_t len);
 /** Applies @p lim, and RLIMIT_CORE 0, to the calling process. */
 int gxi_apply_rlimits(const gxi_rlimits *lim, char *why, size_t len);
 
-/** For baseline (root_caps): keeps only GXI_BASELINE_CAPS in every
+/** Of @p mechs: for baseline (gxi_mech_root_caps): keeps only GXI_BASELINE_CAPS in every
  *  capability set, the bounding set included. For restricted
- *  (drop_caps): empties the bounding set and switches to GXI_INNER_UID
- *  (which clears every capability). Then no_new_privs if asked for. */
-int gxi_drop_privileges(const gxi_profile *p, char *why, size_t len);
+ *  (GXI_MECH_USER): empties the bounding set and switches to GXI_INNER_UID
+ *  (which clears every capability). Then no_new_privs for GXI_MECH_NNP. */
+int gxi_drop_privileges(uint32_t mechs, char *why, size_t len);
 
 #endif
