@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "server/reaper.h"
 
 typedef struct {
   gxd_child *child;
@@ -27,6 +26,7 @@ typedef struct {
 
 struct gxd_child {
   uv_loop_t *loop;
+  gxd_launcher *launcher;
   pid_t pid;
   gxd_child_cbs cbs;
   void *ud;
@@ -250,7 +250,7 @@ int gxd_child_signal(gxd_child *c, int sig) {
 /* The last resort: the launcher's own group (and with it init and the
  * PID namespace). Without a report the daemon reclaims the cgroup. */
 static void kill_launcher(gxd_child *c) {
-  if (!c->reaped) killpg(c->pid, SIGKILL);
+  if (!c->reaped) gxd_launcher_kill(c->launcher, c->pid);
 }
 
 static void on_kill_timer(uv_timer_t *t) {
@@ -387,17 +387,11 @@ static uint64_t tv_us(struct timeval tv) {
   return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
-/* Reaper callback: the main process is a zombie. Kill what it left in
- * its group while the group id is still pinned, then reap. */
-static void on_reaped(void *ud, pid_t pid) {
+/* The launcher exited and was reaped (its group SIGKILLed first). */
+static void on_reaped(void *ud, int st, const struct rusage *rup) {
   gxd_child *c = ud;
-  int st = 0;
-  struct rusage ru;
-  killpg(pid, SIGKILL);
+  struct rusage ru = *rup;
   if (c->cmd_pid) killpg(c->cmd_pid, SIGKILL); /* what is left of its group */
-  memset(&ru, 0, sizeof ru);
-  while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
-  }
   c->reaped = 1;
   c->ex.wall_us = (uv_hrtime() - c->start_ns) / 1000;
   if (WIFSIGNALED(st)) {
@@ -499,9 +493,9 @@ static int init_handles(gxd_child *c, int in_fd, int out_fd, int err_fd) {
   return 0;
 }
 
-int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
-                    const gxd_child_stdio *io, const gxd_child_cbs *cbs,
-                    void *ud, gxd_child **out) {
+int gxd_child_start(gxd_launcher *l, const gxl_run *run,
+                    const gxl_request *req, const gxd_child_stdio *io,
+                    const gxd_child_cbs *cbs, void *ud, gxd_child **out) {
   int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1}, r[2] = {-1, -1};
   int rc;
   gxd_child *c = calloc(1, sizeof *c);
@@ -511,33 +505,26 @@ int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
       (io->stderr_mode == 1 && (rc = make_pipe(e, 0, GXD_PIPE_SIZE)) != 0) ||
       (rc = make_pipe(r, 0, 0)) != 0)
     goto out_pipes;
-  spec->report_fd = r[1];
+  gxd_launch_fds fds = {.stdin_fd = in[0], .stdout_fd = o[1],
+                        .stderr_fd = io->stderr_mode == 2 ? o[1] : e[1],
+                        .report_fd = r[1]};
   c->rep_fd = r[0];
-  spec->stdin_fd = in[0];
-  spec->stdout_fd = o[1];
-  spec->stderr_fd = io->stderr_mode == 2 ? o[1] : e[1];
-  c->loop = loop;
+  c->loop = gxd_launcher_loop(l);
+  c->launcher = l;
   c->cbs = *cbs;
   c->ud = ud;
   c->start_ns = uv_hrtime();
-  if ((rc = gxd_spawn(spec, &c->pid)) != 0) goto out_pipes;
+  if ((rc = gxd_launcher_spawn(l, run, req, &fds, on_reaped, c, &c->pid)) != 0)
+    goto out_pipes;
   /* the child's ends now belong to the child */
   if (in[0] >= 0) close(in[0]);
   if (o[1] >= 0) close(o[1]);
   if (e[1] >= 0) close(e[1]);
-  if (r[1] >= 0) close(r[1]);
-  in[0] = o[1] = e[1] = r[1] = -1;
-  if (gxd_reaper_add(c->pid, on_reaped, c) != 0) {
-    /* unsupervised, it must not run: kill and reap it now */
-    killpg(c->pid, SIGKILL);
-    waitpid(c->pid, NULL, 0);
-    rc = -ENOMEM;
-    goto out_pipes;
-  }
+  close(r[1]);
   /* uv_poll_init fails only for fds epoll rejects (regular files), never
    * for these pipes */
   init_handles(c, in[1], o[0], e[0]);
-  *out = c; /* an early exit is seen at the next SIGCHLD on the loop */
+  *out = c; /* an early exit is reported later, on the loop */
   return 0;
 out_pipes:
   close_pair(in);

@@ -35,7 +35,7 @@
 #include <uv.h>
 
 #include "server/launch_wire.h"
-#include "server/spawn.h"
+#include "server/launcher.h"
 
 /** Output buffer per stream; also the largest chunk sent at once. Only
  *  one send is in flight per call, so a chunk must cover a send's round
@@ -95,16 +95,15 @@ typedef struct {
 typedef struct gxd_child gxd_child;
 
 /**
- * Creates the pipes, starts gexec-launch as described by @p spec (its
- * stdio and report fd fields are filled in here; request_fd is the
- * caller's and stays open) and registers it with the reaper. The
- * launcher's records are read as they come (fd 3). On success *out is
- * owned by the caller until on_closed. Returns 0 or -errno (nothing was
- * started).
+ * Creates the pipes and has @p l start the run's launcher for @p run and
+ * @p req (both borrowed for the call). The launcher's records are read
+ * as they come. On success *out is owned by the caller until on_closed.
+ * Returns 0 or -errno (-E2BIG: argv and env too large; nothing was
+ * started, no callback fires).
  */
-int gxd_child_spawn(uv_loop_t *loop, gxd_spawn_spec *spec,
-                    const gxd_child_stdio *io, const gxd_child_cbs *cbs,
-                    void *ud, gxd_child **out);
+int gxd_child_start(gxd_launcher *l, const gxl_run *run,
+                    const gxl_request *req, const gxd_child_stdio *io,
+                    const gxd_child_cbs *cbs, void *ud, gxd_child **out);
 
 /** The main process's pid (= its process group and session id). */
 pid_t gxd_child_pid(const gxd_child *c);

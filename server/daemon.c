@@ -344,7 +344,11 @@ static int init_isolation(daemon_t *d) {
              "(--allow-reduced %s serves it reduced)", name, t->missing,
              name);
   }
-  d->sessions.launcher = d->launcher;
+  if (gxd_launcher_new(d->loop, d->launcher, &d->sessions.launcher, why,
+                       sizeof why) != 0) {
+    gx_log(GX_LOG_ERROR, "launcher: %s", why);
+    return -1;
+  }
   d->sessions.tiers = &d->tiers;
   d->sessions.instance = &d->instance;
   d->sessions.default_profile = gxi_profile_builtin_find(c->default_profile);
@@ -408,6 +412,7 @@ int gxd_daemon_run(const gxd_config *cfg) {
   if (d.srv) gx_rpc_server_free(d.srv);
   if (rc == 0) gxd_reaper_close();
   if (d.instance_open) gxd_instance_close(&d.instance);
+  gxd_launcher_free(d.sessions.launcher);
   uv_walk(d.loop, close_walk, NULL);
   uv_run(d.loop, UV_RUN_DEFAULT);
   uv_loop_close(d.loop);

@@ -112,7 +112,9 @@ static const char usage[] =
     "                     it may have died between spawning us and our\n"
     "                     parent-death signal being set)\n"
     "  --without MECH     do without a mechanism of the profile: user, net,\n"
-    "                     pid, ipc, uts, mount, seccomp, cgroup (repeatable)\n";
+    "                     pid, ipc, uts, mount, seccomp, cgroup (repeatable)\n"
+    "  --mechs BITS       exactly these mechanisms (gxi_mech bits, decimal):\n"
+    "                     how gexecd passes a profile from its table\n";
 
 /* Removes mechanism @p m from the profile copy. */
 static void without(launch_opts *o, const char *m) {
@@ -144,6 +146,9 @@ static void parse_opt(launch_opts *o, int c, const char *arg) {
       return;
     }
     case 'w': without(o, arg); return;
+    case 'M': o->mechs = (uint32_t)parse_num("--mechs", arg, 0);
+      if (o->mechs & ~GXI_MECH_ALL) die("--mechs %s: unknown bits", arg);
+      return;
     case 'g': o->cgroup_name = arg; return;
     case 'm': o->cg_limits.memory_bytes = parse_num("--memory", arg, 0); return;
     case 'n': o->cg_limits.pids = parse_num("--pids", arg, 0); return;
@@ -169,6 +174,7 @@ static void parse_args(int argc, char **argv, launch_opts *o) {
       {"request-fd", required_argument, NULL, 'q'},
       {"parent-pid", required_argument, NULL, 'P'},
       {"without", required_argument, NULL, 'w'},
+      {"mechs", required_argument, NULL, 'M'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char magic[8] = "GXLRQ1\n";
-#define HEADER_LEN (sizeof magic + 3 * 4)
+static const char magic[8] = "GXLRQ2\n";
+#define HEADER_LEN (sizeof magic + 4 * 4)
 
 /* ------------------------------------------------------------ request */
 
@@ -35,25 +35,30 @@ static uint8_t *put_strings(uint8_t *p, char *const *s, size_t n) {
 int gxl_request_encode(const gxl_request *r, uint8_t **out, size_t *len) {
   size_t bytes;
   if (!r->cwd) return -EINVAL;
-  if (r->argc > GXL_REQUEST_MAX_ARGS || r->envc > GXL_REQUEST_MAX_ENV)
+  if (r->argc > GXL_REQUEST_MAX_ARGS || r->envc > GXL_REQUEST_MAX_ENV ||
+      r->allowc > GXL_REQUEST_MAX_ALLOW)
     return -E2BIG;
   bytes = strlen(r->cwd) + 1;
   for (size_t i = 0; i < r->argc && bytes <= GXL_REQUEST_MAX; i++)
     bytes += strlen(r->argv[i]) + 1;
   for (size_t i = 0; i < r->envc && bytes <= GXL_REQUEST_MAX; i++)
     bytes += strlen(r->envp[i]) + 1;
+  for (size_t i = 0; i < r->allowc && bytes <= GXL_REQUEST_MAX; i++)
+    bytes += strlen(r->allow[i]) + 1;
   if (bytes > GXL_REQUEST_MAX - HEADER_LEN) return -E2BIG;
   uint8_t *buf = malloc(HEADER_LEN + bytes);
   if (!buf) return -ENOMEM;
   memcpy(buf, magic, sizeof magic);
   put_u32(buf + 8, (uint32_t)r->argc);
   put_u32(buf + 12, (uint32_t)r->envc);
-  put_u32(buf + 16, (uint32_t)bytes);
+  put_u32(buf + 16, (uint32_t)r->allowc);
+  put_u32(buf + 20, (uint32_t)bytes);
   uint8_t *p = buf + HEADER_LEN;
   memcpy(p, r->cwd, strlen(r->cwd) + 1);
   p += strlen(r->cwd) + 1;
   p = put_strings(p, r->argv, r->argc);
-  put_strings(p, r->envp, r->envc);
+  p = put_strings(p, r->envp, r->envc);
+  put_strings(p, r->allow, r->allowc);
   *out = buf;
   *len = HEADER_LEN + bytes;
   return 0;
@@ -80,18 +85,19 @@ int gxl_request_decode(const uint8_t *buf, size_t len, gxl_request *r,
   if (len < HEADER_LEN || memcmp(buf, magic, sizeof magic) != 0)
     return bad(why, why_len, "no header");
   uint32_t argc = get_u32(buf + 8), envc = get_u32(buf + 12);
-  uint32_t slen = get_u32(buf + 16);
-  if (argc == 0 || argc > GXL_REQUEST_MAX_ARGS || envc > GXL_REQUEST_MAX_ENV)
+  uint32_t allowc = get_u32(buf + 16), slen = get_u32(buf + 20);
+  if (argc == 0 || argc > GXL_REQUEST_MAX_ARGS || envc > GXL_REQUEST_MAX_ENV ||
+      allowc > GXL_REQUEST_MAX_ALLOW)
     return bad(why, why_len, "argument or environment count out of range");
   if (len > GXL_REQUEST_MAX || slen != len - HEADER_LEN || slen == 0)
     return bad(why, why_len, "length does not match");
   const uint8_t *s = buf + HEADER_LEN;
   size_t nuls = 0;
   for (size_t i = 0; i < slen; i++) nuls += s[i] == 0;
-  if (nuls != 1 + (size_t)argc + envc || s[slen - 1] != 0)
+  if (nuls != 1 + (size_t)argc + envc + allowc || s[slen - 1] != 0)
     return bad(why, why_len, "string count does not match");
-  /* one block: argv and envp arrays, then a copy of the strings */
-  size_t ptrs = (size_t)argc + 1 + envc + 1;
+  /* one block: argv, envp and allow arrays, then a copy of the strings */
+  size_t ptrs = (size_t)argc + 1 + envc + 1 + allowc + 1;
   char **v = malloc(ptrs * sizeof *v + slen);
   if (!v) return -ENOMEM;
   char *p = (char *)(v + ptrs);
@@ -100,10 +106,18 @@ int gxl_request_decode(const uint8_t *buf, size_t len, gxl_request *r,
   p += strlen(p) + 1;
   take_strings(&p, v, argc);
   take_strings(&p, v + argc + 1, envc);
+  take_strings(&p, v + argc + 1 + envc + 1, allowc);
   r->argv = v;
   r->argc = argc;
   r->envp = v + argc + 1;
   r->envc = envc;
+  r->allow = v + argc + 1 + envc + 1;
+  r->allowc = allowc;
+  for (uint32_t i = 0; i < allowc; i++)
+    if (r->allow[i][0] != '/') {
+      free(v);
+      return bad(why, why_len, "an allowed program is not an absolute path");
+    }
   *mem = v;
   return 0;
 }

@@ -14,10 +14,17 @@
  * by the launcher beyond that.
  *
  * Request layout (all integers little-endian u32):
- *   "GXLRQ1\n\0" magic (8 bytes) | argc | envc | strings_len |
+ *   "GXLRQ2\n\0" magic (8 bytes) | argc | envc | allowc | strings_len |
  *   strings: cwd NUL argv[0] NUL ... argv[argc-1] NUL env[0] NUL ...
+ *            allow[0] NUL ...
  * strings_len counts every byte of the strings, which must hold exactly
- * 1 + argc + envc NUL-terminated strings and nothing after them.
+ * 1 + argc + envc + allowc NUL-terminated strings and nothing after them.
+ *
+ * The allow list is the program constraint of the run's plan: when it is
+ * not empty, the program the command's process found (PATH lookup as the
+ * run's user, inside the sandbox) must be one of these files (same
+ * device and inode), and that very open file is executed; else the
+ * command fails with what=program errno=EPERM.
  *
  * Records (launcher -> daemon, text lines on the report pipe, in order):
  *   "gexec-exec v1 ok pid=N"                    the command was exec'd; N
@@ -37,11 +44,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/isolation/cgroup.h"
+#include "server/isolation/profile.h"
+
 /** Largest encoded request accepted (argv + env + cwd + header). */
 #define GXL_REQUEST_MAX (4u << 20)
 /** Most argv elements / env entries a request may carry. */
 #define GXL_REQUEST_MAX_ARGS 65536
 #define GXL_REQUEST_MAX_ENV 65536
+/** Most programs an allow list may name. */
+#define GXL_REQUEST_MAX_ALLOW 256
+
+/** How one run is to be built: values of the daemon's making only (the
+ *  run plan's), never a client's bytes. */
+typedef struct {
+  uint64_t run_id;    /**< the daemon's id for the run (> 0) */
+  gxi_builtin profile; /**< the built-in the mechanisms come from */
+  uint32_t mechs;     /**< gxi_mech bits in force (the host's tier) */
+  gxi_limits limits;  /**< in force; memory and pids need a cgroup */
+  char cgroup[GXI_CGROUP_NAME_MAX + 1]; /**< the run's leaf, or "" */
+} gxl_run;
 
 /** What the command runs with. Borrowed strings; arrays have argc/envc
  *  elements and, when decoded, a NULL after the last. */
@@ -51,6 +73,9 @@ typedef struct {
   size_t argc;
   char *const *envp; /**< "NAME=VALUE" entries: the command's whole env */
   size_t envc;
+  char *const *allow; /**< absolute paths the program must be one of;
+                           allowc 0 = any program */
+  size_t allowc;
 } gxl_request;
 
 /**

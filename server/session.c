@@ -276,7 +276,8 @@ static void finish_unstarted(gxd_session *s) {
     return finish(s, GX_STATUS_INTERNAL, s->err_msg);
   snprintf(s->err_msg, sizeof s->err_msg,
            "the launcher %s (%s %d) without starting the command",
-           s->ctx->launcher, s->ex.signal ? "killed by signal" : "exit code",
+           gxd_launcher_path(s->ctx->launcher),
+           s->ex.signal ? "killed by signal" : "exit code",
            s->ex.signal ? s->ex.signal : s->ex.exit_code);
   finish(s, GX_STATUS_INTERNAL, s->err_msg);
 }
@@ -466,76 +467,10 @@ static int choose_isolation(gxd_session *s, const Gexec__V1__Start *st,
   return GX_STATUS_OK;
 }
 
-/* argv for gexec-launch: only values of the daemon's making (profile,
- * --without per the tier, validated limits, the run's cgroup, fds); the
- * client's argv, env and cwd go in the request. Numbers live in @p num. */
-static char **launcher_argv(const gxd_session *s, char num[5][32]) {
-  const gxd_tier *t = &s->ctx->tiers->t[s->profile];
-  char **a = calloc(2 * 11 + 24, sizeof *a);
-  size_t k = 0;
-  if (!a) return NULL;
-  const uint64_t vals[4] = {s->lim.memory_bytes, s->lim.pids,
-                            s->lim.cpu_time_ms, s->lim.open_files};
-  static const char *const flags[4] = {"--memory", "--pids", "--cpu-time",
-                                       "--open-files"};
-  a[k++] = (char *)s->ctx->launcher;
-  a[k++] = "--profile";
-  a[k++] = (char *)gxi_profile_builtin((gxi_builtin)s->profile)->name;
-  k += (size_t)gxd_tiers_without_argv(t->without, (const char **)a + k);
-  for (int i = 0; i < 4; i++) {
-    if (!vals[i]) continue;
-    snprintf(num[i], 32, i == 2 ? "%llums" : "%llu",
-             (unsigned long long)vals[i]);
-    a[k++] = (char *)flags[i];
-    a[k++] = num[i];
-  }
-  if (s->cgroup[0]) {
-    a[k++] = "--cgroup";
-    a[k++] = (char *)s->cgroup;
-  }
-  snprintf(num[4], 32, "%d", (int)getpid()); /* the launcher's parent */
-  a[k++] = "--parent-pid";
-  a[k++] = num[4];
-  a[k++] = "--report-fd";
-  a[k++] = "3";
-  a[k++] = "--request-fd";
-  a[k++] = "4";
-  return a;
-}
-
-/* The launch request (argv, env, cwd) in a sealed memfd: written without
- * blocking, read by the launcher from offset 0. Returns the fd or -errno. */
-static int request_fd(const Gexec__V1__Start *st, char **envp) {
-  size_t envc = 0, len;
-  uint8_t *buf;
-  while (envp[envc]) envc++;
-  gxl_request r = {.cwd = st->cwd && st->cwd[0] ? st->cwd : "/",
-                   .argv = st->argv, .argc = st->n_argv,
-                   .envp = envp, .envc = envc};
-  int rc = gxl_request_encode(&r, &buf, &len);
-  if (rc != 0) return rc;
-  int fd = memfd_create("gexec-request", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) {
-    rc = -errno;
-    goto out;
-  }
-  if (write(fd, buf, len) != (ssize_t)len ||
-      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-                                 F_SEAL_SEAL) != 0) {
-    rc = errno ? -errno : -EIO;
-    close(fd);
-    goto out;
-  }
-  rc = fd;
-out:
-  free(buf);
-  return rc;
-}
-
 /* A failure to start the launcher is the daemon's, never the client's. */
 static int launcher_status(gxd_session *s, int err, char *why, size_t len) {
-  snprintf(why, len, "cannot start the launcher %s: %s", s->ctx->launcher,
-           strerror(err));
+  snprintf(why, len, "cannot start the launcher %s: %s",
+           gxd_launcher_path(s->ctx->launcher), strerror(err));
   return err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE
              ? GX_STATUS_RESOURCE_EXHAUSTED
              : GX_STATUS_INTERNAL;
@@ -543,16 +478,19 @@ static int launcher_status(gxd_session *s, int err, char *why, size_t len) {
 
 static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
                   size_t len) {
-  static char *const launcher_env[] = {NULL}; /* fixed: nothing of the client's */
-  char num[5][32];
-  char **argv = NULL, **envp = build_env(s, st);
-  int rc = envp ? 0 : -ENOMEM, mfd = -1;
-  if (rc == 0) rc = mfd = request_fd(st, envp);
-  if (rc >= 0 && !(argv = launcher_argv(s, num))) rc = -ENOMEM;
-  if (rc >= 0) {
-    gxd_spawn_spec spec = {.path = s->ctx->launcher, .argv = argv,
-                           .envp = launcher_env, .cwd = "/",
-                           .request_fd = mfd};
+  char **envp = build_env(s, st);
+  int rc = envp ? 0 : -ENOMEM;
+  if (rc == 0) {
+    size_t envc = 0;
+    while (envp[envc]) envc++;
+    gxl_request req = {.cwd = st->cwd && st->cwd[0] ? st->cwd : "/",
+                       .argv = st->argv, .argc = st->n_argv,
+                       .envp = envp, .envc = envc};
+    gxl_run run = {.run_id = s->run_id, .profile = (gxi_builtin)s->profile,
+                   .limits = s->lim};
+    run.mechs = s->ctx->tiers ? s->ctx->tiers->t[s->profile].mechs
+                              : gxi_profile_builtin(run.profile)->mechs;
+    snprintf(run.cgroup, sizeof run.cgroup, "%s", s->cgroup);
     gxd_child_stdio io = {
         .stdin_pipe = st->stdin_mode == GEXEC__V1__STDIN_MODE__STDIN_PIPE,
         .stdout_pipe = st->stdout_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE,
@@ -561,10 +499,9 @@ static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
     gxd_child_cbs cbs = {on_child_output, on_child_stdin_drained,
                          on_child_exec, on_child_timeout, on_child_reaped,
                          on_child_exit, on_child_closed};
-    rc = gxd_child_spawn(s->ctx->loop, &spec, &io, &cbs, s, &s->child);
+    rc = gxd_child_start(s->ctx->launcher, &run, &req, &io, &cbs, s,
+                         &s->child);
   }
-  if (mfd >= 0) close(mfd);
-  free(argv);
   free(envp);
   if (rc == -E2BIG)
     return snprintf(why, len, "argv and env are too large to hand over"),

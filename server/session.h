@@ -38,6 +38,7 @@
 #include "gexec/v1/exec.pb-c.h"
 #include "lib/rpc.h"
 #include "server/instance.h"
+#include "server/launcher.h"
 #include "server/tiers.h"
 #include "server/validate.h"
 
@@ -64,7 +65,7 @@ typedef struct {
   gxd_limits limits;
   uint32_t default_grace_ms;
   uint64_t start_timeout_ms; /**< wait for the start message */
-  const char *launcher;      /**< gexec-launch (absolute path) */
+  gxd_launcher *launcher;    /**< starts runs' launchers */
   const gxd_tiers *tiers;    /**< probed isolation, per profile */
   int allow_reduced[GXI_PROFILE_BUILTINS]; /**< serve it below its full tier */
   gxd_instance *instance;    /**< run ids and run cgroups */

@@ -29,11 +29,11 @@ static void round_trip(void **state) {
   uint8_t *buf;
   size_t len;
   encode_std(&buf, &len);
-  /* header 20 bytes, then the strings exactly */
-  assert_int_equal(len, 20 + sizeof "/var/tmp" + sizeof "sh" + sizeof "-c" +
+  /* header 24 bytes, then the strings exactly */
+  assert_int_equal(len, 24 + sizeof "/var/tmp" + sizeof "sh" + sizeof "-c" +
                             sizeof "echo $X" + sizeof "PATH=/bin" +
                             sizeof "X=a b");
-  assert_memory_equal(buf, "GXLRQ1\n\0", 8);
+  assert_memory_equal(buf, "GXLRQ2\n\0", 8);
   gxl_request r;
   void *mem;
   char why[128];
@@ -45,8 +45,47 @@ static void round_trip(void **state) {
   assert_null(r.argv[3]);
   for (int i = 0; i < 2; i++) assert_string_equal(r.envp[i], env2[i]);
   assert_null(r.envp[2]);
+  assert_int_equal(r.allowc, 0);
+  assert_null(r.allow[0]);
   free(mem);
   free(buf);
+}
+
+static void assert_refused(const uint8_t *buf, size_t len, const char *why_part);
+
+/* The program constraint travels after the environment; a relative path
+ * in it is refused. */
+static void allow_list(void **state) {
+  (void)state;
+  char *const allow[] = {"/usr/bin/id", "/bin/true", NULL};
+  char *const rel[] = {"bin/true", NULL};
+  gxl_request r = {.cwd = "/", .argv = argv3, .argc = 3, .envp = env2,
+                   .envc = 2, .allow = allow, .allowc = 2};
+  uint8_t *buf;
+  size_t len;
+  void *mem;
+  char why[128];
+  assert_int_equal(gxl_request_encode(&r, &buf, &len), 0);
+  assert_int_equal(len, 24 + sizeof "/" + sizeof "sh" + sizeof "-c" +
+                            sizeof "echo $X" + sizeof "PATH=/bin" +
+                            sizeof "X=a b" + sizeof "/usr/bin/id" +
+                            sizeof "/bin/true");
+  assert_int_equal(buf[16], 2);
+  assert_int_equal(gxl_request_decode(buf, len, &r, &mem, why, sizeof why), 0);
+  assert_int_equal(r.allowc, 2);
+  assert_string_equal(r.allow[0], "/usr/bin/id");
+  assert_string_equal(r.allow[1], "/bin/true");
+  assert_null(r.allow[2]);
+  assert_string_equal(r.envp[1], "X=a b");
+  free(mem);
+  free(buf);
+  gxl_request bad = {.cwd = "/", .argv = argv3, .argc = 3, .envp = env2,
+                     .envc = 2, .allow = rel, .allowc = 1};
+  assert_int_equal(gxl_request_encode(&bad, &buf, &len), 0);
+  assert_refused(buf, len, "not an absolute path");
+  free(buf);
+  bad.allowc = GXL_REQUEST_MAX_ALLOW + 1;
+  assert_int_equal(gxl_request_encode(&bad, &buf, &len), -E2BIG);
 }
 
 static void empty_env_and_empty_strings(void **state) {
@@ -112,6 +151,12 @@ static void malformed_requests(void **state) {
   assert_refused(copy, len, "count out of range");
   memcpy(copy, buf, len);
   put32(copy + 12, GXL_REQUEST_MAX_ENV + 1);
+  assert_refused(copy, len, "count out of range");
+  memcpy(copy, buf, len);
+  put32(copy + 16, 1);
+  assert_refused(copy, len, "string count");
+  memcpy(copy, buf, len);
+  put32(copy + 16, GXL_REQUEST_MAX_ALLOW + 1);
   assert_refused(copy, len, "count out of range");
   /* a string without its terminator at the end */
   memcpy(copy, buf, len);
@@ -190,7 +235,7 @@ static void read_from_memfd(void **state) {
  * refused as too large. */
 static void read_fd_bounds(void **state) {
   (void)state;
-  size_t slen = GXL_REQUEST_MAX - 20 - 2 - 2 - 1; /* header, "/", "x", NUL */
+  size_t slen = GXL_REQUEST_MAX - 24 - 2 - 2 - 1; /* header, "/", "x", NUL */
   char *arg = malloc(slen + 1);
   memset(arg, 'a', slen);
   arg[slen] = '\0';
@@ -327,6 +372,7 @@ static void reader_bounds(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip),
+      cmocka_unit_test(allow_list),
       cmocka_unit_test(empty_env_and_empty_strings),
       cmocka_unit_test(malformed_requests),
       cmocka_unit_test(mutation_fuzz),
