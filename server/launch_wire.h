@@ -166,4 +166,70 @@ int gxl_reader_push(gxl_reader *r, const void *data, size_t len);
  */
 int gxl_reader_next(gxl_reader *r, gxl_record *rec);
 
+/* ------------------------------------------------------------------
+ * The fork server (gexec-launch --serve): one long-lived, single-threaded
+ * root process that forks a run's launcher per request, so no run pays
+ * for an exec and a dynamic loader. Daemon and server talk over a
+ * SOCK_SEQPACKET socket in fixed GXL_FS_MSG_LEN-byte messages (all
+ * integers little-endian):
+ *
+ *   "GXFS1\n\0\0" magic (8) | type u32 | 0 u32 | run_id u64 | body | zeros
+ *
+ *   RUN     daemon -> server  body: profile u32 | mechs u32 | memory u64 |
+ *                             pids u64 | cpu_time_ms u64 | open_files u64 |
+ *                             cgroup (GXI_CGROUP_NAME_MAX + 1 bytes, NUL
+ *                             padded). With it, in SCM_RIGHTS, exactly
+ *                             GXL_FS_RUN_FDS descriptors: the run's stdin,
+ *                             stdout, stderr, report pipe and request.
+ *   KILL    daemon -> server  SIGKILL the run's launcher group, if it was
+ *                             not reaped yet (no pid is ever reused under
+ *                             the daemon's feet: only the parent kills)
+ *   STARTED server -> daemon  body: pid i32 (the run's launcher)
+ *   FAILED  server -> daemon  body: errno i32 (no process exists)
+ *   EXITED  server -> daemon  body: pid i32 | wait status i32 | user_us
+ *                             u64 | sys_us u64 | maxrss_kb u64 (the
+ *                             launcher was reaped; its group was SIGKILLed
+ *                             first)
+ *
+ * Every RUN is answered by STARTED or FAILED before the next message is
+ * read; every STARTED is followed by one EXITED. Anything else (another
+ * length, an unknown type, nonzero padding, a cgroup name that is not
+ * NUL-terminated or has other characters than [A-Za-z0-9._/-], mechanism
+ * bits outside GXI_MECH_ALL, a wrong descriptor count) is refused.
+ * ------------------------------------------------------------------ */
+
+/** Size of every fork-server message. */
+#define GXL_FS_MSG_LEN 256
+/** Descriptors that come with a RUN message. */
+#define GXL_FS_RUN_FDS 5
+
+/** Fork-server message types. */
+typedef enum {
+  GXL_FS_RUN = 1,
+  GXL_FS_KILL,
+  GXL_FS_STARTED,
+  GXL_FS_FAILED,
+  GXL_FS_EXITED,
+} gxl_fs_type;
+
+/** One fork-server message, decoded. Fields not of its type are 0. */
+typedef struct {
+  gxl_fs_type type;
+  uint64_t run_id;  /**< > 0 */
+  gxl_run run;      /**< RUN (run.run_id == run_id) */
+  int pid;          /**< STARTED, EXITED: > 0 */
+  int err;          /**< FAILED: a positive errno */
+  int wait_status;  /**< EXITED */
+  uint64_t user_us, sys_us, max_rss_kb; /**< EXITED */
+} gxl_fs_msg;
+
+/** Encodes @p m into @p buf. Returns 0, or -EINVAL if @p m is not valid
+ *  (as gxl_fs_decode would refuse it). */
+int gxl_fs_encode(const gxl_fs_msg *m, uint8_t buf[GXL_FS_MSG_LEN]);
+
+/** Decodes @p len bytes at @p buf, checking every field. Returns 0, or
+ *  -EINVAL with the reason in @p why. */
+int gxl_fs_decode(const uint8_t *buf, size_t len, gxl_fs_msg *m, char *why,
+                  size_t why_len);
+
 #endif
