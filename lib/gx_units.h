@@ -36,6 +36,17 @@
 
 #include <stdint.h>
 
+/** The syntax of DUR, as every --help text that takes one explains it. */
+#define GX_UNITS_DUR_HELP                                                \
+  "DUR is a number with an optional fraction and a unit ms, s, m or h\n" \
+  "(none = seconds): 500ms, 30s, 1.5, 2m, 0.25h. It must come to whole\n" \
+  "milliseconds: 0.5ms and 1.0005 are refused.\n"
+
+/** The syntax of SIZE, as every --help text that takes one explains it. */
+#define GX_UNITS_SIZE_HELP                                               \
+  "SIZE is a number of bytes with an optional suffix K, M or G (powers\n" \
+  "of 1024, either case): 4096, 512K, 64M, 2G.\n"
+
 /**
  * Parses a size (see above) into @p bytes. Returns 0, -EINVAL or
  * -ERANGE; on failure sets *@p why (if @p why is not NULL) to a static
