@@ -22,8 +22,10 @@ static const char usage[] =
     "  -l, --listen ADDR        listen on ADDR: unix:/path or host:port;\n"
     "                           repeatable. Plaintext TCP is accepted only on\n"
     "                           loopback addresses (there is no TLS yet).\n"
-    "                           Default: unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock,\n"
-    "                           or unix:/run/gexec/gexecd.sock (socket mode 0600)\n"
+    "                           Default: unix:$XDG_RUNTIME_DIR"
+    GX_ADDR_DEFAULT_SUBPATH ",\n"
+    "                           or unix:" GX_ADDR_DEFAULT_RUN_DIR
+    GX_ADDR_DEFAULT_SUBPATH " (socket mode 0600)\n"
     "      --max-sessions N     concurrent runs; more are refused with\n"
     "                           RESOURCE_EXHAUSTED (default 1024)\n"
     "      --max-timeout DUR    longest run allowed; also the timeout of runs\n"
