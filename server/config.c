@@ -94,7 +94,7 @@ static void set_defaults(gxd_config *cfg) {
   cfg->start_timeout_ms = 30000;
   cfg->default_profile = "baseline";
   cfg->max_message_bytes = 4u << 20;
-  cfg->log_level = GX_LOG_INFO;
+  cfg->log_level = GXD_LOG_INFO;
   gx_addr_default(cfg->default_listen, sizeof cfg->default_listen);
 }
 
@@ -245,9 +245,9 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
     case 11: case 12: case 13: case 14:
       return apply_cap(cfg, opt, arg, why, len);
     case 5:
-      if (gx_log_parse_level(arg) < 0)
+      if (gxd_log_parse_level(arg) < 0)
         return bad(why, len, "--log-level", arg, "debug|info|warn|error");
-      cfg->log_level = (gx_log_level)gx_log_parse_level(arg);
+      cfg->log_level = (gxd_log_level)gxd_log_parse_level(arg);
       return 0;
   }
   return -1;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/gx_log.h"
+#include "server/log.h"
 #include "server/validate.h"
 
 #define GXD_MAX_LISTEN 16
@@ -35,7 +35,7 @@ typedef struct {
    *  Start.limits is held to (GXD_LIMIT_* in validate.h) */
   uint64_t max_memory, max_pids, max_cpu_time_ms, max_open_files;
   size_t max_message_bytes;           /**< largest accepted message */
-  gx_log_level log_level;
+  gxd_log_level log_level;
 } gxd_config;
 
 /** Result of gxd_config_parse besides errors. */

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/gx_log.h"
 #include "server/launch_wire.h"
+#include "server/log.h"
 
 static const char *const names[3] = {"host", "baseline", "restricted"};
 
@@ -187,8 +187,8 @@ static void probe_one(const char *launcher, int idx,
       t->usable = 1;
       break;
     }
-    gx_log(GX_LOG_WARN, "isolation %s: a tier failed, trying one with "
-           "fewer mechanisms: %s", names[idx], why);
+    gxd_log(GXD_LOG_WARN, "isolation %s: a tier failed, trying one with "
+            "fewer mechanisms: %s", names[idx], why);
   }
   t->full = t->usable;
   for (int i = 0; i < t->nwithout; i++)
@@ -212,8 +212,8 @@ int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
   snprintf(cgroup, sizeof cgroup, "%s/probe", cgroup_dir);
   for (int i = 0; i < 3; i++) {
     probe_one(launcher, i, caps, cgroup, disabled, ndisabled, &out->t[i]);
-    gx_log(out->t[i].full ? GX_LOG_INFO : GX_LOG_WARN, "isolation %s",
-           out->t[i].desc);
+    gxd_log(out->t[i].full ? GXD_LOG_INFO : GXD_LOG_WARN, "isolation %s",
+            out->t[i].desc);
   }
   for (int i = 0; i < nrequired; i++) {
     int k = gxd_tiers_index(required[i]);

@@ -73,7 +73,7 @@ static void defaults(void **state) {
   assert_int_equal(cfg.max_sessions, 1024);
   assert_int_equal(cfg.default_grace_ms, 5000);
   assert_int_equal(cfg.max_message_bytes, 4 * 1024 * 1024);
-  assert_int_equal(cfg.log_level, GX_LOG_INFO);
+  assert_int_equal(cfg.log_level, GXD_LOG_INFO);
   assert_int_equal(cfg.limits.max_argc, gxd_default_limits.max_argc);
   assert_int_equal(cfg.limits.max_envc, gxd_default_limits.max_envc);
   assert_int_equal(cfg.limits.max_arg_bytes, gxd_default_limits.max_arg_bytes);
@@ -321,11 +321,11 @@ static void max_message(void **state) {
 static void log_level(void **state) {
   static const struct {
     const char *name;
-    gx_log_level level;
-  } cases[] = {{"debug", GX_LOG_DEBUG},
-               {"info", GX_LOG_INFO},
-               {"warn", GX_LOG_WARN},
-               {"error", GX_LOG_ERROR}};
+    gxd_log_level level;
+  } cases[] = {{"debug", GXD_LOG_DEBUG},
+               {"info", GXD_LOG_INFO},
+               {"warn", GXD_LOG_WARN},
+               {"error", GXD_LOG_ERROR}};
   char *bad[] = {"gexecd", "--log-level", "verbose", NULL};
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
