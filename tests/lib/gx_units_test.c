@@ -47,7 +47,8 @@ static void expect_refused(parse_fn parse, const refused *rows, size_t n) {
     const char *why = NULL;
     int rc = parse(rows[i].in, &v, &why);
     if (rc != rows[i].rc)
-      fail_msg("'%s' gave %d (%llu), want %d", rows[i].in, rc,
+      fail_msg("'%s' gave %d (%llu), want %d",
+               rows[i].in ? rows[i].in : "(NULL)", rc,
                (unsigned long long)v, rows[i].rc);
     assert_int_equal(v, 777);
     assert_non_null(why);
@@ -88,6 +89,7 @@ static void size_accepted(void **state) {
 
 static void size_refused(void **state) {
   static const refused rows[] = {
+      {NULL, -EINVAL, digits_first},
       {"", -EINVAL, digits_first},
       {"K", -EINVAL, digits_first},
       {"-1", -EINVAL, digits_first},
@@ -116,13 +118,8 @@ static void size_refused(void **state) {
       /* malformed wins over too large */
       {"99999999999999999999999999X", -EINVAL, bad_suffix},
   };
-  uint64_t v = 777;
-  const char *why = NULL;
   (void)state;
   expect_refused(gx_units_parse_size, rows, N(rows));
-  assert_int_equal(gx_units_parse_size(NULL, &v, &why), -EINVAL);
-  assert_string_equal(why, digits_first);
-  assert_int_equal(v, 777);
 }
 
 /* ------------------------------------------------------------ duration */
@@ -183,6 +180,7 @@ static void duration_accepted(void **state) {
 
 static void duration_refused(void **state) {
   static const refused rows[] = {
+      {NULL, -EINVAL, digits_first},
       {"", -EINVAL, digits_first},
       {"s", -EINVAL, digits_first},
       {"ms", -EINVAL, digits_first},
@@ -235,13 +233,8 @@ static void duration_refused(void **state) {
       {"99999999999999999999999999x", -EINVAL, bad_unit},
       {"0.0001x", -EINVAL, bad_unit},
   };
-  uint64_t v = 777;
-  const char *why = NULL;
   (void)state;
   expect_refused(gx_units_parse_duration_ms, rows, N(rows));
-  assert_int_equal(gx_units_parse_duration_ms(NULL, &v, &why), -EINVAL);
-  assert_string_equal(why, digits_first);
-  assert_int_equal(v, 777);
 }
 
 int main(void) {

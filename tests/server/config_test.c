@@ -60,6 +60,36 @@ static char *parse_capturing_stdout(char **argv, int *rc) {
   return out;
 }
 
+/* Parses "gexecd OPT VALUE"; expects it accepted with *@p field == @p want. */
+static void value_ok(const char *opt, const char *value,
+                     const uint64_t *field, uint64_t want) {
+  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
+  int rc = parse(argv);
+  if (rc != GXD_CONFIG_RUN) fail_msg("%s %s refused: %s", opt, value, why);
+  if (*field != want)
+    fail_msg("%s %s gave %llu, want %llu", opt, value,
+             (unsigned long long)*field, (unsigned long long)want);
+}
+
+/* Expects "gexecd OPT VALUE" refused with exactly "invalid value 'VALUE'
+ * for OPT: expected @p expect". */
+static void refuses(const char *opt, const char *value, const char *expect) {
+  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
+  char want[300];
+  snprintf(want, sizeof want, "invalid value '%s' for %s: expected %s", value,
+           opt, expect);
+  parse_fails(argv, want);
+  assert_string_equal(why, want);
+}
+
+/* A value of an option and the number it must give. */
+typedef struct {
+  const char *in;
+  uint64_t want;
+} value_row;
+
+#define N(a) (sizeof(a) / sizeof *(a))
+
 /* ------------------------------------------------------------ defaults */
 
 static void defaults(void **state) {
@@ -199,103 +229,61 @@ static void max_sessions(void **state) {
 }
 
 static void max_timeout(void **state) {
-  char *h[] = {"gexecd", "--max-timeout", "2h", NULL};
-  char *bare[] = {"gexecd", "--max-timeout", "90", NULL};
-  char *ms[] = {"gexecd", "--max-timeout=1500ms", NULL};
-  char *frac_h[] = {"gexecd", "--max-timeout", "0.25h", NULL};
-  char *frac_bare[] = {"gexecd", "--max-timeout", "1.5", NULL};
-  char *frac_m[] = {"gexecd", "--max-timeout", "2.5m", NULL};
-  char *zero[] = {"gexecd", "--max-timeout", "0s", NULL};
-  char *unit[] = {"gexecd", "--max-timeout", "5x", NULL};
-  char *neg[] = {"gexecd", "--max-timeout", "-1ms", NULL};
-  char *fine[] = {"gexecd", "--max-timeout", "1.0005", NULL};
-  char *dot[] = {"gexecd", "--max-timeout", ".5", NULL};
+  static const value_row ok[] = {{"2h", 7200000},  {"90", 90000},
+                                 {"1500ms", 1500}, {"0.25h", 900000},
+                                 {"1.5", 1500},    {"2.5m", 150000}};
+  static const char *const bad[] = {"0s",     "0",  "5x", "-1ms",
+                                    "1.0005", ".5", "1."};
+  char *eq[] = {"gexecd", "--max-timeout=1500ms", NULL};
   (void)state;
-  assert_int_equal(parse(h), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.limits.max_timeout_ms, 7200000);
-  assert_int_equal(parse(bare), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.limits.max_timeout_ms, 90000);
-  assert_int_equal(parse(ms), GXD_CONFIG_RUN);
+  for (size_t i = 0; i < N(ok); i++)
+    value_ok("--max-timeout", ok[i].in, &cfg.limits.max_timeout_ms,
+             ok[i].want);
+  assert_int_equal(parse(eq), GXD_CONFIG_RUN);
   assert_int_equal(cfg.limits.max_timeout_ms, 1500);
-  assert_int_equal(parse(frac_h), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.limits.max_timeout_ms, 900000);
-  assert_int_equal(parse(frac_bare), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.limits.max_timeout_ms, 1500);
-  assert_int_equal(parse(frac_m), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.limits.max_timeout_ms, 150000);
   /* other limits keep their defaults */
   assert_int_equal(cfg.limits.max_grace_ms, 60000);
-  parse_fails(zero, "invalid value '0s' for --max-timeout: expected a "
-                    "duration like 24h");
-  parse_fails(unit, "invalid value '5x' for --max-timeout");
-  parse_fails(neg, "invalid value '-1ms' for --max-timeout");
-  parse_fails(fine, "invalid value '1.0005' for --max-timeout");
-  parse_fails(dot, "invalid value '.5' for --max-timeout");
+  for (size_t i = 0; i < N(bad); i++)
+    refuses("--max-timeout", bad[i], "a duration like 24h");
 }
 
 static void kill_grace(void **state) {
-  char *ms[] = {"gexecd", "--kill-grace", "250ms", NULL};
-  char *zero[] = {"gexecd", "--kill-grace", "0", NULL};
-  char *max[] = {"gexecd", "--kill-grace", "1m", NULL};
-  char *over[] = {"gexecd", "--kill-grace", "61s", NULL};
-  char *overms[] = {"gexecd", "--kill-grace", "60001ms", NULL};
-  char *junk[] = {"gexecd", "--kill-grace", "soon", NULL};
-  char *frac[] = {"gexecd", "--kill-grace", "0.5", NULL};
-  char *frac_s[] = {"gexecd", "--kill-grace=2.25s", NULL};
-  char *frac_m[] = {"gexecd", "--kill-grace", "0.5m", NULL};
-  char *over_frac[] = {"gexecd", "--kill-grace", "60.001s", NULL};
-  char *fine[] = {"gexecd", "--kill-grace", "0.5ms", NULL};
-  char *empty_frac[] = {"gexecd", "--kill-grace", "1.", NULL};
+  static const value_row ok[] = {{"250ms", 250},  {"0", 0},
+                                 {"1m", 60000},   {"60s", 60000},
+                                 {"0.5", 500},    {"2.25s", 2250},
+                                 {"0.5m", 30000}};
+  static const char *const bad[] = {"61s",     "60001ms", "soon",
+                                    "60.001s", "0.5ms",   "1."};
+  char *eq[] = {"gexecd", "--kill-grace=2.25s", NULL};
   (void)state;
-  assert_int_equal(parse(ms), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.default_grace_ms, 250);
-  assert_int_equal(parse(frac), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.default_grace_ms, 500);
-  assert_int_equal(parse(frac_s), GXD_CONFIG_RUN);
+  for (size_t i = 0; i < N(ok); i++) {
+    char *argv[] = {"gexecd", "--kill-grace", (char *)ok[i].in, NULL};
+    assert_int_equal(parse(argv), GXD_CONFIG_RUN);
+    assert_int_equal(cfg.default_grace_ms, ok[i].want);
+  }
+  assert_int_equal(parse(eq), GXD_CONFIG_RUN);
   assert_int_equal(cfg.default_grace_ms, 2250);
-  assert_int_equal(parse(frac_m), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.default_grace_ms, 30000);
-  assert_int_equal(parse(zero), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.default_grace_ms, 0);
-  assert_int_equal(parse(max), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.default_grace_ms, 60000);
-  parse_fails(over, "invalid value '61s' for --kill-grace: expected a "
-                    "duration up to 60s");
-  parse_fails(overms, "invalid value '60001ms' for --kill-grace");
-  parse_fails(junk, "invalid value 'soon' for --kill-grace");
-  parse_fails(over_frac, "invalid value '60.001s' for --kill-grace: "
-                         "expected a duration up to 60s");
-  parse_fails(fine, "invalid value '0.5ms' for --kill-grace");
-  parse_fails(empty_frac, "invalid value '1.' for --kill-grace");
+  for (size_t i = 0; i < N(bad); i++)
+    refuses("--kill-grace", bad[i], "a duration up to 60s");
 }
 
 static void start_timeout(void **state) {
+  static const value_row ok[] = {{"10s", 10000},    {"0.25", 250},
+                                 {"300ms", 300},    {"1h", 3600000},
+                                 {"0.5h", 1800000}, {"60m", 3600000}};
+  static const char *const bad[] = {"0", "0ms", "1.0001h", "61m", "0.0001",
+                                    "3600001ms"};
   char *dflt[] = {"gexecd", NULL};
-  char *s[] = {"gexecd", "--start-timeout", "10s", NULL};
-  char *frac[] = {"gexecd", "--start-timeout=0.25", NULL};
-  char *ms[] = {"gexecd", "--start-timeout", "300ms", NULL};
-  char *max[] = {"gexecd", "--start-timeout", "1h", NULL};
-  char *frac_h[] = {"gexecd", "--start-timeout", "0.5h", NULL};
-  char *zero[] = {"gexecd", "--start-timeout", "0", NULL};
-  char *over[] = {"gexecd", "--start-timeout", "1.0001h", NULL};
-  char *fine[] = {"gexecd", "--start-timeout", "0.0001", NULL};
+  char *eq[] = {"gexecd", "--start-timeout=0.25", NULL};
   (void)state;
   assert_int_equal(parse(dflt), GXD_CONFIG_RUN);
   assert_int_equal(cfg.start_timeout_ms, 30000);
-  assert_int_equal(parse(s), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.start_timeout_ms, 10000);
-  assert_int_equal(parse(frac), GXD_CONFIG_RUN);
+  for (size_t i = 0; i < N(ok); i++)
+    value_ok("--start-timeout", ok[i].in, &cfg.start_timeout_ms, ok[i].want);
+  assert_int_equal(parse(eq), GXD_CONFIG_RUN);
   assert_int_equal(cfg.start_timeout_ms, 250);
-  assert_int_equal(parse(ms), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.start_timeout_ms, 300);
-  assert_int_equal(parse(max), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.start_timeout_ms, 3600000);
-  assert_int_equal(parse(frac_h), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.start_timeout_ms, 1800000);
-  parse_fails(zero, "invalid value '0' for --start-timeout: expected a "
-                    "duration up to 1h");
-  parse_fails(over, "invalid value '1.0001h' for --start-timeout");
-  parse_fails(fine, "invalid value '0.0001' for --start-timeout");
+  for (size_t i = 0; i < N(bad); i++)
+    refuses("--start-timeout", bad[i], "a duration up to 1h");
 }
 
 static void max_message(void **state) {
@@ -445,39 +433,24 @@ static void getopt_state_does_not_leak(void **state) {
 
 /* ------------------------------------------- caps on a run's limits */
 
-/* Parses "gexecd OPT VALUE"; expects it accepted with *@p field == @p want. */
-static void cap_ok(const char *opt, const char *value, const uint64_t *field,
-                   uint64_t want) {
-  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
-  int rc = parse(argv);
-  if (rc != GXD_CONFIG_RUN) fail_msg("%s %s refused: %s", opt, value, why);
-  if (*field != want)
-    fail_msg("%s %s gave %llu, want %llu", opt, value,
-             (unsigned long long)*field, (unsigned long long)want);
-}
-
 /* Expects "gexecd OPT VALUE" refused with exactly "invalid value 'VALUE'
  * for OPT: expected @p expect, or 0 for no cap". */
 static void cap_refused(const char *opt, const char *value,
                         const char *expect) {
-  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
-  char want[300];
-  snprintf(want, sizeof want,
-           "invalid value '%s' for %s: expected %s, or 0 for no cap", value,
-           opt, expect);
-  parse_fails(argv, want);
-  assert_string_equal(why, want);
+  char full[200];
+  snprintf(full, sizeof full, "%s, or 0 for no cap", expect);
+  refuses(opt, value, full);
 }
 
 static void max_memory(void **state) {
   static const char range[] = "a size from 8M to 1048576G";
   (void)state;
-  cap_ok("--max-memory", "0", &cfg.max_memory, 0);
-  cap_ok("--max-memory", "8M", &cfg.max_memory, 8388608);
-  cap_ok("--max-memory", "8388608", &cfg.max_memory, 8388608);
-  cap_ok("--max-memory", "1048576G", &cfg.max_memory, 1ull << 50);
-  cap_ok("--max-memory", "8192k", &cfg.max_memory, 8388608);
-  cap_ok("--max-memory", "1g", &cfg.max_memory, 1ull << 30);
+  value_ok("--max-memory", "0", &cfg.max_memory, 0);
+  value_ok("--max-memory", "8M", &cfg.max_memory, 8388608);
+  value_ok("--max-memory", "8388608", &cfg.max_memory, 8388608);
+  value_ok("--max-memory", "1048576G", &cfg.max_memory, 1ull << 50);
+  value_ok("--max-memory", "8192k", &cfg.max_memory, 8388608);
+  value_ok("--max-memory", "1g", &cfg.max_memory, 1ull << 30);
   cap_refused("--max-memory", "8388607", range);
   cap_refused("--max-memory", "1", range);
   cap_refused("--max-memory", "1125899906842625", range);
@@ -491,9 +464,9 @@ static void max_memory(void **state) {
 static void max_pids(void **state) {
   static const char range[] = "a number from 2 to 4194304";
   (void)state;
-  cap_ok("--max-pids", "0", &cfg.max_pids, 0);
-  cap_ok("--max-pids", "2", &cfg.max_pids, 2);
-  cap_ok("--max-pids", "4194304", &cfg.max_pids, 4194304);
+  value_ok("--max-pids", "0", &cfg.max_pids, 0);
+  value_ok("--max-pids", "2", &cfg.max_pids, 2);
+  value_ok("--max-pids", "4194304", &cfg.max_pids, 4194304);
   cap_refused("--max-pids", "1", range);
   cap_refused("--max-pids", "4194305", range);
   cap_refused("--max-pids", "18446744073709551615", range);
@@ -503,17 +476,17 @@ static void max_pids(void **state) {
 static void max_cpu_time(void **state) {
   static const char range[] = "a duration from 1ms to 8760h (365 days)";
   (void)state;
-  cap_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, 0);
-  cap_ok("--max-cpu-time", "1ms", &cfg.max_cpu_time_ms, 1);
-  cap_ok("--max-cpu-time", "8760h", &cfg.max_cpu_time_ms, 31536000000ull);
-  cap_ok("--max-cpu-time", "31536000000ms", &cfg.max_cpu_time_ms,
+  value_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, 0);
+  value_ok("--max-cpu-time", "1ms", &cfg.max_cpu_time_ms, 1);
+  value_ok("--max-cpu-time", "8760h", &cfg.max_cpu_time_ms, 31536000000ull);
+  value_ok("--max-cpu-time", "31536000000ms", &cfg.max_cpu_time_ms,
          31536000000ull);
-  cap_ok("--max-cpu-time", "1.5", &cfg.max_cpu_time_ms, 1500);
-  cap_ok("--max-cpu-time", "0.001", &cfg.max_cpu_time_ms, 1);
-  cap_ok("--max-cpu-time", "0.25h", &cfg.max_cpu_time_ms, 900000);
-  cap_ok("--max-cpu-time", "8759.9999h", &cfg.max_cpu_time_ms,
+  value_ok("--max-cpu-time", "1.5", &cfg.max_cpu_time_ms, 1500);
+  value_ok("--max-cpu-time", "0.001", &cfg.max_cpu_time_ms, 1);
+  value_ok("--max-cpu-time", "0.25h", &cfg.max_cpu_time_ms, 900000);
+  value_ok("--max-cpu-time", "8759.9999h", &cfg.max_cpu_time_ms,
          31535999640ull);
-  cap_ok("--max-cpu-time", "0.0", &cfg.max_cpu_time_ms, 0);
+  value_ok("--max-cpu-time", "0.0", &cfg.max_cpu_time_ms, 0);
   cap_refused("--max-cpu-time", "31536000001ms", range);
   cap_refused("--max-cpu-time", "8761h", range);
   cap_refused("--max-cpu-time", "18446744073709551615ms", range);
@@ -534,9 +507,9 @@ static void max_open_files(void **state) {
            (unsigned long long)max);
   snprintf(at, sizeof at, "%llu", (unsigned long long)max);
   snprintf(above, sizeof above, "%llu", (unsigned long long)max + 1);
-  cap_ok("--max-open-files", "0", &cfg.max_open_files, 0);
-  cap_ok("--max-open-files", "16", &cfg.max_open_files, 16);
-  cap_ok("--max-open-files", at, &cfg.max_open_files, max);
+  value_ok("--max-open-files", "0", &cfg.max_open_files, 0);
+  value_ok("--max-open-files", "16", &cfg.max_open_files, 16);
+  value_ok("--max-open-files", at, &cfg.max_open_files, max);
   cap_refused("--max-open-files", "15", range);
   cap_refused("--max-open-files", "1", range);
   cap_refused("--max-open-files", above, range);

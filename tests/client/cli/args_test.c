@@ -288,6 +288,20 @@ static void expect_bad(const char *opt, const char *val, const char *msg) {
   parse_err(v, ARGC(v), GXC_CMD_RUN, msg);
 }
 
+/* Runs each of @p vals through `gexec run OPT VAL true`, expecting
+ * "invalid value 'VAL' for OPT: expected @p expect". */
+static void expect_all_bad(const char *opt, const char *const *vals,
+                           size_t n, const char *expect) {
+  char msg[512];
+  for (size_t i = 0; i < n; i++) {
+    snprintf(msg, sizeof msg, "invalid value '%s' for %s: expected %s",
+             vals[i], opt, expect);
+    expect_bad(opt, vals[i], msg);
+  }
+}
+
+#define N(a) (sizeof(a) / sizeof *(a))
+
 static void run_isolation_errors(void **state) {
   static const char *const bad_sizes[] = {
       "", "0", "0K", "-1", "+1", "1.5G", "32MB", "32 M", " 32", "32T", "M",
@@ -296,41 +310,23 @@ static void run_isolation_errors(void **state) {
   static const char *const bad_counts[] = {"", "0", "-1", "+5", "1.5", "5x",
                                            " 5", "0x10",
                                            "18446744073709551616"};
-  static const char *const bad_secs[] = {
-      "",     "0",      "0.0",   "0ms", "-1",     "1e3",   "abc",
-      "1,5",  "0.0001", "0.5ms", "1.",  ".5",     "1S",    "1 s",
-      "10y",  "87840.001h",      "18446744073709551616ms"};
-  char msg[256];
+  static const char *const bad_durations[] = {
+      "",    "0",      "0.0",   "0ms", "-1", "1e3", "abc",
+      "1,5", "0.0001", "0.5ms", "1.",  ".5", "1S",  "1 s",
+      "10y", "87840.001h", "18446744073709551616ms"};
   char *m1[] = {"gexec", "run", "--memory", NULL};
   char *m2[] = {"gexec", "run", "--profile", NULL};
   char *m3[] = {"gexec", "run", "-v=1", "true", NULL};
   char *m4[] = {"gexec", "run", "--verbose=yes", "true", NULL};
   (void)state;
-  for (size_t i = 0; i < sizeof bad_sizes / sizeof *bad_sizes; i++) {
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for --memory: expected a size > 0 in "
-             "bytes, or with a K, M or G suffix, like 512M",
-             bad_sizes[i]);
-    expect_bad("--memory", bad_sizes[i], msg);
-  }
-  for (size_t i = 0; i < sizeof bad_counts / sizeof *bad_counts; i++) {
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for --pids: expected a whole number > 0",
-             bad_counts[i]);
-    expect_bad("--pids", bad_counts[i], msg);
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for --open-files: expected a whole "
-             "number > 0",
-             bad_counts[i]);
-    expect_bad("--open-files", bad_counts[i], msg);
-  }
-  for (size_t i = 0; i < sizeof bad_secs / sizeof *bad_secs; i++) {
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for --cpu-time: expected a duration > 0, "
-             "like 10s, 1.5 or 500ms",
-             bad_secs[i]);
-    expect_bad("--cpu-time", bad_secs[i], msg);
-  }
+  expect_all_bad("--memory", bad_sizes, N(bad_sizes),
+                 "a size > 0 in bytes, or with a K, M or G suffix, like "
+                 "512M");
+  expect_all_bad("--pids", bad_counts, N(bad_counts), "a whole number > 0");
+  expect_all_bad("--open-files", bad_counts, N(bad_counts),
+                 "a whole number > 0");
+  expect_all_bad("--cpu-time", bad_durations, N(bad_durations),
+                 "a duration > 0, like 10s, 1.5 or 500ms");
   expect_bad("--profile", "",
              "invalid value '' for --profile: expected a profile name, like "
              "baseline or restricted");
@@ -419,9 +415,11 @@ static void ping_options(void **state) {
                 "0.25", NULL};
   char *v3[] = {"gexec", "ping", "--count=100000", NULL};
   char *v4[] = {"gexec", "ping", "--help", NULL};
-  char *v5[] = {"gexec", "ping", "-t", "2s", NULL};
-  char *v6[] = {"gexec", "ping", "--timeout=100ms", NULL};
-  char *v7[] = {"gexec", "ping", "-t", "0.001", NULL};
+  static const struct {
+    const char *in;
+    uint64_t ms;
+  } timeouts[] = {{"2s", 2000},   {"100ms", 100}, {"0.001", 1},
+                  {"0.5m", 30000}, {"1.5", 1500}};
   (void)state;
   parse_ok(v1, ARGC(v1));
   assert_int_equal(a.cmd, GXC_CMD_PING);
@@ -436,12 +434,11 @@ static void ping_options(void **state) {
   assert_int_equal(a.ping_count, 100000);
   parse_ok(v4, ARGC(v4));
   assert_int_equal(a.cmd, GXC_CMD_PING_HELP);
-  parse_ok(v5, ARGC(v5));
-  assert_int_equal(a.ping_timeout_ms, 2000);
-  parse_ok(v6, ARGC(v6));
-  assert_int_equal(a.ping_timeout_ms, 100);
-  parse_ok(v7, ARGC(v7));
-  assert_int_equal(a.ping_timeout_ms, 1);
+  for (size_t i = 0; i < sizeof timeouts / sizeof *timeouts; i++) {
+    char *v[] = {"gexec", "ping", "--timeout", (char *)timeouts[i].in, NULL};
+    parse_ok(v, ARGC(v));
+    assert_int_equal(a.ping_timeout_ms, timeouts[i].ms);
+  }
 }
 
 static void ping_errors(void **state) {
@@ -503,40 +500,26 @@ static void timeout_refused(void **state) {
       "..5", "99999999999999999999999999", ".5", "5.", "0.0001",
       "1.9999", "0.0019", "0.5ms", "1S", "1sec", "1d", "inf", "nan",
       "316224000001ms", "87840.001h"};
-  char msg[256];
   (void)state;
-  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for -t: expected a duration, like 30s, 1.5 "
-             "or 500ms",
-             rows[i]);
-    expect_bad("-t", rows[i], msg);
-  }
+  expect_all_bad("-t", rows, N(rows), "a duration, like 30s, 1.5 or 500ms");
 }
 
 static void kill_grace_durations(void **state) {
-  char *ok[] = {"gexec", "run", "--kill-grace", "4294967.295", "true", NULL};
-  char *ms[] = {"gexec", "run", "--kill-grace=250ms", "true", NULL};
-  char *m[] = {"gexec", "run", "--kill-grace", "0.5m", "true", NULL};
-  char *zero[] = {"gexec", "run", "--kill-grace", "0", "true", NULL};
+  static const struct {
+    const char *in;
+    uint32_t ms;
+  } ok[] = {{"4294967.295", 4294967295u}, {"250ms", 250}, {"0.5m", 30000},
+            {"0", 0}};
+  static const char *const bad[] = {"4294967.296", "4294967296ms", "0.5ms"};
   (void)state;
-  parse_ok(ok, ARGC(ok));
-  assert_int_equal(a.kill_grace_ms, 4294967295u);
-  parse_ok(ms, ARGC(ms));
-  assert_int_equal(a.kill_grace_ms, 250);
-  parse_ok(m, ARGC(m));
-  assert_int_equal(a.kill_grace_ms, 30000);
-  parse_ok(zero, ARGC(zero));
-  assert_int_equal(a.kill_grace_ms, 0);
-  expect_bad("--kill-grace", "4294967.296",
-             "invalid value '4294967.296' for --kill-grace: expected a "
-             "duration, like 5s, 0.5 or 500ms");
-  expect_bad("--kill-grace", "4294967296ms",
-             "invalid value '4294967296ms' for --kill-grace: expected a "
-             "duration, like 5s, 0.5 or 500ms");
-  expect_bad("--kill-grace", "0.5ms",
-             "invalid value '0.5ms' for --kill-grace: expected a duration, "
-             "like 5s, 0.5 or 500ms");
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+    char *v[] = {"gexec", "run", "--kill-grace", (char *)ok[i].in, "true",
+                 NULL};
+    parse_ok(v, ARGC(v));
+    assert_int_equal(a.kill_grace_ms, ok[i].ms);
+  }
+  expect_all_bad("--kill-grace", bad, N(bad),
+                 "a duration, like 5s, 0.5 or 500ms");
 }
 
 static void env_check(void **state) {
