@@ -76,12 +76,14 @@ int gx_addr_parse(const char *s, gx_addr *out, char *why, size_t why_len) {
   return parse_tcp(s, out, why, why_len);
 }
 
-int gx_addr_default(char *buf, size_t len) {
-  const char *xdg = getenv("XDG_RUNTIME_DIR");
+int gx_addr_default_for(const char *xdg_runtime_dir, char *buf, size_t len) {
+  const char *dir = GX_ADDR_DEFAULT_RUN_DIR;
   int n;
-  if (xdg && xdg[0] == '/')
-    n = snprintf(buf, len, "unix:%s/gexec/gexecd.sock", xdg);
-  else
-    n = snprintf(buf, len, "unix:/run/gexec/gexecd.sock");
+  if (xdg_runtime_dir && xdg_runtime_dir[0] == '/') dir = xdg_runtime_dir;
+  n = snprintf(buf, len, "unix:%s" GX_ADDR_DEFAULT_SUBPATH, dir);
   return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int gx_addr_default(char *buf, size_t len) {
+  return gx_addr_default_for(getenv("XDG_RUNTIME_DIR"), buf, len);
 }

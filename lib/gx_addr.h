@@ -26,10 +26,25 @@ typedef struct {
  */
 int gx_addr_parse(const char *s, gx_addr *out, char *why, size_t why_len);
 
+/** The default socket's path below $XDG_RUNTIME_DIR or, without it,
+ *  below GX_ADDR_DEFAULT_RUN_DIR (for the --help texts too). */
+#define GX_ADDR_DEFAULT_SUBPATH "/gexec/gexecd.sock"
+
+/** The default socket's directory when XDG_RUNTIME_DIR is not usable. */
+#define GX_ADDR_DEFAULT_RUN_DIR "/run"
+
 /**
- * Writes the default address into @p buf: "unix:$XDG_RUNTIME_DIR/gexec/
- * gexecd.sock" when XDG_RUNTIME_DIR is set, else
- * "unix:/run/gexec/gexecd.sock". Returns 0, or -1 if it does not fit.
+ * Writes the default address for @p xdg_runtime_dir (the value of
+ * XDG_RUNTIME_DIR, or NULL) into @p buf: "unix:" @p xdg_runtime_dir
+ * GX_ADDR_DEFAULT_SUBPATH when it is an absolute path, else
+ * "unix:/run/gexec/gexecd.sock". Returns 0, or -1 if it does not fit
+ * (then @p buf holds as much as fits, NUL-terminated, if @p len > 0).
+ */
+int gx_addr_default_for(const char *xdg_runtime_dir, char *buf, size_t len);
+
+/**
+ * gx_addr_default_for with this process's XDG_RUNTIME_DIR: the address
+ * gexecd listens on and libgexec connects to when given none.
  */
 int gx_addr_default(char *buf, size_t len);
 

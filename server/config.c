@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/gx_addr.h"
+#include "lib/gx_units.h"
 
 #ifndef GEXEC_VERSION
 #define GEXEC_VERSION "0.1.0"
@@ -21,8 +22,10 @@ static const char usage[] =
     "  -l, --listen ADDR        listen on ADDR: unix:/path or host:port;\n"
     "                           repeatable. Plaintext TCP is accepted only on\n"
     "                           loopback addresses (there is no TLS yet).\n"
-    "                           Default: unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock,\n"
-    "                           or unix:/run/gexec/gexecd.sock (socket mode 0600)\n"
+    "                           Default: unix:$XDG_RUNTIME_DIR"
+    GX_ADDR_DEFAULT_SUBPATH ",\n"
+    "                           or unix:" GX_ADDR_DEFAULT_RUN_DIR
+    GX_ADDR_DEFAULT_SUBPATH " (socket mode 0600)\n"
     "      --max-sessions N     concurrent runs; more are refused with\n"
     "                           RESOURCE_EXHAUSTED (default 1024)\n"
     "      --max-timeout DUR    longest run allowed; also the timeout of runs\n"
@@ -60,45 +63,10 @@ static const char usage[] =
     "  -h, --help               show this help and exit\n"
     "      --version            show the version and exit\n"
     "\n"
-    "DUR is a number with a unit: 500ms, 30s, 10m, 2h (bare = seconds).\n"
-    "SIZE is a number of bytes with an optional K, M or G suffix.\n"
+    GX_UNITS_DUR_HELP
+    GX_UNITS_SIZE_HELP
     "Logs are JSON lines on stderr, one per run. SIGTERM or SIGINT drains:\n"
     "no new runs, running ones are stopped (TERM, grace, KILL), exit 0.\n";
-
-int gxd_parse_duration_ms(const char *s, uint64_t *ms) {
-  char *end;
-  errno = 0;
-  /* digits first: strtoull would take blanks and a sign (" -1" wraps) */
-  if (!s || *s < '0' || *s > '9') return -1;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s) return -1;
-  uint64_t mul;
-  if (!*end || !strcmp(end, "s")) mul = 1000;
-  else if (!strcmp(end, "ms")) mul = 1;
-  else if (!strcmp(end, "m")) mul = 60000;
-  else if (!strcmp(end, "h")) mul = 3600000;
-  else return -1;
-  if (v > UINT64_MAX / mul) return -1;
-  *ms = v * mul;
-  return 0;
-}
-
-int gxd_parse_size(const char *s, uint64_t *bytes) {
-  char *end;
-  errno = 0;
-  if (!s || *s < '0' || *s > '9') return -1;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s) return -1;
-  int shift = 0;
-  if (*end == 'K' || *end == 'k') shift = 10;
-  else if (*end == 'M' || *end == 'm') shift = 20;
-  else if (*end == 'G' || *end == 'g') shift = 30;
-  else if (*end) return -1;
-  if (shift && end[1]) return -1;
-  if (v > (UINT64_MAX >> shift)) return -1;
-  *bytes = (uint64_t)v << shift;
-  return 0;
-}
 
 uint64_t gxd_open_files_ceiling(const char *nr_open_path) {
   char buf[32], *end;
@@ -126,7 +94,7 @@ static void set_defaults(gxd_config *cfg) {
   cfg->start_timeout_ms = 30000;
   cfg->default_profile = "baseline";
   cfg->max_message_bytes = 4u << 20;
-  cfg->log_level = GX_LOG_INFO;
+  cfg->log_level = GXD_LOG_INFO;
   gx_addr_default(cfg->default_listen, sizeof cfg->default_listen);
 }
 
@@ -160,8 +128,8 @@ static int parse_cap(const cap_spec *c, const char *arg, uint64_t *out,
                      char *why, size_t len) {
   char expect[160];
   uint64_t v;
-  int rc = c->duration ? gxd_parse_duration_ms(arg, &v)
-                       : gxd_parse_size(arg, &v);
+  int rc = c->duration ? gx_units_parse_duration_ms(arg, &v, NULL)
+                       : gx_units_parse_size(arg, &v, NULL);
   if (rc == 0 && (v == 0 || (v >= c->min && v <= c->max))) {
     *out = v;
     return 0;
@@ -222,27 +190,28 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
       cfg->listen[cfg->nlisten++] = arg;
       return 0;
     case 1:
-      if (gxd_parse_size(arg, &v) || v == 0 || v > 1000000)
+      if (gx_units_parse_size(arg, &v, NULL) || v == 0 || v > 1000000)
         return bad(why, len, "--max-sessions", arg, "1..1000000");
       cfg->max_sessions = v;
       return 0;
     case 2:
-      if (gxd_parse_duration_ms(arg, &v) || v == 0)
+      if (gx_units_parse_duration_ms(arg, &v, NULL) || v == 0)
         return bad(why, len, "--max-timeout", arg, "a duration like 24h");
       cfg->limits.max_timeout_ms = v;
       return 0;
     case 3:
-      if (gxd_parse_duration_ms(arg, &v) || v > cfg->limits.max_grace_ms)
+      if (gx_units_parse_duration_ms(arg, &v, NULL) ||
+          v > cfg->limits.max_grace_ms)
         return bad(why, len, "--kill-grace", arg, "a duration up to 60s");
       cfg->default_grace_ms = (uint32_t)v;
       return 0;
     case 4:
-      if (gxd_parse_size(arg, &v) || v < 1024 || v > (1u << 30))
+      if (gx_units_parse_size(arg, &v, NULL) || v < 1024 || v > (1u << 30))
         return bad(why, len, "--max-message", arg, "1K..1G");
       cfg->max_message_bytes = v;
       return 0;
     case 6:
-      if (gxd_parse_duration_ms(arg, &v) || v == 0 || v > 3600000)
+      if (gx_units_parse_duration_ms(arg, &v, NULL) || v == 0 || v > 3600000)
         return bad(why, len, "--start-timeout", arg, "a duration up to 1h");
       cfg->start_timeout_ms = v;
       return 0;
@@ -275,9 +244,9 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
     case 11: case 12: case 13: case 14:
       return apply_cap(cfg, opt, arg, why, len);
     case 5:
-      if (gx_log_parse_level(arg) < 0)
+      if (gxd_log_parse_level(arg) < 0)
         return bad(why, len, "--log-level", arg, "debug|info|warn|error");
-      cfg->log_level = (gx_log_level)gx_log_parse_level(arg);
+      cfg->log_level = (gxd_log_level)gxd_log_parse_level(arg);
       return 0;
   }
   return -1;

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/gx_log.h"
 #include "server/isolation/profile.h"
+#include "server/log.h"
 #include "server/validate.h"
 
 #define GXD_MAX_LISTEN 16
@@ -40,25 +40,20 @@ typedef struct {
    *  Start.limits is held to (GXD_LIMIT_* in validate.h) */
   uint64_t max_memory, max_pids, max_cpu_time_ms, max_open_files;
   size_t max_message_bytes;           /**< largest accepted message */
-  gx_log_level log_level;
+  gxd_log_level log_level;
 } gxd_config;
 
 /** Result of gxd_config_parse besides errors. */
 enum { GXD_CONFIG_RUN = 0, GXD_CONFIG_EXIT = 1 };
 
 /**
- * Parses @p argv into @p cfg (defaults first). Returns GXD_CONFIG_RUN,
+ * Parses @p argv into @p cfg (defaults first). Durations and sizes are
+ * read by lib/gx_units.h (DUR and SIZE in --help). Returns GXD_CONFIG_RUN,
  * GXD_CONFIG_EXIT after printing --help/--version to stdout, or -1 with
  * a reason in @p why.
  */
 int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
                      size_t why_len);
-
-/**
- * Parses a duration: a number with a unit of ms, s, m or h ("250ms",
- * "30s", "2h"); a bare number means seconds. Returns 0 or -1.
- */
-int gxd_parse_duration_ms(const char *s, uint64_t *ms);
 
 /**
  * Returns the largest open-files limit to accept: GXD_LIMIT_OPEN_FILES_MAX,
@@ -68,8 +63,5 @@ int gxd_parse_duration_ms(const char *s, uint64_t *ms);
  * leaves the default. gxd_config_parse puts it in limits.max_open_files.
  */
 uint64_t gxd_open_files_ceiling(const char *nr_open_path);
-
-/** Parses a size with an optional K, M or G suffix (powers of 1024). */
-int gxd_parse_size(const char *s, uint64_t *bytes);
 
 #endif

@@ -16,9 +16,9 @@
 
 #include "lib/gx_addr.h"
 #include "lib/gx_err.h"
-#include "lib/gx_log.h"
 #include "lib/rpc.h"
 #include "server/health.h"
+#include "server/log.h"
 #include "server/reaper.h"
 #include "server/session.h"
 #include "server/tiers.h"
@@ -101,8 +101,8 @@ static void on_session_freed(void *ud) {
 
 static void on_hard_stop(uv_timer_t *t) {
   daemon_t *d = t->data;
-  gx_log(GX_LOG_WARN, "drain took too long; cancelling %zu calls",
-         d->sessions.count);
+  gxd_log(GXD_LOG_WARN, "drain took too long; cancelling %zu calls",
+          d->sessions.count);
   gx_rpc_server_cancel_all(d->srv);
 }
 
@@ -110,7 +110,7 @@ static void on_signal(uv_signal_t *h, int sig) {
   daemon_t *d = h->data;
   if (d->draining) return;
   d->draining = 1;
-  gx_log(GX_LOG_INFO, "signal %d: draining %zu runs", sig, d->sessions.count);
+  gxd_log(GXD_LOG_INFO, "signal %d: draining %zu runs", sig, d->sessions.count);
   gx_rpc_server_shutdown(d->srv, on_rpc_shut_down, d);
   gxd_session_stop_all(&d->sessions);
   uv_timer_start(&d->hard_stop, on_hard_stop,
@@ -154,7 +154,7 @@ static int prepare_unix(const char *path) {
   if (slash && slash != dir) {
     *slash = '\0';
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-      gx_log(GX_LOG_ERROR, "cannot create %s: %s", dir, strerror(errno));
+      gxd_log(GXD_LOG_ERROR, "cannot create %s: %s", dir, strerror(errno));
       return -1;
     }
   }
@@ -164,7 +164,7 @@ static int prepare_unix(const char *path) {
   int live = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
   if (fd >= 0) close(fd);
   if (live) {
-    gx_log(GX_LOG_ERROR, "%s: another daemon is listening there", path);
+    gxd_log(GXD_LOG_ERROR, "%s: another daemon is listening there", path);
     return -1;
   }
   unlink(path); /* a stale socket of a daemon that died */
@@ -175,7 +175,7 @@ static int listen_one(daemon_t *d, const char *addr) {
   gx_addr a;
   char why[300] = "";
   if (gx_addr_parse(addr, &a, why, sizeof why) != 0) {
-    gx_log(GX_LOG_ERROR, "%s", why);
+    gxd_log(GXD_LOG_ERROR, "%s", why);
     return -1;
   }
   if (a.kind == GX_ADDR_UNIX && prepare_unix(a.path) != 0) return -1;
@@ -185,9 +185,9 @@ static int listen_one(daemon_t *d, const char *addr) {
                  ? gx_rpc_server_listen(d->srv, addr) : 0;
   umask(old);
   if (port <= 0) {
-    gx_log(GX_LOG_ERROR, "cannot listen on %s: %s", addr,
-           why[0] ? why : "refused by gRPC (address in use, or no "
-                          "permission)");
+    gxd_log(GXD_LOG_ERROR, "cannot listen on %s: %s", addr,
+            why[0] ? why : "refused by gRPC (address in use, or no "
+                           "permission)");
     return -1;
   }
   json_object *f = json_object_new_object();
@@ -195,7 +195,7 @@ static int listen_one(daemon_t *d, const char *addr) {
   json_object_object_add(f, "address", json_object_new_string(addr));
   if (a.kind == GX_ADDR_TCP)
     json_object_object_add(f, "port", json_object_new_int(port));
-  gx_log_event(GX_LOG_INFO, f);
+  gxd_log_event(GXD_LOG_INFO, f);
   return 0;
 }
 
@@ -222,11 +222,11 @@ static void raise_nofile(const gxd_config *cfg) {
   rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
   setrlimit(RLIMIT_NOFILE, &rl);
   if (rl.rlim_cur < need)
-    gx_log(GX_LOG_WARN,
-           "open-file limit %llu allows about %llu concurrent runs, fewer "
-           "than --max-sessions %zu",
-           (unsigned long long)rl.rlim_cur,
-           (unsigned long long)((rl.rlim_cur - 256) / 4), cfg->max_sessions);
+    gxd_log(GXD_LOG_WARN,
+            "open-file limit %llu allows about %llu concurrent runs, fewer "
+            "than --max-sessions %zu",
+            (unsigned long long)rl.rlim_cur,
+            (unsigned long long)((rl.rlim_cur - 256) / 4), cfg->max_sessions);
 }
 
 static int setup(daemon_t *d) {
@@ -302,8 +302,8 @@ static int find_launcher(daemon_t *d) {
   char cwd[PATH_MAX];
   if (!c->launcher) {
     if (launcher_beside_self(d->launcher, sizeof d->launcher) == 0) return 0;
-    gx_log(GX_LOG_ERROR, "cannot locate gexec-launch beside our binary "
-                         "(use --launcher PATH)");
+    gxd_log(GXD_LOG_ERROR, "cannot locate gexec-launch beside our binary "
+                           "(use --launcher PATH)");
     return -1;
   }
   int n = c->launcher[0] == '/' || !getcwd(cwd, sizeof cwd)
@@ -311,7 +311,7 @@ static int find_launcher(daemon_t *d) {
               : snprintf(d->launcher, sizeof d->launcher, "%s/%s", cwd,
                          c->launcher);
   if (n < 0 || (size_t)n >= sizeof d->launcher) {
-    gx_log(GX_LOG_ERROR, "--launcher: path too long");
+    gxd_log(GXD_LOG_ERROR, "--launcher: path too long");
     return -1;
   }
   return 0;
@@ -324,7 +324,7 @@ static int init_isolation(daemon_t *d) {
   const gxd_config *c = d->cfg;
   instance_name(c, name, sizeof name);
   if (gxd_instance_open(&d->instance, d->loop, name, why, sizeof why) != 0) {
-    gx_log(GX_LOG_ERROR, "%s", why);
+    gxd_log(GXD_LOG_ERROR, "%s", why);
     return -1;
   }
   d->instance_open = 1;
@@ -332,7 +332,7 @@ static int init_isolation(daemon_t *d) {
   if (gxd_tiers_probe(d->launcher, &d->instance.caps, d->instance.name,
                       c->disable, c->require, c->nrequire,
                       &d->tiers, why, sizeof why) != 0) {
-    gx_log(GX_LOG_ERROR, "isolation: %s", why);
+    gxd_log(GXD_LOG_ERROR, "isolation: %s", why);
     return -1;
   }
   for (int i = 0; i < GXI_PROFILE_BUILTINS; i++) {
@@ -340,13 +340,13 @@ static int init_isolation(daemon_t *d) {
     const char *name = gxi_profile_builtin((gxi_builtin)i)->name;
     d->sessions.allow_reduced[i] = c->allow_reduced[i];
     if (!t->full && t->usable && !c->allow_reduced[i])
-      gx_log(GX_LOG_WARN, "profile %s is not served: its full tier needs %s "
-             "(--allow-reduced %s serves it reduced)", name, t->missing,
-             name);
+      gxd_log(GXD_LOG_WARN, "profile %s is not served: its full tier needs %s "
+              "(--allow-reduced %s serves it reduced)", name, t->missing,
+              name);
   }
   if (gxd_launcher_new(d->loop, d->launcher, &d->sessions.launcher, why,
                        sizeof why) != 0) {
-    gx_log(GX_LOG_ERROR, "launcher: %s", why);
+    gxd_log(GXD_LOG_ERROR, "launcher: %s", why);
     return -1;
   }
   d->sessions.tiers = &d->tiers;
@@ -390,18 +390,18 @@ int gxd_daemon_run(const gxd_config *cfg) {
   d.cfg = cfg;
   d.loop = uv_default_loop();
   signal(SIGPIPE, SIG_IGN);
-  gx_log_set_level(cfg->log_level);
+  gxd_log_set_level(cfg->log_level);
   raise_nofile(cfg);
   init_ctx(&d);
   int rc = find_launcher(&d);
   /* our own cwd must never matter (nor keep a filesystem busy) */
   if (rc == 0 && chdir("/") != 0) {
-    gx_log(GX_LOG_ERROR, "chdir /: %s", strerror(errno));
+    gxd_log(GXD_LOG_ERROR, "chdir /: %s", strerror(errno));
     rc = -1;
   }
   if (rc == 0) rc = init_isolation(&d) == 0 ? setup(&d) : -1;
   if (rc == 0) {
-    gx_log(GX_LOG_INFO, "gexecd ready (max %zu sessions)", cfg->max_sessions);
+    gxd_log(GXD_LOG_INFO, "gexecd ready (max %zu sessions)", cfg->max_sessions);
     uv_run(d.loop, UV_RUN_DEFAULT);
   } else if (d.srv) {
     gx_rpc_server_shutdown(d.srv, on_rpc_shut_down, &d);
@@ -418,6 +418,6 @@ int gxd_daemon_run(const gxd_config *cfg) {
   uv_loop_close(d.loop);
   if (rc == 0) unlink_sockets(cfg);
   gx_rpc_global_shutdown();
-  gx_log(GX_LOG_INFO, "gexecd stopped");
+  gxd_log(GXD_LOG_INFO, "gexecd stopped");
   return rc == 0 ? 0 : 1;
 }

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/gx_log.h"
+#include "server/log.h"
 
 struct gxd_reclaim {
   gxd_instance *in;
@@ -143,7 +143,7 @@ static int take_lock(gxd_instance *in, char *why, size_t len) {
     in->lock_fd = fd;
     int k = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)k, 0) != k)
-      gx_log(GX_LOG_WARN, "cannot record our pid in %s", in->lock_path);
+      gxd_log(GXD_LOG_WARN, "cannot record our pid in %s", in->lock_path);
     return 0;
   }
   return snprintf(why, len, "%s keeps changing under us", in->lock_path), -1;
@@ -166,15 +166,15 @@ int gxd_instance_open(gxd_instance *in, uv_loop_t *loop, const char *name,
   in->cgroups = in->caps.has_kill || in->caps.has_pids;
   if (gxi_cgroup_sweep(&in->caps, in->name, &found, reason, sizeof reason) !=
       0)
-    gx_log(GX_LOG_WARN, "instance %s: could not remove every stale run "
-           "cgroup: %s", in->name, reason);
+    gxd_log(GXD_LOG_WARN, "instance %s: could not remove every stale run "
+            "cgroup: %s", in->name, reason);
   in->stale_found = (size_t)found;
   if (found)
-    gx_log(GX_LOG_WARN, "instance %s: killed and removed %d run cgroup(s) "
-           "left by an earlier gexecd", in->name, found);
-  gx_log(GX_LOG_INFO, "instance %s (%s; %s)", in->name, in->lock_path,
-         in->cgroups ? "every run in its own cgroup"
-                     : "no cgroup to track runs");
+    gxd_log(GXD_LOG_WARN, "instance %s: killed and removed %d run cgroup(s) "
+            "left by an earlier gexecd", in->name, found);
+  gxd_log(GXD_LOG_INFO, "instance %s (%s; %s)", in->name, in->lock_path,
+          in->cgroups ? "every run in its own cgroup"
+                      : "no cgroup to track runs");
   return 0;
 }
 
@@ -208,9 +208,9 @@ static void on_reclaim_timer(uv_timer_t *t) {
   gxd_reclaim *r = t->data;
   if (reclaim_step(r)) return reclaim_done(r);
   if (uv_now(r->in->loop) < r->deadline) return;
-  gx_log(GX_LOG_WARN, "a run cgroup could not be removed within %d ms (%s); "
-         "the next start-up of instance %s removes it", GXD_RECLAIM_MS,
-         gxi_cgroup_error(&r->cg), r->in->name);
+  gxd_log(GXD_LOG_WARN, "a run cgroup could not be removed within %d ms (%s); "
+          "the next start-up of instance %s removes it", GXD_RECLAIM_MS,
+          gxi_cgroup_error(&r->cg), r->in->name);
   reclaim_done(r);
 }
 
@@ -250,7 +250,7 @@ void gxd_instance_close(gxd_instance *in) {
   while (in->reclaims) reclaim_done(in->reclaims);
   if (in->lock_fd >= 0 &&
       gxi_cgroup_sweep(&in->caps, in->name, &found, reason, sizeof reason))
-    gx_log(GX_LOG_WARN, "instance %s: %s", in->name, reason);
+    gxd_log(GXD_LOG_WARN, "instance %s: %s", in->name, reason);
   else if (in->lock_fd >= 0)
     gxi_cgroup_remove_dir(&in->caps, in->name);
   if (in->lock_fd >= 0) {

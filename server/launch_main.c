@@ -41,7 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/config.h"
+#include "lib/gx_units.h"
 #include "server/isolation/cgroup.h"
 #include "server/isolation/profile.h"
 #include "server/isolation/sandbox.h"
@@ -114,7 +114,8 @@ static const char usage[] =
     "  --without MECH     do without a mechanism of the profile: user, net,\n"
     "                     pid, ipc, uts, mount, seccomp, cgroup (repeatable)\n"
     "  --mechs BITS       exactly these mechanisms (gxi_mech bits, decimal):\n"
-    "                     how gexecd passes a profile from its table\n";
+    "                     how gexecd passes a profile from its table\n"
+    "\n" GX_UNITS_DUR_HELP GX_UNITS_SIZE_HELP;
 
 /* Removes mechanism @p m from the profile copy. */
 static void without(launch_opts *o, const char *m) {
@@ -126,8 +127,10 @@ static void without(launch_opts *o, const char *m) {
 
 static uint64_t parse_num(const char *opt, const char *arg, int duration) {
   uint64_t v;
-  int rc = duration ? gxd_parse_duration_ms(arg, &v) : gxd_parse_size(arg, &v);
-  if (rc != 0) die("invalid value '%s' for %s", arg, opt);
+  const char *why;
+  int rc = duration ? gx_units_parse_duration_ms(arg, &v, &why)
+                    : gx_units_parse_size(arg, &v, &why);
+  if (rc != 0) die("invalid value '%s' for %s: %s", arg, opt, why);
   return v;
 }
 

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "lib/gx_err.h"
-#include "lib/gx_log.h"
 #include "server/child.h"
 #include "server/env.h"
 #include "server/launch_wire.h"
+#include "server/log.h"
 #include "server/wire_check.h"
 
 typedef enum {
@@ -105,7 +105,7 @@ static void log_run(gxd_session *s, int status) {
                                 (int64_t)((uv_hrtime() - s->start_ns) / 1000000)));
   json_object_object_add(f, "bytes_in", json_object_new_int64((int64_t)s->bytes_in));
   json_object_object_add(f, "bytes_out", json_object_new_int64((int64_t)s->bytes_out));
-  gx_log_event(status == GX_STATUS_OK ? GX_LOG_INFO : GX_LOG_WARN, f);
+  gxd_log_event(status == GX_STATUS_OK ? GXD_LOG_INFO : GXD_LOG_WARN, f);
 }
 
 /* The run's process exists and was not reaped yet. */

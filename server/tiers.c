@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/gx_log.h"
 #include "server/launch_wire.h"
+#include "server/log.h"
 
 int gxd_tiers_without_argv(uint32_t without, const char **argv) {
   int k = 0;
@@ -147,7 +147,7 @@ static void probe_one(const char *launcher, gxi_builtin idx,
       t->usable = 1;
       break;
     }
-    gx_log(GX_LOG_WARN, "isolation %s: a tier failed, trying one with "
+    gxd_log(GXD_LOG_WARN, "isolation %s: a tier failed, trying one with "
            "fewer mechanisms: %s", p->name, why);
   }
   t->full = t->usable && !(t->without & base);
@@ -169,7 +169,7 @@ int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
   snprintf(cgroup, sizeof cgroup, "%s/probe", cgroup_dir);
   for (int i = 0; i < GXI_PROFILE_BUILTINS; i++) {
     probe_one(launcher, (gxi_builtin)i, caps, cgroup, disabled, &out->t[i]);
-    gx_log(out->t[i].full ? GX_LOG_INFO : GX_LOG_WARN, "isolation %s",
+    gxd_log(out->t[i].full ? GXD_LOG_INFO : GXD_LOG_WARN, "isolation %s",
            out->t[i].desc);
   }
   for (int i = 0; i < nrequired; i++) {

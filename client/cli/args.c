@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/gx_addr.h"
+#include "lib/gx_units.h"
+
 /* Largest -t / ping -t: 10 years, far beyond any daemon's maximum. */
 #define MAX_TIMEOUT_MS (10ull * 366 * 24 * 3600 * 1000)
 /* Largest --kill-grace that fits the wire's uint32 milliseconds. */
@@ -23,8 +26,8 @@ static const char usage_main[] =
     "  -V, --version    show the version and exit\n"
     "\n"
     "TARGET (-H) is unix:/path or host:port. Default: $GEXEC_TARGET, else\n"
-    "unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock, else\n"
-    "unix:/run/gexec/gexecd.sock.\n"
+    "unix:$XDG_RUNTIME_DIR" GX_ADDR_DEFAULT_SUBPATH ", else\n"
+    "unix:" GX_ADDR_DEFAULT_RUN_DIR GX_ADDR_DEFAULT_SUBPATH ".\n"
     "'gexec COMMAND --help' describes a command's options and exit\n"
     "statuses. A usage error exits with status 2.\n";
 
@@ -37,10 +40,10 @@ static const char usage_run[] =
     "  -H, --target TARGET      daemon address: unix:/path or host:port\n"
     "                           (default $GEXEC_TARGET, else the default\n"
     "                           socket; see gexec --help)\n"
-    "  -t, --timeout SECONDS    the daemon stops the run after SECONDS;\n"
-    "                           decimals allowed (0.5); 0 = the daemon's\n"
-    "                           maximum (the default)\n"
-    "      --kill-grace SECONDS time between SIGTERM and SIGKILL when the\n"
+    "  -t, --timeout DUR        the daemon stops the run after DUR (30s,\n"
+    "                           1.5, 500ms, 2m); 0 = the daemon's maximum\n"
+    "                           (the default)\n"
+    "      --kill-grace DUR     time between SIGTERM and SIGKILL when the\n"
     "                           run is stopped (default: the daemon's)\n"
     "  -C, --cwd DIR            working directory, absolute (default /)\n"
     "  -e, --env NAME=VALUE     set a variable in the run's environment;\n"
@@ -64,12 +67,10 @@ static const char usage_run[] =
     "                           no_new_privs), or any name the daemon\n"
     "                           defines; it refuses unknown ones. Default:\n"
     "                           the daemon's (--default-profile)\n"
-    "      --memory SIZE        memory limit: bytes, or a number with a K,\n"
-    "                           M or G suffix (powers of 1024: 32M); past\n"
-    "                           it the run is OOM-killed (status 137)\n"
+    "      --memory SIZE        memory limit (32M); past it the run is\n"
+    "                           OOM-killed (status 137)\n"
     "      --pids N             most processes and threads at once\n"
-    "      --cpu-time SECONDS   CPU time limit; decimals allowed (1.5),\n"
-    "                           rounded up to the millisecond; past it\n"
+    "      --cpu-time DUR       CPU time limit (10s, 1.5, 2m); past it\n"
     "                           SIGXCPU, then SIGKILL\n"
     "      --open-files N       most open file descriptors (RLIMIT_NOFILE)\n"
     "Limits must be positive; an unset limit is the profile's default.\n"
@@ -78,6 +79,7 @@ static const char usage_run[] =
     "gives that maximum. The daemon may provide a weaker tier than a\n"
     "profile asks for on a host lacking a mechanism: -v and --json show\n"
     "what was in force.\n"
+    "\n" GX_UNITS_DUR_HELP GX_UNITS_SIZE_HELP
     "\n"
     "Signals: the first SIGINT (Ctrl-C), SIGTERM or SIGHUP is forwarded to\n"
     "the run. A second one cancels the run (the daemon kills it) and gexec\n"
@@ -117,14 +119,15 @@ static const char usage_run[] =
     "16 MiB; past that the rest is dropped and output_truncated is true.\n";
 
 static const char usage_ping[] =
-    "Usage: gexec ping [-H TARGET] [-c COUNT] [-t SECONDS]\n"
+    "Usage: gexec ping [-H TARGET] [-c COUNT] [-t DUR]\n"
     "Asks the daemon's health service (grpc.health.v1) whether it serves\n"
     "and prints the round-trip time; COUNT pings are sent back to back.\n"
     "\n"
     "  -H, --target TARGET    daemon address (default: as for gexec run)\n"
     "  -c, --count COUNT      number of pings, 1..100000 (default 1)\n"
-    "  -t, --timeout SECONDS  how long to wait for each reply (default 5)\n"
+    "  -t, --timeout DUR      how long to wait for each reply (default 5s)\n"
     "  -h, --help             show this help and exit\n"
+    "\n" GX_UNITS_DUR_HELP
     "\n"
     "Exit status: 0 when every ping found the daemon SERVING; 255 when one\n"
     "did not or the daemon cannot be reached (the reason is printed on\n"
@@ -134,38 +137,14 @@ const char *gxc_usage_main(void) { return usage_main; }
 const char *gxc_usage_run(void) { return usage_run; }
 const char *gxc_usage_ping(void) { return usage_ping; }
 
-/* Parses the digits of a whole number of seconds into milliseconds. */
-static const char *parse_whole(const char *s, uint64_t max_ms, uint64_t *ms) {
-  uint64_t v = 0;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    v = v * 10 + (uint64_t)(*s - '0');
-    if (v > max_ms / 1000) return NULL;
-  }
-  *ms = v * 1000;
-  return s;
-}
-
-/* Adds the fraction digits at @p s (after the '.'), rounding up. */
-static const char *parse_fraction(const char *s, uint64_t *ms) {
-  static const unsigned scale[3] = {100, 10, 1};
-  int i = 0, rest = 0;
-  for (; *s >= '0' && *s <= '9'; s++, i++) {
-    if (i < 3) *ms += (uint64_t)(*s - '0') * scale[i];
-    else if (*s != '0') rest = 1;
-  }
-  *ms += (uint64_t)rest;
-  return s;
-}
-
-int gxc_parse_seconds(const char *s, uint64_t max_ms, uint64_t *ms) {
+/* Parses a duration (DUR) of at least @p min_ms and at most @p max_ms
+ * into *@p ms. Returns 0 or -1 (then *@p ms is untouched). */
+static int parse_duration(const char *s, uint64_t min_ms, uint64_t max_ms,
+                          uint64_t *ms) {
   uint64_t v;
-  if (!s || !((*s >= '0' && *s <= '9') || (*s == '.' && s[1] >= '0' &&
-                                           s[1] <= '9')))
+  if (gx_units_parse_duration_ms(s, &v, NULL) != 0 || v < min_ms ||
+      v > max_ms)
     return -1;
-  const char *p = parse_whole(s, max_ms, &v);
-  if (!p) return -1;
-  if (*p == '.') p = parse_fraction(p + 1, &v);
-  if (*p || v > max_ms) return -1;
   *ms = v;
   return 0;
 }
@@ -193,30 +172,9 @@ const char *gxc_target_display(const char *target, const char *xdg_runtime_dir,
                                char *buf, size_t len) {
   if (target)
     snprintf(buf, len, "%s", target);
-  else if (xdg_runtime_dir && xdg_runtime_dir[0] == '/')
-    snprintf(buf, len, "unix:%s/gexec/gexecd.sock", xdg_runtime_dir);
   else
-    snprintf(buf, len, "unix:/run/gexec/gexecd.sock");
+    gx_addr_default_for(xdg_runtime_dir, buf, len);
   return buf;
-}
-
-int gxc_parse_size(const char *s, uint64_t *bytes) {
-  uint64_t v = 0;
-  int shift = 0;
-  if (!s || *s < '0' || *s > '9') return -1;
-  for (; *s >= '0' && *s <= '9'; s++) {
-    unsigned d = (unsigned)(*s - '0');
-    if (v > (UINT64_MAX - d) / 10) return -1;
-    v = v * 10 + d;
-  }
-  if (*s == 'K' || *s == 'k') shift = 10;
-  else if (*s == 'M' || *s == 'm') shift = 20;
-  else if (*s == 'G' || *s == 'g') shift = 30;
-  else if (*s) return -1;
-  if (shift && s[1]) return -1;
-  if (v == 0 || v > (UINT64_MAX >> shift)) return -1;
-  *bytes = v << shift;
-  return 0;
 }
 
 int gxc_parse_count(const char *s, uint64_t max, uint64_t *out) {
@@ -309,6 +267,7 @@ enum {
 /* Applies one isolation option of `run` (--profile and the limits). */
 static int apply_isolation(gxc_args *a, int c, const char *arg, char *why,
                            size_t len) {
+  uint64_t v;
   switch (c) {
     case OPT_PROFILE:
       if (!*arg)
@@ -318,21 +277,21 @@ static int apply_isolation(gxc_args *a, int c, const char *arg, char *why,
       a->profile = arg;
       return 0;
     case OPT_MEMORY:
-      if (gxc_parse_size(arg, &a->memory_bytes) != 0)
+      if (gx_units_parse_size(arg, &v, NULL) != 0 || v == 0)
         return bad_value("--memory", arg,
                          "a size > 0 in bytes, or with a K, M or G suffix, "
                          "like 512M",
                          why, len);
+      a->memory_bytes = v;
       return 0;
     case OPT_PIDS:
       if (gxc_parse_count(arg, UINT64_MAX, &a->pids) != 0)
         return bad_value("--pids", arg, "a whole number > 0", why, len);
       return 0;
     case OPT_CPU_TIME:
-      if (gxc_parse_seconds(arg, MAX_TIMEOUT_MS, &a->cpu_time_ms) != 0 ||
-          a->cpu_time_ms == 0)
-        return bad_value("--cpu-time", arg, "seconds > 0, like 10 or 0.5",
-                         why, len);
+      if (parse_duration(arg, 1, MAX_TIMEOUT_MS, &a->cpu_time_ms) != 0)
+        return bad_value("--cpu-time", arg,
+                         "a duration > 0, like 10s, 1.5 or 500ms", why, len);
       return 0;
     case OPT_OPEN_FILES:
       if (gxc_parse_count(arg, UINT64_MAX, &a->open_files) != 0)
@@ -356,13 +315,14 @@ static int apply_run(gxc_args *a, int c, const char *arg, char *why,
     case OPT_MERGE: a->merge_stderr = 1; return 0;
     case OPT_JSON: a->json = 1; return 0;
     case 't':
-      if (gxc_parse_seconds(arg, MAX_TIMEOUT_MS, &a->timeout_ms) != 0)
-        return bad_value("-t", arg, "seconds, like 30 or 0.5", why, len);
+      if (parse_duration(arg, 0, MAX_TIMEOUT_MS, &a->timeout_ms) != 0)
+        return bad_value("-t", arg, "a duration, like 30s, 1.5 or 500ms",
+                         why, len);
       return 0;
     case OPT_GRACE:
-      if (gxc_parse_seconds(arg, MAX_GRACE_MS, &v) != 0)
-        return bad_value("--kill-grace", arg, "seconds, like 5 or 0.5", why,
-                         len);
+      if (parse_duration(arg, 0, MAX_GRACE_MS, &v) != 0)
+        return bad_value("--kill-grace", arg,
+                         "a duration, like 5s, 0.5 or 500ms", why, len);
       a->kill_grace_ms = (uint32_t)v;
       return 0;
   }
@@ -421,7 +381,6 @@ static int parse_count(const char *s, int max, int *out) {
 /* Applies one option of `ping`. */
 static int apply_ping(gxc_args *a, int c, const char *arg, char *why,
                       size_t len) {
-  uint64_t v;
   switch (c) {
     case 'H': a->target = arg; return 0;
     case 'c':
@@ -429,9 +388,9 @@ static int apply_ping(gxc_args *a, int c, const char *arg, char *why,
         return bad_value("-c", arg, "a count from 1 to 100000", why, len);
       return 0;
     case 't':
-      if (gxc_parse_seconds(arg, MAX_TIMEOUT_MS, &v) != 0 || v == 0)
-        return bad_value("-t", arg, "seconds > 0, like 5 or 0.5", why, len);
-      a->ping_timeout_ms = v;
+      if (parse_duration(arg, 1, MAX_TIMEOUT_MS, &a->ping_timeout_ms) != 0)
+        return bad_value("-t", arg, "a duration > 0, like 5s, 0.5 or 500ms",
+                         why, len);
       return 0;
   }
   snprintf(why, len, "internal error: option %d", c);

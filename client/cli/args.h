@@ -58,6 +58,8 @@ typedef struct {
 
 /**
  * Parses @p argv (NULL-terminated, as main() gets it) into @p out.
+ * Durations (-t, --kill-grace, --cpu-time, ping -t) and sizes (--memory)
+ * have the syntaxes of lib/gx_units.h (DUR and SIZE in the --help texts).
  * Options of `run` stop at the first non-option or after `--`: everything
  * from PROGRAM on belongs to the program. Returns 0, or -1 with a
  * one-line reason in @p why (a usage error); then out->cmd says whose
@@ -66,22 +68,6 @@ typedef struct {
  */
 int gxc_args_parse(int argc, char *const *argv, gxc_args *out, char *why,
                    size_t why_len);
-
-/**
- * Parses a number of seconds, decimals allowed ("5", "0.5", "1.25"),
- * into milliseconds, rounding a fraction of a millisecond up (so that
- * "0.0001" is 1 ms, never 0). Rejects signs, exponents, units, spaces
- * and values above @p max_ms. Returns 0 or -1.
- */
-int gxc_parse_seconds(const char *s, uint64_t max_ms, uint64_t *ms);
-
-/**
- * Parses a size in bytes: decimal digits with an optional K, M or G
- * suffix (either case; powers of 1024), like gexecd's --max-memory.
- * Rejects signs, decimals, spaces, other suffixes, 0 and values that do
- * not fit in 64 bits. Returns 0 or -1 (then @p bytes is untouched).
- */
-int gxc_parse_size(const char *s, uint64_t *bytes);
 
 /**
  * Parses a positive decimal count (digits only, at least 1, at most
@@ -103,9 +89,9 @@ const char *gxc_pick_target(const char *opt, const char *env);
 
 /**
  * Writes the target as shown to people into @p buf: @p target itself, or,
- * for NULL, the default socket (unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock
- * when @p xdg_runtime_dir is an absolute path, else
- * unix:/run/gexec/gexecd.sock). Returns @p buf.
+ * for NULL, the default socket for @p xdg_runtime_dir as
+ * gx_addr_default_for (lib/gx_addr.h) computes it, the address libgexec
+ * connects to. Truncates to fit @p len. Returns @p buf.
  */
 const char *gxc_target_display(const char *target, const char *xdg_runtime_dir,
                                char *buf, size_t len);

@@ -296,6 +296,27 @@ static void default_parses(void **state) {
   assert_string_equal(a.path, "/run/user/7/gexec/gexecd.sock");
 }
 
+/* The computation itself, with XDG_RUNTIME_DIR as a parameter: the
+ * environment is not read. */
+static void default_for_given_xdg(void **state) {
+  char buf[128];
+  (void)state;
+  assert_int_equal(setenv("XDG_RUNTIME_DIR", "/from/env", 1), 0);
+  assert_int_equal(gx_addr_default_for("/run/user/0", buf, sizeof buf), 0);
+  assert_string_equal(buf, "unix:/run/user/0/gexec/gexecd.sock");
+  assert_int_equal(gx_addr_default_for(NULL, buf, sizeof buf), 0);
+  assert_string_equal(buf, "unix:/run/gexec/gexecd.sock");
+  assert_int_equal(gx_addr_default_for("", buf, sizeof buf), 0);
+  assert_string_equal(buf, "unix:/run/gexec/gexecd.sock");
+  assert_int_equal(gx_addr_default_for("relative", buf, sizeof buf), 0);
+  assert_string_equal(buf, "unix:/run/gexec/gexecd.sock");
+  assert_int_equal(gx_addr_default_for("/x", buf, 8), -1);
+  assert_string_equal(buf, "unix:/x");
+  assert_string_equal("unix:" GX_ADDR_DEFAULT_RUN_DIR GX_ADDR_DEFAULT_SUBPATH,
+                      "unix:/run/gexec/gexecd.sock");
+  assert_int_equal(unsetenv("XDG_RUNTIME_DIR"), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(unix_absolute_path),
@@ -318,6 +339,7 @@ int main(void) {
       cmocka_unit_test(default_ignores_unusable_xdg),
       cmocka_unit_test(default_buffer_too_small),
       cmocka_unit_test(default_parses),
+      cmocka_unit_test(default_for_given_xdg),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* Unit tests for server/config: gxd_config_parse, gxd_parse_duration_ms,
- * gxd_parse_size. */
+/* Unit tests for server/config: gxd_config_parse and
+ * gxd_open_files_ceiling. The syntaxes of DUR and SIZE themselves are
+ * tested in tests/lib/gx_units_test.c; here, that every flag takes them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,6 +60,36 @@ static char *parse_capturing_stdout(char **argv, int *rc) {
   return out;
 }
 
+/* Parses "gexecd OPT VALUE"; expects it accepted with *@p field == @p want. */
+static void value_ok(const char *opt, const char *value,
+                     const uint64_t *field, uint64_t want) {
+  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
+  int rc = parse(argv);
+  if (rc != GXD_CONFIG_RUN) fail_msg("%s %s refused: %s", opt, value, why);
+  if (*field != want)
+    fail_msg("%s %s gave %llu, want %llu", opt, value,
+             (unsigned long long)*field, (unsigned long long)want);
+}
+
+/* Expects "gexecd OPT VALUE" refused with exactly "invalid value 'VALUE'
+ * for OPT: expected @p expect". */
+static void refuses(const char *opt, const char *value, const char *expect) {
+  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
+  char want[300];
+  snprintf(want, sizeof want, "invalid value '%s' for %s: expected %s", value,
+           opt, expect);
+  parse_fails(argv, want);
+  assert_string_equal(why, want);
+}
+
+/* A value of an option and the number it must give. */
+typedef struct {
+  const char *in;
+  uint64_t want;
+} value_row;
+
+#define N(a) (sizeof(a) / sizeof *(a))
+
 /* ------------------------------------------------------------ defaults */
 
 static void defaults(void **state) {
@@ -72,7 +103,7 @@ static void defaults(void **state) {
   assert_int_equal(cfg.max_sessions, 1024);
   assert_int_equal(cfg.default_grace_ms, 5000);
   assert_int_equal(cfg.max_message_bytes, 4 * 1024 * 1024);
-  assert_int_equal(cfg.log_level, GX_LOG_INFO);
+  assert_int_equal(cfg.log_level, GXD_LOG_INFO);
   assert_int_equal(cfg.limits.max_argc, gxd_default_limits.max_argc);
   assert_int_equal(cfg.limits.max_envc, gxd_default_limits.max_envc);
   assert_int_equal(cfg.limits.max_arg_bytes, gxd_default_limits.max_arg_bytes);
@@ -198,45 +229,61 @@ static void max_sessions(void **state) {
 }
 
 static void max_timeout(void **state) {
-  char *h[] = {"gexecd", "--max-timeout", "2h", NULL};
-  char *bare[] = {"gexecd", "--max-timeout", "90", NULL};
-  char *ms[] = {"gexecd", "--max-timeout=1500ms", NULL};
-  char *zero[] = {"gexecd", "--max-timeout", "0s", NULL};
-  char *unit[] = {"gexecd", "--max-timeout", "5x", NULL};
-  char *neg[] = {"gexecd", "--max-timeout", "-1ms", NULL};
+  static const value_row ok[] = {{"2h", 7200000},  {"90", 90000},
+                                 {"1500ms", 1500}, {"0.25h", 900000},
+                                 {"1.5", 1500},    {"2.5m", 150000}};
+  static const char *const bad[] = {"0s",     "0",  "5x", "-1ms",
+                                    "1.0005", ".5", "1."};
+  char *eq[] = {"gexecd", "--max-timeout=1500ms", NULL};
   (void)state;
-  assert_int_equal(parse(h), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.limits.max_timeout_ms, 7200000);
-  assert_int_equal(parse(bare), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.limits.max_timeout_ms, 90000);
-  assert_int_equal(parse(ms), GXD_CONFIG_RUN);
+  for (size_t i = 0; i < N(ok); i++)
+    value_ok("--max-timeout", ok[i].in, &cfg.limits.max_timeout_ms,
+             ok[i].want);
+  assert_int_equal(parse(eq), GXD_CONFIG_RUN);
   assert_int_equal(cfg.limits.max_timeout_ms, 1500);
   /* other limits keep their defaults */
   assert_int_equal(cfg.limits.max_grace_ms, 60000);
-  parse_fails(zero, "invalid value '0s' for --max-timeout: expected a "
-                    "duration like 24h");
-  parse_fails(unit, "invalid value '5x' for --max-timeout");
-  parse_fails(neg, "invalid value '-1ms' for --max-timeout");
+  for (size_t i = 0; i < N(bad); i++)
+    refuses("--max-timeout", bad[i], "a duration like 24h");
 }
 
 static void kill_grace(void **state) {
-  char *ms[] = {"gexecd", "--kill-grace", "250ms", NULL};
-  char *zero[] = {"gexecd", "--kill-grace", "0", NULL};
-  char *max[] = {"gexecd", "--kill-grace", "1m", NULL};
-  char *over[] = {"gexecd", "--kill-grace", "61s", NULL};
-  char *overms[] = {"gexecd", "--kill-grace", "60001ms", NULL};
-  char *junk[] = {"gexecd", "--kill-grace", "soon", NULL};
+  static const value_row ok[] = {{"250ms", 250},  {"0", 0},
+                                 {"1m", 60000},   {"60s", 60000},
+                                 {"0.5", 500},    {"2.25s", 2250},
+                                 {"0.5m", 30000}};
+  static const char *const bad[] = {"61s",     "60001ms", "soon",
+                                    "60.001s", "0.5ms",   "1."};
+  char *eq[] = {"gexecd", "--kill-grace=2.25s", NULL};
   (void)state;
-  assert_int_equal(parse(ms), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.default_grace_ms, 250);
-  assert_int_equal(parse(zero), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.default_grace_ms, 0);
-  assert_int_equal(parse(max), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.default_grace_ms, 60000);
-  parse_fails(over, "invalid value '61s' for --kill-grace: expected a "
-                    "duration up to 60s");
-  parse_fails(overms, "invalid value '60001ms' for --kill-grace");
-  parse_fails(junk, "invalid value 'soon' for --kill-grace");
+  for (size_t i = 0; i < N(ok); i++) {
+    char *argv[] = {"gexecd", "--kill-grace", (char *)ok[i].in, NULL};
+    assert_int_equal(parse(argv), GXD_CONFIG_RUN);
+    assert_int_equal(cfg.default_grace_ms, ok[i].want);
+  }
+  assert_int_equal(parse(eq), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.default_grace_ms, 2250);
+  for (size_t i = 0; i < N(bad); i++)
+    refuses("--kill-grace", bad[i], "a duration up to 60s");
+}
+
+static void start_timeout(void **state) {
+  static const value_row ok[] = {{"10s", 10000},    {"0.25", 250},
+                                 {"300ms", 300},    {"1h", 3600000},
+                                 {"0.5h", 1800000}, {"60m", 3600000}};
+  static const char *const bad[] = {"0", "0ms", "1.0001h", "61m", "0.0001",
+                                    "3600001ms"};
+  char *dflt[] = {"gexecd", NULL};
+  char *eq[] = {"gexecd", "--start-timeout=0.25", NULL};
+  (void)state;
+  assert_int_equal(parse(dflt), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.start_timeout_ms, 30000);
+  for (size_t i = 0; i < N(ok); i++)
+    value_ok("--start-timeout", ok[i].in, &cfg.start_timeout_ms, ok[i].want);
+  assert_int_equal(parse(eq), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.start_timeout_ms, 250);
+  for (size_t i = 0; i < N(bad); i++)
+    refuses("--start-timeout", bad[i], "a duration up to 1h");
 }
 
 static void max_message(void **state) {
@@ -262,11 +309,11 @@ static void max_message(void **state) {
 static void log_level(void **state) {
   static const struct {
     const char *name;
-    gx_log_level level;
-  } cases[] = {{"debug", GX_LOG_DEBUG},
-               {"info", GX_LOG_INFO},
-               {"warn", GX_LOG_WARN},
-               {"error", GX_LOG_ERROR}};
+    gxd_log_level level;
+  } cases[] = {{"debug", GXD_LOG_DEBUG},
+               {"info", GXD_LOG_INFO},
+               {"warn", GXD_LOG_WARN},
+               {"error", GXD_LOG_ERROR}};
   char *bad[] = {"gexecd", "--log-level", "verbose", NULL};
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -386,51 +433,40 @@ static void getopt_state_does_not_leak(void **state) {
 
 /* ------------------------------------------- caps on a run's limits */
 
-/* Parses "gexecd OPT VALUE"; expects it accepted with *@p field == @p want. */
-static void cap_ok(const char *opt, const char *value, const uint64_t *field,
-                   uint64_t want) {
-  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
-  int rc = parse(argv);
-  if (rc != GXD_CONFIG_RUN) fail_msg("%s %s refused: %s", opt, value, why);
-  if (*field != want)
-    fail_msg("%s %s gave %llu, want %llu", opt, value,
-             (unsigned long long)*field, (unsigned long long)want);
-}
-
 /* Expects "gexecd OPT VALUE" refused with exactly "invalid value 'VALUE'
  * for OPT: expected @p expect, or 0 for no cap". */
 static void cap_refused(const char *opt, const char *value,
                         const char *expect) {
-  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
-  char want[300];
-  snprintf(want, sizeof want,
-           "invalid value '%s' for %s: expected %s, or 0 for no cap", value,
-           opt, expect);
-  parse_fails(argv, want);
-  assert_string_equal(why, want);
+  char full[200];
+  snprintf(full, sizeof full, "%s, or 0 for no cap", expect);
+  refuses(opt, value, full);
 }
 
 static void max_memory(void **state) {
   static const char range[] = "a size from 8M to 1048576G";
   (void)state;
-  cap_ok("--max-memory", "0", &cfg.max_memory, 0);
-  cap_ok("--max-memory", "8M", &cfg.max_memory, 8388608);
-  cap_ok("--max-memory", "8388608", &cfg.max_memory, 8388608);
-  cap_ok("--max-memory", "1048576G", &cfg.max_memory, 1ull << 50);
+  value_ok("--max-memory", "0", &cfg.max_memory, 0);
+  value_ok("--max-memory", "8M", &cfg.max_memory, 8388608);
+  value_ok("--max-memory", "8388608", &cfg.max_memory, 8388608);
+  value_ok("--max-memory", "1048576G", &cfg.max_memory, 1ull << 50);
+  value_ok("--max-memory", "8192k", &cfg.max_memory, 8388608);
+  value_ok("--max-memory", "1g", &cfg.max_memory, 1ull << 30);
   cap_refused("--max-memory", "8388607", range);
   cap_refused("--max-memory", "1", range);
   cap_refused("--max-memory", "1125899906842625", range);
   cap_refused("--max-memory", "1048577G", range);
   cap_refused("--max-memory", "18446744073709551615", range);
   cap_refused("--max-memory", "lots", range);
+  cap_refused("--max-memory", "1.5G", range);
+  cap_refused("--max-memory", "64MB", range);
 }
 
 static void max_pids(void **state) {
   static const char range[] = "a number from 2 to 4194304";
   (void)state;
-  cap_ok("--max-pids", "0", &cfg.max_pids, 0);
-  cap_ok("--max-pids", "2", &cfg.max_pids, 2);
-  cap_ok("--max-pids", "4194304", &cfg.max_pids, 4194304);
+  value_ok("--max-pids", "0", &cfg.max_pids, 0);
+  value_ok("--max-pids", "2", &cfg.max_pids, 2);
+  value_ok("--max-pids", "4194304", &cfg.max_pids, 4194304);
   cap_refused("--max-pids", "1", range);
   cap_refused("--max-pids", "4194305", range);
   cap_refused("--max-pids", "18446744073709551615", range);
@@ -440,15 +476,26 @@ static void max_pids(void **state) {
 static void max_cpu_time(void **state) {
   static const char range[] = "a duration from 1ms to 8760h (365 days)";
   (void)state;
-  cap_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, 0);
-  cap_ok("--max-cpu-time", "1ms", &cfg.max_cpu_time_ms, 1);
-  cap_ok("--max-cpu-time", "8760h", &cfg.max_cpu_time_ms, 31536000000ull);
-  cap_ok("--max-cpu-time", "31536000000ms", &cfg.max_cpu_time_ms,
+  value_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, 0);
+  value_ok("--max-cpu-time", "1ms", &cfg.max_cpu_time_ms, 1);
+  value_ok("--max-cpu-time", "8760h", &cfg.max_cpu_time_ms, 31536000000ull);
+  value_ok("--max-cpu-time", "31536000000ms", &cfg.max_cpu_time_ms,
          31536000000ull);
+  value_ok("--max-cpu-time", "1.5", &cfg.max_cpu_time_ms, 1500);
+  value_ok("--max-cpu-time", "0.001", &cfg.max_cpu_time_ms, 1);
+  value_ok("--max-cpu-time", "0.25h", &cfg.max_cpu_time_ms, 900000);
+  value_ok("--max-cpu-time", "8759.9999h", &cfg.max_cpu_time_ms,
+         31535999640ull);
+  value_ok("--max-cpu-time", "0.0", &cfg.max_cpu_time_ms, 0);
   cap_refused("--max-cpu-time", "31536000001ms", range);
   cap_refused("--max-cpu-time", "8761h", range);
   cap_refused("--max-cpu-time", "18446744073709551615ms", range);
   cap_refused("--max-cpu-time", "5d", range);
+  cap_refused("--max-cpu-time", "8760.001h", range);
+  cap_refused("--max-cpu-time", "0.5ms", range);
+  cap_refused("--max-cpu-time", "0.0001", range);
+  cap_refused("--max-cpu-time", "1.", range);
+  cap_refused("--max-cpu-time", ".5", range);
 }
 
 /* The upper bound is fs.nr_open where that is below 1048576. */
@@ -460,9 +507,9 @@ static void max_open_files(void **state) {
            (unsigned long long)max);
   snprintf(at, sizeof at, "%llu", (unsigned long long)max);
   snprintf(above, sizeof above, "%llu", (unsigned long long)max + 1);
-  cap_ok("--max-open-files", "0", &cfg.max_open_files, 0);
-  cap_ok("--max-open-files", "16", &cfg.max_open_files, 16);
-  cap_ok("--max-open-files", at, &cfg.max_open_files, max);
+  value_ok("--max-open-files", "0", &cfg.max_open_files, 0);
+  value_ok("--max-open-files", "16", &cfg.max_open_files, 16);
+  value_ok("--max-open-files", at, &cfg.max_open_files, max);
   cap_refused("--max-open-files", "15", range);
   cap_refused("--max-open-files", "1", range);
   cap_refused("--max-open-files", above, range);
@@ -508,95 +555,6 @@ static void open_files_ceiling(void **state) {
   assert_int_equal(gxd_open_files_ceiling("/nonexistent/nr_open"), 1048576);
 }
 
-/* ------------------------------------------------------------ duration */
-
-static void duration_units(void **state) {
-  static const struct {
-    const char *s;
-    uint64_t ms;
-  } cases[] = {
-      {"250ms", 250},       {"0ms", 0},           {"0", 0},
-      {"30s", 30000},       {"30", 30000},        {"1s", 1000},
-      {"10m", 600000},      {"2h", 7200000},      {"24h", 86400000},
-      {"18446744073709551615ms", UINT64_MAX},
-      {"18446744073709551s", 18446744073709551000ull},
-      {"5124095576030h", 18446744073708000000ull},
-  };
-  (void)state;
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    uint64_t ms = 12345;
-    if (gxd_parse_duration_ms(cases[i].s, &ms) != 0)
-      fail_msg("'%s' was refused", cases[i].s);
-    if (ms != cases[i].ms)
-      fail_msg("'%s' gave %llu, want %llu", cases[i].s,
-               (unsigned long long)ms, (unsigned long long)cases[i].ms);
-  }
-}
-
-static void duration_refused(void **state) {
-  static const char *const bad[] = {
-      "",   "-1", "-1ms", "s",     "ms",   "5 s",   "5sec", "5S",
-      "5H", "1.5s", "5d", "5us",  "5ms ", "0x10", " 5",   "+5",
-      " -5ms",
-      "18446744073709551616ms", /* does not fit 64 bits */
-      "18446744073709552s",     /* overflows once scaled */
-      "5124095576031h",         /* likewise, in hours */
-  };
-  uint64_t ms = 777;
-  (void)state;
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    if (gxd_parse_duration_ms(bad[i], &ms) != -1)
-      fail_msg("'%s' was accepted as %llu ms", bad[i],
-               (unsigned long long)ms);
-  assert_int_equal(gxd_parse_duration_ms(NULL, &ms), -1);
-}
-
-/* ---------------------------------------------------------------- size */
-
-static void size_suffixes(void **state) {
-  static const struct {
-    const char *s;
-    uint64_t bytes;
-  } cases[] = {
-      {"0", 0},
-      {"512", 512},
-      {"1K", 1024},
-      {"1k", 1024},
-      {"4M", 4194304},
-      {"4m", 4194304},
-      {"1G", 1073741824},
-      {"3g", 3221225472ull},
-      {"18446744073709551615", UINT64_MAX},
-      {"17179869183G", 17179869183ull << 30},
-  };
-  (void)state;
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    uint64_t b = 12345;
-    if (gxd_parse_size(cases[i].s, &b) != 0)
-      fail_msg("'%s' was refused", cases[i].s);
-    if (b != cases[i].bytes)
-      fail_msg("'%s' gave %llu, want %llu", cases[i].s,
-               (unsigned long long)b, (unsigned long long)cases[i].bytes);
-  }
-}
-
-static void size_refused(void **state) {
-  static const char *const bad[] = {
-      "",   "-1", "K",   "1KB", "1T",  "1.5K", "1 K", " 1", "+1",
-      " -1", "1Kx", "0x10",
-      "18446744073709551616", /* does not fit 64 bits */
-      "17179869184G",         /* overflows once scaled */
-      "18014398509481984K",
-  };
-  uint64_t b = 777;
-  (void)state;
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    if (gxd_parse_size(bad[i], &b) != -1)
-      fail_msg("'%s' was accepted as %llu bytes", bad[i],
-               (unsigned long long)b);
-  assert_int_equal(gxd_parse_size(NULL, &b), -1);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(defaults),
@@ -610,6 +568,7 @@ int main(void) {
       cmocka_unit_test(max_sessions),
       cmocka_unit_test(max_timeout),
       cmocka_unit_test(kill_grace),
+      cmocka_unit_test(start_timeout),
       cmocka_unit_test(max_message),
       cmocka_unit_test(max_memory),
       cmocka_unit_test(max_pids),
@@ -625,10 +584,6 @@ int main(void) {
       cmocka_unit_test(unknown_option),
       cmocka_unit_test(unexpected_argument),
       cmocka_unit_test(getopt_state_does_not_leak),
-      cmocka_unit_test(duration_units),
-      cmocka_unit_test(duration_refused),
-      cmocka_unit_test(size_suffixes),
-      cmocka_unit_test(size_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

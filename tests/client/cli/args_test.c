@@ -157,7 +157,7 @@ static void run_usage_errors(void **state) {
   char *v7[] = {"gexec", "run", "--json=yes", "ls", NULL};
   char *v8[] = {"gexec", "run", "-t", "abc", "ls", NULL};
   char *v9[] = {"gexec", "run", "-t", "-1", "ls", NULL};
-  char *v10[] = {"gexec", "run", "--kill-grace", "5s", "ls", NULL};
+  char *v10[] = {"gexec", "run", "--kill-grace", "5sec", "ls", NULL};
   char *v11[] = {"gexec", "run", "-nx", "ls", NULL};
   char *v12[] = {"gexec", "run", "--json", "-xn", "ls", NULL};
   (void)state;
@@ -169,12 +169,14 @@ static void run_usage_errors(void **state) {
   parse_err(v6, ARGC(v6), GXC_CMD_RUN, "option '--timeout' needs a value");
   parse_err(v7, ARGC(v7), GXC_CMD_RUN, "option '--json' takes no value");
   parse_err(v8, ARGC(v8), GXC_CMD_RUN,
-            "invalid value 'abc' for -t: expected seconds, like 30 or 0.5");
+            "invalid value 'abc' for -t: expected a duration, like 30s, 1.5 "
+            "or 500ms");
   parse_err(v9, ARGC(v9), GXC_CMD_RUN,
-            "invalid value '-1' for -t: expected seconds, like 30 or 0.5");
+            "invalid value '-1' for -t: expected a duration, like 30s, 1.5 "
+            "or 500ms");
   parse_err(v10, ARGC(v10), GXC_CMD_RUN,
-            "invalid value '5s' for --kill-grace: expected seconds, like 5 "
-            "or 0.5");
+            "invalid value '5sec' for --kill-grace: expected a duration, "
+            "like 5s, 0.5 or 500ms");
   parse_err(v11, ARGC(v11), GXC_CMD_RUN, "unknown option '-x'");
   parse_err(v12, ARGC(v12), GXC_CMD_RUN, "unknown option '-x'");
 }
@@ -243,8 +245,11 @@ static void run_isolation_options(void **state) {
                "--pids", "64", "--cpu-time", "1.5", "--open-files", "256",
                "-v", "--", "id", "-u", NULL};
   char *v2[] = {"gexec", "run", "--profile=my-tier", "--memory=1g",
-                "--pids=1", "--cpu-time=0.0001", "--open-files=1",
+                "--pids=1", "--cpu-time=0.001", "--open-files=1",
                 "--verbose", "true", NULL};
+  char *v4[] = {"gexec", "run", "--cpu-time", "2m", "--memory", "512k",
+                "true", NULL};
+  char *v5[] = {"gexec", "run", "--cpu-time=0.25h", "true", NULL};
   char *v3[] = {"gexec", "run", "-nv", "--memory", "4096", "true", NULL};
   (void)state;
   parse_ok(v, ARGC(v));
@@ -262,7 +267,7 @@ static void run_isolation_options(void **state) {
   assert_string_equal(a.profile, "my-tier");
   assert_int_equal(a.memory_bytes, 1ull << 30);
   assert_int_equal(a.pids, 1);
-  assert_int_equal(a.cpu_time_ms, 1); /* rounded up, never 0 */
+  assert_int_equal(a.cpu_time_ms, 1);
   assert_int_equal(a.open_files, 1);
   assert_int_equal(a.verbose, 1);
   parse_ok(v3, ARGC(v3));
@@ -270,6 +275,11 @@ static void run_isolation_options(void **state) {
   assert_int_equal(a.verbose, 1);
   assert_int_equal(a.memory_bytes, 4096);
   assert_null(a.profile);
+  parse_ok(v4, ARGC(v4));
+  assert_int_equal(a.cpu_time_ms, 120000);
+  assert_int_equal(a.memory_bytes, 512ull << 10);
+  parse_ok(v5, ARGC(v5));
+  assert_int_equal(a.cpu_time_ms, 900000);
 }
 
 /* Runs one bad value through `gexec run OPT VALUE true`. */
@@ -278,47 +288,45 @@ static void expect_bad(const char *opt, const char *val, const char *msg) {
   parse_err(v, ARGC(v), GXC_CMD_RUN, msg);
 }
 
+/* Runs each of @p vals through `gexec run OPT VAL true`, expecting
+ * "invalid value 'VAL' for OPT: expected @p expect". */
+static void expect_all_bad(const char *opt, const char *const *vals,
+                           size_t n, const char *expect) {
+  char msg[512];
+  for (size_t i = 0; i < n; i++) {
+    snprintf(msg, sizeof msg, "invalid value '%s' for %s: expected %s",
+             vals[i], opt, expect);
+    expect_bad(opt, vals[i], msg);
+  }
+}
+
+#define N(a) (sizeof(a) / sizeof *(a))
+
 static void run_isolation_errors(void **state) {
   static const char *const bad_sizes[] = {
       "", "0", "0K", "-1", "+1", "1.5G", "32MB", "32 M", " 32", "32T", "M",
       "0x10", "1e6", "16777216T", "18446744073709551616",
-      "17179869184G"};
+      "17179869184G", "1KK", "1Ki", "1KB"};
   static const char *const bad_counts[] = {"", "0", "-1", "+5", "1.5", "5x",
                                            " 5", "0x10",
                                            "18446744073709551616"};
-  static const char *const bad_secs[] = {"", "0", "0.0", "-1", "1s", "1e3",
-                                         "abc", "1,5"};
-  char msg[256];
+  static const char *const bad_durations[] = {
+      "",    "0",      "0.0",   "0ms", "-1", "1e3", "abc",
+      "1,5", "0.0001", "0.5ms", "1.",  ".5", "1S",  "1 s",
+      "10y", "87840.001h", "18446744073709551616ms"};
   char *m1[] = {"gexec", "run", "--memory", NULL};
   char *m2[] = {"gexec", "run", "--profile", NULL};
   char *m3[] = {"gexec", "run", "-v=1", "true", NULL};
   char *m4[] = {"gexec", "run", "--verbose=yes", "true", NULL};
   (void)state;
-  for (size_t i = 0; i < sizeof bad_sizes / sizeof *bad_sizes; i++) {
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for --memory: expected a size > 0 in "
-             "bytes, or with a K, M or G suffix, like 512M",
-             bad_sizes[i]);
-    expect_bad("--memory", bad_sizes[i], msg);
-  }
-  for (size_t i = 0; i < sizeof bad_counts / sizeof *bad_counts; i++) {
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for --pids: expected a whole number > 0",
-             bad_counts[i]);
-    expect_bad("--pids", bad_counts[i], msg);
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for --open-files: expected a whole "
-             "number > 0",
-             bad_counts[i]);
-    expect_bad("--open-files", bad_counts[i], msg);
-  }
-  for (size_t i = 0; i < sizeof bad_secs / sizeof *bad_secs; i++) {
-    snprintf(msg, sizeof msg,
-             "invalid value '%s' for --cpu-time: expected seconds > 0, like "
-             "10 or 0.5",
-             bad_secs[i]);
-    expect_bad("--cpu-time", bad_secs[i], msg);
-  }
+  expect_all_bad("--memory", bad_sizes, N(bad_sizes),
+                 "a size > 0 in bytes, or with a K, M or G suffix, like "
+                 "512M");
+  expect_all_bad("--pids", bad_counts, N(bad_counts), "a whole number > 0");
+  expect_all_bad("--open-files", bad_counts, N(bad_counts),
+                 "a whole number > 0");
+  expect_all_bad("--cpu-time", bad_durations, N(bad_durations),
+                 "a duration > 0, like 10s, 1.5 or 500ms");
   expect_bad("--profile", "",
              "invalid value '' for --profile: expected a profile name, like "
              "baseline or restricted");
@@ -328,7 +336,8 @@ static void run_isolation_errors(void **state) {
   parse_err(m4, ARGC(m4), GXC_CMD_RUN, "option '--verbose' takes no value");
 }
 
-static void size_valid(void **state) {
+/* --memory takes every SIZE of lib/gx_units.h but 0. */
+static void memory_sizes(void **state) {
   static const struct {
     const char *in;
     uint64_t bytes;
@@ -345,16 +354,11 @@ static void size_valid(void **state) {
               {"18446744073709551615", UINT64_MAX}};
   (void)state;
   for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-    uint64_t b = 12345;
-    assert_int_equal(gxc_parse_size(rows[i].in, &b), 0);
-    assert_int_equal(b, rows[i].bytes);
+    char *v[] = {"gexec", "run", "--memory", (char *)rows[i].in, "true",
+                 NULL};
+    parse_ok(v, ARGC(v));
+    assert_int_equal(a.memory_bytes, rows[i].bytes);
   }
-  uint64_t b = 12345;
-  assert_int_equal(gxc_parse_size("0", &b), -1);
-  assert_int_equal(gxc_parse_size("1KK", &b), -1);
-  assert_int_equal(gxc_parse_size("1Ki", &b), -1);
-  assert_int_equal(gxc_parse_size(NULL, &b), -1);
-  assert_int_equal(b, 12345);
 }
 
 static void count_valid(void **state) {
@@ -411,6 +415,11 @@ static void ping_options(void **state) {
                 "0.25", NULL};
   char *v3[] = {"gexec", "ping", "--count=100000", NULL};
   char *v4[] = {"gexec", "ping", "--help", NULL};
+  static const struct {
+    const char *in;
+    uint64_t ms;
+  } timeouts[] = {{"2s", 2000},   {"100ms", 100}, {"0.001", 1},
+                  {"0.5m", 30000}, {"1.5", 1500}};
   (void)state;
   parse_ok(v1, ARGC(v1));
   assert_int_equal(a.cmd, GXC_CMD_PING);
@@ -425,6 +434,11 @@ static void ping_options(void **state) {
   assert_int_equal(a.ping_count, 100000);
   parse_ok(v4, ARGC(v4));
   assert_int_equal(a.cmd, GXC_CMD_PING_HELP);
+  for (size_t i = 0; i < sizeof timeouts / sizeof *timeouts; i++) {
+    char *v[] = {"gexec", "ping", "--timeout", (char *)timeouts[i].in, NULL};
+    parse_ok(v, ARGC(v));
+    assert_int_equal(a.ping_timeout_ms, timeouts[i].ms);
+  }
 }
 
 static void ping_errors(void **state) {
@@ -432,7 +446,9 @@ static void ping_errors(void **state) {
                                            "100001", "3x"};
   char *v[] = {"gexec", "ping", "-c", NULL, NULL};
   char *x1[] = {"gexec", "ping", "extra", NULL};
-  char *x2[] = {"gexec", "ping", "-t", "0", NULL};
+  static const char *const bad_timeouts[] = {"0", "0ms", "0.0", "0.0001",
+                                             "0.5ms", "5x", ".5", "-1"};
+  char *t[] = {"gexec", "ping", "-t", NULL, NULL};
   char *x3[] = {"gexec", "ping", "-n", NULL};
   char msg[128];
   (void)state;
@@ -444,54 +460,66 @@ static void ping_errors(void **state) {
     parse_err(v, ARGC(v), GXC_CMD_PING, msg);
   }
   parse_err(x1, ARGC(x1), GXC_CMD_PING, "unexpected argument 'extra'");
-  parse_err(x2, ARGC(x2), GXC_CMD_PING,
-            "invalid value '0' for -t: expected seconds > 0, like 5 or 0.5");
+  for (size_t i = 0; i < sizeof bad_timeouts / sizeof *bad_timeouts; i++) {
+    t[3] = (char *)bad_timeouts[i];
+    snprintf(msg, sizeof msg,
+             "invalid value '%s' for -t: expected a duration > 0, like 5s, "
+             "0.5 or 500ms",
+             bad_timeouts[i]);
+    parse_err(t, ARGC(t), GXC_CMD_PING, msg);
+  }
   parse_err(x3, ARGC(x3), GXC_CMD_PING, "unknown option '-n'");
 }
 
 /* ---------------------------------------------------------- helpers */
 
-static void seconds_valid(void **state) {
+/* Every option taking a DUR takes the syntax of lib/gx_units.h; -t is
+ * the one where 0 is allowed. */
+static void timeout_durations(void **state) {
   static const struct {
     const char *in;
     uint64_t ms;
-  } rows[] = {{"0", 0},        {"5", 5000},      {"0.5", 500},
-              {"1.25", 1250},  {"0.001", 1},     {"0.0001", 1},
-              {"0.0010", 1},   {"0.0011", 2},    {"0.0019", 2},
-              {".5", 500},     {"5.", 5000},     {"007", 7000},
-              {"10.000", 10000}, {"1.9999", 2000}};
+  } rows[] = {{"0", 0},           {"5", 5000},         {"0.5", 500},
+              {"1.25", 1250},     {"0.001", 1},        {"0.0010", 1},
+              {"007", 7000},      {"10.000", 10000},   {"1.5", 1500},
+              {"30s", 30000},     {"500ms", 500},      {"0.25h", 900000},
+              {"2m", 120000},     {"1.5m", 90000},     {"0ms", 0},
+              {"2.5s", 2500},     {"87840h", 316224000000ull},
+              {"316224000000ms", 316224000000ull}};
   (void)state;
   for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-    uint64_t ms = 12345;
-    assert_int_equal(gxc_parse_seconds(rows[i].in, UINT64_MAX, &ms), 0);
-    assert_int_equal(ms, rows[i].ms);
+    char *v[] = {"gexec", "run", "-t", (char *)rows[i].in, "true", NULL};
+    parse_ok(v, ARGC(v));
+    assert_int_equal(a.timeout_ms, rows[i].ms);
   }
 }
 
-static void seconds_invalid(void **state) {
+static void timeout_refused(void **state) {
   static const char *const rows[] = {
-      "", "-1", "+1", "1e3", "1s", " 1", "1 ", ".", "1.2.3", "0x10",
-      "1,5", "..5", "99999999999999999999999999"};
+      "", "-1", "+1", "1e3", " 1", "1 ", ".", "1.2.3", "0x10", "1,5",
+      "..5", "99999999999999999999999999", ".5", "5.", "0.0001",
+      "1.9999", "0.0019", "0.5ms", "1S", "1sec", "1d", "inf", "nan",
+      "316224000001ms", "87840.001h"};
   (void)state;
-  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-    uint64_t ms = 12345;
-    assert_int_equal(gxc_parse_seconds(rows[i], UINT64_MAX, &ms), -1);
-    assert_int_equal(ms, 12345);
-  }
-  assert_int_equal(gxc_parse_seconds(NULL, UINT64_MAX, NULL), -1);
+  expect_all_bad("-t", rows, N(rows), "a duration, like 30s, 1.5 or 500ms");
 }
 
-static void seconds_bound(void **state) {
-  uint64_t ms = 0;
+static void kill_grace_durations(void **state) {
+  static const struct {
+    const char *in;
+    uint32_t ms;
+  } ok[] = {{"4294967.295", 4294967295u}, {"250ms", 250}, {"0.5m", 30000},
+            {"0", 0}};
+  static const char *const bad[] = {"4294967.296", "4294967296ms", "0.5ms"};
   (void)state;
-  assert_int_equal(gxc_parse_seconds("10", 10000, &ms), 0);
-  assert_int_equal(ms, 10000);
-  assert_int_equal(gxc_parse_seconds("10.000", 10000, &ms), 0);
-  assert_int_equal(gxc_parse_seconds("10.0001", 10000, &ms), -1);
-  assert_int_equal(gxc_parse_seconds("10.001", 10000, &ms), -1);
-  assert_int_equal(gxc_parse_seconds("11", 10000, &ms), -1);
-  assert_int_equal(gxc_parse_seconds("9.999", 10000, &ms), 0);
-  assert_int_equal(ms, 9999);
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+    char *v[] = {"gexec", "run", "--kill-grace", (char *)ok[i].in, "true",
+                 NULL};
+    parse_ok(v, ARGC(v));
+    assert_int_equal(a.kill_grace_ms, ok[i].ms);
+  }
+  expect_all_bad("--kill-grace", bad, N(bad),
+                 "a duration, like 5s, 0.5 or 500ms");
 }
 
 static void env_check(void **state) {
@@ -555,7 +583,16 @@ static void usage_texts(void **state) {
   assert_non_null(strstr(gxc_usage_run(), "--profile NAME"));
   assert_non_null(strstr(gxc_usage_run(), "--memory SIZE"));
   assert_non_null(strstr(gxc_usage_run(), "--pids N"));
-  assert_non_null(strstr(gxc_usage_run(), "--cpu-time SECONDS"));
+  assert_non_null(strstr(gxc_usage_run(), "--cpu-time DUR"));
+  assert_non_null(strstr(gxc_usage_run(), "-t, --timeout DUR"));
+  assert_non_null(strstr(gxc_usage_run(), "--kill-grace DUR"));
+  assert_non_null(strstr(gxc_usage_run(), "DUR is a number"));
+  assert_non_null(strstr(gxc_usage_run(), "SIZE is a number of bytes"));
+  assert_non_null(strstr(gxc_usage_ping(), "-t, --timeout DUR"));
+  assert_non_null(strstr(gxc_usage_ping(), "DUR is a number"));
+  assert_non_null(strstr(gxc_usage_main(),
+                         "unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock, else\n"
+                         "unix:/run/gexec/gexecd.sock."));
   assert_non_null(strstr(gxc_usage_run(), "--open-files N"));
   assert_non_null(strstr(gxc_usage_run(), "-v, --verbose"));
   assert_non_null(strstr(gxc_usage_run(), "uid 1000"));
@@ -582,14 +619,14 @@ int main(void) {
       cmocka_unit_test(run_parse_is_repeatable),
       cmocka_unit_test(run_isolation_options),
       cmocka_unit_test(run_isolation_errors),
-      cmocka_unit_test(size_valid),
+      cmocka_unit_test(memory_sizes),
       cmocka_unit_test(count_valid),
       cmocka_unit_test(top_level),
       cmocka_unit_test(ping_options),
       cmocka_unit_test(ping_errors),
-      cmocka_unit_test(seconds_valid),
-      cmocka_unit_test(seconds_invalid),
-      cmocka_unit_test(seconds_bound),
+      cmocka_unit_test(timeout_durations),
+      cmocka_unit_test(timeout_refused),
+      cmocka_unit_test(kill_grace_durations),
       cmocka_unit_test(env_check),
       cmocka_unit_test(target_pick_and_display),
       cmocka_unit_test(strip_target),

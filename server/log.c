@@ -1,4 +1,4 @@
-#include "lib/gx_log.h"
+#include "server/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,15 +8,15 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile int min_level = GX_LOG_INFO;
+static volatile int min_level = GXD_LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-void gx_log_set_level(gx_log_level level) { min_level = level; }
+void gxd_log_set_level(gxd_log_level level) { min_level = level; }
 
-int gx_log_enabled(gx_log_level level) { return (int)level >= min_level; }
+int gxd_log_enabled(gxd_log_level level) { return (int)level >= min_level; }
 
-int gx_log_parse_level(const char *name) {
+int gxd_log_parse_level(const char *name) {
   for (int i = 0; i < 4; i++)
     if (strcmp(name, level_names[i]) == 0) return i;
   return -1;
@@ -31,7 +31,7 @@ static void format_ts(char *buf, size_t len) {
   snprintf(buf + n, len - n, ".%06ldZ", (long)tv.tv_usec);
 }
 
-static void emit(gx_log_level level, json_object *fields) {
+static void emit(gxd_log_level level, json_object *fields) {
   char ts[48];
   format_ts(ts, sizeof ts);
   json_object *rec = json_object_new_object();
@@ -50,13 +50,13 @@ static void emit(gx_log_level level, json_object *fields) {
   json_object_put(rec);
 }
 
-void gx_log_event(gx_log_level level, json_object *fields) {
-  if (gx_log_enabled(level)) emit(level, fields);
+void gxd_log_event(gxd_log_level level, json_object *fields) {
+  if (gxd_log_enabled(level)) emit(level, fields);
   json_object_put(fields);
 }
 
-void gx_log(gx_log_level level, const char *fmt, ...) {
-  if (!gx_log_enabled(level)) return;
+void gxd_log(gxd_log_level level, const char *fmt, ...) {
+  if (!gxd_log_enabled(level)) return;
   char msg[2048];
   va_list ap;
   va_start(ap, fmt);
@@ -64,5 +64,5 @@ void gx_log(gx_log_level level, const char *fmt, ...) {
   va_end(ap);
   json_object *f = json_object_new_object();
   json_object_object_add(f, "msg", json_object_new_string(msg));
-  gx_log_event(level, f);
+  gxd_log_event(level, f);
 }
