@@ -27,6 +27,7 @@ typedef struct {
 struct gxd_child {
   uv_loop_t *loop;
   gxd_launcher *launcher;
+  uint64_t run_id;
   pid_t pid;
   gxd_child_cbs cbs;
   void *ud;
@@ -250,7 +251,7 @@ int gxd_child_signal(gxd_child *c, int sig) {
 /* The last resort: the launcher's own group (and with it init and the
  * PID namespace). Without a report the daemon reclaims the cgroup. */
 static void kill_launcher(gxd_child *c) {
-  if (!c->reaped) gxd_launcher_kill(c->launcher, c->pid);
+  if (!c->reaped) gxd_launcher_kill(c->launcher, c->run_id);
 }
 
 static void on_kill_timer(uv_timer_t *t) {
@@ -511,6 +512,7 @@ int gxd_child_start(gxd_launcher *l, const gxl_run *run,
   c->rep_fd = r[0];
   c->loop = gxd_launcher_loop(l);
   c->launcher = l;
+  c->run_id = run->run_id;
   c->cbs = *cbs;
   c->ud = ud;
   c->start_ns = uv_hrtime();

@@ -56,6 +56,10 @@ static const char usage[] =
     "                           (or fs.nr_open if lower). Each cap: 0 = none,\n"
     "                           the default; a run gets at most its cap\n"
     "      --launcher PATH      gexec-launch (default: beside gexecd)\n"
+    "      --launch-mode MODE   fork-server (default: one long-lived\n"
+    "                           gexec-launch --serve forks each run's\n"
+    "                           launcher) or exec (gexec-launch is\n"
+    "                           started for every run)\n"
     "      --instance NAME      names this daemon's cgroup subtree and lock\n"
     "                           (default: from the first --listen address);\n"
     "                           at start-up, runs a previous daemon of the\n"
@@ -228,6 +232,11 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
                    "host, baseline or restricted");
       cfg->allow_reduced[profile_index(arg)] = 1;
       return 0;
+    case 17:
+      if (strcmp(arg, "fork-server") && strcmp(arg, "exec"))
+        return bad(why, len, "--launch-mode", arg, "fork-server or exec");
+      cfg->launch_exec = strcmp(arg, "exec") == 0;
+      return 0;
     case 16:
       cfg->instance = arg;
       return 0;
@@ -272,6 +281,7 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"max-open-files", required_argument, NULL, 14},
       {"allow-reduced", required_argument, NULL, 15},
       {"instance", required_argument, NULL, 16},
+      {"launch-mode", required_argument, NULL, 17},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};

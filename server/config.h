@@ -36,6 +36,8 @@ typedef struct {
   int allow_reduced[GXI_PROFILE_BUILTINS]; /**< --allow-reduced, by
                                                 gxi_builtin */
   const char *instance;               /**< --instance; NULL = derived */
+  int launch_exec;                    /**< --launch-mode exec: no fork
+                                           server */
   /** caps on a run's limits (0 = none); each 0 or in the range that
    *  Start.limits is held to (GXD_LIMIT_* in validate.h) */
   uint64_t max_memory, max_pids, max_cpu_time_ms, max_open_files;

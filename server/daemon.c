@@ -344,8 +344,9 @@ static int init_isolation(daemon_t *d) {
               "(--allow-reduced %s serves it reduced)", name, t->missing,
               name);
   }
-  if (gxd_launcher_new(d->loop, d->launcher, &d->sessions.launcher, why,
-                       sizeof why) != 0) {
+  if (gxd_launcher_new(d->loop, d->launcher,
+                       c->launch_exec ? GXD_LAUNCH_EXEC : GXD_LAUNCH_FORK_SERVER,
+                       &d->sessions.launcher, why, sizeof why) != 0) {
     gxd_log(GXD_LOG_ERROR, "launcher: %s", why);
     return -1;
   }

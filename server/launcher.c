@@ -3,50 +3,98 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "server/log.h"
 #include "server/reaper.h"
 #include "server/spawn.h"
+
+#define NBUCKETS 256
+
+/* One run's launcher until its end was reported. */
+typedef struct watch {
+  uint64_t run_id;
+  pid_t pid;
+  gxd_launcher *l;
+  gxd_launcher_exit_fn on_exit;
+  void *ud;
+  int status;            /* once ended */
+  struct rusage ru;
+  struct watch *next;    /* in its bucket */
+  struct watch *qnext;   /* ended, waiting to be reported */
+} watch;
 
 struct gxd_launcher {
   uv_loop_t *loop;
   char *path;
+  gxd_launch_mode mode;
+  watch *buckets[NBUCKETS];
+  watch *queue, **qtail; /* ended runs to report from the loop */
+  uv_timer_t deliver;
+  int open_handles;
+  int closing;
+  /* the fork server */
+  int ctl;               /* our end of its socket, or -1 */
+  pid_t server;
+  uv_poll_t poll;
+  int polling;
+  int devnull;
+  uint64_t restarts;
 };
 
-/* One launcher process until its exit was reported. */
-typedef struct {
-  gxd_launcher_exit_fn on_exit;
-  void *ud;
-} watch;
+static void server_gone(gxd_launcher *l, const char *why);
 
-int gxd_launcher_new(uv_loop_t *loop, const char *path, gxd_launcher **out,
-                     char *why, size_t len) {
-  gxd_launcher *l = calloc(1, sizeof *l);
-  if (!l || !(l->path = strdup(path))) {
-    free(l);
-    snprintf(why, len, "out of memory");
-    return -ENOMEM;
+/* ---------------------------------------------------------- watches */
+
+static watch **slot(gxd_launcher *l, uint64_t id) {
+  watch **w = &l->buckets[id % NBUCKETS];
+  while (*w && (*w)->run_id != id) w = &(*w)->next;
+  return w;
+}
+
+static void unlink_watch(gxd_launcher *l, watch *w) {
+  watch **s = slot(l, w->run_id);
+  if (*s == w) *s = w->next;
+}
+
+/* Reports every queued end; from the loop, never inside a caller's
+ * call. */
+static void on_deliver(uv_timer_t *t) {
+  gxd_launcher *l = t->data;
+  while (l->queue) {
+    watch *w = l->queue;
+    l->queue = w->qnext;
+    if (!l->queue) l->qtail = &l->queue;
+    gxd_launcher_exit_fn fn = w->on_exit;
+    void *ud = w->ud;
+    int st = w->status;
+    struct rusage ru = w->ru;
+    free(w);
+    fn(ud, st, &ru);
   }
-  l->loop = loop;
-  *out = l;
-  return 0;
 }
 
-const char *gxd_launcher_path(const gxd_launcher *l) { return l->path; }
-
-uv_loop_t *gxd_launcher_loop(const gxd_launcher *l) { return l->loop; }
-
-void gxd_launcher_free(gxd_launcher *l) {
-  if (!l) return;
-  free(l->path);
-  free(l);
+/* The run ended: unregister it and report it from the loop. */
+static void ended(gxd_launcher *l, watch *w, int status,
+                  const struct rusage *ru) {
+  unlink_watch(l, w);
+  w->status = status;
+  w->ru = *ru;
+  w->qnext = NULL;
+  *l->qtail = w;
+  l->qtail = &w->qnext;
+  uv_timer_start(&l->deliver, on_deliver, 0, 0);
 }
+
+/* ------------------------------------------------------- exec per run */
 
 /* The request (argv, env, cwd, allow list) in a sealed memfd: written
  * without blocking, read by the launcher from offset 0. Returns the fd
@@ -114,8 +162,8 @@ static void launcher_argv(const gxd_launcher *l, const gxl_run *run,
   a[k] = NULL;
 }
 
-/* Reaper callback: the launcher is a zombie. Kill what it left in its
- * group while the group id is still pinned, then reap and report. */
+/* Reaper callback: a launcher we exec'd is a zombie. Kill what it left
+ * in its group while the group id is still pinned, then reap. */
 static void on_zombie(void *ud, pid_t pid) {
   watch *w = ud;
   struct rusage ru;
@@ -124,46 +172,297 @@ static void on_zombie(void *ud, pid_t pid) {
   memset(&ru, 0, sizeof ru);
   while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
   }
-  gxd_launcher_exit_fn fn = w->on_exit;
-  void *owner = w->ud;
-  free(w);
-  fn(owner, st, &ru);
+  ended(w->l, w, st, &ru);
 }
 
-int gxd_launcher_spawn(gxd_launcher *l, const gxl_run *run,
-                       const gxl_request *req, const gxd_launch_fds *fds,
-                       gxd_launcher_exit_fn on_exit, void *ud, pid_t *pid) {
+static int exec_spawn(gxd_launcher *l, watch *w, const gxl_run *run,
+                      int mfd, const gxd_launch_fds *fds) {
   static char *const empty_env[] = {NULL}; /* nothing of the client's */
   char *argv[24];
   argv_nums num;
-  watch *w = malloc(sizeof *w);
-  int rc, mfd = -1;
-  if (!w) return -ENOMEM;
-  *w = (watch){on_exit, ud};
-  if ((rc = mfd = request_fd(req)) < 0) goto out;
   launcher_argv(l, run, &num, argv);
   gxd_spawn_spec spec = {.path = l->path, .argv = argv, .envp = empty_env,
                          .cwd = "/", .stdin_fd = fds->stdin_fd,
                          .stdout_fd = fds->stdout_fd,
                          .stderr_fd = fds->stderr_fd,
                          .report_fd = fds->report_fd, .request_fd = mfd};
-  if ((rc = gxd_spawn(&spec, pid)) != 0) goto out;
-  if (gxd_reaper_add(*pid, on_zombie, w) != 0) {
+  int rc = gxd_spawn(&spec, &w->pid);
+  if (rc != 0) return rc;
+  if (gxd_reaper_add(w->pid, on_zombie, w) != 0) {
     /* unsupervised, it must not run: kill and reap it now */
-    killpg(*pid, SIGKILL);
-    waitpid(*pid, NULL, 0);
-    rc = -ENOMEM;
-    goto out;
+    killpg(w->pid, SIGKILL);
+    waitpid(w->pid, NULL, 0);
+    return -ENOMEM;
   }
-  w = NULL;
+  return 0;
+}
+
+/* ------------------------------------------------------ fork server */
+
+/* Handles one message from the server outside a spawn. */
+static void take_message(gxd_launcher *l, const gxl_fs_msg *m) {
+  watch *w = *slot(l, m->run_id);
+  if (m->type != GXL_FS_EXITED || !w) {
+    gxd_log(GXD_LOG_ERROR, "run %llu: unexpected fork-server message %d",
+            (unsigned long long)m->run_id, (int)m->type);
+    return;
+  }
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  ru.ru_utime.tv_sec = (time_t)(m->user_us / 1000000);
+  ru.ru_utime.tv_usec = (suseconds_t)(m->user_us % 1000000);
+  ru.ru_stime.tv_sec = (time_t)(m->sys_us / 1000000);
+  ru.ru_stime.tv_usec = (suseconds_t)(m->sys_us % 1000000);
+  ru.ru_maxrss = (long)m->max_rss_kb;
+  ended(l, w, m->wait_status, &ru);
+}
+
+/* Reads one message. Returns 1, 0 if none is there (@p wait_ms 0), or
+ * -1 if the server is gone (reason in @p why). */
+static int read_message(gxd_launcher *l, int wait_ms, gxl_fs_msg *m,
+                        char *why, size_t len) {
+  uint8_t buf[GXL_FS_MSG_LEN + 1];
+  struct pollfd p = {l->ctl, POLLIN, 0};
+  int rc = poll(&p, 1, wait_ms);
+  if (rc < 0 && errno == EINTR) return 0;
+  if (rc == 0 && wait_ms > 0)
+    return snprintf(why, len, "no reply within %d ms", wait_ms), -1;
+  if (rc <= 0) return 0;
+  ssize_t n = recv(l->ctl, buf, sizeof buf, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+  if (n <= 0) return snprintf(why, len, "it closed its socket"), -1;
+  return gxl_fs_decode(buf, (size_t)n, m, why, len) == 0 ? 1 : -1;
+}
+
+static void on_ctl_readable(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  gxd_launcher *l = h->data;
+  gxl_fs_msg m;
+  char why[160];
+  int rc;
+  while (l->ctl >= 0 && (rc = read_message(l, 0, &m, why, sizeof why)) != 0) {
+    if (rc < 0) return server_gone(l, why);
+    take_message(l, &m);
+  }
+}
+
+static void on_server_zombie(void *ud, pid_t pid) {
+  gxd_launcher *l = ud;
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (pid == l->server) {
+    l->server = 0;
+    server_gone(l, "it exited");
+  }
+}
+
+/* Starts gexec-launch --serve with our end of a socket pair. */
+static int server_start(gxd_launcher *l) {
+  static char *const empty_env[] = {NULL};
+  int sv[2];
+  char parent[16];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return -errno;
+  snprintf(parent, sizeof parent, "%d", (int)getpid());
+  char *argv[] = {l->path, "--serve", "--control-fd", "3", "--parent-pid",
+                  parent, NULL};
+  gxd_spawn_spec spec = {.path = l->path, .argv = argv, .envp = empty_env,
+                         .cwd = "/", .stdin_fd = -1, .stdout_fd = -1,
+                         .stderr_fd = STDERR_FILENO, .report_fd = sv[1],
+                         .request_fd = -1};
+  int rc = gxd_spawn(&spec, &l->server);
+  close(sv[1]);
+  if (rc == 0 && gxd_reaper_add(l->server, on_server_zombie, l) != 0) {
+    kill(l->server, SIGKILL);
+    waitpid(l->server, NULL, 0);
+    rc = -ENOMEM;
+  }
+  if (rc != 0) {
+    close(sv[0]);
+    return rc;
+  }
+  l->ctl = sv[0];
+  uv_poll_init(l->loop, &l->poll, l->ctl);
+  l->poll.data = l;
+  l->polling = 1;
+  uv_poll_start(&l->poll, UV_READABLE | UV_DISCONNECT, on_ctl_readable);
+  return 0;
+}
+
+static void on_poll_closed(uv_handle_t *h);
+
+/* The server died or broke the protocol: every run it had is over (each
+ * launcher got its parent-death signal and killed its run). The next
+ * run starts a new server. */
+static void server_gone(gxd_launcher *l, const char *why) {
+  if (l->ctl < 0) return;
+  gxd_log(GXD_LOG_ERROR, "the fork server (pid %d) is gone: %s",
+          (int)l->server, why);
+  if (l->server > 0) kill(l->server, SIGKILL); /* reaped by the reaper */
+  l->polling = 0;
+  l->open_handles++;
+  uv_close((uv_handle_t *)&l->poll, on_poll_closed);
+  close(l->ctl);
+  l->ctl = -1;
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  for (int b = 0; b < NBUCKETS; b++)
+    while (l->buckets[b]) ended(l, l->buckets[b], SIGKILL, &ru);
+}
+
+/* Waits for the reply to RUN @p id; EXITED messages read meanwhile are
+ * queued. Returns the launcher's pid, or -errno. */
+static int await_reply(gxd_launcher *l, uint64_t id, char *why, size_t len) {
+  gxl_fs_msg m;
+  for (;;) {
+    int rc = read_message(l, 5000, &m, why, len);
+    if (rc < 0) return -EPIPE;
+    if (rc == 0) continue;
+    if (m.run_id == id && m.type == GXL_FS_STARTED) return m.pid;
+    if (m.run_id == id && m.type == GXL_FS_FAILED) return -m.err;
+    take_message(l, &m);
+  }
+}
+
+static int send_run(gxd_launcher *l, const gxl_run *run, int mfd,
+                    const gxd_launch_fds *fds) {
+  gxl_fs_msg m = {.type = GXL_FS_RUN, .run_id = run->run_id, .run = *run};
+  uint8_t buf[GXL_FS_MSG_LEN];
+  int fdv[GXL_FS_RUN_FDS] = {
+      fds->stdin_fd >= 0 ? fds->stdin_fd : l->devnull,
+      fds->stdout_fd >= 0 ? fds->stdout_fd : l->devnull,
+      fds->stderr_fd >= 0 ? fds->stderr_fd : l->devnull, fds->report_fd, mfd};
+  union {
+    char b[CMSG_SPACE(sizeof fdv)];
+    struct cmsghdr align;
+  } cm;
+  if (gxl_fs_encode(&m, buf) != 0) return -EINVAL;
+  struct iovec iov = {buf, sizeof buf};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+                      .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof fdv);
+  memcpy(CMSG_DATA(c), fdv, sizeof fdv);
+  ssize_t n;
+  while ((n = sendmsg(l->ctl, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  return n == (ssize_t)sizeof buf ? 0 : -EPIPE;
+}
+
+static int server_spawn(gxd_launcher *l, watch *w, const gxl_run *run,
+                        int mfd, const gxd_launch_fds *fds) {
+  char why[160] = "the socket refused a RUN message";
+  int rc = 0;
+  if (l->ctl < 0 && (rc = server_start(l)) != 0) return rc;
+  if ((rc = send_run(l, run, mfd, fds)) == 0 &&
+      (rc = await_reply(l, run->run_id, why, sizeof why)) > 0) {
+    w->pid = rc;
+    return 0;
+  }
+  if (rc == -EPIPE) {
+    server_gone(l, why);
+    return -EAGAIN; /* the next run gets a new server */
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------- api */
+
+int gxd_launcher_new(uv_loop_t *loop, const char *path, gxd_launch_mode mode,
+                     gxd_launcher **out, char *why, size_t len) {
+  gxd_launcher *l = calloc(1, sizeof *l);
+  int rc = -ENOMEM;
+  if (!l || !(l->path = strdup(path))) goto fail;
+  l->loop = loop;
+  l->mode = mode;
+  l->ctl = -1;
+  l->qtail = &l->queue;
+  uv_timer_init(loop, &l->deliver);
+  l->deliver.data = l;
+  l->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (l->devnull < 0) {
+    rc = -errno;
+    snprintf(why, len, "/dev/null: %s", strerror(errno));
+    return gxd_launcher_free(l), rc;
+  }
+  if (mode == GXD_LAUNCH_FORK_SERVER && (rc = server_start(l)) != 0) {
+    snprintf(why, len, "cannot start the fork server %s: %s", path,
+             strerror(-rc));
+    return gxd_launcher_free(l), rc;
+  }
+  *out = l;
+  return 0;
+fail:
+  if (l) free(l->path);
+  free(l);
+  snprintf(why, len, "out of memory");
+  return rc;
+}
+
+const char *gxd_launcher_path(const gxd_launcher *l) { return l->path; }
+
+uv_loop_t *gxd_launcher_loop(const gxd_launcher *l) { return l->loop; }
+
+int gxd_launcher_spawn(gxd_launcher *l, const gxl_run *run,
+                       const gxl_request *req, const gxd_launch_fds *fds,
+                       gxd_launcher_exit_fn on_exit, void *ud, pid_t *pid) {
+  int rc, mfd = -1;
+  if (run->run_id == 0 || *slot(l, run->run_id)) return -EINVAL;
+  watch *w = calloc(1, sizeof *w);
+  if (!w) return -ENOMEM;
+  *w = (watch){.run_id = run->run_id, .l = l, .on_exit = on_exit, .ud = ud};
+  if ((rc = mfd = request_fd(req)) < 0) goto out;
+  rc = l->mode == GXD_LAUNCH_FORK_SERVER ? server_spawn(l, w, run, mfd, fds)
+                                         : exec_spawn(l, w, run, mfd, fds);
+  if (rc == 0) {
+    *slot(l, run->run_id) = w;
+    *pid = w->pid;
+    w = NULL;
+  }
 out:
   if (mfd >= 0) close(mfd);
   free(w);
   return rc < 0 ? rc : 0;
 }
 
-void gxd_launcher_kill(gxd_launcher *l, pid_t pid) {
-  (void)l;
-  /* registered until reaped: the group id is still pinned */
-  if (pid > 0) killpg(pid, SIGKILL);
+void gxd_launcher_kill(gxd_launcher *l, uint64_t run_id) {
+  watch *w = *slot(l, run_id);
+  if (!w) return; /* reaped already */
+  if (l->mode == GXD_LAUNCH_EXEC) { /* unreaped: the group id is pinned */
+    killpg(w->pid, SIGKILL);
+    return;
+  }
+  gxl_fs_msg m = {.type = GXL_FS_KILL, .run_id = run_id};
+  uint8_t buf[GXL_FS_MSG_LEN];
+  if (l->ctl >= 0 && gxl_fs_encode(&m, buf) == 0 &&
+      send(l->ctl, buf, sizeof buf, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+          (ssize_t)sizeof buf)
+    gxd_log(GXD_LOG_ERROR, "run %llu: cannot ask the fork server to kill "
+            "its launcher: %s", (unsigned long long)run_id, strerror(errno));
+}
+
+static void on_poll_closed(uv_handle_t *h) {
+  gxd_launcher *l = h->data;
+  if (--l->open_handles > 0 || !l->closing) return;
+  free(l->path);
+  free(l);
+}
+
+void gxd_launcher_free(gxd_launcher *l) {
+  if (!l) return;
+  l->closing = 1;
+  /* the server reads EOF and exits; our runs are over by now */
+  if (l->ctl >= 0) {
+    l->open_handles++;
+    uv_close((uv_handle_t *)&l->poll, on_poll_closed);
+    close(l->ctl);
+    l->ctl = -1;
+  }
+  if (l->server > 0) gxd_reaper_remove(l->server);
+  if (l->devnull >= 0) close(l->devnull);
+  l->open_handles++;
+  uv_close((uv_handle_t *)&l->deliver, on_poll_closed);
 }

@@ -340,7 +340,8 @@ static void test_missing_launcher_is_internal(void **state) {
   gxt_copy_file(src, copy, 0755);
   snprintf(flag, sizeof flag, "--launcher=%s", copy);
   gxt_daemon d;
-  gxt_daemon_start(&d, ARGV(flag));
+  /* per-run exec: the fork server would have started it already */
+  gxt_daemon_start(&d, ARGV(flag, "--launch-mode=exec"));
   assert_int_equal(unlink(copy), 0);
   gexec_conn *c = gxt_connect(&d);
   gexec_spec spec = {.argv = ARGV("true"), .stdin_null = 1};
@@ -354,6 +355,61 @@ static void test_missing_launcher_is_internal(void **state) {
   gexec_conn_close(c);
   assert_int_equal(gxt_daemon_stop(&d), 0);
   rmdir(dir);
+}
+
+/* The daemon's fork server: its child whose argv has "--serve". */
+static pid_t fork_server_of(pid_t daemon) {
+  char path[64], buf[512];
+  for (pid_t pid = 2; pid < 4194304; pid++) {
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    char *rp = strrchr(buf, ')');
+    int ppid = 0;
+    if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1 || ppid != daemon) continue;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    for (ssize_t i = 0; i + 7 <= n; i++)
+      if (memcmp(buf + i, "--serve", 7) == 0) return pid;
+  }
+  return 0;
+}
+
+/* The fork server dies under a running run: the run is killed (its
+ * launcher had the server as parent), the client hears of it, and the
+ * next run gets a new fork server. */
+static void test_fork_server_death_ends_its_runs(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, NULL);
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec spec = {.argv = ARGV("sh", "-c", "sleep 1000; exit 0", "gxt-fs-death"),
+                     .stdin_null = 1};
+  gexec_proc *p = start(c, &spec);
+  assert_true(gxt_wait_pid_by_arg("gxt-fs-death", 5000) > 0);
+  pid_t fs = fork_server_of(d.pid);
+  assert_true(fs > 0);
+  assert_int_equal(kill(fs, SIGKILL), 0);
+  gexec_exit ex;
+  gexec_error err;
+  assert_int_equal(gexec_proc_wait(p, &ex, &err), GEXEC_OK);
+  assert_int_equal(ex.signal, SIGKILL);
+  assert_true(gxt_wait_arg_gone("gxt-fs-death", 5000));
+  gexec_proc_free(p);
+  gexec_result r;
+  gxt_run(c, ARGV("true"), &r);
+  assert_int_equal(r.exit.exit_code, 0);
+  assert_int_equal(r.exit.signal, 0);
+  pid_t again = fork_server_of(d.pid);
+  assert_true(again > 0 && again != fs);
+  gexec_result_free(&r);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
 }
 
 /* A start-up failure names the errno: here the socket's directory is a
@@ -409,6 +465,7 @@ int main(void) {
       cmocka_unit_test(test_stream_without_start_times_out),
       cmocka_unit_test(test_second_daemon_on_same_socket_exits),
       cmocka_unit_test(test_missing_launcher_is_internal),
+      cmocka_unit_test(test_fork_server_death_ends_its_runs),
       cmocka_unit_test(test_listen_failure_names_errno),
   };
   return cmocka_run_group_tests_name("integration/lifecycle", tests, NULL,

@@ -1,0 +1,268 @@
+/* The fork server; see forkserver.h. */
+#include "server/forkserver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server/launch_run.h"
+#include "server/launch_wire.h"
+
+/* A run whose launcher was not reaped yet. */
+typedef struct {
+  uint64_t run_id;
+  pid_t pid;
+} live_run;
+
+static struct {
+  int ctl, sfd;
+  pid_t parent;
+  live_run *runs;
+  size_t nruns, cap;
+} fs = {.ctl = -1, .sfd = -1};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...) {
+  char buf[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  dprintf(STDERR_FILENO, "gexec-launch --serve: %s\n", buf);
+}
+
+/* Sends one message; the daemon reads them in order. Returns 0 or -1
+ * (the daemon is gone). */
+static int reply(const gxl_fs_msg *m) {
+  uint8_t buf[GXL_FS_MSG_LEN];
+  if (gxl_fs_encode(m, buf) != 0) return -1;
+  for (;;) {
+    ssize_t n = send(fs.ctl, buf, sizeof buf, MSG_NOSIGNAL);
+    if (n == (ssize_t)sizeof buf) return 0;
+    if (n < 0 && errno == EINTR) continue;
+    return -1;
+  }
+}
+
+static live_run *find_pid(pid_t pid) {
+  for (size_t i = 0; i < fs.nruns; i++)
+    if (fs.runs[i].pid == pid) return &fs.runs[i];
+  return NULL;
+}
+
+static live_run *find_run(uint64_t id) {
+  for (size_t i = 0; i < fs.nruns; i++)
+    if (fs.runs[i].run_id == id) return &fs.runs[i];
+  return NULL;
+}
+
+/* Room for one more run. Returns 0 or -1. */
+static int reserve(void) {
+  if (fs.nruns < fs.cap) return 0;
+  size_t ncap = fs.cap ? fs.cap * 2 : 64;
+  live_run *n = realloc(fs.runs, ncap * sizeof *n);
+  if (!n) return -1;
+  fs.runs = n;
+  fs.cap = ncap;
+  return 0;
+}
+
+/* ------------------------------------------------------ a run's child */
+
+/* In the forked child: the run's descriptors on 0..4 and nothing else,
+ * default signal state, its own session; then the run. Never returns. */
+static void become_launcher(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS],
+                            pid_t server) {
+  sigset_t none;
+  int moved[GXL_FS_RUN_FDS];
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGPWR, SIG_DFL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* above the slots first, so no dup2 clobbers a source */
+  for (int i = 0; i < GXL_FS_RUN_FDS; i++)
+    if ((moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) _exit(GXL_EXIT_SETUP);
+  for (int i = 0; i < GXL_FS_RUN_FDS; i++)
+    if (dup2(moved[i], i) != i) _exit(GXL_EXIT_SETUP);
+  if (syscall(SYS_close_range, GXL_FS_RUN_FDS, ~0U, 0) != 0)
+    for (int fd = GXL_FS_RUN_FDS; fd < 65536; fd++) close(fd);
+  if (setsid() < 0) _exit(GXL_EXIT_SETUP);
+  gxl_launch o;
+  memset(&o, 0, sizeof o);
+  o.mechs = m->run.mechs;
+  o.cgroup_name = m->run.cgroup[0] ? m->run.cgroup : NULL;
+  o.cg_limits.memory_bytes = m->run.limits.memory_bytes;
+  o.cg_limits.pids = m->run.limits.pids;
+  o.rl.cpu_time_ms = m->run.limits.cpu_time_ms;
+  o.rl.open_files = m->run.limits.open_files;
+  o.report_fd = 3;
+  o.request_fd = 4;
+  o.parent_pid = server;
+  _exit(gxl_run_main(&o));
+}
+
+static void close_fds(const int *fds, int n) {
+  for (int i = 0; i < n; i++)
+    if (fds[i] >= 0) close(fds[i]);
+}
+
+/* A RUN: fork its launcher, tell the daemon its pid (or why not). */
+static int start_run(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
+  gxl_fs_msg r = {.type = GXL_FS_FAILED, .run_id = m->run_id};
+  pid_t server = getpid();
+  if (find_run(m->run_id)) {
+    r.err = EEXIST;
+  } else if (reserve() != 0) {
+    r.err = ENOMEM;
+  } else {
+    pid_t pid = fork();
+    if (pid == 0) become_launcher(m, fds, server);
+    if (pid < 0) {
+      r.err = errno;
+    } else {
+      fs.runs[fs.nruns++] = (live_run){m->run_id, pid};
+      r.type = GXL_FS_STARTED;
+      r.pid = pid;
+    }
+  }
+  close_fds(fds, GXL_FS_RUN_FDS);
+  return reply(&r);
+}
+
+/* ------------------------------------------------------------ control */
+
+/* Takes the descriptors of a message; returns how many came. */
+static int take_fds(struct msghdr *mh, int fds[GXL_FS_RUN_FDS]) {
+  int n = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    int *p = (int *)CMSG_DATA(c);
+    for (int i = 0; i < k; i++) {
+      if (n < GXL_FS_RUN_FDS) fds[n] = p[i];
+      else close(p[i]);
+      n++;
+    }
+  }
+  return n;
+}
+
+/* One message from the daemon. Returns -1 when the daemon is gone. */
+static int on_control(void) {
+  uint8_t buf[GXL_FS_MSG_LEN + 1];
+  union {
+    char b[CMSG_SPACE((GXL_FS_RUN_FDS + 1) * sizeof(int))];
+    struct cmsghdr align;
+  } cm;
+  struct iovec iov = {buf, sizeof buf};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+                      .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+  int fds[GXL_FS_RUN_FDS] = {-1, -1, -1, -1, -1};
+  char why[128];
+  gxl_fs_msg m;
+  ssize_t n = recvmsg(fs.ctl, &mh, MSG_CMSG_CLOEXEC);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
+  if (n <= 0) return -1;
+  int nfds = take_fds(&mh, fds);
+  int bad = gxl_fs_decode(buf, (size_t)n, &m, why, sizeof why) != 0;
+  if (!bad && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+    bad = 1;
+    snprintf(why, sizeof why, "message or descriptors cut off");
+  }
+  if (!bad && m.type == GXL_FS_RUN && nfds != GXL_FS_RUN_FDS) {
+    bad = 1;
+    snprintf(why, sizeof why, "RUN with %d descriptors", nfds);
+  }
+  if (!bad && m.type != GXL_FS_RUN && m.type != GXL_FS_KILL) {
+    bad = 1;
+    snprintf(why, sizeof why, "a reply sent to the server");
+  }
+  if (bad || m.type == GXL_FS_KILL)
+    close_fds(fds, nfds < GXL_FS_RUN_FDS ? nfds : GXL_FS_RUN_FDS);
+  if (bad) { /* the daemon is our only peer: a bug there, not an attack */
+    say("%s", why);
+    gxl_fs_msg f = {.type = GXL_FS_FAILED, .run_id = m.run_id, .err = EPROTO};
+    return m.run_id ? reply(&f) : 0;
+  }
+  if (m.type == GXL_FS_KILL) {
+    live_run *r = find_run(m.run_id);
+    if (r) killpg(r->pid, SIGKILL); /* unreaped: the group id is pinned */
+    return 0;
+  }
+  return start_run(&m, fds);
+}
+
+/* Reaps every launcher that ended: its group is SIGKILLed while the
+ * zombie pins the id, then the daemon hears of it. */
+static int reap(void) {
+  for (;;) {
+    siginfo_t si;
+    struct rusage ru;
+    int st = 0;
+    si.si_pid = 0;
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        si.si_pid == 0)
+      return 0;
+    killpg(si.si_pid, SIGKILL);
+    memset(&ru, 0, sizeof ru);
+    while (wait4(si.si_pid, &st, 0, &ru) < 0 && errno == EINTR) {
+    }
+    live_run *r = find_pid(si.si_pid);
+    if (!r) continue;
+    gxl_fs_msg m = {
+        .type = GXL_FS_EXITED, .run_id = r->run_id, .pid = r->pid,
+        .wait_status = st,
+        .user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
+        .sys_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec,
+        .max_rss_kb = (uint64_t)ru.ru_maxrss};
+    *r = fs.runs[--fs.nruns];
+    if (reply(&m) != 0) return -1;
+  }
+}
+
+/* SIGCHLD or the parent-death signal. Returns -1 when the daemon died. */
+static int on_signal(void) {
+  struct signalfd_siginfo si;
+  while (read(fs.sfd, &si, sizeof si) == (ssize_t)sizeof si)
+    if (si.ssi_signo == SIGPWR && getppid() != fs.parent) return -1;
+  return reap();
+}
+
+int gxl_serve(int ctl_fd, pid_t parent) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGPWR);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  fs.ctl = ctl_fd;
+  fs.parent = parent;
+  if ((fs.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+    gxl_die("signalfd: %s", strerror(errno));
+  prctl(PR_SET_PDEATHSIG, SIGPWR);
+  if (getppid() != parent) gxl_die("the parent already exited");
+  for (;;) {
+    struct pollfd p[2] = {{fs.ctl, POLLIN, 0}, {fs.sfd, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      gxl_die("poll: %s", strerror(errno));
+    }
+    if (p[1].revents && on_signal() != 0) break;
+    if (p[0].revents && on_control() != 0) break;
+  }
+  /* the daemon is gone: our runs' launchers get their parent-death
+   * signal as we exit, and each kills its own run */
+  return 0;
+}
