@@ -88,14 +88,16 @@ struct gx_rpc_call {
   int half_pending; /* client: half-close waits for the send in flight */
   int half_sent;
   int cancelled;
+  /* the last receive yielded no message because the call failed (not
+   * because the peer half-closed) */
+  int recv_failed;
   grpc_byte_buffer *recv_bb;
   grpc_byte_buffer *send_bb;
   rpc_tag t_send, t_recv, t_close, t_status, t_half;
   /* server */
   char *peer;
   grpc_slice status_slice;
-  rpc_auth *auth;  /* NULL until gx_rpc_call_auth first asks */
-  int recv_failed; /* the last receive ended because the call failed */
+  rpc_auth *auth; /* NULL until gx_rpc_call_auth first asks */
   /* server, unary methods (rpc_unary.c) */
   const rpc_unary_method *unary;
   ProtobufCMessage *unary_req; /* held until the client half-closes */

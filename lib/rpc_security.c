@@ -36,32 +36,28 @@ int gx_rpc_creds_insecure(gx_rpc_creds **out) {
 
 void gx_rpc_creds_free(gx_rpc_creds *creds) { free(creds); }
 
+/* The kind @p creds describe: NULL is plaintext. */
+static creds_kind kind_of(const gx_rpc_creds *creds) {
+  return creds ? creds->kind : CREDS_INSECURE;
+}
+
+/* The two sides get their own function (and, with TLS, their own cases:
+ * a server key pair and client CA here, a root CA, key pair and name
+ * override for channels): gRPC's two credential types do not mix. */
 int rpc_server_creds_new(const gx_rpc_creds *creds,
                          grpc_server_credentials **out) {
-  creds_kind k = creds ? creds->kind : CREDS_INSECURE;
-  grpc_server_credentials *sc = NULL;
-  switch (k) {
-    case CREDS_INSECURE:
-      sc = grpc_insecure_server_credentials_create();
-      break;
-  }
-  if (!sc) return GX_ENOMEM;
-  *out = sc;
-  return GX_OK;
+  *out = NULL;
+  if (kind_of(creds) == CREDS_INSECURE)
+    *out = grpc_insecure_server_credentials_create();
+  return *out ? GX_OK : GX_ENOMEM;
 }
 
 int rpc_channel_creds_new(const gx_rpc_creds *creds,
                           grpc_channel_credentials **out) {
-  creds_kind k = creds ? creds->kind : CREDS_INSECURE;
-  grpc_channel_credentials *cc = NULL;
-  switch (k) {
-    case CREDS_INSECURE:
-      cc = grpc_insecure_credentials_create();
-      break;
-  }
-  if (!cc) return GX_ENOMEM;
-  *out = cc;
-  return GX_OK;
+  *out = NULL;
+  if (kind_of(creds) == CREDS_INSECURE)
+    *out = grpc_insecure_credentials_create();
+  return *out ? GX_OK : GX_ENOMEM;
 }
 
 /* ------------------------------------------------------------ peer auth */

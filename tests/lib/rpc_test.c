@@ -408,14 +408,33 @@ static void assert_events(side *s, const char *want) {
 
 /* The client's end: on_recv(NULL) and on_status complete in gRPC's order,
  * which is not specified; everything else is. */
-static void assert_client_end(side *s, const char *before) {
-  char got[MAX_EVENTS + 1], a[MAX_EVENTS + 1], b[MAX_EVENTS + 1];
-  events(s, got, sizeof got);
+static void check_end(side *s, const char *got, const char *before) {
+  char a[MAX_EVENTS + 1], b[MAX_EVENTS + 1];
   snprintf(a, sizeof a, "%sESD", before);
   snprintf(b, sizeof b, "%sSED", before);
   assert_int_equal(s->script_err, 0);
   if (strcmp(got, a) != 0 && strcmp(got, b) != 0)
     fail_msg("client events \"%s\", want \"%s\" or \"%s\"", got, a, b);
+}
+
+static void assert_client_end(side *s, const char *before) {
+  char got[MAX_EVENTS + 1];
+  events(s, got, sizeof got);
+  check_end(s, got, before);
+}
+
+/* The same for a client whose one send may complete after the reply
+ * arrived (the server answers the message, not the half-close: seen
+ * under ASan as "MWESD"): its 'W' is counted, then left out. */
+static void assert_client_end_echoed(side *s, const char *before) {
+  char got[MAX_EVENTS + 1], rest[MAX_EVENTS + 1];
+  size_t n = 0;
+  events(s, got, sizeof got);
+  for (const char *p = got; *p; p++)
+    if (*p != 'W') rest[n++] = *p;
+  rest[n] = '\0';
+  assert_int_equal(count(s, 'W'), 1);
+  check_end(s, rest, before);
 }
 
 /* ------------------------------------------------------- happy paths */
@@ -448,7 +467,7 @@ static void exchange_delivers_message_status_done_in_order(void **state) {
   assert_int_equal(f->srv_side.sent_ok, 1);
   assert_int_equal(f->srv_side.cancelled, 0);
 
-  assert_client_end(&f->cli, "WM");
+  assert_client_end_echoed(&f->cli, "M");
   assert_int_equal(f->cli.data_len, 4);
   assert_memory_equal(f->cli.data, "pong", 4);
   assert_int_equal(f->cli.status, GX_STATUS_OK);
@@ -700,7 +719,7 @@ static void failed_send_and_recv_fire_nothing_and_can_be_retried(
   assert_true(run_until(f, both_done, WAIT_MS));
 
   assert_events(&f->srv_side, "NMWCD");
-  assert_client_end(&f->cli, "WM"); /* one on_sent, for the retry */
+  assert_client_end_echoed(&f->cli, "M"); /* one on_sent: the retry's */
   assert_int_equal(f->cli.status, GX_STATUS_OK);
 }
 
@@ -866,7 +885,9 @@ static void unary_malformed_request_is_invalid_argument(void **state) {
   assert_true(run_until(f, all_released, WAIT_MS));
 
   assert_int_equal(f->unary_calls, 0);
-  assert_events(&f->cli, "WSD");
+  /* refused at the message, so the status may overtake the send's end */
+  assert_int_equal(count(&f->cli, 'W'), 1);
+  assert_int_equal(count(&f->cli, 'S'), 1);
   assert_int_equal(f->cli.status, GX_STATUS_INVALID_ARGUMENT);
   assert_string_equal(f->cli.msg,
                       "not a valid grpc.health.v1.HealthCheckRequest");
@@ -891,22 +912,31 @@ static void unary_second_message_is_invalid_argument(void **state) {
                       "Unary takes one HealthCheckRequest, not a stream");
 }
 
-/* The client cancels before sending anything. */
-static void unary_cancel_before_request_never_calls_handler(void **state) {
-  fixture *f = *state;
-  client_start(f, UNARY);
-  assert_true(run_until(f, both_calls_alive, WAIT_MS));
+/* Cancels the client's unary call once @p ready holds, then checks that
+ * the handler never ran and that both sides were released. */
+static void cancel_unary_when(fixture *f, int (*ready)(fixture *),
+                              const char *client_events) {
+  assert_true(run_until(f, ready, WAIT_MS));
   gx_rpc_call_cancel(f->cli.call);
   assert_true(run_until(f, all_released, WAIT_MS));
 
   assert_int_equal(f->unary_calls, 0);
-  assert_events(&f->cli, "SD");
+  assert_events(&f->cli, client_events);
   assert_int_equal(f->cli.status, GX_STATUS_CANCELLED);
 }
 
+/* The client cancels before sending anything. */
+static void unary_cancel_before_request_never_calls_handler(void **state) {
+  fixture *f = *state;
+  client_start(f, UNARY);
+  cancel_unary_when(f, both_calls_alive, "SD");
+}
+
+/* The server took the request and waits for the half-close, and the
+ * client saw its send complete. */
 static int server_holds_request(fixture *f) {
-  (void)f; /* the client posts no receive: both are the server's */
-  return atomic_load(&g_recv_batches) == 2;
+  /* the client posts no receive: both are the server's */
+  return atomic_load(&g_recv_batches) == 2 && client_sent(f);
 }
 
 /* The client cancels after its message but before the half-close: the
@@ -918,13 +948,7 @@ static void unary_cancel_after_request_never_calls_handler(void **state) {
   req.service = "held";
   client_start(f, UNARY);
   assert_int_equal(gx_rpc_call_send(f->cli.call, &req.base), GX_OK);
-  assert_true(run_until(f, server_holds_request, WAIT_MS));
-  gx_rpc_call_cancel(f->cli.call);
-  assert_true(run_until(f, all_released, WAIT_MS));
-
-  assert_int_equal(f->unary_calls, 0);
-  assert_events(&f->cli, "WSD");
-  assert_int_equal(f->cli.status, GX_STATUS_CANCELLED);
+  cancel_unary_when(f, server_holds_request, "WSD");
 }
 
 /* The helper's own receive fails to start: the call ends INTERNAL. */
