@@ -27,7 +27,8 @@ int gexec_connect(const char *target, const gexec_conn_opts *opts,
   resolve_target(target, c->target, sizeof c->target);
   c->wait_for_ready = opts ? opts->wait_for_ready : 0;
   int64_t wait = opts ? opts->connect_timeout_ms : 0;
-  if (gx_rpc_channel_new(c->target, NULL, &c->ch) != 0) {
+  /* creds NULL: plaintext, the only transport libgexec offers so far */
+  if (gx_rpc_channel_new(c->target, NULL, NULL, &c->ch) != 0) {
     free(c);
     return gexec__fail(err, GEXEC_ECONNECT, 0, "cannot create a channel");
   }

@@ -23,6 +23,10 @@
  * must stay valid until on_done fires; after on_done the call pointer is
  * invalid. Received bytes are valid only during on_recv.
  *
+ * Transport security is a gx_rpc_creds value given per listener and per
+ * channel (today plaintext only); a server call reports what its peer
+ * proved through gx_rpc_call_auth.
+ *
  * Errors, as in libuv: a function that returns an error never also fires
  * its callback (nor any other callback of the call), and never frees the
  * call: the pointer stays valid until on_done, which fires exactly once,
@@ -40,6 +44,7 @@
 typedef struct gx_rpc_server gx_rpc_server;
 typedef struct gx_rpc_channel gx_rpc_channel;
 typedef struct gx_rpc_call gx_rpc_call;
+typedef struct gx_rpc_creds gx_rpc_creds;
 
 /** Callbacks of one call. Any may be NULL. */
 typedef struct {
@@ -57,6 +62,35 @@ typedef struct {
   void (*on_done)(void *ud);
 } gx_rpc_handlers;
 
+/* ----------------------------------------------------------- credentials */
+
+/*
+ * A gx_rpc_creds describes the transport security of one listener
+ * (gx_rpc_server_listen) or one channel (gx_rpc_channel_new). It is a
+ * description, not a connection state: the rpc module builds gRPC's own
+ * credentials from it when it is used, so one gx_rpc_creds may serve
+ * several listeners or channels, and the caller may free it as soon as
+ * the function it was given to returned.
+ *
+ * Constructors allocate; gx_rpc_creds_free releases. A NULL gx_rpc_creds
+ * wherever one is accepted means plaintext, as gx_rpc_creds_insecure.
+ *
+ * Only plaintext exists today. TLS comes as further constructors, e.g.
+ * gx_rpc_creds_tls_server(cert, key, client_ca, ...) and
+ * gx_rpc_creds_tls_client(ca, cert, key, server_name): a credentials value
+ * made for one side is refused by the other side's function (GX_EINVAL),
+ * and callers that take a gx_rpc_creds need no change.
+ */
+
+/** Plaintext: no encryption, no peer authentication; usable by servers
+ *  and clients. On success *out owns a new value (free it with
+ *  gx_rpc_creds_free); on error (GX_ENOMEM) *out is untouched. */
+int gx_rpc_creds_insecure(gx_rpc_creds **out);
+
+/** Frees @p creds (NULL is fine). Listeners and channels made with it
+ *  are unaffected. */
+void gx_rpc_creds_free(gx_rpc_creds *creds);
+
 /* ---------------------------------------------------------------- server */
 
 /** Server options; zero values select the defaults noted. */
@@ -69,7 +103,8 @@ typedef struct {
 
 /** Called on the loop thread for each new call. @p method is the index
  *  returned by gx_rpc_server_add_method, or -1 for an unknown method (the
- *  handler should finish it with UNIMPLEMENTED). */
+ *  handler should finish it with UNIMPLEMENTED). Calls of methods added
+ *  with gx_rpc_server_add_unary never come here. */
 typedef void (*gx_rpc_on_call)(void *ud, gx_rpc_call *call, int method);
 
 /** Initializes gRPC (once per process) with SIGCHLD, SIGPIPE, SIGINT,
@@ -85,12 +120,56 @@ void gx_rpc_global_shutdown(void);
 int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
                       gx_rpc_server **out);
 
-/** Registers "/pkg.Service/Method" before start; returns its index >= 0. */
+/** Registers "/pkg.Service/Method" before start; returns its index >= 0,
+ *  or GX_E2BIG (too many methods: 8 in all) or GX_ERPC. */
 int gx_rpc_server_add_method(gx_rpc_server *srv, const char *path);
 
-/** Listens on a gRPC address ("unix:/p", "127.0.0.1:0"), plaintext.
- *  Returns the bound TCP port (or 1 for unix sockets) > 0; <= 0 on error. */
-int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr);
+/**
+ * Handles one request of a unary method, on the loop thread. @p req is the
+ * request, unpacked with the descriptor given to gx_rpc_server_add_unary;
+ * it is borrowed: valid during this callback only.
+ *
+ * The handler must end @p call exactly once, with gx_rpc_call_finish_msg
+ * (the reply and a status, usually GX_STATUS_OK) or gx_rpc_call_finish (a
+ * status alone), during this callback or later from the loop thread. Until
+ * it does, the call stays valid, even if the client goes away meanwhile
+ * (the answer is then dropped). It may read gx_rpc_call_peer and
+ * gx_rpc_call_auth; it must not set handlers, receive or send on @p call.
+ */
+typedef void (*gx_rpc_unary_fn)(void *ud, gx_rpc_call *call,
+                                const ProtobufCMessage *req);
+
+/**
+ * Registers the unary method @p path ("/pkg.Service/Method") before start,
+ * served by @p fn with @p ud, instead of handing its calls to on_call.
+ * For each call the rpc module receives exactly one request and the
+ * client's half-close, then calls @p fn; it ends the call itself, and
+ * @p fn is not called, when:
+ *  - the client half-closes without a message: INVALID_ARGUMENT
+ *    "<Method> needs one <Request>" (names from @p path and @p req_type);
+ *  - the message does not unpack as @p req_type: INVALID_ARGUMENT
+ *    "not a valid <pkg.Request>";
+ *  - a second message arrives: INVALID_ARGUMENT
+ *    "<Method> takes one <Request>, not a stream";
+ *  - the call fails or is cancelled before the request is complete.
+ * The request may be as large as the server's max_recv_bytes.
+ * @p path is copied; @p req_type and @p ud must outlive the server.
+ * Returns the method's index >= 0 (on_call never sees it), or an error of
+ * gx_rpc_server_add_method's; on error @p fn never fires.
+ */
+int gx_rpc_server_add_unary(gx_rpc_server *srv, const char *path,
+                            const ProtobufCMessageDescriptor *req_type,
+                            gx_rpc_unary_fn fn, void *ud);
+
+/** Listens on a gRPC address ("unix:/p", "127.0.0.1:0"), before start,
+ *  with the transport security of @p creds (borrowed: only read during
+ *  this call; NULL = plaintext). Each listener has its own: calls report
+ *  the one they came through (gx_rpc_call_auth). Returns the bound TCP
+ *  port (or 1 for unix sockets) > 0; on error GX_EINVAL (@p creds are for
+ *  clients), GX_ENOMEM, or GX_ERPC (gRPC refused: address in use, no
+ *  permission, bad address), never 0. */
+int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
+                         const gx_rpc_creds *creds);
 
 /** Starts serving; @p on_call receives each new call. On error
  *  (GX_ESYS, GX_ENOMEM, GX_ERPC) @p on_call never fires: calls that still
@@ -128,6 +207,41 @@ int gx_rpc_call_finish_msg(gx_rpc_call *call, const ProtobufCMessage *last,
  *  string is owned by the call. Never authenticated. */
 const char *gx_rpc_call_peer(gx_rpc_call *call);
 
+/** What the transport proved about a server call's peer. Filled by
+ *  gx_rpc_call_auth; see there for the lifetime of its strings. */
+typedef struct {
+  /** The transport's security type: "insecure" for plaintext ("ssl" once
+   *  TLS exists); "" if gRPC names none. Never NULL. */
+  const char *transport;
+  /** Nonzero if the peer proved an identity (e.g. a verified client
+   *  certificate). Always 0 over plaintext. */
+  int authenticated;
+  /** Which property the identities are ("x509_subject_alternative_name",
+   *  "x509_common_name"), or NULL if the peer has none. */
+  const char *identity_property;
+  /** The peer's identity values, @p nidentities of them (0 and NULL if
+   *  none). As many as the peer presented: bounded by the size of what
+   *  gRPC accepted in the handshake (its certificate). */
+  const char *const *identities;
+  size_t nidentities;
+  /** Nonzero if uid, gid and pid below are the peer process's, from the
+   *  kernel (SO_PEERCRED on a unix socket). Always 0 today: gRPC does not
+   *  expose a call's socket; it needs listeners whose connections the
+   *  rpc module accepts itself. */
+  int has_unix_cred;
+  uint32_t uid, gid;
+  int32_t pid;
+} gx_rpc_auth;
+
+/** Server: fills @p out with what the transport proved about the call's
+ *  peer. Loop thread only. The strings and the identities array belong to
+ *  the call (read once, on the first query) and stay valid until on_done,
+ *  or for a unary method's call until its handler ended it (the call
+ *  pointer is not to be used after that either); the struct is the
+ *  caller's. Returns GX_OK, or GX_EINVAL (a client call), GX_ENOMEM or
+ *  GX_ERPC (gRPC gave no auth context); on error @p out is untouched. */
+int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out);
+
 /* ---------------------------------------------------------------- client */
 
 /** Channel options; zero values select the defaults noted. */
@@ -135,9 +249,17 @@ typedef struct {
   size_t max_recv_bytes; /**< largest accepted message; 0 = 8 MiB */
 } gx_rpc_channel_opts;
 
-/** Opens a plaintext channel to @p target ("unix:/p", "host:port") and
- *  starts its completion-queue thread. Does not connect yet. */
-int gx_rpc_channel_new(const char *target, const gx_rpc_channel_opts *opts,
+/** Opens a channel to @p target ("unix:/p", "host:port") with the
+ *  transport security of @p creds (borrowed: only read during this call;
+ *  NULL = plaintext) and starts its completion-queue thread. Does not
+ *  connect yet. Credentials are a parameter of their own, not a field of
+ *  @p opts: opts are tuning whose zero value is a fine default, while
+ *  security is a choice every caller states (and a reviewer can grep),
+ *  and the server names it per listener the same way. Returns GX_OK with
+ *  *out owning the channel, or GX_EINVAL (@p creds are for servers),
+ *  GX_ENOMEM, GX_ERPC or GX_ESYS with *out untouched. */
+int gx_rpc_channel_new(const char *target, const gx_rpc_creds *creds,
+                       const gx_rpc_channel_opts *opts,
                        gx_rpc_channel **out);
 
 /** Waits up to @p timeout_ms for the channel to be connected. With

@@ -11,6 +11,7 @@
 #include "lib/rpc_internal.h"
 
 rpc_start_batch_fn rpc_start_batch = grpc_call_start_batch;
+atomic_int rpc_calls_alive;
 
 static void init_tag(rpc_tag *t, rpc_op_kind k, gx_rpc_call *c) {
   t->kind = k;
@@ -42,6 +43,7 @@ gx_rpc_call *rpc_call_new(grpc_call *gc, int is_server) {
   c->status_details = grpc_empty_slice();
   grpc_metadata_array_init(&c->md_initial);
   grpc_metadata_array_init(&c->md_trailing);
+  atomic_fetch_add(&rpc_calls_alive, 1);
   return c;
 }
 
@@ -164,8 +166,10 @@ static void destroy(gx_rpc_call *c) {
   grpc_metadata_array_destroy(&c->md_initial);
   grpc_metadata_array_destroy(&c->md_trailing);
   if (c->peer) gpr_free(c->peer);
+  rpc_auth_free(c->auth);
   pthread_mutex_destroy(&c->mu);
   free(c);
+  atomic_fetch_sub(&rpc_calls_alive, 1);
   if (done) done(ud);
 }
 
@@ -197,6 +201,8 @@ void rpc_call_complete(gx_rpc_call *c, rpc_tag *tag, int ok) {
         grpc_byte_buffer_destroy(c->recv_bb);
         c->recv_bb = NULL;
       }
+      c->recv_failed =
+          !c->recv_bb && (!ok || grpc_call_failed_before_recv_message(c->call));
       deliver_recv(c);
       break;
     case RPC_OP_CLOSE:

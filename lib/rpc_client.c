@@ -21,11 +21,18 @@ static void dispatch(void *ud, rpc_tag *tag, int ok) {
   rpc_call_complete(tag->owner, tag, ok);
 }
 
-int gx_rpc_channel_new(const char *target, const gx_rpc_channel_opts *opts,
+int gx_rpc_channel_new(const char *target, const gx_rpc_creds *creds,
+                       const gx_rpc_channel_opts *opts,
                        gx_rpc_channel **out) {
   gx_rpc_global_init();
+  grpc_channel_credentials *cc;
+  int rc = rpc_channel_creds_new(creds, &cc);
+  if (rc != GX_OK) return rc;
   gx_rpc_channel *ch = calloc(1, sizeof *ch);
-  if (!ch) return GX_ENOMEM;
+  if (!ch) {
+    grpc_channel_credentials_release(cc);
+    return GX_ENOMEM;
+  }
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 8u << 20;
   grpc_arg args[] = {
@@ -36,11 +43,10 @@ int gx_rpc_channel_new(const char *target, const gx_rpc_channel_opts *opts,
       rpc_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100),
   };
   grpc_channel_args ca = {3, args};
-  grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-  ch->channel = grpc_channel_create(target, creds, &ca);
-  grpc_channel_credentials_release(creds);
+  ch->channel = grpc_channel_create(target, cc, &ca);
+  grpc_channel_credentials_release(cc); /* the channel holds its own */
   ch->cq = grpc_completion_queue_create_for_next(NULL);
-  int rc = rpc_pump_start(ch->cq, NULL, dispatch, ch, &ch->pump);
+  rc = rpc_pump_start(ch->cq, NULL, dispatch, ch, &ch->pump);
   if (rc != GX_OK) {
     grpc_completion_queue_shutdown(ch->cq);
     grpc_completion_queue_destroy(ch->cq);

@@ -59,6 +59,18 @@ typedef struct rpc_tag {
 typedef struct rpc_pump rpc_pump;
 typedef void (*rpc_dispatch_fn)(void *ud, rpc_tag *tag, int ok);
 
+/* A unary method (rpc_unary.c), kept by the server's request slot. */
+typedef struct {
+  gx_rpc_unary_fn fn;
+  void *ud;
+  const ProtobufCMessageDescriptor *req_type;
+  char *name; /* the method's last path component, for error texts */
+} rpc_unary_method;
+
+/* What gx_rpc_call_auth reports, read once per call (rpc_security.c):
+ * one allocation holding the struct, the identity array and the strings. */
+typedef struct rpc_auth rpc_auth;
+
 struct gx_rpc_call {
   grpc_call *call;
   int is_server;
@@ -76,12 +88,19 @@ struct gx_rpc_call {
   int half_pending; /* client: half-close waits for the send in flight */
   int half_sent;
   int cancelled;
+  /* the last receive yielded no message because the call failed (not
+   * because the peer half-closed) */
+  int recv_failed;
   grpc_byte_buffer *recv_bb;
   grpc_byte_buffer *send_bb;
   rpc_tag t_send, t_recv, t_close, t_status, t_half;
   /* server */
   char *peer;
   grpc_slice status_slice;
+  rpc_auth *auth; /* NULL until gx_rpc_call_auth first asks */
+  /* server, unary methods (rpc_unary.c) */
+  const rpc_unary_method *unary;
+  ProtobufCMessage *unary_req; /* held until the client half-closes */
   /* client */
   grpc_metadata_array md_initial;
   grpc_metadata_array md_trailing;
@@ -121,6 +140,29 @@ typedef int (*rpc_thread_create_fn)(pthread_t *thread,
 extern rpc_start_batch_fn rpc_start_batch;
 extern rpc_request_registered_fn rpc_request_registered;
 extern rpc_thread_create_fn rpc_thread_create;
+
+/* Credentials (rpc_security.c). Each returns GX_OK and a new gRPC
+ * credentials object (the caller releases it), or GX_EINVAL when @p creds
+ * are for the other side, or GX_ENOMEM. NULL @p creds: plaintext. */
+int rpc_server_creds_new(const gx_rpc_creds *creds,
+                         grpc_server_credentials **out);
+int rpc_channel_creds_new(const gx_rpc_creds *creds,
+                          grpc_channel_credentials **out);
+/* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
+void rpc_auth_free(rpc_auth *a);
+
+/* Unary methods (rpc_unary.c). rpc_unary_method_init copies @p path's
+ * last component; rpc_unary_method_free releases it. rpc_unary_start
+ * takes over a freshly accepted server call of method @p m. */
+int rpc_unary_method_init(rpc_unary_method *m, const char *path,
+                          const ProtobufCMessageDescriptor *req_type,
+                          gx_rpc_unary_fn fn, void *ud);
+void rpc_unary_method_free(rpc_unary_method *m);
+void rpc_unary_start(gx_rpc_call *c, const rpc_unary_method *m);
+
+/* Calls alive in this process (created, not yet destroyed); tests use it
+ * to see that every call was released. */
+extern atomic_int rpc_calls_alive;
 
 /* An integer channel argument. */
 grpc_arg rpc_int_arg(const char *key, int value);

@@ -21,6 +21,7 @@ typedef struct {
   gx_rpc_server *srv;
   int method;
   void *handle; /* from grpc_server_register_method */
+  rpc_unary_method unary; /* fn NULL: calls go to on_call */
   grpc_call *call;
   gpr_timespec deadline;
   grpc_metadata_array md;
@@ -32,7 +33,6 @@ struct gx_rpc_server {
   uv_loop_t *loop;
   grpc_server *server;
   grpc_completion_queue *cq;
-  grpc_server_credentials *creds;
   rpc_pump *pump;
   request_slot slots[MAX_METHODS + 1];
   int nmethods;
@@ -124,7 +124,11 @@ static void on_request(request_slot *s, int ok) {
     return;
   }
   gx_rpc_call *c = accept_call(srv, gc);
-  if (c) srv->on_call(srv->on_call_ud, c, s->method);
+  if (!c) return;
+  if (s->unary.fn)
+    rpc_unary_start(c, &s->unary);
+  else
+    srv->on_call(srv->on_call_ud, c, s->method);
 }
 
 static void dispatch(void *ud, rpc_tag *tag, int ok) {
@@ -165,7 +169,6 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
   srv->server = grpc_server_create(&ca, NULL);
   srv->cq = grpc_completion_queue_create_for_next(NULL);
   grpc_server_register_completion_queue(srv->server, srv->cq, NULL);
-  srv->creds = grpc_insecure_server_credentials_create();
   srv->shutdown_tag.kind = RPC_OP_SHUTDOWN;
   srv->shutdown_tag.owner = srv;
   *out = srv;
@@ -183,8 +186,30 @@ int gx_rpc_server_add_method(gx_rpc_server *srv, const char *path) {
   return srv->nmethods++;
 }
 
-int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr) {
-  return grpc_server_add_http2_port(srv->server, addr, srv->creds);
+int gx_rpc_server_add_unary(gx_rpc_server *srv, const char *path,
+                            const ProtobufCMessageDescriptor *req_type,
+                            gx_rpc_unary_fn fn, void *ud) {
+  rpc_unary_method m;
+  if (rpc_unary_method_init(&m, path, req_type, fn, ud) != GX_OK)
+    return GX_ENOMEM;
+  int i = gx_rpc_server_add_method(srv, path);
+  if (i < 0) {
+    rpc_unary_method_free(&m);
+    return i;
+  }
+  srv->slots[i].unary = m;
+  return i;
+}
+
+/* gRPC takes its own reference to the credentials for the listener. */
+int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
+                         const gx_rpc_creds *creds) {
+  grpc_server_credentials *sc;
+  int rc = rpc_server_creds_new(creds, &sc);
+  if (rc != GX_OK) return rc;
+  int port = grpc_server_add_http2_port(srv->server, addr, sc);
+  grpc_server_credentials_release(sc);
+  return port > 0 ? port : GX_ERPC;
 }
 
 int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
@@ -246,7 +271,8 @@ void gx_rpc_server_free(gx_rpc_server *srv) {
     }
   }
   grpc_completion_queue_destroy(srv->cq);
-  grpc_server_credentials_release(srv->creds);
+  for (int i = 0; i < srv->nmethods; i++)
+    rpc_unary_method_free(&srv->slots[i].unary);
   free(srv);
 }
 

@@ -23,7 +23,7 @@
 #include "server/session.h"
 #include "server/tiers.h"
 
-enum { METHOD_RUN, METHOD_HEALTH_CHECK };
+enum { METHOD_RUN }; /* Health/Check is a unary method: server/health.c */
 
 /** How long the daemon must be without runs before it trims its heap. */
 #define GXD_TRIM_IDLE_MS 1000
@@ -48,9 +48,7 @@ typedef struct {
 
 static void on_call(void *ud, gx_rpc_call *call, int method) {
   daemon_t *d = ud;
-  if (method == METHOD_HEALTH_CHECK) {
-    gxd_health_check(call, &d->draining);
-  } else if (method != METHOD_RUN) {
+  if (method != METHOD_RUN) {
     gx_rpc_call_finish(call, GX_STATUS_UNIMPLEMENTED,
                        "unknown method; gexecd serves /gexec.v1.Exec/Run and "
                        "/grpc.health.v1.Health/Check");
@@ -182,7 +180,8 @@ static int listen_one(daemon_t *d, const char *addr) {
   mode_t old = umask(0177); /* unix sockets: 0600, owner only */
   why[0] = '\0';
   int port = try_bind(&a, why, sizeof why) == 0
-                 ? gx_rpc_server_listen(d->srv, addr) : 0;
+                 ? gx_rpc_server_listen(d->srv, addr, NULL /* plaintext */)
+                 : 0;
   umask(old);
   if (port <= 0) {
     gxd_log(GXD_LOG_ERROR, "cannot listen on %s: %s", addr,
@@ -239,8 +238,7 @@ static int setup(daemon_t *d) {
       .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams};
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
-      gx_rpc_server_add_method(d->srv, "/grpc.health.v1.Health/Check") !=
-          METHOD_HEALTH_CHECK)
+      gxd_health_add(d->srv, &d->draining) < 0)
     return -1;
   const gxd_config *c = d->cfg;
   for (int i = 0; i < (c->nlisten ? c->nlisten : 1); i++)

@@ -8,8 +8,9 @@
 
 #include "lib/rpc.h"
 
-/** Serves one Check call; reads *@p draining when the request arrives.
- *  @p draining must outlive the call. */
-void gxd_health_check(gx_rpc_call *call, const int *draining);
+/** Registers Health/Check on @p srv (before start), as a unary method.
+ *  Each request reads *@p draining, which must outlive the server.
+ *  Returns the method's index >= 0, or a gx_err < 0. */
+int gxd_health_add(gx_rpc_server *srv, const int *draining);
 
 #endif

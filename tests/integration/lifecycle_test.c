@@ -168,7 +168,7 @@ static void test_flood_of_calls(void **state) {
   gxt_daemon d;
   gxt_daemon_start(&d, (const char *const[]){limit, NULL});
   gx_rpc_channel *ch;
-  assert_int_equal(gx_rpc_channel_new(d.target, NULL, &ch), GX_OK);
+  assert_int_equal(gx_rpc_channel_new(d.target, NULL, NULL, &ch), GX_OK);
   static const gx_rpc_handlers h = {flood_recv, NULL, NULL, flood_status,
                                     flood_done};
   char *argv[] = {"sleep", "60"};
@@ -277,7 +277,7 @@ static void test_stream_without_start_times_out(void **state) {
   gxt_daemon d;
   gxt_daemon_start(&d, ARGV("--max-sessions=1", "--start-timeout=300ms"));
   gx_rpc_channel *ch;
-  assert_int_equal(gx_rpc_channel_new(d.target, NULL, &ch), GX_OK);
+  assert_int_equal(gx_rpc_channel_new(d.target, NULL, NULL, &ch), GX_OK);
   static int status;
   static const gx_rpc_handlers h = {NULL, NULL, NULL, silent_status, NULL};
   gx_rpc_call *call;
