@@ -48,6 +48,8 @@ typedef struct {
   int soak_runs, soak_kills; /* §6, over all three profiles */
   const char *cli;      /* gexec (the CLI) for §6's killed clients */
   const char *instance; /* gexecd's --instance, for §6's cgroup count */
+  const char *exec_target; /* §7: a gexecd with --launch-mode exec */
+  pid_t exec_daemon_pid;
 } options;
 
 
@@ -126,6 +128,8 @@ void bench_stdin(const options *o, gexec_conn *c);
 void bench_sessions(const options *o, gexec_conn *c);
 void bench_isolation(const options *o, gexec_conn *c);
 void bench_soak(const options *o, gexec_conn *c);
+/** §7: fork server against exec per run (latency, runs/s, CPU per run). */
+void bench_concurrency(const options *o, gexec_conn *c);
 /* The §6 table (printed after the main one). */
 void bench_print_soak(void);
 /* The §4 peak-memory rows, read at the end of the whole run. */

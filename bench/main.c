@@ -28,7 +28,8 @@ static void usage(FILE *f) {
           "                   [--sessions N] [--sleep S] [--sections 12345]\n"
           "                   [--launcher PATH] [--iso-iterations N]\n"
           "                   [--soak-runs N] [--soak-kills N] [--cli PATH]\n"
-          "                   [--instance NAME]\n"
+          "                   [--instance NAME] [--exec-target unix:/path\n"
+          "                   --exec-daemon-pid PID]\n"
           "Defaults: N=500 iterations after 20 warm-up, 1073741824 bytes,\n"
           "1000 sessions of sleep 4, §5 300 iterations, all five sections.\n"
           "--daemon-pid enables RSS/CPU figures; --sections 23 runs only §2\n"
@@ -37,6 +38,9 @@ static void usage(FILE *f) {
           "§6 (soak; not in the default sections): 100000 runs and 1000\n"
           "killed clients over the three profiles; --cli is gexec, --instance\n"
           "gexecd's instance (to count its run cgroups).\n"
+          "§7: the default daemon (fork server) against --exec-target, a\n"
+          "gexecd with --launch-mode exec: /bin/true p50 beside a local\n"
+          "posix_spawn, then runs/s and CPU per run at 1/4/16/64 clients.\n"
           "Prints a Markdown table; exit 1 if any run failed.\n");
 }
 
@@ -50,17 +54,20 @@ static int parse_num(const char *s, long long lo, long long hi,
 
 static int apply_opt(options *o, int opt, const char *arg) {
   long long v = 0;
-  if (opt == 't' || opt == 'x' || opt == 'L' || opt == 'C' || opt == 'I') {
+  if (opt == 't' || opt == 'x' || opt == 'L' || opt == 'C' || opt == 'I' ||
+      opt == 'E') {
     *(opt == 't'   ? &o->target
       : opt == 'x' ? &o->sections
       : opt == 'L' ? &o->launcher
       : opt == 'C' ? &o->cli
+      : opt == 'E' ? &o->exec_target
                    : &o->instance) = arg;
     return 0;
   }
   if (parse_num(arg, 1, 1LL << 40, &v) != 0) return -1;
   switch (opt) {
     case 'p': o->daemon_pid = (pid_t)v; return v <= INT32_MAX ? 0 : -1;
+    case 'P': o->exec_daemon_pid = (pid_t)v; return v <= INT32_MAX ? 0 : -1;
     case 'n': o->iters = (int)v; return v <= 10000000 ? 0 : -1;
     case 'N': o->iso_iters = (int)v; return v <= 10000000 ? 0 : -1;
     case 'w': o->warmup = (int)v; return v <= 10000000 ? 0 : -1;
@@ -89,10 +96,12 @@ static int parse_args(int argc, char **argv, options *o) {
       {"soak-kills", required_argument, NULL, 'K'},
       {"cli", required_argument, NULL, 'C'},
       {"instance", required_argument, NULL, 'I'},
+      {"exec-target", required_argument, NULL, 'E'},
+      {"exec-daemon-pid", required_argument, NULL, 'P'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   *o = (options){.iters = 500, .warmup = 20, .bytes = 1ULL << 30,
-                 .sessions = 1000, .sleep_s = 4, .sections = "12345",
+                 .sessions = 1000, .sleep_s = 4, .sections = "123457",
                  .iso_iters = 300, .soak_runs = 100000, .soak_kills = 1000};
   int opt;
   while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -171,6 +180,7 @@ int main(int argc, char **argv) {
   run_section(&o, c, '4', "§4 concurrent sessions", bench_sessions);
   run_section(&o, c, '5', "§5 isolation cost", bench_isolation);
   run_section(&o, c, '6', "§6 soak", bench_soak);
+  run_section(&o, c, '7', "§7 fork server vs exec per run", bench_concurrency);
   bench_report_peak(&o, idle_kb); /* §4 rows; read last: covers the whole run */
   gexec_conn_close(c);
   print_header(&o, load);

@@ -95,13 +95,24 @@ if [ ! -S "$SOCK" ]; then
   exit 1
 fi
 
+# §7's second daemon: exec per run, side by side with the fork server
+"$GEXECD" --listen "unix:$TMP/exec.sock" --max-sessions 1024 \
+  --instance "$INSTANCE-exec" --launch-mode exec 2>"$TMP/exec.log" &
+XPID=$!
+for _ in $(seq 1 100); do
+  [ -S "$TMP/exec.sock" ] && break
+  sleep 0.1
+done
+
 echo "run.sh: gexecd pid $DPID on unix:$SOCK (ulimit -n $(ulimit -n)," \
   "$(nproc) CPUs, kernel $(uname -r))" >&2
 BENCH_STATUS=0
 # A bound on a hung run; §1-5 take about a minute, the §6 soak minutes.
 timeout 3600 "$BENCH" --target "unix:$SOCK" --daemon-pid "$DPID" \
-  --launcher "$LAUNCHER" --cli "$CLI" --instance "$INSTANCE" "$@" \
+  --launcher "$LAUNCHER" --cli "$CLI" --instance "$INSTANCE" \
+  --exec-target "unix:$TMP/exec.sock" --exec-daemon-pid "$XPID" "$@" \
   >"$RESULTS" || BENCH_STATUS=$?
+kill -TERM "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null || true
 stop_daemon
 
 cat "$RESULTS"
