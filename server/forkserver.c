@@ -28,6 +28,8 @@ typedef struct {
 
 static struct {
   int ctl, sfd;
+  gxi_cgroup_caps caps; /* detected once: cgroupfs mounts do not move */
+  int have_caps;
   pid_t parent;
   live_run *runs;
   size_t nruns, cap;
@@ -111,6 +113,7 @@ static void become_launcher(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS],
   o.report_fd = 3;
   o.request_fd = 4;
   o.parent_pid = server;
+  o.caps = fs.have_caps ? &fs.caps : NULL;
   _exit(gxl_run_main(&o));
 }
 
@@ -253,6 +256,7 @@ int gxl_serve(int ctl_fd, pid_t parent) {
     gxl_die("signalfd: %s", strerror(errno));
   prctl(PR_SET_PDEATHSIG, SIGPWR);
   if (getppid() != parent) gxl_die("the parent already exited");
+  fs.have_caps = gxi_cgroup_detect(&fs.caps) == 0;
   for (;;) {
     struct pollfd p[2] = {{fs.ctl, POLLIN, 0}, {fs.sfd, POLLIN, 0}};
     if (poll(p, 2, -1) < 0) {

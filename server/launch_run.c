@@ -429,8 +429,11 @@ static void setup_cgroup(const gxl_launch *o) {
                !o->no_cgroup; /* --without cgroup: no limits; still tracked */
   gxi_cgroup_limits lim = limits ? o->cg_limits : (gxi_cgroup_limits){0, 0};
   if (!limits && !o->cgroup_name) return;
-  if (gxi_cgroup_detect(&caps) != 0 ||
-      (lim.memory_bytes && !caps.has_memory) || (lim.pids && !caps.has_pids))
+  if (o->caps)
+    caps = *o->caps; /* the fork server detected once */
+  else if (gxi_cgroup_detect(&caps) != 0)
+    gxl_die("the requested cgroup limits are not available on this host");
+  if ((lim.memory_bytes && !caps.has_memory) || (lim.pids && !caps.has_pids))
     gxl_die("the requested cgroup limits are not available on this host");
   if (o->cgroup_name)
     snprintf(name, sizeof name, "%s", o->cgroup_name);

@@ -38,6 +38,8 @@ typedef struct {
                          process group) */
   pid_t parent_pid; /**< who must be our parent (gexecd or the fork
                          server), or 0: whoever it is now */
+  const gxi_cgroup_caps *caps; /**< what cgroupfs offers, detected once
+                                    by the fork server; NULL: detect */
   gxl_request req;  /**< standalone: argv set by the caller */
   void *req_mem;
 } gxl_launch;
