@@ -243,8 +243,14 @@ void gxd_child_close_stdin(gxd_child *c) {
 
 /* ------------------------------------------------------ stop and exit */
 
+/* The run's processes are all gone: the launcher reported (every one was
+ * reaped by init or by it) or was reaped itself. */
+static int run_over(const gxd_child *c) {
+  return c->reaped || c->ex.reported;
+}
+
 int gxd_child_signal(gxd_child *c, int sig) {
-  if (c->reaped || !c->cmd_pid) return -ESRCH;
+  if (run_over(c) || !c->cmd_pid) return -ESRCH;
   return killpg(c->cmd_pid, sig) == 0 ? 0 : -errno;
 }
 
@@ -265,7 +271,7 @@ static void on_kill_timer(uv_timer_t *t) {
 }
 
 void gxd_child_stop(gxd_child *c, uint32_t grace_ms) {
-  if (c->reaped) return;
+  if (run_over(c)) return;
   if (!c->cmd_pid) { /* no command yet: nothing to be graceful to */
     c->stopping = 1;
     return kill_launcher(c);
@@ -308,7 +314,7 @@ static void on_drain_timeout(uv_timer_t *t) {
 }
 
 static void maybe_report_exit(gxd_child *c) {
-  if (!c->reaped || c->exit_reported) return;
+  if (!run_over(c) || c->exit_reported) return;
   if (out_open(&c->out[0]) || out_open(&c->out[1])) return;
   c->exit_reported = 1;
   uv_timer_stop(&c->drain_timer);
@@ -347,7 +353,9 @@ static void take_record(gxd_child *c, const gxl_record *rec) {
                rec->reason);
       return;
     case GXL_REC_REPORT:
+      if (c->ex.reported) return rep_broken(c, "a second report");
       c->ex.reported = 1;
+      c->ex.wall_us = (uv_hrtime() - c->start_ns) / 1000;
       c->ex.exit_code = rec->report.signal ? 0 : rec->report.exit_code;
       c->ex.signal = rec->report.signal;
       c->ex.core_dumped = rec->report.core_dumped;
@@ -378,10 +386,25 @@ static void rep_read(gxd_child *c) {
   }
 }
 
+/* The run ended (report or reap): no timeout, no kill any more; the
+ * pipes get GXD_DRAIN_MS to reach EOF. */
+static void run_ended(gxd_child *c) {
+  uv_timer_stop(&c->timeout_timer);
+  uv_timer_stop(&c->kill_timer);
+  if (!c->exit_reported && !uv_is_active((uv_handle_t *)&c->drain_timer))
+    uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
+}
+
 static void on_rep_readable(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
-  rep_read(h->data);
+  gxd_child *c = h->data;
+  int had = c->ex.reported;
+  rep_read(c);
+  if (!had && c->ex.reported && !c->reaped) {
+    run_ended(c);
+    maybe_report_exit(c);
+  }
 }
 
 static uint64_t tv_us(struct timeval tv) {
@@ -389,11 +412,8 @@ static uint64_t tv_us(struct timeval tv) {
 }
 
 /* The launcher exited and was reaped (its group SIGKILLed first). */
-static void on_reaped(void *ud, int st, const struct rusage *rup) {
-  gxd_child *c = ud;
-  struct rusage ru = *rup;
-  if (c->cmd_pid) killpg(c->cmd_pid, SIGKILL); /* what is left of its group */
-  c->reaped = 1;
+/* How the launcher itself ended, for a run it did not report. */
+static void take_wait_status(gxd_child *c, int st, const struct rusage *ru) {
   c->ex.wall_us = (uv_hrtime() - c->start_ns) / 1000;
   if (WIFSIGNALED(st)) {
     c->ex.signal = WTERMSIG(st);
@@ -401,14 +421,30 @@ static void on_reaped(void *ud, int st, const struct rusage *rup) {
   } else {
     c->ex.exit_code = WEXITSTATUS(st);
   }
-  c->ex.user_us = tv_us(ru.ru_utime);
-  c->ex.sys_us = tv_us(ru.ru_stime);
-  c->ex.max_rss_kb = (uint64_t)ru.ru_maxrss;
-  rep_read(c); /* the report overrides the launcher's own status */
-  uv_timer_stop(&c->timeout_timer);
-  uv_timer_stop(&c->kill_timer);
+  c->ex.user_us = tv_us(ru->ru_utime);
+  c->ex.sys_us = tv_us(ru->ru_stime);
+  c->ex.max_rss_kb = (uint64_t)ru->ru_maxrss;
+}
+
+static void free_child(gxd_child *c);
+
+/* The launcher exited and was reaped (its group SIGKILLed first). After
+ * a report this is only the supervisor's end (the run's `exited` may
+ * have gone already); without one, it is the run's end. */
+static void on_reaped(void *ud, int st, const struct rusage *ru) {
+  gxd_child *c = ud;
+  c->reaped = 1;
+  if (!c->ex.reported) {
+    if (c->cmd_pid) killpg(c->cmd_pid, SIGKILL); /* what is left of it */
+    take_wait_status(c, st, ru);
+    rep_read(c); /* a report still in the pipe overrides the status */
+  }
   if (c->cbs.on_reaped) c->cbs.on_reaped(c->ud);
-  uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
+  if (c->closing) { /* closed after an early exit: freed now */
+    if (c->open_handles == 0) free_child(c);
+    return;
+  }
+  run_ended(c);
   maybe_report_exit(c);
 }
 
@@ -416,15 +452,21 @@ static void on_reaped(void *ud, int st, const struct rusage *rup) {
 
 pid_t gxd_child_pid(const gxd_child *c) { return c->pid; }
 
-static void on_handle_closed(uv_handle_t *h) {
-  gxd_child *c = h->data;
-  if (--c->open_handles > 0 || !c->closing) return;
+static void free_child(gxd_child *c) {
   void (*cb)(void *) = c->cbs.on_closed;
   void *ud = c->ud;
   free(c->out[0].buf);
   free(c->out[1].buf);
   free(c);
   if (cb) cb(ud);
+}
+
+/* Freed once every handle closed and the launcher was reaped (its exit
+ * callback holds the child). */
+static void on_handle_closed(uv_handle_t *h) {
+  gxd_child *c = h->data;
+  if (--c->open_handles > 0 || !c->closing || !c->reaped) return;
+  free_child(c);
 }
 
 static void close_handle(gxd_child *c, uv_handle_t *h) {

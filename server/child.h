@@ -13,15 +13,23 @@
  * the second buffer: daemon memory stays at one buffer per stream,
  * whatever the client does.
  *
- * End of a run: when the launcher exits, everything left in its process
- * group and in the command's is sent SIGKILL (before the zombie is
- * reaped, so the group ids cannot be reused), its last records are read,
- * and on_reaped tells the owner (who removes the run's cgroup at once).
- * The pipes are then read to EOF; if a process that escaped all that
- * still holds them after GXD_DRAIN_MS, they are closed anyway (a stream
- * paused because the client is slow is waited for). Only then does
- * on_exit fire: every byte written before the exit is in the buffers by
- * that time.
+ * End of a run: the launcher's report says every process of the run was
+ * reaped (by the run's init, or by the launcher for host); the launcher
+ * and init hold the run's pipes only until the command is forked, so
+ * the pipes reach EOF when the run's last process is gone. on_exit then
+ * fires at once, before the launcher's own teardown (namespaces, cgroup
+ * removal) and reap: those are not the client's wait. A launcher that
+ * ends without a report is the run's end instead: when it exits,
+ * everything left in its process group and in the command's is sent
+ * SIGKILL (its group before the zombie is reaped, so the id cannot be
+ * reused), its last records are read, and on_reaped tells the owner (who
+ * removes the run's cgroup at once). The pipes are then read to EOF; if
+ * a process that escaped all that still holds them after GXD_DRAIN_MS,
+ * they are closed anyway (a stream paused because the client is slow is
+ * waited for). Only then does on_exit fire: every byte written before
+ * the exit is in the buffers by that time. on_reaped fires for every
+ * run, before or after on_exit; the child is freed (on_closed) only once
+ * it was closed and the launcher reaped.
  *
  * All functions run on the loop thread. Callbacks never fire from inside
  * a call the owner made, except on_output, which may.
@@ -63,7 +71,8 @@ typedef struct {
   int pipes_forced; /**< a process outside the group held the pipes */
   int oom_killed;   /**< the launcher reported an OOM kill */
   int reported;     /**< the launcher's report arrived: the fields above
-                         are the command's real end, not the launcher's */
+                         are the command's real end, not the launcher's,
+                         and every process of the run was reaped */
   char launch_error[400]; /**< the launcher could not build the sandbox,
                                or broke the launch contract */
   uint64_t user_us, sys_us, max_rss_kb, wall_us;
@@ -78,8 +87,9 @@ typedef struct {
    *  what and errno). At most once, always before on_exit. */
   void (*on_exec)(void *ud, const gxl_record *rec);
   void (*on_timeout)(void *ud);       /**< the timeout passed: stop it */
-  /** The launcher was reaped (its pipes may still be drained): the run's
-   *  processes must go now, whatever holds the output. */
+  /** The launcher was reaped (before or after on_exit; its pipes may
+   *  still be drained): the run's cgroup may go now, whatever holds the
+   *  output. */
   void (*on_reaped)(void *ud);
   void (*on_exit)(void *ud, const gxd_child_exit *ex); /**< see above */
   void (*on_closed)(void *ud);        /**< after gxd_child_close: freed */

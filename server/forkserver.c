@@ -101,7 +101,9 @@ static void become_launcher(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS],
     if (dup2(moved[i], i) != i) _exit(GXL_EXIT_SETUP);
   if (syscall(SYS_close_range, GXL_FS_RUN_FDS, ~0U, 0) != 0)
     for (int fd = GXL_FS_RUN_FDS; fd < 65536; fd++) close(fd);
-  if (setsid() < 0) _exit(GXL_EXIT_SETUP);
+  /* our own process group, as the server also makes it (no race with a
+   * KILL); our session is the server's, which has no terminal */
+  if (setpgid(0, 0) != 0) _exit(GXL_EXIT_SETUP);
   gxl_launch o;
   memset(&o, 0, sizeof o);
   o.mechs = m->run.mechs;
@@ -136,6 +138,7 @@ static int start_run(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
     if (pid < 0) {
       r.err = errno;
     } else {
+      setpgid(pid, pid); /* before the daemon can ask for a KILL */
       fs.runs[fs.nruns++] = (live_run){m->run_id, pid};
       r.type = GXL_FS_STARTED;
       r.pid = pid;

@@ -356,6 +356,19 @@ static int enter_cwd_and_mount(const gxl_launch *o) {
   return 0;
 }
 
+/* Under gexecd the run's stdio pipes must reach EOF when the run's last
+ * process is gone, not when its supervisors (the launcher, init) exit:
+ * they hold them only until the command is forked. Their own messages
+ * still reach the daemon on the report fd. Standalone, they stay. */
+static void drop_stdio(const gxl_launch *o) {
+  if (o->request_fd < 0) return;
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return; /* then EOF comes at our exit, as before */
+  for (int i = 0; i < 3; i++)
+    if (fd != i) dup2(fd, i);
+  if (fd > 2) close(fd);
+}
+
 /* pid 1 of the new namespaces: build the sandbox, run, reap, report to
  * the launcher through @p rep_fd. */
 static void init_main(const gxl_launch *o, int go_fd, int rep_fd) {
@@ -385,6 +398,7 @@ static void init_main(const gxl_launch *o, int go_fd, int rep_fd) {
     exec_command(o, NULL, x[1]);
   }
   close(x[1]);
+  drop_stdio(o);
   await_exec(x[0], cmd, &rec); /* our pid for it: the launcher translates */
   if (rec.kind == GXL_REC_ERROR) gxl_die("%s", rec.reason);
   emit(rep_fd, &rec);
@@ -509,6 +523,17 @@ static unsigned long clone_flags(uint32_t m) {
          (m & GXI_MECH_NET ? CLONE_NEWNET : 0);
 }
 
+/* Waits for the run's init (namespaced) to be gone: the namespaces'
+ * teardown. Returns its wait status. */
+static int wait_init(void) {
+  int st = 0;
+  if (run.init <= 0) return 0;
+  while (waitpid(run.init, &st, 0) < 0 && errno == EINTR) {
+  }
+  run.init = 0;
+  return st;
+}
+
 static void run_namespaced(const gxl_launch *o, gxl_report *r) {
   int go[2], rep[2];
   char why[256];
@@ -526,6 +551,7 @@ static void run_namespaced(const gxl_launch *o, gxl_report *r) {
   run.init = pid;
   close(go[0]);
   close(rep[1]);
+  drop_stdio(o);
   if ((o->mechs & GXI_MECH_USER) && gxi_write_id_maps(pid, why, sizeof why))
     gxl_die("%s", why);
   if (have_cg && gxi_cgroup_add(&cg, pid) != 0)
@@ -533,11 +559,7 @@ static void run_namespaced(const gxl_launch *o, gxl_report *r) {
   if (write(go[1], "x", 1) != 1) gxl_die("releasing init: %s", strerror(errno));
   int got = relay_records(o, rep[0], go[1], r);
   close(go[1]);
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  run.init = 0;
-  if (got != 0) fill_report(r, st); /* init itself was killed */
+  if (got != 0) fill_report(r, wait_init()); /* init itself was killed */
 }
 
 /* Fallback when /proc/PID/task/TID/children is missing: scans /proc for
@@ -598,6 +620,7 @@ static void run_host(const gxl_launch *o, gxl_report *r) {
   }
   close(go[0]);
   close(x[1]);
+  drop_stdio(o);
   if (o->request_fd >= 0) setpgid(cmd, cmd); /* as the child does: no race */
   if (have_cg && gxi_cgroup_add(&cg, cmd) != 0)
     gxl_die("joining cgroup: %s", gxi_cgroup_error(&cg));
@@ -634,15 +657,19 @@ int gxl_run_main(gxl_launch *o) {
     run_namespaced(o, &r);
   else
     run_host(o, &r);
+  /* the report goes as soon as every process of the run was reaped (by
+   * init, or by us for host): the namespaces' teardown and the cgroup's
+   * removal are not the client's wait */
+  if (have_cg) r.oom_killed = gxi_cgroup_oom_killed(&cg) == 1;
+  send_report(report_fd, &r);
+  wait_init();
   if (have_cg) {
-    r.oom_killed = gxi_cgroup_oom_killed(&cg) == 1;
     if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
     run.cg_kill_fd = -1;
     memset(run.cg_procs, 0, sizeof run.cg_procs);
     memset(run.cg_leaves, 0, sizeof run.cg_leaves);
     gxi_cgroup_destroy(&cg);
   }
-  send_report(report_fd, &r);
   free(o->req_mem);
   return r.signal ? 128 + r.signal : r.exit_code;
 }
