@@ -514,6 +514,51 @@ static int relay_records(const gxl_launch *o, int fd, int ack,
   }
 }
 
+/* clone3's arguments (linux/sched.h, which clashes with sched.h). */
+struct clone3_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+      stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#define CLONE_INTO_CGROUP_FLAG 0x200000000ULL
+
+static int born_in_v2; /* the run's first process was cloned into the
+                          cgroup2 leaf: only v1 leaves are joined */
+
+/* Creates the run's first process (init, or the command for host) with
+ * @p flags: born in the run's cgroup2 leaf when there is one (no
+ * migration, so no RCU grace period on the critical path), else as
+ * clone(2) does, the caller then moving it. Returns as fork does. */
+static pid_t clone_run(unsigned long flags) {
+  born_in_v2 = 0;
+  int fd = have_cg ? gxi_cgroup_v2_fd(&cg) : -1;
+  if (fd >= 0) {
+    struct clone3_args a;
+    memset(&a, 0, sizeof a);
+    a.flags = flags | CLONE_INTO_CGROUP_FLAG;
+    a.exit_signal = SIGCHLD;
+    a.cgroup = (uint64_t)fd;
+    long pid = syscall(SYS_clone3, &a, sizeof a);
+    int err = errno;
+    close(fd); /* parent and child each close their copy */
+    if (pid >= 0) {
+      born_in_v2 = 1;
+      return (pid_t)pid;
+    }
+    /* an older kernel, or a leaf it cannot be born in: the old way */
+    if (err != ENOSYS && err != EINVAL && err != E2BIG && err != EOPNOTSUPP &&
+        err != EBUSY)
+      return errno = err, -1;
+  }
+  return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* Puts the run's first process in the leaves it was not born in. */
+static void join_cgroup(pid_t pid) {
+  if (!have_cg) return;
+  if ((born_in_v2 ? gxi_cgroup_add_v1(&cg, pid) : gxi_cgroup_add(&cg, pid)) != 0)
+    gxl_die("joining cgroup: %s", gxi_cgroup_error(&cg));
+}
+
 static unsigned long clone_flags(uint32_t m) {
   return (m & GXI_MECH_PID ? CLONE_NEWPID : 0) |
          (m & GXI_MECH_IPC ? CLONE_NEWIPC : 0) |
@@ -539,8 +584,7 @@ static void run_namespaced(const gxl_launch *o, gxl_report *r) {
   char why[256];
   if (pipe2(go, O_CLOEXEC) || pipe2(rep, O_CLOEXEC))
     gxl_die("pipe: %s", strerror(errno));
-  pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(o->mechs) | SIGCHLD,
-                             NULL, NULL, NULL, NULL);
+  pid_t pid = clone_run(clone_flags(o->mechs));
   if (pid < 0) gxl_die("creating namespaces: %s", strerror(errno));
   if (pid == 0) {
     close(go[1]);
@@ -554,8 +598,7 @@ static void run_namespaced(const gxl_launch *o, gxl_report *r) {
   drop_stdio(o);
   if ((o->mechs & GXI_MECH_USER) && gxi_write_id_maps(pid, why, sizeof why))
     gxl_die("%s", why);
-  if (have_cg && gxi_cgroup_add(&cg, pid) != 0)
-    gxl_die("joining cgroup: %s", gxi_cgroup_error(&cg));
+  join_cgroup(pid);
   if (write(go[1], "x", 1) != 1) gxl_die("releasing init: %s", strerror(errno));
   int got = relay_records(o, rep[0], go[1], r);
   close(go[1]);
@@ -606,7 +649,7 @@ static void run_host(const gxl_launch *o, gxl_report *r) {
   if (pipe2(go, O_CLOEXEC) || pipe2(x, O_CLOEXEC))
     gxl_die("pipe: %s", strerror(errno));
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  pid_t cmd = fork();
+  pid_t cmd = clone_run(0);
   if (cmd < 0) gxl_die("fork: %s", strerror(errno));
   if (cmd == 0) {
     close(go[1]);
@@ -622,8 +665,7 @@ static void run_host(const gxl_launch *o, gxl_report *r) {
   close(x[1]);
   drop_stdio(o);
   if (o->request_fd >= 0) setpgid(cmd, cmd); /* as the child does: no race */
-  if (have_cg && gxi_cgroup_add(&cg, cmd) != 0)
-    gxl_die("joining cgroup: %s", gxi_cgroup_error(&cg));
+  join_cgroup(cmd);
   if (write(go[1], "x", 1) != 1) gxl_die("releasing: %s", strerror(errno));
   close(go[1]);
   await_exec(x[0], cmd, &rec);

@@ -313,6 +313,24 @@ int gxi_cgroup_add(gxi_cgroup *cg, pid_t pid) {
   return 0;
 }
 
+int gxi_cgroup_add_v1(gxi_cgroup *cg, pid_t pid) {
+  const char *leaves[] = {cg->mem, cg->pids};
+  char val[24];
+  snprintf(val, sizeof val, "%ld", (long)pid);
+  for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+    if (!leaves[i][0]) continue;
+    int rc = set_value(cg, leaves[i], "cgroup.procs", val);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+int gxi_cgroup_v2_fd(const gxi_cgroup *cg) {
+  if (!cg->v2[0]) return -ENOENT;
+  int fd = open(cg->v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return fd >= 0 ? fd : -errno;
+}
+
 int gxi_cgroup_oom_killed(const gxi_cgroup *cg) {
   char text[SMALL_FILE_MAX];
   uint64_t n = 0;

@@ -156,6 +156,21 @@ int gxi_cgroup_open(const gxi_cgroup_caps *caps, const char *name,
 int gxi_cgroup_add(gxi_cgroup *cg, pid_t pid);
 
 /**
+ * As gxi_cgroup_add(), for the v1 leaves only (memory, pids): for a
+ * process that was born in the cgroup2 leaf (clone3 CLONE_INTO_CGROUP
+ * with gxi_cgroup_v2_fd()). Moving a process into any cgroup takes the
+ * kernel's cgroup_threadgroup_rwsem for writing, which after an idle
+ * spell costs an RCU grace period (~10 ms, see docs/BENCHMARKS.md);
+ * being born into it does not.
+ */
+int gxi_cgroup_add_v1(gxi_cgroup *cg, pid_t pid);
+
+/** Opens the cgroup2 leaf of @p cg as a directory (O_CLOEXEC), for
+ *  CLONE_INTO_CGROUP. Returns the fd, -ENOENT without a v2 leaf, or
+ *  another negative errno. The caller closes it. */
+int gxi_cgroup_v2_fd(const gxi_cgroup *cg);
+
+/**
  * Whether the kernel's OOM killer killed a process of this cgroup:
  * v2 memory.events "oom_kill N"; v1 memory.oom_control "oom_kill N"
  * (Linux >= 4.13). Returns 1, 0, or -ENOTSUP when there is no memory
