@@ -67,6 +67,13 @@ static int err(const ctx *c, const char *fmt, ...) {
   return -1;
 }
 
+/* The string in @p v, or NULL if it is not one or holds a NUL byte. */
+static const char *text_of(json_object *v) {
+  if (!json_object_is_type(v, json_type_string)) return NULL;
+  const char *s = json_object_get_string(v);
+  return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
+}
+
 static const char *type_name(const json_object *v) {
   switch (json_object_get_type(v)) {
     case json_type_null: return "null";
@@ -75,16 +82,11 @@ static const char *type_name(const json_object *v) {
     case json_type_int: return "a number";
     case json_type_object: return "an object";
     case json_type_array: return "an array";
-    case json_type_string: return "a string";
+    case json_type_string:
+      return text_of((json_object *)v) ? "a string"
+                                       : "a string with a NUL byte";
   }
   return "something else";
-}
-
-/* The string in @p v, or NULL if it is not one or holds a NUL byte. */
-static const char *text_of(json_object *v) {
-  if (!json_object_is_type(v, json_type_string)) return NULL;
-  const char *s = json_object_get_string(v);
-  return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
 }
 
 /* Checks that every key of @p obj is in the NULL-terminated @p keys;
@@ -308,12 +310,6 @@ static unsigned line_of(const char *text, size_t off) {
   return line;
 }
 
-static int blank(const char *s, size_t len) {
-  for (size_t i = 0; i < len; i++)
-    if (!strchr(" \t\r\n", s[i]) || s[i] == '\0') return 0;
-  return 1;
-}
-
 /* Parses the whole text as one JSON value; NULL with a reason. */
 static json_object *parse_json(const char *file, const char *text,
                                size_t len, char *why, size_t why_len) {
@@ -323,19 +319,15 @@ static json_object *parse_json(const char *file, const char *text,
     snprintf(why, why_len, "%s: out of memory", file);
     goto out;
   }
+  /* strict: no trailing text, no comments, no single quotes */
   json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
   root = json_tokener_parse_ex(tok, text, (int)len);
   enum json_tokener_error e = json_tokener_get_error(tok);
-  size_t end = json_tokener_get_parse_end(tok);
   if (!root || e != json_tokener_success) {
     if (e == json_tokener_continue) e = json_tokener_error_parse_eof;
     snprintf(why, why_len, "%s: not valid JSON at line %u: %s", file,
-             line_of(text, end), json_tokener_error_desc(e));
-    json_object_put(root);
-    root = NULL;
-  } else if (!blank(text + end, len - end)) {
-    snprintf(why, why_len, "%s: not valid JSON at line %u: text after the "
-             "end", file, line_of(text, end));
+             line_of(text, json_tokener_get_parse_end(tok)),
+             json_tokener_error_desc(e));
     json_object_put(root);
     root = NULL;
   }
