@@ -155,7 +155,8 @@ static void plan_isolation(const gxd_plan_config *cfg, gxd_plan *p) {
   iso->present = 1;
   iso->profile = p->profile->name;
   for (uint32_t b = 1; b & GXI_MECH_NAMESPACES; b <<= 1)
-    if (m & b) iso->namespaces[iso->n_namespaces++] = gxi_mech_name(b);
+    if (m & b)
+      iso->namespaces[iso->n_namespaces++] = gxi_mech_name((gxi_mech)b);
   if (p->limits.memory_bytes || p->limits.pids)
     iso->cgroup = p->tier->cgroup_version == 2 ? "v2" : "v1";
   else if (p->run.cgroup[0]) /* tracked only: where its processes are */

@@ -390,38 +390,39 @@ static int exec_fail(gxl_fail_what what, int err) {
 }
 
 static void exec_failures(void **state) {
+  static const struct {
+    gxl_fail_what what;
+    int err, status;
+    const char *why;
+  } rows[] = {
+      {GXL_FAIL_CWD, ENOENT, GX_STATUS_FAILED_PRECONDITION,
+       "cwd '/nope' does not exist"},
+      {GXL_FAIL_CWD, ENOTDIR, GX_STATUS_FAILED_PRECONDITION,
+       "cwd '/nope' does not exist or is not a directory"},
+      {GXL_FAIL_CWD, EACCES, GX_STATUS_PERMISSION_DENIED,
+       "cwd '/nope' is not accessible to the run's user"},
+      {GXL_FAIL_PROGRAM, ENOENT, GX_STATUS_NOT_FOUND,
+       "cannot run 'echo': program or its interpreter not found"},
+      {GXL_FAIL_PROGRAM, EACCES, GX_STATUS_PERMISSION_DENIED,
+       "cannot run 'echo': permission denied"},
+      {GXL_FAIL_PROGRAM, ENOEXEC, GX_STATUS_PERMISSION_DENIED,
+       "cannot run 'echo': not an executable format (no #! line?)"},
+      {GXL_FAIL_PROGRAM, E2BIG, GX_STATUS_INVALID_ARGUMENT,
+       "cannot run 'echo': argument list too long"},
+      {GXL_FAIL_PROGRAM, ENAMETOOLONG, GX_STATUS_INVALID_ARGUMENT,
+       "cannot run 'echo': name too long"},
+      {GXL_FAIL_PROGRAM, EMFILE, GX_STATUS_RESOURCE_EXHAUSTED,
+       "cannot start 'echo': Too many open files"},
+      {GXL_FAIL_PROGRAM, EIO, GX_STATUS_INTERNAL,
+       "cannot start 'echo': Input/output error"},
+  };
   (void)state;
   w.req.s.cwd = "/nope";
   expect_ok();
-  assert_int_equal(exec_fail(GXL_FAIL_CWD, ENOENT),
-                   GX_STATUS_FAILED_PRECONDITION);
-  assert_string_equal(w.why, "cwd '/nope' does not exist");
-  assert_int_equal(exec_fail(GXL_FAIL_CWD, ENOTDIR),
-                   GX_STATUS_FAILED_PRECONDITION);
-  assert_string_equal(w.why,
-                      "cwd '/nope' does not exist or is not a directory");
-  assert_int_equal(exec_fail(GXL_FAIL_CWD, EACCES),
-                   GX_STATUS_PERMISSION_DENIED);
-  assert_string_equal(w.why,
-                      "cwd '/nope' is not accessible to the run's user");
-  assert_int_equal(exec_fail(GXL_FAIL_PROGRAM, ENOENT), GX_STATUS_NOT_FOUND);
-  assert_string_equal(w.why, "cannot run 'echo': program or its "
-                             "interpreter not found");
-  assert_int_equal(exec_fail(GXL_FAIL_PROGRAM, EACCES),
-                   GX_STATUS_PERMISSION_DENIED);
-  assert_string_equal(w.why, "cannot run 'echo': permission denied");
-  assert_int_equal(exec_fail(GXL_FAIL_PROGRAM, ENOEXEC),
-                   GX_STATUS_PERMISSION_DENIED);
-  assert_string_equal(w.why, "cannot run 'echo': not an executable format "
-                             "(no #! line?)");
-  assert_int_equal(exec_fail(GXL_FAIL_PROGRAM, E2BIG),
-                   GX_STATUS_INVALID_ARGUMENT);
-  assert_string_equal(w.why, "cannot run 'echo': argument list too long");
-  assert_int_equal(exec_fail(GXL_FAIL_PROGRAM, EMFILE),
-                   GX_STATUS_RESOURCE_EXHAUSTED);
-  assert_string_equal(w.why, "cannot start 'echo': Too many open files");
-  assert_int_equal(exec_fail(GXL_FAIL_PROGRAM, EIO), GX_STATUS_INTERNAL);
-  assert_string_equal(w.why, "cannot start 'echo': Input/output error");
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    assert_int_equal(exec_fail(rows[i].what, rows[i].err), rows[i].status);
+    assert_string_equal(w.why, rows[i].why);
+  }
 }
 
 /* A private /tmp (read-only root) is named when a cwd there is missing. */
