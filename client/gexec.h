@@ -157,6 +157,12 @@ typedef struct {
   int oom_killed;        /**< the memory limit's OOM killer ended it */
   gexec_isolation isolation; /**< what was in force */
   uint64_t user_time_us, system_time_us, max_rss_kb, wall_time_us;
+  /** The daemon's id for the run (from `started`; 0 from a daemon that
+   *  predates run ids): the "run" field of the daemon's log lines about
+   *  it. Appended last (the structs carry no version or size field), so
+   *  every earlier field keeps its offset; a program built against an
+   *  older gexec.h must still be rebuilt, as gexec_exit grew. */
+  uint64_t run_id;
 } gexec_exit;
 
 /* ------------------------------------------------------ blocking run */
@@ -219,6 +225,10 @@ int gexec_proc_start(gexec_conn *conn, const gexec_spec *spec,
 
 /** The run's pid on the daemon's host. */
 uint32_t gexec_proc_pid(const gexec_proc *p);
+
+/** The daemon's id for the run (from `started`; 0 from an older
+ *  daemon). */
+uint64_t gexec_proc_run_id(const gexec_proc *p);
 
 /** The isolation in force for the run (from `started`); valid from
  *  gexec_proc_start until gexec_proc_free. */

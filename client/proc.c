@@ -97,6 +97,7 @@ static int accept_message(gexec_proc *p, Gexec__V1__RunResponse *m) {
       if (p->started) protocol_error(p, "the daemon sent started twice");
       p->started = 1;
       p->pid = m->started->pid;
+      p->exit.run_id = m->started->run_id;
       copy_isolation(&p->exit.isolation, m->started->isolation);
       break;
     case GEXEC__V1__RUN_RESPONSE__EVENT_EXITED:
@@ -280,6 +281,10 @@ int gexec_proc_start(gexec_conn *conn, const gexec_spec *spec,
 }
 
 uint32_t gexec_proc_pid(const gexec_proc *p) { return p->pid; }
+
+uint64_t gexec_proc_run_id(const gexec_proc *p) {
+  return p->exit.run_id; /* written once, before start returned */
+}
 
 const gexec_isolation *gexec_proc_isolation(const gexec_proc *p) {
   return &p->exit.isolation; /* written once, before start returned */

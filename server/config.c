@@ -39,7 +39,10 @@ static const char usage[] =
     "      --log-level LEVEL    debug, info, warn or error (default info)\n"
     "\n"
     "Isolation (see README): every run goes through gexec-launch.\n"
-    "      --default-profile P  host, baseline (default) or restricted\n"
+    "      --default-profile P  host, baseline (default), restricted or a\n"
+    "                           profile of the --profiles file\n"
+    "      --profiles FILE      more profiles, defined from the built-ins in\n"
+    "                           a JSON file (format: see README)\n"
     "      --require-isolation P  refuse to start unless profile P gets its\n"
     "                           full isolation on this host (repeatable)\n"
     "      --allow-reduced P    serve profile P even when this host gives it\n"
@@ -179,10 +182,6 @@ static int check_listen(const char *addr, char *why, size_t len) {
   return 0;
 }
 
-static int profile_index(const char *name) {
-  return gxi_profile_builtin_find(name);
-}
-
 static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
                  size_t len) {
   uint64_t v;
@@ -220,17 +219,16 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
       cfg->start_timeout_ms = v;
       return 0;
     case 7: cfg->launcher = arg; return 0;
-    case 8:
-      if (profile_index(arg) < 0)
-        return bad(why, len, "--default-profile", arg,
-                   "host, baseline or restricted");
+    case 8: /* names are checked against the profile table */
       cfg->default_profile = arg;
       return 0;
     case 15:
-      if (profile_index(arg) < 0)
-        return bad(why, len, "--allow-reduced", arg,
-                   "host, baseline or restricted");
-      cfg->allow_reduced[profile_index(arg)] = 1;
+      if (cfg->nallow_reduced == GXD_MAX_PROFILE_FLAGS)
+        return bad(why, len, "--allow-reduced", arg, "at most 16");
+      cfg->allow_reduced[cfg->nallow_reduced++] = arg;
+      return 0;
+    case 18:
+      cfg->profiles_file = arg;
       return 0;
     case 17:
       if (strcmp(arg, "fork-server") && strcmp(arg, "exec"))
@@ -282,6 +280,7 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"allow-reduced", required_argument, NULL, 15},
       {"instance", required_argument, NULL, 16},
       {"launch-mode", required_argument, NULL, 17},
+      {"profiles", required_argument, NULL, 18},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};

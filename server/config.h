@@ -13,6 +13,8 @@
 #include "server/validate.h"
 
 #define GXD_MAX_LISTEN 16
+/** Most --allow-reduced flags. */
+#define GXD_MAX_PROFILE_FLAGS 16
 
 /** Mechanisms --disable-mechanism takes. */
 #define GXD_DISABLE_MECHS                                                \
@@ -28,13 +30,16 @@ typedef struct {
   uint32_t default_grace_ms;          /**< SIGTERM -> SIGKILL default */
   uint64_t start_timeout_ms;          /**< wait for a stream's start */
   const char *launcher;               /**< gexec-launch; NULL = beside us */
-  const char *default_profile;        /**< "baseline" unless set */
+  const char *default_profile;        /**< "baseline" unless set; a name
+                                           of the profile table, checked
+                                           once it is loaded (profiles.h) */
   const char *require[4];             /**< --require-isolation */
   int nrequire;
   uint32_t disable;                   /**< --disable-mechanism: gxi_mech
                                            bits (GXD_DISABLE_MECHS) */
-  int allow_reduced[GXI_PROFILE_BUILTINS]; /**< --allow-reduced, by
-                                                gxi_builtin */
+  const char *allow_reduced[GXD_MAX_PROFILE_FLAGS]; /**< --allow-reduced */
+  int nallow_reduced;
+  const char *profiles_file;          /**< --profiles; NULL = built-ins only */
   const char *instance;               /**< --instance; NULL = derived */
   int launch_exec;                    /**< --launch-mode exec: no fork
                                            server */

@@ -30,6 +30,7 @@ enum { METHOD_RUN }; /* Health/Check is a unary method: server/health.c */
 
 typedef struct {
   const gxd_config *cfg;
+  const gxd_profiles *profiles; /* the profile table */
   uv_loop_t *loop;
   gx_rpc_server *srv;
   gxd_session_ctx sessions;
@@ -315,6 +316,8 @@ static int find_launcher(daemon_t *d) {
   return 0;
 }
 
+static void init_plan_config(daemon_t *d);
+
 /* Takes the instance (lock, stale runs removed), then probes what
  * isolation this host allows. Runs before gRPC starts any thread. */
 static int init_isolation(daemon_t *d) {
@@ -327,20 +330,11 @@ static int init_isolation(daemon_t *d) {
   }
   d->instance_open = 1;
   if (c->disable & GXI_MECH_CGROUP) d->instance.cgroups = 0;
-  if (gxd_tiers_probe(d->launcher, &d->instance.caps, d->instance.name,
-                      c->disable, c->require, c->nrequire,
+  if (gxd_tiers_probe(d->launcher, d->profiles, &d->instance.caps,
+                      d->instance.name, c->disable, c->require, c->nrequire,
                       &d->tiers, why, sizeof why) != 0) {
     gxd_log(GXD_LOG_ERROR, "isolation: %s", why);
     return -1;
-  }
-  for (int i = 0; i < GXI_PROFILE_BUILTINS; i++) {
-    const gxd_tier *t = &d->tiers.t[i];
-    const char *name = gxi_profile_builtin((gxi_builtin)i)->name;
-    d->sessions.allow_reduced[i] = c->allow_reduced[i];
-    if (!t->full && t->usable && !c->allow_reduced[i])
-      gxd_log(GXD_LOG_WARN, "profile %s is not served: its full tier needs %s "
-              "(--allow-reduced %s serves it reduced)", name, t->missing,
-              name);
   }
   if (gxd_launcher_new(d->loop, d->launcher,
                        c->launch_exec ? GXD_LAUNCH_EXEC : GXD_LAUNCH_FORK_SERVER,
@@ -348,22 +342,37 @@ static int init_isolation(daemon_t *d) {
     gxd_log(GXD_LOG_ERROR, "launcher: %s", why);
     return -1;
   }
-  d->sessions.tiers = &d->tiers;
   d->sessions.instance = &d->instance;
-  d->sessions.default_profile = gxi_profile_builtin_find(c->default_profile);
-  d->sessions.max_limits = (gxd_run_limits){c->max_memory, c->max_pids,
-                                            c->max_cpu_time_ms,
-                                            c->max_open_files};
-  /* restricted runs get limits even when the client asks for none: as
-   * far as the host has the controllers (else it is a reduced tier) */
-  for (int i = 0; i < GXI_PROFILE_BUILTINS; i++) {
-    const gxd_tier *t = &d->tiers.t[i];
-    gxi_limits *l = &d->sessions.profile_defaults[i];
-    *l = gxi_profile_builtin((gxi_builtin)i)->defaults;
-    if (!t->cgroup_version || !d->instance.caps.has_memory) l->memory_bytes = 0;
-    if (!t->cgroup_version || !d->instance.caps.has_pids) l->pids = 0;
-  }
+  init_plan_config(d);
   return 0;
+}
+
+/* What every run's plan starts from: the table, as probed, and the
+ * operator's choices (names were checked against the table at start-up:
+ * gxd_profiles_check_flags). */
+static void init_plan_config(daemon_t *d) {
+  const gxd_config *c = d->cfg;
+  gxd_plan_config *pc = &d->sessions.plan;
+  pc->profiles = d->profiles;
+  pc->tiers = &d->tiers;
+  pc->caps = &d->instance.caps;
+  pc->default_profile = (size_t)gxd_profiles_find(d->profiles,
+                                                  c->default_profile);
+  pc->max_limits = (gxi_limits){c->max_memory, c->max_pids,
+                                c->max_cpu_time_ms, c->max_open_files};
+  pc->home = d->home;
+  pc->default_grace_ms = c->default_grace_ms;
+  pc->max_timeout_ms = c->limits.max_timeout_ms;
+  for (int i = 0; i < c->nallow_reduced; i++)
+    pc->allow_reduced[gxd_profiles_find(d->profiles, c->allow_reduced[i])] = 1;
+  for (size_t i = 0; i < d->profiles->n; i++) {
+    const gxd_tier *t = &d->tiers.t[i];
+    const char *name = d->profiles->entry[i].name;
+    if (!t->full && t->usable && !pc->allow_reduced[i])
+      gxd_log(GXD_LOG_WARN, "profile %s is not served: its full tier needs %s "
+             "(--allow-reduced %s serves it reduced)", name, t->missing,
+             name);
+  }
 }
 
 static void init_ctx(daemon_t *d) {
@@ -371,9 +380,7 @@ static void init_ctx(daemon_t *d) {
   snprintf(d->home, sizeof d->home, "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
   d->sessions.loop = d->loop;
   d->sessions.limits = d->cfg->limits;
-  d->sessions.default_grace_ms = d->cfg->default_grace_ms;
   d->sessions.start_timeout_ms = d->cfg->start_timeout_ms;
-  d->sessions.home = d->home;
   d->sessions.on_session_freed = on_session_freed;
   d->sessions.ud = d;
 }
@@ -383,10 +390,11 @@ static void close_walk(uv_handle_t *h, void *arg) {
   if (!uv_is_closing(h)) uv_close(h, NULL);
 }
 
-int gxd_daemon_run(const gxd_config *cfg) {
+int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   daemon_t d;
   memset(&d, 0, sizeof d);
   d.cfg = cfg;
+  d.profiles = profiles;
   d.loop = uv_default_loop();
   signal(SIGPIPE, SIG_IGN);
   gxd_log_set_level(cfg->log_level);

@@ -17,6 +17,7 @@ struct gxd_reclaim {
   gxd_reclaim *prev, *next;
   uv_timer_t timer;
   gxi_cgroup cg;
+  uint64_t run_id;
   uint64_t deadline;
 };
 
@@ -208,13 +209,20 @@ static void on_reclaim_timer(uv_timer_t *t) {
   gxd_reclaim *r = t->data;
   if (reclaim_step(r)) return reclaim_done(r);
   if (uv_now(r->in->loop) < r->deadline) return;
-  gxd_log(GXD_LOG_WARN, "a run cgroup could not be removed within %d ms (%s); "
-          "the next start-up of instance %s removes it", GXD_RECLAIM_MS,
-          gxi_cgroup_error(&r->cg), r->in->name);
+  char msg[512];
+  snprintf(msg, sizeof msg, "the run's cgroup could not be removed within "
+           "%d ms (%s); the next start-up of instance %s removes it",
+           GXD_RECLAIM_MS, gxi_cgroup_error(&r->cg), r->in->name);
+  json_object *f = json_object_new_object();
+  json_object_object_add(f, "event", json_object_new_string("reclaim"));
+  json_object_object_add(f, "run", json_object_new_int64((int64_t)r->run_id));
+  json_object_object_add(f, "msg", json_object_new_string(msg));
+  gxd_log_event(GXD_LOG_WARN, f);
   reclaim_done(r);
 }
 
-void gxd_instance_reclaim(gxd_instance *in, const char *cg_name) {
+void gxd_instance_reclaim(gxd_instance *in, uint64_t run_id,
+                          const char *cg_name) {
   gxi_cgroup cg;
   if (!cg_name[0] || gxi_cgroup_open(&in->caps, cg_name, &cg) != 0)
     return; /* the launcher removed it: the common case */
@@ -225,6 +233,7 @@ void gxd_instance_reclaim(gxd_instance *in, const char *cg_name) {
   }
   r->in = in;
   r->cg = cg;
+  r->run_id = run_id;
   if (reclaim_step(r)) {
     free(r);
     return;

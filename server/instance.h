@@ -82,11 +82,13 @@ int gxd_instance_open(gxd_instance *in, uv_loop_t *loop, const char *name,
 uint64_t gxd_instance_new_run(gxd_instance *in, char *cg, size_t len);
 
 /**
- * After a run's launcher was reaped: removes the run's cgroup @p cg_name
- * if it is still there, SIGKILLing anything left in it first; retries on
- * the loop (never blocking it) for up to GXD_RECLAIM_MS, then logs.
+ * After run @p run_id's launcher was reaped: removes the run's cgroup
+ * @p cg_name if it is still there, SIGKILLing anything left in it first;
+ * retries on the loop (never blocking it) for up to GXD_RECLAIM_MS, then
+ * logs (with the run id).
  */
-void gxd_instance_reclaim(gxd_instance *in, const char *cg_name);
+void gxd_instance_reclaim(gxd_instance *in, uint64_t run_id,
+                          const char *cg_name);
 
 /** Number of run cgroups still being removed. */
 size_t gxd_instance_reclaiming(const gxd_instance *in);

@@ -1,21 +1,16 @@
-/* The Run protocol; see session.h. */
+/* The Run protocol; see session.h. What a run gets is decided by its
+ * plan (plan.h); this file only moves messages and follows the run. */
 #include "server/session.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "lib/gx_err.h"
 #include "server/child.h"
-#include "server/env.h"
-#include "server/launch_wire.h"
 #include "server/log.h"
 #include "server/wire_check.h"
 
@@ -24,59 +19,84 @@ typedef enum {
   S_LAUNCHING,  /* the launcher runs; the command does not exist yet */
   S_RUNNING,    /* the command was exec'd; `started` sent */
   S_ENDING,     /* reaped: the rest of the output, then `exited` */
-  S_FINISHED,   /* the status is on its way */
+  S_FINISHED,   /* the status is on its way; the child is released */
 } sess_state;
 
-/* Why a run is being stopped (the first reason is kept). */
+/* Why the run is being stopped: STOP_NONE while it is not. Set only by
+ * stop_run (the first reason is kept; a client that is gone overrides
+ * it). */
 typedef enum {
   STOP_NONE,
-  STOP_TIMEOUT,  /* timeout_ms passed */
-  STOP_CLIENT,   /* cancelled, disconnected, or the stream broke */
-  STOP_ERROR,    /* a protocol error: err_status says which */
-  STOP_DRAIN,    /* the daemon is shutting down */
+  STOP_TIMEOUT, /* timeout_ms passed */
+  STOP_DRAIN,   /* the daemon is shutting down */
+  STOP_ERROR,   /* a protocol error: err_status says which */
+  STOP_CLIENT,  /* cancelled, disconnected, or the stream broke */
 } stop_reason;
+
+static const char *const stop_names[] = {"none", "timeout", "drain", "error",
+                                         "client"};
+
+/* What the call is sending. */
+typedef enum {
+  SEND_IDLE,
+  SEND_STDOUT = 1, /* that stream's buffer: its reading resumes once sent */
+  SEND_STDERR = 2,
+  SEND_MESSAGE,    /* `started` */
+} send_state;
+
+/* What the call is receiving. */
+typedef enum {
+  RECV_IDLE,
+  RECV_POSTED,
+  RECV_HELD, /* a stdin message is not all in the pipe yet: the next one
+                is received once it is (one message held per run) */
+} recv_state;
 
 struct gxd_session {
   gxd_session_ctx *ctx;
   gxd_session *prev, *next;
   gx_rpc_call *call;
-  gxd_child *child;
-  Gexec__V1__RunRequest *req; /* the start message, kept for the log */
+  gxd_child *child; /* from the launch until on_child_closed */
+  Gexec__V1__RunRequest *req; /* the start message (the plan points in) */
+  gxd_plan plan;              /* from the start message on */
   sess_state state;
   stop_reason stop;
-  int send_busy, recv_busy, recv_paused;
-  int sending;        /* stream (1, 2) whose buffer is being sent, or 0 */
+  /* the stream can carry no more output (the client is gone, or the run
+   * ends with an error status): output is read and dropped, `started`
+   * is not sent. Set only by break_stream. */
+  int broken;
+  send_state send;
+  recv_state recv;
   int stdin_eof_seen;
-  int reaped;         /* s->ex holds how the run ended */
-  int call_done;
-  int child_closing;  /* gxd_child_close called; s->child NULL once closed */
+  int call_done;          /* gRPC is done with the call */
   uv_timer_t start_timer; /* bounds the wait for the start message */
-  int err_status; /* nonzero: end with this status instead of exited */
+  int err_status;         /* nonzero: end with this instead of exited */
   char err_msg[512];
-  gxd_child_exit ex;
+  gxd_child_exit ex;      /* how the run ended, from S_ENDING on */
   uint64_t pending_signals; /* bit n-1: signal n, sent before `started` */
-  uint64_t bytes_in, bytes_out, max_output;
+  uint64_t bytes_in, bytes_out;
   int truncated;
   uint64_t start_ns;
-  uint32_t grace_ms;    /* SIGTERM -> SIGKILL when this run is stopped */
   pid_t pid;
   uint64_t run_id;
   char cgroup[GXI_CGROUP_NAME_MAX + 1]; /* the run's cgroup, or "" */
-  int profile;          /* index into ctx->tiers */
-  gxd_run_limits lim;   /* in force for this run */
 };
 
 static void try_send(gxd_session *s);
 static void post_recv(gxd_session *s);
 
-/* ------------------------------------------------------------- ending */
+/* ---------------------------------------------------------------- log */
 
-static void log_run(gxd_session *s, int status) {
+/* The run's one log line; @p ended: the run's process ended (s->ex). */
+static void log_run(gxd_session *s, int status, int ended) {
   json_object *f = json_object_new_object();
   json_object_object_add(f, "event", json_object_new_string("run"));
   json_object_object_add(f, "run", json_object_new_int64((int64_t)s->run_id));
   json_object_object_add(f, "peer",
                          json_object_new_string(gx_rpc_call_peer(s->call)));
+  if (s->plan.caller.authenticated)
+    json_object_object_add(f, "identity",
+                           json_object_new_string(s->plan.caller.identity));
   if (s->req && s->req->start) {
     json_object *argv = json_object_new_array();
     Gexec__V1__Start *st = s->req->start;
@@ -85,12 +105,18 @@ static void log_run(gxd_session *s, int status) {
                                       st->argv[i], (int)strnlen(st->argv[i], 128)));
     json_object_object_add(f, "argv", argv);
   }
+  if (s->plan.profile)
+    json_object_object_add(f, "profile",
+                           json_object_new_string(s->plan.profile->name));
   json_object_object_add(f, "pid", json_object_new_int(s->pid));
   json_object_object_add(f, "status",
                          json_object_new_string(gx_status_name(status)));
   if (status != GX_STATUS_OK)
     json_object_object_add(f, "error", json_object_new_string(s->err_msg));
-  if (s->reaped) {
+  if (s->stop != STOP_NONE)
+    json_object_object_add(f, "stop",
+                           json_object_new_string(stop_names[s->stop]));
+  if (ended) {
     if (s->ex.signal)
       json_object_object_add(f, "signal", json_object_new_int(s->ex.signal));
     else
@@ -108,26 +134,41 @@ static void log_run(gxd_session *s, int status) {
   gxd_log_event(status == GX_STATUS_OK ? GXD_LOG_INFO : GXD_LOG_WARN, f);
 }
 
+/* A change of the run's phase (stopping, broken), at debug level. */
+static void log_phase(const gxd_session *s, const char *phase,
+                      const char *reason) {
+  if (!gxd_log_enabled(GXD_LOG_DEBUG)) return;
+  json_object *f = json_object_new_object();
+  json_object_object_add(f, "event", json_object_new_string(phase));
+  json_object_object_add(f, "run", json_object_new_int64((int64_t)s->run_id));
+  json_object_object_add(f, "reason", json_object_new_string(reason));
+  gxd_log_event(GXD_LOG_DEBUG, f);
+}
+
+/* ------------------------------------------------------------- ending */
+
 /* The run's process exists and was not reaped yet. */
 static int child_running(const gxd_session *s) {
   return s->state == S_LAUNCHING || s->state == S_RUNNING;
 }
 
+/* The child exists and was not released: its output may be asked for. */
+static int child_open(const gxd_session *s) {
+  return s->child && s->state != S_FINISHED;
+}
+
 /* Ends the call: @p last (if any) then the status, in one batch. */
 static void finish_with(gxd_session *s, const ProtobufCMessage *last,
                         int status, const char *msg) {
-  int ended = s->state == S_ENDING;
+  int ended = s->state == S_ENDING; /* every launched run ends reaped */
   if (s->state == S_FINISHED) return;
   s->state = S_FINISHED;
   s->ctx->count--; /* the slot is free once the final status is on its way */
   uv_timer_stop(&s->start_timer);
   if (status != GX_STATUS_OK && msg != s->err_msg)
     snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
-  log_run(s, status);
-  if (ended && s->child && !s->child_closing) { /* every path ends reaped */
-    s->child_closing = 1;
-    gxd_child_close(s->child);
-  }
+  log_run(s, status, ended);
+  if (ended && s->child) gxd_child_close(s->child);
   if (!last || gx_rpc_call_finish_msg(s->call, last, status, msg) != GX_OK)
     gx_rpc_call_finish(s->call, status, msg);
 }
@@ -139,6 +180,7 @@ static void finish(gxd_session *s, int status, const char *msg) {
 static void free_session(uv_handle_t *h) {
   gxd_session *s = h->data;
   gxd_session_ctx *ctx = s->ctx;
+  gxd_plan_free(&s->plan);
   if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
   free(s);
   ctx->allocated--;
@@ -157,27 +199,46 @@ static void maybe_free(gxd_session *s) {
   uv_close((uv_handle_t *)&s->start_timer, free_session);
 }
 
-/* Output nobody will send: dropped. */
-static int output_dropped(const gxd_session *s) {
-  return s->err_status || s->stop == STOP_CLIENT;
-}
-
-/* Drops all buffered output: for a call that can no longer carry it. */
+/* Drops all buffered output. */
 static void discard_output(gxd_session *s) {
   int stream;
   const uint8_t *data;
-  if (!s->child || s->child_closing) return;
+  if (!child_open(s)) return;
   while (gxd_child_peek(s->child, &stream, &data) > 0)
     gxd_child_consume(s->child, stream);
 }
 
+/* The stream can carry no more output: from now on output is read and
+ * dropped (so the run never blocks on a pipe nobody empties), and
+ * `started` is not sent. */
+static void break_stream(gxd_session *s, const char *reason) {
+  if (!s->broken) log_phase(s, "run_broken", reason);
+  s->broken = 1;
+  discard_output(s);
+}
+
 /* The one stop path: SIGTERM, the run's grace, SIGKILL; at once when the
- * command does not exist yet. The first reason is the one reported. */
+ * command does not exist yet. The first reason is the one reported,
+ * except that a client that is gone overrides it. */
 static void stop_run(gxd_session *s, stop_reason why) {
-  if (s->stop == STOP_NONE || why == STOP_CLIENT) s->stop = why;
-  if (output_dropped(s)) discard_output(s);
+  if (s->state == S_FINISHED) return;
+  if (s->stop == STOP_NONE || (why == STOP_CLIENT && s->stop != why)) {
+    log_phase(s, "run_stopping", stop_names[why]);
+    s->stop = why;
+  }
+  if (why == STOP_CLIENT) break_stream(s, "the client is gone");
   if (!child_running(s)) return;
-  gxd_child_stop(s->child, s->state == S_LAUNCHING ? 0 : s->grace_ms);
+  gxd_child_stop(s->child, s->state == S_LAUNCHING ? 0 : s->plan.grace_ms);
+}
+
+/* Records the status the call ends with instead of `exited` (the first
+ * recorded one wins); such a stream carries no more output. */
+static void set_error(gxd_session *s, int status, const char *msg) {
+  if (!s->err_status) {
+    s->err_status = status;
+    snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
+  }
+  break_stream(s, gx_status_name(status));
 }
 
 /* Ends the run with an error status: stop the process first, and send
@@ -186,12 +247,13 @@ static void fail(gxd_session *s, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void fail(gxd_session *s, int status, const char *fmt, ...) {
+  char msg[sizeof s->err_msg];
   if (s->err_status || s->state == S_FINISHED) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(s->err_msg, sizeof s->err_msg, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  s->err_status = status;
+  set_error(s, status, msg);
   if (s->state == S_WAIT_START || s->state == S_ENDING)
     return finish(s, status, s->err_msg);
   stop_run(s, STOP_ERROR);
@@ -217,6 +279,26 @@ static void send_exited(gxd_session *s) {
   finish_with(s, &r.base, GX_STATUS_OK, "");
 }
 
+/* How the call ends once the run's process did: @p started says whether
+ * the command ever ran (S_RUNNING was reached). */
+static void finish_ended(gxd_session *s, int started) {
+  if (s->err_status) return finish(s, s->err_status, s->err_msg);
+  if (s->stop == STOP_CLIENT)
+    return finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
+  if (started) return send_exited(s);
+  if (s->stop == STOP_DRAIN)
+    return finish(s, GX_STATUS_UNAVAILABLE, "gexecd is shutting down");
+  if (s->stop == STOP_TIMEOUT)
+    return finish(s, GX_STATUS_DEADLINE_EXCEEDED,
+                  "the run's timeout passed before its command started");
+  snprintf(s->err_msg, sizeof s->err_msg,
+           "the launcher %s (%s %d) without starting the command",
+           gxd_launcher_path(s->ctx->launcher),
+           s->ex.signal ? "killed by signal" : "exit code",
+           s->ex.signal ? s->ex.signal : s->ex.exit_code);
+  finish(s, GX_STATUS_INTERNAL, s->err_msg);
+}
+
 /* The framing of a RunResponse carrying @p len bytes of @p stream (the
  * stdout or stderr field of the oneof) in front of those bytes. */
 static size_t chunk_header(int stream, size_t len, uint8_t head[16]) {
@@ -239,12 +321,13 @@ static int send_output(gxd_session *s) {
   const uint8_t *data;
   size_t len, have;
   uint8_t head[16];
+  uint64_t max = s->plan.max_output;
   while ((len = gxd_child_peek(s->child, &stream, &data)) > 0) {
-    if (s->max_output && s->bytes_out + len > s->max_output) {
+    if (max && s->bytes_out + len > max) {
       s->truncated = 1;
-      len = (size_t)(s->max_output - s->bytes_out);
+      len = (size_t)(max - s->bytes_out);
     }
-    if (len == 0 || output_dropped(s)) {
+    if (len == 0 || s->broken) {
       gxd_child_consume(s->child, stream); /* dropped */
       continue;
     }
@@ -255,53 +338,52 @@ static int send_output(gxd_session *s) {
       return 0;
     }
     s->bytes_out += len;
-    s->send_busy = 1;
-    s->sending = stream;
+    s->send = stream == 1 ? SEND_STDOUT : SEND_STDERR;
     return 1;
   }
   return 0;
 }
 
-/* How a run that ends without `started` is reported. */
-static void finish_unstarted(gxd_session *s) {
-  if (s->err_status) return finish(s, s->err_status, s->err_msg);
-  if (s->stop == STOP_CLIENT)
-    return finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
-  if (s->stop == STOP_DRAIN)
-    return finish(s, GX_STATUS_UNAVAILABLE, "gexecd is shutting down");
-  if (s->stop == STOP_TIMEOUT)
-    return finish(s, GX_STATUS_DEADLINE_EXCEEDED,
-                  "the run's timeout passed before its command started");
-  if (s->ex.launch_error[0])
-    return finish(s, GX_STATUS_INTERNAL, s->err_msg);
-  snprintf(s->err_msg, sizeof s->err_msg,
-           "the launcher %s (%s %d) without starting the command",
-           gxd_launcher_path(s->ctx->launcher),
-           s->ex.signal ? "killed by signal" : "exit code",
-           s->ex.signal ? s->ex.signal : s->ex.exit_code);
-  finish(s, GX_STATUS_INTERNAL, s->err_msg);
-}
-
 static void try_send(gxd_session *s) {
-  if (s->send_busy || !s->child || s->child_closing) return;
+  if (s->send != SEND_IDLE || !child_open(s)) return;
   if (s->state != S_RUNNING && s->state != S_ENDING) return;
   if (send_output(s)) return;
-  if (s->state != S_ENDING) return;
-  if (s->err_status) return finish(s, s->err_status, s->err_msg);
-  if (s->stop == STOP_CLIENT)
-    return finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
-  send_exited(s);
+  if (s->state == S_ENDING) finish_ended(s, 1);
 }
 
 static void on_sent(void *ud, int ok) {
   gxd_session *s = ud;
-  s->send_busy = 0;
-  if (s->sending && s->child && !s->child_closing)
-    gxd_child_resume(s->child, s->sending);
-  s->sending = 0;
+  send_state was = s->send;
+  s->send = SEND_IDLE;
+  if ((was == SEND_STDOUT || was == SEND_STDERR) && child_open(s))
+    gxd_child_resume(s->child, (int)was);
   if (!ok) /* the call is broken; on_closed(cancelled) follows */
     stop_run(s, STOP_CLIENT);
   try_send(s); /* drops what is buffered once broken */
+}
+
+static void send_started(gxd_session *s) {
+  const gxd_plan_isolation *pi = &s->plan.isolation;
+  Gexec__V1__Started started = GEXEC__V1__STARTED__INIT;
+  Gexec__V1__Isolation iso = GEXEC__V1__ISOLATION__INIT;
+  Gexec__V1__RunResponse r = GEXEC__V1__RUN_RESPONSE__INIT;
+  started.pid = (uint32_t)s->pid;
+  started.run_id = s->run_id;
+  if (pi->present) {
+    iso.profile = (char *)pi->profile;
+    iso.n_namespaces = pi->n_namespaces;
+    iso.namespaces = (char **)pi->namespaces;
+    iso.cgroup = (char *)pi->cgroup;
+    iso.seccomp = pi->seccomp;
+    iso.uid = pi->uid;
+    iso.read_only_root = pi->read_only_root;
+    iso.no_new_privs = pi->no_new_privs;
+    iso.description = (char *)pi->description;
+    started.isolation = &iso;
+  }
+  r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_STARTED;
+  r.started = &started;
+  if (gx_rpc_call_send(s->call, &r.base) == GX_OK) s->send = SEND_MESSAGE;
 }
 
 /* ----------------------------------------------------- child callbacks */
@@ -310,94 +392,44 @@ static void on_child_output(void *ud) { try_send(ud); }
 
 static void on_child_stdin_drained(void *ud) {
   gxd_session *s = ud;
-  if (s->recv_paused) {
-    s->recv_paused = 0;
-    post_recv(s);
-  }
+  if (s->recv != RECV_HELD) return;
+  s->recv = RECV_IDLE;
+  post_recv(s);
 }
 
 static void on_child_timeout(void *ud) { stop_run(ud, STOP_TIMEOUT); }
 
-/* Why the command could not start, as a status (launch_wire exec fail). */
-static int exec_fail_status(gxd_session *s, const gxl_record *rec) {
-  const Gexec__V1__Start *st = s->req->start;
-  const char *cwd = st->cwd && st->cwd[0] ? st->cwd : "/";
-  char *why = s->err_msg;
-  size_t len = sizeof s->err_msg;
-  int err = rec->err;
-  if (rec->what == GXL_FAIL_CWD) {
-    int hidden = s->ctx->tiers && (s->ctx->tiers->t[s->profile].mechs & GXI_MECH_RO_ROOT) &&
-                 (strcmp(cwd, "/tmp") == 0 || strncmp(cwd, "/tmp/", 5) == 0);
-    snprintf(why, len, "cwd '%.300s' %s%s", cwd,
-             err == ENOENT    ? "does not exist"
-             : err == ENOTDIR ? "does not exist or is not a directory"
-             : err == EACCES  ? "is not accessible to the run's user"
-                              : strerror(err),
-             hidden ? " (this profile has a private /tmp)" : "");
-    return err == EACCES || err == EPERM ? GX_STATUS_PERMISSION_DENIED
-                                         : GX_STATUS_FAILED_PRECONDITION;
-  }
-  const char *prog = st->argv[0];
-  switch (err) {
-    case ENOENT:
-      snprintf(why, len, "cannot run '%.200s': program or its interpreter "
-               "not found", prog);
-      return GX_STATUS_NOT_FOUND;
-    case EACCES: case EPERM:
-      snprintf(why, len, "cannot run '%.200s': permission denied", prog);
-      return GX_STATUS_PERMISSION_DENIED;
-    case ENOEXEC:
-      snprintf(why, len, "cannot run '%.200s': not an executable format "
-               "(no #! line?)", prog);
-      return GX_STATUS_PERMISSION_DENIED;
-    case E2BIG:
-      snprintf(why, len, "cannot run '%.200s': argument list too long", prog);
-      return GX_STATUS_INVALID_ARGUMENT;
-    case ENAMETOOLONG:
-      snprintf(why, len, "cannot run '%.200s': name too long", prog);
-      return GX_STATUS_INVALID_ARGUMENT;
-    case EAGAIN: case ENOMEM: case EMFILE: case ENFILE:
-      snprintf(why, len, "cannot start '%.200s': %s", prog, strerror(err));
-      return GX_STATUS_RESOURCE_EXHAUSTED;
-    default:
-      snprintf(why, len, "cannot start '%.200s': %s", prog, strerror(err));
-      return GX_STATUS_INTERNAL;
-  }
-}
-
-static void send_started(gxd_session *s);
-
 static void on_child_exec(void *ud, const gxl_record *rec) {
   gxd_session *s = ud;
+  char why[sizeof s->err_msg];
   if (s->state != S_LAUNCHING) return;
-  if (rec->kind == GXL_REC_EXEC_FAIL) {
-    if (!s->err_status) s->err_status = exec_fail_status(s, rec);
-    discard_output(s); /* the launcher's own message, if any */
-    return;
+  if (rec->kind == GXL_REC_EXEC_FAIL) { /* drops the launcher's message */
+    int status = gxd_plan_exec_fail(&s->plan, rec, why, sizeof why);
+    return set_error(s, status, why);
   }
   s->state = S_RUNNING;
   for (int n = 1; n <= 64; n++) /* held until the command existed */
     if (s->pending_signals & (1ull << (n - 1))) gxd_child_signal(s->child, n);
   s->pending_signals = 0;
-  if (output_dropped(s)) return;
+  if (s->broken) return;
   send_started(s);
   try_send(s);
 }
 
 static void on_child_exit(void *ud, const gxd_child_exit *ex) {
   gxd_session *s = ud;
+  char why[sizeof s->err_msg];
   sess_state was = s->state;
   s->ex = *ex;
-  s->reaped = 1;
   s->state = S_ENDING;
-  if (ex->launch_error[0] && !s->err_status) {
-    s->err_status = GX_STATUS_INTERNAL;
-    snprintf(s->err_msg, sizeof s->err_msg,
-             "the run's sandbox could not be built: %s", ex->launch_error);
+  if (ex->launch_error[0]) {
+    snprintf(why, sizeof why, "the run's sandbox could not be built: %s",
+             ex->launch_error);
+    set_error(s, GX_STATUS_INTERNAL, why);
   }
-  if (was == S_LAUNCHING) return finish_unstarted(s);
-  if (output_dropped(s)) discard_output(s);
-  if (!s->send_busy) try_send(s);
+  if (was == S_LAUNCHING) return finish_ended(s, 0);
+  if (s->broken) discard_output(s);
+  try_send(s);
 }
 
 /* The launcher is gone: whatever of the run is left in its cgroup goes
@@ -405,7 +437,7 @@ static void on_child_exit(void *ud, const gxd_child_exit *ex) {
  * an escapee alive). */
 static void on_child_reaped(void *ud) {
   gxd_session *s = ud;
-  if (s->ctx->instance) gxd_instance_reclaim(s->ctx->instance, s->cgroup);
+  gxd_instance_reclaim(s->ctx->instance, s->run_id, s->cgroup);
 }
 
 static void on_child_closed(void *ud) {
@@ -416,57 +448,6 @@ static void on_child_closed(void *ud) {
 
 /* ---------------------------------------------------------------- start */
 
-static char **build_env(gxd_session *s, const Gexec__V1__Start *st) {
-  gxd_env_var vars[st->n_env ? st->n_env : 1];
-  for (size_t i = 0; i < st->n_env; i++) {
-    vars[i].name = st->env[i]->key;
-    vars[i].value = st->env[i]->value ? st->env[i]->value : "";
-  }
-  return gxd_env_build(s->ctx->home, vars, st->n_env);
-}
-
-/* Effective limit: the request, else the profile's default, capped. */
-static uint64_t pick(uint64_t req, uint64_t def, uint64_t max) {
-  uint64_t v = req ? req : def;
-  return max && (v == 0 || v > max) ? max : v;
-}
-
-static int choose_isolation(gxd_session *s, const Gexec__V1__Start *st,
-                            char *why, size_t len) {
-  const gxd_session_ctx *ctx = s->ctx;
-  const char *name = st->profile && st->profile[0] ? st->profile : NULL;
-  s->profile = name ? gxi_profile_builtin_find(name) : ctx->default_profile;
-  if (s->profile < 0)
-    return snprintf(why, len,
-                    "unknown profile '%.64s' (host, baseline, restricted)",
-                    name), GX_STATUS_INVALID_ARGUMENT;
-  if (!ctx->tiers) return GX_STATUS_OK;
-  const gxd_tier *t = &ctx->tiers->t[s->profile];
-  name = gxi_profile_builtin((gxi_builtin)s->profile)->name;
-  if (!t->usable)
-    return snprintf(why, len, "profile %s cannot run on this host (%s)",
-                    name, t->desc), GX_STATUS_FAILED_PRECONDITION;
-  if (!t->full && !ctx->allow_reduced[s->profile])
-    return snprintf(why, len,
-                    "profile %s is not available in full on this host "
-                    "(missing: %s); gexecd serves it reduced only when "
-                    "started with --allow-reduced %s", name, t->missing,
-                    name), GX_STATUS_FAILED_PRECONDITION;
-  const Gexec__V1__Limits *l = st->limits;
-  const gxd_run_limits *d = &ctx->profile_defaults[s->profile];
-  const gxd_run_limits *m = &ctx->max_limits;
-  s->lim.memory_bytes = pick(l ? l->memory_bytes : 0, d->memory_bytes, m->memory_bytes);
-  s->lim.pids = pick(l ? l->pids : 0, d->pids, m->pids);
-  s->lim.cpu_time_ms = pick(l ? l->cpu_time_ms : 0, d->cpu_time_ms, m->cpu_time_ms);
-  s->lim.open_files = pick(l ? l->open_files : 0, d->open_files, m->open_files);
-  if ((s->lim.memory_bytes || s->lim.pids) && t->cgroup_version == 0)
-    return snprintf(why, len,
-                    "memory and pids limits need cgroups, which this host "
-                    "does not provide (tier: %s)", t->desc),
-           GX_STATUS_FAILED_PRECONDITION;
-  return GX_STATUS_OK;
-}
-
 /* A failure to start the launcher is the daemon's, never the client's. */
 static int launcher_status(gxd_session *s, int err, char *why, size_t len) {
   snprintf(why, len, "cannot start the launcher %s: %s",
@@ -476,71 +457,28 @@ static int launcher_status(gxd_session *s, int err, char *why, size_t len) {
              : GX_STATUS_INTERNAL;
 }
 
-static int launch(gxd_session *s, const Gexec__V1__Start *st, char *why,
-                  size_t len) {
-  char **envp = build_env(s, st);
-  int rc = envp ? 0 : -ENOMEM;
-  if (rc == 0) {
-    size_t envc = 0;
-    while (envp[envc]) envc++;
-    gxl_request req = {.cwd = st->cwd && st->cwd[0] ? st->cwd : "/",
-                       .argv = st->argv, .argc = st->n_argv,
-                       .envp = envp, .envc = envc};
-    gxl_run run = {.run_id = s->run_id, .profile = (gxi_builtin)s->profile,
-                   .limits = s->lim};
-    run.mechs = s->ctx->tiers ? s->ctx->tiers->t[s->profile].mechs
-                              : gxi_profile_builtin(run.profile)->mechs;
-    snprintf(run.cgroup, sizeof run.cgroup, "%s", s->cgroup);
-    gxd_child_stdio io = {
-        .stdin_pipe = st->stdin_mode == GEXEC__V1__STDIN_MODE__STDIN_PIPE,
-        .stdout_pipe = st->stdout_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_PIPE,
-        .stderr_mode = (int)st->stderr_mode == 0 ? 1
-                       : st->stderr_mode == GEXEC__V1__OUTPUT_MODE__OUTPUT_DISCARD ? 0 : 2};
-    gxd_child_cbs cbs = {on_child_output, on_child_stdin_drained,
-                         on_child_exec, on_child_timeout, on_child_reaped,
-                         on_child_exit, on_child_closed};
-    rc = gxd_child_start(s->ctx->launcher, &run, &req, &io, &cbs, s,
-                         &s->child);
-  }
-  free(envp);
+/* Hands the plan to the launcher; its env is then no longer needed. */
+static int launch(gxd_session *s, char *why, size_t len) {
+  static const gxd_child_cbs cbs = {
+      on_child_output, on_child_stdin_drained, on_child_exec,
+      on_child_timeout, on_child_reaped, on_child_exit, on_child_closed};
+  int rc = gxd_child_start(s->ctx->launcher, &s->plan.run, &s->plan.request,
+                           &s->plan.stdio, &cbs, s, &s->child);
+  gxd_plan_free(&s->plan);
   if (rc == -E2BIG)
     return snprintf(why, len, "argv and env are too large to hand over"),
            GX_STATUS_INVALID_ARGUMENT;
   return rc < 0 ? launcher_status(s, -rc, why, len) : GX_STATUS_OK;
 }
 
-static void send_started(gxd_session *s) {
-  Gexec__V1__Started started = GEXEC__V1__STARTED__INIT;
-  Gexec__V1__Isolation iso = GEXEC__V1__ISOLATION__INIT;
-  Gexec__V1__RunResponse r = GEXEC__V1__RUN_RESPONSE__INIT;
-  char *ns[6];
-  started.pid = (uint32_t)s->pid;
-  if (s->ctx->tiers) {
-    const gxd_tier *t = &s->ctx->tiers->t[s->profile];
-    uint32_t m = t->mechs;
-    const gxd_instance *in = s->ctx->instance;
-    size_t n = 0;
-    for (uint32_t b = 1; b & GXI_MECH_NAMESPACES; b <<= 1)
-      if (m & b) ns[n++] = (char *)gxi_mech_name((gxi_mech)b);
-    iso.profile = (char *)gxi_profile_builtin((gxi_builtin)s->profile)->name;
-    iso.n_namespaces = n;
-    iso.namespaces = ns;
-    if (s->lim.memory_bytes || s->lim.pids)
-      iso.cgroup = t->cgroup_version == 2 ? "v2" : "v1";
-    else if (s->cgroup[0]) /* tracked only: where its processes are found */
-      iso.cgroup = in && in->caps.has_kill ? "v2" : "v1";
-    else
-      iso.cgroup = "";
-    iso.seccomp = !!(m & GXI_MECH_SECCOMP);
-    iso.uid = m & GXI_MECH_USER ? GXI_INNER_UID : 0;
-    iso.read_only_root = !!(m & GXI_MECH_RO_ROOT);
-    iso.no_new_privs = !!(m & GXI_MECH_NNP);
-    iso.description = (char *)t->desc;
-    started.isolation = &iso;
-  }
-  r.event_case = GEXEC__V1__RUN_RESPONSE__EVENT_STARTED;
-  r.started = &started;
-  if (gx_rpc_call_send(s->call, &r.base) == GX_OK) s->send_busy = 1;
+static int plan_run(gxd_session *s, const Gexec__V1__Start *st, char *why,
+                    size_t len) {
+  gxd_plan_request pr = {
+      .start = st,
+      .caller = {.peer = gx_rpc_call_peer(s->call), .identity = ""},
+      .run_id = s->run_id,
+      .cgroup = s->cgroup};
+  return gxd_plan_build(&s->ctx->plan, &pr, &s->plan, why, len);
 }
 
 static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
@@ -552,23 +490,16 @@ static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
   if (nul) return fail(s, GX_STATUS_INVALID_ARGUMENT,
                        "%s contains a NUL byte", nul);
   int status = gxd_validate_start(st, &s->ctx->limits, why, sizeof why);
-  if (status == GX_STATUS_OK)
-    status = choose_isolation(s, st, why, sizeof why);
+  if (status == GX_STATUS_OK) status = plan_run(s, st, why, sizeof why);
   if (status == GX_STATUS_OK && s->ctx->auth)
     status = s->ctx->auth(s->ctx->auth_ud, gx_rpc_call_peer(s->call), st,
                           why, sizeof why);
-  if (status == GX_STATUS_OK && s->ctx->instance)
-    s->run_id = gxd_instance_new_run(s->ctx->instance, s->cgroup,
-                                     sizeof s->cgroup);
-  if (status == GX_STATUS_OK) status = launch(s, st, why, sizeof why);
+  if (status == GX_STATUS_OK) status = launch(s, why, sizeof why);
   if (status != GX_STATUS_OK) return fail(s, status, "%s", why);
   uv_timer_stop(&s->start_timer);
   s->pid = gxd_child_pid(s->child);
-  s->max_output = st->max_output_bytes;
-  s->grace_ms = st->kill_grace_ms ? st->kill_grace_ms : s->ctx->default_grace_ms;
   s->state = S_LAUNCHING;
-  gxd_child_set_timeout(
-      s->child, st->timeout_ms ? st->timeout_ms : s->ctx->limits.max_timeout_ms);
+  gxd_child_set_timeout(s->child, s->plan.timeout_ms);
   post_recv(s);
 }
 
@@ -585,16 +516,15 @@ static const char *event_name(int ev) {
 }
 
 static void handle_stdin(gxd_session *s, const ProtobufCBinaryData *d) {
-  if (s->req->start->stdin_mode == GEXEC__V1__STDIN_MODE__STDIN_NULL)
+  if (!s->plan.stdio.stdin_pipe)
     return fail(s, GX_STATUS_INVALID_ARGUMENT,
                 "stdin sent, but the run's stdin_mode is STDIN_NULL");
   if (s->stdin_eof_seen)
     return fail(s, GX_STATUS_INVALID_ARGUMENT, "stdin sent after stdin_eof");
   s->bytes_in += d->len;
   if (!child_running(s)) return; /* it ended: nobody reads stdin any more */
-  /* the next message only once this one is in the pipe: one held */
   if (gxd_child_write_stdin(s->child, d->data, d->len) > 0)
-    s->recv_paused = 1;
+    s->recv = RECV_HELD;
 }
 
 static void handle_signal(gxd_session *s, const Gexec__V1__Signal *sig) {
@@ -628,9 +558,27 @@ static void handle_event(gxd_session *s, const Gexec__V1__RunRequest *req) {
   }
 }
 
+/* Unpacks one message and refuses fields this daemon does not know. */
+static Gexec__V1__RunRequest *unpack(gxd_session *s, const uint8_t *data,
+                                     size_t len) {
+  char why[512];
+  Gexec__V1__RunRequest *req =
+      gexec__v1__run_request__unpack(NULL, len, data);
+  if (!req) {
+    fail(s, GX_STATUS_INVALID_ARGUMENT,
+         "a %zu-byte message is not a valid gexec.v1.RunRequest", len);
+  } else if (gxd_wire_check_unknown(&req->base, why, sizeof why) !=
+             GX_STATUS_OK) {
+    fail(s, GX_STATUS_INVALID_ARGUMENT, "%s", why);
+    gexec__v1__run_request__free_unpacked(req, NULL);
+    req = NULL;
+  }
+  return req;
+}
+
 static void on_recv(void *ud, const uint8_t *data, size_t len) {
   gxd_session *s = ud;
-  s->recv_busy = 0;
+  s->recv = RECV_IDLE;
   if (s->state == S_FINISHED || s->err_status) return;
   if (!data) { /* half-close (or failure): no more input */
     if (s->state == S_WAIT_START)
@@ -640,35 +588,27 @@ static void on_recv(void *ud, const uint8_t *data, size_t len) {
       gxd_child_close_stdin(s->child);
     return;
   }
-  Gexec__V1__RunRequest *req =
-      gexec__v1__run_request__unpack(NULL, len, data);
-  if (!req)
-    return fail(s, GX_STATUS_INVALID_ARGUMENT,
-                "a %zu-byte message is not a valid gexec.v1.RunRequest", len);
-  char why[512];
-  if (gxd_wire_check_unknown(&req->base, why, sizeof why) != GX_STATUS_OK) {
-    fail(s, GX_STATUS_INVALID_ARGUMENT, "%s", why);
-    gexec__v1__run_request__free_unpacked(req, NULL);
-    return;
-  }
+  Gexec__V1__RunRequest *req = unpack(s, data, len);
+  if (!req) return;
   if (s->state == S_WAIT_START) {
-    if (req->event_case != GEXEC__V1__RUN_REQUEST__EVENT_START) {
-      fail(s, GX_STATUS_INVALID_ARGUMENT,
-           "the first message must be start, not %s",
-           event_name(req->event_case));
-      gexec__v1__run_request__free_unpacked(req, NULL);
-      return;
-    }
-    return handle_start(s, req, data, len);
+    if (req->event_case == GEXEC__V1__RUN_REQUEST__EVENT_START)
+      return handle_start(s, req, data, len);
+    fail(s, GX_STATUS_INVALID_ARGUMENT,
+         "the first message must be start, not %s",
+         event_name(req->event_case));
+  } else {
+    handle_event(s, req);
   }
-  handle_event(s, req);
   gexec__v1__run_request__free_unpacked(req, NULL);
-  if (!s->recv_paused) post_recv(s);
+  post_recv(s);
 }
 
+/* Posts the next receive, unless one is posted or held, or the call
+ * takes no more input. */
 static void post_recv(gxd_session *s) {
-  if (s->recv_busy || s->state == S_FINISHED || s->err_status) return;
-  if (gx_rpc_call_recv(s->call) == GX_OK) s->recv_busy = 1;
+  if (s->recv != RECV_IDLE || s->state == S_FINISHED || s->err_status)
+    return;
+  if (gx_rpc_call_recv(s->call) == GX_OK) s->recv = RECV_POSTED;
 }
 
 /* ----------------------------------------------------------- lifecycle */
@@ -679,7 +619,7 @@ static void on_closed(void *ud, int cancelled) {
   if (s->state == S_WAIT_START)
     return finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
   stop_run(s, STOP_CLIENT);
-  if (s->state == S_ENDING && !s->send_busy) try_send(s);
+  if (s->state == S_ENDING) try_send(s);
 }
 
 static void on_done(void *ud) {
@@ -708,6 +648,7 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call) {
   s->ctx = ctx;
   s->call = call;
   s->start_ns = uv_hrtime();
+  s->run_id = gxd_instance_new_run(ctx->instance, s->cgroup, sizeof s->cgroup);
   uv_timer_init(ctx->loop, &s->start_timer);
   s->start_timer.data = s;
   uv_timer_start(&s->start_timer, on_start_timeout, ctx->start_timeout_ms, 0);

@@ -3,6 +3,9 @@
  * One Run stream: the protocol state machine between a gRPC call and a
  * child process.
  *
+ * Every stream gets a run id when it opens (gxd_instance_new_run): it is
+ * in `started` and in every log line about the run.
+ *
  * Lifecycle: WAIT_START (stream open) -> LAUNCHING (gexec-launch started;
  * the command does not exist yet) -> RUNNING (the launcher reported the
  * exec; `started` sent) -> ENDING (the process tree is reaped; the rest
@@ -13,6 +16,12 @@
  * before the command runs (bad request, cwd, program, sandbox) is a
  * status alone. Signals a client sends before `started` are held and
  * delivered once the command exists.
+ *
+ * Two conditions cut across the lifecycle, each set in one place and
+ * logged there (at debug level): stopping (why the run is being stopped:
+ * timeout, drain, a protocol error, the client gone) and broken (the
+ * stream can carry no more output: the client is gone, or the call
+ * ends with an error status; output is then read and dropped).
  *
  * Stopping, whatever the reason (timeout, client cancel or disconnect,
  * a stream that can carry no more output, a protocol error, the daemon
@@ -39,11 +48,8 @@
 #include "lib/rpc.h"
 #include "server/instance.h"
 #include "server/launcher.h"
-#include "server/tiers.h"
+#include "server/plan.h"
 #include "server/validate.h"
-
-/** Per-run resource limits (0 = none). */
-typedef gxi_limits gxd_run_limits;
 
 /**
  * Per-call authorization hook (the seam for mTLS/policy). Returns a
@@ -62,17 +68,11 @@ typedef struct gxd_session gxd_session;
 /** What sessions share; owned by the daemon, outlives every session. */
 typedef struct {
   uv_loop_t *loop;
-  gxd_limits limits;
-  uint32_t default_grace_ms;
+  gxd_limits limits;         /**< bounds a Start message is held to */
   uint64_t start_timeout_ms; /**< wait for the start message */
   gxd_launcher *launcher;    /**< starts runs' launchers */
-  const gxd_tiers *tiers;    /**< probed isolation, per profile */
-  int allow_reduced[GXI_PROFILE_BUILTINS]; /**< serve it below its full tier */
-  gxd_instance *instance;    /**< run ids and run cgroups */
-  int default_profile;       /**< index into tiers */
-  gxd_run_limits profile_defaults[GXI_PROFILE_BUILTINS]; /**< when 0 asked */
-  gxd_run_limits max_limits; /**< caps (0 = no cap) */
-  const char *home;      /**< HOME given to runs */
+  gxd_instance *instance;    /**< run ids and run cgroups (required) */
+  gxd_plan_config plan;      /**< what runs get (profiles, tiers, caps) */
   gxd_auth_fn auth;      /**< NULL = allow */
   void *auth_ud;
   /** Called after a session was freed (e.g. to finish draining). */

@@ -10,16 +10,6 @@
 #include "server/launch_wire.h"
 #include "server/log.h"
 
-int gxd_tiers_without_argv(uint32_t without, const char **argv) {
-  int k = 0;
-  for (uint32_t b = 1; b & GXI_MECH_ALL; b <<= 1)
-    if (without & b) {
-      argv[k++] = "--without";
-      argv[k++] = gxi_mech_name((gxi_mech)b);
-    }
-  return k;
-}
-
 /* The reason the launcher gave on its report fd, if any (one record). */
 static void read_reason(int fd, char *why, size_t len) {
   gxl_reader rd;
@@ -35,19 +25,19 @@ static void read_reason(int fd, char *why, size_t len) {
         snprintf(why, len, "%.399s", rec.reason);
 }
 
-/* Runs `launcher --profile P --without... [--pids N --cgroup C] --
- * /bin/true` in "/" with an empty environment. Returns 0 if it ran, else
- * -1 with the launcher's reason in @p why. */
-static int try_tier(const char *launcher, const char *profile,
-                    uint32_t without, const char *cgroup, char *why,
-                    size_t len) {
+/* Runs `launcher --mechs BITS [--pids N --cgroup C] -- /bin/true` in
+ * "/" with an empty environment. Returns 0 if it ran, else -1 with the
+ * launcher's reason in @p why. */
+static int try_tier(const char *launcher, uint32_t mechs, const char *cgroup,
+                    char *why, size_t len) {
   static char *const empty_env[] = {NULL};
-  const char *argv[2 * 11 + 14];
+  const char *argv[16];
+  char bits[16];
   int k = 0, rep[2];
+  snprintf(bits, sizeof bits, "%u", (unsigned)mechs);
   argv[k++] = launcher;
-  argv[k++] = "--profile";
-  argv[k++] = profile;
-  k += gxd_tiers_without_argv(without, argv + k);
+  argv[k++] = "--mechs";
+  argv[k++] = bits;
   if (cgroup) {
     argv[k++] = "--pids";
     argv[k++] = "4096";
@@ -118,11 +108,10 @@ static void note_missing(gxd_tier *t, uint32_t base) {
   }
 }
 
-static void probe_one(const char *launcher, gxi_builtin idx,
+static void probe_one(const char *launcher, const gxi_profile *p,
                       const gxi_cgroup_caps *caps, const char *cgroup,
                       uint32_t disabled, gxd_tier *t) {
   int cg_version = caps->has_memory || caps->has_pids ? caps->version : 0;
-  const gxi_profile *p = gxi_profile_builtin(idx);
   uint32_t base = p->mechs;
   memset(t, 0, sizeof *t);
   t->without = disabled & PROBED;
@@ -138,8 +127,8 @@ static void probe_one(const char *launcher, gxi_builtin idx,
     int cg = !(t->without & GXI_MECH_CGROUP);
     char why[400];
     gxi_cgroup left;
-    int rc = try_tier(launcher, p->name, t->without, cg ? cgroup : NULL, why,
-                      sizeof why);
+    int rc = try_tier(launcher, gxi_mech_without(base, t->without),
+                      cg ? cgroup : NULL, why, sizeof why);
     /* a launcher that failed leaves its cgroup: the next try makes it */
     if (cg && gxi_cgroup_open(caps, cgroup, &left) == 0)
       gxi_cgroup_destroy(&left);
@@ -157,9 +146,9 @@ static void probe_one(const char *launcher, gxi_builtin idx,
   describe(t, p->name);
 }
 
-int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
-                    const char *cgroup_dir, uint32_t disabled,
-                    const char *const *required,
+int gxd_tiers_probe(const char *launcher, const gxd_profiles *profiles,
+                    const gxi_cgroup_caps *caps, const char *cgroup_dir,
+                    uint32_t disabled, const char *const *required,
                     int nrequired, gxd_tiers *out, char *why, size_t len) {
   char cgroup[GXI_CGROUP_NAME_MAX + 1];
   if (access(launcher, X_OK) != 0) {
@@ -167,13 +156,15 @@ int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
     return -1;
   }
   snprintf(cgroup, sizeof cgroup, "%s/probe", cgroup_dir);
-  for (int i = 0; i < GXI_PROFILE_BUILTINS; i++) {
-    probe_one(launcher, (gxi_builtin)i, caps, cgroup, disabled, &out->t[i]);
+  out->n = profiles->n;
+  for (size_t i = 0; i < profiles->n; i++) {
+    probe_one(launcher, &profiles->entry[i], caps, cgroup, disabled,
+              &out->t[i]);
     gxd_log(out->t[i].full ? GXD_LOG_INFO : GXD_LOG_WARN, "isolation %s",
            out->t[i].desc);
   }
   for (int i = 0; i < nrequired; i++) {
-    int k = gxi_profile_builtin_find(required[i]);
+    int k = gxd_profiles_find(profiles, required[i]);
     if (k < 0) {
       snprintf(why, len, "--require-isolation %s: no such profile",
                required[i]);

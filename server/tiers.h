@@ -1,8 +1,11 @@
 /**
  * @file tiers.h
  * What isolation this host allows, probed once at start-up by running
- * gexec-launch (single-threaded, before gRPC starts) with each profile's
- * full set of mechanisms and, if that fails, with fewer, strongest first.
+ * gexec-launch (single-threaded, before gRPC starts) with each profile
+ * of the table (profiles.h) given by its exact mechanisms (--mechs) and,
+ * if that fails, with fewer, strongest first. A file profile is probed
+ * like a built-in: a mechanism its base never had (net added to
+ * baseline) is tried like any other.
  * The chosen tier is logged and reported in every `started` message; a
  * run is never weaker than its tier says. A profile below its full tier
  * (see profile.h) is not served unless the operator allowed it reduced.
@@ -17,6 +20,7 @@
 
 #include "server/isolation/cgroup.h"
 #include "server/isolation/profile.h"
+#include "server/profiles.h"
 
 /** One profile as this host can provide it. */
 typedef struct {
@@ -29,25 +33,23 @@ typedef struct {
   char desc[256];            /**< e.g. "pid+ipc+uts+mount, cgroup v1" */
 } gxd_tier;
 
-/** The built-in profiles, probed; indexed by gxi_builtin. */
+/** The profile table, probed: t[i] is entry i of the table. */
 typedef struct {
-  gxd_tier t[GXI_PROFILE_BUILTINS];
+  gxd_tier t[GXD_PROFILES_MAX];
+  size_t n; /**< entries probed (the table's size) */
 } gxd_tiers;
 
-/** Writes `--without NAME` pairs for the bits of @p without into @p argv
- *  (room for 2 per mechanism). Returns how many strings it wrote. */
-int gxd_tiers_without_argv(uint32_t without, const char **argv);
-
 /**
- * Probes every profile with @p launcher, given what the cgroup probe
- * found (@p caps; limits need memory or pids there). Mechanisms in
- * @p disabled (gxi_mech bits) are treated as refused by the host. The probe's cgroup is "<@p cgroup_dir>/probe".
- * Profiles named in @p required must get their full isolation, or this
- * fails with a reason. Returns 0 or -1.
+ * Probes every entry of @p profiles with @p launcher, given what the
+ * cgroup probe found (@p caps; limits need memory or pids there).
+ * Mechanisms in @p disabled (gxi_mech bits) are treated as refused by
+ * the host. The probe's cgroup is "<@p cgroup_dir>/probe". Profiles
+ * named in @p required must get their full isolation, or this fails
+ * with a reason. Returns 0 or -1.
  */
-int gxd_tiers_probe(const char *launcher, const gxi_cgroup_caps *caps,
-                    const char *cgroup_dir, uint32_t disabled,
-                    const char *const *required,
+int gxd_tiers_probe(const char *launcher, const gxd_profiles *profiles,
+                    const gxi_cgroup_caps *caps, const char *cgroup_dir,
+                    uint32_t disabled, const char *const *required,
                     int nrequired, gxd_tiers *out, char *why, size_t len);
 
 #endif

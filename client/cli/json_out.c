@@ -183,8 +183,11 @@ static int add_usage(json_object *o, const gxc_json_run *r) {
   const uint64_t vals[4] = {e->user_time_us, e->system_time_us,
                             e->max_rss_kb, e->wall_time_us};
   uint32_t pid = r->has_exit && e->pid ? e->pid : r->pid;
+  uint64_t run_id = r->has_exit && e->run_id ? e->run_id : r->run_id;
   int rc = pid ? put(o, "pid", json_object_new_int64(pid))
                : put_null(o, "pid");
+  rc |= run_id ? put(o, "run_id", json_object_new_uint64(run_id))
+               : put_null(o, "run_id");
   for (int i = 0; i < 4; i++)
     rc |= r->has_exit ? put(o, keys[i], json_object_new_uint64(vals[i]))
                       : put_null(o, keys[i]);

@@ -28,6 +28,9 @@ typedef struct {
   int has_exit;               /**< nonzero: @c exit holds the run's end */
   gexec_exit exit;
   uint32_t pid;               /**< 0 = unknown (the run never started) */
+  uint64_t run_id;            /**< the daemon's run id from `started`;
+                                   0 = unknown (never started, or an older
+                                   daemon) */
   const uint8_t *out;         /**< captured stdout */
   size_t out_len;
   const uint8_t *err;         /**< captured stderr */
@@ -40,7 +43,7 @@ typedef struct {
 /**
  * Builds the object (keys in this order): target, argv, exit_code,
  * signal, core_dumped, timed_out, oom_killed, output_truncated, pid,
- * user_time_us, system_time_us, max_rss_kb, wall_time_us, isolation,
+ * run_id, user_time_us, system_time_us, max_rss_kb, wall_time_us, isolation,
  * stdout, [stdout_base64], stderr, [stderr_base64], error. Returns a new
  * reference (release with json_object_put), or NULL when out of memory.
  *
@@ -49,7 +52,9 @@ typedef struct {
  * when ""), namespaces (the comma-separated list as an array of
  * strings), cgroup (null when ""), seccomp, uid, read_only_root,
  * no_new_privs, description}. oom_killed is a boolean when the run
- * ended, null otherwise (like core_dumped and timed_out).
+ * ended, null otherwise (like core_dumped and timed_out). pid and run_id
+ * are numbers once the run started (from the exit, else from `started`),
+ * null otherwise (run_id also from a daemon that reports none).
  */
 json_object *gxc_json_build(const gxc_json_run *r);
 

@@ -61,6 +61,7 @@ typedef struct {
   gexec_conn *conn;
   gexec_proc *proc;
   uint32_t pid;
+  uint64_t run_id;
 
   pthread_mutex_t lock; /* guards live, nsignals, cancel_sig */
   gexec_proc *live;     /* where signals go; NULL: none (exit at once) */
@@ -307,6 +308,7 @@ static int start(run_ctx *c) {
   c->rc = gexec_proc_start(c->conn, &spec, &c->proc, &c->err);
   if (c->rc != GEXEC_OK) return c->failed_at = STAGE_START, -1;
   c->pid = gexec_proc_pid(c->proc);
+  c->run_id = gexec_proc_run_id(c->proc);
   if (c->args->verbose) report_isolation(gexec_proc_isolation(c->proc));
   return 0;
 }
@@ -386,6 +388,7 @@ static int print_json(const run_ctx *c, int status) {
   gxc_json_run r = {
       .target = c->shown, .argv = (const char *const *)c->args->prog,
       .has_exit = c->has_exit, .exit = c->exit, .pid = c->pid,
+      .run_id = c->run_id,
       .out = c->cap[0].buf, .out_len = c->cap[0].len,
       .err = c->cap[1].buf, .err_len = c->cap[1].len,
       .capture_truncated = c->truncated,

@@ -469,6 +469,84 @@ static void test_required_isolation_refuses_to_start(void **state) {
   assert_non_null(strstr(log, "--require-isolation restricted"));
 }
 
+/* Writes @p body to "$TEST_TMPDIR/@p name" and returns that path. */
+static const char *write_tmp(const char *name, const char *body) {
+  static char path[512];
+  const char *dir = getenv("TEST_TMPDIR");
+  snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/tmp", name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  assert_int_equal(fputs(body, f) >= 0, 1);
+  assert_int_equal(fclose(f), 0);
+  return path;
+}
+
+/* --profiles: "nonet" is baseline plus a network namespace; it joins the
+ * table (probed, reported, named in refusals) and runs with loopback
+ * only, where baseline sees the host's interfaces. */
+static void test_profiles_file(void **state) {
+  (void)state;
+  NEED_FULL();
+  char arg[600];
+  snprintf(arg, sizeof arg, "--profiles=%s",
+           write_tmp("profiles.json",
+                     "{\"profiles\": [{\"name\": \"nonet\", "
+                     "\"base\": \"baseline\", \"add\": [\"net\"]}]}\n"));
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV(arg, "--require-isolation=nonet"));
+  gexec_conn *c = gxt_connect(&d);
+  const char *script = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '";
+  gexec_spec spec = {.argv = ARGV("sh", "-c", script), .profile = "nonet",
+                     .stdin_null = 1};
+  gexec_result r;
+  gexec_error err;
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_OK);
+  assert_string_equal(r.out, "lo\n");
+  assert_string_equal(r.exit.isolation.profile, "nonet");
+  assert_string_equal(r.exit.isolation.namespaces, "pid,ipc,uts,mount,net");
+  assert_non_null(strstr(r.exit.isolation.description, "nonet: "));
+  assert_non_null(strstr(r.exit.isolation.description, "(full)"));
+  gexec_result_free(&r);
+  spec.profile = "baseline"; /* contrast: the host's interfaces */
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_OK);
+  assert_string_not_equal(r.out, "lo\n");
+  gexec_result_free(&r);
+  spec.profile = "nope";
+  assert_int_equal(gexec_run(c, &spec, NULL, &r, &err), GEXEC_ESTATUS);
+  assert_int_equal(err.status, GEXEC_STATUS_INVALID_ARGUMENT);
+  assert_string_equal(err.message, "unknown profile 'nope' (host, baseline, "
+                                   "restricted, nonet)");
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+/* A bad profiles file, or a flag naming no profile, is a start-up
+ * refusal (exit 2) that names the file, the profile and the field. */
+static void test_profiles_file_refused(void **state) {
+  (void)state;
+  char arg[600], log[8192];
+  const char *path = write_tmp("bad.json",
+                               "{\"profiles\": [{\"name\": \"nonet\", "
+                               "\"base\": \"baseline\", "
+                               "\"add\": [\"network\"]}]}\n");
+  snprintf(arg, sizeof arg, "--profiles=%s", path);
+  int st = gxt_daemon_run_to_exit(ARGV(arg), log, sizeof log);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 2);
+  char want[700];
+  snprintf(want, sizeof want, "gexecd: %s: profile 'nonet': add: unknown "
+           "mechanism 'network' (pid, ipc, uts, mount, user, net, seccomp, "
+           "cgroup, ro-root, nnp, caps)\n", path);
+  assert_string_equal(log, want);
+  st = gxt_daemon_run_to_exit(ARGV("--default-profile=nonet"), log,
+                              sizeof log);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 2);
+  assert_string_equal(log, "gexecd: invalid value 'nonet' for "
+                           "--default-profile: expected host, baseline or "
+                           "restricted\n");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_started_reports_isolation),
@@ -491,6 +569,8 @@ int main(void) {
       cmocka_unit_test(test_no_cgroup_fails_closed),
       cmocka_unit_test(test_tier_fallback_is_reported),
       cmocka_unit_test(test_required_isolation_refuses_to_start),
+      cmocka_unit_test(test_profiles_file),
+      cmocka_unit_test(test_profiles_file_refused),
   };
   return cmocka_run_group_tests_name("integration/isolation", tests, setup,
                                      teardown);

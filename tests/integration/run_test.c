@@ -329,6 +329,47 @@ static void test_capture_max_client_side(void **state) {
   gexec_result_free(&r);
 }
 
+/* The "run" field of the daemon's log line for the run whose argv holds
+ * @p mark, or 0 if there is none. */
+static unsigned long long logged_run_id(const char *mark) {
+  char line[4096];
+  unsigned long long id = 0;
+  FILE *f = fopen(daemon_.log_path, "r");
+  assert_non_null(f);
+  while (fgets(line, sizeof line, f)) {
+    const char *run = strstr(line, "\"run\":");
+    if (strstr(line, "\"event\":\"run\"") && strstr(line, mark) && run)
+      id = strtoull(run + 6, NULL, 10);
+  }
+  fclose(f);
+  return id;
+}
+
+/* Every run has an id: in `started` (gexec_run's exit, the streaming
+ * handle), distinct per run, and the one in the daemon's log line. */
+static void test_run_ids(void **state) {
+  (void)state;
+  gexec_result r;
+  gexec_error err;
+  gexec_proc *p;
+  gexec_exit x;
+  gxt_run(conn, ARGV("echo", "run-id-mark-one"), &r);
+  uint64_t first = r.exit.run_id;
+  gexec_result_free(&r);
+  gexec_spec spec = {.argv = ARGV("echo", "run-id-mark-two"),
+                     .stdin_null = 1};
+  assert_int_equal(gexec_proc_start(conn, &spec, &p, &err), GEXEC_OK);
+  uint64_t second = gexec_proc_run_id(p);
+  assert_int_equal(gexec_proc_wait(p, &x, &err), GEXEC_OK);
+  assert_int_equal(x.run_id, second);
+  gexec_proc_free(p);
+  assert_true(first > 0);
+  assert_true(second > 0);
+  assert_true(first != second);
+  assert_int_equal(logged_run_id("run-id-mark-one"), first);
+  assert_int_equal(logged_run_id("run-id-mark-two"), second);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_echo_exact_bytes),
@@ -351,6 +392,7 @@ int main(void) {
       cmocka_unit_test(test_max_output_bytes),
       cmocka_unit_test(test_rusage_reported),
       cmocka_unit_test(test_capture_max_client_side),
+      cmocka_unit_test(test_run_ids),
   };
   return cmocka_run_group_tests_name("integration/run", tests, setup,
                                      teardown);

@@ -377,6 +377,7 @@ def check_ok_run(run):
           req, "started, stdout/stderr chunks..., exited (in that order)", ks)
     res = Result(run)
     check(res.started.pid > 0, req, "started.pid > 0", res.started)
+    check(res.started.run_id > 0, req, "started.run_id > 0", res.started)
     return res
 
 

@@ -431,6 +431,26 @@ static void getopt_state_does_not_leak(void **state) {
   assert_int_equal(cfg.nlisten, 0);
 }
 
+/* Profile names are kept as given: they are checked against the profile
+ * table once it is loaded (gxd_profiles_check_flags). */
+static void profile_flags_kept_for_the_table(void **state) {
+  char *argv[] = {"gexecd", "--profiles", "/etc/gexec/p.json",
+                  "--default-profile=build", "--allow-reduced=restricted",
+                  "--allow-reduced", "build", NULL};
+  (void)state;
+  assert_int_equal(parse(argv), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.profiles_file, "/etc/gexec/p.json");
+  assert_string_equal(cfg.default_profile, "build");
+  assert_int_equal(cfg.nallow_reduced, 2);
+  assert_string_equal(cfg.allow_reduced[0], "restricted");
+  assert_string_equal(cfg.allow_reduced[1], "build");
+  char *none[] = {"gexecd", NULL};
+  assert_int_equal(parse(none), GXD_CONFIG_RUN);
+  assert_null(cfg.profiles_file);
+  assert_string_equal(cfg.default_profile, "baseline");
+  assert_int_equal(cfg.nallow_reduced, 0);
+}
+
 /* ------------------------------------------- caps on a run's limits */
 
 /* Expects "gexecd OPT VALUE" refused with exactly "invalid value 'VALUE'
@@ -558,6 +578,7 @@ static void open_files_ceiling(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(defaults),
+      cmocka_unit_test(profile_flags_kept_for_the_table),
       cmocka_unit_test(default_listen_without_xdg),
       cmocka_unit_test(parse_resets_to_defaults),
       cmocka_unit_test(listen_repeatable),

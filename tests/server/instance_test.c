@@ -94,7 +94,7 @@ static void run_ids_and_cgroup_names(void **state) {
   assert_int_equal(gxd_instance_new_run(&in, cg, sizeof cg), 3);
   assert_string_equal(cg, "");
   /* nothing to reclaim for a cgroup that does not exist */
-  gxd_instance_reclaim(&in, "ids-test/run-99");
+  gxd_instance_reclaim(&in, 99, "ids-test/run-99");
   assert_int_equal(gxd_instance_reclaiming(&in), 0);
   gxd_instance_close(&in);
 }

@@ -23,12 +23,14 @@ static gxc_json_run sample(void) {
   r.argv = sample_argv;
   r.has_exit = 1;
   r.exit.pid = 4242;
+  r.exit.run_id = 17;
   r.exit.exit_code = 3;
   r.exit.user_time_us = 1000;
   r.exit.system_time_us = 2000;
   r.exit.max_rss_kb = 3000;
   r.exit.wall_time_us = 4000;
   r.pid = 4242;
+  r.run_id = 17;
   r.out = (const uint8_t *)"hi\n";
   r.out_len = 3;
   r.err = (const uint8_t *)"warn\t\"x\"\\";
@@ -57,7 +59,7 @@ static void exited_run(void **state) {
               "\"exit_code\":3,\"signal\":null,"
               "\"core_dumped\":false,\"timed_out\":false,"
               "\"oom_killed\":false,"
-              "\"output_truncated\":false,\"pid\":4242,"
+              "\"output_truncated\":false,\"pid\":4242,\"run_id\":17,"
               "\"user_time_us\":1000,\"system_time_us\":2000,"
               "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
               "\"isolation\":null,"
@@ -84,7 +86,7 @@ static void killed_run(void **state) {
               "\"exit_code\":null,\"signal\":9,"
               "\"core_dumped\":true,\"timed_out\":true,"
               "\"oom_killed\":false,"
-              "\"output_truncated\":true,\"pid\":4242,"
+              "\"output_truncated\":true,\"pid\":4242,\"run_id\":17,"
               "\"user_time_us\":1000,\"system_time_us\":2000,"
               "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
               "\"isolation\":null,"
@@ -112,7 +114,7 @@ static void refused_run(void **state) {
               "\"exit_code\":null,\"signal\":null,"
               "\"core_dumped\":null,\"timed_out\":null,"
               "\"oom_killed\":null,"
-              "\"output_truncated\":false,\"pid\":null,"
+              "\"output_truncated\":false,\"pid\":null,\"run_id\":null,"
               "\"user_time_us\":null,\"system_time_us\":null,"
               "\"max_rss_kb\":null,\"wall_time_us\":null,"
               "\"isolation\":null,"
@@ -165,6 +167,8 @@ static void broken_after_start(void **state) {
   assert_non_null(o);
   assert_true(json_object_object_get_ex(o, "pid", &v));
   assert_int_equal(json_object_get_int(v), 4242);
+  assert_true(json_object_object_get_ex(o, "run_id", &v));
+  assert_int_equal(json_object_get_int64(v), 17);
   assert_true(json_object_object_get_ex(o, "exit_code", &v));
   assert_null(v);
   assert_true(json_object_object_get_ex(o, "output_truncated", &v));
@@ -206,7 +210,7 @@ static void isolation_object(void **state) {
               "\"exit_code\":0,\"signal\":null,"
               "\"core_dumped\":false,\"timed_out\":false,"
               "\"oom_killed\":false,"
-              "\"output_truncated\":false,\"pid\":4242,"
+              "\"output_truncated\":false,\"pid\":4242,\"run_id\":17,"
               "\"user_time_us\":1000,\"system_time_us\":2000,"
               "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
               "\"isolation\":{\"profile\":\"restricted\","
@@ -238,7 +242,7 @@ static void oom_killed_host(void **state) {
               "\"exit_code\":null,\"signal\":9,"
               "\"core_dumped\":false,\"timed_out\":false,"
               "\"oom_killed\":true,"
-              "\"output_truncated\":false,\"pid\":4242,"
+              "\"output_truncated\":false,\"pid\":4242,\"run_id\":17,"
               "\"user_time_us\":1000,\"system_time_us\":2000,"
               "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
               "\"isolation\":{\"profile\":\"host\",\"namespaces\":[],"
@@ -298,6 +302,30 @@ static void isolation_null_without_exit(void **state) {
   json_object_put(o);
 }
 
+/* The run id: the exit's, else the one `started` gave; a daemon that
+ * reports none (0) gives null; the full uint64 range survives. */
+static void run_id_sources(void **state) {
+  gxc_json_run r = sample();
+  json_object *o, *v;
+  (void)state;
+  r.exit.run_id = 0;
+  r.run_id = 9;
+  o = gxc_json_build(&r);
+  assert_true(json_object_object_get_ex(o, "run_id", &v));
+  assert_int_equal(json_object_get_int64(v), 9);
+  json_object_put(o);
+  r.run_id = 0;
+  o = gxc_json_build(&r);
+  assert_true(json_object_object_get_ex(o, "run_id", &v));
+  assert_null(v);
+  json_object_put(o);
+  r.exit.run_id = UINT64_MAX;
+  o = gxc_json_build(&r);
+  assert_non_null(strstr(gxc_json_text(o, NULL),
+                         "\"run_id\":18446744073709551615,"));
+  json_object_put(o);
+}
+
 static void isolation_reported(void **state) {
   gexec_isolation i;
   (void)state;
@@ -324,7 +352,7 @@ static void invalid_utf8_stream(void **state) {
               "\"exit_code\":3,\"signal\":null,"
               "\"core_dumped\":false,\"timed_out\":false,"
               "\"oom_killed\":false,"
-              "\"output_truncated\":false,\"pid\":4242,"
+              "\"output_truncated\":false,\"pid\":4242,\"run_id\":17,"
               "\"user_time_us\":1000,\"system_time_us\":2000,"
               "\"max_rss_kb\":3000,\"wall_time_us\":4000,"
               "\"isolation\":null,"
@@ -445,6 +473,7 @@ int main(void) {
       cmocka_unit_test(oom_killed_host),
       cmocka_unit_test(isolation_edge_cases),
       cmocka_unit_test(isolation_null_without_exit),
+      cmocka_unit_test(run_id_sources),
       cmocka_unit_test(isolation_reported),
       cmocka_unit_test(invalid_utf8_stream),
       cmocka_unit_test(invalid_utf8_argv),
