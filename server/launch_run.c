@@ -251,9 +251,14 @@ static void exec_command(const gxl_launch *o, const char *cwd, int xfd) {
                        path_env ? path_env : GXD_RESOLVE_DEFAULT_PATH, NULL,
                        path, sizeof path);
   if (rc != 0) cmd_fail(xfd, GXL_FAIL_PROGRAM, -rc, NULL);
+  /* the file found is the file checked is the file run */
+  int pfd = -1;
+  rc = gxd_program_open(path, o->req.allow, o->req.allowc, &pfd);
+  if (rc == GXD_PROGRAM_DENIED) cmd_fail(xfd, GXL_FAIL_DENIED, EPERM, NULL);
+  if (rc != 0) cmd_fail(xfd, GXL_FAIL_PROGRAM, -rc, NULL);
   if ((o->mechs & GXI_MECH_SECCOMP) && gxi_seccomp_install(why, sizeof why))
     cmd_fail(xfd, 0, 0, why);
-  execve(path, o->req.argv, o->req.envp);
+  syscall(SYS_execveat, pfd, "", o->req.argv, o->req.envp, AT_EMPTY_PATH);
   cmd_fail(xfd, GXL_FAIL_PROGRAM, errno, NULL);
 }
 
@@ -270,7 +275,7 @@ static void await_exec(int xread, pid_t cmd, gxl_record *rec) {
     rec->kind = GXL_REC_EXEC_OK;
     rec->pid = (int)cmd;
   } else if (n != (ssize_t)sizeof f || f.what < 0 ||
-             f.what > GXL_FAIL_PROGRAM) {
+             f.what > GXL_FAIL_DENIED) {
     rec->kind = GXL_REC_ERROR;
     snprintf(rec->reason, sizeof rec->reason,
              "lost the command's exec status");

@@ -167,7 +167,8 @@ out:
   " sys_us=%19" SCNu64 " maxrss_kb=%19" SCNu64 "%n"
 
 static const char *what_name(gxl_fail_what w) {
-  return w == GXL_FAIL_CWD ? "cwd" : "program";
+  return w == GXL_FAIL_CWD ? "cwd" : w == GXL_FAIL_DENIED ? "denied"
+                                                          : "program";
 }
 
 int gxl_record_format(const gxl_record *rec, char *buf, size_t len) {
@@ -231,6 +232,7 @@ static int parse_fail(const char *line, gxl_record *rec) {
     return -1;
   if (strcmp(what, "cwd") == 0) rec->what = GXL_FAIL_CWD;
   else if (strcmp(what, "program") == 0) rec->what = GXL_FAIL_PROGRAM;
+  else if (strcmp(what, "denied") == 0) rec->what = GXL_FAIL_DENIED;
   else return -1;
   return 0;
 }

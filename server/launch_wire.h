@@ -31,7 +31,7 @@
  *                                               is its pid (in the reader's
  *                                               PID namespace: the launcher
  *                                               translates init's)
- *   "gexec-exec v1 fail what=cwd|program errno=N" it could not be
+ *   "gexec-exec v1 fail what=cwd|program|denied errno=N" it could not be
  *   "gexec-error v1 <reason>"                   the sandbox could not be
  *                                                built (launcher failure)
  *   "gexec-report v1 exit=N signal=N core=0|1 oom=0|1 user_us=N sys_us=N
@@ -104,6 +104,8 @@ int gxl_request_read_fd(int fd, gxl_request *r, void **mem, char *why,
 typedef enum {
   GXL_FAIL_CWD = 1,     /**< the working directory */
   GXL_FAIL_PROGRAM = 2, /**< the program: lookup or execve */
+  GXL_FAIL_DENIED = 3,  /**< the program is not in the request's allow
+                             list (the plan's constraint); errno EPERM */
 } gxl_fail_what;
 
 /** How a run's command ended (the report record). */

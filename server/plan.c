@@ -210,6 +210,11 @@ int gxd_plan_exec_fail(const gxd_plan *p, const gxl_record *rec, char *why,
   const char *prog = p->program;
   int err = rec->err;
   if (rec->what == GXL_FAIL_CWD) return cwd_fail(p, err, why, len);
+  if (rec->what == GXL_FAIL_DENIED) {
+    snprintf(why, len, "cannot run '%.200s': not a program this run may "
+             "start (the daemon's program constraint)", prog);
+    return GX_STATUS_PERMISSION_DENIED;
+  }
   switch (err) {
     case ENOENT:
       snprintf(why, len, "cannot run '%.200s': program or its interpreter "

@@ -2,6 +2,7 @@
 #include "server/resolve.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,4 +58,46 @@ int gxd_resolve(const char *name, const char *path_env, const char *cwd,
     p = end + 1;
   }
   return best;
+}
+
+/* Whether the open file @p fd is one of @p allow (same device and inode;
+ * each entry looked up now, as the caller, symlinks followed). */
+static int allowed(int fd, char *const *allow, size_t allowc) {
+  struct stat have, want;
+  if (fstat(fd, &have) != 0) return 0;
+  for (size_t i = 0; i < allowc; i++)
+    if (stat(allow[i], &want) == 0 && want.st_dev == have.st_dev &&
+        want.st_ino == have.st_ino)
+      return 1;
+  return 0;
+}
+
+/* Whether the file behind @p fd starts with "#!" (0 if unreadable). */
+static int is_script(int fd) {
+  char path[64], head[2];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  int r = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (r < 0) return 0;
+  ssize_t n = pread(r, head, sizeof head, 0);
+  close(r);
+  return n == 2 && head[0] == '#' && head[1] == '!';
+}
+
+int gxd_program_open(const char *path, char *const *allow, size_t allowc,
+                     int *fd_out) {
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  if (allowc && !allowed(fd, allow, allowc)) {
+    close(fd);
+    return GXD_PROGRAM_DENIED;
+  }
+  /* the kernel runs a script's interpreter with /dev/fd/N: N must stay
+   * open across the exec (as fexecve(3) documents) */
+  if (is_script(fd) && fcntl(fd, F_SETFD, 0) != 0) {
+    int err = errno;
+    close(fd);
+    return -err;
+  }
+  *fd_out = fd;
+  return 0;
 }

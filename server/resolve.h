@@ -23,4 +23,21 @@
 int gxd_resolve(const char *name, const char *path_env, const char *cwd,
                 char *out, size_t out_len);
 
+/** gxd_program_open(): the program is not in the allow list. */
+#define GXD_PROGRAM_DENIED 1
+
+/**
+ * Opens the program at @p path (what gxd_resolve found) for execution by
+ * descriptor (execveat with AT_EMPTY_PATH), so the file checked is the
+ * file run: no second lookup. With @p allowc > 0 it must be one of the
+ * files in @p allow (absolute paths: the run plan's program constraint),
+ * compared by device and inode after following symlinks, as the caller.
+ * The descriptor is O_PATH and close-on-exec, except for a script (a
+ * readable file starting with "#!"), whose interpreter opens /dev/fd/N:
+ * it stays open across the exec, as with fexecve(3). Returns 0 with
+ * *@p fd_out set, GXD_PROGRAM_DENIED, or -errno of the open.
+ */
+int gxd_program_open(const char *path, char *const *allow, size_t allowc,
+                     int *fd_out);
+
 #endif

@@ -273,6 +273,18 @@ static void format_records(void **state) {
   gxl_record f = {.kind = GXL_REC_EXEC_FAIL, .what = GXL_FAIL_CWD, .err = 2};
   gxl_record_format(&f, line, sizeof line);
   assert_string_equal(line, "gexec-exec v1 fail what=cwd errno=2\n");
+  gxl_record d = {.kind = GXL_REC_EXEC_FAIL, .what = GXL_FAIL_DENIED,
+                  .err = EPERM};
+  gxl_record_format(&d, line, sizeof line);
+  assert_string_equal(line, "gexec-exec v1 fail what=denied errno=1\n");
+  gxl_reader rd;
+  gxl_record back;
+  gxl_reader_init(&rd);
+  assert_int_equal(gxl_reader_push(&rd, line, strlen(line)), 0);
+  assert_int_equal(gxl_reader_next(&rd, &back), 1);
+  assert_int_equal(back.kind, GXL_REC_EXEC_FAIL);
+  assert_int_equal(back.what, GXL_FAIL_DENIED);
+  assert_int_equal(back.err, EPERM);
   gxl_record e = {.kind = GXL_REC_ERROR};
   snprintf(e.reason, sizeof e.reason, "two\nlines");
   gxl_record_format(&e, line, sizeof line);

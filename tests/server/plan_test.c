@@ -415,6 +415,9 @@ static void exec_failures(void **state) {
        "cannot start 'echo': Too many open files"},
       {GXL_FAIL_PROGRAM, EIO, GX_STATUS_INTERNAL,
        "cannot start 'echo': Input/output error"},
+      {GXL_FAIL_DENIED, EPERM, GX_STATUS_PERMISSION_DENIED,
+       "cannot run 'echo': not a program this run may start (the daemon's "
+       "program constraint)"},
   };
   (void)state;
   w.req.s.cwd = "/nope";

@@ -22,6 +22,46 @@
 
 /* ============================================================ resolve */
 
+/* ======================================================= program_open */
+
+/* The allow list is compared by file identity: a symlink to an allowed
+ * file is that file; another file with the same contents is not. */
+static void program_open_allow_list(void **state) {
+  (void)state;
+  char *const allow[] = {(char *)gxt_at("bin/tool"), NULL};
+  int fd = -1;
+  gxt_make_dir("bin");
+  gxt_make_file("bin/tool", "\177ELF", 0755);
+  gxt_make_file("bin/copy", "\177ELF", 0755);
+  assert_int_equal(symlink(gxt_at("bin/tool"), gxt_at("bin/link")), 0);
+  assert_int_equal(gxd_program_open(gxt_at("bin/link"), allow, 1, &fd), 0);
+  assert_true(fd >= 0);
+  assert_int_equal(fcntl(fd, F_GETFD), FD_CLOEXEC); /* not a script */
+  assert_int_equal(fcntl(fd, F_GETFL) & O_PATH, O_PATH);
+  close(fd);
+  fd = -1;
+  assert_int_equal(gxd_program_open(gxt_at("bin/copy"), allow, 1, &fd),
+                   GXD_PROGRAM_DENIED);
+  assert_int_equal(fd, -1);
+  /* no constraint: any program */
+  assert_int_equal(gxd_program_open(gxt_at("bin/copy"), NULL, 0, &fd), 0);
+  close(fd);
+  assert_int_equal(gxd_program_open(gxt_at("bin/none"), NULL, 0, &fd),
+                   -ENOENT);
+}
+
+/* A script keeps its descriptor across the exec (its interpreter opens
+ * /dev/fd/N); a binary's is close-on-exec. */
+static void program_open_script_keeps_fd(void **state) {
+  (void)state;
+  int fd = -1;
+  gxt_make_file("script", "#!/bin/sh\necho hi\n", 0755);
+  assert_int_equal(gxd_program_open(gxt_at("script"), NULL, 0, &fd), 0);
+  assert_int_equal(fcntl(fd, F_GETFD), 0);
+  close(fd);
+}
+
+
 static int resolve(const char *name, const char *path_env, char *out) {
   memset(out, 0, PATH_MAX);
   return gxd_resolve(name, path_env, NULL, out, PATH_MAX);
@@ -242,6 +282,8 @@ int main(void) {
       cmocka_unit_test(resolve_name_with_slash),
       cmocka_unit_test(resolve_name_too_long),
       cmocka_unit_test(resolve_empty_elements),
+      cmocka_unit_test(program_open_allow_list),
+      cmocka_unit_test(program_open_script_keeps_fd),
   };
   return cmocka_run_group_tests(tests, group_setup, NULL);
 }

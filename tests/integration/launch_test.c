@@ -1,0 +1,158 @@
+/* Integration: gexec-launch itself, as the daemon drives it (a launch
+ * request in a sealed memfd on fd 4, records on fd 3), for the program
+ * constraint: the program is looked up inside the sandbox as the run's
+ * user, checked against the request's allow list by file identity, and
+ * that very open file is executed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "server/launch_wire.h"
+
+typedef struct {
+  int status;         /* the launcher's wait status */
+  char records[1024]; /* fd 3, as written */
+  char out[1024];     /* the command's stdout */
+} launched;
+
+static void slurp(int fd, char *buf, size_t len) {
+  size_t n = 0;
+  ssize_t r;
+  while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) > 0) n += (size_t)r;
+  buf[n] = '\0';
+  close(fd);
+}
+
+static int lift(int fd) {
+  int up = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  assert_true(up >= 10);
+  close(fd);
+  return up;
+}
+
+/* Runs gexec-launch --profile @p profile with a request for @p argv (PATH
+ * /usr/bin:/bin) and the allow list @p allow. */
+static void launch(const char *profile, char *const *argv, size_t argc,
+                   char *const *allow, size_t allowc, launched *l) {
+  char launcher[512], *const env[] = {"PATH=/usr/bin:/bin", NULL};
+  snprintf(launcher, sizeof launcher, "%s/gexec/server/gexec-launch",
+           getenv("TEST_SRCDIR"));
+  gxl_request r = {.cwd = "/", .argv = argv, .argc = argc, .envp = env,
+                   .envc = 1, .allow = allow, .allowc = allowc};
+  uint8_t *buf;
+  size_t len;
+  assert_int_equal(gxl_request_encode(&r, &buf, &len), 0);
+  int mfd = memfd_create("req", MFD_CLOEXEC), rep[2], out[2];
+  assert_int_equal(write(mfd, buf, len), (ssize_t)len);
+  free(buf);
+  assert_int_equal(pipe2(rep, O_CLOEXEC), 0);
+  assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+  /* above the slots, so no dup2 below clobbers another source */
+  mfd = lift(mfd);
+  rep[1] = lift(rep[1]);
+  out[1] = lift(out[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, rep[1], 3);
+  posix_spawn_file_actions_adddup2(&fa, mfd, 4);
+  char *const largv[] = {launcher, "--profile", (char *)profile,
+                         "--report-fd", "3", "--request-fd", "4", NULL};
+  pid_t pid;
+  assert_int_equal(posix_spawn(&pid, launcher, &fa, NULL, largv, env), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(rep[1]);
+  close(out[1]);
+  close(mfd);
+  slurp(rep[0], l->records, sizeof l->records);
+  slurp(out[0], l->out, sizeof l->out);
+  assert_int_equal(waitpid(pid, &l->status, 0), pid);
+}
+
+/* The first line of the records (the exec record). */
+static void assert_exec_record(const launched *l, const char *want) {
+  const char *nl = strchr(l->records, '\n');
+  assert_non_null(nl);
+  assert_int_equal((size_t)(nl - l->records), strlen(want));
+  assert_memory_equal(l->records, want, strlen(want));
+}
+
+/* /usr/bin/true is allowed; "true", found in PATH as /usr/bin/true (or
+ * /bin/true, the same file on a merged /usr), runs. */
+static void allowed_program_runs(void **state) {
+  (void)state;
+  char *const argv[] = {"true", NULL}, *const allow[] = {"/usr/bin/true"};
+  const char *profiles[] = {"host", "baseline"};
+  for (int i = 0; i < 2; i++) {
+    launched l;
+    launch(profiles[i], argv, 1, allow, 1, &l);
+    assert_memory_equal(l.records, "gexec-exec v1 ok pid=", 21);
+    assert_non_null(strstr(l.records, "\ngexec-report v1 exit=0 signal=0 "));
+    assert_true(WIFEXITED(l.status) && WEXITSTATUS(l.status) == 0);
+  }
+}
+
+/* Any other program is refused with what=denied, before it runs: the
+ * command's process exits 126 and nothing is printed. */
+static void other_program_denied(void **state) {
+  (void)state;
+  char *const argv[] = {"echo", "must not run", NULL};
+  char *const allow[] = {"/usr/bin/true", "/usr/bin/id"};
+  launched l;
+  launch("baseline", argv, 2, allow, 2, &l);
+  assert_exec_record(&l, "gexec-exec v1 fail what=denied errno=1");
+  assert_non_null(strstr(l.records, "\ngexec-report v1 exit=126 signal=0 "));
+  assert_string_equal(l.out, "");
+}
+
+/* A script runs by descriptor too: its interpreter reads /dev/fd/N. */
+static void allowed_script_runs(void **state) {
+  (void)state;
+  char path[512];
+  snprintf(path, sizeof path, "%s/launch-script-%d", getenv("TEST_TMPDIR"),
+           (int)getpid());
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("#!/bin/sh\necho script ran\n", f);
+  fclose(f);
+  assert_int_equal(chmod(path, 0755), 0);
+  char *const argv[] = {path, NULL}, *const allow[] = {path};
+  launched l;
+  launch("host", argv, 1, allow, 1, &l);
+  assert_string_equal(l.out, "script ran\n");
+  assert_true(WIFEXITED(l.status) && WEXITSTATUS(l.status) == 0);
+  unlink(path);
+}
+
+/* Without an allow list, any program found runs (today's daemon). */
+static void no_constraint(void **state) {
+  (void)state;
+  char *const argv[] = {"echo", "free", NULL};
+  launched l;
+  launch("baseline", argv, 2, NULL, 0, &l);
+  assert_string_equal(l.out, "free\n");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(allowed_program_runs),
+      cmocka_unit_test(other_program_denied),
+      cmocka_unit_test(allowed_script_runs),
+      cmocka_unit_test(no_constraint),
+  };
+  return cmocka_run_group_tests_name("integration/launch", tests, NULL, NULL);
+}
