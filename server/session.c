@@ -471,13 +471,25 @@ static int launch(gxd_session *s, char *why, size_t len) {
   return rc < 0 ? launcher_status(s, -rc, why, len) : GX_STATUS_OK;
 }
 
+/* Who asks: the transport's peer and, when the transport proved one
+ * (mTLS), its identity. Strings live as long as the call. */
+static gxd_caller caller_of(gx_rpc_call *call) {
+  gxd_caller c = {.peer = gx_rpc_call_peer(call), .identity = ""};
+  gx_rpc_auth a;
+  if (gx_rpc_call_auth(call, &a) == GX_OK && a.authenticated &&
+      a.nidentities > 0) {
+    c.authenticated = 1;
+    c.identity = a.identities[0];
+  }
+  return c;
+}
+
 static int plan_run(gxd_session *s, const Gexec__V1__Start *st, char *why,
                     size_t len) {
-  gxd_plan_request pr = {
-      .start = st,
-      .caller = {.peer = gx_rpc_call_peer(s->call), .identity = ""},
-      .run_id = s->run_id,
-      .cgroup = s->cgroup};
+  gxd_plan_request pr = {.start = st,
+                         .caller = caller_of(s->call),
+                         .run_id = s->run_id,
+                         .cgroup = s->cgroup};
   return gxd_plan_build(&s->ctx->plan, &pr, &s->plan, why, len);
 }
 
@@ -492,8 +504,7 @@ static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
   int status = gxd_validate_start(st, &s->ctx->limits, why, sizeof why);
   if (status == GX_STATUS_OK) status = plan_run(s, st, why, sizeof why);
   if (status == GX_STATUS_OK && s->ctx->auth)
-    status = s->ctx->auth(s->ctx->auth_ud, gx_rpc_call_peer(s->call), st,
-                          why, sizeof why);
+    status = s->ctx->auth(s->ctx->auth_ud, &s->plan, why, sizeof why);
   if (status == GX_STATUS_OK) status = launch(s, why, sizeof why);
   if (status != GX_STATUS_OK) return fail(s, status, "%s", why);
   uv_timer_stop(&s->start_timer);

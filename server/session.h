@@ -52,12 +52,14 @@
 #include "server/validate.h"
 
 /**
- * Per-call authorization hook (the seam for mTLS/policy). Returns a
- * gx_status; anything but GX_STATUS_OK refuses the run with @p why.
- * @p peer is the transport address (not authenticated).
+ * Per-run authorization hook (the seam for the per-identity policy):
+ * sees the whole plan, its caller (peer, authenticated identity) and
+ * what the run would get (profile, limits, program, cwd, env), and may
+ * narrow it (e.g. fill plan->allow, the program constraint the launcher
+ * enforces) or refuse. Returns a gx_status; anything but GX_STATUS_OK
+ * refuses the run with @p why.
  */
-typedef int (*gxd_auth_fn)(void *ud, const char *peer,
-                           const Gexec__V1__Start *start, char *why,
+typedef int (*gxd_auth_fn)(void *ud, gxd_plan *plan, char *why,
                            size_t why_len);
 
 typedef struct gxd_session gxd_session;

@@ -45,6 +45,8 @@ int gxd_child_start(gxd_launcher *l, const gxl_run *run,
   for (size_t i = 0; i < req->envc; i++) /* the env is freed after this */
     snprintf(c->env + strlen(c->env), sizeof c->env - strlen(c->env),
              "%s%s", i ? " " : "", req->envp[i]);
+  c->allowc = req->allowc;
+  snprintf(c->allow0, sizeof c->allow0, "%s", req->allowc ? req->allow[0] : "");
   c->pid = next_pid++;
   c->pipe_room = (size_t)-1;
   fake_child_last = c;

@@ -29,6 +29,8 @@ struct gxd_child {
   char cwd[256];        /**< the request's */
   size_t argc;
   char env[1024];       /**< the request's env, entries joined by ' ' */
+  size_t allowc;        /**< the request's program constraint */
+  char allow0[256];     /**< its first entry, or "" */
   pid_t pid;
   uint64_t timeout_ms;  /**< armed by the session (0: never) */
   uint8_t *buf[2];      /**< output buffered per stream */

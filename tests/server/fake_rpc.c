@@ -99,6 +99,16 @@ const char *gx_rpc_call_peer(gx_rpc_call *call) {
   return "unix:fake";
 }
 
+int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out) {
+  static const char *const ids[] = {"fake-client"};
+  memset(out, 0, sizeof *out);
+  out->transport = call->authenticated ? "ssl" : "insecure";
+  out->authenticated = call->authenticated;
+  out->identities = call->authenticated ? ids : NULL;
+  out->nidentities = call->authenticated ? 1 : 0;
+  return GX_OK;
+}
+
 /* --------------------------------------------- what the test drives */
 
 void fake_call_deliver_bytes(gx_rpc_call *c, const void *data, size_t len) {

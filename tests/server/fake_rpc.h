@@ -33,6 +33,8 @@ struct gx_rpc_call {
   int last_with_status; /**< the last message went with the status */
   int cancelled;   /**< the client cancelled (fake_call_cancel) */
   int done;        /**< on_done fired */
+  int authenticated; /**< set by the test: the transport proved the
+                          identity "fake-client" (gx_rpc_call_auth) */
 };
 
 /** A new call (free with fake_call_free after it is done). */

@@ -462,6 +462,63 @@ static void plan_refused(void **state) {
   end_run(c, NULL);
 }
 
+/* What the authorization hook saw, and its verdict. */
+static struct {
+  char identity[64];
+  int authenticated;
+  const char *program;
+  int refuse;
+} hook;
+
+static char *hook_allow[] = {"/usr/bin/true"};
+
+static int auth_hook(void *ud, gxd_plan *plan, char *why, size_t len) {
+  (void)ud;
+  snprintf(hook.identity, sizeof hook.identity, "%s", plan->caller.identity);
+  hook.authenticated = plan->caller.authenticated;
+  hook.program = plan->program;
+  if (hook.refuse)
+    return snprintf(why, len, "policy: no"), GX_STATUS_PERMISSION_DENIED;
+  plan->request.allow = hook_allow; /* narrow: the program constraint */
+  plan->request.allowc = 1;
+  return GX_STATUS_OK;
+}
+
+/* The hook sees the caller the transport proved and the whole plan; a
+ * refusal is the run's status; a constraint it adds reaches the
+ * launcher's request. */
+static void auth_hook_sees_caller_and_plan(void **state) {
+  gxt_req r;
+  (void)state;
+  memset(&hook, 0, sizeof hook);
+  ctx.auth = auth_hook;
+  req(&r);
+  gx_rpc_call *c = fake_call_new();
+  c->authenticated = 1;
+  gxd_session_start(&ctx, c);
+  send_start(c, &r);
+  assert_string_equal(hook.identity, "fake-client");
+  assert_int_equal(hook.authenticated, 1);
+  assert_string_equal(hook.program, "sh");
+  gxd_child *ch = fake_child_last;
+  assert_non_null(ch);
+  assert_int_equal(ch->allowc, 1);
+  assert_string_equal(ch->allow0, "/usr/bin/true");
+  fake_child_exec_ok(ch, 4242);
+  fake_call_sent(c, 1);
+  exit_code(ch, 0);
+  expect_status(c, GX_STATUS_OK, "");
+  end_run(c, ch);
+  hook.refuse = 1;
+  fake_child_last = NULL;
+  c = open_run(&r);
+  assert_null(fake_child_last);
+  assert_string_equal(hook.identity, ""); /* plaintext: nobody proven */
+  expect_status(c, GX_STATUS_PERMISSION_DENIED, "policy: no");
+  end_run(c, NULL);
+  ctx.auth = NULL;
+}
+
 /* ------------------------------------------------------------ protocol */
 
 static void second_start(void **state) {
@@ -653,6 +710,7 @@ int main(void) {
       T(launcher_failures),
       T(launch_refused),
       T(plan_refused),
+      T(auth_hook_sees_caller_and_plan),
       T(second_start),
       T(stdin_after_eof),
       T(stdin_backpressure),
