@@ -19,6 +19,7 @@
 
 #include "server/launch_run.h"
 #include "server/launch_wire.h"
+#include "server/spare.h"
 
 /* A run whose launcher was not reaped yet. */
 typedef struct {
@@ -33,7 +34,8 @@ static struct {
   pid_t parent;
   live_run *runs;
   size_t nruns, cap;
-} fs = {.ctl = -1, .sfd = -1};
+  gxl_spare spare; /* a launcher already in v1 leaves (spare.h) */
+} fs = {.ctl = -1, .sfd = -1, .spare = {.sock = -1}};
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -87,7 +89,7 @@ static int reserve(void) {
 /* In the forked child: the run's descriptors on 0..4 and nothing else,
  * default signal state, its own session; then the run. Never returns. */
 static void become_launcher(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS],
-                            pid_t server) {
+                            pid_t server, gxi_cgroup *adopted) {
   sigset_t none;
   int moved[GXL_FS_RUN_FDS];
   signal(SIGCHLD, SIG_DFL);
@@ -116,6 +118,7 @@ static void become_launcher(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS],
   o.request_fd = 4;
   o.parent_pid = server;
   o.caps = fs.have_caps ? &fs.caps : NULL;
+  o.adopted = adopted;
   _exit(gxl_run_main(&o));
 }
 
@@ -125,27 +128,54 @@ static void close_fds(const int *fds, int n) {
 }
 
 /* A RUN: fork its launcher, tell the daemon its pid (or why not). */
+/* The launcher of RUN @p m: the ready spare when it fits, else a fresh
+ * fork. Returns its pid or -errno. */
+static pid_t launcher_for(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
+  if (fs.have_caps && gxl_spare_fits(&fs.spare, &fs.caps, m)) {
+    pid_t pid = gxl_spare_take(&fs.spare, &fs.caps, m, fds);
+    if (pid > 0) return pid;
+  }
+  pid_t server = getpid(), pid = fork();
+  if (pid == 0) become_launcher(m, fds, server, NULL);
+  if (pid < 0) return -errno;
+  setpgid(pid, pid); /* before the daemon can ask for a KILL */
+  return pid;
+}
+
+/* After a RUN with v1 limits: the next one gets a spare (its leaves are
+ * joined while we wait for it). */
+static void refill_spare(const gxl_fs_msg *m) {
+  char dir[GXI_CGROUP_NAME_MAX + 1];
+  const char *slash = strrchr(m->run.cgroup, '/');
+  const gxi_limits *l = &m->run.limits;
+  if (!fs.have_caps || fs.spare.pid > 0 || !slash ||
+      !gxl_spare_useful(&fs.caps) || (!l->memory_bytes && !l->pids))
+    return;
+  snprintf(dir, sizeof dir, "%.*s", (int)(slash - m->run.cgroup),
+           m->run.cgroup);
+  if (gxl_spare_start(&fs.spare, &fs.caps, dir, become_launcher) != 0)
+    say("cannot start a spare launcher: %s", strerror(errno));
+}
+
+/* A RUN: its launcher, then the daemon hears its pid (or why not). */
 static int start_run(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
   gxl_fs_msg r = {.type = GXL_FS_FAILED, .run_id = m->run_id};
-  pid_t server = getpid();
-  if (find_run(m->run_id)) {
+  pid_t pid = 0;
+  if (find_run(m->run_id))
     r.err = EEXIST;
-  } else if (reserve() != 0) {
+  else if (reserve() != 0)
     r.err = ENOMEM;
-  } else {
-    pid_t pid = fork();
-    if (pid == 0) become_launcher(m, fds, server);
-    if (pid < 0) {
-      r.err = errno;
-    } else {
-      setpgid(pid, pid); /* before the daemon can ask for a KILL */
-      fs.runs[fs.nruns++] = (live_run){m->run_id, pid};
-      r.type = GXL_FS_STARTED;
-      r.pid = pid;
-    }
+  else if ((pid = launcher_for(m, fds)) < 0)
+    r.err = -pid;
+  if (pid > 0) {
+    fs.runs[fs.nruns++] = (live_run){m->run_id, pid};
+    r.type = GXL_FS_STARTED;
+    r.pid = pid;
   }
   close_fds(fds, GXL_FS_RUN_FDS);
-  return reply(&r);
+  int rc = reply(&r);
+  if (pid > 0) refill_spare(m);
+  return rc;
 }
 
 /* ------------------------------------------------------------ control */
@@ -226,6 +256,7 @@ static int reap(void) {
     memset(&ru, 0, sizeof ru);
     while (wait4(si.si_pid, &st, 0, &ru) < 0 && errno == EINTR) {
     }
+    if (gxl_spare_reaped(&fs.spare, &fs.caps, si.si_pid)) continue;
     live_run *r = find_pid(si.si_pid);
     if (!r) continue;
     gxl_fs_msg m = {
@@ -261,15 +292,19 @@ int gxl_serve(int ctl_fd, pid_t parent) {
   if (getppid() != parent) gxl_die("the parent already exited");
   fs.have_caps = gxi_cgroup_detect(&fs.caps) == 0;
   for (;;) {
-    struct pollfd p[2] = {{fs.ctl, POLLIN, 0}, {fs.sfd, POLLIN, 0}};
-    if (poll(p, 2, -1) < 0) {
+    struct pollfd p[3] = {{fs.ctl, POLLIN, 0}, {fs.sfd, POLLIN, 0},
+                          {fs.spare.sock, POLLIN, 0}};
+    if (poll(p, fs.spare.sock >= 0 ? 3 : 2, -1) < 0) {
       if (errno == EINTR) continue;
       gxl_die("poll: %s", strerror(errno));
     }
     if (p[1].revents && on_signal() != 0) break;
     if (p[0].revents && on_control() != 0) break;
+    if (fs.spare.sock >= 0 && p[2].revents) gxl_spare_on_readable(&fs.spare);
   }
-  /* the daemon is gone: our runs' launchers get their parent-death
-   * signal as we exit, and each kills its own run */
+  /* the daemon is gone: the spare goes with its leaves; our runs'
+   * launchers get their parent-death signal as we exit, and each kills
+   * its own run */
+  gxl_spare_stop(&fs.spare, &fs.caps);
   return 0;
 }

@@ -86,7 +86,26 @@ static struct {
   char cg_procs[2][GXI_CGROUP_PATH_MAX + 16]; /* v1 cgroup.procs, or "" */
   char cg_leaves[3][GXI_CGROUP_PATH_MAX];     /* to remove, or "" */
   char children[64]; /* /proc/self/task/TID/children */
+  /* a spare's v1 leaves hold us too: the roots' cgroup.procs we leave
+   * them for before they can be removed, and our pid as text */
+  char escape[2][GXI_CGROUP_PATH_MAX + 16];
+  char self_text[16];
 } run = {.cg_kill_fd = -1};
+
+/* Moves us out of the run's v1 leaves (a spare's), into each hierarchy's
+ * root, so they can be removed. Async-signal-safe. Costs a cgroup
+ * migration: only ever after the run's report, or when dying. */
+static void leave_v1(void) {
+  for (int i = 0; i < 2; i++) {
+    if (!run.escape[i][0]) continue;
+    int fd = open(run.escape[i], O_WRONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (write(fd, run.self_text, strlen(run.self_text)) < 0) {
+    }
+    close(fd);
+    run.escape[i][0] = '\0';
+  }
+}
 
 /* SIGKILLs every pid listed in the file at @p path except ours; returns
  * how many were listed. Async-signal-safe (raw syscalls only). */
@@ -132,6 +151,7 @@ static void die_with_parent(void) {
     if (left == 0) break;
     nanosleep(&ms, NULL);
   }
+  leave_v1();
   /* the run's cgroup: empty now, or soon (dying processes); then its
    * daemon's directory, which the last run out removes */
   if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
@@ -441,6 +461,45 @@ static void arm_cgroup_kill(void) {
   memcpy(run.cg_leaves[2], cg.pids, sizeof run.cg_leaves[2]);
 }
 
+/* A spare launcher (fork server) already is in v1 leaves of its own,
+ * joined ahead of demand: they become the run's (renamed, limited); only
+ * the cgroup2 leaf is made now (the run's first process is born in it). */
+/* From the start, the spare's leaves are ours to leave and remove should
+ * we die (until they are renamed, then under their new names). */
+static void arm_adopted(const gxl_launch *o) {
+  cg = *o->adopted;
+  snprintf(run.self_text, sizeof run.self_text, "%d", (int)getpid());
+  if (cg.mem[0] && o->caps)
+    snprintf(run.escape[0], sizeof run.escape[0], "%s/cgroup.procs",
+             o->caps->mem_root);
+  if (cg.pids[0] && o->caps)
+    snprintf(run.escape[1], sizeof run.escape[1], "%s/cgroup.procs",
+             o->caps->pids_root);
+  arm_cgroup_kill();
+}
+
+static void adopt_cgroup(const gxi_cgroup_caps *caps, const char *name,
+                         gxi_cgroup_limits lim) {
+  gxi_cgroup_caps v2only = *caps;
+  gxi_cgroup v2;
+  if (gxi_cgroup_rename(caps, &cg, name) != 0)
+    gxl_die("adopting the spare cgroup: %s", gxi_cgroup_error(&cg));
+  have_cg = 1;
+  arm_cgroup_kill();
+  if (lim.pids) lim.pids++; /* we are in the leaf too */
+  if (gxi_cgroup_set_limits(caps, &cg, &lim) != 0)
+    gxl_die("limiting cgroup: %s", gxi_cgroup_error(&cg));
+  v2only.version = 0;
+  v2only.mem_root[0] = v2only.pids_root[0] = '\0';
+  if (caps->v2_root[0] && caps->has_kill) {
+    if (gxi_cgroup_create(&v2only, name, NULL, &v2, NULL, 0) != 0)
+      gxl_die("creating cgroup: %s", gxi_cgroup_error(&v2));
+    memcpy(cg.v2, v2.v2, sizeof cg.v2);
+    cg.has_kill = v2.has_kill;
+    arm_cgroup_kill();
+  }
+}
+
 static void setup_cgroup(const gxl_launch *o) {
   gxi_cgroup_caps caps;
   char name[GXI_CGROUP_NAME_MAX + 1];
@@ -458,6 +517,7 @@ static void setup_cgroup(const gxl_launch *o) {
     snprintf(name, sizeof name, "%s", o->cgroup_name);
   else
     snprintf(name, sizeof name, "launch/run-%d", (int)getpid());
+  if (o->adopted && o->cgroup_name) return adopt_cgroup(&caps, name, lim);
   int rc = gxi_cgroup_create(&caps, name, &lim, &cg, NULL, 0);
   if (rc == -EEXIST && !o->cgroup_name) {
     /* standalone: left by a SIGKILLed launcher that had our pid, so dead.
@@ -697,6 +757,7 @@ int gxl_run_main(gxl_launch *o) {
     report_fd = o->report_fd;
   }
   load_request(o);
+  if (o->adopted) arm_adopted(o);
   keep_alive_on_signals();
   watch_parent(o);
   setup_cgroup(o);
@@ -710,6 +771,7 @@ int gxl_run_main(gxl_launch *o) {
   if (have_cg) r.oom_killed = gxi_cgroup_oom_killed(&cg) == 1;
   send_report(report_fd, &r);
   wait_init();
+  leave_v1();
   if (have_cg) {
     if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
     run.cg_kill_fd = -1;

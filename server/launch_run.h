@@ -38,6 +38,9 @@ typedef struct {
                          process group) */
   pid_t parent_pid; /**< who must be our parent (gexecd or the fork
                          server), or 0: whoever it is now */
+  gxi_cgroup *adopted; /**< v1 leaves this process already is in (a
+                            spare of the fork server's): renamed to the
+                            run's cgroup_name, or NULL */
   const gxi_cgroup_caps *caps; /**< what cgroupfs offers, detected once
                                     by the fork server; NULL: detect */
   gxl_request req;  /**< standalone: argv set by the caller */

@@ -272,6 +272,42 @@ out:
   return rc;
 }
 
+int gxi_cgroup_set_limits(const gxi_cgroup_caps *caps, gxi_cgroup *cg,
+                          const gxi_cgroup_limits *lim) {
+  return cg->version == 2 ? limits_v2(caps, lim, cg)
+         : cg->version == 1 ? limits_v1(lim, cg)
+                            : 0;
+}
+
+int gxi_cgroup_rename(const gxi_cgroup_caps *caps, gxi_cgroup *cg,
+                      const char *name) {
+  struct {
+    const char *root;
+    char *leaf;
+  } h[] = {{caps->mem_root, cg->mem}, {caps->pids_root, cg->pids}};
+  char to[GXI_CGROUP_PATH_MAX];
+  if (!name_ok(name)) {
+    gxi__set_msg(cg->why, sizeof cg->why, "bad cgroup name '%.40s'", name);
+    return -EINVAL;
+  }
+  if (cg->v2[0]) {
+    gxi__set_msg(cg->why, sizeof cg->why, "a cgroup2 leaf cannot be renamed");
+    return -EXDEV;
+  }
+  for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+    if (!h[i].leaf[0]) continue;
+    if (leaf_path(h[i].root, name, to) < 0) return -ENAMETOOLONG;
+    if (rename(h[i].leaf, to) != 0) {
+      int err = errno;
+      gxi__set_msg(cg->why, sizeof cg->why, "rename %s: %s", h[i].leaf,
+                   strerror(err));
+      return -err;
+    }
+    memcpy(h[i].leaf, to, sizeof to);
+  }
+  return 0;
+}
+
 int gxi_cgroup_open(const gxi_cgroup_caps *caps, const char *name,
                     gxi_cgroup *cg) {
   struct {

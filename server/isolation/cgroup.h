@@ -139,6 +139,22 @@ int gxi_cgroup_create(const gxi_cgroup_caps *caps, const char *name,
                       const gxi_cgroup_limits *lim, gxi_cgroup *cg,
                       char *why, size_t why_len);
 
+/** Applies @p lim to the leaves of @p cg (as gxi_cgroup_create does; a
+ *  0 leaves that resource as it is). Returns 0 or a negative errno. */
+int gxi_cgroup_set_limits(const gxi_cgroup_caps *caps, gxi_cgroup *cg,
+                          const gxi_cgroup_limits *lim);
+
+/**
+ * Renames the v1 leaves of @p cg to "gexec/<name>" (same parent: cgroup
+ * v1 allows rename(2) within one directory, with processes inside; the
+ * processes stay). For a process that joined a spare leaf ahead of demand
+ * (the fork server's spare launcher) and now becomes a run's. A cgroup2
+ * leaf cannot be renamed: -EXDEV if @p cg has one. Returns 0 or a
+ * negative errno (reason in cg->why).
+ */
+int gxi_cgroup_rename(const gxi_cgroup_caps *caps, gxi_cgroup *cg,
+                      const char *name);
+
 /**
  * Fills @p cg for an existing leaf "gexec/<name>" without creating or
  * changing anything (cleanup of runs left behind by a crashed launcher).

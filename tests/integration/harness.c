@@ -135,7 +135,9 @@ int gxt_kernel_lacks(unsigned what, char *why, size_t len) {
   return 0;
 }
 
-int gxt_cgroup_leaves(const char *instance) {
+/* Directories under the instance's directory in every hierarchy whose
+ * name starts with @p prefix ("" for all). */
+static int instance_dirs(const char *instance, const char *prefix) {
   static const char *const roots[] = {
       "/sys/fs/cgroup/gexec", "/sys/fs/cgroup/unified/gexec",
       "/sys/fs/cgroup/memory/gexec", "/sys/fs/cgroup/pids/gexec"};
@@ -146,11 +148,19 @@ int gxt_cgroup_leaves(const char *instance) {
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d)))
-      if (e->d_type == DT_DIR && e->d_name[0] != '.') n++;
+      if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
+          strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+        n++;
     if (d) closedir(d);
   }
   return n;
 }
+
+int gxt_cgroup_leaves(const char *instance) {
+  return instance_dirs(instance, "run-");
+}
+
+int gxt_cgroup_dirs(const char *instance) { return instance_dirs(instance, ""); }
 
 int gxt_wait_no_cgroup_leaves(const char *instance, int ms) {
   long long until = gxt_now_ms() + ms;

@@ -63,6 +63,11 @@ int gxt_kernel_lacks(unsigned what, char *why, size_t len);
  *  under gexec/<instance>/ in every hierarchy. */
 int gxt_cgroup_leaves(const char *instance);
 
+/** Every cgroup directory of @p instance, run leaves and the fork
+ *  server's spare launcher's leaves ("spare-PID") alike: 0 once the
+ *  daemon is gone and cleaned up. */
+int gxt_cgroup_dirs(const char *instance);
+
 /** Waits up to @p ms until that count is 0; returns 1 if so. */
 int gxt_wait_no_cgroup_leaves(const char *instance, int ms);
 

@@ -3,6 +3,8 @@
  * contrast (the same command in a profile without the mechanism), so it
  * fails if the mechanism were missing. */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -372,6 +374,92 @@ static void test_run_dies_with_daemon(void **state) {
   }
 }
 
+/* The spare's pid: the "spare-PID" leaf in @p inst's v1 memory dir, with
+ * that process in it (it joined), or 0. */
+static pid_t ready_spare(const char *inst) {
+  char dir[256], path[512], line[256];
+  snprintf(dir, sizeof dir, "/sys/fs/cgroup/memory/gexec/%s", inst);
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  pid_t pid = 0;
+  while (d && !pid && (e = readdir(d)))
+    if (strncmp(e->d_name, "spare-", 6) == 0) pid = (pid_t)atoi(e->d_name + 6);
+  if (d) closedir(d);
+  if (!pid) return 0;
+  snprintf(path, sizeof path, "%s/spare-%d/cgroup.procs", dir, (int)pid);
+  FILE *f = fopen(path, "r");
+  int in = 0;
+  while (f && fgets(line, sizeof line, f)) in |= atoi(line) == pid;
+  if (f) fclose(f);
+  return in ? pid : 0;
+}
+
+static void read_leaf(const char *inst, const char *hier, uint64_t run,
+                      const char *file, char *buf, size_t len) {
+  char path[512];
+  snprintf(path, sizeof path, "/sys/fs/cgroup/%s/gexec/%s/run-%llu/%s", hier,
+           inst, (unsigned long long)run, file);
+  FILE *f = fopen(path, "r");
+  if (!f) fail_msg("%s: %s", path, strerror(errno));
+  if (!fgets(buf, (int)len, f)) buf[0] = '\0';
+  fclose(f);
+}
+
+/* A restricted run (default limits: v1 memory and pids here) is served by
+ * the fork server's spare: a launcher that joined v1 leaves of its own
+ * ahead of demand. It becomes the run's launcher with its leaves renamed
+ * to the run's and limited (pids + 1: it counts itself); a new spare
+ * follows; the daemon's exit removes every leaf. */
+static void test_spare_launcher_serves_limited_runs(void **state) {
+  (void)state;
+  NEED_FULL();
+  NEED_CGROUP();
+  if (access("/sys/fs/cgroup/memory/cgroup.procs", W_OK) != 0 ||
+      access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) != 0)
+    skip(); /* no v1 memory and pids: no spares (pure v2 is born in) */
+  char inst[64], flag[96], buf[64], gone[256];
+  snprintf(inst, sizeof inst, "gxt-spare-%d", (int)getpid());
+  snprintf(flag, sizeof flag, "--instance=%s", inst);
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV(flag));
+  gexec_conn *c = gxt_connect(&d);
+  gexec_result r;
+  gexec_spec t = {.argv = ARGV("true"), .profile = "restricted",
+                  .stdin_null = 1};
+  gexec_error err;
+  assert_int_equal(gexec_run(c, &t, NULL, &r, &err), GEXEC_OK);
+  gexec_result_free(&r);
+  pid_t spare = 0;
+  for (long long until = gxt_now_ms() + 10000; !spare && gxt_now_ms() < until;)
+    if (!(spare = ready_spare(inst))) usleep(10000);
+  assert_true(spare > 0);
+  gexec_spec s = {.argv = ARGV("sleep", "61.81"), .profile = "restricted",
+                  .stdin_null = 1};
+  gexec_proc *p;
+  assert_int_equal(gexec_proc_start(c, &s, &p, &err), GEXEC_OK);
+  assert_true(gxt_wait_pid_by_arg("61.81", 10000) > 0);
+  assert_int_equal((pid_t)gexec_proc_pid(p), spare); /* the spare launches */
+  uint64_t run = gexec_proc_run_id(p);
+  read_leaf(inst, "memory", run, "memory.limit_in_bytes", buf, sizeof buf);
+  assert_string_equal(buf, "1073741824\n");
+  read_leaf(inst, "pids", run, "pids.max", buf, sizeof buf);
+  assert_string_equal(buf, "1025\n");
+  snprintf(gone, sizeof gone, "/sys/fs/cgroup/memory/gexec/%s/spare-%d", inst,
+           (int)spare);
+  assert_int_equal(access(gone, F_OK), -1); /* renamed, not copied */
+  gexec_proc_cancel(p);
+  gexec_proc_free(p);
+  assert_true(gxt_wait_no_cgroup_leaves(inst, 10000));
+  pid_t next = 0;
+  for (long long until = gxt_now_ms() + 10000; !next && gxt_now_ms() < until;)
+    if (!(next = ready_spare(inst))) usleep(10000);
+  assert_true(next > 0 && next != spare);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+  assert_int_equal(gxt_cgroup_dirs(inst), 0);
+  assert_false(gxt_pid_alive(next));
+}
+
 static void test_unknown_profile(void **state) {
   (void)state;
   gexec_spec spec = {.argv = ARGV("true"), .profile = "nope", .stdin_null = 1};
@@ -564,6 +652,7 @@ int main(void) {
       cmocka_unit_test(test_escapee_gone_after_cancel),
       cmocka_unit_test(test_stopped_process_gone_after_timeout),
       cmocka_unit_test(test_run_dies_with_daemon),
+      cmocka_unit_test(test_spare_launcher_serves_limited_runs),
       cmocka_unit_test(test_unknown_profile),
       cmocka_unit_test(test_reduced_profile_refused),
       cmocka_unit_test(test_no_cgroup_fails_closed),
