@@ -35,6 +35,7 @@ static struct {
   live_run *runs;
   size_t nruns, cap;
   gxl_spare spare; /* a launcher already in v1 leaves (spare.h) */
+  char spare_dir[GXI_CGROUP_NAME_MAX + 1]; /* where spares go, once known */
 } fs = {.ctl = -1, .sfd = -1, .spare = {.sock = -1}};
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -142,19 +143,26 @@ static pid_t launcher_for(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
   return pid;
 }
 
-/* After a RUN with v1 limits: the next one gets a spare (its leaves are
- * joined while we wait for it). */
-static void refill_spare(const gxl_fs_msg *m) {
-  char dir[GXI_CGROUP_NAME_MAX + 1];
+/* A RUN with v1 limits: runs of this instance directory get spares. */
+static void note_spare_dir(const gxl_fs_msg *m) {
   const char *slash = strrchr(m->run.cgroup, '/');
   const gxi_limits *l = &m->run.limits;
-  if (!fs.have_caps || fs.spare.pid > 0 || !slash ||
-      !gxl_spare_useful(&fs.caps) || (!l->memory_bytes && !l->pids))
+  if (!slash || (!l->memory_bytes && !l->pids)) return;
+  snprintf(fs.spare_dir, sizeof fs.spare_dir, "%.*s",
+           (int)(slash - m->run.cgroup), m->run.cgroup);
+}
+
+/* With no run going, the next one gets a spare. Not sooner: joining a
+ * cgroup waits for an RCU grace period with the kernel's
+ * cgroup_threadgroup_rwsem taken for writing, which stalls every fork on
+ * the host meanwhile (a running run's included); while runs keep coming
+ * the lock stays on its slow path and their own joins are cheap. */
+static void refill_spare(void) {
+  if (!fs.have_caps || fs.spare.pid > 0 || fs.nruns > 0 || !fs.spare_dir[0] ||
+      !gxl_spare_useful(&fs.caps))
     return;
-  snprintf(dir, sizeof dir, "%.*s", (int)(slash - m->run.cgroup),
-           m->run.cgroup);
-  if (gxl_spare_start(&fs.spare, &fs.caps, dir, become_launcher) != 0)
-    say("cannot start a spare launcher: %s", strerror(errno));
+  int rc = gxl_spare_start(&fs.spare, &fs.caps, fs.spare_dir, become_launcher);
+  if (rc != 0) say("cannot start a spare launcher: %s", strerror(-rc));
 }
 
 /* A RUN: its launcher, then the daemon hears its pid (or why not). */
@@ -173,9 +181,8 @@ static int start_run(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
     r.pid = pid;
   }
   close_fds(fds, GXL_FS_RUN_FDS);
-  int rc = reply(&r);
-  if (pid > 0) refill_spare(m);
-  return rc;
+  if (pid > 0) note_spare_dir(m);
+  return reply(&r);
 }
 
 /* ------------------------------------------------------------ control */
@@ -267,6 +274,7 @@ static int reap(void) {
         .max_rss_kb = (uint64_t)ru.ru_maxrss};
     *r = fs.runs[--fs.nruns];
     if (reply(&m) != 0) return -1;
+    refill_spare();
   }
 }
 

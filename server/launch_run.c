@@ -439,6 +439,8 @@ static void init_main(const gxl_launch *o, int go_fd, int rep_fd) {
 /* ----------------------------------------------------------- launcher */
 
 static gxi_cgroup cg;
+static int in_v1; /* we are in the run's v1 leaves (an adopted spare's):
+                     the first process inherits them */
 static int have_cg;
 
 /* Remembers what die_with_parent() must kill in the run's cgroup. */
@@ -485,6 +487,7 @@ static void adopt_cgroup(const gxi_cgroup_caps *caps, const char *name,
   if (gxi_cgroup_rename(caps, &cg, name) != 0)
     gxl_die("adopting the spare cgroup: %s", gxi_cgroup_error(&cg));
   have_cg = 1;
+  in_v1 = 1;
   arm_cgroup_kill();
   if (lim.pids) lim.pids++; /* we are in the leaf too */
   if (gxi_cgroup_set_limits(caps, &cg, &lim) != 0)
@@ -589,6 +592,7 @@ struct clone3_args {
 static int born_in_v2; /* the run's first process was cloned into the
                           cgroup2 leaf: only v1 leaves are joined */
 
+
 /* Creates the run's first process (init, or the command for host) with
  * @p flags: born in the run's cgroup2 leaf when there is one (no
  * migration, so no RCU grace period on the critical path), else as
@@ -617,11 +621,20 @@ static pid_t clone_run(unsigned long flags) {
   return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
-/* Puts the run's first process in the leaves it was not born in. */
+/* Puts the run's first process in the leaves it was neither born in nor
+ * inherited (joining one it is in would still cost a migration). */
 static void join_cgroup(pid_t pid) {
-  if (!have_cg) return;
-  if ((born_in_v2 ? gxi_cgroup_add_v1(&cg, pid) : gxi_cgroup_add(&cg, pid)) != 0)
-    gxl_die("joining cgroup: %s", gxi_cgroup_error(&cg));
+  gxi_cgroup v2only;
+  int rc = 0;
+  if (!have_cg || (born_in_v2 && in_v1)) return;
+  if (in_v1) { /* not born in the cgroup2 leaf (an older kernel) */
+    v2only = cg;
+    v2only.mem[0] = v2only.pids[0] = '\0';
+    rc = gxi_cgroup_add(&v2only, pid);
+  } else {
+    rc = born_in_v2 ? gxi_cgroup_add_v1(&cg, pid) : gxi_cgroup_add(&cg, pid);
+  }
+  if (rc != 0) gxl_die("joining cgroup: %s", gxi_cgroup_error(&cg));
 }
 
 static unsigned long clone_flags(uint32_t m) {

@@ -17,7 +17,11 @@
  * run's launcher; its first process is born in the run's cgroup2 leaf
  * and inherits the v1 leaves. The launcher leaves them (a migration, now
  * off the critical path: after the run's report) before removing them.
- * The fork server then forks the next spare.
+ * The fork server forks the next spare once no run is going: joining
+ * waits for the grace period with the kernel's lock taken for writing,
+ * which stalls every fork on the host meanwhile (a running run's too);
+ * while runs keep coming the lock stays on its slow path, where a
+ * launcher's own join is cheap.
  *
  * A spare that dies unused (or is stopped) has its leaves removed by
  * itself (its parent-death signal) or by the fork server after the reap.
