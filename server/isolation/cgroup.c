@@ -128,7 +128,7 @@ static int make_leaf(const char *base, const char *name, int v2_limits,
   for (tries = 0; tries < 2; tries++) {
     rc = make_ancestors(base, name, v2_limits, cg);
     if (rc < 0) return rc;
-    rc = mkdir(leaf, 0755) == 0 ? 0 : -errno;
+    rc = gxi__mkdir(leaf);
     if (rc != -ENOENT) break;
   }
   if (rc < 0) {
@@ -214,13 +214,15 @@ static int remove_leaves(gxi_cgroup *cg) {
   size_t i;
   int rc = 0;
   for (i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+    int r;
     if (!leaves[i][0]) continue;
-    if (rmdir(leaves[i]) == 0 || errno == ENOENT) {
+    r = gxi__rmdir(leaves[i]);
+    if (r == 0 || r == -ENOENT) {
       leaves[i][0] = '\0';
     } else if (rc == 0) {
-      rc = -errno;
+      rc = r;
       gxi__set_msg(cg->why, sizeof cg->why, "rmdir %s: %s", leaves[i],
-              strerror(errno));
+              strerror(-r));
     }
   }
   return rc;
@@ -547,7 +549,8 @@ int gxi_cgroup_remove_dir(const gxi_cgroup_caps *caps, const char *dir) {
   for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
     if (!bases[i][0] || gxi__path_join(path, bases[i], GXI_CGROUP_PARENT, dir) < 0)
       continue;
-    if (rmdir(path) != 0 && errno != ENOENT && rc == 0) rc = -errno;
+    int r = gxi__rmdir(path);
+    if (r < 0 && r != -ENOENT && rc == 0) rc = r;
   }
   return rc;
 }
