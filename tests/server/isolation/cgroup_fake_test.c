@@ -88,6 +88,39 @@ static void make(const gxi_cgroup_caps *caps, const char *name, uint64_t mem,
   assert_string_equal(why, "");
 }
 
+/* gxi_cgroup_create() of "inst/run-1" that must fail with @p rc, the
+ * reason being @p fmt with ROOT/@p rel, and leave @p cg without leaves. */
+static void create_fails(const gxi_cgroup_caps *caps, uint64_t mem,
+                         uint64_t pids, int rc, const char *fmt,
+                         const char *rel, gxi_cgroup *cg) {
+  gxi_cgroup_limits lim = {mem, pids};
+  char why[GXI_CGROUP_MSG_MAX] = "", want[GXI_CGROUP_MSG_MAX];
+  assert_int_equal(gxi_cgroup_create(caps, "inst/run-1", &lim, cg, why,
+                                     sizeof why),
+                   rc);
+  snprintf(want, sizeof want, fmt, rel ? P(rel) : "");
+  assert_string_equal(why, want);
+  assert_string_equal(gxi_cgroup_error(cg), want);
+  assert_path(cg->v2, NULL);
+  assert_path(cg->mem, NULL);
+  assert_path(cg->pids, NULL);
+}
+
+/* The writes of pure v2 enabling memory and pids down to gexec/inst/. */
+#define V2_ENABLE_INST                                                  \
+  "gexec/cgroup.subtree_control +memory\n"                             \
+  "gexec/cgroup.subtree_control +pids\n"                               \
+  "gexec/inst/cgroup.subtree_control +memory\n"                        \
+  "gexec/inst/cgroup.subtree_control +pids\n"
+
+/* The writes of a hybrid create of inst/run-1 with a 32 MiB limit. */
+#define V1_MEMORY_32MIB                                                 \
+  "memory/gexec/inst/run-1/memory.oom_control 0\n"                     \
+  "memory/gexec/inst/run-1/memory.limit_in_bytes 33554432\n"           \
+  "memory/gexec/inst/run-1/memory.memsw.limit_in_bytes 33554432\n"
+
+#define EEXIST_FMT "mkdir %s: File exists (left over from an earlier run?)"
+
 /* ---- probe and detect -------------------------------------------------- */
 
 /* What a probe or a detect should find on one layout. Paths are relative
@@ -253,10 +286,7 @@ static void create_v2_writes_limits(void **state) {
   assert_int_equal(cg.swap_limited, 1);
   assert_string_equal(cg.note, "");
   assert_string_equal(gxi_cgroup_error(&cg), "");
-  assert_writes("gexec/cgroup.subtree_control +memory\n"
-                "gexec/cgroup.subtree_control +pids\n"
-                "gexec/inst/cgroup.subtree_control +memory\n"
-                "gexec/inst/cgroup.subtree_control +pids\n"
+  assert_writes(V2_ENABLE_INST
                 "gexec/inst/run-1/memory.max 33554432\n"
                 "gexec/inst/run-1/memory.swap.max 0\n"
                 "gexec/inst/run-1/pids.max 16\n");
@@ -286,10 +316,7 @@ static void create_v2_without_limits(void **state) {
   assert_int_equal(gxi_cgroup_create(&caps, "inst/run-1", NULL, &cg, why,
                                      sizeof why),
                    0);
-  assert_writes("gexec/cgroup.subtree_control +memory\n"
-                "gexec/cgroup.subtree_control +pids\n"
-                "gexec/inst/cgroup.subtree_control +memory\n"
-                "gexec/inst/cgroup.subtree_control +pids\n");
+  assert_writes(V2_ENABLE_INST);
   assert_file("gexec/inst/run-1/memory.max", "max\n");
   assert_file("gexec/inst/run-1/memory.swap.max", "max\n");
   assert_file("gexec/inst/run-1/pids.max", "max\n");
@@ -302,10 +329,7 @@ static void create_v2_without_swap_accounting(void **state) {
   gxi_cgroup cg;
   (void)state;
   make(&caps, "inst/run-1", 32 * MiB, 16, &cg);
-  assert_writes("gexec/cgroup.subtree_control +memory\n"
-                "gexec/cgroup.subtree_control +pids\n"
-                "gexec/inst/cgroup.subtree_control +memory\n"
-                "gexec/inst/cgroup.subtree_control +pids\n"
+  assert_writes(V2_ENABLE_INST
                 "gexec/inst/run-1/memory.max 33554432\n"
                 "gexec/inst/run-1/pids.max 16\n");
   assert_false(exists("gexec/inst/run-1/memory.swap.max"));
@@ -332,10 +356,7 @@ static void create_hybrid_writes_v1_limits(void **state) {
   assert_int_equal(cg.has_kill, 1);
   assert_int_equal(cg.swap_limited, 1);
   assert_string_equal(cg.note, "");
-  assert_writes("memory/gexec/inst/run-1/memory.oom_control 0\n"
-                "memory/gexec/inst/run-1/memory.limit_in_bytes 33554432\n"
-                "memory/gexec/inst/run-1/memory.memsw.limit_in_bytes "
-                "33554432\n"
+  assert_writes(V1_MEMORY_32MIB
                 "pids/gexec/inst/run-1/pids.max 16\n");
   assert_file("memory/gexec/inst/memory.oom_control",
               "oom_kill_disable 1\nunder_oom 0\noom_kill 0\n");
@@ -446,20 +467,10 @@ static void create_refuses_bad_names(void **state) {
 static void create_twice_is_eexist(void **state) {
   gxi_cgroup_caps caps = start(FAKE_CG_V2, 0);
   gxi_cgroup cg, dup;
-  gxi_cgroup_limits lim = {MiB, 2};
-  char why[GXI_CGROUP_MSG_MAX] = "", want[GXI_CGROUP_MSG_MAX];
   (void)state;
   make(&caps, "inst/run-1", 32 * MiB, 16, &cg);
   fake_cgroupfs_forget_writes(fake);
-  assert_int_equal(gxi_cgroup_create(&caps, "inst/run-1", &lim, &dup, why,
-                                     sizeof why),
-                   -EEXIST);
-  snprintf(want, sizeof want,
-           "mkdir %s: File exists (left over from an earlier run?)",
-           P("gexec/inst/run-1"));
-  assert_string_equal(why, want);
-  assert_string_equal(gxi_cgroup_error(&dup), want);
-  assert_path(dup.v2, NULL);
+  create_fails(&caps, MiB, 2, -EEXIST, EEXIST_FMT, "gexec/inst/run-1", &dup);
   assert_writes("");
   assert_file("gexec/inst/run-1/memory.max", "33554432\n");
   assert_file("gexec/inst/run-1/pids.max", "16\n");
@@ -471,26 +482,16 @@ static void create_twice_is_eexist(void **state) {
 static void create_failure_rolls_back_v2(void **state) {
   gxi_cgroup_caps caps = start(FAKE_CG_V2, 0);
   gxi_cgroup cg;
-  gxi_cgroup_limits lim = {32 * MiB, 16};
-  char why[GXI_CGROUP_MSG_MAX] = "", want[GXI_CGROUP_MSG_MAX];
   (void)state;
   fake_cgroupfs_sabotage(fake, "pids.max");
-  assert_int_equal(gxi_cgroup_create(&caps, "inst/run-1", &lim, &cg, why,
-                                     sizeof why),
-                   -EISDIR);
-  snprintf(want, sizeof want, "write pids.max=16 in %s: Is a directory",
-           P("gexec/inst/run-1"));
-  assert_string_equal(why, want);
-  assert_string_equal(gxi_cgroup_error(&cg), want);
-  assert_writes("gexec/cgroup.subtree_control +memory\n"
-                "gexec/cgroup.subtree_control +pids\n"
-                "gexec/inst/cgroup.subtree_control +memory\n"
-                "gexec/inst/cgroup.subtree_control +pids\n"
+  create_fails(&caps, 32 * MiB, 16, -EISDIR,
+               "write pids.max=16 in %s: Is a directory", "gexec/inst/run-1",
+               &cg);
+  assert_writes(V2_ENABLE_INST
                 "gexec/inst/run-1/memory.max 33554432\n"
                 "gexec/inst/run-1/memory.swap.max 0\n"
                 "gexec/inst/run-1/pids.max 16 [Is a directory]\n");
   assert_false(exists("gexec/inst/run-1"));
-  assert_path(cg.v2, NULL);
   assert_true(exists("gexec/inst"));
   fake_cgroupfs_sabotage(fake, "");
   make(&caps, "inst/run-1", 32 * MiB, 16, &cg);
@@ -501,20 +502,12 @@ static void create_failure_rolls_back_v2(void **state) {
 static void create_failure_rolls_back_hybrid(void **state) {
   gxi_cgroup_caps caps = start(FAKE_CG_HYBRID, 0);
   gxi_cgroup cg;
-  gxi_cgroup_limits lim = {32 * MiB, 16};
-  char why[GXI_CGROUP_MSG_MAX] = "", want[GXI_CGROUP_MSG_MAX];
   (void)state;
   fake_cgroupfs_sabotage(fake, "pids.max");
-  assert_int_equal(gxi_cgroup_create(&caps, "inst/run-1", &lim, &cg, why,
-                                     sizeof why),
-                   -EISDIR);
-  snprintf(want, sizeof want, "write pids.max=16 in %s: Is a directory",
-           P("pids/gexec/inst/run-1"));
-  assert_string_equal(why, want);
-  assert_writes("memory/gexec/inst/run-1/memory.oom_control 0\n"
-                "memory/gexec/inst/run-1/memory.limit_in_bytes 33554432\n"
-                "memory/gexec/inst/run-1/memory.memsw.limit_in_bytes "
-                "33554432\n"
+  create_fails(&caps, 32 * MiB, 16, -EISDIR,
+               "write pids.max=16 in %s: Is a directory",
+               "pids/gexec/inst/run-1", &cg);
+  assert_writes(V1_MEMORY_32MIB
                 "pids/gexec/inst/run-1/pids.max 16 [Is a directory]\n");
   assert_false(exists("unified/gexec/inst/run-1"));
   assert_false(exists("memory/gexec/inst/run-1"));
@@ -527,19 +520,12 @@ static void create_failure_rolls_back_hybrid(void **state) {
 static void create_failed_mkdir_rolls_back(void **state) {
   gxi_cgroup_caps caps = start(FAKE_CG_HYBRID, 0);
   gxi_cgroup cg;
-  gxi_cgroup_limits lim = {32 * MiB, 16};
-  char why[GXI_CGROUP_MSG_MAX] = "", want[GXI_CGROUP_MSG_MAX];
   (void)state;
   assert_int_equal(fake_cgroupfs_mkdir(fake, "pids/gexec"), 0);
   assert_int_equal(fake_cgroupfs_mkdir(fake, "pids/gexec/inst"), 0);
   assert_int_equal(fake_cgroupfs_mkdir(fake, "pids/gexec/inst/run-1"), 0);
-  assert_int_equal(gxi_cgroup_create(&caps, "inst/run-1", &lim, &cg, why,
-                                     sizeof why),
-                   -EEXIST);
-  snprintf(want, sizeof want,
-           "mkdir %s: File exists (left over from an earlier run?)",
-           P("pids/gexec/inst/run-1"));
-  assert_string_equal(why, want);
+  create_fails(&caps, 32 * MiB, 16, -EEXIST, EEXIST_FMT,
+               "pids/gexec/inst/run-1", &cg);
   assert_writes("");
   assert_false(exists("unified/gexec/inst/run-1"));
   assert_false(exists("memory/gexec/inst/run-1"));
@@ -549,12 +535,9 @@ static void create_failed_mkdir_rolls_back(void **state) {
 static void create_without_cgroups_is_enotsup(void **state) {
   gxi_cgroup_caps caps = start(FAKE_CG_NONE, 0);
   gxi_cgroup cg;
-  char why[GXI_CGROUP_MSG_MAX] = "";
   (void)state;
-  assert_int_equal(gxi_cgroup_create(&caps, "inst/run-1", NULL, &cg, why,
-                                     sizeof why),
-                   -ENOTSUP);
-  assert_string_equal(why, "no usable cgroups (no cgroups)");
+  create_fails(&caps, 0, 0, -ENOTSUP, "no usable cgroups (no cgroups)%s",
+               NULL, &cg);
   assert_writes("");
 }
 
