@@ -23,6 +23,9 @@
 /* v1 "unlimited", as the kernel shows it (PAGE_COUNTER_MAX pages). */
 #define V1_UNLIMITED "9223372036854771712"
 
+/* A pressure file with no stall. */
+#define PSI "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+
 /* Which hierarchy a path is in. */
 typedef enum { H_NONE, H_V2, H_MEM, H_PIDS } hier;
 
@@ -48,12 +51,13 @@ static const cg_file files[] = {
     {H_V2, ANY, NULL, "cgroup.threads", "", 0},
     {H_V2, ANY, NULL, "cgroup.max.depth", "max\n", 0},
     {H_V2, ANY, NULL, "cgroup.max.descendants", "max\n", 0},
-    {H_V2, ANY, NULL, "cgroup.stat", "nr_descendants 0\nnr_dying_descendants 0\n", 0},
+    {H_V2, ANY, NULL, "cgroup.stat",
+     "nr_descendants 0\nnr_dying_descendants 0\n", 0},
     {H_V2, ANY, NULL, "cgroup.pressure", "1\n", 0},
-    {H_V2, ANY, NULL, "cpu.stat", "usage_usec 0\nuser_usec 0\nsystem_usec 0\n", 0},
-    {H_V2, ANY, NULL, "cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", 0},
-    {H_V2, ANY, NULL, "io.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", 0},
-    {H_V2, ANY, NULL, "memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", 0},
+    {H_V2, ANY, NULL, "cpu.stat", "usage_usec 0\nuser_usec 0\n", 0},
+    {H_V2, ANY, NULL, "cpu.pressure", PSI, 0},
+    {H_V2, ANY, NULL, "io.pressure", PSI, 0},
+    {H_V2, ANY, NULL, "memory.pressure", PSI, 0},
     {H_V2, CHILD_ONLY, NULL, "cgroup.type", "domain\n", 0},
     {H_V2, CHILD_ONLY, NULL, "cgroup.events", "populated 0\nfrozen 0\n", 0},
     {H_V2, CHILD_ONLY, NULL, "cgroup.freeze", "0\n", 0},
@@ -79,8 +83,8 @@ static const cg_file files[] = {
     {H_V2, CHILD_ONLY, "memory", "memory.swap.current", "0\n", FAKE_CG_NO_SWAP},
     {H_V2, CHILD_ONLY, "memory", "memory.swap.high", "max\n", FAKE_CG_NO_SWAP},
     {H_V2, CHILD_ONLY, "memory", "memory.swap.max", "max\n", FAKE_CG_NO_SWAP},
-    {H_V2, CHILD_ONLY, "memory", "memory.swap.events", "high 0\nmax 0\nfail 0\n",
-     FAKE_CG_NO_SWAP},
+    {H_V2, CHILD_ONLY, "memory", "memory.swap.events",
+     "high 0\nmax 0\nfail 0\n", FAKE_CG_NO_SWAP},
     {H_V2, CHILD_ONLY, "pids", "pids.current", "0\n", 0},
     {H_V2, CHILD_ONLY, "pids", "pids.max", "max\n", 0},
     {H_V2, CHILD_ONLY, "pids", "pids.peak", "0\n", 0},
@@ -103,7 +107,8 @@ static const cg_file files[] = {
     {H_MEM, ANY, NULL, "memory.memsw.limit_in_bytes", V1_UNLIMITED "\n",
      FAKE_CG_NO_SWAP},
     {H_MEM, ANY, NULL, "memory.memsw.usage_in_bytes", "0\n", FAKE_CG_NO_SWAP},
-    {H_MEM, ANY, NULL, "memory.memsw.max_usage_in_bytes", "0\n", FAKE_CG_NO_SWAP},
+    {H_MEM, ANY, NULL, "memory.memsw.max_usage_in_bytes", "0\n",
+     FAKE_CG_NO_SWAP},
     {H_MEM, ANY, NULL, "memory.memsw.failcnt", "0\n", FAKE_CG_NO_SWAP},
     {H_PIDS, ANY, NULL, "cgroup.procs", "", 0},
     {H_PIDS, ANY, NULL, "tasks", "", 0},
@@ -135,7 +140,8 @@ struct fake_cgroupfs {
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -214,7 +220,8 @@ static unsigned ctrl_mask(const char *list) {
   unsigned mask = 0;
   char copy[256], *save = NULL;
   snprintf(copy, sizeof copy, "%s", list);
-  for (char *w = strtok_r(copy, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+  for (char *w = strtok_r(copy, " \n", &save); w;
+       w = strtok_r(NULL, " \n", &save))
     for (size_t i = 0; i < NCTRLS; i++)
       if (strcmp(w, ctrls[i]) == 0) mask |= 1u << i;
   return mask;
@@ -257,7 +264,8 @@ static void computed(const fake_cgroupfs *f, const char *dir, int top,
   }
 }
 
-/* Makes (@p add) or removes the files of @p file's entry in @p dir. */
+/* Makes (@p add) or removes the file of entry @p e in the cgroup @p dir
+ * (a sabotaged one as a directory). */
 static void file_apply(const fake_cgroupfs *f, const char *dir, int top,
                        const cg_file *e, int add) {
   char text[256], path[512];
@@ -266,7 +274,7 @@ static void file_apply(const fake_cgroupfs *f, const char *dir, int top,
     return;
   snprintf(path, sizeof path, "%s/%s", dir, e->name);
   if (!add) {
-    if (unlink(path) != 0 && errno != ENOENT) die("unlink %s", path);
+    if (remove(path) != 0 && errno != ENOENT) die("remove %s", path);
   } else if (strcmp(e->name, f->sabotaged) == 0) {
     if (mkdir(path, 0755) != 0) die("mkdir %s: %s", path, strerror(errno));
   } else {
@@ -370,7 +378,8 @@ static int write_subtree(const fake_cgroupfs *f, const char *dir,
   get(dir, "cgroup.subtree_control", text, sizeof text);
   c.old = c.now = ctrl_mask(text);
   snprintf(copy, sizeof copy, "%s", val);
-  for (char *w = strtok_r(copy, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
+  for (char *w = strtok_r(copy, " \n", &save); w;
+       w = strtok_r(NULL, " \n", &save)) {
     unsigned bit = ctrl_mask(w + 1);
     if ((w[0] != '+' && w[0] != '-') || !bit) return -EINVAL;
     if (!(have & bit)) return -ENOENT;
