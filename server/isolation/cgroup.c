@@ -51,6 +51,13 @@
  *
  * Zombies are not listed in cgroup.procs and do not keep a leaf busy, so
  * the leaf can be removed before the caller reaps its child.
+ *
+ * Tests: tests/server/isolation/cgroup_test.c on the host's real cgroup
+ * filesystems (hybrid here), and cgroup_fake_test.c for every layout on
+ * a fake cgroupfs, a directory tree behind the test seam of
+ * cgroup_hooks.h (statfs type, mkdir, rmdir and writes of the module go
+ * through the gxi__ helpers of cgroup_fs.c, which call the hooks only
+ * when a test installed them).
  */
 #include "server/isolation/cgroup.h"
 
