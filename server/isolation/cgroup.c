@@ -51,6 +51,13 @@
  *
  * Zombies are not listed in cgroup.procs and do not keep a leaf busy, so
  * the leaf can be removed before the caller reaps its child.
+ *
+ * Tests: tests/server/isolation/cgroup_test.c on the host's real cgroup
+ * filesystems (hybrid here), and cgroup_fake_test.c for every layout on
+ * a fake cgroupfs, a directory tree behind the test seam of
+ * cgroup_hooks.h (statfs type, mkdir, rmdir and writes of the module go
+ * through the gxi__ helpers of cgroup_fs.c, which call the hooks only
+ * when a test installed them).
  */
 #include "server/isolation/cgroup.h"
 
@@ -128,7 +135,7 @@ static int make_leaf(const char *base, const char *name, int v2_limits,
   for (tries = 0; tries < 2; tries++) {
     rc = make_ancestors(base, name, v2_limits, cg);
     if (rc < 0) return rc;
-    rc = mkdir(leaf, 0755) == 0 ? 0 : -errno;
+    rc = gxi__mkdir(leaf);
     if (rc != -ENOENT) break;
   }
   if (rc < 0) {
@@ -214,13 +221,15 @@ static int remove_leaves(gxi_cgroup *cg) {
   size_t i;
   int rc = 0;
   for (i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+    int r;
     if (!leaves[i][0]) continue;
-    if (rmdir(leaves[i]) == 0 || errno == ENOENT) {
+    r = gxi__rmdir(leaves[i]);
+    if (r == 0 || r == -ENOENT) {
       leaves[i][0] = '\0';
     } else if (rc == 0) {
-      rc = -errno;
+      rc = r;
       gxi__set_msg(cg->why, sizeof cg->why, "rmdir %s: %s", leaves[i],
-              strerror(errno));
+              strerror(-r));
     }
   }
   return rc;
@@ -583,7 +592,8 @@ int gxi_cgroup_remove_dir(const gxi_cgroup_caps *caps, const char *dir) {
   for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
     if (!bases[i][0] || gxi__path_join(path, bases[i], GXI_CGROUP_PARENT, dir) < 0)
       continue;
-    if (rmdir(path) != 0 && errno != ENOENT && rc == 0) rc = -errno;
+    int r = gxi__rmdir(path);
+    if (r < 0 && r != -ENOENT && rc == 0) rc = r;
   }
   return rc;
 }

@@ -17,6 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* ---- test seam (cgroup_hooks.h) --------------------------------------- */
+
+/* Installed by tests only; NULL in production, where every helper below
+ * makes exactly the system calls it made before the seam existed. */
+static const gxi__cgroup_hooks *hooks;
+
+void gxi__cgroup_set_hooks(const gxi__cgroup_hooks *h) { hooks = h; }
+
 /* ---- small helpers ---------------------------------------------------- */
 
 /* Formats into @p buf (may be NULL), truncating. */
@@ -48,6 +56,7 @@ int gxi__file_write(const char *dir, const char *file, const char *val) {
   ssize_t n;
   int fd, rc = gxi__path_join(path, dir, file, NULL);
   if (rc < 0) return rc;
+  if (hooks && hooks->write) return hooks->write(hooks->arg, path, val);
   fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
   n = write(fd, val, len);
@@ -91,6 +100,9 @@ int gxi__file_writable(const char *dir, const char *file) {
 /* 1 if @p path is the root or a directory of a filesystem of @p magic. */
 int gxi__fs_is(const char *path, unsigned long magic) {
   struct statfs sf;
+  unsigned long fake;
+  if (hooks && hooks->fs_magic && hooks->fs_magic(hooks->arg, path, &fake))
+    return fake == magic;
   if (statfs(path, &sf) != 0) return 0;
   return (unsigned long)sf.f_type == magic;
 }
@@ -130,10 +142,26 @@ int gxi__has_word(const char *list, const char *word) {
   return 0;
 }
 
+/* mkdir of a cgroup directory; 0 or -errno. */
+int gxi__mkdir(const char *path) {
+  if (mkdir(path, 0755) != 0) return -errno;
+  if (hooks && hooks->mkdir_done) hooks->mkdir_done(hooks->arg, path);
+  return 0;
+}
+
 /* mkdir that accepts an existing directory. */
 int gxi__mkdir_ok(const char *path) {
-  if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
-  return -errno;
+  int rc = gxi__mkdir(path);
+  return rc == -EEXIST ? 0 : rc;
+}
+
+/* rmdir of a cgroup directory; 0 or -errno. */
+int gxi__rmdir(const char *path) {
+  if (hooks && hooks->rmdir_prep) {
+    int rc = hooks->rmdir_prep(hooks->arg, path);
+    if (rc < 0) return rc;
+  }
+  return rmdir(path) == 0 ? 0 : -errno;
 }
 
 int64_t gxi__now_ms(void) {

@@ -1,6 +1,9 @@
 /*
  * Internal to the cgroup module (server/isolation/cgroup*.c): small file
- * and path helpers shared by its files. Not an API: prefix gxi__.
+ * and path helpers shared by its files. Not an API: prefix gxi__. Every
+ * filesystem type check, cgroup mkdir/rmdir and control-file write of
+ * the module goes through these helpers, which is where the test seam
+ * (cgroup_hooks.h) sits.
  */
 #ifndef GXI_CGROUP_FS_H
 #define GXI_CGROUP_FS_H
@@ -9,6 +12,7 @@
 #include <stdint.h>
 
 #include "server/isolation/cgroup.h"
+#include "server/isolation/cgroup_hooks.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -38,8 +42,12 @@ int gxi__fs_is(const char *path, unsigned long magic);
 int gxi__keyed_u64(const char *text, const char *key, uint64_t *out);
 /* 1 if the space-separated @p list contains @p word. */
 int gxi__has_word(const char *list, const char *word);
+/* mkdir (0755) of a cgroup directory; 0 or -errno. */
+int gxi__mkdir(const char *path);
 /* mkdir that accepts an existing directory; 0 or -errno. */
 int gxi__mkdir_ok(const char *path);
+/* rmdir of a cgroup directory; 0 or -errno. */
+int gxi__rmdir(const char *path);
 int64_t gxi__now_ms(void);
 void gxi__sleep_ms(int ms);
 /* Enables memory and pids (as far as @p ctrl lists them) in

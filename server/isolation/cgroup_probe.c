@@ -31,14 +31,15 @@ static int probe_enter(const char *base, char probe[GXI_CGROUP_PATH_MAX],
   int rc = gxi__path_join(parent, base, GXI_CGROUP_PARENT, NULL);
   *made = 0;
   if (rc < 0) return rc;
-  if (mkdir(parent, 0755) == 0)
+  rc = gxi__mkdir(parent);
+  if (rc == 0)
     *made = 1;
-  else if (errno != EEXIST)
-    return -errno;
+  else if (rc != -EEXIST)
+    return rc;
   snprintf(leaf, sizeof leaf, "probe-%ld", (long)getpid());
   rc = gxi__path_join(probe, parent, leaf, NULL);
   if (rc == 0) rc = gxi__mkdir_ok(probe);
-  if (rc < 0 && *made) rmdir(parent);
+  if (rc < 0 && *made) (void)gxi__rmdir(parent);
   return rc;
 }
 
@@ -47,10 +48,10 @@ static int probe_enter(const char *base, char probe[GXI_CGROUP_PATH_MAX],
 static void probe_leave(const char *probe, int made) {
   char parent[GXI_CGROUP_PATH_MAX];
   const char *slash = strrchr(probe, '/');
-  rmdir(probe);
+  (void)gxi__rmdir(probe);
   if (!made || !slash) return;
   snprintf(parent, sizeof parent, "%.*s", (int)(slash - probe), probe);
-  rmdir(parent);
+  (void)gxi__rmdir(parent);
 }
 
 /* Pure v2 at @p root. */

@@ -106,8 +106,7 @@ static int can_unshare(int flags) {
   return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-/* 1 if the cgroup hierarchy at @p dir is mounted and writable. */
-static int cgroup_writable(const char *dir, unsigned long magic) {
+int gxt_cgroup_writable(const char *dir, unsigned long magic) {
   struct statfs sf;
   char procs[256];
   snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
@@ -116,9 +115,10 @@ static int cgroup_writable(const char *dir, unsigned long magic) {
 }
 
 int gxt_kernel_lacks(unsigned what, char *why, size_t len) {
-  int v2 = cgroup_writable("/sys/fs/cgroup", 0x63677270);
-  int v1 = cgroup_writable("/sys/fs/cgroup/memory", 0x27e0eb) &&
-           cgroup_writable("/sys/fs/cgroup/pids", 0x27e0eb);
+  int v2 = gxt_cgroup_writable("/sys/fs/cgroup", 0x63677270);
+  int v1 = gxt_cgroup_writable("/sys/fs/cgroup/memory", 0x27e0eb) &&
+           gxt_cgroup_writable("/sys/fs/cgroup/pids", 0x27e0eb);
+  int unified = gxt_cgroup_writable("/sys/fs/cgroup/unified", 0x63677270);
   if ((what & GXT_NEED_NAMESPACES) &&
       !can_unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
                    CLONE_NEWIPC | CLONE_NEWUTS))
@@ -127,11 +127,11 @@ int gxt_kernel_lacks(unsigned what, char *why, size_t len) {
     return snprintf(why, len, "this kernel has no seccomp"), 1;
   if ((what & GXT_NEED_CGROUPS) && !v2 && !v1)
     return snprintf(why, len, "no writable memory and pids cgroups"), 1;
-  if ((what & GXT_NEED_CGROUP_KILL) &&
-      !cgroup_writable("/sys/fs/cgroup", 0x63677270) &&
-      !cgroup_writable("/sys/fs/cgroup/unified", 0x63677270) &&
-      !cgroup_writable("/sys/fs/cgroup/pids", 0x27e0eb))
+  if ((what & GXT_NEED_CGROUP_KILL) && !v2 && !unified &&
+      !gxt_cgroup_writable("/sys/fs/cgroup/pids", 0x27e0eb))
     return snprintf(why, len, "no cgroup to track processes in"), 1;
+  if ((what & GXT_NEED_CGROUP2) && !v2 && !unified)
+    return snprintf(why, len, "no writable cgroup2"), 1;
   return 0;
 }
 

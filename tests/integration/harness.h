@@ -40,6 +40,7 @@ enum {
   GXT_NEED_SECCOMP = 2,
   GXT_NEED_CGROUPS = 4,     /**< writable memory and pids controllers */
   GXT_NEED_CGROUP_KILL = 8, /**< some cgroup to track a run's processes */
+  GXT_NEED_CGROUP2 = 16,    /**< a writable cgroup2 (pure or unified) */
 };
 
 /**
@@ -48,6 +49,10 @@ enum {
  * a reason in @p why, else 0. The only grounds for a test to skip.
  */
 int gxt_kernel_lacks(unsigned what, char *why, size_t len);
+
+/** 1 if a cgroup hierarchy of filesystem type @p magic (0x63677270 for
+ *  cgroup2, 0x27e0eb for v1) is mounted at @p dir and writable. */
+int gxt_cgroup_writable(const char *dir, unsigned long magic);
 
 /** Skips the current test, printing why, when the kernel lacks @p what. */
 #define GXT_SKIP_UNLESS(what)                                   \

@@ -25,9 +25,14 @@
 
 #define conn gxt_group_conn
 
+static char instance[64]; /* of the group's daemon */
+
 static int setup(void **state) {
+  char flag[80];
   (void)state;
-  gxt_group_start(ARGV("--kill-grace=300ms"));
+  snprintf(instance, sizeof instance, "gxt-iso-%d", (int)getpid());
+  snprintf(flag, sizeof flag, "--instance=%s", instance);
+  gxt_group_start(ARGV("--kill-grace=300ms", flag));
   return 0;
 }
 
@@ -280,6 +285,43 @@ static void test_memory_limit_oom(void **state) {
   assert_int_equal(r.exit.exit_code, 0);
   assert_false(r.exit.oom_killed);
   gexec_result_free(&r);
+}
+
+/* The run's command is in the run's own cgroup2 leaf,
+ * gexec/<instance>/run-<run id> (born there with CLONE_INTO_CGROUP), in
+ * every profile; where the limits go to v1 hierarchies (hybrid), it has
+ * also joined the v1 memory and pids leaves of the same name. */
+static void test_command_in_its_run_cgroup(void **state) {
+  (void)state;
+  GXT_SKIP_UNLESS(GXT_NEED_CGROUP2);
+  static const char *const profiles[] = {"host", "baseline", "restricted"};
+  int hybrid = !gxt_cgroup_writable("/sys/fs/cgroup", 0x63677270) &&
+               gxt_cgroup_writable("/sys/fs/cgroup/memory", 0x27e0eb) &&
+               gxt_cgroup_writable("/sys/fs/cgroup/pids", 0x27e0eb);
+  gexec_spec lim = {.memory_bytes = 256 << 20, .pids = 64};
+  uint64_t prev = 0;
+  for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
+    gexec_result r = run_in(profiles[i], "cat /proc/self/cgroup", &lim);
+    char text[2048], want[160];
+    assert_int_equal(r.exit.exit_code, 0);
+    assert_true(r.exit.run_id > prev);
+    prev = r.exit.run_id;
+    snprintf(text, sizeof text, "\n%s", r.out); /* every line "\n...\n" */
+    snprintf(want, sizeof want, "\n0::/gexec/%s/run-%llu\n", instance,
+             (unsigned long long)r.exit.run_id);
+    if (!strstr(text, want))
+      fail_msg("%s: no line '%.*s' in:\n%s", profiles[i],
+               (int)strlen(want) - 2, want + 1, r.out);
+    for (int v1 = 0; hybrid && v1 < 2; v1++) {
+      snprintf(want, sizeof want, ":%s:/gexec/%s/run-%llu\n",
+               v1 ? "pids" : "memory", instance,
+               (unsigned long long)r.exit.run_id);
+      if (!strstr(text, want))
+        fail_msg("%s: no line 'N%.*s' in:\n%s", profiles[i],
+                 (int)strlen(want) - 1, want, r.out);
+    }
+    gexec_result_free(&r);
+  }
 }
 
 static void test_cpu_limit_stops_spinner(void **state) {
@@ -647,6 +689,7 @@ int main(void) {
       cmocka_unit_test(test_seccomp_refuses_and_run_continues),
       cmocka_unit_test(test_pids_limit_stops_fork_bomb),
       cmocka_unit_test(test_memory_limit_oom),
+      cmocka_unit_test(test_command_in_its_run_cgroup),
       cmocka_unit_test(test_cpu_limit_stops_spinner),
       cmocka_unit_test(test_escapee_gone_after_timeout),
       cmocka_unit_test(test_escapee_gone_after_cancel),
