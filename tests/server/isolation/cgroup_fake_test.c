@@ -587,6 +587,39 @@ static void add_v1_skips_the_v2_leaf(void **state) {
   assert_writes("");
 }
 
+/* A spare's v1 leaves become a run's: renamed (paths follow), then
+ * limited; a cgroup2 leaf cannot be renamed. */
+static void spare_leaves_renamed_and_limited(void **state) {
+  gxi_cgroup_caps caps = start(FAKE_CG_HYBRID, 0), v1 = caps;
+  gxi_cgroup cg, with_v2;
+  char want[512];
+  gxi_cgroup_limits lim = {64 * MiB, 17};
+  (void)state;
+  v1.v2_root[0] = '\0'; /* as the spare sees the host */
+  v1.has_kill = 0;
+  make(&v1, "inst/spare-9", 1ull << 62, 0, &cg);
+  assert_int_equal(gxi_cgroup_rename(&caps, &cg, "inst/run-4"), 0);
+  snprintf(want, sizeof want, "%s/memory/gexec/inst/run-4",
+           fake_cgroupfs_root(fake));
+  assert_string_equal(cg.mem, want);
+  snprintf(want, sizeof want, "%s/pids/gexec/inst/run-4",
+           fake_cgroupfs_root(fake));
+  assert_string_equal(cg.pids, want);
+  assert_file("pids/gexec/inst/run-4/pids.max", "max\n");
+  fake_cgroupfs_forget_writes(fake);
+  assert_int_equal(gxi_cgroup_set_limits(&caps, &cg, &lim), 0);
+  assert_writes("memory/gexec/inst/run-4/memory.oom_control 0\n"
+                "memory/gexec/inst/run-4/memory.limit_in_bytes 67108864\n"
+                "memory/gexec/inst/run-4/memory.memsw.limit_in_bytes 67108864\n"
+                "pids/gexec/inst/run-4/pids.max 17\n");
+  snprintf(want, sizeof want, "%s/memory/gexec/inst/spare-9",
+           fake_cgroupfs_root(fake));
+  assert_int_equal(access(want, F_OK), -1);
+  assert_int_equal(gxi_cgroup_rename(&caps, &cg, "inst/../x"), -EINVAL);
+  make(&caps, "inst/run-5", 0, 0, &with_v2);
+  assert_int_equal(gxi_cgroup_rename(&caps, &with_v2, "inst/run-6"), -EXDEV);
+}
+
 /* A pid that is gone: the first write fails, the reason names it. */
 static void add_failure_is_reported(void **state) {
   gxi_cgroup_caps caps = start(FAKE_CG_V2, 0);
@@ -891,6 +924,7 @@ int main(void) {
       cmocka_unit_test_teardown(create_without_cgroups_is_enotsup, teardown),
       cmocka_unit_test_teardown(add_writes_pid_to_every_leaf, teardown),
       cmocka_unit_test_teardown(add_v1_skips_the_v2_leaf, teardown),
+      cmocka_unit_test_teardown(spare_leaves_renamed_and_limited, teardown),
       cmocka_unit_test_teardown(add_failure_is_reported, teardown),
       cmocka_unit_test_teardown(v2_fd_opens_the_v2_leaf, teardown),
       cmocka_unit_test_teardown(oom_killed_reads_memory_events, teardown),
