@@ -596,6 +596,21 @@ static void stdin_epipe_drops(void **state) {
   end_run();
 }
 
+/* A stdin the command closed, found by a direct write: the bytes are
+ * dropped within the call (nothing pending, no drained), the channel
+ * closes. */
+static void stdin_epipe_at_write(void **state) {
+  (void)state;
+  start();
+  fake_launcher_close(&fr->in_fd);
+  assert_int_equal(gxd_child_write_stdin(child, (const uint8_t *)"abc", 3),
+                   0);
+  assert_int_equal(polls(), 3);
+  run_for(20);
+  assert_int_equal(seen.drained, 0);
+  end_run();
+}
+
 /* ------------------------------------------------------- end of a run */
 
 /* The report then EOF: on_exit with the report's fields, before the
@@ -897,7 +912,8 @@ static void stop_escalates(void **state) {
 }
 
 /* A second stop can only shorten the grace; SIGTERM goes once; the run's
- * end cancels the launcher's kill. */
+ * end (its report) cancels the launcher's kill: the launcher is left to
+ * its teardown. */
 static void stop_shortens_grace(void **state) {
   uint8_t sigs[8];
   (void)state;
@@ -914,9 +930,9 @@ static void stop_shortens_grace(void **state) {
   report(0, 9);
   fake_launcher_close_all(fr);
   assert_true(run_until(&seen.exit, 1, 5000));
-  run_for(50);
-  fake_launcher_exit(fr, 0, NULL);
+  run_for(GXD_LAUNCHER_KILL_MS);
   assert_int_equal(fr->nkills, 0);
+  fake_launcher_exit(fr, 0, NULL);
   end_run();
   assert_int_equal(fr->nkills, 0);
 }
@@ -1116,6 +1132,7 @@ int main(void) {
       T(close_stdin_after_pending),
       T(close_stdin_at_once),
       T(stdin_epipe_drops),
+      T(stdin_epipe_at_write),
       T(report_then_eof),
       T(reaped_before_eof_and_close),
       T(reap_without_report),
