@@ -251,6 +251,12 @@ static int victim_reap(void) {
 
 /* -------------------------------------------------------- run helpers */
 
+/* Another run in the same test: what the callbacks saw is forgotten. */
+static void next_run(void) {
+  memset(&seen, 0, sizeof seen);
+  close_called = 0;
+}
+
 static int setup(void **state) {
   (void)state;
   fds_before = count_fds();
@@ -345,6 +351,18 @@ static void report(int exit_code, int sig) {
   fake_launcher_record(fr, &rec);
 }
 
+/* Waits for on_exit and asserts the status and usage it carried. */
+static void expect_exit(int exit_code, int sig, int reported,
+                        uint64_t user_us, uint64_t sys_us, uint64_t rss_kb) {
+  assert_true(run_until(&seen.exit, 1, 5000));
+  assert_int_equal(seen.ex.exit_code, exit_code);
+  assert_int_equal(seen.ex.signal, sig);
+  assert_int_equal(seen.ex.reported, reported);
+  assert_int_equal(seen.ex.user_us, user_us);
+  assert_int_equal(seen.ex.sys_us, sys_us);
+  assert_int_equal(seen.ex.max_rss_kb, rss_kb);
+}
+
 /* Asserts the oldest output is @p stream with exactly @p bytes. */
 static void expect_peek(int stream, const char *bytes) {
   int s = 0;
@@ -360,12 +378,6 @@ static void expect_output(int stream, const char *bytes) {
   assert_true(run_until(&seen.outputs, seen.outputs + 1, 5000));
   expect_peek(stream, bytes);
   gxd_child_consume(child, stream);
-}
-
-/* Another run in the same test: what the callbacks saw is forgotten. */
-static void next_run(void) {
-  memset(&seen, 0, sizeof seen);
-  close_called = 0;
 }
 
 static void close_child(void) {
@@ -623,14 +635,8 @@ static void report_then_eof(void **state) {
   run_for(20);
   assert_int_equal(seen.exit, 0);
   fake_launcher_close(&fr->err_fd);
-  assert_true(run_until(&seen.exit, 1, 5000));
-  assert_int_equal(seen.ex.exit_code, 3);
-  assert_int_equal(seen.ex.signal, 0);
-  assert_int_equal(seen.ex.reported, 1);
+  expect_exit(3, 0, 1, 11, 22, 33);
   assert_int_equal(seen.ex.oom_killed, 1);
-  assert_int_equal(seen.ex.user_us, 11);
-  assert_int_equal(seen.ex.sys_us, 22);
-  assert_int_equal(seen.ex.max_rss_kb, 33);
   assert_int_equal(seen.ex.timed_out, 0);
   assert_int_equal(seen.ex.pipes_forced, 0);
   assert_string_equal(seen.ex.launch_error, "");
@@ -660,10 +666,7 @@ static void reaped_before_eof_and_close(void **state) {
   run_for(50);
   assert_int_equal(seen.exit, 0);
   fake_launcher_close_all(fr);
-  assert_true(run_until(&seen.exit, 1, 5000));
-  assert_int_equal(seen.ex.signal, 15);
-  assert_int_equal(seen.ex.exit_code, 0);
-  assert_int_equal(seen.ex.reported, 1);
+  expect_exit(0, 15, 1, 11, 22, 33);
   run_for(50);
   assert_int_equal(seen.closed, 0); /* not closed yet */
   close_child();
@@ -688,13 +691,7 @@ static void reap_without_report(void **state) {
   int st = victim_reap();
   assert_true(WIFSIGNALED(st));
   assert_int_equal(WTERMSIG(st), SIGKILL);
-  assert_true(run_until(&seen.exit, 1, 5000));
-  assert_int_equal(seen.ex.exit_code, 3);
-  assert_int_equal(seen.ex.signal, 0);
-  assert_int_equal(seen.ex.reported, 0);
-  assert_int_equal(seen.ex.user_us, 1500000);
-  assert_int_equal(seen.ex.sys_us, 250);
-  assert_int_equal(seen.ex.max_rss_kb, 4096);
+  expect_exit(3, 0, 0, 1500000, 250, 4096);
   assert_string_equal(seen.log, "erx");
   end_run();
 }
@@ -721,10 +718,7 @@ static void report_in_pipe_wins(void **state) {
   report(5, 0);
   fake_launcher_close_all(fr);
   fake_launcher_exit(fr, W_EXITCODE(1, 0), NULL); /* no loop turn since */
-  assert_true(run_until(&seen.exit, 1, 5000));
-  assert_int_equal(seen.ex.reported, 1);
-  assert_int_equal(seen.ex.exit_code, 5);
-  assert_int_equal(seen.ex.user_us, 11);
+  expect_exit(5, 0, 1, 11, 22, 33);
   end_run();
 }
 
@@ -1001,14 +995,10 @@ static void drain_waits_for_paused_stream(void **state) {
 
 /* ---------------------------------------------------------- channels */
 
-/* One descriptor for stdin and stdout (a socket here, a pty master
- * later) is one channel: one poll handle, written and read at once;
- * pausing its reads leaves stdin flowing; close_stdin shuts its write
- * side while output still comes; the peer's close ends both. */
-static void one_channel_both_directions(void **state) {
+/* Starts a run through the seam whose stdin and stdout are one socket
+ * (as a pty master will be), stderr /dev/null. */
+static void start_shared(void) {
   int sp[2];
-  size_t len;
-  (void)state;
   fill_pattern();
   assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
   gxd__child_fds fds = {.daemon = {sp[0], sp[0], -1},
@@ -1018,6 +1008,16 @@ static void one_channel_both_directions(void **state) {
                                         NULL, &child), 0);
   fr = fake_launcher_last(&fl);
   assert_int_equal(fr->err_fd, -1);
+}
+
+/* One descriptor for stdin and stdout (a socket here, a pty master
+ * later) is one channel: one poll handle, written and read at once;
+ * pausing its reads leaves stdin flowing; close_stdin shuts its write
+ * side while output still comes; the peer's close ends both. */
+static void one_channel_both_directions(void **state) {
+  size_t len;
+  (void)state;
+  start_shared();
   assert_int_equal(polls(), 2); /* the socket's, the report pipe's */
   exec_ok();
   assert_int_equal(gxd_child_write_stdin(child, (const uint8_t *)"ping", 4),
@@ -1060,16 +1060,8 @@ static void one_channel_both_directions(void **state) {
 /* The peer of a shared channel goes away while stdin is held: the held
  * bytes are dropped (on_stdin_drained) and the output is at EOF. */
 static void shared_channel_eof_drops_stdin(void **state) {
-  int sp[2];
   (void)state;
-  fill_pattern();
-  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
-  gxd__child_fds fds = {.daemon = {sp[0], sp[0], -1},
-                        .launcher = {sp[1], sp[1], -1}};
-  gxl_run run = make_run();
-  assert_int_equal(gxd__child_start_fds(&fl, &run, &request, &fds, &cbs,
-                                        NULL, &child), 0);
-  fr = fake_launcher_last(&fl);
+  start_shared();
   assert_true(gxd_child_write_stdin(child, big, 1u << 20) > 0);
   put(fr->out_fd, "bye");
   report(0, 0);
