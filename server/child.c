@@ -1,28 +1,47 @@
-/* One run's process: pipes, timers, stop escalation and reaping.
- * See child.h for the contract (backpressure, end of run). */
+/* One run's launcher on the loop: its stdio as io channels, its records,
+ * the timers, the stop path and the reap. See child.h for the contract
+ * (backpressure, end of a run, I/O channels). */
 #include "server/child.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "server/child_internal.h"
 
+typedef struct out_stream out_stream;
+
+/* One descriptor the child polls, through its one poll handle (libuv
+ * allows one per descriptor): the stream its reads fill and whether
+ * stdin is written to it decide what it waits for. */
 typedef struct {
-  gxd_child *child;
-  int fd;          /* -1 once closed */
-  uv_poll_t poll;
-  int has_poll;    /* poll handle initialized (needs closing) */
-  int polling;
+  gxd_child *child; /* NULL: a free slot */
+  int fd;           /* the daemon's end; -1 once closed */
+  uv_poll_t poll;   /* initialized while fd >= 0 */
+  int events;       /* what the handle polls for now (0: stopped) */
+  out_stream *out;  /* the stream its reads fill, or NULL */
+  int in;           /* stdin is written to it */
+  int report;       /* the launcher's records come on it */
+} io_chan;
+
+/* One output stream: a buffer filled from its channel. */
+struct out_stream {
+  io_chan *ch;     /* NULL: none (/dev/null, or stdout's pipe) */
   int taken;       /* the buffer is being sent: wait for resume */
   uint8_t *buf;    /* GXD_CHUNK bytes, allocated on first data */
   size_t len;
   uint64_t seq;    /* when the buffer became non-empty: oldest first */
-} out_stream;
+};
+
+/* stdin, stdout, stderr and the report pipe: never more descriptors */
+#define NCHAN 4
 
 struct gxd_child {
   uv_loop_t *loop;
@@ -31,26 +50,24 @@ struct gxd_child {
   pid_t pid;
   gxd_child_cbs cbs;
   void *ud;
+  io_chan chan[NCHAN];
   out_stream out[2];
   uint64_t seq;
   /* stdin */
-  int in_fd;
-  uv_poll_t in_poll;
-  int in_has_poll, in_polling, in_close_requested;
-  uint8_t *in_buf; /* the unwritten rest of one message, or NULL */
+  io_chan *in_ch;   /* stdin's channel; NULL once stdin ended */
+  int in_close_requested;
+  uint8_t *in_buf;  /* the unwritten rest of one message, or NULL */
   size_t in_off, in_len, in_cap;
+  /* the launcher's records (fd 3 of the launcher) */
+  io_chan *rep_ch;
+  gxl_reader rep;
+  int exec_seen;    /* an exec record arrived */
   /* timers */
   uv_timer_t timeout_timer, kill_timer, drain_timer;
   int stopping;
   uint64_t kill_at; /* loop time of the pending SIGKILL */
   int launcher_due; /* the command was SIGKILLed: the launcher is next */
-  pid_t cmd_pid;    /* the command (its process group), once exec'd */
-  /* the launcher's records (fd 3 of the launcher) */
-  int rep_fd;       /* read end, or -1 once at EOF */
-  uv_poll_t rep_poll;
-  int rep_has_poll;
-  gxl_reader rep;
-  int exec_seen;    /* an exec record arrived */
+  pid_t cmd_pid;    /* the command, once exec'd (0 before) */
   /* end */
   uint64_t start_ns;
   int reaped, exit_reported, closing;
@@ -59,57 +76,126 @@ struct gxd_child {
 };
 
 static void maybe_report_exit(gxd_child *c);
+static void close_handle(gxd_child *c, uv_handle_t *h);
+static void on_chan_event(uv_poll_t *h, int status, int events);
+static void in_drop(gxd_child *c);
+static void in_flush(gxd_child *c);
+static void rep_event(gxd_child *c);
+
+/* --------------------------------------------------------- channels */
+
+static size_t in_pending(const gxd_child *c) { return c->in_len - c->in_off; }
+
+/* A stream is read while its buffer has room and is not being sent. */
+static int out_reading(const out_stream *s) {
+  return !s->taken && s->len < GXD_CHUNK;
+}
+
+static int chan_is_open(const io_chan *ch) { return ch && ch->fd >= 0; }
+
+static int out_open(const out_stream *s) { return chan_is_open(s->ch); }
+
+/* What @p ch waits for: readable while its reads have room to go,
+ * writable while stdin bytes are held for it. */
+static int chan_want(const io_chan *ch) {
+  int ev = 0;
+  if (ch->report || (ch->out && out_reading(ch->out)))
+    ev |= UV_READABLE | UV_DISCONNECT;
+  if (ch->in && in_pending(ch->child)) ev |= UV_WRITABLE;
+  return ev;
+}
+
+/* Has the poll handle of @p ch (if any is open) wait for what it wants. */
+static void chan_update(io_chan *ch) {
+  if (!chan_is_open(ch)) return;
+  int want = chan_want(ch);
+  if (want == ch->events) return;
+  ch->events = want;
+  if (want)
+    uv_poll_start(&ch->poll, want, on_chan_event);
+  else
+    uv_poll_stop(&ch->poll);
+}
+
+/* Closes @p ch, dropping stdin bytes held for it. The poll handle is
+ * closed together with the descriptor: uv_close on a poll unregisters
+ * the fd number from epoll, so a handle outliving its fd would
+ * unregister whatever reused that number. */
+static void chan_close(io_chan *ch) {
+  if (!chan_is_open(ch)) return;
+  gxd_child *c = ch->child;
+  if (ch->in) {
+    ch->in = 0;
+    c->in_ch = NULL;
+    in_drop(c);
+  }
+  close_handle(c, (uv_handle_t *)&ch->poll);
+  close(ch->fd);
+  ch->fd = -1;
+  ch->events = 0;
+}
+
+/* The channel of @p fd (the daemon's end, made non-blocking): the one it
+ * already is (stdin and an output on one descriptor), or a new one. NULL
+ * if epoll refuses it (never a pipe or socket): it is closed, and its
+ * stream is at EOF. */
+static io_chan *chan_open(gxd_child *c, int fd) {
+  io_chan *ch = c->chan;
+  while (ch->child && ch->fd != fd) ch++; /* NCHAN slots are enough */
+  if (ch->child) return ch;
+  ch->child = c;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  if (uv_poll_init(c->loop, &ch->poll, fd) != 0) {
+    close(fd);
+    return NULL;
+  }
+  ch->poll.data = ch;
+  ch->fd = fd;
+  return ch;
+}
+
+static void out_read(out_stream *s);
+
+/* One event on a channel: held stdin is written, then output read. On
+ * an error (POLLERR) libuv stopped the handle and names no event, so
+ * both are tried: the write or the read tells what happened. */
+static void on_chan_event(uv_poll_t *h, int status, int events) {
+  io_chan *ch = h->data;
+  gxd_child *c = ch->child;
+  size_t held = ch->in ? in_pending(c) : 0;
+  if (status < 0) {
+    ch->events = 0;
+    events = UV_READABLE | UV_WRITABLE;
+  }
+  if (ch->report) rep_event(c);
+  if (ch->in && held && (events & UV_WRITABLE)) in_flush(c);
+  if (ch->out && out_reading(ch->out) &&
+      (events & (UV_READABLE | UV_DISCONNECT)))
+    out_read(ch->out);
+  chan_update(ch);
+  if (held && !in_pending(c) && !c->closing && c->cbs.on_stdin_drained)
+    c->cbs.on_stdin_drained(c->ud);
+}
 
 /* ----------------------------------------------------------- output */
 
-static void out_set_polling(out_stream *s, int on);
-
-static void on_out_readable(uv_poll_t *h, int status, int events);
-
-static void out_set_polling(out_stream *s, int on) {
-  if (s->fd < 0 || s->polling == on) return;
-  s->polling = on;
-  if (on)
-    uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, on_out_readable);
-  else
-    uv_poll_stop(&s->poll);
-}
-
-static void close_handle(gxd_child *c, uv_handle_t *h);
-
-/* The poll handle is closed together with its fd: uv_close on a poll
- * unregisters the fd number from epoll, so a handle outliving its fd
- * would unregister whatever pipe reused that number. */
-static void out_close_fd(out_stream *s) {
-  if (s->fd < 0) return;
-  if (s->has_poll) close_handle(s->child, (uv_handle_t *)&s->poll);
-  s->has_poll = s->polling = 0;
-  close(s->fd);
-  s->fd = -1;
-}
-
-static int out_open(const out_stream *s) { return s->fd >= 0; }
-
-/* Reads until the buffer is full, the pipe is empty, or EOF. */
-static void on_out_readable(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  out_stream *s = h->data;
-  gxd_child *c = s->child;
+/* Reads until the buffer is full, the descriptor is empty, or EOF. */
+static void out_read(out_stream *s) {
+  io_chan *ch = s->ch;
+  gxd_child *c = ch->child;
   size_t before = s->len;
   if (!s->buf && !(s->buf = malloc(GXD_CHUNK))) return; /* retried */
   while (s->len < GXD_CHUNK) {
-    ssize_t n = read(s->fd, s->buf + s->len, GXD_CHUNK - s->len);
+    ssize_t n = read(ch->fd, s->buf + s->len, GXD_CHUNK - s->len);
     if (n > 0) {
       s->len += (size_t)n;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
-    out_close_fd(s); /* EOF or error: nothing more will come */
+    chan_close(ch); /* EOF or error: nothing more will come */
     break;
   }
-  if (s->len == GXD_CHUNK) out_set_polling(s, 0);
   if (before == 0 && s->len > 0) s->seq = ++c->seq;
   if (s->len > before && c->cbs.on_output) c->cbs.on_output(c->ud);
   if (!out_open(s)) maybe_report_exit(c);
@@ -130,7 +216,7 @@ size_t gxd_child_peek(gxd_child *c, int *stream, const uint8_t **data) {
 void gxd_child_consume(gxd_child *c, int stream) {
   out_stream *s = &c->out[stream - 1];
   s->len = 0;
-  if (!s->taken) out_set_polling(s, 1);
+  chan_update(s->ch);
 }
 
 uint8_t *gxd_child_take(gxd_child *c, int stream, size_t *len) {
@@ -140,105 +226,101 @@ uint8_t *gxd_child_take(gxd_child *c, int stream, size_t *len) {
   s->buf = NULL; /* a fresh one is allocated for the next read */
   s->len = 0;
   s->taken = 1;
-  out_set_polling(s, 0);
+  chan_update(s->ch);
   return buf;
 }
 
 void gxd_child_resume(gxd_child *c, int stream) {
   out_stream *s = &c->out[stream - 1];
   s->taken = 0;
-  if (s->len < GXD_CHUNK) out_set_polling(s, 1);
+  chan_update(s->ch);
 }
 
 /* ------------------------------------------------------------ stdin */
 
-static void in_close_fd(gxd_child *c) {
-  if (c->in_fd < 0) return;
-  if (c->in_has_poll) close_handle(c, (uv_handle_t *)&c->in_poll);
-  c->in_has_poll = c->in_polling = 0;
-  close(c->in_fd);
-  c->in_fd = -1;
+/* Frees the held bytes. */
+static void in_drop(gxd_child *c) {
   free(c->in_buf);
   c->in_buf = NULL;
   c->in_off = c->in_len = c->in_cap = 0;
 }
 
-static void on_in_writable(uv_poll_t *h, int status, int events);
-
-/* Writes pending stdin; 1 if everything pending was written. */
-static int in_flush(gxd_child *c) {
-  while (c->in_fd >= 0 && c->in_off < c->in_len) {
-    ssize_t n = write(c->in_fd, c->in_buf + c->in_off, c->in_len - c->in_off);
-    if (n > 0) {
-      c->in_off += (size_t)n;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN) {
-      if (!c->in_polling) uv_poll_start(&c->in_poll, UV_WRITABLE, on_in_writable);
-      c->in_polling = 1;
-      return 0;
-    } else {
-      in_close_fd(c); /* EPIPE: the child closed its stdin; drop the rest */
-    }
-  }
-  if (c->in_polling) uv_poll_stop(&c->in_poll);
-  c->in_polling = 0;
-  c->in_off = c->in_len = c->in_cap = 0;
-  free(c->in_buf); /* held only while a message is pending */
-  c->in_buf = NULL;
-  if (c->in_close_requested) in_close_fd(c);
-  return 1;
+/* Stdin ends (EOF for the command, or it closed its end). A descriptor
+ * of its own is closed; one that also carries output is still read, and
+ * only its write side is shut down (a socket's reader sees EOF; a pty
+ * master would write VEOF instead, see child.h). */
+static void in_end(gxd_child *c) {
+  io_chan *ch = c->in_ch;
+  if (!ch) return;
+  if (!ch->out) return chan_close(ch);
+  in_drop(c);
+  c->in_ch = NULL;
+  ch->in = 0;
+  shutdown(ch->fd, SHUT_WR);
+  chan_update(ch);
 }
 
-static void on_in_writable(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  gxd_child *c = h->data;
-  if (in_flush(c) && c->cbs.on_stdin_drained) c->cbs.on_stdin_drained(c->ud);
-}
-
-/* Writes what the pipe takes now; returns the bytes written. */
-static size_t in_write_now(gxd_child *c, const uint8_t *data, size_t len) {
+/* Writes what stdin's descriptor takes now. Returns the bytes taken, or
+ * all of them once stdin ended (EPIPE: the command closed its end; the
+ * bytes are dropped). */
+static size_t in_write(gxd_child *c, const uint8_t *data, size_t len) {
   size_t done = 0;
-  while (c->in_fd >= 0 && done < len) {
-    ssize_t n = write(c->in_fd, data + done, len - done);
+  while (c->in_ch && done < len) {
+    ssize_t n = write(c->in_ch->fd, data + done, len - done);
     if (n > 0) done += (size_t)n;
     else if (n < 0 && errno == EINTR) continue;
     else if (n < 0 && errno == EAGAIN) break;
-    else in_close_fd(c); /* EPIPE: the child closed its stdin */
+    else in_end(c);
   }
-  return c->in_fd >= 0 ? done : len; /* a closed stdin drops the rest */
+  return c->in_ch ? done : len;
 }
 
-size_t gxd_child_write_stdin(gxd_child *c, const uint8_t *data, size_t len) {
-  if (c->in_fd < 0 || c->in_close_requested || len == 0)
-    return c->in_len - c->in_off;
-  if (c->in_off == c->in_len) { /* nothing queued: straight to the pipe */
-    size_t n = in_write_now(c, data, len);
-    data += n;
-    len -= n;
-    if (len == 0) return 0;
+/* Writes held stdin; once nothing is held, a requested close happens. */
+static void in_flush(gxd_child *c) {
+  if (in_pending(c)) {
+    size_t n = in_write(c, c->in_buf + c->in_off, in_pending(c));
+    if (!c->in_ch) return; /* ended: the rest was dropped with it */
+    c->in_off += n;
+    if (in_pending(c)) return; /* the rest when writable */
   }
+  in_drop(c); /* held only while a message is pending */
+  if (c->in_close_requested) in_end(c);
+}
+
+/* Appends @p len bytes to the held ones; 0, or -1 when out of memory. */
+static int in_hold(gxd_child *c, const uint8_t *data, size_t len) {
   if (c->in_off > 0) { /* compact */
-    memmove(c->in_buf, c->in_buf + c->in_off, c->in_len - c->in_off);
+    memmove(c->in_buf, c->in_buf + c->in_off, in_pending(c));
     c->in_len -= c->in_off;
     c->in_off = 0;
   }
   if (c->in_len + len > c->in_cap) {
     uint8_t *nb = realloc(c->in_buf, c->in_len + len);
-    if (!nb) return c->in_len - c->in_off; /* dropped: out of memory */
+    if (!nb) return -1;
     c->in_buf = nb;
     c->in_cap = c->in_len + len;
   }
   memcpy(c->in_buf + c->in_len, data, len);
   c->in_len += len;
-  in_flush(c);
-  return c->in_len - c->in_off;
+  return 0;
+}
+
+size_t gxd_child_write_stdin(gxd_child *c, const uint8_t *data, size_t len) {
+  if (!c->in_ch || c->in_close_requested || len == 0) return in_pending(c);
+  if (!in_pending(c)) { /* nothing held: straight to the descriptor */
+    size_t n = in_write(c, data, len);
+    data += n;
+    len -= n;
+  }
+  if (len > 0 && in_hold(c, data, len) == 0) /* else dropped: no memory */
+    in_flush(c);
+  chan_update(c->in_ch);
+  return in_pending(c);
 }
 
 void gxd_child_close_stdin(gxd_child *c) {
   c->in_close_requested = 1;
-  if (c->in_off == c->in_len) in_close_fd(c);
+  if (!in_pending(c)) in_end(c);
 }
 
 /* ------------------------------------------------------ stop and exit */
@@ -249,9 +331,18 @@ static int run_over(const gxd_child *c) {
   return c->reaped || c->ex.reported;
 }
 
-int gxd_child_signal(gxd_child *c, int sig) {
-  if (run_over(c) || !c->cmd_pid) return -ESRCH;
+/* The one place that knows where a run's signals go: the command's
+ * process group (it leads its own; the launcher and init are outside
+ * it, so they never get a client's signal). A pty run would aim at the
+ * terminal's foreground group instead (child.h, I/O channels). Returns
+ * 0, or -errno (-ESRCH before the command exists). */
+static int signal_run(gxd_child *c, int sig) {
+  if (!c->cmd_pid) return -ESRCH;
   return killpg(c->cmd_pid, sig) == 0 ? 0 : -errno;
+}
+
+int gxd_child_signal(gxd_child *c, int sig) {
+  return run_over(c) ? -ESRCH : signal_run(c, sig);
 }
 
 /* The last resort: the launcher's own group (and with it init and the
@@ -279,8 +370,8 @@ void gxd_child_stop(gxd_child *c, uint32_t grace_ms) {
   uint64_t at = uv_now(c->loop) + grace_ms;
   if (c->stopping && (c->launcher_due || at >= c->kill_at)) return;
   if (!c->stopping) {
-    gxd_child_signal(c, SIGTERM);
-    gxd_child_signal(c, SIGCONT); /* stopped processes must see it */
+    signal_run(c, SIGTERM);
+    signal_run(c, SIGCONT); /* stopped processes must see it */
   }
   c->stopping = 1;
   c->kill_at = at;
@@ -297,19 +388,19 @@ void gxd_child_set_timeout(gxd_child *c, uint64_t timeout_ms) {
   uv_timer_start(&c->timeout_timer, on_timeout, timeout_ms, 0);
 }
 
-/* Pipes still open GXD_DRAIN_MS after the exit: a process outside the
- * group holds them. A stream paused by backpressure is not that case
- * (the client is slow): wait for it rather than drop its bytes. */
+/* Output still open GXD_DRAIN_MS after the exit: a process outside the
+ * group holds it. A stream paused by backpressure is not that case (the
+ * client is slow): wait for it rather than drop its bytes. */
 static void on_drain_timeout(uv_timer_t *t) {
   gxd_child *c = t->data;
   for (int i = 0; i < 2; i++)
-    if (out_open(&c->out[i]) && !c->out[i].polling) {
+    if (out_open(&c->out[i]) && !out_reading(&c->out[i])) {
       uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
       return;
     }
   c->ex.pipes_forced = 1;
-  out_close_fd(&c->out[0]);
-  out_close_fd(&c->out[1]);
+  chan_close(c->out[0].ch);
+  chan_close(c->out[1].ch);
   maybe_report_exit(c);
 }
 
@@ -323,20 +414,12 @@ static void maybe_report_exit(gxd_child *c) {
 
 /* ----------------------------------------------------- launcher records */
 
-static void rep_close(gxd_child *c) {
-  if (c->rep_fd < 0) return;
-  if (c->rep_has_poll) close_handle(c, (uv_handle_t *)&c->rep_poll);
-  c->rep_has_poll = 0;
-  close(c->rep_fd);
-  c->rep_fd = -1;
-}
-
 /* The launcher broke the contract: remember why, read no more. */
 static void rep_broken(gxd_child *c, const char *why) {
   if (!c->ex.launch_error[0])
     snprintf(c->ex.launch_error, sizeof c->ex.launch_error,
              "the launcher broke its contract: %s", why);
-  rep_close(c);
+  chan_close(c->rep_ch);
 }
 
 static void take_record(gxd_child *c, const gxl_record *rec) {
@@ -372,14 +455,16 @@ static void rep_read(gxd_child *c) {
   char buf[GXL_LINE_MAX];
   gxl_record rec;
   int got;
-  while (c->rep_fd >= 0) {
+  while (chan_is_open(c->rep_ch)) {
     size_t room = gxl_reader_room(&c->rep);
-    ssize_t n = read(c->rep_fd, buf, room < sizeof buf ? room : sizeof buf);
+    if (room > sizeof buf) room = sizeof buf;
+    ssize_t n = read(c->rep_ch->fd, buf, room);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
-    if (n <= 0) return rep_close(c); /* EOF: the launcher is done */
+    if (n <= 0) return chan_close(c->rep_ch); /* EOF: the launcher is done */
     gxl_reader_push(&c->rep, buf, (size_t)n);
-    while (c->rep_fd >= 0 && (got = gxl_reader_next(&c->rep, &rec)) != 0) {
+    while (chan_is_open(c->rep_ch) &&
+           (got = gxl_reader_next(&c->rep, &rec)) != 0) {
       if (got < 0) return rep_broken(c, "a malformed record");
       take_record(c, &rec);
     }
@@ -395,10 +480,7 @@ static void run_ended(gxd_child *c) {
     uv_timer_start(&c->drain_timer, on_drain_timeout, GXD_DRAIN_MS, 0);
 }
 
-static void on_rep_readable(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  gxd_child *c = h->data;
+static void rep_event(gxd_child *c) {
   int had = c->ex.reported;
   rep_read(c);
   if (!had && c->ex.reported && !c->reaped) {
@@ -411,7 +493,6 @@ static uint64_t tv_us(struct timeval tv) {
   return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
-/* The launcher exited and was reaped (its group SIGKILLed first). */
 /* How the launcher itself ended, for a run it did not report. */
 static void take_wait_status(gxd_child *c, int st, const struct rusage *ru) {
   c->ex.wall_us = (uv_hrtime() - c->start_ns) / 1000;
@@ -435,7 +516,7 @@ static void on_reaped(void *ud, int st, const struct rusage *ru) {
   gxd_child *c = ud;
   c->reaped = 1;
   if (!c->ex.reported) {
-    if (c->cmd_pid) killpg(c->cmd_pid, SIGKILL); /* what is left of it */
+    signal_run(c, SIGKILL); /* what is left of the command */
     take_wait_status(c, st, ru);
     rep_read(c); /* a report still in the pipe overrides the status */
   }
@@ -470,7 +551,7 @@ static void on_handle_closed(uv_handle_t *h) {
 }
 
 static void close_handle(gxd_child *c, uv_handle_t *h) {
-  h->data = c; /* output polls pointed at their stream */
+  h->data = c; /* channel polls pointed at their channel */
   c->open_handles++;
   uv_close(h, on_handle_closed);
 }
@@ -478,103 +559,109 @@ static void close_handle(gxd_child *c, uv_handle_t *h) {
 void gxd_child_close(gxd_child *c) {
   if (c->closing) return;
   c->closing = 1;
-  out_close_fd(&c->out[0]);
-  out_close_fd(&c->out[1]);
-  in_close_fd(c);
-  rep_close(c);
+  for (int i = 0; i < NCHAN; i++) chan_close(&c->chan[i]);
   /* the timers are always closed here, so freeing happens in a callback */
   close_handle(c, (uv_handle_t *)&c->timeout_timer);
   close_handle(c, (uv_handle_t *)&c->kill_timer);
   close_handle(c, (uv_handle_t *)&c->drain_timer);
 }
 
-/* Pipe whose daemon end is non-blocking; the child's end stays blocking.
- * Data pipes are enlarged to @p size (best effort: a kernel limit). */
-static int make_pipe(int fds[2], int daemon_end, int size) {
-  if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
-  int fl = fcntl(fds[daemon_end], F_GETFL);
-  fcntl(fds[daemon_end], F_SETFL, fl | O_NONBLOCK);
-  if (size) fcntl(fds[0], F_SETPIPE_SZ, size);
-  return 0;
+/* Polls the daemon's ends: stdin's channel, the outputs', the report's. */
+static void open_channels(gxd_child *c, const int fd[3], int rep_fd) {
+  for (int i = 0; i < NCHAN; i++) c->chan[i].fd = -1;
+  if (fd[0] >= 0 && (c->in_ch = chan_open(c, fd[0])) != NULL)
+    c->in_ch->in = 1;
+  for (int i = 0; i < 2; i++)
+    if (fd[i + 1] >= 0 && (c->out[i].ch = chan_open(c, fd[i + 1])) != NULL)
+      c->out[i].ch->out = &c->out[i];
+  gxl_reader_init(&c->rep);
+  if ((c->rep_ch = chan_open(c, rep_fd)) != NULL) c->rep_ch->report = 1;
+  for (int i = 0; i < NCHAN; i++) chan_update(&c->chan[i]);
 }
 
-static void close_pair(int fds[2]) {
-  if (fds[0] >= 0) close(fds[0]);
-  if (fds[1] >= 0) close(fds[1]);
-}
-
-static int init_out(gxd_child *c, int i, int fd) {
-  out_stream *s = &c->out[i];
-  s->child = c;
-  s->fd = fd;
-  if (fd < 0) return 0;
-  if (uv_poll_init(c->loop, &s->poll, fd) != 0) return -EINVAL;
-  s->poll.data = s;
-  s->has_poll = 1;
-  out_set_polling(s, 1);
-  return 0;
-}
-
-static int init_handles(gxd_child *c, int in_fd, int out_fd, int err_fd) {
+static void init_timers(gxd_child *c) {
   uv_timer_init(c->loop, &c->timeout_timer);
   uv_timer_init(c->loop, &c->kill_timer);
   uv_timer_init(c->loop, &c->drain_timer);
   c->timeout_timer.data = c->kill_timer.data = c->drain_timer.data = c;
-  c->in_fd = in_fd;
-  if (in_fd >= 0) {
-    if (uv_poll_init(c->loop, &c->in_poll, in_fd) != 0) return -EINVAL;
-    c->in_poll.data = c;
-    c->in_has_poll = 1;
-  }
-  if (init_out(c, 0, out_fd) != 0 || init_out(c, 1, err_fd) != 0)
-    return -EINVAL;
-  gxl_reader_init(&c->rep);
-  if (uv_poll_init(c->loop, &c->rep_poll, c->rep_fd) != 0) return -EINVAL;
-  c->rep_poll.data = c;
-  c->rep_has_poll = 1;
-  uv_poll_start(&c->rep_poll, UV_READABLE | UV_DISCONNECT, on_rep_readable);
+}
+
+/* A pipe, both ends close-on-exec, enlarged to @p size if not 0 (best
+ * effort: a kernel limit). Its ends stay blocking until a channel takes
+ * the daemon's. */
+static int make_pipe(int fds[2], int size) {
+  if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+  if (size) fcntl(fds[0], F_SETPIPE_SZ, size);
   return 0;
 }
 
-int gxd_child_start(gxd_launcher *l, const gxl_run *run,
-                    const gxl_request *req, const gxd_child_stdio *io,
-                    const gxd_child_cbs *cbs, void *ud, gxd_child **out) {
-  int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1}, r[2] = {-1, -1};
-  int rc;
+/* Closes each distinct descriptor of @p fd[0..n) once. */
+static void close_distinct(const int *fd, int n) {
+  for (int i = 0; i < n; i++) {
+    int dup = 0;
+    for (int j = 0; j < i; j++) dup |= fd[j] == fd[i];
+    if (fd[i] >= 0 && !dup) close(fd[i]);
+  }
+}
+
+/* The run's stdio as pipes, as @p io asks. */
+static int make_stdio(const gxd_child_stdio *io, gxd__child_fds *fds) {
+  int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1}, rc = 0;
+  if ((io->stdin_pipe && (rc = make_pipe(in, GXD_STDIN_PIPE_SIZE)) != 0) ||
+      (io->stdout_pipe && (rc = make_pipe(o, GXD_PIPE_SIZE)) != 0) ||
+      (io->stderr_mode == 1 && (rc = make_pipe(e, GXD_PIPE_SIZE)) != 0)) {
+    close_distinct(in, 2);
+    close_distinct(o, 2);
+    close_distinct(e, 2);
+    return rc;
+  }
+  *fds = (gxd__child_fds){
+      .daemon = {in[1], o[0], e[0]},
+      .launcher = {in[0], o[1], io->stderr_mode == 2 ? o[1] : e[1]}};
+  return 0;
+}
+
+int gxd__child_start_fds(gxd_launcher *l, const gxl_run *run,
+                         const gxl_request *req, const gxd__child_fds *fds,
+                         const gxd_child_cbs *cbs, void *ud,
+                         gxd_child **out) {
+  int r[2] = {-1, -1}, rc = -ENOMEM;
   gxd_child *c = calloc(1, sizeof *c);
-  if (!c) return -ENOMEM;
-  if ((io->stdin_pipe && (rc = make_pipe(in, 1, GXD_STDIN_PIPE_SIZE)) != 0) ||
-      (io->stdout_pipe && (rc = make_pipe(o, 0, GXD_PIPE_SIZE)) != 0) ||
-      (io->stderr_mode == 1 && (rc = make_pipe(e, 0, GXD_PIPE_SIZE)) != 0) ||
-      (rc = make_pipe(r, 0, 0)) != 0)
-    goto out_pipes;
-  gxd_launch_fds fds = {.stdin_fd = in[0], .stdout_fd = o[1],
-                        .stderr_fd = io->stderr_mode == 2 ? o[1] : e[1],
-                        .report_fd = r[1]};
-  c->rep_fd = r[0];
+  if (!c) goto out_fds;
+  if ((rc = make_pipe(r, 0)) != 0) goto out_free;
+  gxd_launch_fds lf = {.stdin_fd = fds->launcher[0],
+                       .stdout_fd = fds->launcher[1],
+                       .stderr_fd = fds->launcher[2],
+                       .report_fd = r[1]};
   c->loop = gxd_launcher_loop(l);
   c->launcher = l;
   c->run_id = run->run_id;
   c->cbs = *cbs;
   c->ud = ud;
   c->start_ns = uv_hrtime();
-  if ((rc = gxd_launcher_spawn(l, run, req, &fds, on_reaped, c, &c->pid)) != 0)
-    goto out_pipes;
-  /* the child's ends now belong to the child */
-  if (in[0] >= 0) close(in[0]);
-  if (o[1] >= 0) close(o[1]);
-  if (e[1] >= 0) close(e[1]);
+  if ((rc = gxd_launcher_spawn(l, run, req, &lf, on_reaped, c, &c->pid)) != 0)
+    goto out_report;
+  /* the launcher's ends now belong to the launcher */
+  close_distinct(fds->launcher, 3);
   close(r[1]);
-  /* uv_poll_init fails only for fds epoll rejects (regular files), never
-   * for these pipes */
-  init_handles(c, in[1], o[0], e[0]);
+  open_channels(c, fds->daemon, r[0]);
+  init_timers(c);
   *out = c; /* an early exit is reported later, on the loop */
   return 0;
-out_pipes:
-  close_pair(in);
-  close_pair(o);
-  close_pair(e);
-  close_pair(r);
+out_report:
+  close_distinct(r, 2);
+out_free:
   free(c);
+out_fds:
+  close_distinct(fds->daemon, 3);
+  close_distinct(fds->launcher, 3);
   return rc;
+}
+
+int gxd_child_start(gxd_launcher *l, const gxl_run *run,
+                    const gxl_request *req, const gxd_child_stdio *io,
+                    const gxd_child_cbs *cbs, void *ud, gxd_child **out) {
+  gxd__child_fds fds;
+  int rc = make_stdio(io, &fds);
+  return rc != 0 ? rc : gxd__child_start_fds(l, run, req, &fds, cbs, ud, out);
 }

@@ -31,6 +31,32 @@
  * run, before or after on_exit; the child is freed (on_closed) only once
  * it was closed and the launcher reaped.
  *
+ * I/O channels: the child polls each distinct descriptor of the run's
+ * stdio through one channel, with one uv_poll handle (libuv allows one
+ * per descriptor). A channel knows which output stream its reads fill
+ * (if any) and whether stdin is written to it, and polls for READABLE
+ * while that stream is read (its buffer has room and is not taken) and
+ * for WRITABLE while stdin bytes are held for it; with no interest its
+ * handle stops. Today each stream has a pipe, so stdin, stdout and
+ * stderr are three channels of one direction each (plus the report
+ * pipe, read the same way).
+ *
+ * A pty, not built yet, is one descriptor for both directions: its
+ * master would be stdin's channel and stdout's (and stderr's, merged),
+ * one handle polling for READABLE|WRITABLE. What a pty would change:
+ * where the descriptors come from (posix_openpt instead of pipe2; the
+ * launcher makes the slave the command's controlling terminal); the end
+ * of stdin (a channel that is also read is not closed: a socket's write
+ * side is shut down, a pty would write VEOF); where signals go (one
+ * function in child.c: today the command's process group, which it
+ * leads; for a pty, the terminal's foreground group, tcgetpgrp on the
+ * master, as job control moves it; the stop's SIGKILL still goes to the
+ * command's group, and the launcher's kill ends every other group of
+ * the session); and the window size (a new call). What it would not
+ * change: buffers, backpressure (pausing reads leaves stdin writable),
+ * the oldest-first order, the end-of-run rules and the drain (a pty
+ * master reads EIO where a pipe reads EOF: both end the channel).
+ *
  * All functions run on the loop thread. Callbacks never fire from inside
  * a call the owner made, except on_output, which may.
  */
@@ -149,14 +175,16 @@ void gxd_child_close_stdin(gxd_child *c);
 
 /** Sends @p sig to the command's process group (the command leads its
  *  own: the launcher and init never get a client's signals). Returns 0,
- *  or -ESRCH before the command exists (on_exec) or after the reap. */
+ *  or -ESRCH before the command exists (on_exec) or once the run is
+ *  over (the report or the reap). */
 int gxd_child_signal(gxd_child *c, int sig);
 
-/** Stops the run: SIGCONT+SIGTERM to the command's group, SIGKILL to it
- *  @p grace_ms later (at once if 0); the launcher then ends the rest of
- *  the run and reports, or is SIGKILLed itself GXD_LAUNCHER_KILL_MS
- *  later. Before the command exists, the launcher's group is SIGKILLed
- *  at once. A later call can only shorten the grace. */
+/** Stops the run: SIGTERM then SIGCONT to the command's group, SIGKILL
+ *  to it @p grace_ms later (at once if 0); the launcher then ends the
+ *  rest of the run and reports, or is SIGKILLed itself
+ *  GXD_LAUNCHER_KILL_MS later. Before the command exists, the
+ *  launcher's group is SIGKILLed at once. A later call can only shorten
+ *  the grace. */
 void gxd_child_stop(gxd_child *c, uint32_t grace_ms);
 
 /** Releases everything; call after on_exit. on_closed follows. */
