@@ -52,14 +52,7 @@ static void say(const char *fmt, ...) {
 /* Sends one message; the daemon reads them in order. Returns 0 or -1
  * (the daemon is gone). */
 static int reply(const gxl_fs_msg *m) {
-  uint8_t buf[GXL_FS_MSG_LEN];
-  if (gxl_fs_encode(m, buf) != 0) return -1;
-  for (;;) {
-    ssize_t n = send(fs.ctl, buf, sizeof buf, MSG_NOSIGNAL);
-    if (n == (ssize_t)sizeof buf) return 0;
-    if (n < 0 && errno == EINTR) continue;
-    return -1;
-  }
+  return gxl_fs_send(fs.ctl, m, NULL, 0, 0) == 0 ? 0 : -1;
 }
 
 static live_run *find_pid(pid_t pid) {
@@ -187,58 +180,23 @@ static int start_run(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
 
 /* ------------------------------------------------------------ control */
 
-/* Takes the descriptors of a message; returns how many came. */
-static int take_fds(struct msghdr *mh, int fds[GXL_FS_RUN_FDS]) {
-  int n = 0;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    int *p = (int *)CMSG_DATA(c);
-    for (int i = 0; i < k; i++) {
-      if (n < GXL_FS_RUN_FDS) fds[n] = p[i];
-      else close(p[i]);
-      n++;
-    }
-  }
-  return n;
-}
-
 /* One message from the daemon. Returns -1 when the daemon is gone. */
 static int on_control(void) {
-  uint8_t buf[GXL_FS_MSG_LEN + 1];
-  union {
-    char b[CMSG_SPACE((GXL_FS_RUN_FDS + 1) * sizeof(int))];
-    struct cmsghdr align;
-  } cm;
-  struct iovec iov = {buf, sizeof buf};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-                      .msg_control = cm.b, .msg_controllen = sizeof cm.b};
-  int fds[GXL_FS_RUN_FDS] = {-1, -1, -1, -1, -1};
+  int fds[GXL_FS_RUN_FDS];
   char why[128];
+  uint64_t raw_id;
   gxl_fs_msg m;
-  ssize_t n = recvmsg(fs.ctl, &mh, MSG_CMSG_CLOEXEC);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
-  if (n <= 0) return -1;
-  int nfds = take_fds(&mh, fds);
-  int bad = gxl_fs_decode(buf, (size_t)n, &m, why, sizeof why) != 0;
-  if (!bad && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-    bad = 1;
-    snprintf(why, sizeof why, "message or descriptors cut off");
-  }
-  if (!bad && m.type == GXL_FS_RUN && nfds != GXL_FS_RUN_FDS) {
-    bad = 1;
-    snprintf(why, sizeof why, "RUN with %d descriptors", nfds);
-  }
-  if (!bad && m.type != GXL_FS_RUN && m.type != GXL_FS_KILL) {
-    bad = 1;
+  int rc = gxl_fs_recv(fs.ctl, &m, fds, &raw_id, why, sizeof why);
+  if (rc == 0) return 0;
+  if (rc == -EPIPE) return -1;
+  if (rc == 1 && m.type != GXL_FS_RUN && m.type != GXL_FS_KILL) {
+    rc = -EPROTO;
     snprintf(why, sizeof why, "a reply sent to the server");
   }
-  if (bad || m.type == GXL_FS_KILL)
-    close_fds(fds, nfds < GXL_FS_RUN_FDS ? nfds : GXL_FS_RUN_FDS);
-  if (bad) { /* the daemon is our only peer: a bug there, not an attack */
+  if (rc != 1) { /* the daemon is our only peer: a bug there, not an attack */
     say("%s", why);
-    gxl_fs_msg f = {.type = GXL_FS_FAILED, .run_id = m.run_id, .err = EPROTO};
-    return m.run_id ? reply(&f) : 0;
+    gxl_fs_msg f = {.type = GXL_FS_FAILED, .run_id = raw_id, .err = EPROTO};
+    return raw_id ? reply(&f) : 0;
   }
   if (m.type == GXL_FS_KILL) {
     live_run *r = find_run(m.run_id);

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "server/launch_wire.h"
 
@@ -158,4 +160,88 @@ int gxl_fs_decode(const uint8_t *buf, size_t len, gxl_fs_msg *m, char *why,
         return refuse(why, why_len, "bytes after the cgroup name");
       }
   return 0;
+}
+
+/* -------------------------------------------------------- transport */
+
+int gxl_fs_send(int sock, const gxl_fs_msg *m, const int *fds, int nfds,
+                int flags) {
+  uint8_t buf[GXL_FS_MSG_LEN];
+  union {
+    char b[CMSG_SPACE(GXL_FS_RUN_FDS * sizeof(int))];
+    struct cmsghdr align;
+  } cm;
+  struct iovec iov = {buf, sizeof buf};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+  ssize_t n;
+  if (nfds < 0 || nfds > GXL_FS_RUN_FDS || gxl_fs_encode(m, buf) != 0)
+    return -EINVAL;
+  if (nfds > 0) {
+    mh.msg_control = cm.b;
+    mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+  }
+  while ((n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags)) < 0 && errno == EINTR) {
+  }
+  if (n == (ssize_t)sizeof buf) return 0;
+  return n < 0 && errno == EAGAIN ? -EAGAIN : n < 0 ? -errno : -EPIPE;
+}
+
+/* Takes every descriptor of @p mh: the first @p max into @p fds, the
+ * rest closed. Returns how many came. */
+static int take_fds(struct msghdr *mh, int *fds, int max) {
+  int n = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    int *p = (int *)CMSG_DATA(c);
+    for (int i = 0; i < k; i++) {
+      if (n < max) fds[n] = p[i];
+      else close(p[i]);
+      n++;
+    }
+  }
+  return n;
+}
+
+static void close_all(int *fds, int n) {
+  for (int i = 0; i < n; i++) {
+    if (fds[i] >= 0) close(fds[i]);
+    fds[i] = -1;
+  }
+}
+
+int gxl_fs_recv(int sock, gxl_fs_msg *m, int fds[GXL_FS_RUN_FDS],
+                uint64_t *raw_id, char *why, size_t why_len) {
+  uint8_t buf[GXL_FS_MSG_LEN + 1];
+  union {
+    char b[CMSG_SPACE((GXL_FS_RUN_FDS + 1) * sizeof(int))];
+    struct cmsghdr align;
+  } cm;
+  struct iovec iov = {buf, sizeof buf};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+                      .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+  for (int i = 0; i < GXL_FS_RUN_FDS; i++) fds[i] = -1;
+  *raw_id = 0;
+  ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
+  if (n <= 0) {
+    snprintf(why, why_len, "%s", n == 0 ? "the peer closed the socket"
+                                         : strerror(errno));
+    return -EPIPE;
+  }
+  int nfds = take_fds(&mh, fds, GXL_FS_RUN_FDS);
+  if (n >= OFF_BODY) *raw_id = get(buf + OFF_ID, 8);
+  int rc = gxl_fs_decode(buf, (size_t)n, m, why, why_len);
+  if (rc == 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+    rc = refuse(why, why_len, "message or descriptors cut off");
+  if (rc == 0 && nfds != (m->type == GXL_FS_RUN ? GXL_FS_RUN_FDS : 0))
+    rc = refuse(why, why_len, "wrong number of descriptors");
+  if (rc == 0) return 1;
+  close_all(fds, nfds < GXL_FS_RUN_FDS ? nfds : GXL_FS_RUN_FDS);
+  return -EPROTO;
 }

@@ -234,4 +234,24 @@ int gxl_fs_encode(const gxl_fs_msg *m, uint8_t buf[GXL_FS_MSG_LEN]);
 int gxl_fs_decode(const uint8_t *buf, size_t len, gxl_fs_msg *m, char *why,
                   size_t why_len);
 
+/** Sends @p m on SOCK_SEQPACKET socket @p sock with @p nfds descriptors
+ *  (0, or GXL_FS_RUN_FDS with a RUN; borrowed), with @p flags (e.g.
+ *  MSG_DONTWAIT) besides MSG_NOSIGNAL. Returns 0, -EAGAIN, -EINVAL (not
+ *  a valid message) or another -errno (-EPIPE: the peer is gone). */
+int gxl_fs_send(int sock, const gxl_fs_msg *m, const int *fds, int nfds,
+                int flags);
+
+/**
+ * Receives one message from @p sock without blocking. Returns 1 with @p m
+ * and, for a RUN, its GXL_FS_RUN_FDS descriptors in @p fds (close-on-exec,
+ * the caller's); 0 if none is waiting; -EPIPE when the peer is gone or
+ * the socket failed; -EPROTO for a message that is malformed, cut off or
+ * has the wrong number of descriptors (every descriptor that came is
+ * closed; *@p raw_id is its run id field as sent, for a FAILED reply, or
+ * 0). Reasons go to @p why. @p fds is all -1 unless 1 is returned for a
+ * RUN.
+ */
+int gxl_fs_recv(int sock, gxl_fs_msg *m, int fds[GXL_FS_RUN_FDS],
+                uint64_t *raw_id, char *why, size_t why_len);
+
 #endif

@@ -218,20 +218,23 @@ static void take_message(gxd_launcher *l, const gxl_fs_msg *m) {
 }
 
 /* Reads one message. Returns 1, 0 if none is there (@p wait_ms 0), or
- * -1 if the server is gone (reason in @p why). */
+ * -1 if the server is gone or broke the protocol (reason in @p why). */
 static int read_message(gxd_launcher *l, int wait_ms, gxl_fs_msg *m,
                         char *why, size_t len) {
-  uint8_t buf[GXL_FS_MSG_LEN + 1];
+  int fds[GXL_FS_RUN_FDS];
+  uint64_t raw_id;
   struct pollfd p = {l->ctl, POLLIN, 0};
   int rc = poll(&p, 1, wait_ms);
   if (rc < 0 && errno == EINTR) return 0;
   if (rc == 0 && wait_ms > 0)
     return snprintf(why, len, "no reply within %d ms", wait_ms), -1;
   if (rc <= 0) return 0;
-  ssize_t n = recv(l->ctl, buf, sizeof buf, MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
-  if (n <= 0) return snprintf(why, len, "it closed its socket"), -1;
-  return gxl_fs_decode(buf, (size_t)n, m, why, len) == 0 ? 1 : -1;
+  rc = gxl_fs_recv(l->ctl, m, fds, &raw_id, why, len);
+  if (rc == 1 && m->type == GXL_FS_RUN) { /* not the server's to send */
+    for (int i = 0; i < GXL_FS_RUN_FDS; i++) close(fds[i]);
+    return snprintf(why, len, "it sent a RUN"), -1;
+  }
+  return rc == 1 ? 1 : rc == 0 ? 0 : -1;
 }
 
 static void on_ctl_readable(uv_poll_t *h, int status, int events) {
@@ -328,28 +331,12 @@ static int await_reply(gxd_launcher *l, uint64_t id, char *why, size_t len) {
 static int send_run(gxd_launcher *l, const gxl_run *run, int mfd,
                     const gxd_launch_fds *fds) {
   gxl_fs_msg m = {.type = GXL_FS_RUN, .run_id = run->run_id, .run = *run};
-  uint8_t buf[GXL_FS_MSG_LEN];
   int fdv[GXL_FS_RUN_FDS] = {
       fds->stdin_fd >= 0 ? fds->stdin_fd : l->devnull,
       fds->stdout_fd >= 0 ? fds->stdout_fd : l->devnull,
       fds->stderr_fd >= 0 ? fds->stderr_fd : l->devnull, fds->report_fd, mfd};
-  union {
-    char b[CMSG_SPACE(sizeof fdv)];
-    struct cmsghdr align;
-  } cm;
-  if (gxl_fs_encode(&m, buf) != 0) return -EINVAL;
-  struct iovec iov = {buf, sizeof buf};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-                      .msg_control = cm.b, .msg_controllen = sizeof cm.b};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof fdv);
-  memcpy(CMSG_DATA(c), fdv, sizeof fdv);
-  ssize_t n;
-  while ((n = sendmsg(l->ctl, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-  }
-  return n == (ssize_t)sizeof buf ? 0 : -EPIPE;
+  int rc = gxl_fs_send(l->ctl, &m, fdv, GXL_FS_RUN_FDS, 0);
+  return rc == -EINVAL ? rc : rc < 0 ? -EPIPE : 0;
 }
 
 static int server_spawn(gxd_launcher *l, watch *w, const gxl_run *run,
@@ -436,12 +423,10 @@ void gxd_launcher_kill(gxd_launcher *l, uint64_t run_id) {
     return;
   }
   gxl_fs_msg m = {.type = GXL_FS_KILL, .run_id = run_id};
-  uint8_t buf[GXL_FS_MSG_LEN];
-  if (l->ctl >= 0 && gxl_fs_encode(&m, buf) == 0 &&
-      send(l->ctl, buf, sizeof buf, MSG_NOSIGNAL | MSG_DONTWAIT) !=
-          (ssize_t)sizeof buf)
+  int rc = l->ctl >= 0 ? gxl_fs_send(l->ctl, &m, NULL, 0, MSG_DONTWAIT) : 0;
+  if (rc != 0)
     gxd_log(GXD_LOG_ERROR, "run %llu: cannot ask the fork server to kill "
-            "its launcher: %s", (unsigned long long)run_id, strerror(errno));
+            "its launcher: %s", (unsigned long long)run_id, strerror(-rc));
 }
 
 static void on_poll_closed(uv_handle_t *h) {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,28 +97,15 @@ static int join_leaves(const gxi_cgroup_caps *caps, const char *dir,
 
 /* Receives the RUN and its descriptors on fd 3. Returns 0 or -1. */
 static int await_run(gxl_fs_msg *m, int fds[GXL_FS_RUN_FDS]) {
-  uint8_t buf[GXL_FS_MSG_LEN + 1];
-  union {
-    char b[CMSG_SPACE(GXL_FS_RUN_FDS * sizeof(int))];
-    struct cmsghdr align;
-  } cm;
-  struct iovec iov = {buf, sizeof buf};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-                      .msg_control = cm.b, .msg_controllen = sizeof cm.b};
   char why[128];
-  ssize_t n;
-  while ((n = recvmsg(3, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  uint64_t raw_id;
+  for (;;) {
+    struct pollfd p = {3, POLLIN, 0};
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) return -1;
+    int rc = gxl_fs_recv(3, m, fds, &raw_id, why, sizeof why);
+    if (rc == 1) return m->type == GXL_FS_RUN ? 0 : -1;
+    if (rc < 0) return -1;
   }
-  struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-  if (!c || c->cmsg_type != SCM_RIGHTS ||
-      c->cmsg_len != CMSG_LEN(GXL_FS_RUN_FDS * sizeof(int)) ||
-      (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-    return -1;
-  memcpy(fds, CMSG_DATA(c), GXL_FS_RUN_FDS * sizeof(int));
-  return gxl_fs_decode(buf, (size_t)n, m, why, sizeof why) == 0 &&
-                 m->type == GXL_FS_RUN
-             ? 0
-             : -1;
 }
 
 static void spare_main(int sock, const gxi_cgroup_caps *caps,
@@ -199,25 +187,8 @@ static void forget(gxl_spare *s) {
 
 pid_t gxl_spare_take(gxl_spare *s, const gxi_cgroup_caps *caps,
                      const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
-  uint8_t buf[GXL_FS_MSG_LEN];
-  union {
-    char b[CMSG_SPACE(GXL_FS_RUN_FDS * sizeof(int))];
-    struct cmsghdr align;
-  } cm;
-  if (gxl_fs_encode(m, buf) != 0) return -EINVAL;
-  struct iovec iov = {buf, sizeof buf};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-                      .msg_control = cm.b, .msg_controllen = sizeof cm.b};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(GXL_FS_RUN_FDS * sizeof(int));
-  memcpy(CMSG_DATA(c), fds, GXL_FS_RUN_FDS * sizeof(int));
-  ssize_t n;
-  while ((n = sendmsg(s->sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-  }
+  int err = -gxl_fs_send(s->sock, m, fds, GXL_FS_RUN_FDS, 0);
   pid_t pid = s->pid;
-  int err = n == (ssize_t)sizeof buf ? 0 : n < 0 ? errno : EPIPE;
   if (err) {
     gxl_spare_stop(s, caps); /* it never runs anything */
     return -err;

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -181,12 +185,101 @@ static void mutation_fuzz(void **state) {
   assert_true(decoded > 1000);
 }
 
+/* Descriptors this process has open. */
+static int open_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  while (d && readdir(d)) n++;
+  if (d) closedir(d);
+  return n;
+}
+
+/* A message sent with @p n descriptors of our own making (raw sendmsg:
+ * the helper refuses wrong counts). */
+static void send_raw(int sock, const uint8_t *buf, size_t len, int n) {
+  int fds[8];
+  union {
+    char b[CMSG_SPACE(8 * sizeof(int))];
+    struct cmsghdr align;
+  } cm;
+  struct iovec iov = {(void *)buf, len};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+  for (int i = 0; i < n; i++) fds[i] = dup(0);
+  if (n) {
+    mh.msg_control = cm.b;
+    mh.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+  }
+  assert_int_equal(sendmsg(sock, &mh, 0), (ssize_t)len);
+  for (int i = 0; i < n; i++) close(fds[i]);
+}
+
+/* The transport: a RUN arrives with its five descriptors (the very files
+ * sent); a wrong count, descriptors on a KILL, or garbage are -EPROTO
+ * with every descriptor closed and the raw run id kept; nothing waiting
+ * is 0; a closed peer is -EPIPE. */
+static void send_and_receive(void **state) {
+  (void)state;
+  int sv[2], p[2], fds[GXL_FS_RUN_FDS], got[GXL_FS_RUN_FDS];
+  char why[128];
+  uint64_t raw;
+  gxl_fs_msg m = run_msg(), r;
+  uint8_t buf[GXL_FS_MSG_LEN];
+  struct stat a, b;
+  assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+  assert_int_equal(pipe(p), 0);
+  for (int i = 0; i < GXL_FS_RUN_FDS; i++) fds[i] = p[i % 2];
+  int before = open_fds();
+  assert_int_equal(gxl_fs_recv(sv[1], &r, got, &raw, why, sizeof why), 0);
+  assert_int_equal(gxl_fs_send(sv[0], &m, fds, GXL_FS_RUN_FDS, 0), 0);
+  assert_int_equal(gxl_fs_recv(sv[1], &r, got, &raw, why, sizeof why), 1);
+  assert_memory_equal(&r.run, &m.run, sizeof m.run);
+  for (int i = 0; i < GXL_FS_RUN_FDS; i++) {
+    assert_int_equal(fstat(got[i], &a), 0);
+    assert_int_equal(fstat(fds[i], &b), 0);
+    assert_true(a.st_ino == b.st_ino);
+    close(got[i]);
+  }
+  assert_int_equal(open_fds(), before);
+  /* a RUN with three descriptors, a KILL with one */
+  assert_int_equal(gxl_fs_encode(&m, buf), 0);
+  send_raw(sv[0], buf, sizeof buf, 3);
+  assert_int_equal(gxl_fs_recv(sv[1], &r, got, &raw, why, sizeof why), -EPROTO);
+  assert_string_equal(why, "malformed fork-server message: wrong number of "
+                           "descriptors");
+  assert_true(raw == m.run_id);
+  for (int i = 0; i < GXL_FS_RUN_FDS; i++) assert_int_equal(got[i], -1);
+  gxl_fs_msg k = {.type = GXL_FS_KILL, .run_id = 5};
+  assert_int_equal(gxl_fs_encode(&k, buf), 0);
+  send_raw(sv[0], buf, sizeof buf, 1);
+  assert_int_equal(gxl_fs_recv(sv[1], &r, got, &raw, why, sizeof why), -EPROTO);
+  assert_int_equal(open_fds(), before);
+  /* garbage: the run id field as sent */
+  buf[0] = 'X';
+  send_raw(sv[0], buf, sizeof buf, 0);
+  assert_int_equal(gxl_fs_recv(sv[1], &r, got, &raw, why, sizeof why), -EPROTO);
+  assert_int_equal(raw, 5);
+  /* an invalid message is not sent at all */
+  k.run_id = 0;
+  assert_int_equal(gxl_fs_send(sv[0], &k, NULL, 0, 0), -EINVAL);
+  close(sv[0]);
+  assert_int_equal(gxl_fs_recv(sv[1], &r, got, &raw, why, sizeof why), -EPIPE);
+  close(sv[1]);
+  close(p[0]);
+  close(p[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(run_layout_and_round_trip),
       cmocka_unit_test(replies_round_trip),
       cmocka_unit_test(refusals),
       cmocka_unit_test(mutation_fuzz),
+      cmocka_unit_test(send_and_receive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
