@@ -361,14 +361,25 @@ static void on_kill_timer(uv_timer_t *t) {
   uv_timer_start(&c->kill_timer, on_kill_timer, GXD_LAUNCHER_KILL_MS, 0);
 }
 
+/* The launcher was asked to die before the command existed: should the
+ * command exist all the same (the KILL came too late), it goes at once,
+ * and the launcher after GXD_LAUNCHER_KILL_MS if it has not reported. */
+static void stopped_before_exec(gxd_child *c) {
+  signal_run(c, SIGKILL);
+  c->launcher_due = 1;
+  c->kill_at = uv_now(c->loop);
+  uv_timer_start(&c->kill_timer, on_kill_timer, GXD_LAUNCHER_KILL_MS, 0);
+}
+
 void gxd_child_stop(gxd_child *c, uint32_t grace_ms) {
   if (run_over(c)) return;
   if (!c->cmd_pid) { /* no command yet: nothing to be graceful to */
     c->stopping = 1;
-    return kill_launcher(c);
+    return kill_launcher(c); /* repeated by every stop until it worked */
   }
   uint64_t at = uv_now(c->loop) + grace_ms;
-  if (c->stopping && (c->launcher_due || at >= c->kill_at)) return;
+  if (c->stopping && (c->launcher_due || (c->kill_at && at >= c->kill_at)))
+    return;
   if (!c->stopping) {
     signal_run(c, SIGTERM);
     signal_run(c, SIGCONT); /* stopped processes must see it */
@@ -429,6 +440,8 @@ static void take_record(gxd_child *c, const gxl_record *rec) {
       if (c->exec_seen) return rep_broken(c, "a second exec record");
       c->exec_seen = 1;
       if (rec->kind == GXL_REC_EXEC_OK) c->cmd_pid = (pid_t)rec->pid;
+      if (rec->kind == GXL_REC_EXEC_OK && c->stopping && !c->kill_at)
+        stopped_before_exec(c);
       if (c->cbs.on_exec) c->cbs.on_exec(c->ud, rec);
       return;
     case GXL_REC_ERROR:

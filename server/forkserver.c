@@ -97,9 +97,10 @@ static void become_launcher(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS],
     if (dup2(moved[i], i) != i) _exit(GXL_EXIT_SETUP);
   if (syscall(SYS_close_range, GXL_FS_RUN_FDS, ~0U, 0) != 0)
     for (int fd = GXL_FS_RUN_FDS; fd < 65536; fd++) close(fd);
-  /* our own process group, as the server also makes it (no race with a
-   * KILL); our session is the server's, which has no terminal */
-  if (setpgid(0, 0) != 0) _exit(GXL_EXIT_SETUP);
+  /* our own session and process group, as with exec per run: the run
+   * gets its own scheduler autogroup, not the server's (shared by every
+   * run); a KILL before this still reaches us (kill_launcher) */
+  if (getsid(0) != getpid() && setsid() < 0) _exit(GXL_EXIT_SETUP);
   gxl_launch o;
   memset(&o, 0, sizeof o);
   o.mechs = m->run.mechs;
@@ -131,9 +132,7 @@ static pid_t launcher_for(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
   }
   pid_t server = getpid(), pid = fork();
   if (pid == 0) become_launcher(m, fds, server, NULL);
-  if (pid < 0) return -errno;
-  setpgid(pid, pid); /* before the daemon can ask for a KILL */
-  return pid;
+  return pid < 0 ? -errno : pid;
 }
 
 /* A RUN with v1 limits: runs of this instance directory get spares. */
@@ -180,6 +179,14 @@ static int start_run(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {
 
 /* ------------------------------------------------------------ control */
 
+/* Kills a launcher not reaped yet (its pid and group id are pinned): the
+ * process itself, whether or not it has made its own session yet, and
+ * its group (init, when it has one). */
+static void kill_launcher(pid_t pid) {
+  kill(pid, SIGKILL);
+  killpg(pid, SIGKILL);
+}
+
 /* One message from the daemon. Returns -1 when the daemon is gone. */
 static int on_control(void) {
   int fds[GXL_FS_RUN_FDS];
@@ -200,7 +207,7 @@ static int on_control(void) {
   }
   if (m.type == GXL_FS_KILL) {
     live_run *r = find_run(m.run_id);
-    if (r) killpg(r->pid, SIGKILL); /* unreaped: the group id is pinned */
+    if (r) kill_launcher(r->pid);
     return 0;
   }
   return start_run(&m, fds);

@@ -27,6 +27,9 @@ typedef struct watch {
   gxd_launcher_exit_fn on_exit;
   void *ud;
   int status;            /* once ended */
+  int orphan;            /* its spawn gave up waiting: nobody is told of
+                            its end; killed as soon as it is known */
+  int kill_pending;      /* a KILL for it waits for room on the socket */
   struct rusage ru;
   struct watch *next;    /* in its bucket */
   struct watch *qnext;   /* ended, waiting to be reported */
@@ -41,14 +44,19 @@ struct gxd_launcher {
   uv_timer_t deliver;
   int open_handles;
   int closing;
-  /* the fork server */
-  int ctl;               /* our end of its socket, or -1 */
-  pid_t server;
-  uv_poll_t poll;
-  int polling;
+  struct server *srv;    /* the fork server, or NULL */
+  int kills_pending;     /* watches with kill_pending set */
   int devnull;
-  uint64_t restarts;
 };
+
+/* One fork server, from its start to its close: a server that died is
+ * replaced by a new object (its poll handle closes on its own time). */
+typedef struct server {
+  gxd_launcher *l;
+  int ctl;               /* our end of its socket */
+  pid_t pid;
+  uv_poll_t poll;
+} server;
 
 static void server_gone(gxd_launcher *l, const char *why);
 
@@ -199,37 +207,103 @@ static int exec_spawn(gxd_launcher *l, watch *w, const gxl_run *run,
 
 /* ------------------------------------------------------ fork server */
 
-/* Handles one message from the server outside a spawn. */
+/* How long a spawn waits for the server's answer (it forks, then
+ * answers: well under a millisecond when it gets the CPU). */
+#define REPLY_WAIT_MS 1000
+
+static void on_ctl_event(uv_poll_t *h, int status, int events);
+
+/* Readable always; writable while KILLs wait for room. */
+static void watch_socket(server *srv) {
+  int ev = UV_READABLE | UV_DISCONNECT;
+  if (srv->l->kills_pending) ev |= UV_WRITABLE;
+  uv_poll_start(&srv->poll, ev, on_ctl_event);
+}
+
+static int send_kill(gxd_launcher *l, watch *w) {
+  gxl_fs_msg m = {.type = GXL_FS_KILL, .run_id = w->run_id};
+  return l->srv ? gxl_fs_send(l->srv->ctl, &m, NULL, 0, MSG_DONTWAIT) : 0;
+}
+
+/* Asks the server to kill @p w's launcher; a full socket keeps the
+ * request until it has room (a KILL is never dropped). */
+static void request_kill(gxd_launcher *l, watch *w) {
+  int rc = w->kill_pending ? -EAGAIN : send_kill(l, w);
+  if (rc == -EAGAIN && !w->kill_pending) {
+    w->kill_pending = 1;
+    if (l->kills_pending++ == 0 && l->srv) watch_socket(l->srv);
+  } else if (rc != 0 && rc != -EAGAIN) {
+    gxd_log(GXD_LOG_ERROR, "run %llu: cannot ask the fork server to kill "
+            "its launcher: %s", (unsigned long long)w->run_id, strerror(-rc));
+  }
+}
+
+/* Room on the socket: the KILLs that waited go now, in any order. */
+static void flush_kills(gxd_launcher *l) {
+  for (int b = 0; b < NBUCKETS && l->kills_pending; b++)
+    for (watch *w = l->buckets[b]; w && l->kills_pending; w = w->next) {
+      if (!w->kill_pending || send_kill(l, w) == -EAGAIN) continue;
+      w->kill_pending = 0;
+      l->kills_pending--;
+    }
+  if (!l->kills_pending && l->srv) watch_socket(l->srv);
+}
+
+static void forget_watch(gxd_launcher *l, watch *w) {
+  unlink_watch(l, w);
+  if (w->kill_pending) l->kills_pending--;
+  free(w);
+}
+
+static void usage_of(const gxl_fs_msg *m, struct rusage *ru) {
+  memset(ru, 0, sizeof *ru);
+  ru->ru_utime.tv_sec = (time_t)(m->user_us / 1000000);
+  ru->ru_utime.tv_usec = (suseconds_t)(m->user_us % 1000000);
+  ru->ru_stime.tv_sec = (time_t)(m->sys_us / 1000000);
+  ru->ru_stime.tv_usec = (suseconds_t)(m->sys_us % 1000000);
+  ru->ru_maxrss = (long)m->max_rss_kb;
+}
+
+/* Handles one message from the server outside a spawn's own answer. */
 static void take_message(gxd_launcher *l, const gxl_fs_msg *m) {
   watch *w = *slot(l, m->run_id);
+  struct rusage ru;
+  if (w && w->orphan) { /* a run its spawn gave up on */
+    if (m->type == GXL_FS_STARTED) {
+      w->pid = m->pid;
+      request_kill(l, w);
+    } else {
+      forget_watch(l, w); /* FAILED, or EXITED */
+    }
+    return;
+  }
   if (m->type != GXL_FS_EXITED || !w) {
     gxd_log(GXD_LOG_ERROR, "run %llu: unexpected fork-server message %d",
             (unsigned long long)m->run_id, (int)m->type);
     return;
   }
-  struct rusage ru;
-  memset(&ru, 0, sizeof ru);
-  ru.ru_utime.tv_sec = (time_t)(m->user_us / 1000000);
-  ru.ru_utime.tv_usec = (suseconds_t)(m->user_us % 1000000);
-  ru.ru_stime.tv_sec = (time_t)(m->sys_us / 1000000);
-  ru.ru_stime.tv_usec = (suseconds_t)(m->sys_us % 1000000);
-  ru.ru_maxrss = (long)m->max_rss_kb;
+  if (w->kill_pending) {
+    w->kill_pending = 0;
+    l->kills_pending--;
+  }
+  usage_of(m, &ru);
   ended(l, w, m->wait_status, &ru);
 }
 
 /* Reads one message. Returns 1, 0 if none is there (@p wait_ms 0), or
- * -1 if the server is gone or broke the protocol (reason in @p why). */
-static int read_message(gxd_launcher *l, int wait_ms, gxl_fs_msg *m,
-                        char *why, size_t len) {
+ * -1 if the server is gone or broke the protocol, -ETIMEDOUT when
+ * @p wait_ms passed (reason in @p why). */
+static int read_message(server *srv, int wait_ms, gxl_fs_msg *m, char *why,
+                        size_t len) {
   int fds[GXL_FS_RUN_FDS];
   uint64_t raw_id;
-  struct pollfd p = {l->ctl, POLLIN, 0};
+  struct pollfd p = {srv->ctl, POLLIN, 0};
   int rc = poll(&p, 1, wait_ms);
   if (rc < 0 && errno == EINTR) return 0;
   if (rc == 0 && wait_ms > 0)
-    return snprintf(why, len, "no reply within %d ms", wait_ms), -1;
+    return snprintf(why, len, "no answer within %d ms", wait_ms), -ETIMEDOUT;
   if (rc <= 0) return 0;
-  rc = gxl_fs_recv(l->ctl, m, fds, &raw_id, why, len);
+  rc = gxl_fs_recv(srv->ctl, m, fds, &raw_id, why, len);
   if (rc == 1 && m->type == GXL_FS_RUN) { /* not the server's to send */
     for (int i = 0; i < GXL_FS_RUN_FDS; i++) close(fds[i]);
     return snprintf(why, len, "it sent a RUN"), -1;
@@ -237,14 +311,15 @@ static int read_message(gxd_launcher *l, int wait_ms, gxl_fs_msg *m,
   return rc == 1 ? 1 : rc == 0 ? 0 : -1;
 }
 
-static void on_ctl_readable(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  gxd_launcher *l = h->data;
+static void on_ctl_event(uv_poll_t *h, int status, int events) {
+  server *srv = h->data;
+  gxd_launcher *l = srv->l;
   gxl_fs_msg m;
   char why[160];
   int rc;
-  while (l->ctl >= 0 && (rc = read_message(l, 0, &m, why, sizeof why)) != 0) {
+  (void)status;
+  if ((events & UV_WRITABLE) && l->kills_pending) flush_kills(l);
+  while (l->srv == srv && (rc = read_message(srv, 0, &m, why, sizeof why)) != 0) {
     if (rc < 0) return server_gone(l, why);
     take_message(l, &m);
   }
@@ -254,8 +329,8 @@ static void on_server_zombie(void *ud, pid_t pid) {
   gxd_launcher *l = ud;
   int st = 0;
   waitpid(pid, &st, 0);
-  if (pid == l->server) {
-    l->server = 0;
+  if (l->srv && pid == l->srv->pid) {
+    l->srv->pid = 0;
     server_gone(l, "it exited");
   }
 }
@@ -265,8 +340,12 @@ static int server_start(gxd_launcher *l) {
   static char *const empty_env[] = {NULL};
   int sv[2];
   char parent[16];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+  server *srv = calloc(1, sizeof *srv);
+  if (!srv) return -ENOMEM;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    free(srv);
     return -errno;
+  }
   snprintf(parent, sizeof parent, "%d", (int)getpid());
   char *argv[] = {l->path, "--serve", "--control-fd", "3", "--parent-pid",
                   parent, NULL};
@@ -274,52 +353,73 @@ static int server_start(gxd_launcher *l) {
                          .cwd = "/", .stdin_fd = -1, .stdout_fd = -1,
                          .stderr_fd = STDERR_FILENO, .report_fd = sv[1],
                          .request_fd = -1};
-  int rc = gxd_spawn(&spec, &l->server);
+  int rc = gxd_spawn(&spec, &srv->pid);
   close(sv[1]);
-  if (rc == 0 && gxd_reaper_add(l->server, on_server_zombie, l) != 0) {
-    kill(l->server, SIGKILL);
-    waitpid(l->server, NULL, 0);
+  if (rc == 0 && gxd_reaper_add(srv->pid, on_server_zombie, l) != 0) {
+    kill(srv->pid, SIGKILL);
+    waitpid(srv->pid, NULL, 0);
     rc = -ENOMEM;
   }
   if (rc != 0) {
     close(sv[0]);
+    free(srv);
     return rc;
   }
-  l->ctl = sv[0];
-  uv_poll_init(l->loop, &l->poll, l->ctl);
-  l->poll.data = l;
-  l->polling = 1;
-  uv_poll_start(&l->poll, UV_READABLE | UV_DISCONNECT, on_ctl_readable);
+  srv->l = l;
+  srv->ctl = sv[0];
+  uv_poll_init(l->loop, &srv->poll, srv->ctl);
+  srv->poll.data = srv;
+  l->srv = srv;
+  watch_socket(srv);
   return 0;
 }
 
-static void on_poll_closed(uv_handle_t *h);
+static void on_server_closed(uv_handle_t *h);
+
+/* Retires the server object: its handle closes (then it is freed), its
+ * socket with it; the process, if any, is killed (the reaper reaps it). */
+static void server_close(gxd_launcher *l) {
+  server *srv = l->srv;
+  l->srv = NULL;
+  if (srv->pid > 0) {
+    gxd_reaper_remove(srv->pid);
+    kill(srv->pid, SIGKILL); /* reaped as an unknown child */
+  }
+  l->open_handles++;
+  uv_close((uv_handle_t *)&srv->poll, on_server_closed);
+}
 
 /* The server died or broke the protocol: every run it had is over (each
  * launcher got its parent-death signal and killed its run). The next
  * run starts a new server. */
 static void server_gone(gxd_launcher *l, const char *why) {
-  if (l->ctl < 0) return;
-  gxd_log(GXD_LOG_ERROR, "the fork server (pid %d) is gone: %s",
-          (int)l->server, why);
-  if (l->server > 0) kill(l->server, SIGKILL); /* reaped by the reaper */
-  l->polling = 0;
-  l->open_handles++;
-  uv_close((uv_handle_t *)&l->poll, on_poll_closed);
-  close(l->ctl);
-  l->ctl = -1;
   struct rusage ru;
+  if (!l->srv) return;
+  gxd_log(GXD_LOG_ERROR, "the fork server (pid %d) is gone: %s",
+          (int)l->srv->pid, why);
+  server_close(l);
   memset(&ru, 0, sizeof ru);
   for (int b = 0; b < NBUCKETS; b++)
-    while (l->buckets[b]) ended(l, l->buckets[b], SIGKILL, &ru);
+    while (l->buckets[b]) {
+      watch *w = l->buckets[b];
+      if (w->orphan) forget_watch(l, w);
+      else ended(l, w, SIGKILL, &ru);
+    }
+  l->kills_pending = 0;
 }
 
-/* Waits for the reply to RUN @p id; EXITED messages read meanwhile are
- * queued. Returns the launcher's pid, or -errno. */
+/* Waits for the answer to RUN @p id; other messages read meanwhile are
+ * handled. Returns the launcher's pid, -ETIMEDOUT (the server is slow:
+ * the run is given up, not the server), -EPIPE (the server is gone), or
+ * -errno from the server. */
 static int await_reply(gxd_launcher *l, uint64_t id, char *why, size_t len) {
   gxl_fs_msg m;
+  uint64_t until = uv_hrtime() / 1000000 + REPLY_WAIT_MS;
   for (;;) {
-    int rc = read_message(l, 5000, &m, why, len);
+    uint64_t now = uv_hrtime() / 1000000;
+    int left = now < until ? (int)(until - now) : 1;
+    int rc = read_message(l->srv, left, &m, why, len);
+    if (rc == -ETIMEDOUT) return rc;
     if (rc < 0) return -EPIPE;
     if (rc == 0) continue;
     if (m.run_id == id && m.type == GXL_FS_STARTED) return m.pid;
@@ -328,6 +428,7 @@ static int await_reply(gxd_launcher *l, uint64_t id, char *why, size_t len) {
   }
 }
 
+/* Sends the RUN; a full socket is waited for (as long as an answer). */
 static int send_run(gxd_launcher *l, const gxl_run *run, int mfd,
                     const gxd_launch_fds *fds) {
   gxl_fs_msg m = {.type = GXL_FS_RUN, .run_id = run->run_id, .run = *run};
@@ -335,19 +436,42 @@ static int send_run(gxd_launcher *l, const gxl_run *run, int mfd,
       fds->stdin_fd >= 0 ? fds->stdin_fd : l->devnull,
       fds->stdout_fd >= 0 ? fds->stdout_fd : l->devnull,
       fds->stderr_fd >= 0 ? fds->stderr_fd : l->devnull, fds->report_fd, mfd};
-  int rc = gxl_fs_send(l->ctl, &m, fdv, GXL_FS_RUN_FDS, 0);
+  int rc = gxl_fs_send(l->srv->ctl, &m, fdv, GXL_FS_RUN_FDS, MSG_DONTWAIT);
+  if (rc == -EAGAIN) {
+    struct pollfd p = {l->srv->ctl, POLLOUT, 0};
+    if (poll(&p, 1, REPLY_WAIT_MS) == 1)
+      rc = gxl_fs_send(l->srv->ctl, &m, fdv, GXL_FS_RUN_FDS, MSG_DONTWAIT);
+    if (rc == -EAGAIN) return -EAGAIN; /* this run only */
+  }
   return rc == -EINVAL ? rc : rc < 0 ? -EPIPE : 0;
+}
+
+/* Gives a run up whose answer did not come in time: its watch stays as
+ * an orphan, so a late STARTED gets a KILL and its EXITED is dropped. */
+static void orphan_watch(gxd_launcher *l, watch *w) {
+  watch *o = malloc(sizeof *o);
+  if (!o) return; /* the launcher then runs unwatched: logged */
+  *o = *w;
+  o->orphan = 1;
+  o->next = NULL;
+  *slot(l, o->run_id) = o;
 }
 
 static int server_spawn(gxd_launcher *l, watch *w, const gxl_run *run,
                         int mfd, const gxd_launch_fds *fds) {
   char why[160] = "the socket refused a RUN message";
   int rc = 0;
-  if (l->ctl < 0 && (rc = server_start(l)) != 0) return rc;
+  if (!l->srv && (rc = server_start(l)) != 0) return rc;
   if ((rc = send_run(l, run, mfd, fds)) == 0 &&
       (rc = await_reply(l, run->run_id, why, sizeof why)) > 0) {
     w->pid = rc;
     return 0;
+  }
+  if (rc == -ETIMEDOUT) {
+    gxd_log(GXD_LOG_WARN, "run %llu: the fork server gave %s; the run is "
+            "given up", (unsigned long long)run->run_id, why);
+    orphan_watch(l, w);
+    return -EAGAIN;
   }
   if (rc == -EPIPE) {
     server_gone(l, why);
@@ -365,7 +489,6 @@ int gxd_launcher_new(uv_loop_t *loop, const char *path, gxd_launch_mode mode,
   if (!l || !(l->path = strdup(path))) goto fail;
   l->loop = loop;
   l->mode = mode;
-  l->ctl = -1;
   l->qtail = &l->queue;
   uv_timer_init(loop, &l->deliver);
   l->deliver.data = l;
@@ -417,36 +540,39 @@ out:
 
 void gxd_launcher_kill(gxd_launcher *l, uint64_t run_id) {
   watch *w = *slot(l, run_id);
-  if (!w) return; /* reaped already */
+  if (!w || w->orphan) return; /* reaped already, or being killed */
   if (l->mode == GXD_LAUNCH_EXEC) { /* unreaped: the group id is pinned */
     killpg(w->pid, SIGKILL);
     return;
   }
-  gxl_fs_msg m = {.type = GXL_FS_KILL, .run_id = run_id};
-  int rc = l->ctl >= 0 ? gxl_fs_send(l->ctl, &m, NULL, 0, MSG_DONTWAIT) : 0;
-  if (rc != 0)
-    gxd_log(GXD_LOG_ERROR, "run %llu: cannot ask the fork server to kill "
-            "its launcher: %s", (unsigned long long)run_id, strerror(-rc));
+  request_kill(l, w);
 }
 
-static void on_poll_closed(uv_handle_t *h) {
-  gxd_launcher *l = h->data;
+static void launcher_closed(gxd_launcher *l) {
   if (--l->open_handles > 0 || !l->closing) return;
   free(l->path);
   free(l);
+}
+
+static void on_poll_closed(uv_handle_t *h) { launcher_closed(h->data); }
+
+static void on_server_closed(uv_handle_t *h) {
+  server *srv = h->data;
+  gxd_launcher *l = srv->l;
+  close(srv->ctl);
+  free(srv);
+  launcher_closed(l);
 }
 
 void gxd_launcher_free(gxd_launcher *l) {
   if (!l) return;
   l->closing = 1;
   /* the server reads EOF and exits; our runs are over by now */
-  if (l->ctl >= 0) {
-    l->open_handles++;
-    uv_close((uv_handle_t *)&l->poll, on_poll_closed);
-    close(l->ctl);
-    l->ctl = -1;
+  if (l->srv) {
+    gxd_reaper_remove(l->srv->pid);
+    l->srv->pid = 0; /* it exits by itself (EOF) */
+    server_close(l);
   }
-  if (l->server > 0) gxd_reaper_remove(l->server);
   if (l->devnull >= 0) close(l->devnull);
   l->open_handles++;
   uv_close((uv_handle_t *)&l->deliver, on_poll_closed);

@@ -125,7 +125,7 @@ static void spare_main(int sock, const gxi_cgroup_caps *caps,
   if (dup2(sock, 3) != 3) _exit(1);
   if (syscall(SYS_close_range, 4, ~0U, 0) != 0)
     for (int fd = 4; fd < 65536; fd++) close(fd);
-  if (setpgid(0, 0) != 0) _exit(1);
+  if (setsid() < 0) _exit(1); /* its own session: see become_launcher */
   prctl(PR_SET_PDEATHSIG, SIGPWR);
   if (getppid() != server || join_leaves(caps, dir, &cg) != 0) _exit(1);
   if (getppid() != server) on_spare_death(0);
@@ -160,7 +160,6 @@ int gxl_spare_start(gxl_spare *s, const gxi_cgroup_caps *caps,
   /* our end only (another open file description than the spare's): a
    * stale poll event never blocks the server */
   fcntl(sv[0], F_SETFL, O_NONBLOCK);
-  setpgid(pid, pid); /* as the spare does: a KILL to it is never lost */
   s->pid = pid;
   s->sock = sv[0];
   s->ready = 0;
@@ -220,6 +219,7 @@ int gxl_spare_reaped(gxl_spare *s, const gxi_cgroup_caps *caps, pid_t pid) {
 void gxl_spare_stop(gxl_spare *s, const gxi_cgroup_caps *caps) {
   if (s->pid <= 0) return;
   pid_t pid = s->pid;
+  kill(pid, SIGKILL); /* it may not lead its session yet */
   killpg(pid, SIGKILL);
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
   }

@@ -412,6 +412,129 @@ static void test_fork_server_death_ends_its_runs(void **state) {
   assert_int_equal(gxt_daemon_stop(&d), 0);
 }
 
+typedef struct {
+  const gxt_daemon *d;
+  int rc, status;
+  char message[600];
+} racer;
+
+static void *race_start(void *arg) {
+  racer *r = arg;
+  gexec_conn *c = gxt_connect(r->d);
+  gexec_spec spec = {.argv = ARGV("sleep", "61.91"), .stdin_null = 1,
+                     .timeout_ms = 2000};
+  gexec_result res;
+  gexec_error err;
+  r->rc = gexec_run(c, &spec, NULL, &res, &err);
+  if (r->rc == GEXEC_OK) gexec_result_free(&res);
+  else r->status = err.status;
+  snprintf(r->message, sizeof r->message, "%s", r->rc ? err.message : "");
+  gexec_conn_close(c);
+  return NULL;
+}
+
+/* A fork server that stops answering costs only the runs that waited
+ * for it (RESOURCE_EXHAUSTED after a bounded wait), never the daemon nor
+ * the runs already going; killed while starts are queued, it is replaced
+ * within the same loop turn (a libuv handle was reused while closing:
+ * the daemon aborted); the runs it answers late are killed at once. */
+static void test_stalled_then_killed_fork_server(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, NULL);
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec bg = {.argv = ARGV("sh", "-c", "sleep 1000; exit 0", "61.92"),
+                   .stdin_null = 1};
+  gexec_proc *p = start(c, &bg);
+  assert_true(gxt_wait_pid_by_arg("61.92", 5000) > 0);
+  pid_t fs = fork_server_of(d.pid);
+  assert_true(fs > 0);
+  assert_int_equal(kill(fs, SIGSTOP), 0);
+  racer r[4];
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) {
+    r[i] = (racer){.d = &d};
+    assert_int_equal(pthread_create(&t[i], NULL, race_start, &r[i]), 0);
+  }
+  sleep_ms(300);
+  assert_int_equal(kill(fs, SIGKILL), 0);
+  for (int i = 0; i < 4; i++) {
+    pthread_join(t[i], NULL);
+    /* given up (the wait, or the server's death): never a crash */
+    if (r[i].rc != GEXEC_OK)
+      assert_int_equal(r[i].status, GEXEC_STATUS_RESOURCE_EXHAUSTED);
+  }
+  assert_true(gxt_pid_alive(d.pid));
+  gexec_result res;
+  gxt_run(c, ARGV("true"), &res); /* a new server */
+  assert_int_equal(res.exit.exit_code, 0);
+  gexec_result_free(&res);
+  assert_true(fork_server_of(d.pid) > 0);
+  gexec_exit ex;
+  gexec_error err;
+  assert_int_equal(gexec_proc_wait(p, &ex, &err), GEXEC_OK);
+  assert_int_equal(ex.signal, SIGKILL); /* it was the dead server's */
+  gexec_proc_free(p);
+  assert_true(gxt_wait_arg_gone("61.91", 10000));
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+/* A stalled fork server: the spawn that waits gives up after a bounded
+ * time; once the server answers, that run is killed at once (a KILL is
+ * never dropped) and the next run is served normally. */
+static void test_stalled_fork_server_recovers(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, NULL);
+  gexec_conn *c = gxt_connect(&d);
+  pid_t fs = fork_server_of(d.pid);
+  assert_true(fs > 0);
+  assert_int_equal(kill(fs, SIGSTOP), 0);
+  racer r = {.d = &d};
+  race_start(&r);
+  assert_int_equal(r.rc, GEXEC_ESTATUS);
+  assert_int_equal(r.status, GEXEC_STATUS_RESOURCE_EXHAUSTED);
+  assert_int_equal(kill(fs, SIGCONT), 0);
+  assert_true(gxt_wait_arg_gone("61.91", 10000)); /* the late one */
+  gexec_result res;
+  gxt_run(c, ARGV("true"), &res);
+  assert_int_equal(res.exit.exit_code, 0);
+  gexec_result_free(&res);
+  assert_int_equal(fork_server_of(d.pid), fs); /* the same server */
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
+/* Each run's launcher leads its own session: the scheduler gives every
+ * run its own autogroup, not the fork server's shared one. */
+static void test_runs_have_their_own_session(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, NULL);
+  gexec_conn *c = gxt_connect(&d);
+  gexec_spec s1 = {.argv = ARGV("sh", "-c", "sleep 1000; exit 0", "61.93"),
+                   .stdin_null = 1, .profile = "host"};
+  gexec_spec s2 = {.argv = ARGV("sh", "-c", "sleep 1000; exit 0", "61.94"),
+                   .stdin_null = 1, .profile = "host"};
+  gexec_proc *a = start(c, &s1), *b = start(c, &s2);
+  pid_t pa = gxt_wait_pid_by_arg("61.93", 5000);
+  pid_t pb = gxt_wait_pid_by_arg("61.94", 5000);
+  pid_t fs = fork_server_of(d.pid);
+  assert_true(pa > 0 && pb > 0 && fs > 0);
+  pid_t la = (pid_t)gexec_proc_pid(a), lb = (pid_t)gexec_proc_pid(b);
+  assert_int_equal(getsid(la), la);
+  assert_int_equal(getsid(lb), lb);
+  assert_int_equal(getsid(pa), la); /* the command is in its launcher's */
+  assert_true(getsid(fs) != la && getsid(fs) != lb);
+  gexec_proc_cancel(a);
+  gexec_proc_cancel(b);
+  gexec_proc_free(a);
+  gexec_proc_free(b);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
 /* A start-up failure names the errno: here the socket's directory is a
  * full filesystem (a tmpfs without a free inode, in a mount namespace of
  * the daemon's own). */
@@ -466,6 +589,9 @@ int main(void) {
       cmocka_unit_test(test_second_daemon_on_same_socket_exits),
       cmocka_unit_test(test_missing_launcher_is_internal),
       cmocka_unit_test(test_fork_server_death_ends_its_runs),
+      cmocka_unit_test(test_stalled_then_killed_fork_server),
+      cmocka_unit_test(test_stalled_fork_server_recovers),
+      cmocka_unit_test(test_runs_have_their_own_session),
       cmocka_unit_test(test_listen_failure_names_errno),
   };
   return cmocka_run_group_tests_name("integration/lifecycle", tests, NULL,

@@ -851,6 +851,28 @@ static void stop_before_exec(void **state) {
   end_run();
 }
 
+/* A stop whose launcher KILL came too late (the command exists after
+ * all): the exec record brings the command's SIGKILL at once, and a
+ * later stop is not swallowed; the launcher goes GXD_LAUNCHER_KILL_MS
+ * later unless it reported. */
+static void stop_before_exec_then_exec(void **state) {
+  int st;
+  (void)state;
+  start();
+  gxd_child_stop(child, 5000);
+  assert_int_equal(fr->nkills, 1);
+  exec_ok(); /* the KILL was lost: the command runs */
+  st = victim_reap();
+  assert_true(WIFSIGNALED(st));
+  assert_int_equal(WTERMSIG(st), SIGKILL);
+  int *kills = &fr->nkills;
+  assert_true(run_until(kills, 2, GXD_LAUNCHER_KILL_MS + 2000));
+  fake_launcher_close_all(fr);
+  fake_launcher_exit(fr, SIGKILL, NULL);
+  assert_true(run_until(&seen.exit, 1, 5000));
+  end_run();
+}
+
 /* Asserts the victim caught SIGTERM and SIGCONT, once each. Two signals
  * pending at once reach their handlers in no order the sender chose (the
  * kernel stacks one frame on the other), so the set is what is seen. */
@@ -1128,6 +1150,7 @@ int main(void) {
       T(broken_contract),
       T(timeout_fires),
       T(stop_before_exec),
+      T(stop_before_exec_then_exec),
       T(stop_escalates),
       T(stop_shortens_grace),
       T(signal_only_while_running),
