@@ -727,7 +727,7 @@ static void run_host(const gxl_launch *o, gxl_report *r) {
   if (pipe2(go, O_CLOEXEC) || pipe2(x, O_CLOEXEC))
     gxl_die("pipe: %s", strerror(errno));
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  pid_t cmd = clone_run(0);
+  pid_t me = getpid(), cmd = clone_run(0);
   if (cmd < 0) gxl_die("fork: %s", strerror(errno));
   if (cmd == 0) {
     close(go[1]);
@@ -737,6 +737,7 @@ static void run_host(const gxl_launch *o, gxl_report *r) {
     /* wait until placed in the cgroup: never fork outside it */
     if (read(go[0], &c, 1) != 1) _exit(GXL_EXIT_SETUP);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* kept across exec */
+    if (getppid() != me) _exit(GXL_EXIT_SETUP); /* it died just before */
     exec_command(o, o->req.cwd, x[1]);
   }
   close(go[0]);
