@@ -1,5 +1,6 @@
 /* Starting runs' launchers; see launcher.h. */
 #include "server/launcher.h"
+#include "server/launcher_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -209,7 +210,7 @@ static int exec_spawn(gxd_launcher *l, watch *w, const gxl_run *run,
 
 /* How long a spawn waits for the server's answer (it forks, then
  * answers: well under a millisecond when it gets the CPU). */
-#define REPLY_WAIT_MS 1000
+#define REPLY_WAIT_MS GXD__LAUNCHER_REPLY_WAIT_MS
 
 static void on_ctl_event(uv_poll_t *h, int status, int events);
 
@@ -335,17 +336,28 @@ static void on_server_zombie(void *ud, pid_t pid) {
   }
 }
 
+/* Makes @p ctl (connected to server @p pid) the current server. */
+static int server_attach(gxd_launcher *l, int ctl, pid_t pid) {
+  server *srv = calloc(1, sizeof *srv);
+  if (!srv) return -ENOMEM;
+  srv->l = l;
+  srv->ctl = ctl;
+  srv->pid = pid;
+  uv_poll_init(l->loop, &srv->poll, srv->ctl);
+  srv->poll.data = srv;
+  l->srv = srv;
+  watch_socket(srv);
+  return 0;
+}
+
 /* Starts gexec-launch --serve with our end of a socket pair. */
 static int server_start(gxd_launcher *l) {
   static char *const empty_env[] = {NULL};
   int sv[2];
   char parent[16];
-  server *srv = calloc(1, sizeof *srv);
-  if (!srv) return -ENOMEM;
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    free(srv);
+  pid_t pid = 0;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
     return -errno;
-  }
   snprintf(parent, sizeof parent, "%d", (int)getpid());
   char *argv[] = {l->path, "--serve", "--control-fd", "3", "--parent-pid",
                   parent, NULL};
@@ -353,25 +365,20 @@ static int server_start(gxd_launcher *l) {
                          .cwd = "/", .stdin_fd = -1, .stdout_fd = -1,
                          .stderr_fd = STDERR_FILENO, .report_fd = sv[1],
                          .request_fd = -1};
-  int rc = gxd_spawn(&spec, &srv->pid);
+  int rc = gxd_spawn(&spec, &pid);
   close(sv[1]);
-  if (rc == 0 && gxd_reaper_add(srv->pid, on_server_zombie, l) != 0) {
-    kill(srv->pid, SIGKILL);
-    waitpid(srv->pid, NULL, 0);
+  if (rc == 0 && gxd_reaper_add(pid, on_server_zombie, l) != 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
     rc = -ENOMEM;
   }
-  if (rc != 0) {
-    close(sv[0]);
-    free(srv);
-    return rc;
+  if (rc == 0 && (rc = server_attach(l, sv[0], pid)) != 0) {
+    gxd_reaper_remove(pid);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
   }
-  srv->l = l;
-  srv->ctl = sv[0];
-  uv_poll_init(l->loop, &srv->poll, srv->ctl);
-  srv->poll.data = srv;
-  l->srv = srv;
-  watch_socket(srv);
-  return 0;
+  if (rc != 0) close(sv[0]);
+  return rc;
 }
 
 static void on_server_closed(uv_handle_t *h);
@@ -482,11 +489,14 @@ static int server_spawn(gxd_launcher *l, watch *w, const gxl_run *run,
 
 /* ---------------------------------------------------------------- api */
 
-int gxd_launcher_new(uv_loop_t *loop, const char *path, gxd_launch_mode mode,
-                     gxd_launcher **out, char *why, size_t len) {
+/* The launcher without its server. */
+static int launcher_make(uv_loop_t *loop, const char *path,
+                         gxd_launch_mode mode, gxd_launcher **out) {
   gxd_launcher *l = calloc(1, sizeof *l);
-  int rc = -ENOMEM;
-  if (!l || !(l->path = strdup(path))) goto fail;
+  if (!l || !(l->path = strdup(path))) {
+    free(l);
+    return -ENOMEM;
+  }
   l->loop = loop;
   l->mode = mode;
   l->qtail = &l->queue;
@@ -494,9 +504,30 @@ int gxd_launcher_new(uv_loop_t *loop, const char *path, gxd_launch_mode mode,
   l->deliver.data = l;
   l->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (l->devnull < 0) {
-    rc = -errno;
-    snprintf(why, len, "/dev/null: %s", strerror(errno));
-    return gxd_launcher_free(l), rc;
+    int rc = -errno;
+    gxd_launcher_free(l);
+    return rc;
+  }
+  *out = l;
+  return 0;
+}
+
+int gxd__launcher_new_attached(uv_loop_t *loop, const char *path, int ctl,
+                               pid_t pid, gxd_launcher **out) {
+  int rc = launcher_make(loop, path, GXD_LAUNCH_FORK_SERVER, out);
+  if (rc == 0 && (rc = server_attach(*out, ctl, pid)) != 0)
+    gxd_launcher_free(*out);
+  if (rc != 0) close(ctl);
+  return rc;
+}
+
+int gxd_launcher_new(uv_loop_t *loop, const char *path, gxd_launch_mode mode,
+                     gxd_launcher **out, char *why, size_t len) {
+  gxd_launcher *l;
+  int rc = launcher_make(loop, path, mode, &l);
+  if (rc != 0) {
+    snprintf(why, len, "%s", rc == -ENOMEM ? "out of memory" : strerror(-rc));
+    return rc;
   }
   if (mode == GXD_LAUNCH_FORK_SERVER && (rc = server_start(l)) != 0) {
     snprintf(why, len, "cannot start the fork server %s: %s", path,
@@ -505,11 +536,6 @@ int gxd_launcher_new(uv_loop_t *loop, const char *path, gxd_launch_mode mode,
   }
   *out = l;
   return 0;
-fail:
-  if (l) free(l->path);
-  free(l);
-  snprintf(why, len, "out of memory");
-  return rc;
 }
 
 const char *gxd_launcher_path(const gxd_launcher *l) { return l->path; }
