@@ -546,11 +546,12 @@ static void create_without_cgroups_is_enotsup(void **state) {
 static void add_writes_pid_to_every_leaf(void **state) {
   gxi_cgroup_caps caps = start(FAKE_CG_HYBRID, 0);
   gxi_cgroup cg;
-  char want[512], pid[24];
+  char want[512], pid[24], line[32];
   (void)state;
   make(&caps, "inst/run-1", 32 * MiB, 16, &cg);
   fake_cgroupfs_forget_writes(fake);
   snprintf(pid, sizeof pid, "%ld", (long)getpid());
+  snprintf(line, sizeof line, "%s\n", pid);
   assert_int_equal(gxi_cgroup_add(&cg, getpid()), 0);
   snprintf(want, sizeof want,
            "memory/gexec/inst/run-1/cgroup.procs %s\n"
@@ -558,10 +559,9 @@ static void add_writes_pid_to_every_leaf(void **state) {
            "unified/gexec/inst/run-1/cgroup.procs %s\n",
            pid, pid, pid);
   assert_writes(want);
-  strcat(pid, "\n");
-  assert_file("memory/gexec/inst/run-1/cgroup.procs", pid);
-  assert_file("pids/gexec/inst/run-1/cgroup.procs", pid);
-  assert_file("unified/gexec/inst/run-1/cgroup.procs", pid);
+  assert_file("memory/gexec/inst/run-1/cgroup.procs", line);
+  assert_file("pids/gexec/inst/run-1/cgroup.procs", line);
+  assert_file("unified/gexec/inst/run-1/cgroup.procs", line);
 }
 
 /* For a process born in the cgroup2 leaf (CLONE_INTO_CGROUP): the v1
