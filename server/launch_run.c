@@ -86,26 +86,10 @@ static struct {
   char cg_procs[2][GXI_CGROUP_PATH_MAX + 16]; /* v1 cgroup.procs, or "" */
   char cg_leaves[3][GXI_CGROUP_PATH_MAX];     /* to remove, or "" */
   char children[64]; /* /proc/self/task/TID/children */
-  /* a spare's v1 leaves hold us too: the roots' cgroup.procs we leave
-   * them for before they can be removed, and our pid as text */
-  char escape[2][GXI_CGROUP_PATH_MAX + 16];
-  char self_text[16];
+  /* a spare's v1 leaves hold us too: we leave them (after the report,
+   * or when dying) before they can be removed */
+  gxi_cgroup_exit v1_exit;
 } run = {.cg_kill_fd = -1};
-
-/* Moves us out of the run's v1 leaves (a spare's), into each hierarchy's
- * root, so they can be removed. Async-signal-safe. Costs a cgroup
- * migration: only ever after the run's report, or when dying. */
-static void leave_v1(void) {
-  for (int i = 0; i < 2; i++) {
-    if (!run.escape[i][0]) continue;
-    int fd = open(run.escape[i], O_WRONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    if (write(fd, run.self_text, strlen(run.self_text)) < 0) {
-    }
-    close(fd);
-    run.escape[i][0] = '\0';
-  }
-}
 
 /* SIGKILLs every pid listed in the file at @p path except ours; returns
  * how many were listed. Async-signal-safe (raw syscalls only). */
@@ -151,7 +135,7 @@ static void die_with_parent(void) {
     if (left == 0) break;
     nanosleep(&ms, NULL);
   }
-  leave_v1();
+  gxi_cgroup_exit_now(&run.v1_exit);
   /* the run's cgroup: empty now, or soon (dying processes); then its
    * daemon's directory, which the last run out removes */
   if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
@@ -463,20 +447,11 @@ static void arm_cgroup_kill(void) {
   memcpy(run.cg_leaves[2], cg.pids, sizeof run.cg_leaves[2]);
 }
 
-/* A spare launcher (fork server) already is in v1 leaves of its own,
- * joined ahead of demand: they become the run's (renamed, limited); only
- * the cgroup2 leaf is made now (the run's first process is born in it). */
 /* From the start, the spare's leaves are ours to leave and remove should
  * we die (until they are renamed, then under their new names). */
 static void arm_adopted(const gxl_launch *o) {
   cg = *o->adopted;
-  snprintf(run.self_text, sizeof run.self_text, "%d", (int)getpid());
-  if (cg.mem[0] && o->caps)
-    snprintf(run.escape[0], sizeof run.escape[0], "%s/cgroup.procs",
-             o->caps->mem_root);
-  if (cg.pids[0] && o->caps)
-    snprintf(run.escape[1], sizeof run.escape[1], "%s/cgroup.procs",
-             o->caps->pids_root);
+  if (o->caps) gxi_cgroup_exit_prepare(o->caps, &cg, &run.v1_exit);
   arm_cgroup_kill();
 }
 
@@ -785,7 +760,7 @@ int gxl_run_main(gxl_launch *o) {
   if (have_cg) r.oom_killed = gxi_cgroup_oom_killed(&cg) == 1;
   send_report(report_fd, &r);
   wait_init();
-  leave_v1();
+  gxi_cgroup_exit_now(&run.v1_exit);
   if (have_cg) {
     if (run.cg_kill_fd >= 0) close(run.cg_kill_fd);
     run.cg_kill_fd = -1;

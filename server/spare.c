@@ -49,19 +49,12 @@ static void remove_leaves(const gxi_cgroup_caps *caps, const char *dir,
  * before it is armed (the handler is async-signal-safe). */
 static struct {
   char leaves[2][GXI_CGROUP_PATH_MAX];
-  char escape[2][GXI_CGROUP_PATH_MAX + 16];
-  char self[16];
+  gxi_cgroup_exit exit;
 } sp;
 
 /* Leaves the spare's leaves for the roots, then removes them. */
 static void spare_cleanup(void) {
-  for (int i = 0; i < 2; i++) {
-    int fd = sp.escape[i][0] ? open(sp.escape[i], O_WRONLY | O_CLOEXEC) : -1;
-    if (fd < 0) continue;
-    if (write(fd, sp.self, strlen(sp.self)) < 0) {
-    }
-    close(fd);
-  }
+  gxi_cgroup_exit_now(&sp.exit);
   for (int i = 0; i < 2; i++)
     if (sp.leaves[i][0]) rmdir(sp.leaves[i]);
 }
@@ -81,15 +74,9 @@ static int join_leaves(const gxi_cgroup_caps *caps, const char *dir,
   if (leaf_name(dir, getpid(), name, sizeof name) != 0 ||
       gxi_cgroup_create(&c, name, &lim, cg, NULL, 0) != 0)
     return -1;
-  snprintf(sp.self, sizeof sp.self, "%d", (int)getpid());
   memcpy(sp.leaves[0], cg->mem, sizeof sp.leaves[0]);
   memcpy(sp.leaves[1], cg->pids, sizeof sp.leaves[1]);
-  if (cg->mem[0])
-    snprintf(sp.escape[0], sizeof sp.escape[0], "%s/cgroup.procs",
-             caps->mem_root);
-  if (cg->pids[0])
-    snprintf(sp.escape[1], sizeof sp.escape[1], "%s/cgroup.procs",
-             caps->pids_root);
+  gxi_cgroup_exit_prepare(caps, cg, &sp.exit);
   if (gxi_cgroup_add(cg, getpid()) == 0) return 0; /* the slow part */
   spare_cleanup();
   return -1;

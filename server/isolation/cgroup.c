@@ -370,6 +370,28 @@ int gxi_cgroup_add_v1(gxi_cgroup *cg, pid_t pid) {
   return 0;
 }
 
+void gxi_cgroup_exit_prepare(const gxi_cgroup_caps *caps,
+                             const gxi_cgroup *cg, gxi_cgroup_exit *e) {
+  const char *roots[2] = {cg->mem[0] ? caps->mem_root : "",
+                          cg->pids[0] ? caps->pids_root : ""};
+  memset(e, 0, sizeof *e);
+  snprintf(e->self, sizeof e->self, "%ld", (long)getpid());
+  for (int i = 0; i < 2; i++)
+    if (roots[i][0])
+      snprintf(e->procs[i], sizeof e->procs[i], "%s/cgroup.procs", roots[i]);
+}
+
+void gxi_cgroup_exit_now(gxi_cgroup_exit *e) {
+  for (int i = 0; i < 2; i++) {
+    int fd = e->procs[i][0] ? open(e->procs[i], O_WRONLY | O_CLOEXEC) : -1;
+    e->procs[i][0] = '\0';
+    if (fd < 0) continue;
+    if (write(fd, e->self, strlen(e->self)) < 0) {
+    }
+    close(fd);
+  }
+}
+
 int gxi_cgroup_v2_fd(const gxi_cgroup *cg) {
   if (!cg->v2[0]) return -ENOENT;
   int fd = open(cg->v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -181,6 +181,23 @@ int gxi_cgroup_add(gxi_cgroup *cg, pid_t pid);
  */
 int gxi_cgroup_add_v1(gxi_cgroup *cg, pid_t pid);
 
+/** How a process leaves the v1 leaves of @p cg it is in (a spare
+ *  launcher's): prepared ahead, so that leaving is async-signal-safe. */
+typedef struct {
+  char procs[2][GXI_CGROUP_PATH_MAX + 16]; /**< roots' cgroup.procs, or "" */
+  char self[16];                           /**< the caller's pid as text */
+} gxi_cgroup_exit;
+
+/** Prepares @p e for the caller and the v1 leaves of @p cg (memory,
+ *  pids): leaving moves the caller into each hierarchy's root. */
+void gxi_cgroup_exit_prepare(const gxi_cgroup_caps *caps,
+                             const gxi_cgroup *cg, gxi_cgroup_exit *e);
+
+/** Leaves as prepared (once: @p e is emptied). Async-signal-safe (open,
+ *  write, close). Costs a cgroup migration: call it off the critical
+ *  path. Failures are ignored (the leaves then stay until a sweep). */
+void gxi_cgroup_exit_now(gxi_cgroup_exit *e);
+
 /** Opens the cgroup2 leaf of @p cg as a directory (O_CLOEXEC), for
  *  CLONE_INTO_CGROUP. Returns the fd, -ENOENT without a v2 leaf, or
  *  another negative errno. The caller closes it. */

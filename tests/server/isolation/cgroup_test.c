@@ -593,6 +593,43 @@ static void destroy_removes_directories(void **state) {
   assert_int_equal(gxi_cgroup_destroy(cg), 0); /* again: no-op */
 }
 
+/* A process in v1 leaves of its own (a spare launcher) cannot have them
+ * removed; once it left them (gxi_cgroup_exit_now, prepared ahead) it
+ * can, and it is in the hierarchies' roots. Runs in a child: the test
+ * process keeps its own cgroups. */
+static int leave_and_remove(void *arg) {
+  gxi_cgroup *cg = arg;
+  gxi_cgroup_exit e;
+  char line[256];
+  gxi_cgroup_exit_prepare(&g_caps, cg, &e);
+  if (gxi_cgroup_remove(cg) != -EBUSY) return 10;
+  gxi_cgroup_exit_now(&e);
+  if (e.procs[0][0] || e.procs[1][0]) return 11; /* once */
+  if (gxi_cgroup_remove(cg) != 0) return 12;
+  FILE *f = fopen("/proc/self/cgroup", "r");
+  int at_root = 0;
+  while (f && fgets(line, sizeof line, f))
+    at_root |= strstr(line, ":pids:/\n") != NULL;
+  if (f) fclose(f);
+  return at_root ? 0 : 13;
+}
+
+static void exit_v1_leaves_then_remove(void **state) {
+  gxi_cgroup_caps v1 = g_caps;
+  (void)state;
+  if (g_caps.version != 1 || !g_caps.has_pids)
+    skip_because("no v1 pids hierarchy");
+  v1.v2_root[0] = '\0';
+  v1.has_kill = 0; /* a pids leaf without a limit, as a spare's */
+  gxi_cgroup *cg = make_cg(&v1, "exit", 0, 0);
+  assert_true(cg->pids[0] && !cg->v2[0]);
+  pid_t pid = spawn_in(cg, leave_and_remove, cg);
+  int st = wait_status(pid);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  assert_false(exists(cg->pids));
+}
+
 /* open() finds an existing leaf, destroy through it removes it. */
 static void open_then_destroy(void **state) {
   gxi_cgroup *cg, other;
@@ -624,6 +661,7 @@ int main(void) {
       cmocka_unit_test_teardown(kill_with_procs_sweep, teardown),
       cmocka_unit_test_teardown(destroy_removes_directories, teardown),
       cmocka_unit_test_teardown(open_then_destroy, teardown),
+      cmocka_unit_test_teardown(exit_v1_leaves_then_remove, teardown),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
