@@ -122,7 +122,6 @@ static void close_fds(const int *fds, int n) {
     if (fds[i] >= 0) close(fds[i]);
 }
 
-/* A RUN: fork its launcher, tell the daemon its pid (or why not). */
 /* The launcher of RUN @p m: the ready spare when it fits, else a fresh
  * fork. Returns its pid or -errno. */
 static pid_t launcher_for(const gxl_fs_msg *m, const int fds[GXL_FS_RUN_FDS]) {

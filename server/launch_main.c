@@ -19,36 +19,21 @@
  * PID namespace (init kills all, and dies if the launcher dies), by the
  * run's cgroup, or by the subreaper sweep for host. If gexecd dies, the
  * launcher gets GXL_PDEATH_SIG, kills the whole run the same way, and
- * exits. Records on --report-fd (launch_wire.h): whether the command
+ * exits. With --serve it is instead gexecd's fork server (forkserver.h),
+ * which forks one such launcher per run. Records on --report-fd (launch_wire.h): whether the command
  * was exec'd, then how it really ended (code or signal, rusage of the
  * whole tree, OOM kill), or why the sandbox could not be built (exit
  * 125). The launcher exits with the command's code, or 128+signal. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/gx_units.h"
-#include "server/isolation/cgroup.h"
-#include "server/isolation/profile.h"
-#include "server/isolation/sandbox.h"
-#include "server/isolation/seccomp.h"
-#include "server/launch_wire.h"
-#include "server/resolve.h"
 #include "server/forkserver.h"
+#include "server/isolation/profile.h"
 #include "server/launch_run.h"
 
 extern char **environ;
