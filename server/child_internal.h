@@ -1,5 +1,5 @@
 /* Internal to the child module (server/child.c): the seam below the
- * pipes, for the module's own unit test (tests/server/child_test.c).
+ * pipes, for the module's own unit tests (tests/server/child_io_test.c).
  *
  * gxd_child_start makes a run's stdio as pipes and hands them to
  * gxd__child_start_fds, which polls the daemon's ends as io channels
