@@ -123,9 +123,10 @@ void rpc_pump_stop(rpc_pump *p);
 /* Fault-injection seams. The module reaches these gRPC and pthread entry
  * points only through the pointers below, which default to the real
  * functions (grpc_call_start_batch, grpc_server_request_registered_call,
- * pthread_create). Only tests (tests/lib/rpc_test.c) change them, to make
- * failure paths reachable on demand, and never while another thread may be
- * calling through the same pointer. */
+ * pthread_create). Only the module's unit tests (tests/lib/rpc_fixture.c
+ * and the tests using it) change them, to make failure paths reachable on
+ * demand, and never while another thread may be calling through the same
+ * pointer. */
 typedef grpc_call_error (*rpc_start_batch_fn)(grpc_call *call,
                                               const grpc_op *ops, size_t n,
                                               void *tag, void *reserved);
