@@ -93,7 +93,7 @@ int count(side *s, char ev) {
   return n;
 }
 
-static void events(side *s, char *out, size_t len) {
+void events(side *s, char *out, size_t len) {
   pthread_mutex_lock(&s->mu);
   snprintf(out, len, "%s", s->ev);
   pthread_mutex_unlock(&s->mu);

@@ -125,6 +125,9 @@ struct fixture {
 /** How many @p ev events side @p s recorded. */
 int count(side *s, char ev);
 
+/** The events side @p s recorded so far, in order, into @p out. */
+void events(side *s, char *out, size_t len);
+
 /** Handlers that record each event on the side given as user data. */
 extern const gx_rpc_handlers handlers;
 
