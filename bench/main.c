@@ -156,7 +156,6 @@ int main(int argc, char **argv) {
   options o;
   gexec_conn *c;
   gexec_error e;
-  gexec_conn_opts co = {.connect_timeout_ms = 10000};
   char load[128] = "?\n";
   /* Output arrives in ~1 MiB messages: keep such blocks on the heap
    * instead of an mmap/munmap (and page faults) per message. A process
@@ -168,7 +167,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN); /* a local child dying early: EPIPE, not death */
   read_loadavg(load, sizeof load);
   long idle_kb = gb_proc_status_kb(o.daemon_pid, "VmRSS");
-  int rc = gexec_connect(o.target, &co, &c, &e);
+  int rc = gexec_connect(o.target, NULL, &c, &e);
   if (rc != GEXEC_OK) {
     gb_fail_gexec("connect", rc, &e);
     return 1;
