@@ -48,13 +48,17 @@ static const struct {
     {"Handshake failed", "TLS handshake failed"},
     {"Timeout occurred", "timed out"},
     {"Connection timed out", "timed out"},
-    {"failed to connect to all addresses", "cannot connect"},
 };
 
 const char *gexec__connect_reason(const char *msg) {
   for (size_t i = 0; msg && i < sizeof reasons / sizeof *reasons; i++)
     if (strstr(msg, reasons[i].grpc)) return reasons[i].reason;
-  return NULL;
+  /* Another failure to connect: gRPC's own words for it. */
+  const char *all = msg ? strstr(msg, "failed to connect to all addresses")
+                        : NULL;
+  const char *last = all ? strstr(all, "last error: ") : NULL;
+  if (last) return last + strlen("last error: ");
+  return all ? "cannot connect" : NULL;
 }
 
 /* After a failed wait: asks once more, fail-fast, for gRPC's reason. */
@@ -108,7 +112,8 @@ int gexec_connect(const char *target, const gexec_conn_opts *opts,
   pthread_cond_init(&c->cv, NULL);
   int rc = open_channel(c, err);
   if (rc != GEXEC_OK) goto out_free;
-  if (t >= 0 && (rc = wait_connected(c, err)) != GEXEC_OK) {
+  int lazy = t < 0 || (opts && opts->lazy);
+  if (!lazy && (rc = wait_connected(c, err)) != GEXEC_OK) {
     gexec_conn_close(c);
     return rc;
   }

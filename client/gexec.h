@@ -145,6 +145,12 @@ void gexec_conn_opts_free(gexec_conn_opts *o);
  *  run's own timeout (gexec_spec.timeout_ms), which the daemon enforces. */
 int gexec_conn_opts_set_connect_timeout(gexec_conn_opts *o, int64_t ms);
 
+/** Nonzero: gexec_connect returns at once and the connection is made
+ *  with the first run (which waits for it up to the connect timeout): a
+ *  program starting runs on many hosts does not wait for each in turn.
+ *  Setting the connect timeout < 0 also means lazy, with 10 s. */
+int gexec_conn_opts_set_lazy(gexec_conn_opts *o, int on);
+
 /** Nonzero: keep retrying an unreachable daemon (refused, no such socket)
  *  until the connect timeout, instead of failing at the first refusal. */
 int gexec_conn_opts_set_wait_for_ready(gexec_conn_opts *o, int on);

@@ -27,6 +27,7 @@
 struct gexec_conn_opts {
   int64_t connect_timeout_ms;
   int wait_for_ready;
+  int lazy;
 };
 
 /* Where a connection's current attempt stands. */

@@ -20,6 +20,12 @@ int gexec_conn_opts_set_connect_timeout(gexec_conn_opts *o, int64_t ms) {
   return GEXEC_OK;
 }
 
+int gexec_conn_opts_set_lazy(gexec_conn_opts *o, int on) {
+  if (!o) return GEXEC_EINVAL;
+  o->lazy = on != 0;
+  return GEXEC_OK;
+}
+
 int gexec_conn_opts_set_wait_for_ready(gexec_conn_opts *o, int on) {
   if (!o) return GEXEC_EINVAL;
   o->wait_for_ready = on != 0;
