@@ -13,12 +13,11 @@
 #  4. both programs run commands on a real gexecd: exact stdout, stderr
 #     and exit codes.
 #
-# $1: extra compiler flags (the sanitizer flags of the configuration the
-# libraries were built in; see BUILD).
+# Arguments: extra compiler flags (the sanitizer flags of the
+# configuration the libraries were built in; see BUILD).
 set -euo pipefail
 
-san_flags=()
-read -ra san_flags <<<"${1:-}"
+san_flags=("$@")
 root=${TEST_SRCDIR:?run me through bazel test}/gexec
 tmp=${TEST_TMPDIR:?run me through bazel test}
 tarball=$root/client/dist/libgexec-dist.tar
@@ -129,6 +128,7 @@ expect_eq "symbols of this repository libgexec.a leaves undefined" "$missing" ""
 
 src=$root/client/examples/run_example.c
 cflags=(-std=c11 -Wall -Wextra -Werror -pedantic "${san_flags[@]}")
+echo "compiling the example with: ${cflags[*]}"
 # shellcheck disable=SC2046 # pkg-config's output is meant to be split
 cc "${cflags[@]}" -o "$tmp/ex_shared" "$src" \
   $(pkg-config --cflags --libs libgexec) -Wl,-rpath,"$prefix/lib" ||
