@@ -90,9 +90,15 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 expect_eq "pkg-config --modversion" "$(pkg-config --modversion libgexec)" "$version"
 expect_eq "pkg-config --variable=prefix" \
   "$(pkg-config --variable=prefix libgexec)" "$prefix"
+# pkg-config's output with its blanks normalized
+words() {
+  local w
+  read -ra w <<<"$("$@")"
+  echo "${w[*]}"
+}
 expect_eq "pkg-config --cflags-only-I" \
-  "$(echo $(pkg-config --cflags-only-I libgexec))" "-I$prefix/include"
-expect_eq "pkg-config --libs" "$(echo $(pkg-config --libs libgexec))" \
+  "$(words pkg-config --cflags-only-I libgexec)" "-I$prefix/include"
+expect_eq "pkg-config --libs" "$(words pkg-config --libs libgexec)" \
   "-L$prefix/lib -lgexec"
 static_libs=" $(pkg-config --static --libs libgexec) "
 for lib in -lgexec -lgrpc -lgpr -lprotobuf-c -luv -lpthread; do
