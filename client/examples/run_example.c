@@ -30,7 +30,9 @@ static void print_exit(const gexec_exit *e) {
 
 /* Runs @p argv on @p conn; returns this program's exit code. */
 static int run(gexec_conn *conn, const char *const *argv) {
-  gexec_spec spec = {.argv = argv, .stdin_null = 1};
+  gexec_spec spec = GEXEC_SPEC_INIT;
+  spec.argv = argv;
+  spec.stdin_null = 1;
   gexec_result res;
   gexec_error err;
   if (gexec_run(conn, &spec, NULL, &res, &err) != GEXEC_OK) {

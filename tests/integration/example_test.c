@@ -2,7 +2,8 @@
  * against <gexec/gexec.h>, run as a user runs it against a real gexecd:
  * its exact stdout, stderr and exit code for a run that exits, one killed
  * by a signal, the target from $GEXEC_TARGET with the default command, a
- * refused run, an unreachable daemon and a usage error. */
+ * refused run, an unreachable daemon and a usage error; and
+ * client/examples/fanout_example (the event queue) on several targets. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,11 +40,11 @@ static int teardown(void **state) {
   return 0;
 }
 
-static const char *example_path(void) {
+static const char *example_path(const char *name) {
   static char path[4096];
   const char *srcdir = getenv("TEST_SRCDIR");
-  snprintf(path, sizeof path, "%s/gexec/client/examples/run_example",
-           srcdir ? srcdir : "bazel-bin");
+  snprintf(path, sizeof path, "%s/gexec/client/examples/%s",
+           srcdir ? srcdir : "bazel-bin", name);
   return path;
 }
 
@@ -65,14 +66,14 @@ static void read_capture(const char *path, char *buf, size_t len) {
   fclose(f);
 }
 
-/* Runs the example with @p args (NULL-terminated, after argv[0]) and
- * $GEXEC_TARGET set to @p env_target (NULL: unset). */
-static void run_example(const char *const *args, const char *env_target,
-                        example_run *r) {
+/* Runs the example @p name with @p args (NULL-terminated, after argv[0])
+ * and $GEXEC_TARGET set to @p env_target (NULL: unset). */
+static void run_program(const char *name, const char *const *args,
+                        const char *env_target, example_run *r) {
   const char *argv[16];
   char out_path[512], err_path[512];
   int n = 0, st;
-  argv[n++] = "run_example";
+  argv[n++] = name;
   for (; args && *args && n < 15; args++) argv[n++] = *args;
   argv[n] = NULL;
   int out = open_capture("out", out_path, sizeof out_path);
@@ -86,7 +87,7 @@ static void run_example(const char *const *args, const char *env_target,
       setenv("GEXEC_TARGET", env_target, 1);
     else
       unsetenv("GEXEC_TARGET");
-    execv(example_path(), (char **)argv);
+    execv(example_path(name), (char **)argv);
     _exit(127);
   }
   close(out);
@@ -95,6 +96,11 @@ static void run_example(const char *const *args, const char *env_target,
   r->rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   read_capture(out_path, r->out, sizeof r->out);
   read_capture(err_path, r->err, sizeof r->err);
+}
+
+static void run_example(const char *const *args, const char *env_target,
+                        example_run *r) {
+  run_program("run_example", args, env_target, r);
 }
 
 static void test_exit_status_and_output(void **state) {
@@ -186,6 +192,31 @@ static void test_usage(void **state) {
   assert_int_equal(r.rc, 2);
 }
 
+/* fanout_example: the same daemon twice and an unreachable socket, from
+ * one thread and one event queue; the results in the order given. */
+static void test_fanout(void **state) {
+  (void)state;
+  char targets[512], want[2048];
+  const char *t = daemon_.target, *bad = "unix:/nonexistent/gexecd.sock";
+  example_run r;
+  snprintf(targets, sizeof targets, "%s,%s,%s", t, bad, t);
+  run_program("fanout_example",
+              ARGV(targets, "sh", "-c", "echo a; echo b; printf c; exit 5"),
+              NULL, &r);
+  snprintf(want, sizeof want,
+           "%s: a\n%s: b\n%s: c\n%s: exit status 5\n"
+           "%s: error: cannot connect to %s: no such socket\n"
+           "%s: a\n%s: b\n%s: c\n%s: exit status 5\n",
+           t, t, t, t, bad, bad, t, t, t, t);
+  assert_string_equal(r.out, want);
+  assert_string_equal(r.err, "");
+  assert_int_equal(r.rc, 1);
+  run_program("fanout_example", ARGV(t, "sh", "-c", "kill -9 $$"), NULL, &r);
+  snprintf(want, sizeof want, "%s: killed by signal 9\n", t);
+  assert_string_equal(r.out, want);
+  assert_int_equal(r.rc, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_exit_status_and_output),
@@ -195,6 +226,7 @@ int main(void) {
       cmocka_unit_test(test_refused_run),
       cmocka_unit_test(test_unreachable_daemon),
       cmocka_unit_test(test_usage),
+      cmocka_unit_test(test_fanout),
   };
   return cmocka_run_group_tests_name("integration/example", tests, setup,
                                      teardown);
