@@ -77,7 +77,11 @@ static int open_channel(gexec_conn *c, gexec_error *err) {
   if (gexec__engine_acquire(&engine) != GX_OK)
     return gexec__fail(err, GEXEC_ECONNECT, 0,
                        "cannot start the client engine (no thread)");
-  gx_rpc_channel_opts co = {.client = engine, .own_connection = 1};
+  /* The daemon's messages are at most 1 MiB of output plus framing: a
+   * hostile one cannot make a run hold more than two such messages. */
+  gx_rpc_channel_opts co = {.client = engine,
+                            .own_connection = 1,
+                            .max_recv_bytes = GEXEC_MAX_RECV};
   if (gx_rpc_channel_new(c->target, NULL, &co, &c->ch) != GX_OK) {
     gexec__engine_release();
     return gexec__fail(err, GEXEC_ECONNECT, 0, "cannot create a channel");
@@ -109,7 +113,6 @@ int gexec_connect(const char *target, const gexec_conn_opts *opts,
   c->wait_for_ready = opts ? opts->wait_for_ready : 0;
   c->connect_ms = t > 0 ? t : GEXEC_DEFAULT_CONNECT_MS;
   pthread_mutex_init(&c->mu, NULL);
-  pthread_cond_init(&c->cv, NULL);
   int rc = open_channel(c, err);
   if (rc != GEXEC_OK) goto out_free;
   int lazy = t < 0 || (opts && opts->lazy);
@@ -121,7 +124,6 @@ int gexec_connect(const char *target, const gexec_conn_opts *opts,
   return GEXEC_OK;
 out_free:
   pthread_mutex_destroy(&c->mu);
-  pthread_cond_destroy(&c->cv);
   free(c);
   return rc;
 }
@@ -131,7 +133,6 @@ void gexec_conn_close(gexec_conn *c) {
   gx_rpc_channel_free(c->ch); /* ends a pending watch without firing */
   gexec__engine_release();
   pthread_mutex_destroy(&c->mu);
-  pthread_cond_destroy(&c->cv);
   free(c);
 }
 
@@ -166,7 +167,6 @@ static void finish_attempt(gexec_conn *c, int go) {
     pthread_mutex_unlock(&p->mu);
     p = next;
   }
-  pthread_cond_broadcast(&c->cv);
 }
 
 /* Engine thread: the channel's state changed, or the attempt's time is
@@ -180,7 +180,12 @@ static void on_watch(void *ud, gx_rpc_conn_state now, int timed_out) {
   if (now == GX_CONN_READY ||
       (now == GX_CONN_FAILURE && (!c->wait_for_ready || over)))
     finish_attempt(c, 1);
-  else if (over || arm_watch(c, now) != 0)
+  else if (over)
+    finish_attempt(c, 0);
+  else if (now == GX_CONN_IDLE && /* it lost the connection: try again */
+           (now = gx_rpc_channel_state(c->ch, 1)) == GX_CONN_READY)
+    finish_attempt(c, 1);
+  else if (arm_watch(c, now) != 0)
     finish_attempt(c, 0);
   pthread_mutex_unlock(&c->mu);
 }
@@ -188,7 +193,11 @@ static void on_watch(void *ud, gx_rpc_conn_state now, int timed_out) {
 void gexec__conn_submit(gexec_conn *c, gexec_proc *p) {
   pthread_mutex_lock(&c->mu);
   gx_rpc_conn_state s = gx_rpc_channel_state(c->ch, 1);
-  if (c->state == GEXEC__CONN_IDLE && s == GX_CONN_READY) {
+  /* Ready, or failed already (gRPC keeps saying so until it is ready
+   * again: a watch would wait out the whole timeout), and not waiting for
+   * ready: the call starts now, fail-fast, and says why it failed. */
+  if (c->state == GEXEC__CONN_IDLE &&
+      (s == GX_CONN_READY || (s == GX_CONN_FAILURE && !c->wait_for_ready))) {
     pthread_mutex_lock(&p->mu);
     gexec__proc_call(p);
     pthread_mutex_unlock(&p->mu);

@@ -76,7 +76,7 @@ static gexec_event_type next_type(const gexec_proc *p) {
                : GEXEC_EV_STDERR;
   /* the end, once the call is gone (no later callback can change it) */
   if (p->done && !p->exit_delivered) return GEXEC_EV_EXIT;
-  if (p->want_writable && p->call && !p->send_busy && p->nsig == 0 &&
+  if (p->want_writable && p->started && !p->send_busy && p->nsig == 0 &&
       !p->status_received && !p->stdin_closed)
     return GEXEC_EV_WRITABLE;
   return 0;

@@ -327,10 +327,12 @@ int gexec_proc_read(gexec_proc *p, gexec_event *ev, int64_t timeout_ms,
                     gexec_error *err);
 
 /**
- * Sends @p len bytes to the run's stdin. Blocks while the previous chunk
- * is still in flight (flow control), so a run that does not read its
- * stdin eventually blocks the writer. Returns GEXEC_ECLOSED after
- * gexec_proc_close_stdin or once the run ended.
+ * Sends @p len bytes to the run's stdin, in messages of up to 1 MiB.
+ * Blocks while the previous chunk is still in flight (flow control), so a
+ * run that does not read its stdin eventually blocks the writer. Returns
+ * GEXEC_ECLOSED after gexec_proc_close_stdin or once the run ended; the
+ * chunks before the one that failed may have been sent (the run ended,
+ * so this rarely matters).
  */
 int gexec_proc_write(gexec_proc *p, const void *data, size_t len,
                      gexec_error *err);
@@ -388,8 +390,10 @@ void gexec_evq_free(gexec_evq *q);
 
 /** A file descriptor (owned by the queue) that polls readable while an
  *  event waits in the queue, for the caller's own event loop. Do not read
- *  or close it: take events with gexec_evq_next(q, &ev, 0) until it
- *  returns GEXEC_ETIMEDOUT. */
+ *  or close it. On each wake-up, take events with gexec_evq_next(q, &ev,
+ *  0) until it returns GEXEC_ETIMEDOUT: the run of the event in hand is
+ *  put back in line only by the next call, so a loop that takes a single
+ *  event per wake-up may find the fd unreadable while events wait. */
 int gexec_evq_fd(const gexec_evq *q);
 
 /**

@@ -13,6 +13,7 @@
 #define GEXEC_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 #include "client/gexec.h"
 #include "gexec/v1/exec.pb-c.h"
@@ -21,6 +22,9 @@
 /** Largest stdin chunk per message (the daemon accepts 4 MiB). */
 #define GEXEC_STDIN_CHUNK (1024 * 1024)
 #define GEXEC_MAX_PENDING_SIGNALS 16
+/** Largest message accepted from a daemon: its output chunks are 1 MiB
+ *  (GXD_CHUNK), plus the RunResponse framing. */
+#define GEXEC_MAX_RECV (1024 * 1024 + 4096)
 /** The connect timeout when the options leave it at 0. */
 #define GEXEC_DEFAULT_CONNECT_MS 10000
 
@@ -43,7 +47,6 @@ struct gexec_conn {
   int wait_for_ready;
   int64_t connect_ms;       /* the attempt's budget (> 0) */
   pthread_mutex_t mu;       /* guards what follows */
-  pthread_cond_t cv;        /* the watch ended (close waits for it) */
   gexec__conn_state state;
   int64_t attempt_end_us;   /* monotonic deadline of the attempt */
   gexec_proc *waiting;      /* runs waiting for the attempt (a list) */
@@ -116,9 +119,12 @@ void gexec__engine_release(void);
  * a field this library does not know. */
 int gexec__load(void *full, size_t full_size, const void *user,
                 size_t size, size_t base);
-/* The 0.2 layouts: what size 0 means. */
-#define GEXEC__SPEC_BASE sizeof(gexec_spec)
-#define GEXEC__RUN_OPTS_BASE sizeof(gexec_run_opts)
+/* The 0.2 layouts, what size 0 means: frozen at their last field, so
+ * that appending fields never changes them. */
+#define GEXEC__SPEC_BASE \
+  (offsetof(gexec_spec, open_files) + sizeof(uint64_t))
+#define GEXEC__RUN_OPTS_BASE \
+  (offsetof(gexec_run_opts, capture_max) + sizeof(size_t))
 
 /* conn.c: hands a new run to its connection: starts its call now if the
  * channel is ready, else queues it for the connection attempt. Takes

@@ -100,7 +100,10 @@ static void protocol_error(gexec_proc *p, const char *msg) {
 static int accept_message(gexec_proc *p, Gexec__V1__RunResponse *m) {
   switch (m->event_case) {
     case GEXEC__V1__RUN_RESPONSE__EVENT_STARTED:
-      if (p->started) protocol_error(p, "the daemon sent started twice");
+      if (p->started) { /* callers read pid & co. without the lock */
+        protocol_error(p, "the daemon sent started twice");
+        break;
+      }
       p->started = 1;
       p->state = GEXEC__PROC_RUNNING;
       p->pid = m->started->pid;

@@ -164,7 +164,7 @@ int gexec_proc_try_write(gexec_proc *p, const void *data, size_t len,
   pthread_mutex_lock(&p->mu);
   if (p->status_received || p->stdin_closed || p->done) {
     rc = closed_error(p, err);
-  } else if (p->send_busy || p->nsig > 0 || !p->call) {
+  } else if (p->send_busy || p->nsig > 0 || !p->started) {
     p->want_writable = 1; /* GEXEC_EV_WRITABLE when the send is idle */
     rc = gexec__fail(err, GEXEC_EAGAIN, 0, "the previous chunk is in flight");
   } else if (len > 0) {

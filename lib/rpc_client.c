@@ -58,24 +58,26 @@ static grpc_connectivity_state unmap_state(gx_rpc_conn_state s) {
 
 /* Engine thread: the watch completed (ok 0: its deadline passed). The
  * callback may arm the next watch; `firing` keeps free from destroying
- * the channel under it. */
+ * the channel under it. The last touch of ch is the unlock that follows
+ * the broadcast: free may destroy ch from then on. */
 static void watch_complete(gx_rpc_channel *ch, int ok) {
   pthread_mutex_lock(&ch->mu);
   int closing = ch->closing;
   gx_rpc_watch_fn fn = ch->watch_fn;
   void *ud = ch->watch_ud;
   ch->watch_pending = 0;
-  ch->firing = !closing;
+  if (closing) {
+    pthread_cond_broadcast(&ch->cv);
+    pthread_mutex_unlock(&ch->mu);
+    return;
+  }
+  ch->firing = 1;
   pthread_mutex_unlock(&ch->mu);
-  if (closing) goto out_signal;
   if (fn)
     fn(ud, map_state(grpc_channel_check_connectivity_state(ch->channel, 0)),
        !ok);
   pthread_mutex_lock(&ch->mu);
   ch->firing = 0;
-  pthread_mutex_unlock(&ch->mu);
-out_signal:
-  pthread_mutex_lock(&ch->mu); /* from here free may destroy ch */
   pthread_cond_broadcast(&ch->cv);
   pthread_mutex_unlock(&ch->mu);
 }
@@ -120,12 +122,15 @@ static grpc_channel *create_channel(const char *target,
       rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
       /* A run is not idempotent: never let gRPC replay one. */
       rpc_int_arg(GRPC_ARG_ENABLE_RETRIES, 0),
-      /* Reconnect quickly to a daemon that is just starting. */
+      /* Reconnect quickly to a daemon that is just starting, and within
+       * 10 s (not gRPC's 120 s) to one that was down for a while. */
       rpc_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100),
+      rpc_int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000),
       /* Last: only with own_connection. */
       rpc_int_arg(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1),
   };
-  grpc_channel_args ca = {opts && opts->own_connection ? 4 : 3, args};
+  size_t n = sizeof args / sizeof *args;
+  grpc_channel_args ca = {opts && opts->own_connection ? n : n - 1, args};
   return grpc_channel_create(target, cc, &ca);
 }
 
