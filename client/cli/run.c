@@ -6,8 +6,10 @@
  *    it arrives, or captures it (bounded) for --json.
  *  - The stdin thread (unless -n) polls fd 0 and a wake-up pipe, reads
  *    fd 0 and sends it with gexec_proc_write, which blocks while the
- *    remote side does not read (backpressure). On EOF it calls
- *    gexec_proc_close_stdin. The main thread stops it through the pipe
+ *    remote side does not read (backpressure). It reads up to 1 MiB (one
+ *    message) at a time, coalescing what is ready (input.h), and raises
+ *    the buffer of a pipe on fd 0 to 1 MiB so that the writer can run
+ *    one message ahead. On EOF it calls gexec_proc_close_stdin. The main thread stops it through the pipe
  *    once the run has ended or been cancelled, then joins it: it never
  *    frees the proc while another thread may use it.
  *  - The signal thread sigwaits SIGINT, SIGTERM and SIGHUP, blocked in
@@ -34,13 +36,15 @@
 #include <unistd.h>
 
 #include "client/cli/exitcode.h"
+#include "client/cli/input.h"
 #include "client/cli/json_out.h"
 #include "client/gexec.h"
 
 /* --json keeps at most this much of each stream. */
 #define CAPTURE_MAX ((size_t)16 << 20)
-/* Chunk read from our stdin. */
-#define STDIN_CHUNK 65536
+/* Most bytes read from our stdin per gexec_proc_write: one message (the
+ * library's limit, GEXEC_STDIN_CHUNK). Also the pipe size we ask for. */
+#define STDIN_MAX ((size_t)1 << 20)
 /* Connect timeout given to gexec_connect. */
 #define CONNECT_TIMEOUT_MS 10000
 
@@ -71,6 +75,7 @@ typedef struct {
 
   pthread_t stdin_thread;
   int stdin_running;
+  uint8_t *stdin_buf;   /* STDIN_MAX bytes, the stdin thread's */
   int wake[2];          /* main -> stdin thread: stop */
   int stdin_errno;      /* a read error on fd 0, reported as a warning */
 
@@ -198,15 +203,18 @@ static int wait_stdin(int wake) {
 /* Sends fd 0 to the run until EOF, then closes the run's stdin. */
 static void *stdin_main(void *arg) {
   run_ctx *c = arg;
-  uint8_t buf[STDIN_CHUNK];
+  gxc_input in;
+  gxc_input_init(&in, STDIN_FILENO);
+  (void)gxc_input_grow_pipe(STDIN_FILENO, STDIN_MAX);
   for (;;) {
     int w = wait_stdin(c->wake[0]);
     if (w == 0) return NULL;
-    ssize_t n = w < 0 ? -1 : read(STDIN_FILENO, buf, sizeof buf);
+    ssize_t n = w < 0 ? -1 : gxc_input_read(&in, c->stdin_buf, STDIN_MAX);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0 && errno != EBADF) c->stdin_errno = errno;
     if (n <= 0) break;
-    if (gexec_proc_write(c->proc, buf, (size_t)n, NULL) != GEXEC_OK)
+    if (gexec_proc_write(c->proc, c->stdin_buf, (size_t)n, NULL) !=
+        GEXEC_OK)
       return NULL; /* the run ended or failed: the main thread reports */
   }
   gexec_proc_close_stdin(c->proc, NULL);
@@ -214,15 +222,25 @@ static void *stdin_main(void *arg) {
 }
 
 static int start_stdin(run_ctx *c) {
-  if (pipe2(c->wake, O_CLOEXEC) != 0) return errno;
-  int e = pthread_create(&c->stdin_thread, NULL, stdin_main, c);
-  if (e != 0) {
-    close(c->wake[0]);
-    close(c->wake[1]);
-    return e;
+  int e = ENOMEM;
+  c->stdin_buf = malloc(STDIN_MAX);
+  if (!c->stdin_buf) goto out;
+  if (pipe2(c->wake, O_CLOEXEC) != 0) {
+    e = errno;
+    goto out_free_buf;
   }
+  e = pthread_create(&c->stdin_thread, NULL, stdin_main, c);
+  if (e != 0) goto out_close_wake;
   c->stdin_running = 1;
   return 0;
+out_close_wake:
+  close(c->wake[0]);
+  close(c->wake[1]);
+out_free_buf:
+  free(c->stdin_buf);
+  c->stdin_buf = NULL;
+out:
+  return e;
 }
 
 /* Stops and joins the stdin thread. The run has ended or been cancelled,
@@ -233,6 +251,8 @@ static void stop_stdin(run_ctx *c) {
   pthread_join(c->stdin_thread, NULL);
   close(c->wake[0]);
   close(c->wake[1]);
+  free(c->stdin_buf);
+  c->stdin_buf = NULL;
   c->stdin_running = 0;
 }
 
