@@ -21,7 +21,7 @@
 #   BAZEL_OUTPUT_BASE  if set, passed as `bazel --output_base=...`
 #   CLI_RUNS=100       latency runs per series (after 5 warm-up rounds)
 #   TP_RUNS=5          throughput rounds
-#   BEFORE_CLI=PATH    another gexec binary timed beside this one (latency)
+#   BEFORE_CLI=PATH    another gexec binary measured beside this one
 #   KEEP_TMP=1         keep the temporary directory
 set -euo pipefail
 
@@ -255,16 +255,34 @@ bench_latency() {
 # Microseconds since the epoch (bash 5; no process started).
 now_us() { echo "${EPOCHREALTIME/./}"; } # (in $(...): a subshell, no exec)
 
-# One round: the CLI's stdin and stdout, the local pipe, libgexec's §2/§3.
-tp_round() {
+# 1 GiB into a remote `wc -c` through the CLI $2; the time goes to $TMP/tp
+# as "$1_stdin MICROSECONDS"; the count wc prints is checked.
+tp_stdin() {
   local t out
   t=$(now_us)
-  out=$(head -c "$GIB" /dev/zero | "$CLI" run -H "unix:$SOCK" -- wc -c)
+  out=$(head -c "$GIB" /dev/zero | "$2" run -H "unix:$SOCK" -- wc -c)
   [ "$out" = "$GIB" ] || { echo "cli.sh: remote wc -c said '$out'" >&2; return 1; }
-  echo "cli_stdin $(($(now_us) - t))" >>"$TMP/tp"
+  echo "$1_stdin $(($(now_us) - t))" >>"$TMP/tp"
+}
+
+# 1 GiB out of a remote `head -c` through the CLI $2, into /dev/null.
+tp_stdout() {
+  local t
   t=$(now_us)
-  "$CLI" run -H "unix:$SOCK" -n -- head -c "$GIB" /dev/zero >/dev/null
-  echo "cli_stdout $(($(now_us) - t))" >>"$TMP/tp"
+  "$2" run -H "unix:$SOCK" -n -- head -c "$GIB" /dev/zero >/dev/null
+  echo "$1_stdout $(($(now_us) - t))" >>"$TMP/tp"
+}
+
+# One round: the CLI's stdin and stdout (and BEFORE_CLI's), the local
+# pipe, libgexec's §2/§3 (GB/s, from gexec_bench's table).
+tp_round() {
+  local t
+  tp_stdin cli "$CLI"
+  tp_stdout cli "$CLI"
+  if [ -n "${BEFORE_CLI:-}" ]; then
+    tp_stdin before "$BEFORE_CLI"
+    tp_stdout before "$BEFORE_CLI"
+  fi
   t=$(now_us)
   head -c "$GIB" /dev/zero | cat >/dev/null
   echo "local_pipe $(($(now_us) - t))" >>"$TMP/tp"
@@ -300,14 +318,16 @@ pipe = rate("local_pipe")
 print("| direction | CLI (whole process) | libgexec (gexec_bench) "
       "| CLI / libgexec | local pipe | CLI / local pipe |")
 print("|---|---|---|---|---|---|")
-for d, cli, lib, what in (
-        ("stdin", "cli_stdin", "lib_stdin",
-         "`head -c 1G /dev/zero \\| gexec run -- wc -c`"),
-        ("stdout", "cli_stdout", "lib_stdout",
-         "`gexec run -n -- head -c 1G /dev/zero >/dev/null`")):
-    c, l = rate(cli), rate(lib)
-    print(f"| {d}: {what} | {c:.0f} MB/s | {l:.0f} MB/s | {c / l:.2f}× "
-          f"| {pipe:.0f} MB/s | {c / pipe:.2f}× |")
+for who in ("cli", "before"):
+    for d, what in (
+            ("stdin", "`head -c 1G /dev/zero \\| gexec run -- wc -c`"),
+            ("stdout", "`gexec run -n -- head -c 1G /dev/zero >/dev/null`")):
+        if who + "_" + d not in rows:
+            continue
+        c, l = rate(who + "_" + d), rate("lib_" + d)
+        name = d + (" (BEFORE_CLI)" if who == "before" else "")
+        print(f"| {name}: {what} | {c:.0f} MB/s | {l:.0f} MB/s "
+              f"| {c / l:.2f}× | {pipe:.0f} MB/s | {c / pipe:.2f}× |")
 print()
 print("Rounds (MB/s): " + "; ".join(
     k + " " + ", ".join(

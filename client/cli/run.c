@@ -38,6 +38,7 @@
 #include "client/cli/exitcode.h"
 #include "client/cli/input.h"
 #include "client/cli/json_out.h"
+#include "client/cli/teardown.h"
 #include "client/gexec.h"
 
 /* --json keeps at most this much of each stream. */
@@ -447,10 +448,11 @@ static void stop_signals(pthread_t th) {
   pthread_join(th, NULL);
 }
 
-/* Ends the remote side: frees the run (cancelling it if still going). */
+/* Ends the remote side: frees the run (cancelling it if still going);
+ * the connection is closed by the end of the process (teardown.h). */
 static void release_remote(run_ctx *c) {
   if (c->proc) gexec_proc_free(c->proc);
-  if (c->conn) gexec_conn_close(c->conn);
+  gxc_conn_release(c->conn);
   c->proc = NULL;
   c->conn = NULL;
 }
