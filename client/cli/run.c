@@ -9,15 +9,17 @@
  *    remote side does not read (backpressure). It reads up to 1 MiB (one
  *    message) at a time, coalescing what is ready (input.h), and raises
  *    the buffer of a pipe on fd 0 to 1 MiB so that the writer can run
- *    one message ahead. On EOF it calls gexec_proc_close_stdin. The main thread stops it through the pipe
- *    once the run has ended or been cancelled, then joins it: it never
- *    frees the proc while another thread may use it.
- *  - The signal thread sigwaits SIGINT, SIGTERM and SIGHUP, blocked in
- *    every thread. The first is forwarded (gexec_proc_signal), the second
- *    cancels the run (gexec_proc_cancel) and gexec exits 128 + signal,
- *    a third exits at once. Before the run has started (connecting) and
- *    after it ended, a signal exits at once: dropping the connection
- *    makes the daemon kill anything it started.
+ *    one message ahead. On EOF it calls gexec_proc_close_stdin. The
+ *    main thread stops it through the pipe once the run has ended or
+ *    been cancelled, then joins it: it never frees the proc while
+ *    another thread may use it.
+ *  - The signal thread waits (sigwaitinfo) for SIGINT, SIGTERM and
+ *    SIGHUP, blocked in every thread. The first is forwarded
+ *    (gexec_proc_signal), the second cancels the run (gexec_proc_cancel)
+ *    and gexec exits 128 + signal, a third exits at once. Before the run
+ *    has started (connecting) and after it ended, a signal exits at once:
+ *    dropping the connection makes the daemon kill anything it started.
+ *    The main thread stops it with SIGRTMIN sent to it alone.
  *
  * Our stdout or stderr being a closed pipe (EPIPE; SIGPIPE is ignored)
  * cancels the run and exits 141, silently, as a shell reports a process
@@ -63,13 +65,15 @@ typedef struct {
   const char *target; /* given to gexec_connect; may be NULL */
   const char *shown;  /* the target as shown to people */
   sigset_t sigs;      /* what the signal thread waits for */
+  int stop_sig;       /* SIGRTMIN: main -> signal thread: return */
   gexec_conn *conn;
   gexec_proc *proc;
   uint32_t pid;
   uint64_t run_id;
 
-  pthread_mutex_t lock; /* guards live, nsignals, cancel_sig */
+  pthread_mutex_t lock; /* guards live, nsignals, cancel_sig, stopping */
   gexec_proc *live;     /* where signals go; NULL: none (exit at once) */
+  int stopping;         /* the signal thread is asked to return */
   int nsignals;
   int cancel_sig;       /* the signal that cancelled the run, or 0 */
   int cancelled_by;     /* cancel_sig, read once the run is over */
@@ -279,18 +283,23 @@ static void on_signal(run_ctx *c, int sig) {
   if (!p || n > 2) _exit(GXC_EXIT_SIGNAL_BASE + sig);
 }
 
-/* Cancellation is enabled only inside sigwait, never in library code. */
+/* Tells whether the signal thread is asked to return. */
+static int stopping(run_ctx *c) {
+  pthread_mutex_lock(&c->lock);
+  int stop = c->stopping;
+  pthread_mutex_unlock(&c->lock);
+  return stop;
+}
+
+/* Takes our signals until stop_signals asks it to return. A stop signal
+ * from outside (kill -s RTMIN) before that is ignored. */
 static void *signal_main(void *arg) {
   run_ctx *c = arg;
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
   for (;;) {
-    int sig = 0;
-    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-    int e = sigwait(&c->sigs, &sig);
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-    if (e == 0) on_signal(c, sig);
+    int sig = sigwaitinfo(&c->sigs, NULL);
+    if (sig == c->stop_sig && stopping(c)) return NULL;
+    if (sig > 0 && sig != c->stop_sig) on_signal(c, sig);
   }
-  return NULL;
 }
 
 static int cancel_signal(run_ctx *c) {
@@ -429,12 +438,15 @@ static int print_json(const run_ctx *c, int status) {
   return e ? GXC_EXIT_ERROR : status;
 }
 
-/* Blocks our three signals and starts the thread that takes them. */
+/* Blocks our three signals and the stop signal, and starts the thread
+ * that takes them. */
 static int start_signals(run_ctx *c, pthread_t *th) {
+  c->stop_sig = SIGRTMIN;
   sigemptyset(&c->sigs);
   sigaddset(&c->sigs, SIGINT);
   sigaddset(&c->sigs, SIGTERM);
   sigaddset(&c->sigs, SIGHUP);
+  sigaddset(&c->sigs, c->stop_sig);
   pthread_sigmask(SIG_BLOCK, &c->sigs, NULL);
   int e = pthread_create(th, NULL, signal_main, c);
   if (e != 0)
@@ -442,9 +454,14 @@ static int start_signals(run_ctx *c, pthread_t *th) {
   return e;
 }
 
-/* Stops the signal thread; our signals stay blocked until we exit. */
-static void stop_signals(pthread_t th) {
-  pthread_cancel(th);
+/* Stops the signal thread; our signals stay blocked until we exit. Not
+ * with pthread_cancel: glibc's cancellation loads libgcc_s.so (dlopen)
+ * for its unwinder, ~1 ms at the end of every run. */
+static void stop_signals(run_ctx *c, pthread_t th) {
+  pthread_mutex_lock(&c->lock);
+  c->stopping = 1;
+  pthread_mutex_unlock(&c->lock);
+  pthread_kill(th, c->stop_sig);
   pthread_join(th, NULL);
 }
 
@@ -473,7 +490,7 @@ int gxc_run(const gxc_args *a, const char *target, const char *shown) {
   if (c.rc != GEXEC_OK || c.cancelled_by) explain(&c);
   report(&c);
   if (a->json) status = print_json(&c, status);
-  stop_signals(sig_thread);
+  stop_signals(&c, sig_thread);
   free(c.cap[0].buf);
   free(c.cap[1].buf);
   pthread_mutex_destroy(&c.lock);
