@@ -204,6 +204,8 @@ EOF
   echo "    /usr/sbin/sshd -f $d/sshd_config -D -e &"
   /usr/sbin/sshd -f "$d/sshd_config" -D -e 2>"$d/sshd.log" &
   SSHD_PID=$!
+  echo "    echo \"[127.0.0.1]:$port \$(cut -d' ' -f1-2 $d/host_key.pub)\"" \
+    ">$d/known_hosts"
   echo "[127.0.0.1]:$port $(cut -d' ' -f1-2 "$d/host_key.pub")" \
     >"$d/known_hosts"
   local opts=(-F /dev/null -p "$port" -i "$d/client_key"
