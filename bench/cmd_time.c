@@ -2,6 +2,8 @@
  *
  *   cmd_time [-n RUNS] [-w WARMUP] [-s] [-b BYTES] LABEL=COMMAND...
  *
+ * (defaults: 40 runs, 3 warm-up rounds; 1 to 8 series)
+ *
  * Each round runs every COMMAND once, in an order rotated by one each
  * round, so that machine noise hits all series alike; WARMUP rounds are
  * run first and not counted. A run is timed from posix_spawn to waitpid
@@ -19,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,10 +55,15 @@ static int64_t now_ns(void) {
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-static int fail(const char *fmt, const char *arg) {
+/* Prints "cmd_time: " and the message on stderr; returns -1. */
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt,
+                                                      ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fputs("cmd_time: ", stderr);
-  fprintf(stderr, fmt, arg);
+  vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+  va_end(ap);
   return -1;
 }
 
@@ -176,11 +184,11 @@ static int parse_opts(int argc, char **argv, setup *u) {
       *(c == 'n' ? &u->runs : &u->warmup) = (int)v;
     } else {
       return fail("usage: cmd_time [-n RUNS] [-w WARMUP] [-s] [-b BYTES] "
-                  "LABEL=COMMAND...%s", "");
+                  "LABEL=COMMAND...");
     }
   }
   if (optind == argc || argc - optind > MAX_SERIES)
-    return fail("give 1 to 8 LABEL=COMMAND arguments%s", "");
+    return fail("give 1 to 8 LABEL=COMMAND arguments");
   for (int i = optind; i < argc; i++)
     if (parse_series(argv[i], u->shell, &u->s[u->nseries++]) != 0) return -1;
   return 0;
