@@ -56,6 +56,8 @@ static const char usage_run[] =
     "                           (below) instead of streaming\n"
     "  -v, --verbose            print the isolation in force on stderr\n"
     "                           (gexec: isolation: ...) once the run started\n"
+    "      --tty                reserved for terminal sessions (a remote\n"
+    "                           pty); not supported yet: a usage error\n"
     "  -h, --help               show this help and exit\n"
     "\n"
     "Isolation and limits (enforced by the daemon):\n"
@@ -261,7 +263,8 @@ enum {
   OPT_MEMORY,
   OPT_PIDS,
   OPT_CPU_TIME,
-  OPT_OPEN_FILES
+  OPT_OPEN_FILES,
+  OPT_TTY
 };
 
 /* Applies one isolation option of `run` (--profile and the limits). */
@@ -314,6 +317,9 @@ static int apply_run(gxc_args *a, int c, const char *arg, char *why,
     case 'v': a->verbose = 1; return 0;
     case OPT_MERGE: a->merge_stderr = 1; return 0;
     case OPT_JSON: a->json = 1; return 0;
+    case OPT_TTY:
+      snprintf(why, len, "--tty: terminal sessions are not supported yet");
+      return -1;
     case 't':
       if (parse_duration(arg, 0, MAX_TIMEOUT_MS, &a->timeout_ms) != 0)
         return bad_value("-t", arg, "a duration, like 30s, 1.5 or 500ms",
@@ -346,6 +352,7 @@ static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
       {"pids", required_argument, NULL, OPT_PIDS},
       {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
       {"open-files", required_argument, NULL, OPT_OPEN_FILES},
+      {"tty", no_argument, NULL, OPT_TTY},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   static const char optstring[] = "+:H:t:C:e:nvh";

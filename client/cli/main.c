@@ -12,6 +12,7 @@
 #include "client/cli/exitcode.h"
 #include "client/cli/ping.h"
 #include "client/cli/run.h"
+#include "client/cli/teardown.h"
 #include "client/gexec.h"
 
 /* Opens /dev/null on any of fds 0..2 that our parent left closed, so
@@ -48,8 +49,9 @@ static int usage_error(const gxc_args *a, const char *why) {
   return GXC_EXIT_USAGE;
 }
 
-/* Runs `run` or `ping` against the chosen target. */
-static int remote(const gxc_args *a) {
+/* Runs `run` or `ping` against the chosen target, then ends the process
+ * without gRPC's shutdown (teardown.h). */
+__attribute__((noreturn)) static void remote(const gxc_args *a) {
   char shown[512];
   const char *target = gxc_pick_target(a->target, getenv("GEXEC_TARGET"));
   gxc_target_display(target, getenv("XDG_RUNTIME_DIR"), shown, sizeof shown);
@@ -58,8 +60,8 @@ static int remote(const gxc_args *a) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &sa, NULL);
-  if (a->cmd == GXC_CMD_RUN) return gxc_run(a, target, shown);
-  return gxc_ping(a, target, shown);
+  if (a->cmd == GXC_CMD_RUN) gxc_exit(gxc_run(a, target, shown));
+  gxc_exit(gxc_ping(a, target, shown));
 }
 
 int main(int argc, char **argv) {
@@ -78,7 +80,7 @@ int main(int argc, char **argv) {
     case GXC_CMD_PING_HELP: return show(gxc_usage_ping());
     case GXC_CMD_VERSION: return show("gexec " GEXEC_VERSION "\n");
     case GXC_CMD_RUN:
-    case GXC_CMD_PING: return remote(&a);
+    case GXC_CMD_PING: remote(&a);
     default: return usage_error(&a, "missing command (run or ping)");
   }
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "client/cli/exitcode.h"
+#include "client/cli/teardown.h"
 #include "client/gexec.h"
 
 
@@ -62,7 +63,7 @@ int gxc_ping(const gxc_args *a, const char *target, const char *shown) {
     return GXC_EXIT_ERROR;
   }
   rc = ping_loop(conn, a, shown, &st, &err);
-  gexec_conn_close(conn);
+  gxc_conn_release(conn);
   if (rc != GEXEC_OK) report_failure(shown, rc, &err);
   else if (st.n > 1)
     printf("%d pings: rtt min/avg/max %.3f/%.3f/%.3f ms\n", st.n,

@@ -6,16 +6,20 @@
  *    it arrives, or captures it (bounded) for --json.
  *  - The stdin thread (unless -n) polls fd 0 and a wake-up pipe, reads
  *    fd 0 and sends it with gexec_proc_write, which blocks while the
- *    remote side does not read (backpressure). On EOF it calls
- *    gexec_proc_close_stdin. The main thread stops it through the pipe
- *    once the run has ended or been cancelled, then joins it: it never
- *    frees the proc while another thread may use it.
- *  - The signal thread sigwaits SIGINT, SIGTERM and SIGHUP, blocked in
- *    every thread. The first is forwarded (gexec_proc_signal), the second
- *    cancels the run (gexec_proc_cancel) and gexec exits 128 + signal,
- *    a third exits at once. Before the run has started (connecting) and
- *    after it ended, a signal exits at once: dropping the connection
- *    makes the daemon kill anything it started.
+ *    remote side does not read (backpressure). It reads up to 1 MiB (one
+ *    message) at a time, coalescing what is ready (input.h), and raises
+ *    the buffer of a pipe on fd 0 to 1 MiB so that the writer can run
+ *    one message ahead. On EOF it calls gexec_proc_close_stdin. The
+ *    main thread stops it through the pipe once the run has ended or
+ *    been cancelled, then joins it: it never frees the proc while
+ *    another thread may use it.
+ *  - The signal thread waits (sigwaitinfo) for SIGINT, SIGTERM and
+ *    SIGHUP, blocked in every thread. The first is forwarded
+ *    (gexec_proc_signal), the second cancels the run (gexec_proc_cancel)
+ *    and gexec exits 128 + signal, a third exits at once. Before the run
+ *    has started (connecting) and after it ended, a signal exits at once:
+ *    dropping the connection makes the daemon kill anything it started.
+ *    The main thread stops it with SIGRTMIN sent to it alone.
  *
  * Our stdout or stderr being a closed pipe (EPIPE; SIGPIPE is ignored)
  * cancels the run and exits 141, silently, as a shell reports a process
@@ -34,13 +38,16 @@
 #include <unistd.h>
 
 #include "client/cli/exitcode.h"
+#include "client/cli/input.h"
 #include "client/cli/json_out.h"
+#include "client/cli/teardown.h"
 #include "client/gexec.h"
 
 /* --json keeps at most this much of each stream. */
 #define CAPTURE_MAX ((size_t)16 << 20)
-/* Chunk read from our stdin. */
-#define STDIN_CHUNK 65536
+/* Most bytes read from our stdin per gexec_proc_write: one message (the
+ * library's limit, GEXEC_STDIN_CHUNK). Also the pipe size we ask for. */
+#define STDIN_MAX ((size_t)1 << 20)
 
 /* Where a failure happened, for its message. */
 typedef enum { STAGE_CONNECT = 1, STAGE_START, STAGE_RUN } stage;
@@ -56,19 +63,22 @@ typedef struct {
   const char *target; /* given to gexec_connect; may be NULL */
   const char *shown;  /* the target as shown to people */
   sigset_t sigs;      /* what the signal thread waits for */
+  int stop_sig;       /* SIGRTMIN: main -> signal thread: return */
   gexec_conn *conn;
   gexec_proc *proc;
   uint32_t pid;
   uint64_t run_id;
 
-  pthread_mutex_t lock; /* guards live, nsignals, cancel_sig */
+  pthread_mutex_t lock; /* guards live, nsignals, cancel_sig, stopping */
   gexec_proc *live;     /* where signals go; NULL: none (exit at once) */
+  int stopping;         /* the signal thread is asked to return */
   int nsignals;
   int cancel_sig;       /* the signal that cancelled the run, or 0 */
   int cancelled_by;     /* cancel_sig, read once the run is over */
 
   pthread_t stdin_thread;
   int stdin_running;
+  uint8_t *stdin_buf;   /* STDIN_MAX bytes, the stdin thread's */
   int wake[2];          /* main -> stdin thread: stop */
   int stdin_errno;      /* a read error on fd 0, reported as a warning */
 
@@ -196,15 +206,18 @@ static int wait_stdin(int wake) {
 /* Sends fd 0 to the run until EOF, then closes the run's stdin. */
 static void *stdin_main(void *arg) {
   run_ctx *c = arg;
-  uint8_t buf[STDIN_CHUNK];
+  gxc_input in;
+  gxc_input_init(&in, STDIN_FILENO);
+  (void)gxc_input_grow_pipe(STDIN_FILENO, STDIN_MAX);
   for (;;) {
     int w = wait_stdin(c->wake[0]);
     if (w == 0) return NULL;
-    ssize_t n = w < 0 ? -1 : read(STDIN_FILENO, buf, sizeof buf);
+    ssize_t n = w < 0 ? -1 : gxc_input_read(&in, c->stdin_buf, STDIN_MAX);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0 && errno != EBADF) c->stdin_errno = errno;
     if (n <= 0) break;
-    if (gexec_proc_write(c->proc, buf, (size_t)n, NULL) != GEXEC_OK)
+    if (gexec_proc_write(c->proc, c->stdin_buf, (size_t)n, NULL) !=
+        GEXEC_OK)
       return NULL; /* the run ended or failed: the main thread reports */
   }
   gexec_proc_close_stdin(c->proc, NULL);
@@ -212,15 +225,25 @@ static void *stdin_main(void *arg) {
 }
 
 static int start_stdin(run_ctx *c) {
-  if (pipe2(c->wake, O_CLOEXEC) != 0) return errno;
-  int e = pthread_create(&c->stdin_thread, NULL, stdin_main, c);
-  if (e != 0) {
-    close(c->wake[0]);
-    close(c->wake[1]);
-    return e;
+  int e = ENOMEM;
+  c->stdin_buf = malloc(STDIN_MAX);
+  if (!c->stdin_buf) goto out;
+  if (pipe2(c->wake, O_CLOEXEC) != 0) {
+    e = errno;
+    goto out_free_buf;
   }
+  e = pthread_create(&c->stdin_thread, NULL, stdin_main, c);
+  if (e != 0) goto out_close_wake;
   c->stdin_running = 1;
   return 0;
+out_close_wake:
+  close(c->wake[0]);
+  close(c->wake[1]);
+out_free_buf:
+  free(c->stdin_buf);
+  c->stdin_buf = NULL;
+out:
+  return e;
 }
 
 /* Stops and joins the stdin thread. The run has ended or been cancelled,
@@ -231,6 +254,8 @@ static void stop_stdin(run_ctx *c) {
   pthread_join(c->stdin_thread, NULL);
   close(c->wake[0]);
   close(c->wake[1]);
+  free(c->stdin_buf);
+  c->stdin_buf = NULL;
   c->stdin_running = 0;
 }
 
@@ -256,18 +281,23 @@ static void on_signal(run_ctx *c, int sig) {
   if (!p || n > 2) _exit(GXC_EXIT_SIGNAL_BASE + sig);
 }
 
-/* Cancellation is enabled only inside sigwait, never in library code. */
+/* Tells whether the signal thread is asked to return. */
+static int stopping(run_ctx *c) {
+  pthread_mutex_lock(&c->lock);
+  int stop = c->stopping;
+  pthread_mutex_unlock(&c->lock);
+  return stop;
+}
+
+/* Takes our signals until stop_signals asks it to return. A stop signal
+ * from outside (kill -s RTMIN) before that is ignored. */
 static void *signal_main(void *arg) {
   run_ctx *c = arg;
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
   for (;;) {
-    int sig = 0;
-    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-    int e = sigwait(&c->sigs, &sig);
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-    if (e == 0) on_signal(c, sig);
+    int sig = sigwaitinfo(&c->sigs, NULL);
+    if (sig == c->stop_sig && stopping(c)) return NULL;
+    if (sig > 0 && sig != c->stop_sig) on_signal(c, sig);
   }
-  return NULL;
 }
 
 static int cancel_signal(run_ctx *c) {
@@ -405,12 +435,15 @@ static int print_json(const run_ctx *c, int status) {
   return e ? GXC_EXIT_ERROR : status;
 }
 
-/* Blocks our three signals and starts the thread that takes them. */
+/* Blocks our three signals and the stop signal, and starts the thread
+ * that takes them. */
 static int start_signals(run_ctx *c, pthread_t *th) {
+  c->stop_sig = SIGRTMIN;
   sigemptyset(&c->sigs);
   sigaddset(&c->sigs, SIGINT);
   sigaddset(&c->sigs, SIGTERM);
   sigaddset(&c->sigs, SIGHUP);
+  sigaddset(&c->sigs, c->stop_sig);
   pthread_sigmask(SIG_BLOCK, &c->sigs, NULL);
   int e = pthread_create(th, NULL, signal_main, c);
   if (e != 0)
@@ -418,16 +451,22 @@ static int start_signals(run_ctx *c, pthread_t *th) {
   return e;
 }
 
-/* Stops the signal thread; our signals stay blocked until we exit. */
-static void stop_signals(pthread_t th) {
-  pthread_cancel(th);
+/* Stops the signal thread; our signals stay blocked until we exit. Not
+ * with pthread_cancel: glibc's cancellation loads libgcc_s.so (dlopen)
+ * for its unwinder, ~1 ms at the end of every run. */
+static void stop_signals(run_ctx *c, pthread_t th) {
+  pthread_mutex_lock(&c->lock);
+  c->stopping = 1;
+  pthread_mutex_unlock(&c->lock);
+  pthread_kill(th, c->stop_sig);
   pthread_join(th, NULL);
 }
 
-/* Ends the remote side: frees the run (cancelling it if still going). */
+/* Ends the remote side: frees the run (cancelling it if still going);
+ * the connection is closed by the end of the process (teardown.h). */
 static void release_remote(run_ctx *c) {
   if (c->proc) gexec_proc_free(c->proc);
-  if (c->conn) gexec_conn_close(c->conn);
+  gxc_conn_release(c->conn);
   c->proc = NULL;
   c->conn = NULL;
 }
@@ -448,7 +487,7 @@ int gxc_run(const gxc_args *a, const char *target, const char *shown) {
   if (c.rc != GEXEC_OK || c.cancelled_by) explain(&c);
   report(&c);
   if (a->json) status = print_json(&c, status);
-  stop_signals(sig_thread);
+  stop_signals(&c, sig_thread);
   free(c.cap[0].buf);
   free(c.cap[1].buf);
   pthread_mutex_destroy(&c.lock);

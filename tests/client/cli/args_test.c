@@ -181,6 +181,25 @@ static void run_usage_errors(void **state) {
   parse_err(v12, ARGC(v12), GXC_CMD_RUN, "unknown option '-x'");
 }
 
+/* --tty is reserved (a remote pty, later): a usage error for now, with no
+ * short form (-t is the timeout), and only before PROGRAM. */
+static void run_tty_reserved(void **state) {
+  char *v1[] = {"gexec", "run", "--tty", "sh", NULL};
+  char *v2[] = {"gexec", "run", "-n", "--tty", "--json", "sh", NULL};
+  char *v3[] = {"gexec", "run", "--tty=yes", "sh", NULL};
+  char *v4[] = {"gexec", "run", "-t", "5", "sh", "--tty", NULL};
+  (void)state;
+  parse_err(v1, ARGC(v1), GXC_CMD_RUN,
+            "--tty: terminal sessions are not supported yet");
+  parse_err(v2, ARGC(v2), GXC_CMD_RUN,
+            "--tty: terminal sessions are not supported yet");
+  parse_err(v3, ARGC(v3), GXC_CMD_RUN, "option '--tty' takes no value");
+  parse_ok(v4, ARGC(v4));
+  assert_int_equal(a.timeout_ms, 5000);
+  assert_int_equal(a.prog_argc, 2);
+  assert_string_equal(a.prog[1], "--tty");
+}
+
 static void run_env_errors(void **state) {
   char *v1[] = {"gexec", "run", "-e", "FOO", "ls", NULL};
   char *v2[] = {"gexec", "run", "-e", "=x", "ls", NULL};
@@ -602,6 +621,8 @@ static void usage_texts(void **state) {
   assert_non_null(strstr(gxc_usage_run(), "\"oom_killed\""));
   assert_non_null(strstr(gxc_usage_run(), "\"isolation\""));
   assert_non_null(strstr(gxc_usage_ping(), "Usage: gexec ping"));
+  assert_non_null(strstr(gxc_usage_run(), "--tty "));
+  assert_non_null(strstr(gxc_usage_run(), "not supported yet"));
 }
 
 int main(void) {
@@ -614,6 +635,7 @@ int main(void) {
       cmocka_unit_test(run_short_clusters),
       cmocka_unit_test(run_help),
       cmocka_unit_test(run_usage_errors),
+      cmocka_unit_test(run_tty_reserved),
       cmocka_unit_test(run_env_errors),
       cmocka_unit_test(run_env_limit),
       cmocka_unit_test(run_parse_is_repeatable),
