@@ -81,8 +81,11 @@ static gexec_event_type next_type(const gexec_proc *p) {
 void gexec__evq_notify(gexec_proc *p) {
   gexec_evq *q = p->q;
   if (!next_type(p)) return;
+  /* Also the run of the event in hand (q->cur): the fd must say that
+   * it has more. Taking it is safe, as the next gexec_evq_next releases
+   * the event in hand before it takes another (one consumer thread). */
   pthread_mutex_lock(&q->mu);
-  if (!p->q_linked && q->cur != p) {
+  if (!p->q_linked) {
     p->q_linked = 1;
     p->q_next = NULL;
     if (q->tail)
@@ -156,7 +159,7 @@ static gexec_proc *pop_run(gexec_evq *q, const struct timespec *dl,
     }
     p->q_linked = 0;
     p->q_next = NULL;
-    q->cur = p; /* notify leaves it out of line until released */
+    q->cur = p;
   }
   pthread_mutex_unlock(&q->mu);
   return p;

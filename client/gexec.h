@@ -389,11 +389,10 @@ int gexec_evq_new(gexec_evq **out, gexec_error *err);
 void gexec_evq_free(gexec_evq *q);
 
 /** A file descriptor (owned by the queue) that polls readable while an
- *  event waits in the queue, for the caller's own event loop. Do not read
- *  or close it. On each wake-up, take events with gexec_evq_next(q, &ev,
- *  0) until it returns GEXEC_ETIMEDOUT: the run of the event in hand is
- *  put back in line only by the next call, so a loop that takes a single
- *  event per wake-up may find the fd unreadable while events wait. */
+ *  event waits in the queue (also one of the run whose event is in hand),
+ *  for the caller's own event loop. Do not read or close it. Taking every
+ *  waiting event per wake-up (gexec_evq_next(q, &ev, 0) until
+ *  GEXEC_ETIMEDOUT) saves poll calls; taking one per wake-up works too. */
 int gexec_evq_fd(const gexec_evq *q);
 
 /**

@@ -1,18 +1,16 @@
 /*
- * `gexec run`: one remote run, three threads.
+ * `gexec run`: one remote run, two threads of ours (and libgexec's one).
  *
- *  - The main thread connects, starts the run, then reads its events
- *    (gexec_proc_read) and writes output to fd 1 / fd 2 with write(2) as
- *    it arrives, or captures it (bounded) for --json.
- *  - The stdin thread (unless -n) polls fd 0 and a wake-up pipe, reads
- *    fd 0 and sends it with gexec_proc_write, which blocks while the
- *    remote side does not read (backpressure). It reads up to 1 MiB (one
+ *  - The main thread connects, starts the run on an event queue
+ *    (gexec_proc_start_async), then polls the queue's fd and fd 0: it
+ *    writes output to fd 1 / fd 2 with write(2) as it arrives, or
+ *    captures it (bounded) for --json; and (unless -n) it reads fd 0 and
+ *    sends it with gexec_proc_try_write, one message in flight: while
+ *    the remote side does not read, the next is not read from fd 0
+ *    (backpressure) and output keeps flowing. It reads up to 1 MiB (one
  *    message) at a time, coalescing what is ready (input.h), and raises
  *    the buffer of a pipe on fd 0 to 1 MiB so that the writer can run
- *    one message ahead. On EOF it calls gexec_proc_close_stdin. The
- *    main thread stops it through the pipe once the run has ended or
- *    been cancelled, then joins it: it never frees the proc while
- *    another thread may use it.
+ *    one message ahead. On EOF it calls gexec_proc_close_stdin.
  *  - The signal thread waits (sigwaitinfo) for SIGINT, SIGTERM and
  *    SIGHUP, blocked in every thread. The first is forwarded
  *    (gexec_proc_signal), the second cancels the run (gexec_proc_cancel)
@@ -76,10 +74,11 @@ typedef struct {
   int cancel_sig;       /* the signal that cancelled the run, or 0 */
   int cancelled_by;     /* cancel_sig, read once the run is over */
 
-  pthread_t stdin_thread;
-  int stdin_running;
-  uint8_t *stdin_buf;   /* STDIN_MAX bytes, the stdin thread's */
-  int wake[2];          /* main -> stdin thread: stop */
+  gexec_evq *q;         /* the run's events (main thread only) */
+  gxc_input in;         /* fd 0, while forwarding */
+  uint8_t *stdin_buf;   /* STDIN_MAX bytes read, waiting to be sent */
+  size_t stdin_len, stdin_off;
+  int stdin_open;       /* fd 0 is forwarded and not at EOF yet */
   int stdin_errno;      /* a read error on fd 0, reported as a warning */
 
   int rc;               /* GEXEC_OK, or how the run failed */
@@ -164,99 +163,95 @@ static void report_isolation(const gexec_isolation *i) {
             i->profile[0] ? i->profile : "(unnamed)");
 }
 
-/* Reads events until the exit event, a failure, or a broken output. */
-static void pump(run_ctx *c) {
-  gexec_event ev;
+/* ------------------------------------------------ events and stdin */
+
+/* One thread follows the run: it polls the event queue's fd and fd 0,
+ * takes the run's events (output is written as it comes: a slow stdout
+ * holds the run back, not our memory) and sends what fd 0 has with
+ * gexec_proc_try_write, one message of up to 1 MiB in flight; the next
+ * is read once GEXEC_EV_WRITABLE says there is room. The signal thread
+ * stays: a write to a stalled stdout blocks this one. */
+
+/* Sends what is buffered; stops at GEXEC_EAGAIN (a WRITABLE event
+ * follows) or when the run no longer takes input. */
+static void push_stdin(run_ctx *c) {
+  while (c->stdin_len > 0) {
+    size_t n = 0;
+    int rc = gexec_proc_try_write(c->proc, c->stdin_buf + c->stdin_off,
+                                  c->stdin_len, &n, NULL);
+    if (rc == GEXEC_EAGAIN) return;
+    if (rc != GEXEC_OK) { /* the run ended: its end is reported */
+      c->stdin_len = 0;
+      c->stdin_open = 0;
+      return;
+    }
+    c->stdin_off += n;
+    c->stdin_len -= n;
+  }
+}
+
+/* fd 0 is readable: reads up to a message, or ends the run's stdin. */
+static void read_stdin(run_ctx *c) {
+  ssize_t n = gxc_input_read(&c->in, c->stdin_buf, STDIN_MAX);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n < 0 && errno != EBADF) c->stdin_errno = errno;
+  if (n <= 0) {
+    c->stdin_open = 0;
+    gexec_proc_close_stdin(c->proc, NULL);
+    return;
+  }
+  c->stdin_off = 0;
+  c->stdin_len = (size_t)n;
+  push_stdin(c);
+}
+
+/* Handles one event; returns 1 once the run is over for us. */
+static int on_event(run_ctx *c, const gexec_run_event *ev) {
+  gexec_event out = {.type = ev->type, .data = ev->data, .len = ev->len};
+  switch (ev->type) {
+    case GEXEC_EV_STDOUT:
+    case GEXEC_EV_STDERR:
+      if (deliver(c, &out) == 0) return 0;
+      gexec_proc_cancel(c->proc); /* our stdout is gone */
+      return 1;
+    case GEXEC_EV_WRITABLE: push_stdin(c); return 0;
+    case GEXEC_EV_EXIT:
+      c->has_exit = 1;
+      c->exit = *ev->exit;
+      return 1;
+    case GEXEC_EV_ERROR:
+      c->rc = ev->error->code;
+      c->err = *ev->error;
+      c->failed_at = STAGE_RUN;
+      return 1;
+    default: return 0;
+  }
+}
+
+/* Takes every waiting event; returns 1 once the run is over for us. */
+static int drain_events(run_ctx *c) {
+  const gexec_run_event *ev;
+  while (gexec_evq_next(c->q, &ev, 0, NULL) == GEXEC_OK)
+    if (on_event(c, ev)) return 1;
+  return 0;
+}
+
+/* Follows the run to its end (or until our output broke). */
+static void follow(run_ctx *c) {
   for (;;) {
-    int rc = gexec_proc_read(c->proc, &ev, -1, &c->err);
-    if (rc != GEXEC_OK) {
-      c->rc = rc;
+    int want_in = c->stdin_open && c->stdin_len == 0;
+    struct pollfd p[2] = {{.fd = gexec_evq_fd(c->q), .events = POLLIN},
+                          {.fd = STDIN_FILENO, .events = POLLIN}};
+    if (poll(p, want_in ? 2 : 1, -1) < 0 && errno != EINTR) {
+      c->rc = GEXEC_ENOMEM; /* poll(2) fails only without memory */
+      snprintf(c->err.message, sizeof c->err.message, "poll: %s",
+               strerror(errno));
       c->failed_at = STAGE_RUN;
       return;
     }
-    if (ev.type == GEXEC_EV_EXIT) {
-      c->has_exit = 1;
-      c->exit = ev.exit;
-      return;
-    }
-    if (deliver(c, &ev) != 0) {
-      gexec_proc_cancel(c->proc);
-      return;
-    }
+    if (drain_events(c)) return;
+    if (want_in && p[1].revents) read_stdin(c);
   }
-}
-
-/* ------------------------------------------------------ stdin thread */
-
-/* Waits for fd 0 or the wake-up pipe. Returns 1 when fd 0 has something
- * (data, EOF, an error), 0 when told to stop, -1 on a poll error. */
-static int wait_stdin(int wake) {
-  struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
-                        {.fd = wake, .events = POLLIN}};
-  for (;;) {
-    if (poll(p, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (p[1].revents) return 0;
-    if (p[0].revents) return 1;
-  }
-}
-
-/* Sends fd 0 to the run until EOF, then closes the run's stdin. */
-static void *stdin_main(void *arg) {
-  run_ctx *c = arg;
-  gxc_input in;
-  gxc_input_init(&in, STDIN_FILENO);
-  (void)gxc_input_grow_pipe(STDIN_FILENO, STDIN_MAX);
-  for (;;) {
-    int w = wait_stdin(c->wake[0]);
-    if (w == 0) return NULL;
-    ssize_t n = w < 0 ? -1 : gxc_input_read(&in, c->stdin_buf, STDIN_MAX);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n < 0 && errno != EBADF) c->stdin_errno = errno;
-    if (n <= 0) break;
-    if (gexec_proc_write(c->proc, c->stdin_buf, (size_t)n, NULL) !=
-        GEXEC_OK)
-      return NULL; /* the run ended or failed: the main thread reports */
-  }
-  gexec_proc_close_stdin(c->proc, NULL);
-  return NULL;
-}
-
-static int start_stdin(run_ctx *c) {
-  int e = ENOMEM;
-  c->stdin_buf = malloc(STDIN_MAX);
-  if (!c->stdin_buf) goto out;
-  if (pipe2(c->wake, O_CLOEXEC) != 0) {
-    e = errno;
-    goto out_free_buf;
-  }
-  e = pthread_create(&c->stdin_thread, NULL, stdin_main, c);
-  if (e != 0) goto out_close_wake;
-  c->stdin_running = 1;
-  return 0;
-out_close_wake:
-  close(c->wake[0]);
-  close(c->wake[1]);
-out_free_buf:
-  free(c->stdin_buf);
-  c->stdin_buf = NULL;
-out:
-  return e;
-}
-
-/* Stops and joins the stdin thread. The run has ended or been cancelled,
- * so a gexec_proc_write it may be blocked in returns. */
-static void stop_stdin(run_ctx *c) {
-  if (!c->stdin_running) return;
-  (void)write_all(c->wake[1], "x", 1);
-  pthread_join(c->stdin_thread, NULL);
-  close(c->wake[0]);
-  close(c->wake[1]);
-  free(c->stdin_buf);
-  c->stdin_buf = NULL;
-  c->stdin_running = 0;
 }
 
 /* ----------------------------------------------------- signal thread */
@@ -311,6 +306,7 @@ static int cancel_signal(run_ctx *c) {
 
 static void build_spec(const gxc_args *a, gexec_spec *s) {
   memset(s, 0, sizeof *s);
+  s->size = sizeof *s;
   s->argv = (const char *const *)a->prog;
   s->env = a->nenv ? a->env : NULL;
   s->cwd = a->cwd;
@@ -326,34 +322,60 @@ static void build_spec(const gxc_args *a, gexec_spec *s) {
   s->open_files = a->open_files;
 }
 
+/* Waits for the run's first event: GEXEC_EV_STARTED, or GEXEC_EV_ERROR
+ * (refused; c->rc, c->err set). Returns 0 once started. */
+static int wait_started(run_ctx *c) {
+  const gexec_run_event *ev;
+  c->rc = gexec_evq_next(c->q, &ev, -1, &c->err);
+  if (c->rc == GEXEC_OK && ev->type == GEXEC_EV_STARTED) return 0;
+  if (c->rc == GEXEC_OK && ev->type == GEXEC_EV_ERROR) {
+    c->rc = ev->error->code;
+    c->err = *ev->error;
+  } else if (c->rc == GEXEC_OK) {
+    c->rc = GEXEC_ESTATUS;
+    snprintf(c->err.message, sizeof c->err.message,
+             "protocol error: event %d before started", (int)ev->type);
+  }
+  return -1;
+}
+
 /* Connects and starts the run; returns 0 or -1 (c->rc, c->err set). */
 static int start(run_ctx *c) {
   gexec_spec spec;
   c->rc = gexec_connect(c->target, NULL, &c->conn, &c->err);
   if (c->rc != GEXEC_OK) return c->failed_at = STAGE_CONNECT, -1;
   build_spec(c->args, &spec);
-  c->rc = gexec_proc_start(c->conn, &spec, &c->proc, &c->err);
-  if (c->rc != GEXEC_OK) return c->failed_at = STAGE_START, -1;
+  c->rc = gexec_evq_new(&c->q, &c->err);
+  if (c->rc == GEXEC_OK)
+    c->rc = gexec_proc_start_async(c->conn, &spec, c->q, NULL, &c->proc,
+                                   &c->err);
+  if (c->rc != GEXEC_OK || wait_started(c) != 0)
+    return c->failed_at = STAGE_START, -1;
   c->pid = gexec_proc_pid(c->proc);
   c->run_id = gexec_proc_run_id(c->proc);
   if (c->args->verbose) report_isolation(gexec_proc_isolation(c->proc));
   return 0;
 }
 
-/* Streams a started run to its end, then releases the stdin thread. */
+/* Streams a started run to its end. */
 static void stream(run_ctx *c) {
   set_live(c, c->proc);
   if (!c->args->stdin_null) {
-    int e = start_stdin(c);
-    if (e != 0) {
-      fprintf(stderr, "gexec: cannot forward stdin: %s\n", strerror(e));
+    c->stdin_buf = malloc(STDIN_MAX);
+    if (c->stdin_buf) {
+      gxc_input_init(&c->in, STDIN_FILENO);
+      (void)gxc_input_grow_pipe(STDIN_FILENO, STDIN_MAX);
+      c->stdin_open = 1;
+    } else {
+      fprintf(stderr, "gexec: cannot forward stdin: out of memory\n");
       gexec_proc_close_stdin(c->proc, NULL);
     }
   }
-  pump(c);
+  follow(c);
   set_live(c, NULL);
   if (!c->has_exit) gexec_proc_cancel(c->proc);
-  stop_stdin(c);
+  free(c->stdin_buf);
+  c->stdin_buf = NULL;
 }
 
 /* ----------------------------------------------------------- results */
@@ -466,8 +488,10 @@ static void stop_signals(run_ctx *c, pthread_t th) {
  * the connection is closed by the end of the process (teardown.h). */
 static void release_remote(run_ctx *c) {
   if (c->proc) gexec_proc_free(c->proc);
+  gexec_evq_free(c->q); /* after its run */
   gxc_conn_release(c->conn);
   c->proc = NULL;
+  c->q = NULL;
   c->conn = NULL;
 }
 

@@ -152,6 +152,28 @@ static void test_runs_take_turns(void **state) {
   gexec_evq_free(q);
 }
 
+/* The fd says so when the run of the event in hand gets another event:
+ * a poll loop taking one event per wake-up never stalls. */
+static void test_fd_raised_for_run_in_hand(void **state) {
+  (void)state;
+  gexec_evq *q;
+  assert_int_equal(gexec_evq_new(&q, NULL), GEXEC_OK);
+  gexec_proc *p = fake_run(q, 1);
+  give_started(p);
+  take(q, GEXEC_EV_STARTED, p);
+  assert_int_equal(readable(q), 0);
+  give_output(p, 0, "x"); /* arrives while STARTED is still in hand */
+  assert_int_equal(readable(q), 1);
+  const gexec_run_event *ev = take(q, GEXEC_EV_STDOUT, p);
+  assert_memory_equal(ev->data, "x", 1);
+  give_exit(p, 0); /* and while the output is in hand */
+  assert_int_equal(readable(q), 1);
+  take(q, GEXEC_EV_EXIT, p);
+  expect_empty(q);
+  free_run(p);
+  gexec_evq_free(q);
+}
+
 /* A run freed while queued leaves the queue (and its level) at once. */
 static void test_forget_while_queued(void **state) {
   (void)state;
@@ -205,6 +227,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_run_in_order),
       cmocka_unit_test(test_runs_take_turns),
+      cmocka_unit_test(test_fd_raised_for_run_in_hand),
       cmocka_unit_test(test_forget_while_queued),
       cmocka_unit_test(test_local_failure_is_error),
       cmocka_unit_test(test_timeouts),
