@@ -201,6 +201,9 @@ int gexec_evq_next(gexec_evq *q, const gexec_run_event **out,
       return gexec__fail(err, GEXEC_ETIMEDOUT, 0, "no event within timeout");
     pthread_mutex_lock(&p->mu);
     int got = take_event(q, p);
+    /* More events already waiting (they came while it was in line):
+     * back in line now, behind the others, and the fd says so. */
+    if (got) gexec__evq_notify(p);
     pthread_mutex_unlock(&p->mu);
     if (got) {
       *out = &q->ev;

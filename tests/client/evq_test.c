@@ -174,6 +174,23 @@ static void test_fd_raised_for_run_in_hand(void **state) {
   gexec_evq_free(q);
 }
 
+/* Every event of a run came before the first was taken (a quick
+ * `true`): taking STARTED leaves the fd readable for the exit. */
+static void test_fd_raised_for_events_already_there(void **state) {
+  (void)state;
+  gexec_evq *q;
+  assert_int_equal(gexec_evq_new(&q, NULL), GEXEC_OK);
+  gexec_proc *p = fake_run(q, 1);
+  give_started(p);
+  give_exit(p, 0);
+  take(q, GEXEC_EV_STARTED, p);
+  assert_int_equal(readable(q), 1);
+  take(q, GEXEC_EV_EXIT, p);
+  expect_empty(q);
+  free_run(p);
+  gexec_evq_free(q);
+}
+
 /* A run freed while queued leaves the queue (and its level) at once. */
 static void test_forget_while_queued(void **state) {
   (void)state;
@@ -228,6 +245,7 @@ int main(void) {
       cmocka_unit_test(test_one_run_in_order),
       cmocka_unit_test(test_runs_take_turns),
       cmocka_unit_test(test_fd_raised_for_run_in_hand),
+      cmocka_unit_test(test_fd_raised_for_events_already_there),
       cmocka_unit_test(test_forget_while_queued),
       cmocka_unit_test(test_local_failure_is_error),
       cmocka_unit_test(test_timeouts),
