@@ -130,6 +130,9 @@ void bench_isolation(const options *o, gexec_conn *c);
 void bench_soak(const options *o, gexec_conn *c);
 /** §7: fork server against exec per run (latency, runs/s, CPU per run). */
 void bench_concurrency(const options *o, gexec_conn *c);
+/** §8: the event API (one thread, one gexec_evq): runs/s and client CPU
+ *  per run at 1-256 in flight; threads, RSS, sockets at 1,000 connections. */
+void bench_evq(const options *o, gexec_conn *c);
 /* The §6 table (printed after the main one). */
 void bench_print_soak(void);
 /* The §4 peak-memory rows, read at the end of the whole run. */

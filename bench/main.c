@@ -13,6 +13,11 @@
  *   6. soak (only when asked for, --sections 6): many runs and clients
  *      SIGKILLed mid-stream per profile; the daemon's fds, threads, RSS,
  *      zombies, run cgroups and surviving processes before and after
+ *   7. fork server against exec per run (--exec-target)
+ *   8. event API (only when asked for, --sections 8): /bin/true runs/s
+ *      and client CPU per run at 1-256 in flight from one thread through
+ *      one gexec_evq, beside as many threads calling gexec_run; client
+ *      threads, RSS and sockets with 1,000 connections, a run on each
  *
  * Exit status: 0 if every run succeeded (a missed target is reported as
  * MISSED in the table, not as a failure), 1 if any run failed, 2 on bad
@@ -41,6 +46,10 @@ static void usage(FILE *f) {
           "§7: the default daemon (fork server) against --exec-target, a\n"
           "gexecd with --launch-mode exec: /bin/true p50 beside a local\n"
           "posix_spawn, then runs/s and CPU per run at 1/4/16/64 clients.\n"
+          "§8 (event API; not in the default sections, ~1.5 min): runs/s\n"
+          "and client CPU per run at 1/16/64/256 in flight from one thread\n"
+          "through one gexec_evq beside threads calling gexec_run; client\n"
+          "threads, RSS and sockets with 1,000 connections, a run on each.\n"
           "Prints a Markdown table; exit 1 if any run failed.\n");
 }
 
@@ -156,7 +165,6 @@ int main(int argc, char **argv) {
   options o;
   gexec_conn *c;
   gexec_error e;
-  gexec_conn_opts co = {.connect_timeout_ms = 10000};
   char load[128] = "?\n";
   /* Output arrives in ~1 MiB messages: keep such blocks on the heap
    * instead of an mmap/munmap (and page faults) per message. A process
@@ -168,7 +176,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN); /* a local child dying early: EPIPE, not death */
   read_loadavg(load, sizeof load);
   long idle_kb = gb_proc_status_kb(o.daemon_pid, "VmRSS");
-  int rc = gexec_connect(o.target, &co, &c, &e);
+  int rc = gexec_connect(o.target, NULL, &c, &e);
   if (rc != GEXEC_OK) {
     gb_fail_gexec("connect", rc, &e);
     return 1;
@@ -181,6 +189,7 @@ int main(int argc, char **argv) {
   run_section(&o, c, '5', "§5 isolation cost", bench_isolation);
   run_section(&o, c, '6', "§6 soak", bench_soak);
   run_section(&o, c, '7', "§7 fork server vs exec per run", bench_concurrency);
+  run_section(&o, c, '8', "§8 event API", bench_evq);
   bench_report_peak(&o, idle_kb); /* §4 rows; read last: covers the whole run */
   gexec_conn_close(c);
   print_header(&o, load);

@@ -1,4 +1,12 @@
-/* Connections and the health ping. */
+/* Connections: one channel each, with a socket of its own, on the
+ * process's engine; and their connect attempts.
+ *
+ * A run on a connection that is not connected waits in the connection's
+ * list while one watch on the channel follows the attempt; the watch's
+ * callback (engine thread) then starts the waiting runs' calls at once
+ * when the channel is ready, or when it failed (the calls are fail-fast,
+ * so each ends with gRPC's reason: refused, no such socket, ...), or
+ * fails them with "timed out" when the connect timeout passed first. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,9 +14,14 @@
 #include <time.h>
 
 #include "client/internal.h"
-#include "grpc/health/v1/health.pb-c.h"
 #include "lib/gx_addr.h"
 #include "lib/gx_err.h"
+
+static int64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void resolve_target(const char *target, char *out, size_t len) {
   const char *env = getenv("GEXEC_TARGET");
@@ -20,119 +33,198 @@ static void resolve_target(const char *target, char *out, size_t len) {
     gx_addr_default(out, len);
 }
 
+/* gRPC's words for why a connection failed, and ours. */
+static const struct {
+  const char *grpc, *reason;
+} reasons[] = {
+    {"Connection refused", "connection refused"},
+    {"No such file or directory", "no such socket"},
+    {"No route to host", "host unreachable"},
+    {"Host is unreachable", "host unreachable"},
+    {"Network is unreachable", "network unreachable"},
+    {"Permission denied", "permission denied"},
+    {"Connection reset", "connection reset"},
+    {"DNS resolution failed", "cannot resolve the host name"},
+    {"Handshake failed", "TLS handshake failed"},
+    {"Timeout occurred", "timed out"},
+    {"Connection timed out", "timed out"},
+};
+
+const char *gexec__connect_reason(const char *msg) {
+  for (size_t i = 0; msg && i < sizeof reasons / sizeof *reasons; i++)
+    if (strstr(msg, reasons[i].grpc)) return reasons[i].reason;
+  /* Another failure to connect: gRPC's own words for it. */
+  const char *all = msg ? strstr(msg, "failed to connect to all addresses")
+                        : NULL;
+  const char *last = all ? strstr(all, "last error: ") : NULL;
+  if (last) return last + strlen("last error: ");
+  return all ? "cannot connect" : NULL;
+}
+
+/* After a failed wait: asks once more, fail-fast, for gRPC's reason. */
+static void failure_reason(gexec_conn *c, char *why, size_t len) {
+  gexec_error e = {0};
+  int wfr = c->wait_for_ready;
+  c->wait_for_ready = 0; /* c is not published yet: no other user */
+  int rc = gexec_ping(c, 2000, NULL, &e);
+  c->wait_for_ready = wfr;
+  const char *r = rc == GEXEC_OK ? NULL : gexec__connect_reason(e.message);
+  if (r) snprintf(why, len, "%s", r);
+}
+
+static int open_channel(gexec_conn *c, gexec_error *err) {
+  gx_rpc_client *engine;
+  if (gexec__engine_acquire(&engine) != GX_OK)
+    return gexec__fail(err, GEXEC_ECONNECT, 0,
+                       "cannot start the client engine (no thread)");
+  /* The daemon's messages are at most 1 MiB of output plus framing: a
+   * hostile one cannot make a run hold more than two such messages. */
+  gx_rpc_channel_opts co = {.client = engine,
+                            .own_connection = 1,
+                            .max_recv_bytes = GEXEC_MAX_RECV};
+  if (gx_rpc_channel_new(c->target, NULL, &co, &c->ch) != GX_OK) {
+    gexec__engine_release();
+    return gexec__fail(err, GEXEC_ECONNECT, 0, "cannot create a channel");
+  }
+  return GEXEC_OK;
+}
+
+static int wait_connected(gexec_conn *c, gexec_error *err) {
+  char why[128];
+  int64_t t0 = mono_us();
+  if (gx_rpc_channel_wait_connected(c->ch, c->connect_ms, !c->wait_for_ready,
+                                    why, sizeof why) == GX_OK)
+    return GEXEC_OK;
+  if (gx_rpc_channel_state(c->ch, 0) == GX_CONN_FAILURE)
+    failure_reason(c, why, sizeof why);
+  else
+    snprintf(why, sizeof why, "timed out after %lld ms",
+             (long long)((mono_us() - t0) / 1000));
+  return gexec__fail(err, GEXEC_ECONNECT, GEXEC_STATUS_UNAVAILABLE,
+                     "cannot connect to %s: %s", c->target, why);
+}
+
 int gexec_connect(const char *target, const gexec_conn_opts *opts,
                   gexec_conn **out, gexec_error *err) {
   gexec_conn *c = calloc(1, sizeof *c);
   if (!c) return gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory");
   resolve_target(target, c->target, sizeof c->target);
+  int64_t t = opts ? opts->connect_timeout_ms : 0;
   c->wait_for_ready = opts ? opts->wait_for_ready : 0;
-  int64_t wait = opts ? opts->connect_timeout_ms : 0;
-  /* creds NULL: plaintext, the only transport libgexec offers so far */
-  if (gx_rpc_channel_new(c->target, NULL, NULL, &c->ch) != 0) {
-    free(c);
-    return gexec__fail(err, GEXEC_ECONNECT, 0, "cannot create a channel");
-  }
-  if (wait >= 0) {
-    char why[128];
-    if (gx_rpc_channel_wait_connected(c->ch, wait ? wait : 10000,
-                                      !c->wait_for_ready, why,
-                                      sizeof why) != 0) {
-      int rc = gexec__fail(err, GEXEC_ECONNECT, GEXEC_STATUS_UNAVAILABLE,
-                           "cannot connect to %s: %s", c->target, why);
-      gexec_conn_close(c);
-      return rc;
-    }
+  c->connect_ms = t > 0 ? t : GEXEC_DEFAULT_CONNECT_MS;
+  pthread_mutex_init(&c->mu, NULL);
+  int rc = open_channel(c, err);
+  if (rc != GEXEC_OK) goto out_free;
+  int lazy = t < 0 || (opts && opts->lazy);
+  if (!lazy && (rc = wait_connected(c, err)) != GEXEC_OK) {
+    gexec_conn_close(c);
+    return rc;
   }
   *out = c;
   return GEXEC_OK;
+out_free:
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+  return rc;
 }
 
 void gexec_conn_close(gexec_conn *c) {
   if (!c) return;
-  gx_rpc_channel_free(c->ch);
+  gx_rpc_channel_free(c->ch); /* ends a pending watch without firing */
+  gexec__engine_release();
+  pthread_mutex_destroy(&c->mu);
   free(c);
 }
 
-/* ------------------------------------------------------------- ping */
+/* ---------------------------------------------------- connect attempts */
 
-typedef struct {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int serving, got_reply, done, status;
-  char msg[256];
-} ping_state;
+static void on_watch(void *ud, gx_rpc_conn_state now, int timed_out);
 
-static void ping_recv(void *ud, const uint8_t *data, size_t len) {
-  ping_state *s = ud;
-  if (!data) return;
-  Grpc__Health__V1__HealthCheckResponse *r =
-      grpc__health__v1__health_check_response__unpack(NULL, len, data);
-  pthread_mutex_lock(&s->mu);
-  s->got_reply = r != NULL;
-  s->serving = r && r->status ==
-      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
-  pthread_mutex_unlock(&s->mu);
-  if (r) grpc__health__v1__health_check_response__free_unpacked(r, NULL);
+/* Under c->mu: follows the channel until the attempt's end. */
+static int arm_watch(gexec_conn *c, gx_rpc_conn_state last) {
+  int64_t left_ms = (c->attempt_end_us - mono_us() + 999) / 1000;
+  if (left_ms <= 0) return -1;
+  return gx_rpc_channel_watch(c->ch, last, left_ms, on_watch, c) == GX_OK
+             ? 0
+             : -1;
 }
 
-static void ping_status(void *ud, int code, const char *msg) {
-  ping_state *s = ud;
-  pthread_mutex_lock(&s->mu);
-  s->status = code;
-  snprintf(s->msg, sizeof s->msg, "%s", msg);
-  pthread_mutex_unlock(&s->mu);
-}
-
-static void ping_done(void *ud) {
-  ping_state *s = ud;
-  pthread_mutex_lock(&s->mu);
-  s->done = 1;
-  pthread_cond_broadcast(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-}
-
-static int64_t now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int ping_result(ping_state *s, gexec_conn *c, gexec_error *err) {
-  if (s->status != GX_STATUS_OK)
-    return gexec__fail(err, GEXEC_ESTATUS, s->status, "%s: %s", c->target,
-                       s->msg[0] ? s->msg : gx_status_name(s->status));
-  if (!s->got_reply)
-    return gexec__fail(err, GEXEC_ESTATUS, GX_STATUS_INTERNAL,
-                       "%s: no health reply", c->target);
-  if (!s->serving)
-    return gexec__fail(err, GEXEC_ESTATUS, GX_STATUS_UNAVAILABLE,
-                       "%s: NOT_SERVING (draining)", c->target);
-  return GEXEC_OK;
-}
-
-int gexec_ping(gexec_conn *c, int64_t timeout_ms, int64_t *rtt_us,
-               gexec_error *err) {
-  static const gx_rpc_handlers h = {ping_recv, NULL, NULL, ping_status,
-                                    ping_done};
-  ping_state s = {.mu = PTHREAD_MUTEX_INITIALIZER,
-                  .cv = PTHREAD_COND_INITIALIZER};
-  Grpc__Health__V1__HealthCheckRequest req =
-      GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-  gx_rpc_call *call;
-  int64_t t0 = now_us();
-  pthread_mutex_lock(&s.mu);
-  if (gx_rpc_call_start(c->ch, "/grpc.health.v1.Health/Check",
-                        timeout_ms > 0 ? timeout_ms : 10000,
-                        c->wait_for_ready, &h, &s, &call) != 0) {
-    pthread_mutex_unlock(&s.mu);
-    return gexec__fail(err, GEXEC_ECONNECT, 0, "cannot start a call");
+/* Under c->mu (and each run's mu): ends the attempt for every waiting
+ * run: @p go starts their calls, else they fail with "timed out". */
+static void finish_attempt(gexec_conn *c, int go) {
+  gexec_proc *p = c->waiting;
+  c->waiting = NULL;
+  c->state = GEXEC__CONN_IDLE;
+  while (p) {
+    gexec_proc *next = p->w_next;
+    pthread_mutex_lock(&p->mu);
+    p->w_next = NULL;
+    if (go)
+      gexec__proc_call(p);
+    else
+      gexec__proc_fail(p, GEXEC_ECONNECT, "cannot connect to %s: timed out "
+                       "after %lld ms", c->target, (long long)c->connect_ms);
+    pthread_mutex_unlock(&p->mu);
+    p = next;
   }
-  req.service = "";
-  gx_rpc_call_send(call, &req.base);
-  gx_rpc_call_close_send(call);
-  gx_rpc_call_recv(call);
-  while (!s.done) pthread_cond_wait(&s.cv, &s.mu);
-  pthread_mutex_unlock(&s.mu);
-  if (rtt_us) *rtt_us = now_us() - t0;
-  return ping_result(&s, c, err);
+}
+
+/* Engine thread: the channel's state changed, or the attempt's time is
+ * up. Ready: the calls start. Failed: they start too (fail-fast, so that
+ * each reports gRPC's reason), unless waiting for ready, which keeps
+ * following the channel until the time is up. */
+static void on_watch(void *ud, gx_rpc_conn_state now, int timed_out) {
+  gexec_conn *c = ud;
+  pthread_mutex_lock(&c->mu);
+  int over = timed_out || mono_us() >= c->attempt_end_us;
+  if (now == GX_CONN_READY ||
+      (now == GX_CONN_FAILURE && (!c->wait_for_ready || over)))
+    finish_attempt(c, 1);
+  else if (over)
+    finish_attempt(c, 0);
+  else if (now == GX_CONN_IDLE && /* it lost the connection: try again */
+           (now = gx_rpc_channel_state(c->ch, 1)) == GX_CONN_READY)
+    finish_attempt(c, 1);
+  else if (arm_watch(c, now) != 0)
+    finish_attempt(c, 0);
+  pthread_mutex_unlock(&c->mu);
+}
+
+void gexec__conn_submit(gexec_conn *c, gexec_proc *p) {
+  pthread_mutex_lock(&c->mu);
+  gx_rpc_conn_state s = gx_rpc_channel_state(c->ch, 1);
+  /* Ready, or failed already (gRPC keeps saying so until it is ready
+   * again: a watch would wait out the whole timeout), and not waiting for
+   * ready: the call starts now, fail-fast, and says why it failed. */
+  if (c->state == GEXEC__CONN_IDLE &&
+      (s == GX_CONN_READY || (s == GX_CONN_FAILURE && !c->wait_for_ready))) {
+    pthread_mutex_lock(&p->mu);
+    gexec__proc_call(p);
+    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&c->mu);
+    return;
+  }
+  gexec_proc **tail = &c->waiting;
+  while (*tail) tail = &(*tail)->w_next;
+  *tail = p;
+  if (c->state == GEXEC__CONN_IDLE) {
+    c->state = GEXEC__CONN_WAITING;
+    c->attempt_end_us = mono_us() + c->connect_ms * 1000;
+    if (arm_watch(c, s) != 0) finish_attempt(c, 0);
+  }
+  pthread_mutex_unlock(&c->mu);
+}
+
+int gexec__conn_unlink(gexec_conn *c, gexec_proc *p) {
+  int found = 0;
+  pthread_mutex_lock(&c->mu);
+  for (gexec_proc **it = &c->waiting; *it; it = &(*it)->w_next) {
+    if (*it != p) continue;
+    *it = p->w_next;
+    p->w_next = NULL;
+    found = 1;
+    break;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return found;
 }

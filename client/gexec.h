@@ -9,18 +9,67 @@
  *    GEXEC_E* code. Functions taking a gexec_error* fill it on failure
  *    (it may be NULL). When the daemon refused or ended a run with a gRPC
  *    status, the code is GEXEC_ESTATUS and error->status / error->message
- *    carry the status code and the daemon's reason.
+ *    carry the status code and the daemon's reason. As in libuv, a
+ *    function that returns an error has no other effect: no event is
+ *    queued for it, and nothing is left to free.
  *  - Ownership: objects returned through an out-pointer belong to the
  *    caller and are released by the matching free/close function. Input
  *    strings and buffers are only borrowed for the duration of the call.
- *  - Threads: a gexec_conn may be shared by any number of threads and
- *    carries any number of concurrent runs. One gexec_proc may be used by
- *    two threads at once: one calling gexec_proc_read / gexec_proc_wait,
- *    others calling gexec_proc_write, gexec_proc_close_stdin,
- *    gexec_proc_signal and gexec_proc_cancel. gexec_proc_free must not
- *    race with any other call on the same proc.
- *  - The library starts one internal thread per connection and installs
- *    no signal handlers.
+ *
+ * One engine per process
+ *  - Every connection of a process shares one engine: one gRPC completion
+ *    queue and one thread of the library's, started with the first
+ *    connection and stopped when the last one closes. gRPC adds its own
+ *    executor and timer threads (a few; they grow slightly with load).
+ *    The number of threads therefore does not grow with the number of
+ *    connections or runs: 1,000 connections with a run each stay within
+ *    16 threads in all (tested). Each connection has a socket of its own,
+ *    also when several go to the same daemon.
+ *  - The engine's thread runs no code of the caller's: it only moves
+ *    messages and wakes waiters. The library installs no signal handler.
+ *
+ * Two ways to follow runs
+ *  - Blocking, one run at a time per thread: gexec_run (subprocess.run)
+ *    and gexec_proc_start / gexec_proc_read / gexec_proc_wait (Popen).
+ *  - Event-driven, any number of runs from one thread: an event queue
+ *    (gexec_evq) receives the events of every run started on it with
+ *    gexec_proc_start_async: started, output chunks, exit, error, and
+ *    "stdin writable". gexec_evq_next waits for the next event of any of
+ *    them; gexec_evq_fd is a file descriptor that is readable while an
+ *    event is waiting, for a caller's own poll/epoll/libuv loop. There is
+ *    no callback mode, on purpose: a callback would run the caller's code
+ *    on the one thread that moves every connection's bytes (one slow
+ *    callback would stall every host), and a callback that frees or
+ *    restarts runs re-enters the library. Pulling events keeps the
+ *    caller's code on the caller's thread, and gives backpressure for
+ *    free: a run's output is not read from the network faster than its
+ *    events are taken (one message waits per run, a bounded amount).
+ *
+ * Threads
+ *  - A gexec_conn may be shared by any number of threads and carries any
+ *    number of concurrent runs. One gexec_proc may be used by two threads
+ *    at once: one calling gexec_proc_read / gexec_proc_wait, others
+ *    calling gexec_proc_write, gexec_proc_try_write,
+ *    gexec_proc_close_stdin, gexec_proc_signal and gexec_proc_cancel.
+ *    gexec_proc_free must not race with any other call on the same proc,
+ *    nor, for a run started on an event queue, with gexec_evq_next on
+ *    that queue.
+ *  - gexec_evq_next is called by one thread at a time per queue.
+ *
+ * ABI
+ *  - Connection options are an opaque object with setters
+ *    (gexec_conn_opts_*): new options arrive as new setters, and a
+ *    program built against an older gexec.h keeps working.
+ *  - Structs the caller allocates and the library reads (gexec_spec,
+ *    gexec_run_opts) start with a size field: set it with
+ *    GEXEC_SPEC_INIT / GEXEC_RUN_OPTS_INIT (or to sizeof the struct).
+ *    Fields are only ever appended, and the library reads a field only if
+ *    the caller's size covers it; 0 means the layout of libgexec 0.2.
+ *  - Structs the library fills in caller memory (gexec_exit,
+ *    gexec_isolation, gexec_result, gexec_event) are frozen: later
+ *    information comes through new accessor functions or the events of
+ *    the queue (gexec_run_event), which the library owns and may extend.
+ *
  *  - Throughput: output and stdin travel in messages of up to 1 MiB. With
  *    glibc's defaults each such block is a fresh mmap (page faults on
  *    every message); programs that stream a lot should raise
@@ -38,7 +87,7 @@ extern "C" {
 #endif
 
 /** Library version. */
-#define GEXEC_VERSION "0.1.0"
+#define GEXEC_VERSION "0.2.0"
 
 /** Result codes. */
 enum {
@@ -49,6 +98,7 @@ enum {
   GEXEC_ESTATUS = -4,   /**< the call ended with a non-OK gRPC status */
   GEXEC_ECLOSED = -5,   /**< the run already ended / stdin already closed */
   GEXEC_ETIMEDOUT = -6, /**< a local wait (timeout_ms) ran out */
+  GEXEC_EAGAIN = -7,    /**< not now: an event will say when */
 };
 
 /** gRPC status codes that matter to callers (full list: the gRPC spec). */
@@ -76,21 +126,42 @@ typedef struct {
 typedef struct gexec_conn gexec_conn;
 typedef struct gexec_proc gexec_proc;
 
-/** Connection options. Zero-initialize, then set what you need. */
-typedef struct {
-  /** How long gexec_connect waits for the daemon: 0 = 10 s; < 0 = do not
-   *  wait (connect lazily on the first call). */
-  int64_t connect_timeout_ms;
-  /** Nonzero: gexec_connect keeps retrying an unreachable daemon until
-   *  connect_timeout_ms, and calls wait for it (until their deadline),
-   *  instead of failing fast (refused / no such socket). */
-  int wait_for_ready;
-} gexec_conn_opts;
+/** Connection options: an opaque object (see ABI above). */
+typedef struct gexec_conn_opts gexec_conn_opts;
+
+/** Makes options holding the defaults. On success *out is the caller's,
+ *  released with gexec_conn_opts_free; else GEXEC_ENOMEM. */
+int gexec_conn_opts_new(gexec_conn_opts **out);
+
+/** Frees options (NULL is fine). Connections made with them keep their
+ *  own copy. */
+void gexec_conn_opts_free(gexec_conn_opts *o);
+
+/** How long a connection attempt may take before it fails with
+ *  GEXEC_ECONNECT "timed out": gexec_connect's wait, and the wait of a
+ *  run started on a connection that is not connected. 0 = 10 s (the
+ *  default); < 0 = gexec_connect does not wait at all (it connects
+ *  lazily, with the runs) and runs wait 10 s. This is separate from the
+ *  run's own timeout (gexec_spec.timeout_ms), which the daemon enforces. */
+int gexec_conn_opts_set_connect_timeout(gexec_conn_opts *o, int64_t ms);
+
+/** Nonzero: gexec_connect returns at once and the connection is made
+ *  with the first run (which waits for it up to the connect timeout): a
+ *  program starting runs on many hosts does not wait for each in turn.
+ *  Setting the connect timeout < 0 also means lazy, with 10 s. */
+int gexec_conn_opts_set_lazy(gexec_conn_opts *o, int on);
+
+/** Nonzero: keep retrying an unreachable daemon (refused, no such socket)
+ *  until the connect timeout, instead of failing at the first refusal. */
+int gexec_conn_opts_set_wait_for_ready(gexec_conn_opts *o, int on);
 
 /**
  * Opens a connection to @p target: "unix:/path", "host:port", or NULL for
- * $GEXEC_TARGET, else the default socket (see gexecd --help). Returns
- * GEXEC_ECONNECT if the daemon cannot be reached within the timeout.
+ * $GEXEC_TARGET, else the default socket (see gexecd --help), with
+ * @p opts (NULL: the defaults; borrowed). Waits until connected, unless
+ * the connect timeout is < 0. Returns GEXEC_ECONNECT if the daemon cannot
+ * be reached, with the reason in @p err ("connection refused", "no such
+ * socket", "unreachable", "timed out after N ms", ...).
  */
 int gexec_connect(const char *target, const gexec_conn_opts *opts,
                   gexec_conn **out, gexec_error *err);
@@ -113,8 +184,11 @@ typedef enum {
   GEXEC_OUT_MERGE = 2,   /**< stderr only: into stdout's pipe, order kept */
 } gexec_out_mode;
 
-/** What to run. Zero-initialize, then set what you need. */
+/** What to run. Start from GEXEC_SPEC_INIT, then set what you need. */
 typedef struct {
+  /** sizeof(gexec_spec) as the caller knows it (GEXEC_SPEC_INIT sets
+   *  it); 0 = the 0.2 layout (every field below). */
+  size_t size;
   const char *const *argv; /**< NULL-terminated, non-empty */
   const char *const *env;  /**< NULL-terminated "NAME=VALUE", or NULL */
   const char *cwd;         /**< absolute path; NULL = "/" */
@@ -133,6 +207,9 @@ typedef struct {
   /** Resource limits; 0 = the profile's default (the daemon caps each). */
   uint64_t memory_bytes, pids, cpu_time_ms, open_files;
 } gexec_spec;
+
+/** Initializer of a gexec_spec: `gexec_spec s = GEXEC_SPEC_INIT;`. */
+#define GEXEC_SPEC_INIT {.size = sizeof(gexec_spec)}
 
 /** The isolation in force for a run (the `started.isolation` message). */
 typedef struct {
@@ -159,20 +236,23 @@ typedef struct {
   uint64_t user_time_us, system_time_us, max_rss_kb, wall_time_us;
   /** The daemon's id for the run (from `started`; 0 from a daemon that
    *  predates run ids): the "run" field of the daemon's log lines about
-   *  it. Appended last (the structs carry no version or size field), so
-   *  every earlier field keeps its offset; a program built against an
-   *  older gexec.h must still be rebuilt, as gexec_exit grew. */
+   *  it. The layout of gexec_exit is frozen from 0.2 on (see ABI). */
   uint64_t run_id;
 } gexec_exit;
 
 /* ------------------------------------------------------ blocking run */
 
-/** Options of gexec_run. Zero-initialize. */
+/** Options of gexec_run. Start from GEXEC_RUN_OPTS_INIT. */
 typedef struct {
+  /** sizeof(gexec_run_opts) as the caller knows it; 0 = the 0.2 layout. */
+  size_t size;
   const void *stdin_data; /**< sent to the run, then EOF; may be NULL */
   size_t stdin_len;
   size_t capture_max;     /**< per-stream client-side cap; 0 = none */
 } gexec_run_opts;
+
+/** Initializer of a gexec_run_opts. */
+#define GEXEC_RUN_OPTS_INIT {.size = sizeof(gexec_run_opts)}
 
 /** Result of gexec_run; release with gexec_result_free. */
 typedef struct {
@@ -206,6 +286,9 @@ typedef enum {
   GEXEC_EV_STDOUT = 1, /**< a chunk of stdout */
   GEXEC_EV_STDERR = 2, /**< a chunk of stderr */
   GEXEC_EV_EXIT = 3,   /**< the run ended; see exit */
+  GEXEC_EV_STARTED = 4,  /**< queue only: the daemon started the run */
+  GEXEC_EV_ERROR = 5,    /**< queue only: the run failed; see error */
+  GEXEC_EV_WRITABLE = 6, /**< queue only: stdin takes more bytes now */
 } gexec_event_type;
 
 /** One event. @c data stays valid until the next read or free. */
@@ -244,10 +327,12 @@ int gexec_proc_read(gexec_proc *p, gexec_event *ev, int64_t timeout_ms,
                     gexec_error *err);
 
 /**
- * Sends @p len bytes to the run's stdin. Blocks while the previous chunk
- * is still in flight (flow control), so a run that does not read its
- * stdin eventually blocks the writer. Returns GEXEC_ECLOSED after
- * gexec_proc_close_stdin or once the run ended.
+ * Sends @p len bytes to the run's stdin, in messages of up to 1 MiB.
+ * Blocks while the previous chunk is still in flight (flow control), so a
+ * run that does not read its stdin eventually blocks the writer. Returns
+ * GEXEC_ECLOSED after gexec_proc_close_stdin or once the run ended; the
+ * chunks before the one that failed may have been sent (the run ended,
+ * so this rarely matters).
  */
 int gexec_proc_write(gexec_proc *p, const void *data, size_t len,
                      gexec_error *err);
@@ -267,6 +352,79 @@ void gexec_proc_cancel(gexec_proc *p);
 
 /** Releases the handle, cancelling the run first if it has not ended. */
 void gexec_proc_free(gexec_proc *p);
+
+/**
+ * Writes what it can without waiting: sends up to 1 MiB of @p data as one
+ * message and stores how many bytes it took in @p taken (all of them up
+ * to 1 MiB; the library copies them). While the previous message is
+ * still in flight, or the run is not started yet, takes nothing and
+ * returns GEXEC_EAGAIN; on a queue, a GEXEC_EV_WRITABLE event then says
+ * when to try again. GEXEC_ECLOSED as for gexec_proc_write.
+ */
+int gexec_proc_try_write(gexec_proc *p, const void *data, size_t len,
+                         size_t *taken, gexec_error *err);
+
+/* ------------------------------------------------------ event queue */
+
+typedef struct gexec_evq gexec_evq;
+
+/** One event of a queue. Owned by the queue (fields may be appended in
+ *  later versions): valid until the next gexec_evq_next on the queue or
+ *  the gexec_proc_free of its run, whichever comes first. */
+typedef struct {
+  gexec_event_type type;
+  gexec_proc *proc;       /**< the run it is about */
+  void *user_data;        /**< given to gexec_proc_start_async */
+  const uint8_t *data;    /**< GEXEC_EV_STDOUT / GEXEC_EV_STDERR */
+  size_t len;
+  const gexec_exit *exit;   /**< GEXEC_EV_EXIT: how the run ended */
+  const gexec_error *error; /**< GEXEC_EV_ERROR: why it failed */
+} gexec_run_event;
+
+/** Makes an event queue. On success *out is the caller's, released with
+ *  gexec_evq_free; else GEXEC_ENOMEM or GEXEC_ECONNECT (no eventfd). */
+int gexec_evq_new(gexec_evq **out, gexec_error *err);
+
+/** Frees a queue. Every run started on it must have been freed. */
+void gexec_evq_free(gexec_evq *q);
+
+/** A file descriptor (owned by the queue) that polls readable while an
+ *  event waits in the queue, for the caller's own event loop. Do not read
+ *  or close it. On each wake-up, take events with gexec_evq_next(q, &ev,
+ *  0) until it returns GEXEC_ETIMEDOUT: the run of the event in hand is
+ *  put back in line only by the next call, so a loop that takes a single
+ *  event per wake-up may find the fd unreadable while events wait. */
+int gexec_evq_fd(const gexec_evq *q);
+
+/**
+ * Takes the next event of any run on @p q, waiting up to @p timeout_ms
+ * (0: do not wait; < 0: forever); GEXEC_ETIMEDOUT when none came. Runs
+ * take turns: a run with more events goes behind the others. The events
+ * of one run come in order: GEXEC_EV_STARTED, its output chunks (stdout
+ * and stderr, each in order), then exactly one of GEXEC_EV_EXIT (the
+ * command ran; see exit) or GEXEC_EV_ERROR (it did not, or the call
+ * failed: refused, could not connect, lost connection, cancelled; see
+ * error, with the same codes as gexec_proc_start). GEXEC_EV_WRITABLE may
+ * come in between, after a gexec_proc_try_write said GEXEC_EAGAIN. After
+ * the last event the run has no more: free it.
+ */
+int gexec_evq_next(gexec_evq *q, const gexec_run_event **ev,
+                   int64_t timeout_ms, gexec_error *err);
+
+/**
+ * Starts a run whose events go to @p q, without waiting for anything:
+ * not for the connection (a run on a connection that is not connected
+ * waits for it up to the connect timeout, then fails with
+ * GEXEC_ECONNECT), nor for the daemon. Returns GEXEC_OK with *out the
+ * caller's (free it with gexec_proc_free once its last event came, or
+ * earlier to cancel it), or an error for a malformed @p spec
+ * (GEXEC_EINVAL) or GEXEC_ENOMEM, in which case no event comes.
+ * gexec_proc_read and gexec_proc_wait refuse such a run (GEXEC_EINVAL);
+ * the other gexec_proc_* functions work as for any run.
+ */
+int gexec_proc_start_async(gexec_conn *conn, const gexec_spec *spec,
+                           gexec_evq *q, void *user_data, gexec_proc **out,
+                           gexec_error *err);
 
 /** Returns a static name for a GEXEC_E* code. */
 const char *gexec_strerror(int code);

@@ -1,8 +1,19 @@
-/* libgexec internals shared by the files of client/; not installed. */
+/* libgexec internals shared by the files of client/; not installed.
+ *
+ * Layout: engine.c (the process's one gx_rpc_client), opts.c (connection
+ * options, caller structs by size), conn.c (connections and their
+ * connect attempts), ping.c, proc.c (a run: its call and callbacks),
+ * proc_io.c (the blocking and non-blocking run API), evq.c (event queues),
+ * run.c (gexec_run), errors.c.
+ *
+ * Locks, in the only order they nest: conn->mu, then proc->mu, then
+ * evq->mu. Callbacks of the rpc layer run on the engine's thread and take
+ * them in that order too. */
 #ifndef GEXEC_INTERNAL_H
 #define GEXEC_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 #include "client/gexec.h"
 #include "gexec/v1/exec.pb-c.h"
@@ -11,24 +22,61 @@
 /** Largest stdin chunk per message (the daemon accepts 4 MiB). */
 #define GEXEC_STDIN_CHUNK (1024 * 1024)
 #define GEXEC_MAX_PENDING_SIGNALS 16
+/** Largest message accepted from a daemon: its output chunks are 1 MiB
+ *  (GXD_CHUNK), plus the RunResponse framing. */
+#define GEXEC_MAX_RECV (1024 * 1024 + 4096)
+/** The connect timeout when the options leave it at 0. */
+#define GEXEC_DEFAULT_CONNECT_MS 10000
+
+struct gexec_conn_opts {
+  int64_t connect_timeout_ms;
+  int wait_for_ready;
+  int lazy;
+};
+
+/* Where a connection's current attempt stands. */
+typedef enum {
+  GEXEC__CONN_IDLE = 0,   /* no attempt pending: runs start at once if
+                             the channel is ready, else begin one */
+  GEXEC__CONN_WAITING = 1 /* a watch is pending; runs queue in `waiting` */
+} gexec__conn_state;
 
 struct gexec_conn {
   gx_rpc_channel *ch;
   char target[256];
   int wait_for_ready;
+  int64_t connect_ms;       /* the attempt's budget (> 0) */
+  pthread_mutex_t mu;       /* guards what follows */
+  gexec__conn_state state;
+  int64_t attempt_end_us;   /* monotonic deadline of the attempt */
+  gexec_proc *waiting;      /* runs waiting for the attempt (a list) */
 };
 
-/* All fields are guarded by mu; callbacks run on the channel's thread. */
+/* Where a run stands. */
+typedef enum {
+  GEXEC__PROC_WAITING = 0, /* queued on its connection: no call yet */
+  GEXEC__PROC_CALLING = 1, /* the call started; `started` not yet seen */
+  GEXEC__PROC_RUNNING = 2, /* started */
+  GEXEC__PROC_ENDED = 3,   /* the call's status came, or it never began */
+} gexec__proc_state;
+
+/* All fields are guarded by mu, except the queue links (q_next, q_linked:
+ * q->mu) and the waiting link (w_next: conn->mu). */
 struct gexec_proc {
   gexec_conn *conn;
   gx_rpc_call *call;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  gexec__proc_state state;
   int stdin_null;
+  /* Start, packed before the call exists (a waiting run) */
+  uint8_t *start_msg;
+  size_t start_len;
+  int64_t deadline_ms; /* the spec's gRPC deadline, for the call */
   /* receive side: one message waits for the reader, one is being read */
   Gexec__V1__RunResponse *pending, *current;
   int recv_posted, stream_ended;
-  int started;
+  int started; /* `started` came (the state may have moved on since) */
   uint32_t pid;
   int exited_seen, exit_delivered;
   gexec_exit exit;
@@ -38,26 +86,82 @@ struct gexec_proc {
   int status_received, status;
   char status_msg[512];
   int done, cancelled;
+  int local_fail;           /* ended without a call: local_err says why */
+  gexec_error local_err;
   /* send side */
   int send_busy;
   int sigq[GEXEC_MAX_PENDING_SIGNALS];
   int nsig;
   int stdin_closed, eof_pending;
+  /* event queue */
+  gexec_evq *q;
+  void *user;
+  int started_delivered, want_writable;
+  gexec_error end_err;      /* the GEXEC_EV_ERROR event's error */
+  gexec_proc *q_next;
+  int q_linked;
+  gexec_proc *w_next;
 };
 
 /* Sets @p err (may be NULL) and returns @p code. */
 int gexec__fail(gexec_error *err, int code, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Under p->mu: starts the next queued control send (signal, then EOF). */
+/* engine.c: the process's engine, shared by every connection. acquire
+ * returns GX_OK with a reference taken (the first starts the engine);
+ * release drops one (the last stops it). */
+int gexec__engine_acquire(gx_rpc_client **out);
+void gexec__engine_release(void);
+
+/* opts.c: copies the caller's struct of @p size bytes (0 = @p base) into
+ * @p full of @p full_size bytes, zeroing what the caller did not know.
+ * GEXEC_EINVAL (nothing copied) if the caller's struct is larger and sets
+ * a field this library does not know. */
+int gexec__load(void *full, size_t full_size, const void *user,
+                size_t size, size_t base);
+/* The 0.2 layouts, what size 0 means: frozen at their last field, so
+ * that appending fields never changes them. */
+#define GEXEC__SPEC_BASE \
+  (offsetof(gexec_spec, open_files) + sizeof(uint64_t))
+#define GEXEC__RUN_OPTS_BASE \
+  (offsetof(gexec_run_opts, capture_max) + sizeof(size_t))
+
+/* conn.c: hands a new run to its connection: starts its call now if the
+ * channel is ready, else queues it for the connection attempt. Takes
+ * conn->mu, then p->mu; call with neither held. */
+void gexec__conn_submit(gexec_conn *conn, gexec_proc *p);
+/* Removes a run still waiting on its connection (free). Returns 1 if it
+ * was waiting. */
+int gexec__conn_unlink(gexec_conn *conn, gexec_proc *p);
+/* The reason of a connection failure in gRPC's status text, or NULL if
+ * @p msg is not about connecting. */
+const char *gexec__connect_reason(const char *msg);
+
+/* proc.c: under p->mu. */
+/* Starts the call of a run (waiting -> calling); on failure ends it. */
+void gexec__proc_call(gexec_proc *p);
+/* Ends a run that never got a call, with @p code and the message. */
+void gexec__proc_fail(gexec_proc *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Starts the next queued control send (signal, then EOF). */
 void gexec__pump_sends(gexec_proc *p);
-/* Under p->mu: sends one stdin chunk; the send must be idle. */
+/* Sends one stdin chunk; the send must be idle. */
 int gexec__send_stdin(gexec_proc *p, const void *data, size_t len);
-/* Under p->mu: hands the pending message to the reader (p->current) and
- * posts the next receive. Returns the message or NULL. */
+/* Hands the pending message to the reader (p->current) and posts the next
+ * receive. Returns the message or NULL. */
 Gexec__V1__RunResponse *gexec__take_pending(gexec_proc *p);
-/* Under p->mu: the error the ended call reports, or GEXEC_OK when it
- * ended with `exited` and status OK. */
+/* Frees p->current. */
+void gexec__release_current(gexec_proc *p);
+/* The error the ended call reports, or GEXEC_OK when it ended with
+ * `exited` and status OK. */
 int gexec__end_result(gexec_proc *p, gexec_error *err);
+/* Wakes whoever follows the run: its waiters and its queue. */
+void gexec__proc_wake(gexec_proc *p);
+
+/* evq.c: under p->mu. Queues @p p on its queue if it has an event that
+ * was not yet delivered and it is not queued already. */
+void gexec__evq_notify(gexec_proc *p);
+/* Under p->mu: takes @p p off its queue (free). */
+void gexec__evq_forget(gexec_proc *p);
 
 #endif

@@ -1,9 +1,10 @@
-/* The streaming handle (Popen-like). See gexec.h for the contract and
- * internal.h for the state; every field is guarded by p->mu. */
-#include <errno.h>
+/* A run: its call, the rpc callbacks (engine thread) and its start. See
+ * gexec.h for the contract and internal.h for the state; every field is
+ * guarded by p->mu. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client/internal.h"
 #include "lib/gx_err.h"
@@ -41,6 +42,11 @@ int gexec__send_stdin(gexec_proc *p, const void *data, size_t len) {
   r.stdin.data = (uint8_t *)data;
   r.stdin.len = len;
   return send_request(p, &r);
+}
+
+void gexec__proc_wake(gexec_proc *p) {
+  pthread_cond_broadcast(&p->cv);
+  if (p->q) gexec__evq_notify(p);
 }
 
 /* ---------------------------------------------------------- callbacks */
@@ -94,8 +100,12 @@ static void protocol_error(gexec_proc *p, const char *msg) {
 static int accept_message(gexec_proc *p, Gexec__V1__RunResponse *m) {
   switch (m->event_case) {
     case GEXEC__V1__RUN_RESPONSE__EVENT_STARTED:
-      if (p->started) protocol_error(p, "the daemon sent started twice");
+      if (p->started) { /* callers read pid & co. without the lock */
+        protocol_error(p, "the daemon sent started twice");
+        break;
+      }
       p->started = 1;
+      p->state = GEXEC__PROC_RUNNING;
       p->pid = m->started->pid;
       p->exit.run_id = m->started->run_id;
       copy_isolation(&p->exit.isolation, m->started->isolation);
@@ -135,7 +145,7 @@ static void on_recv(void *ud, const uint8_t *data, size_t len) {
     else if (!accept_message(p, m))
       post_recv(p);
   }
-  pthread_cond_broadcast(&p->cv);
+  gexec__proc_wake(p);
   pthread_mutex_unlock(&p->mu);
 }
 
@@ -145,7 +155,7 @@ static void on_sent(void *ud, int ok) {
   pthread_mutex_lock(&p->mu);
   p->send_busy = 0;
   gexec__pump_sends(p);
-  pthread_cond_broadcast(&p->cv);
+  gexec__proc_wake(p);
   pthread_mutex_unlock(&p->mu);
 }
 
@@ -155,17 +165,62 @@ static void on_status(void *ud, int code, const char *msg) {
   p->status_received = 1;
   p->status = code;
   snprintf(p->status_msg, sizeof p->status_msg, "%s", msg ? msg : "");
-  pthread_cond_broadcast(&p->cv);
+  gexec__proc_wake(p);
   pthread_mutex_unlock(&p->mu);
 }
 
+/* The call is gone: the run has ended for good. */
 static void on_done(void *ud) {
   gexec_proc *p = ud;
   pthread_mutex_lock(&p->mu);
   p->done = 1;
   p->call = NULL;
-  pthread_cond_broadcast(&p->cv);
+  p->state = GEXEC__PROC_ENDED;
+  gexec__proc_wake(p);
   pthread_mutex_unlock(&p->mu);
+}
+
+/* ---------------------------------------------------------- the call */
+
+void gexec__proc_fail(gexec_proc *p, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  p->local_err.code = code;
+  p->local_err.status = 0;
+  vsnprintf(p->local_err.message, sizeof p->local_err.message, fmt, ap);
+  va_end(ap);
+  p->local_fail = 1;
+  p->status_received = 1;
+  p->done = 1;
+  p->state = GEXEC__PROC_ENDED;
+  gexec__proc_wake(p);
+}
+
+void gexec__proc_call(gexec_proc *p) {
+  static const gx_rpc_handlers h = {on_recv, on_sent, NULL, on_status,
+                                    on_done};
+  if (p->state != GEXEC__PROC_WAITING) return;
+  if (p->cancelled) {
+    gexec__proc_fail(p, GEXEC_ESTATUS, "cancelled by the client");
+    p->local_err.status = GX_STATUS_CANCELLED;
+    return;
+  }
+  /* Fail-fast: the connection's attempt did the waiting (conn.c). */
+  if (gx_rpc_call_start(p->conn->ch, "/gexec.v1.Exec/Run", p->deadline_ms,
+                        0, &h, p, &p->call) != GX_OK) {
+    gexec__proc_fail(p, GEXEC_ECONNECT, "cannot start a call to %s",
+                     p->conn->target);
+    return;
+  }
+  p->state = GEXEC__PROC_CALLING;
+  if (gx_rpc_call_send_bytes(p->call, p->start_msg, p->start_len) == GX_OK)
+    p->send_busy = 1;
+  else
+    gx_rpc_call_cancel(p->call);
+  free(p->start_msg);
+  p->start_msg = NULL;
+  post_recv(p);
+  gexec__pump_sends(p);
 }
 
 /* -------------------------------------------------------------- start */
@@ -186,8 +241,9 @@ static int check_spec(const gexec_spec *s, gexec_error *err) {
   return GEXEC_OK;
 }
 
-/* Builds and sends the Start message (strings borrowed from the spec). */
-static int send_start(gexec_proc *p, const gexec_spec *s) {
+/* Packs the Start message into p->start_msg (strings borrowed from the
+ * spec only during this call). Returns 0, or -1 out of memory. */
+static int pack_start(gexec_proc *p, const gexec_spec *s) {
   size_t argc = 0, envc = 0;
   while (s->argv[argc]) argc++;
   while (s->env && s->env[envc]) envc++;
@@ -231,7 +287,11 @@ static int send_start(gexec_proc *p, const gexec_spec *s) {
   Gexec__V1__RunRequest r = GEXEC__V1__RUN_REQUEST__INIT;
   r.event_case = GEXEC__V1__RUN_REQUEST__EVENT_START;
   r.start = &st;
-  rc = send_request(p, &r);
+  p->start_len = gexec__v1__run_request__get_packed_size(&r);
+  p->start_msg = malloc(p->start_len ? p->start_len : 1);
+  if (!p->start_msg) goto out;
+  gexec__v1__run_request__pack(&r, p->start_msg);
+  rc = 0;
 out:
   for (size_t i = 0; names && i < envc; i++) free(names[i]);
   free(names);
@@ -240,34 +300,40 @@ out:
   return rc;
 }
 
-static gexec_proc *proc_new(gexec_conn *conn, const gexec_spec *spec) {
+static int proc_new(gexec_conn *conn, const gexec_spec *user,
+                    gexec_proc **out, gexec_error *err) {
+  gexec_spec spec;
+  if (!user || gexec__load(&spec, sizeof spec, user, user->size,
+                           GEXEC__SPEC_BASE) != GEXEC_OK)
+    return gexec__fail(err, GEXEC_EINVAL, 0,
+                       user ? "the gexec_spec sets a field this libgexec "
+                              "(" GEXEC_VERSION ") does not know"
+                            : "no gexec_spec");
+  int rc = check_spec(&spec, err);
+  if (rc != GEXEC_OK) return rc;
   gexec_proc *p = calloc(1, sizeof *p);
-  if (!p) return NULL;
+  if (!p) return gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory");
   p->conn = conn;
-  p->stdin_null = spec->stdin_null;
-  p->stdin_closed = spec->stdin_null;
+  p->stdin_null = spec.stdin_null;
+  p->stdin_closed = spec.stdin_null;
+  p->deadline_ms = spec.deadline_ms;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
-  return p;
+  if (pack_start(p, &spec) != 0) {
+    gexec_proc_free(p);
+    return gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory");
+  }
+  *out = p;
+  return GEXEC_OK;
 }
 
 int gexec_proc_start(gexec_conn *conn, const gexec_spec *spec,
                      gexec_proc **out, gexec_error *err) {
-  static const gx_rpc_handlers h = {on_recv, on_sent, NULL, on_status,
-                                    on_done};
-  int rc = check_spec(spec, err);
+  gexec_proc *p;
+  int rc = proc_new(conn, spec, &p, err);
   if (rc != GEXEC_OK) return rc;
-  gexec_proc *p = proc_new(conn, spec);
-  if (!p) return gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory");
+  gexec__conn_submit(conn, p);
   pthread_mutex_lock(&p->mu);
-  if (gx_rpc_call_start(conn->ch, "/gexec.v1.Exec/Run", spec->deadline_ms,
-                        conn->wait_for_ready, &h, p, &p->call) != GX_OK) {
-    pthread_mutex_unlock(&p->mu);
-    gexec_proc_free(p);
-    return gexec__fail(err, GEXEC_ECONNECT, 0, "cannot start a call");
-  }
-  if (send_start(p, spec) != 0) gx_rpc_call_cancel(p->call);
-  post_recv(p);
   while (!p->started && !p->status_received)
     pthread_cond_wait(&p->cv, &p->mu);
   rc = p->started ? GEXEC_OK : gexec__end_result(p, err);
@@ -280,19 +346,37 @@ int gexec_proc_start(gexec_conn *conn, const gexec_spec *spec,
   return GEXEC_OK;
 }
 
+int gexec_proc_start_async(gexec_conn *conn, const gexec_spec *spec,
+                           gexec_evq *q, void *user_data, gexec_proc **out,
+                           gexec_error *err) {
+  if (!q) return gexec__fail(err, GEXEC_EINVAL, 0, "no event queue");
+  gexec_proc *p;
+  int rc = proc_new(conn, spec, &p, err);
+  if (rc != GEXEC_OK) return rc;
+  p->q = q;
+  p->user = user_data;
+  *out = p; /* before submit: its events may be taken at once */
+  gexec__conn_submit(conn, p);
+  return GEXEC_OK;
+}
+
 uint32_t gexec_proc_pid(const gexec_proc *p) { return p->pid; }
 
 uint64_t gexec_proc_run_id(const gexec_proc *p) {
-  return p->exit.run_id; /* written once, before start returned */
+  return p->exit.run_id; /* written once, when `started` came */
 }
 
 const gexec_isolation *gexec_proc_isolation(const gexec_proc *p) {
-  return &p->exit.isolation; /* written once, before start returned */
+  return &p->exit.isolation; /* written once, when `started` came */
 }
 
 /* ----------------------------------------------------------- the end */
 
 int gexec__end_result(gexec_proc *p, gexec_error *err) {
+  if (p->local_fail) {
+    if (err) *err = p->local_err;
+    return p->local_err.code;
+  }
   if (p->protocol_error)
     return gexec__fail(err, GEXEC_ESTATUS, GX_STATUS_INTERNAL,
                        "protocol error: %s", p->protocol_msg);
@@ -301,6 +385,11 @@ int gexec__end_result(gexec_proc *p, gexec_error *err) {
                                      : gx_status_name(p->status);
     if (p->cancelled && p->status == GX_STATUS_CANCELLED)
       m = "cancelled by the client";
+    const char *why = gexec__connect_reason(p->status_msg);
+    if (!p->started && !p->cancelled && why &&
+        p->status == GX_STATUS_UNAVAILABLE)
+      return gexec__fail(err, GEXEC_ECONNECT, p->status,
+                         "cannot connect to %s: %s", p->conn->target, why);
     return gexec__fail(err, GEXEC_ESTATUS, p->status, "%s", m);
   }
   if (!p->exited_seen)
@@ -318,175 +407,7 @@ Gexec__V1__RunResponse *gexec__take_pending(gexec_proc *p) {
   return m;
 }
 
-static void release_current(gexec_proc *p) {
+void gexec__release_current(gexec_proc *p) {
   if (p->current) gexec__v1__run_response__free_unpacked(p->current, NULL);
   p->current = NULL;
-}
-
-/* Waits on the condition until @p deadline (NULL = forever). */
-static int wait_until(gexec_proc *p, const struct timespec *deadline) {
-  if (!deadline) return pthread_cond_wait(&p->cv, &p->mu);
-  return pthread_cond_timedwait(&p->cv, &p->mu, deadline);
-}
-
-static struct timespec deadline_in(int64_t ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000;
-  }
-  return ts;
-}
-
-static int read_locked(gexec_proc *p, gexec_event *ev,
-                       const struct timespec *deadline, gexec_error *err) {
-  release_current(p);
-  for (;;) {
-    Gexec__V1__RunResponse *m = gexec__take_pending(p);
-    if (m) {
-      int out = m->event_case == GEXEC__V1__RUN_RESPONSE__EVENT_STDOUT;
-      ev->type = out ? GEXEC_EV_STDOUT : GEXEC_EV_STDERR;
-      ev->data = out ? m->stdout.data : m->stderr.data;
-      ev->len = out ? m->stdout.len : m->stderr.len;
-      return GEXEC_OK;
-    }
-    if (p->exit_delivered)
-      return gexec__fail(err, GEXEC_ECLOSED, 0, "the run already ended");
-    if (p->status_received) {
-      int rc = gexec__end_result(p, err);
-      if (rc != GEXEC_OK) return rc;
-      p->exit_delivered = 1;
-      ev->type = GEXEC_EV_EXIT;
-      ev->data = NULL;
-      ev->len = 0;
-      ev->exit = p->exit;
-      return GEXEC_OK;
-    }
-    if (wait_until(p, deadline) == ETIMEDOUT)
-      return gexec__fail(err, GEXEC_ETIMEDOUT, 0, "no event within timeout");
-  }
-}
-
-int gexec_proc_read(gexec_proc *p, gexec_event *ev, int64_t timeout_ms,
-                    gexec_error *err) {
-  struct timespec dl = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
-  pthread_mutex_lock(&p->mu);
-  int rc = read_locked(p, ev, timeout_ms < 0 ? NULL : &dl, err);
-  pthread_mutex_unlock(&p->mu);
-  return rc;
-}
-
-int gexec_proc_wait(gexec_proc *p, gexec_exit *exit, gexec_error *err) {
-  gexec_event ev;
-  int rc;
-  pthread_mutex_lock(&p->mu);
-  if (p->exit_delivered) {
-    if (exit) *exit = p->exit;
-    pthread_mutex_unlock(&p->mu);
-    return GEXEC_OK;
-  }
-  while ((rc = read_locked(p, &ev, NULL, err)) == GEXEC_OK &&
-         ev.type != GEXEC_EV_EXIT) {
-  }
-  if (rc == GEXEC_OK && exit) *exit = ev.exit;
-  pthread_mutex_unlock(&p->mu);
-  return rc;
-}
-
-/* ------------------------------------------------------------- input */
-
-static int closed_error(gexec_proc *p, gexec_error *err) {
-  if (p->status_received || p->done)
-    return gexec__fail(err, GEXEC_ECLOSED, 0, "the run already ended");
-  return gexec__fail(err, GEXEC_ECLOSED, 0,
-                     p->stdin_null ? "the run's stdin is /dev/null"
-                                   : "stdin was already closed");
-}
-
-int gexec_proc_write(gexec_proc *p, const void *data, size_t len,
-                     gexec_error *err) {
-  const uint8_t *b = data;
-  int rc = GEXEC_OK;
-  pthread_mutex_lock(&p->mu);
-  while (len > 0) {
-    while ((p->send_busy || p->nsig > 0) && !p->status_received &&
-           !p->stdin_closed)
-      pthread_cond_wait(&p->cv, &p->mu);
-    if (p->status_received || p->stdin_closed || !p->call) {
-      rc = closed_error(p, err);
-      break;
-    }
-    size_t n = len < GEXEC_STDIN_CHUNK ? len : GEXEC_STDIN_CHUNK;
-    if (gexec__send_stdin(p, b, n) != 0) {
-      rc = gexec__fail(err, GEXEC_ECLOSED, 0, "the call is closing");
-      break;
-    }
-    b += n;
-    len -= n;
-  }
-  pthread_mutex_unlock(&p->mu);
-  return rc;
-}
-
-int gexec_proc_close_stdin(gexec_proc *p, gexec_error *err) {
-  int rc = GEXEC_OK;
-  pthread_mutex_lock(&p->mu);
-  if (p->status_received || !p->call) {
-    rc = closed_error(p, err);
-  } else if (!p->stdin_closed) {
-    p->stdin_closed = 1;
-    p->eof_pending = 1;
-    gexec__pump_sends(p);
-    pthread_cond_broadcast(&p->cv);
-  }
-  pthread_mutex_unlock(&p->mu);
-  return rc;
-}
-
-int gexec_proc_signal(gexec_proc *p, int signo, gexec_error *err) {
-  if (signo < 1 || signo > 64)
-    return gexec__fail(err, GEXEC_EINVAL, 0,
-                       "signal %d is not a valid signal number (1..64)",
-                       signo);
-  int rc = GEXEC_OK;
-  pthread_mutex_lock(&p->mu);
-  if (p->status_received || !p->call)
-    rc = closed_error(p, err);
-  else if (p->nsig == GEXEC_MAX_PENDING_SIGNALS)
-    rc = gexec__fail(err, GEXEC_EINVAL, 0, "too many signals pending");
-  else
-    p->sigq[p->nsig++] = signo;
-  if (rc == GEXEC_OK) gexec__pump_sends(p);
-  pthread_mutex_unlock(&p->mu);
-  return rc;
-}
-
-/* ------------------------------------------------------------ teardown */
-
-void gexec_proc_cancel(gexec_proc *p) {
-  pthread_mutex_lock(&p->mu);
-  if (p->call && !p->status_received) {
-    p->cancelled = 1;
-    gx_rpc_call_cancel(p->call);
-  }
-  pthread_mutex_unlock(&p->mu);
-}
-
-void gexec_proc_free(gexec_proc *p) {
-  if (!p) return;
-  pthread_mutex_lock(&p->mu);
-  if (p->call && !p->status_received) {
-    p->cancelled = 1;
-    gx_rpc_call_cancel(p->call);
-  }
-  while (p->call && !p->done) pthread_cond_wait(&p->cv, &p->mu);
-  release_current(p);
-  if (p->pending) gexec__v1__run_response__free_unpacked(p->pending, NULL);
-  pthread_mutex_unlock(&p->mu);
-  pthread_mutex_destroy(&p->mu);
-  pthread_cond_destroy(&p->cv);
-  free(p);
 }

@@ -82,11 +82,17 @@ static int collect(gexec_proc *p, const gexec_run_opts *o, capture *out,
 }
 
 int gexec_run(gexec_conn *conn, const gexec_spec *spec,
-              const gexec_run_opts *opts, gexec_result *res,
+              const gexec_run_opts *user_opts, gexec_result *res,
               gexec_error *err) {
   gexec_proc *p;
   capture out = {0}, errc = {0};
+  gexec_run_opts o = GEXEC_RUN_OPTS_INIT, *opts = user_opts ? &o : NULL;
   memset(res, 0, sizeof *res);
+  if (user_opts && gexec__load(&o, sizeof o, user_opts, user_opts->size,
+                               GEXEC__RUN_OPTS_BASE) != GEXEC_OK)
+    return gexec__fail(err, GEXEC_EINVAL, 0,
+                       "the gexec_run_opts sets a field this libgexec "
+                       "(" GEXEC_VERSION ") does not know");
   out.max = errc.max = opts ? opts->capture_max : 0;
   int rc = gexec_proc_start(conn, spec, &p, err);
   if (rc != GEXEC_OK) return rc;

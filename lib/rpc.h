@@ -9,8 +9,9 @@
  *    blocks in the completion queue and hands each completion to the loop
  *    thread (uv_async); every callback runs on the loop thread, and every
  *    gx_rpc_* server function must be called from it.
- *  - Client: gx_rpc_channel owns its own completion-queue thread; callbacks
- *    run on that thread, without any lock of ours held. Client call
+ *  - Client: a gx_rpc_client engine (one completion queue, one thread)
+ *    serves any number of channels; callbacks run on its thread, without
+ *    any lock of ours held. Client call
  *    functions may be called from any thread, but the caller must serialize
  *    calls on one gx_rpc_call and must not start operations after
  *    on_status fired.
@@ -244,10 +245,52 @@ int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out);
 
 /* ---------------------------------------------------------------- client */
 
+/*
+ * A gx_rpc_client is a client engine: one completion queue and one thread
+ * blocking in it, serving every channel made on it and every call on
+ * those channels. A process talking to many daemons makes one and hands
+ * it to each channel (gx_rpc_channel_opts.client), so that its thread
+ * count does not grow with the number of connections; a channel made
+ * without one gets a private engine (a queue and a thread of its own).
+ * Callbacks of calls and watches run on the engine's thread.
+ */
+typedef struct gx_rpc_client gx_rpc_client;
+
+/** Starts an engine: a completion queue and its thread. Returns GX_OK
+ *  with *out owning it, or GX_ENOMEM / GX_ESYS (no thread) with *out
+ *  untouched. */
+int gx_rpc_client_new(gx_rpc_client **out);
+
+/** Stops and frees an engine. Every channel made on it must have been
+ *  freed. Not from the engine's own thread (a callback). */
+void gx_rpc_client_free(gx_rpc_client *cl);
+
 /** Channel options; zero values select the defaults noted. */
 typedef struct {
   size_t max_recv_bytes; /**< largest accepted message; 0 = 8 MiB */
+  /** The engine serving the channel (borrowed: it must outlive the
+   *  channel); NULL = a private one, made and freed with the channel. */
+  gx_rpc_client *client;
+  /** Nonzero: the channel opens a connection of its own even when
+   *  another channel of this process has one to the same target (gRPC
+   *  otherwise shares one socket between them). */
+  int own_connection;
 } gx_rpc_channel_opts;
+
+/** A channel's connectivity, as gRPC reports it. */
+typedef enum {
+  GX_CONN_IDLE = 0,       /**< not connected, not trying */
+  GX_CONN_CONNECTING = 1, /**< an attempt is under way */
+  GX_CONN_READY = 2,      /**< connected */
+  GX_CONN_FAILURE = 3,    /**< the last attempt failed; retrying later */
+  GX_CONN_SHUTDOWN = 4,   /**< the channel is being destroyed */
+} gx_rpc_conn_state;
+
+/** Fired once per gx_rpc_channel_watch on the engine's thread: with the
+ *  new state when it changed (@p timed_out 0), or with the current one
+ *  when the watch's time ran out (@p timed_out 1). */
+typedef void (*gx_rpc_watch_fn)(void *ud, gx_rpc_conn_state now,
+                                int timed_out);
 
 /** Opens a channel to @p target ("unix:/p", "host:port") with the
  *  transport security of @p creds (borrowed: only read during this call;
@@ -268,8 +311,21 @@ int gx_rpc_channel_new(const char *target, const gx_rpc_creds *creds,
 int gx_rpc_channel_wait_connected(gx_rpc_channel *ch, int64_t timeout_ms,
                                   int fail_fast, char *why, size_t why_len);
 
-/** Destroys the channel. Every call on it must have reached on_done. */
+/** Destroys the channel. Every call on it must have reached on_done. A
+ *  watch still pending ends without firing. Not from the engine's thread
+ *  (a callback): it waits for that thread to let go of the watch. */
 void gx_rpc_channel_free(gx_rpc_channel *ch);
+
+/** The channel's connectivity now; with @p try_connect, an idle channel
+ *  starts connecting. Any thread. */
+gx_rpc_conn_state gx_rpc_channel_state(gx_rpc_channel *ch, int try_connect);
+
+/** Watches the channel: @p fn fires once, on the engine's thread, when
+ *  its state is no longer @p last, or after @p timeout_ms (> 0). One
+ *  watch at a time per channel: GX_EBUSY while one is pending. On error
+ *  (GX_EBUSY, GX_EINVAL for timeout_ms <= 0) @p fn never fires. */
+int gx_rpc_channel_watch(gx_rpc_channel *ch, gx_rpc_conn_state last,
+                         int64_t timeout_ms, gx_rpc_watch_fn fn, void *ud);
 
 /** Starts a call to @p method ("/pkg.Service/Method"). @p timeout_ms <= 0
  *  means no deadline. @p wait_for_ready waits for a server that is not up

@@ -1,6 +1,9 @@
-/* Client side of the rpc module: a channel with its own completion-queue
- * thread, calls with deadlines and wait-for-ready, half-close and cancel.
- * Callbacks run on the channel's thread; see rpc.h. */
+/* Client side of the rpc module: engines (a completion queue and its
+ * thread), channels on them with connectivity watches, calls with
+ * deadlines and wait-for-ready, half-close and cancel. Callbacks run on
+ * the engine's thread; see rpc.h. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,15 +13,125 @@
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
 
-struct gx_rpc_channel {
-  grpc_channel *channel;
+struct gx_rpc_client {
   grpc_completion_queue *cq;
   rpc_pump *pump;
 };
 
+/* The channel's watch: at most one pending. Its tag lives in the channel,
+ * so the channel is freed only after the watch's completion was taken off
+ * the queue (watch_pending 0); `closing` keeps the user's callback from
+ * firing once gx_rpc_channel_free started. */
+struct gx_rpc_channel {
+  grpc_channel *channel;
+  gx_rpc_client *client;
+  int own_client; /* made with the channel (opts->client was NULL) */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  rpc_tag t_watch;
+  int watch_pending, firing, closing;
+  gx_rpc_watch_fn watch_fn;
+  void *watch_ud;
+};
+
+static gx_rpc_conn_state map_state(grpc_connectivity_state s) {
+  switch (s) {
+    case GRPC_CHANNEL_IDLE: return GX_CONN_IDLE;
+    case GRPC_CHANNEL_CONNECTING: return GX_CONN_CONNECTING;
+    case GRPC_CHANNEL_READY: return GX_CONN_READY;
+    case GRPC_CHANNEL_TRANSIENT_FAILURE: return GX_CONN_FAILURE;
+    case GRPC_CHANNEL_SHUTDOWN: return GX_CONN_SHUTDOWN;
+  }
+  return GX_CONN_FAILURE;
+}
+
+static grpc_connectivity_state unmap_state(gx_rpc_conn_state s) {
+  switch (s) {
+    case GX_CONN_IDLE: return GRPC_CHANNEL_IDLE;
+    case GX_CONN_CONNECTING: return GRPC_CHANNEL_CONNECTING;
+    case GX_CONN_READY: return GRPC_CHANNEL_READY;
+    case GX_CONN_FAILURE: return GRPC_CHANNEL_TRANSIENT_FAILURE;
+    case GX_CONN_SHUTDOWN: return GRPC_CHANNEL_SHUTDOWN;
+  }
+  return GRPC_CHANNEL_TRANSIENT_FAILURE;
+}
+
+/* Engine thread: the watch completed (ok 0: its deadline passed). The
+ * callback may arm the next watch; `firing` keeps free from destroying
+ * the channel under it. The last touch of ch is the unlock that follows
+ * the broadcast: free may destroy ch from then on. */
+static void watch_complete(gx_rpc_channel *ch, int ok) {
+  pthread_mutex_lock(&ch->mu);
+  int closing = ch->closing;
+  gx_rpc_watch_fn fn = ch->watch_fn;
+  void *ud = ch->watch_ud;
+  ch->watch_pending = 0;
+  if (closing) {
+    pthread_cond_broadcast(&ch->cv);
+    pthread_mutex_unlock(&ch->mu);
+    return;
+  }
+  ch->firing = 1;
+  pthread_mutex_unlock(&ch->mu);
+  if (fn)
+    fn(ud, map_state(grpc_channel_check_connectivity_state(ch->channel, 0)),
+       !ok);
+  pthread_mutex_lock(&ch->mu);
+  ch->firing = 0;
+  pthread_cond_broadcast(&ch->cv);
+  pthread_mutex_unlock(&ch->mu);
+}
+
 static void dispatch(void *ud, rpc_tag *tag, int ok) {
   (void)ud;
-  rpc_call_complete(tag->owner, tag, ok);
+  if (tag->kind == RPC_OP_WATCH)
+    watch_complete(tag->owner, ok);
+  else
+    rpc_call_complete(tag->owner, tag, ok);
+}
+
+int gx_rpc_client_new(gx_rpc_client **out) {
+  gx_rpc_global_init();
+  gx_rpc_client *cl = calloc(1, sizeof *cl);
+  if (!cl) return GX_ENOMEM;
+  cl->cq = grpc_completion_queue_create_for_next(NULL);
+  int rc = rpc_pump_start(cl->cq, NULL, dispatch, cl, &cl->pump);
+  if (rc != GX_OK) {
+    grpc_completion_queue_shutdown(cl->cq);
+    grpc_completion_queue_destroy(cl->cq);
+    free(cl);
+    return rc;
+  }
+  *out = cl;
+  return GX_OK;
+}
+
+void gx_rpc_client_free(gx_rpc_client *cl) {
+  if (!cl) return;
+  rpc_pump_stop(cl->pump);
+  grpc_completion_queue_destroy(cl->cq);
+  free(cl);
+}
+
+static grpc_channel *create_channel(const char *target,
+                                    grpc_channel_credentials *cc,
+                                    const gx_rpc_channel_opts *opts) {
+  size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
+                                                  : 8u << 20;
+  grpc_arg args[] = {
+      rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
+      /* A run is not idempotent: never let gRPC replay one. */
+      rpc_int_arg(GRPC_ARG_ENABLE_RETRIES, 0),
+      /* Reconnect quickly to a daemon that is just starting, and within
+       * 10 s (not gRPC's 120 s) to one that was down for a while. */
+      rpc_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100),
+      rpc_int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000),
+      /* Last: only with own_connection. */
+      rpc_int_arg(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1),
+  };
+  size_t n = sizeof args / sizeof *args;
+  grpc_channel_args ca = {opts && opts->own_connection ? n : n - 1, args};
+  return grpc_channel_create(target, cc, &ca);
 }
 
 int gx_rpc_channel_new(const char *target, const gx_rpc_creds *creds,
@@ -30,31 +143,55 @@ int gx_rpc_channel_new(const char *target, const gx_rpc_creds *creds,
   if (rc != GX_OK) return rc;
   gx_rpc_channel *ch = calloc(1, sizeof *ch);
   if (!ch) {
-    grpc_channel_credentials_release(cc);
-    return GX_ENOMEM;
+    rc = GX_ENOMEM;
+    goto out_release;
   }
-  size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
-                                                  : 8u << 20;
-  grpc_arg args[] = {
-      rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
-      /* A run is not idempotent: never let gRPC replay one. */
-      rpc_int_arg(GRPC_ARG_ENABLE_RETRIES, 0),
-      /* Reconnect quickly to a daemon that is just starting. */
-      rpc_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100),
-  };
-  grpc_channel_args ca = {3, args};
-  ch->channel = grpc_channel_create(target, cc, &ca);
-  grpc_channel_credentials_release(cc); /* the channel holds its own */
-  ch->cq = grpc_completion_queue_create_for_next(NULL);
-  rc = rpc_pump_start(ch->cq, NULL, dispatch, ch, &ch->pump);
-  if (rc != GX_OK) {
-    grpc_completion_queue_shutdown(ch->cq);
-    grpc_completion_queue_destroy(ch->cq);
-    grpc_channel_destroy(ch->channel);
-    free(ch);
-    return rc;
+  ch->client = opts ? opts->client : NULL;
+  if (!ch->client) {
+    rc = gx_rpc_client_new(&ch->client);
+    if (rc != GX_OK) goto out_free;
+    ch->own_client = 1;
   }
+  pthread_mutex_init(&ch->mu, NULL);
+  pthread_cond_init(&ch->cv, NULL);
+  ch->t_watch.kind = RPC_OP_WATCH;
+  ch->t_watch.owner = ch;
+  ch->channel = create_channel(target, cc, opts);
   *out = ch;
+  goto out_release;
+out_free:
+  free(ch);
+out_release:
+  grpc_channel_credentials_release(cc); /* the channel holds its own */
+  return rc;
+}
+
+gx_rpc_conn_state gx_rpc_channel_state(gx_rpc_channel *ch, int try_connect) {
+  return map_state(
+      grpc_channel_check_connectivity_state(ch->channel, try_connect));
+}
+
+static gpr_timespec deadline_in(int64_t ms) {
+  return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                      gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+int gx_rpc_channel_watch(gx_rpc_channel *ch, gx_rpc_conn_state last,
+                         int64_t timeout_ms, gx_rpc_watch_fn fn, void *ud) {
+  if (timeout_ms <= 0) return GX_EINVAL;
+  pthread_mutex_lock(&ch->mu);
+  if (ch->watch_pending || ch->closing) {
+    pthread_mutex_unlock(&ch->mu);
+    return GX_EBUSY;
+  }
+  ch->watch_pending = 1;
+  ch->watch_fn = fn;
+  ch->watch_ud = ud;
+  pthread_mutex_unlock(&ch->mu);
+  RPC_HANDOFF(&ch->t_watch);
+  grpc_channel_watch_connectivity_state(ch->channel, unmap_state(last),
+                                        deadline_in(timeout_ms),
+                                        ch->client->cq, &ch->t_watch);
   return GX_OK;
 }
 
@@ -71,13 +208,11 @@ static const char *state_name(grpc_connectivity_state s) {
 
 int gx_rpc_channel_wait_connected(gx_rpc_channel *ch, int64_t timeout_ms,
                                   int fail_fast, char *why, size_t why_len) {
-  gpr_timespec deadline = gpr_time_add(
-      gpr_now(GPR_CLOCK_MONOTONIC),
-      gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+  gpr_timespec deadline = deadline_in(timeout_ms);
   grpc_connectivity_state s =
       grpc_channel_check_connectivity_state(ch->channel, 1);
   grpc_connectivity_state worst = s;
-  /* A private pluck-free queue keeps these waits off the pump's queue. */
+  /* A private pluck-free queue keeps these waits off the engine's queue. */
   grpc_completion_queue *cq = grpc_completion_queue_create_for_next(NULL);
   int rc = GX_ETIMEDOUT;
   while (s != GRPC_CHANNEL_READY) {
@@ -103,9 +238,17 @@ int gx_rpc_channel_wait_connected(gx_rpc_channel *ch, int64_t timeout_ms,
 
 void gx_rpc_channel_free(gx_rpc_channel *ch) {
   if (!ch) return;
-  grpc_channel_destroy(ch->channel);
-  rpc_pump_stop(ch->pump);
-  grpc_completion_queue_destroy(ch->cq);
+  pthread_mutex_lock(&ch->mu);
+  ch->closing = 1;
+  while (ch->firing) pthread_cond_wait(&ch->cv, &ch->mu);
+  pthread_mutex_unlock(&ch->mu);
+  grpc_channel_destroy(ch->channel); /* a pending watch completes now */
+  pthread_mutex_lock(&ch->mu);
+  while (ch->watch_pending) pthread_cond_wait(&ch->cv, &ch->mu);
+  pthread_mutex_unlock(&ch->mu);
+  if (ch->own_client) gx_rpc_client_free(ch->client);
+  pthread_mutex_destroy(&ch->mu);
+  pthread_cond_destroy(&ch->cv);
   free(ch);
 }
 
@@ -137,7 +280,8 @@ int gx_rpc_call_start(gx_rpc_channel *ch, const char *method,
           : gpr_inf_future(GPR_CLOCK_MONOTONIC);
   grpc_slice m = grpc_slice_from_static_string(method);
   grpc_call *gc = grpc_channel_create_call(ch->channel, NULL,
-                                           GRPC_PROPAGATE_DEFAULTS, ch->cq,
+                                           GRPC_PROPAGATE_DEFAULTS,
+                                           ch->client->cq,
                                            m, NULL, deadline, NULL);
   if (!gc) return GX_ERPC;
   gx_rpc_call *c = rpc_call_new(gc, 0);

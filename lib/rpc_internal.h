@@ -41,6 +41,7 @@ typedef enum {
   RPC_OP_HALF,     /* client: SEND_CLOSE_FROM_CLIENT */
   RPC_OP_REQUEST,  /* server: a requested call arrived */
   RPC_OP_SHUTDOWN, /* server: shutdown confirmed */
+  RPC_OP_WATCH,    /* client: a channel's connectivity watch fired */
 } rpc_op_kind;
 
 typedef struct rpc_tag {

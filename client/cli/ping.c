@@ -8,8 +8,6 @@
 #include "client/cli/teardown.h"
 #include "client/gexec.h"
 
-/* Connect timeout given to gexec_connect. */
-#define CONNECT_TIMEOUT_MS 10000
 
 /* The library's reason, without the target we name ourselves. */
 static const char *reason(int rc, const gexec_error *err, const char *shown) {
@@ -55,11 +53,10 @@ static int ping_loop(gexec_conn *conn, const gxc_args *a, const char *shown,
 }
 
 int gxc_ping(const gxc_args *a, const char *target, const char *shown) {
-  gexec_conn_opts o = {.connect_timeout_ms = CONNECT_TIMEOUT_MS};
   gexec_conn *conn = NULL;
   gexec_error err = {0};
   rtt_stats st = {0};
-  int rc = gexec_connect(target, &o, &conn, &err);
+  int rc = gexec_connect(target, NULL, &conn, &err) /* 10 s */;
   if (rc != GEXEC_OK) {
     fprintf(stderr, "gexec: cannot connect to %s: %s\n", shown,
             reason(rc, &err, shown));

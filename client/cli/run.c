@@ -48,8 +48,6 @@
 /* Most bytes read from our stdin per gexec_proc_write: one message (the
  * library's limit, GEXEC_STDIN_CHUNK). Also the pipe size we ask for. */
 #define STDIN_MAX ((size_t)1 << 20)
-/* Connect timeout given to gexec_connect. */
-#define CONNECT_TIMEOUT_MS 10000
 
 /* Where a failure happened, for its message. */
 typedef enum { STAGE_CONNECT = 1, STAGE_START, STAGE_RUN } stage;
@@ -330,9 +328,8 @@ static void build_spec(const gxc_args *a, gexec_spec *s) {
 
 /* Connects and starts the run; returns 0 or -1 (c->rc, c->err set). */
 static int start(run_ctx *c) {
-  gexec_conn_opts o = {.connect_timeout_ms = CONNECT_TIMEOUT_MS};
   gexec_spec spec;
-  c->rc = gexec_connect(c->target, &o, &c->conn, &c->err);
+  c->rc = gexec_connect(c->target, NULL, &c->conn, &c->err);
   if (c->rc != GEXEC_OK) return c->failed_at = STAGE_CONNECT, -1;
   build_spec(c->args, &spec);
   c->rc = gexec_proc_start(c->conn, &spec, &c->proc, &c->err);

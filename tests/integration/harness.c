@@ -200,18 +200,21 @@ int gxt_daemon_run_to_exit(const char *const *extra, char *log,
 }
 
 gexec_conn *gxt_connect(const gxt_daemon *d) {
-  gexec_conn_opts o = {.connect_timeout_ms = 30000};
+  gexec_conn_opts *o;
   gexec_conn *c = NULL;
   gexec_error err;
   long long until = gxt_now_ms() + 30000;
   /* the socket appears when the daemon is ready; retry until then */
-  while (gexec_connect(d->target, &o, &c, &err) != GEXEC_OK) {
+  assert_int_equal(gexec_conn_opts_new(&o), GEXEC_OK);
+  gexec_conn_opts_set_connect_timeout(o, 30000);
+  while (gexec_connect(d->target, o, &c, &err) != GEXEC_OK) {
     int st;
     if (waitpid(d->pid, &st, WNOHANG) == d->pid)
       fail_msg("gexecd exited during start-up (see %s)", d->log_path);
     if (gxt_now_ms() > until) fail_msg("connect: %s", err.message);
     sleep_ms(20);
   }
+  gexec_conn_opts_free(o);
   return c;
 }
 
