@@ -17,12 +17,6 @@
 #include "lib/gx_addr.h"
 #include "lib/gx_err.h"
 
-static int64_t mono_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void resolve_target(const char *target, char *out, size_t len) {
   const char *env = getenv("GEXEC_TARGET");
   if (target && *target)
@@ -91,7 +85,7 @@ static int open_channel(gexec_conn *c, gexec_error *err) {
 
 static int wait_connected(gexec_conn *c, gexec_error *err) {
   char why[128];
-  int64_t t0 = mono_us();
+  int64_t t0 = gexec__mono_us();
   if (gx_rpc_channel_wait_connected(c->ch, c->connect_ms, !c->wait_for_ready,
                                     why, sizeof why) == GX_OK)
     return GEXEC_OK;
@@ -99,7 +93,7 @@ static int wait_connected(gexec_conn *c, gexec_error *err) {
     failure_reason(c, why, sizeof why);
   else
     snprintf(why, sizeof why, "timed out after %lld ms",
-             (long long)((mono_us() - t0) / 1000));
+             (long long)((gexec__mono_us() - t0) / 1000));
   return gexec__fail(err, GEXEC_ECONNECT, GEXEC_STATUS_UNAVAILABLE,
                      "cannot connect to %s: %s", c->target, why);
 }
@@ -142,7 +136,7 @@ static void on_watch(void *ud, gx_rpc_conn_state now, int timed_out);
 
 /* Under c->mu: follows the channel until the attempt's end. */
 static int arm_watch(gexec_conn *c, gx_rpc_conn_state last) {
-  int64_t left_ms = (c->attempt_end_us - mono_us() + 999) / 1000;
+  int64_t left_ms = (c->attempt_end_us - gexec__mono_us() + 999) / 1000;
   if (left_ms <= 0) return -1;
   return gx_rpc_channel_watch(c->ch, last, left_ms, on_watch, c) == GX_OK
              ? 0
@@ -176,7 +170,7 @@ static void finish_attempt(gexec_conn *c, int go) {
 static void on_watch(void *ud, gx_rpc_conn_state now, int timed_out) {
   gexec_conn *c = ud;
   pthread_mutex_lock(&c->mu);
-  int over = timed_out || mono_us() >= c->attempt_end_us;
+  int over = timed_out || gexec__mono_us() >= c->attempt_end_us;
   if (now == GX_CONN_READY ||
       (now == GX_CONN_FAILURE && (!c->wait_for_ready || over)))
     finish_attempt(c, 1);
@@ -209,7 +203,7 @@ void gexec__conn_submit(gexec_conn *c, gexec_proc *p) {
   *tail = p;
   if (c->state == GEXEC__CONN_IDLE) {
     c->state = GEXEC__CONN_WAITING;
-    c->attempt_end_us = mono_us() + c->connect_ms * 1000;
+    c->attempt_end_us = gexec__mono_us() + c->connect_ms * 1000;
     if (arm_watch(c, s) != 0) finish_attempt(c, 0);
   }
   pthread_mutex_unlock(&c->mu);

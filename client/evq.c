@@ -35,11 +35,7 @@ int gexec_evq_new(gexec_evq **out, gexec_error *err) {
                        "cannot make an eventfd (errno %d)", e);
   }
   pthread_mutex_init(&q->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&q->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  gexec__cond_init(&q->cv);
   *out = q;
   return GEXEC_OK;
 }
@@ -139,18 +135,6 @@ static void release_previous(gexec_evq *q) {
   pthread_mutex_unlock(&p->mu);
 }
 
-static struct timespec deadline_in(int64_t ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000;
-  }
-  return ts;
-}
-
 /* Takes the first run in line, waiting until @p dl (NULL: forever).
  * Returns NULL when the time ran out. */
 static gexec_proc *pop_run(gexec_evq *q, const struct timespec *dl,
@@ -206,7 +190,7 @@ static int take_event(gexec_evq *q, gexec_proc *p) {
 
 int gexec_evq_next(gexec_evq *q, const gexec_run_event **out,
                    int64_t timeout_ms, gexec_error *err) {
-  struct timespec dl = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
+  struct timespec dl = gexec__deadline_in(timeout_ms > 0 ? timeout_ms : 0);
   release_previous(q);
   for (;;) {
     gexec_proc *p = pop_run(q, timeout_ms < 0 ? NULL : &dl, timeout_ms);

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "client/gexec.h"
 #include "gexec/v1/exec.pb-c.h"
@@ -106,6 +107,13 @@ struct gexec_proc {
 /* Sets @p err (may be NULL) and returns @p code. */
 int gexec__fail(gexec_error *err, int code, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* clock.c: CLOCK_MONOTONIC now in µs; an absolute deadline @p ms from
+ * now for pthread_cond_timedwait on a condition made by
+ * gexec__cond_init (which waits on that clock). */
+int64_t gexec__mono_us(void);
+struct timespec gexec__deadline_in(int64_t ms);
+void gexec__cond_init(pthread_cond_t *cv);
 
 /* engine.c: the process's engine, shared by every connection. acquire
  * returns GX_OK with a reference taken (the first starts the engine);

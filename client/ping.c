@@ -44,12 +44,6 @@ static void ping_done(void *ud) {
   pthread_mutex_unlock(&s->mu);
 }
 
-static int64_t now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int ping_result(ping_state *s, gexec_conn *c, gexec_error *err) {
   if (s->status != GX_STATUS_OK)
     return gexec__fail(err, GEXEC_ESTATUS, s->status, "%s: %s", c->target,
@@ -72,7 +66,7 @@ int gexec_ping(gexec_conn *c, int64_t timeout_ms, int64_t *rtt_us,
   Grpc__Health__V1__HealthCheckRequest req =
       GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
   gx_rpc_call *call;
-  int64_t t0 = now_us();
+  int64_t t0 = gexec__mono_us();
   pthread_mutex_lock(&s.mu);
   if (gx_rpc_call_start(c->ch, "/grpc.health.v1.Health/Check",
                         timeout_ms > 0 ? timeout_ms : 10000,
@@ -86,6 +80,6 @@ int gexec_ping(gexec_conn *c, int64_t timeout_ms, int64_t *rtt_us,
   gx_rpc_call_recv(call);
   while (!s.done) pthread_cond_wait(&s.cv, &s.mu);
   pthread_mutex_unlock(&s.mu);
-  if (rtt_us) *rtt_us = now_us() - t0;
+  if (rtt_us) *rtt_us = gexec__mono_us() - t0;
   return ping_result(&s, c, err);
 }

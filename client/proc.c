@@ -318,7 +318,7 @@ static int proc_new(gexec_conn *conn, const gexec_spec *user,
   p->stdin_closed = spec.stdin_null;
   p->deadline_ms = spec.deadline_ms;
   pthread_mutex_init(&p->mu, NULL);
-  pthread_cond_init(&p->cv, NULL);
+  gexec__cond_init(&p->cv); /* timed waits: gexec_proc_read */
   if (pack_start(p, &spec) != 0) {
     gexec_proc_free(p);
     return gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory");

@@ -14,18 +14,6 @@ static int wait_until(gexec_proc *p, const struct timespec *deadline) {
   return pthread_cond_timedwait(&p->cv, &p->mu, deadline);
 }
 
-static struct timespec deadline_in(int64_t ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000;
-  if (ts.tv_nsec >= 1000000000) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000;
-  }
-  return ts;
-}
-
 /* The blocking readers do not mix with a queue, which takes the events. */
 static int queued_error(gexec_error *err) {
   return gexec__fail(err, GEXEC_EINVAL, 0,
@@ -64,7 +52,7 @@ static int read_locked(gexec_proc *p, gexec_event *ev,
 int gexec_proc_read(gexec_proc *p, gexec_event *ev, int64_t timeout_ms,
                     gexec_error *err) {
   if (p->q) return queued_error(err);
-  struct timespec dl = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
+  struct timespec dl = gexec__deadline_in(timeout_ms > 0 ? timeout_ms : 0);
   pthread_mutex_lock(&p->mu);
   int rc = read_locked(p, ev, timeout_ms < 0 ? NULL : &dl, err);
   pthread_mutex_unlock(&p->mu);
