@@ -460,5 +460,51 @@ int gxd_profiles_check_flags(const gxd_profiles *t, const gxd_config *cfg,
     if (check_flag(t, "--allow-reduced", cfg->allow_reduced[i], why,
                    why_len) != 0)
       return -1;
+  unsigned char allowed[GXD_PROFILES_MAX];
+  return gxd_profiles_allowed(t, cfg, allowed, why, why_len);
+}
+
+/* --allow-profiles: each comma-separated name must be in @p t. */
+static int allow_list(const gxd_profiles *t, const char *list,
+                      unsigned char allowed[GXD_PROFILES_MAX], char *why,
+                      size_t why_len) {
+  const char *at = list;
+  for (;;) {
+    size_t n = strcspn(at, ",");
+    char name[GXI_PROFILE_NAME_MAX + 2];
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name - 1 ? n : sizeof name - 1), at);
+    if (n >= sizeof name - 1 || check_flag(t, "--allow-profiles", name, why,
+                                           why_len) != 0) {
+      if (n >= sizeof name - 1)
+        snprintf(why, why_len, "invalid value '%.*s' for --allow-profiles: "
+                 "not a profile name", (int)(n > 64 ? 64 : n), at);
+      return -1;
+    }
+    allowed[gxd_profiles_find(t, name)] = 1;
+    if (!at[n]) return 0;
+    at += n + 1;
+  }
+}
+
+int gxd_profiles_allowed(const gxd_profiles *t, const gxd_config *cfg,
+                         unsigned char allowed[GXD_PROFILES_MAX], char *why,
+                         size_t why_len) {
+  int def = gxd_profiles_find(t, cfg->default_profile);
+  memset(allowed, 0, GXD_PROFILES_MAX);
+  if (def < 0)
+    return check_flag(t, "--default-profile", cfg->default_profile, why,
+                      why_len);
+  if (cfg->allow_profiles) {
+    if (allow_list(t, cfg->allow_profiles, allowed, why, why_len) != 0)
+      return -1;
+    if (!allowed[def])
+      return snprintf(why, why_len, "--default-profile %s is not in "
+                      "--allow-profiles %s", cfg->default_profile,
+                      cfg->allow_profiles), -1;
+    return 0;
+  }
+  uint32_t need = cfg->default_profile_set ? t->entry[def].mechs : 0;
+  for (size_t i = 0; i < t->n; i++)
+    allowed[i] = (t->entry[i].mechs & need) == need;
   return 0;
 }
