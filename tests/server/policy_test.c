@@ -1,0 +1,1046 @@
+/* Unit tests for server/policy: loading (every error), matching (every
+ * key, first match wins), checking a run (every allow key, both ways,
+ * with the exact reason), the default policy and reference counting.
+ * Policies are written as JSON with ' for " (see J). Users and groups
+ * are Debian's standard ones: root (0), daemon (1), nobody (65534);
+ * groups root (0), daemon (1), nogroup (65534). */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/gx_err.h"
+#include "server/policy.h"
+#include "tests/server/scratch.h"
+
+static gxd_profiles table;
+
+/* The JSON text @p s with every ' turned into ", in a rotating buffer. */
+static const char *J(const char *s) {
+  static char bufs[4][8192];
+  static int next;
+  char *b = bufs[next++ % 4];
+  size_t n = strlen(s);
+  assert_true(n < sizeof bufs[0]);
+  for (size_t i = 0; i <= n; i++) b[i] = s[i] == '\'' ? '"' : s[i];
+  return b;
+}
+
+static gxd_policy *parse(const char *json) {
+  gxd_policy *p = NULL;
+  char why[512] = "";
+  const char *text = J(json);
+  int rc = gxd_policy_parse("p.json", text, strlen(text), &table, &p, why,
+                            sizeof why);
+  if (rc != 0) fail_msg("policy refused: %s", why);
+  assert_non_null(p);
+  return p;
+}
+
+/* The load error of @p json (which must be refused). */
+static const char *parse_error(const char *json) {
+  static char why[512];
+  gxd_policy *p = NULL;
+  const char *text = J(json);
+  why[0] = '\0';
+  assert_int_equal(gxd_policy_parse("p.json", text, strlen(text), &table,
+                                    &p, why, sizeof why), -1);
+  assert_null(p);
+  return why;
+}
+
+/* A policy of one rule "r" matching cn "c" with allow @p allow. */
+static gxd_policy *one_rule(const char *allow) {
+  char json[4096];
+  snprintf(json, sizeof json,
+           "{'rules': [{'name': 'r', 'match': {'cn': 'c'}, 'allow': %s}]}",
+           allow);
+  return parse(json);
+}
+
+static gxd_peer unix_peer(uint32_t uid, uint32_t gid, const char *user) {
+  gxd_peer p = {.kind = GXD_PEER_UNIX, .uid = uid, .gid = gid, .pid = 42,
+                .user = user};
+  return p;
+}
+
+static gxd_peer tls_peer(const char *spiffe, const char *dns,
+                         const char *cn) {
+  gxd_peer p = {.kind = GXD_PEER_TLS, .spiffe = spiffe, .dns = dns,
+                .cn = cn};
+  return p;
+}
+
+static char *default_argv[] = {"/bin/true", NULL};
+
+/* A run that asks for nothing in particular. */
+static gxd_policy_ask plain_ask(void) {
+  gxd_policy_ask a = {.profile = "", .user = "", .argv = default_argv,
+                      .argc = 1, .cwd = ""};
+  return a;
+}
+
+/* The name of the rule @p p gives @p peer, or "(none)". */
+static const char *matched(const gxd_policy *p, const gxd_peer *peer) {
+  const gxd_policy_rule *r = gxd_policy_match(p, peer);
+  return r ? gxd_policy_rule_name(r) : "(none)";
+}
+
+/* Checks @p a for the cn "c" peer against policy @p p's rule; returns
+ * the status, the reason in @p why, the grant in @p g. */
+static int check(const gxd_policy *p, const gxd_peer *peer,
+                 const gxd_policy_ask *a, gxd_policy_grant *g, char *why) {
+  const gxd_policy_rule *r = gxd_policy_match(p, peer);
+  assert_non_null(r);
+  why[0] = '\0';
+  return gxd_policy_check_run(r, peer, a, g, why, 256);
+}
+
+/* The refusal of @p a under the one-rule policy with @p allow. */
+static void assert_refused(const char *allow, const gxd_policy_ask *a,
+                           const char *reason) {
+  gxd_policy *p = one_rule(allow);
+  gxd_peer peer = tls_peer(NULL, NULL, "c");
+  gxd_policy_grant g;
+  char why[256];
+  assert_int_equal(check(p, &peer, a, &g, why),
+                   GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why, reason);
+  assert_null(g.allow);
+  assert_null(g.user);
+  gxd_policy_unref(p);
+}
+
+/* The grant of @p a under the one-rule policy with @p allow (the
+ * caller frees it; the policy stays referenced in *@p out). */
+static gxd_policy_grant granted(const char *allow, const gxd_policy_ask *a,
+                                gxd_policy **out) {
+  gxd_policy *p = one_rule(allow);
+  gxd_peer peer = tls_peer(NULL, NULL, "c");
+  gxd_policy_grant g;
+  char why[256];
+  if (check(p, &peer, a, &g, why) != GX_STATUS_OK)
+    fail_msg("refused: %s", why);
+  assert_string_equal(g.rule, "r");
+  *out = p;
+  return g;
+}
+
+/* ============================================================= loading */
+
+/* The issue's example (with this host's users and groups) loads. */
+static void load_issue_example(void **state) {
+  (void)state;
+  gxd_policy *p = parse(
+      "{'rules': ["
+      " {'name': 'ops', 'match': {'spiffe': 'spiffe://example.org/ops/*'},"
+      "  'allow': {'commands': ['*'], 'profiles': ['host', 'baseline',"
+      "   'restricted'], 'run_as': ['root', 'daemon'], 'max_timeout': '1h',"
+      "   'env': ['LANG', 'TZ', 'APP_*']}},"
+      " {'name': 'monitoring', 'match': {'cn': 'prometheus'},"
+      "  'allow': {'commands': ['/usr/bin/uptime', '/usr/bin/df'],"
+      "   'profiles': ['restricted'], 'run_as': ['nobody'],"
+      "   'max_timeout': '10s'}},"
+      " {'name': 'local-devs', 'match': {'group': 'daemon'},"
+      "  'allow': {'commands': ['*'], 'profiles': ['restricted'],"
+      "   'run_as': ['$caller']}}]}");
+  assert_int_equal(gxd_policy_count(p), 3);
+  gxd_peer ops = tls_peer("spiffe://example.org/ops/alice", NULL, "x");
+  gxd_peer prom = tls_peer(NULL, NULL, "prometheus");
+  gxd_peer dev = unix_peer(1000, 1, "alice");
+  assert_string_equal(matched(p, &ops), "ops");
+  assert_string_equal(matched(p, &prom), "monitoring");
+  assert_string_equal(matched(p, &dev), "local-devs");
+  gxd_policy_unref(p);
+}
+
+/* gxd_policy_load reads a file; a missing or oversized one is refused
+ * naming it. */
+static void load_file(void **state) {
+  (void)state;
+  gxd_policy *p = NULL;
+  char why[256];
+  gxt_make_file("ok.json",
+                J("{'rules': [{'name': 'a', 'match': {'uid': 5}, "
+                  "'allow': {}}]}"), 0644);
+  assert_int_equal(gxd_policy_load(gxt_at("ok.json"), &table, &p, why,
+                                   sizeof why), 0);
+  assert_int_equal(gxd_policy_count(p), 1);
+  gxd_policy_unref(p);
+  p = NULL;
+  assert_int_equal(gxd_policy_load(gxt_at("none.json"), &table, &p, why,
+                                   sizeof why), -1);
+  char expect[PATH_MAX + 64];
+  snprintf(expect, sizeof expect, "%s: cannot read: No such file or "
+           "directory", gxt_at("none.json"));
+  assert_string_equal(why, expect);
+  char *big = malloc(GXD_POLICY_FILE_MAX + 2);
+  memset(big, ' ', GXD_POLICY_FILE_MAX + 1);
+  big[GXD_POLICY_FILE_MAX + 1] = '\0';
+  gxt_make_file("big.json", big, 0644);
+  free(big);
+  assert_int_equal(gxd_policy_load(gxt_at("big.json"), &table, &p, why,
+                                   sizeof why), -1);
+  snprintf(expect, sizeof expect, "%s: larger than 1048576 bytes",
+           gxt_at("big.json"));
+  assert_string_equal(why, expect);
+  assert_null(p);
+}
+
+/* Whole-file errors. */
+static void load_errors_file(void **state) {
+  (void)state;
+  assert_string_equal(parse_error("[]"),
+                      "p.json: expected an object with a \"rules\" array, "
+                      "not an array");
+  assert_string_equal(parse_error("{'rules': [], 'x': 1}"),
+                      "p.json: unknown key 'x' (expected rules)");
+  assert_string_equal(parse_error("{}"), "p.json: no \"rules\" array");
+  assert_string_equal(parse_error("{'rules': {}}"),
+                      "p.json: rules: expected an array, not an object");
+  assert_string_equal(parse_error("{'rules': []}"),
+                      "p.json: rules: empty (no caller could run anything: "
+                      "leave --policy out, or write a rule)");
+  assert_string_equal(parse_error("{'rules': [}"),
+                      "p.json: not valid JSON at line 1: unexpected "
+                      "character");
+  /* json-c would keep the last of two keys: refused, as are escapes */
+  assert_string_equal(
+      parse_error("{'rules': [{'name': 'a', 'match': {'uid': 5},\n"
+                  " 'allow': {'commands': ['/bin/ls'], 'commands': ['*']}}]}"),
+      "p.json: line 2: duplicate key 'commands'");
+  assert_string_equal(
+      parse_error("{'rules': [{'name': 'a', 'match': {'uid': 5},"
+                  " 'allow': {'\\u0063ommands': ['*']}}]}"),
+      "p.json: line 1: a key written with an escape: '\\u0063ommands'");
+}
+
+/* Too many rules: the bound is GXD_POLICY_MAX_RULES. */
+static void load_errors_too_many_rules(void **state) {
+  (void)state;
+  size_t cap = 64 * (GXD_POLICY_MAX_RULES + 2);
+  char *json = malloc(cap);
+  size_t n = (size_t)snprintf(json, cap, "{'rules': [");
+  for (int i = 0; i <= GXD_POLICY_MAX_RULES; i++)
+    n += (size_t)snprintf(json + n, cap - n,
+                          "%s{'name': 'r%d', 'match': {'uid': %d}, "
+                          "'allow': {}}", i ? "," : "", i, i);
+  snprintf(json + n, cap - n, "]}");
+  for (size_t i = 0; json[i]; i++) json[i] = json[i] == '\'' ? '"' : json[i];
+  gxd_policy *p = NULL;
+  char why[256];
+  assert_int_equal(gxd_policy_parse("p.json", json, strlen(json), &table,
+                                    &p, why, sizeof why), -1);
+  assert_string_equal(why, "p.json: rules: 257 rules; at most 256");
+  free(json);
+}
+
+/* A rule's own keys and its name. */
+static void load_errors_rule(void **state) {
+  (void)state;
+  assert_string_equal(parse_error("{'rules': [5]}"),
+                      "p.json: rules[0]: expected an object, not a number");
+  assert_string_equal(parse_error("{'rules': [{'match': {'uid': 1}, "
+                                  "'allow': {}}]}"),
+                      "p.json: rules[0]: name is missing");
+  assert_string_equal(parse_error("{'rules': [{'name': 'a b', "
+                                  "'match': {'uid': 1}, 'allow': {}}]}"),
+                      "p.json: rules[0]: name 'a b' is not 1 to 64 of A-Z, "
+                      "a-z, 0-9, '.', '_' and '-'");
+  assert_string_equal(parse_error("{'rules': [{'name': '', "
+                                  "'match': {'uid': 1}, 'allow': {}}]}"),
+                      "p.json: rules[0]: name: empty");
+  assert_string_equal(
+      parse_error("{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+                  "'allow': {}}, {'name': 'a', 'match': {'uid': 2}, "
+                  "'allow': {}}]}"),
+      "p.json: rules[1]: name 'a' is used by rules[0] too");
+  assert_string_equal(parse_error("{'rules': [{'name': 'a', "
+                                  "'allow': {}}]}"),
+                      "p.json: rule 'a': match is missing");
+  assert_string_equal(parse_error("{'rules': [{'name': 'a', "
+                                  "'match': {'uid': 1}}]}"),
+                      "p.json: rule 'a': allow is missing");
+  assert_string_equal(parse_error("{'rules': [{'name': 'a', 'match': "
+                                  "{'uid': 1}, 'allow': {}, 'alow': {}}]}"),
+                      "p.json: rule 'a': rule: unknown key 'alow' (expected "
+                      "name, match, allow, comment)");
+  assert_string_equal(parse_error("{'rules': [{'name': 'a', 'match': "
+                                  "{'uid': 1}, 'allow': {}, 'comment': 3}]}"),
+                      "p.json: rule 'a': comment: expected a string, not a "
+                      "number");
+}
+
+/* The match object. */
+static void load_errors_match(void **state) {
+  (void)state;
+  static const struct {
+    const char *match, *why;
+  } cases[] = {
+      {"{}", "match: no keys (a rule must say whom it is for)"},
+      {"[]", "match: expected an object, not an array"},
+      {"{'cn': 'a', 'uid': 3}",
+       "match: mixes keys of different callers (certificate: spiffe, dns, "
+       "cn; unix: uid, user, group; anonymous_loopback): no caller matches"},
+      {"{'anonymous_loopback': true, 'group': 'root'}",
+       "match: mixes keys of different callers (certificate: spiffe, dns, "
+       "cn; unix: uid, user, group; anonymous_loopback): no caller matches"},
+      {"{'common_name': 'a'}",
+       "match: unknown key 'common_name' (expected spiffe, dns, cn, uid, "
+       "user, group, anonymous_loopback)"},
+      {"{'cn': 5}", "match.cn: expected a string, not a number"},
+      {"{'spiffe': ''}", "match.spiffe: empty"},
+      {"{'uid': '0'}", "match.uid: expected a number, not a string"},
+      {"{'uid': -1}", "match.uid: -1 is not a uid"},
+      {"{'uid': 4294967295}", "match.uid: 4294967295 is not a uid"},
+      {"{'uid': 1.5}", "match.uid: expected a number, not a fraction"},
+      {"{'user': 'gx-no-such-user'}",
+       "match.user: unknown user 'gx-no-such-user'"},
+      {"{'group': 'gx-no-such-group'}",
+       "match.group: unknown group 'gx-no-such-group'"},
+      {"{'anonymous_loopback': false}",
+       "match.anonymous_loopback: false matches nothing (leave the key "
+       "out)"},
+      {"{'anonymous_loopback': 1}",
+       "match.anonymous_loopback: expected true, not a number"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char json[512], expect[512];
+    snprintf(json, sizeof json,
+             "{'rules': [{'name': 'm', 'match': %s, 'allow': {}}]}",
+             cases[i].match);
+    snprintf(expect, sizeof expect, "p.json: rule 'm': %s", cases[i].why);
+    assert_string_equal(parse_error(json), expect);
+  }
+  /* a long glob */
+  char json[GXD_POLICY_MAX_STRING + 128], glob[GXD_POLICY_MAX_STRING + 2];
+  memset(glob, 'a', sizeof glob - 1);
+  glob[sizeof glob - 1] = '\0';
+  snprintf(json, sizeof json,
+           "{'rules': [{'name': 'm', 'match': {'cn': '%s'}, 'allow': {}}]}",
+           glob);
+  assert_string_equal(parse_error(json),
+                      "p.json: rule 'm': match.cn: longer than 1024 bytes");
+}
+
+/* The allow object. */
+static void load_errors_allow(void **state) {
+  (void)state;
+  static const struct {
+    const char *allow, *why;
+  } cases[] = {
+      {"[]", "allow: expected an object, not an array"},
+      {"{'comands': ['*']}",
+       "allow: unknown key 'comands' (expected commands, argv, profiles, "
+       "run_as, max_timeout, limits, env, cwd, facts)"},
+      {"{'commands': '*'}", "allow.commands: expected an array, not a string"},
+      {"{'commands': [1]}", "allow.commands[0]: expected a string, not a "
+                            "number"},
+      {"{'commands': ['bin/ls']}",
+       "allow.commands[0]: 'bin/ls' is neither an absolute path nor a glob "
+       "that can match one"},
+      {"{'argv': ['/bin/ls']}",
+       "allow.argv[0]: expected an array, not a string"},
+      {"{'argv': {}}", "allow.argv: expected an array of arrays, not an "
+                       "object"},
+      {"{'argv': [[]]}", "allow.argv[0]: empty (element 0 is the program)"},
+      {"{'argv': [['ls', 'x']]}",
+       "allow.argv[0][0]: 'ls' is not a program (an absolute path or a "
+       "glob)"},
+      {"{'argv': [['**']]}",
+       "allow.argv[0][0]: '**' is not a program (an absolute path or a "
+       "glob)"},
+      {"{'argv': [['/bin/ls', '**', 'x']]}",
+       "allow.argv[0][1]: \"**\" may only be the last element"},
+      {"{'profiles': ['secure']}",
+       "allow.profiles[0]: unknown profile 'secure' (host, baseline, "
+       "restricted)"},
+      {"{'run_as': ['gx-no-such-user']}",
+       "allow.run_as[0]: unknown user 'gx-no-such-user'"},
+      {"{'run_as': ['root', '$callr']}",
+       "allow.run_as[1]: unknown user '$callr'"},
+      {"{'max_timeout': 10}",
+       "allow.max_timeout: expected a duration string (500ms, 30s, 10m, 2h), "
+       "not a number"},
+      {"{'max_timeout': '10 s'}",
+       "allow.max_timeout: '10 s' is not a duration: unknown unit (expected "
+       "ms, s, m or h)"},
+      {"{'max_timeout': '0s'}",
+       "allow.max_timeout: 0 would refuse every run (leave the key out for "
+       "no cap)"},
+      {"{'limits': {'memory': '1T'}}",
+       "allow.limits.memory: '1T' is not a size: unknown suffix (expected K, "
+       "M or G)"},
+      {"{'limits': {'memory': '1K'}}",
+       "allow.limits.memory 1K is outside 8388608..1125899906842624"},
+      {"{'limits': {'pids': 1}}", "allow.limits.pids 1 is outside 2..4194304"},
+      {"{'limits': {'pids': -5}}",
+       "allow.limits.pids -5 is outside 2..4194304"},
+      {"{'limits': {'pids': '256'}}",
+       "allow.limits.pids: expected a number, not a string"},
+      {"{'limits': {'cpu_time': 60}}",
+       "allow.limits.cpu_time: expected a duration string (500ms, 30s, 10m, "
+       "2h), not a number"},
+      {"{'limits': {'cpu_time': '0s'}}",
+       "allow.limits.cpu_time 0s is outside 1..31536000000"},
+      {"{'limits': {'open_files': 8}}",
+       "allow.limits.open_files 8 is outside 16..1048576"},
+      {"{'limits': {'swap': 1}}",
+       "allow.limits: unknown key 'swap' (expected memory, pids, cpu_time, "
+       "open_files)"},
+      {"{'limits': 5}", "allow.limits: expected an object, not a number"},
+      {"{'env': ['A=b']}", "allow.env[0]: 'A=b' has '=' (names only)"},
+      {"{'cwd': ['tmp']}",
+       "allow.cwd[0]: 'tmp' is neither an absolute path nor a glob that can "
+       "match one"},
+      {"{'facts': 'yes'}",
+       "allow.facts: expected true or false, not a string"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char json[1024], expect[512];
+    snprintf(json, sizeof json,
+             "{'rules': [{'name': 'a', 'match': {'uid': 1}, 'allow': %s}]}",
+             cases[i].allow);
+    snprintf(expect, sizeof expect, "p.json: rule 'a': %s", cases[i].why);
+    assert_string_equal(parse_error(json), expect);
+  }
+}
+
+/* Lists are bounded (GXD_POLICY_MAX_LIST entries, GXD_POLICY_MAX_PATTERN
+ * elements a pattern, GXD_POLICY_MAX_PROGRAMS programs a rule). */
+static void load_errors_bounds(void **state) {
+  (void)state;
+  char *json = malloc(65536), list[16384], pat[2048];
+  size_t n = 0;
+  for (int i = 0; i <= GXD_POLICY_MAX_LIST; i++)
+    n += (size_t)snprintf(list + n, sizeof list - n, "%s'E%d'", i ? "," : "",
+                          i);
+  snprintf(json, 65536, "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+           "'allow': {'env': [%s]}}]}", list);
+  assert_string_equal(parse_error(json),
+                      "p.json: rule 'a': allow.env: 257 entries; at most "
+                      "256");
+  n = (size_t)snprintf(pat, sizeof pat, "'/bin/x'");
+  for (int i = 1; i <= GXD_POLICY_MAX_PATTERN; i++)
+    n += (size_t)snprintf(pat + n, sizeof pat - n, ",'a'");
+  snprintf(json, 65536, "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+           "'allow': {'argv': [[%s]]}}]}", pat);
+  assert_string_equal(parse_error(json),
+                      "p.json: rule 'a': allow.argv[0]: 65 elements; at "
+                      "most 64");
+  /* 200 commands and 57 argv patterns: 257 programs */
+  n = 0;
+  for (int i = 0; i < 200; i++)
+    n += (size_t)snprintf(list + n, sizeof list - n, "%s'/b/%d'",
+                          i ? "," : "", i);
+  n = 0;
+  for (int i = 0; i < 57; i++)
+    n += (size_t)snprintf(pat + n, sizeof pat - n, "%s['/a/%d']",
+                          i ? "," : "", i);
+  snprintf(json, 65536, "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+           "'allow': {'commands': [%s], 'argv': [%s]}}]}", list, pat);
+  assert_string_equal(parse_error(json),
+                      "p.json: rule 'a': allow: commands and argv name 257 "
+                      "programs; at most 256 together");
+  free(json);
+}
+
+/* ============================================================ matching */
+
+/* Each certificate key: a glob over its field (no FNM_PATHNAME: '*'
+ * crosses '/'); a peer without the field, or not a TLS peer, is not
+ * matched. */
+static void match_certificate_keys(void **state) {
+  (void)state;
+  gxd_policy *p = parse(
+      "{'rules': ["
+      " {'name': 's', 'match': {'spiffe': 'spiffe://ex.org/ops/*'}, "
+      "  'allow': {}},"
+      " {'name': 'd', 'match': {'dns': '*.ex.org'}, 'allow': {}},"
+      " {'name': 'c', 'match': {'cn': 'prom?'}, 'allow': {}}]}");
+  gxd_peer a = tls_peer("spiffe://ex.org/ops/team/alice", NULL, NULL);
+  gxd_peer b = tls_peer("spiffe://ex.org/dev/alice", "h.ex.org", NULL);
+  gxd_peer c = tls_peer(NULL, NULL, "prom1");
+  gxd_peer d = tls_peer(NULL, NULL, "prom12");
+  gxd_peer e = tls_peer(NULL, "ex.org", NULL);
+  gxd_peer u = unix_peer(0, 0, "root");
+  gxd_peer anon = {.kind = GXD_PEER_ANON_LOOPBACK};
+  assert_string_equal(matched(p, &a), "s");
+  assert_string_equal(matched(p, &b), "d");
+  assert_string_equal(matched(p, &c), "c");
+  assert_string_equal(matched(p, &d), "(none)");
+  assert_string_equal(matched(p, &e), "(none)");
+  assert_string_equal(matched(p, &u), "(none)");
+  assert_string_equal(matched(p, &anon), "(none)");
+  /* the certificate fields of a unix peer are not looked at */
+  u.cn = "prom1";
+  assert_string_equal(matched(p, &u), "(none)");
+  gxd_policy_unref(p);
+}
+
+/* uid, user (resolved when loaded) and group (primary or
+ * supplementary), for unix peers only. */
+static void match_unix_keys(void **state) {
+  (void)state;
+  gxd_policy *p = parse(
+      "{'rules': ["
+      " {'name': 'u', 'match': {'uid': 1000}, 'allow': {}},"
+      " {'name': 'n', 'match': {'user': 'daemon'}, 'allow': {}},"
+      " {'name': 'g', 'match': {'group': 'nogroup'}, 'allow': {}}]}");
+  uint32_t groups[] = {5, 65534};
+  gxd_peer a = unix_peer(1000, 1000, "alice");
+  gxd_peer b = unix_peer(1, 1, NULL); /* by uid, not by name */
+  gxd_peer c = unix_peer(2000, 65534, "bob");
+  gxd_peer d = unix_peer(2001, 2001, "carol");
+  gxd_peer t = tls_peer(NULL, NULL, "daemon");
+  t.uid = 1000;
+  assert_string_equal(matched(p, &a), "u");
+  assert_string_equal(matched(p, &b), "n");
+  assert_string_equal(matched(p, &c), "g");
+  assert_string_equal(matched(p, &d), "(none)");
+  d.groups = groups;
+  d.ngroups = 2;
+  assert_string_equal(matched(p, &d), "g");
+  d.ngroups = 1;
+  assert_string_equal(matched(p, &d), "(none)");
+  assert_string_equal(matched(p, &t), "(none)");
+  gxd_policy_unref(p);
+}
+
+static void match_anonymous_loopback(void **state) {
+  (void)state;
+  gxd_policy *p = parse("{'rules': [{'name': 'dev', "
+                        "'match': {'anonymous_loopback': true}, "
+                        "'allow': {}}]}");
+  gxd_peer lo = {.kind = GXD_PEER_ANON_LOOPBACK};
+  gxd_peer other = {.kind = GXD_PEER_ANON};
+  gxd_peer u = unix_peer(0, 0, "root");
+  assert_string_equal(matched(p, &lo), "dev");
+  assert_string_equal(matched(p, &other), "(none)");
+  assert_string_equal(matched(p, &u), "(none)");
+  gxd_policy_unref(p);
+}
+
+/* Every key of one match must match. */
+static void match_all_keys(void **state) {
+  (void)state;
+  gxd_policy *p = parse(
+      "{'rules': [{'name': 'both', 'match': {'cn': 'a*', 'dns': '*.x'}, "
+      "'allow': {}}, {'name': 'ug', 'match': {'uid': 7, 'group': 'daemon'},"
+      " 'allow': {}}]}");
+  gxd_peer a = tls_peer(NULL, "h.x", "ab");
+  gxd_peer b = tls_peer(NULL, "h.y", "ab");
+  gxd_peer c = tls_peer(NULL, "h.x", "ba");
+  gxd_peer u = unix_peer(7, 1, "x");
+  gxd_peer v = unix_peer(7, 2, "x");
+  assert_string_equal(matched(p, &a), "both");
+  assert_string_equal(matched(p, &b), "(none)");
+  assert_string_equal(matched(p, &c), "(none)");
+  assert_string_equal(matched(p, &u), "ug");
+  assert_string_equal(matched(p, &v), "(none)");
+  gxd_policy_unref(p);
+}
+
+/* The first matching rule wins, and what it refuses stays refused even
+ * when a later rule would allow it. */
+static void match_first_wins_no_fallthrough(void **state) {
+  (void)state;
+  gxd_policy *p = parse(
+      "{'rules': [{'name': 'narrow', 'match': {'cn': 'svc-*'}, "
+      "'allow': {'profiles': ['restricted']}}, "
+      "{'name': 'wide', 'match': {'cn': '*'}, 'allow': {}}]}");
+  gxd_peer svc = tls_peer(NULL, NULL, "svc-a");
+  gxd_peer other = tls_peer(NULL, NULL, "b");
+  gxd_policy_ask a = plain_ask();
+  gxd_policy_grant g;
+  char why[256];
+  assert_string_equal(matched(p, &svc), "narrow");
+  assert_string_equal(matched(p, &other), "wide");
+  a.profile = "host";
+  assert_int_equal(check(p, &svc, &a, &g, why), GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why, "policy rule 'narrow' does not allow profile "
+                           "'host' (allowed: restricted)");
+  assert_int_equal(check(p, &other, &a, &g, why), GX_STATUS_OK);
+  assert_null(g.profile);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+}
+
+static void unmatched_reason(void **state) {
+  (void)state;
+  char why[256];
+  gxd_peer u = unix_peer(1001, 1001, "alice");
+  gxd_peer t = tls_peer("spiffe://ex.org/x", "h", "c");
+  gxd_peer d = tls_peer(NULL, "h", "c");
+  gxd_peer n = tls_peer(NULL, NULL, NULL);
+  gxd_peer lo = {.kind = GXD_PEER_ANON_LOOPBACK};
+  assert_int_equal(gxd_policy_unmatched(&u, why, sizeof why),
+                   GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why, "no policy rule matches this caller (unix uid "
+                           "1001)");
+  gxd_policy_unmatched(&t, why, sizeof why);
+  assert_string_equal(why, "no policy rule matches this caller (tls spiffe "
+                           "'spiffe://ex.org/x')");
+  gxd_policy_unmatched(&d, why, sizeof why);
+  assert_string_equal(why, "no policy rule matches this caller (tls dns "
+                           "'h')");
+  gxd_policy_unmatched(&n, why, sizeof why);
+  assert_string_equal(why, "no policy rule matches this caller (tls, no "
+                           "identity)");
+  gxd_policy_unmatched(&lo, why, sizeof why);
+  assert_string_equal(why, "no policy rule matches this caller (anonymous "
+                           "loopback)");
+}
+
+/* ============================================================== allow */
+
+/* "allow": {} grants everything: no profile, user, caps or programs. */
+static void allow_empty_grants_all(void **state) {
+  (void)state;
+  gxd_policy *p;
+  char *argv[] = {"/bin/sh", "-c", "x", NULL};
+  const char *env[] = {"LD_PRELOAD"};
+  gxd_policy_ask a = plain_ask();
+  a.profile = "host";
+  a.user = "root";
+  a.timeout_ms = 1ull << 40;
+  a.limits.memory_bytes = 1ull << 50;
+  a.argv = argv;
+  a.argc = 3;
+  a.env_names = env;
+  a.nenv = 1;
+  a.cwd = "/root/../x";
+  gxd_policy_grant g = granted("{}", &a, &p);
+  assert_null(g.profile);
+  assert_null(g.user);
+  assert_int_equal(g.max_timeout_ms, 0);
+  assert_int_equal(g.limit_caps.memory_bytes, 0);
+  assert_int_equal(g.allowc, 0);
+  assert_false(gxd_policy_allows_facts(gxd_policy_match(
+      p, &(gxd_peer){.kind = GXD_PEER_TLS, .cn = "c"})));
+  gxd_policy_grant_free(&g);
+  gxd_policy_grant_free(&g); /* twice is fine */
+  gxd_policy_unref(p);
+}
+
+static void allow_profiles(void **state) {
+  (void)state;
+  gxd_policy *p;
+  gxd_policy_ask a = plain_ask();
+  const char *allow = "{'profiles': ['restricted', 'baseline']}";
+  gxd_policy_grant g = granted(allow, &a, &p); /* none asked: the first */
+  assert_string_equal(g.profile, "restricted");
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.profile = "baseline";
+  g = granted(allow, &a, &p);
+  assert_string_equal(g.profile, "baseline");
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.profile = "host";
+  assert_refused(allow, &a, "policy rule 'r' does not allow profile 'host' "
+                            "(allowed: restricted, baseline)");
+  a.profile = "";
+  assert_refused("{'profiles': []}", &a, "policy rule 'r' allows no profile");
+}
+
+static void allow_run_as(void **state) {
+  (void)state;
+  gxd_policy *p;
+  gxd_policy_ask a = plain_ask();
+  const char *allow = "{'run_as': ['nobody', 'daemon']}";
+  gxd_policy_grant g = granted(allow, &a, &p);
+  assert_string_equal(g.user, "nobody");
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.user = "daemon";
+  g = granted(allow, &a, &p);
+  assert_string_equal(g.user, "daemon");
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.user = "root";
+  assert_refused(allow, &a, "policy rule 'r' does not allow run-as user "
+                            "'root'");
+  a.user = "";
+  assert_refused("{'run_as': []}", &a,
+                 "policy rule 'r' allows no run-as user for this caller");
+}
+
+/* "$caller" is a unix peer's own user, and only theirs. */
+static void allow_run_as_caller(void **state) {
+  (void)state;
+  gxd_policy *p = parse(
+      "{'rules': [{'name': 'devs', 'match': {'group': 'daemon'}, "
+      "'allow': {'run_as': ['$caller']}}, {'name': 'tls', "
+      "'match': {'cn': '*'}, 'allow': {'run_as': ['$caller', 'nobody']}}]}");
+  gxd_peer alice = unix_peer(1000, 1, "alice");
+  gxd_peer anon = unix_peer(1001, 1, NULL); /* no passwd entry */
+  gxd_peer cert = tls_peer(NULL, NULL, "alice");
+  gxd_policy_ask a = plain_ask();
+  gxd_policy_grant g;
+  char why[256];
+  assert_int_equal(check(p, &alice, &a, &g, why), GX_STATUS_OK);
+  assert_string_equal(g.user, "alice");
+  gxd_policy_grant_free(&g);
+  a.user = "alice";
+  assert_int_equal(check(p, &alice, &a, &g, why), GX_STATUS_OK);
+  assert_string_equal(g.user, "alice");
+  gxd_policy_grant_free(&g);
+  a.user = "bob";
+  assert_int_equal(check(p, &alice, &a, &g, why),
+                   GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why, "policy rule 'devs' does not allow run-as user "
+                           "'bob'");
+  a.user = "$caller"; /* the literal is not a user name */
+  assert_int_equal(check(p, &alice, &a, &g, why),
+                   GX_STATUS_PERMISSION_DENIED);
+  a.user = "";
+  assert_int_equal(check(p, &anon, &a, &g, why),
+                   GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why, "policy rule 'devs' allows no run-as user for "
+                           "this caller");
+  /* a TLS peer has no "$caller": the next entry is the default */
+  assert_int_equal(check(p, &cert, &a, &g, why), GX_STATUS_OK);
+  assert_string_equal(g.user, "nobody");
+  gxd_policy_grant_free(&g);
+  a.user = "alice";
+  assert_int_equal(check(p, &cert, &a, &g, why),
+                   GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why, "policy rule 'tls' does not allow run-as user "
+                           "'alice'");
+  gxd_policy_unref(p);
+}
+
+static void allow_max_timeout(void **state) {
+  (void)state;
+  gxd_policy *p;
+  gxd_policy_ask a = plain_ask();
+  gxd_policy_grant g = granted("{'max_timeout': '10s'}", &a, &p);
+  assert_int_equal(g.max_timeout_ms, 10000);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.timeout_ms = 10000;
+  g = granted("{'max_timeout': '10s'}", &a, &p);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.timeout_ms = 10001;
+  assert_refused("{'max_timeout': '10s'}", &a,
+                 "policy rule 'r' allows no timeout above 10s");
+  a.timeout_ms = 7200001;
+  assert_refused("{'max_timeout': '2h'}", &a,
+                 "policy rule 'r' allows no timeout above 2h");
+  assert_refused("{'max_timeout': '1.5s'}", &a,
+                 "policy rule 'r' allows no timeout above 1500ms");
+}
+
+/* allow.limits: caps on what a run asks, and its defaults. */
+static void allow_limits(void **state) {
+  (void)state;
+  gxd_policy *p;
+  const char *allow = "{'limits': {'memory': '1G', 'pids': 256, "
+                      "'cpu_time': '10m', 'open_files': 1024}}";
+  gxd_policy_ask a = plain_ask();
+  gxd_policy_grant g = granted(allow, &a, &p);
+  assert_int_equal(g.limit_caps.memory_bytes, 1ull << 30);
+  assert_int_equal(g.limit_caps.pids, 256);
+  assert_int_equal(g.limit_caps.cpu_time_ms, 600000);
+  assert_int_equal(g.limit_caps.open_files, 1024);
+  assert_memory_equal(&g.limit_defaults, &g.limit_caps,
+                      sizeof g.limit_caps);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.limits = (gxi_limits){1ull << 30, 256, 600000, 1024}; /* at the caps */
+  g = granted(allow, &a, &p);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.limits = (gxi_limits){2ull << 30, 0, 0, 0};
+  assert_refused(allow, &a, "policy rule 'r' does not allow memory limit 2G "
+                            "(cap 1G)");
+  a.limits = (gxi_limits){0, 300, 0, 0};
+  assert_refused(allow, &a, "policy rule 'r' does not allow pids limit 300 "
+                            "(cap 256)");
+  a.limits = (gxi_limits){0, 0, 1200000, 0};
+  assert_refused(allow, &a, "policy rule 'r' does not allow cpu_time limit "
+                            "20m (cap 10m)");
+  a.limits = (gxi_limits){0, 0, 0, 2048};
+  assert_refused(allow, &a, "policy rule 'r' does not allow open_files "
+                            "limit 2048 (cap 1024)");
+  /* a number of bytes is a memory limit too; a cap only where given */
+  a.limits = (gxi_limits){(1ull << 30) + 1, 0, 0, 99999};
+  assert_refused("{'limits': {'memory': 1073741824}}", &a,
+                 "policy rule 'r' does not allow memory limit 1073741825 "
+                 "(cap 1G)");
+}
+
+static void allow_env(void **state) {
+  (void)state;
+  gxd_policy *p;
+  const char *allow = "{'env': ['LANG', 'TZ', 'APP_*']}";
+  const char *ok[] = {"LANG", "APP_X", "APP_", "TZ"};
+  const char *bad[] = {"LANG", "LD_PRELOAD"};
+  gxd_policy_ask a = plain_ask();
+  a.env_names = ok;
+  a.nenv = 4;
+  gxd_policy_grant g = granted(allow, &a, &p);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.env_names = bad;
+  a.nenv = 2;
+  assert_refused(allow, &a, "policy rule 'r' does not allow env "
+                            "'LD_PRELOAD'");
+  a.nenv = 1;
+  assert_refused("{'env': []}", &a, "policy rule 'r' does not allow env "
+                                    "'LANG'");
+}
+
+static void allow_cwd(void **state) {
+  (void)state;
+  gxd_policy *p;
+  const char *allow = "{'cwd': ['/srv/*', '/']}";
+  static const char *const good[] = {"", "/", "/srv/a", "/srv/a/b"};
+  static const char *const outside[] = {"/root", "/srv", "/srvx"};
+  static const char *const uncanonical[] = {
+      "/srv/../root", "/srv/./a", "/srv//a", "/srv/a/", "/srv/..", "/srv/."};
+  gxd_policy_ask a = plain_ask();
+  char reason[256];
+  for (size_t i = 0; i < 4; i++) {
+    a.cwd = good[i];
+    gxd_policy_grant g = granted(allow, &a, &p);
+    gxd_policy_grant_free(&g);
+    gxd_policy_unref(p);
+  }
+  for (size_t i = 0; i < 3; i++) {
+    a.cwd = outside[i];
+    snprintf(reason, sizeof reason, "policy rule 'r' does not allow cwd "
+             "'%s'", outside[i]);
+    assert_refused(allow, &a, reason);
+  }
+  for (size_t i = 0; i < 6; i++) {
+    a.cwd = uncanonical[i];
+    snprintf(reason, sizeof reason, "policy rule 'r' does not allow cwd "
+             "'%s' (not canonical)", uncanonical[i]);
+    assert_refused(allow, &a, reason);
+  }
+  a.cwd = "";
+  assert_refused("{'cwd': ['/srv/*']}", &a,
+                 "policy rule 'r' does not allow cwd '/'");
+}
+
+static void allow_facts(void **state) {
+  (void)state;
+  gxd_policy *p = parse("{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+                        "'allow': {'facts': true}}, {'name': 'b', "
+                        "'match': {'uid': 2}, 'allow': {'facts': false}}]}");
+  gxd_peer one = unix_peer(1, 1, NULL), two = unix_peer(2, 2, NULL);
+  assert_true(gxd_policy_allows_facts(gxd_policy_match(p, &one)));
+  assert_false(gxd_policy_allows_facts(gxd_policy_match(p, &two)));
+  gxd_policy_unref(p);
+}
+
+/* allow.commands: the globs go to the launcher; "*" means any program. */
+static void allow_commands(void **state) {
+  (void)state;
+  gxd_policy *p;
+  gxd_policy_ask a = plain_ask();
+  gxd_policy_grant g =
+      granted("{'commands': ['/usr/bin/uptime', '/usr/bin/d*']}", &a, &p);
+  assert_int_equal(g.allowc, 2);
+  assert_string_equal(g.allow[0], "/usr/bin/uptime");
+  assert_string_equal(g.allow[1], "/usr/bin/d*");
+  assert_null(g.allow[2]);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  g = granted("{'commands': ['/bin/ls', '*']}", &a, &p);
+  assert_int_equal(g.allowc, 0);
+  assert_null(g.allow);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  assert_refused("{'commands': []}", &a,
+                 "policy rule 'r' does not allow the command '/bin/true'");
+}
+
+/* allow.argv: only patterns whose arguments match give their program. */
+static void allow_argv(void **state) {
+  (void)state;
+  gxd_policy *p;
+  const char *allow =
+      "{'commands': ['/usr/bin/uptime'], 'argv': ["
+      "['/usr/bin/systemctl', 'status', '*'], ['/usr/bin/journalctl', '**'],"
+      "['/bin/ls'], ['/bin/echo', 'a', '**']]}";
+  char *status[] = {"systemctl", "status", "ssh.service", NULL};
+  char *stop[] = {"systemctl", "stop", "ssh.service", NULL};
+  char *two[] = {"systemctl", "status", "a", "b", NULL};
+  char *ls[] = {"ls", NULL};
+  char *ls_l[] = {"ls", "-l", NULL};
+  char *echo[] = {"echo", "a", NULL};
+  char *echo_b[] = {"echo", "b", NULL};
+  gxd_policy_ask a = plain_ask();
+  a.argv = status;
+  a.argc = 3;
+  gxd_policy_grant g = granted(allow, &a, &p);
+  assert_int_equal(g.allowc, 3); /* commands, then matching patterns */
+  assert_string_equal(g.allow[0], "/usr/bin/uptime");
+  assert_string_equal(g.allow[1], "/usr/bin/systemctl");
+  assert_string_equal(g.allow[2], "/usr/bin/journalctl");
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.argv = stop; /* journalctl's "**" still matches these arguments */
+  g = granted(allow, &a, &p);
+  assert_int_equal(g.allowc, 2);
+  assert_string_equal(g.allow[1], "/usr/bin/journalctl");
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.argv = two;
+  a.argc = 4;
+  g = granted(allow, &a, &p);
+  assert_int_equal(g.allowc, 2); /* one '*' is one argument */
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.argv = ls; /* "**" matches no arguments too; ["/bin/ls"] only none */
+  a.argc = 1;
+  g = granted(allow, &a, &p);
+  assert_int_equal(g.allowc, 3);
+  assert_string_equal(g.allow[1], "/usr/bin/journalctl");
+  assert_string_equal(g.allow[2], "/bin/ls");
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.argv = ls_l;
+  a.argc = 2;
+  g = granted(allow, &a, &p);
+  assert_int_equal(g.allowc, 2);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  a.argv = echo; /* "a" then "**" (nothing more) */
+  g = granted(allow, &a, &p);
+  assert_int_equal(g.allowc, 3);
+  assert_string_equal(g.allow[2], "/bin/echo");
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+  /* without commands: no pattern matches these arguments, refused now */
+  a.argv = echo_b;
+  assert_refused("{'argv': [['/bin/echo', 'a', '**'], ['/bin/ls']]}", &a,
+                 "policy rule 'r' does not allow the command 'echo' with "
+                 "these arguments");
+}
+
+/* Client strings in a reason are cut and cleaned. */
+static void reason_quotes_client_strings(void **state) {
+  (void)state;
+  char name[300], reason[256];
+  const char *env[] = {name};
+  memset(name, 'A', sizeof name - 1);
+  name[sizeof name - 1] = '\0';
+  name[3] = '\n';
+  gxd_policy_ask a = plain_ask();
+  a.env_names = env;
+  a.nenv = 1;
+  snprintf(reason, sizeof reason, "policy rule 'r' does not allow env "
+           "'AAA?%.96s'", name + 4);
+  assert_refused("{'env': ['B']}", &a, reason);
+  /* cut before a UTF-8 sequence, never inside it */
+  memset(name, 'A', 99);
+  memcpy(name + 99, "\xc3\xa9", 3);
+  snprintf(reason, sizeof reason, "policy rule 'r' does not allow env "
+           "'%.99s'", name);
+  assert_refused("{'env': ['B']}", &a, reason);
+}
+
+/* ============================================================ default */
+
+static void default_policy(void **state) {
+  (void)state;
+  gxd_policy *p = NULL;
+  assert_int_equal(gxd_policy_default(1000, &p), GX_OK);
+  assert_int_equal(gxd_policy_count(p), 1);
+  gxd_peer self = unix_peer(1000, 1000, "gx");
+  gxd_peer root = unix_peer(0, 0, "root");
+  gxd_peer other = unix_peer(1001, 1000, "x");
+  gxd_peer cert = tls_peer("spiffe://a/b", "a", "a");
+  gxd_peer lo = {.kind = GXD_PEER_ANON_LOOPBACK};
+  assert_string_equal(matched(p, &self), GXD_POLICY_DEFAULT_RULE);
+  assert_string_equal(matched(p, &root), "default-local-admin");
+  assert_string_equal(matched(p, &other), "(none)");
+  assert_string_equal(matched(p, &cert), "(none)");
+  assert_string_equal(matched(p, &lo), "(none)");
+  const gxd_policy_rule *r = gxd_policy_match(p, &root);
+  assert_true(gxd_policy_allows_facts(r));
+  char *argv[] = {"/bin/sh", "-c", "id", NULL};
+  const char *env[] = {"LD_PRELOAD"};
+  gxd_policy_ask a = {.profile = "host", .user = "root",
+                      .timeout_ms = 1ull << 40, .argv = argv, .argc = 3,
+                      .env_names = env, .nenv = 1, .cwd = "/root"};
+  gxd_policy_grant g;
+  char why[256];
+  assert_int_equal(gxd_policy_check_run(r, &root, &a, &g, why, sizeof why),
+                   GX_STATUS_OK);
+  assert_string_equal(g.rule, "default-local-admin");
+  assert_null(g.profile);
+  assert_null(g.user);
+  assert_int_equal(g.allowc, 0);
+  assert_int_equal(g.max_timeout_ms, 0);
+  gxd_policy_grant_free(&g);
+  gxd_policy_unref(p);
+}
+
+/* The last reference frees; rules stay valid while one is held (ASan
+ * and LSan check both). */
+static void refcount(void **state) {
+  (void)state;
+  gxd_policy *p = one_rule("{'commands': ['/bin/ls']}");
+  gxd_peer peer = tls_peer(NULL, NULL, "c");
+  gxd_policy_ref(p);
+  gxd_policy_ref(p);
+  gxd_policy_unref(p);
+  gxd_policy_unref(p);
+  const gxd_policy_rule *r = gxd_policy_match(p, &peer);
+  assert_string_equal(gxd_policy_rule_name(r), "r");
+  gxd_policy_unref(p);
+  gxd_policy_unref(NULL);
+}
+
+static int group_setup(void **state) {
+  (void)state;
+  gxd_profiles_init(&table);
+  return gxt_scratch_setup("policy_test");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(load_issue_example),
+      cmocka_unit_test(load_file),
+      cmocka_unit_test(load_errors_file),
+      cmocka_unit_test(load_errors_too_many_rules),
+      cmocka_unit_test(load_errors_rule),
+      cmocka_unit_test(load_errors_match),
+      cmocka_unit_test(load_errors_allow),
+      cmocka_unit_test(load_errors_bounds),
+      cmocka_unit_test(match_certificate_keys),
+      cmocka_unit_test(match_unix_keys),
+      cmocka_unit_test(match_anonymous_loopback),
+      cmocka_unit_test(match_all_keys),
+      cmocka_unit_test(match_first_wins_no_fallthrough),
+      cmocka_unit_test(unmatched_reason),
+      cmocka_unit_test(allow_empty_grants_all),
+      cmocka_unit_test(allow_profiles),
+      cmocka_unit_test(allow_run_as),
+      cmocka_unit_test(allow_run_as_caller),
+      cmocka_unit_test(allow_max_timeout),
+      cmocka_unit_test(allow_limits),
+      cmocka_unit_test(allow_env),
+      cmocka_unit_test(allow_cwd),
+      cmocka_unit_test(allow_facts),
+      cmocka_unit_test(allow_commands),
+      cmocka_unit_test(allow_argv),
+      cmocka_unit_test(reason_quotes_client_strings),
+      cmocka_unit_test(default_policy),
+      cmocka_unit_test(refcount),
+  };
+  return cmocka_run_group_tests(tests, group_setup, NULL);
+}
