@@ -118,8 +118,11 @@ static int take_key(const scan *s, level *l, size_t off, size_t klen) {
     if (l->len[k] == klen && memcmp(s->text + l->off[k], key, klen) == 0)
       return scan_err(s, off, "duplicate key", klen, key);
   if (l->n == GXD_JSON_MAX_KEYS)
-    return scan_err(s, off, "more than " KEYS_MAX_TEXT " keys in one object, "
-                    "at", klen, key);
+    return scan_err(s, off,
+                    "more than " KEYS_MAX_TEXT
+                    " keys in one object, "
+                    "at",
+                    klen, key);
   l->off[l->n] = (uint32_t)off;
   l->len[l->n++] = (uint32_t)klen;
   l->expect_key = 0;
@@ -156,6 +159,17 @@ int gxd_json_check_keys(const char *file, const char *text, size_t len,
 
 /* ------------------------------------------------------------ values */
 
+void gxd_json_entry_verr(char *why, size_t why_len, const char *file,
+                         const char *kind, const char *name, size_t index,
+                         const char *fmt, va_list ap) {
+  char msg[400];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (name)
+    snprintf(why, why_len, "%s: %s '%s': %s", file, kind, name, msg);
+  else
+    snprintf(why, why_len, "%s: %ss[%zu]: %s", file, kind, index, msg);
+}
+
 const char *gxd_json_unknown_key(json_object *obj, const char *const *keys) {
   json_object_object_foreach(obj, key, val) {
     (void)val;
@@ -172,13 +186,15 @@ json_object *gxd_json_top_array(const char *file, json_object *root,
   const char *other;
   json_object *arr;
   if (!json_object_is_type(root, json_type_object)) {
-    snprintf(why, why_len, "%s: expected an object with a \"%s\" array, "
-             "not %s", file, key, gxd_json_type_name(root));
+    snprintf(why, why_len,
+             "%s: expected an object with a \"%s\" array, "
+             "not %s",
+             file, key, gxd_json_type_name(root));
     return NULL;
   }
   if ((other = gxd_json_unknown_key(root, keys))) {
-    snprintf(why, why_len, "%s: unknown key '%.40s' (expected %s)", file,
-             other, key);
+    snprintf(why, why_len, "%s: unknown key '%.40s' (expected %s)", file, other,
+             key);
     return NULL;
   }
   if (!json_object_object_get_ex(root, key, &arr)) {

@@ -10,6 +10,7 @@
 #define GXD_JSON_FILE_H
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 /** Most keys one object may have for gxd_json_check_keys. */
@@ -54,6 +55,17 @@ int gxd_json_check_keys(const char *file, const char *text, size_t len,
  */
 json_object *gxd_json_top_array(const char *file, json_object *root,
                                 const char *key, char *why, size_t why_len);
+
+/**
+ * Writes an error about entry @p index of the file's top array to
+ * @p why: "FILE: KIND 'NAME': MESSAGE", or "FILE: KINDs[INDEX]: MESSAGE"
+ * while the entry has no accepted @p name (NULL); MESSAGE is @p fmt
+ * with @p ap, cut to 400 bytes.
+ */
+void gxd_json_entry_verr(char *why, size_t why_len, const char *file,
+                         const char *kind, const char *name, size_t index,
+                         const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
 
 /** The first key of object @p obj that is not in the NULL-terminated
  *  @p keys, or NULL when all are. */

@@ -190,7 +190,8 @@ const char *gxd_policy_rule_name(const gxd_policy_rule *r);
 /** Whether the rule allows reading system facts (allow.facts). */
 int gxd_policy_allows_facts(const gxd_policy_rule *r);
 
-/** What one run asks for (from its Start message); borrowed. */
+/** What one run asks for (from its Start message); borrowed. NULL
+ *  strings are taken as "". */
 typedef struct {
   const char *profile;  /**< "" = none asked */
   const char *user;     /**< run-as asked; "" = none */

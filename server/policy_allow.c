@@ -17,15 +17,17 @@ typedef int (*entry_check)(const gxd_pol_ctx *c, const char *key, size_t i,
 static int absolute_pattern(const gxd_pol_ctx *c, const char *key, size_t i,
                             const char *s) {
   if (strchr("/*?[", s[0])) return 0;
-  return gxd_pol_err(c, "allow.%s[%zu]: '%.64s' is neither an absolute path "
-                        "nor a glob that can match one", key, i, s);
+  return gxd_pol_err(c,
+                     "allow.%s[%zu]: '%.64s' is neither an absolute path "
+                     "nor a glob that can match one",
+                     key, i, s);
 }
 
 static int env_pattern(const gxd_pol_ctx *c, const char *key, size_t i,
                        const char *s) {
   if (!strchr(s, '=')) return 0;
-  return gxd_pol_err(c, "allow.%s[%zu]: '%.64s' has '=' (names only)", key,
-                     i, s);
+  return gxd_pol_err(c, "allow.%s[%zu]: '%.64s' has '=' (names only)", key, i,
+                     s);
 }
 
 static int known_profile(const gxd_pol_ctx *c, const char *key, size_t i,
@@ -33,8 +35,8 @@ static int known_profile(const gxd_pol_ctx *c, const char *key, size_t i,
   char names[GXD_PROFILES_MAX * (GXI_PROFILE_NAME_MAX + 2)];
   if (gxd_profiles_find(c->table, s) >= 0) return 0;
   return gxd_pol_err(c, "allow.%s[%zu]: unknown profile '%.40s' (%s)", key, i,
-                     s, gxd_profiles_names(c->table, ", ", names,
-                                           sizeof names));
+                     s,
+                     gxd_profiles_names(c->table, ", ", names, sizeof names));
 }
 
 static int known_user(const gxd_pol_ctx *c, const char *key, size_t i,
@@ -77,20 +79,25 @@ static int take_list(const gxd_pol_ctx *c, json_object *v, const char *key,
 static int check_pattern(const gxd_pol_ctx *c, size_t i,
                          const gxd_pol_list *pat) {
   if (pat->n == 0)
-    return gxd_pol_err(c, "allow.argv[%zu]: empty (element 0 is the "
-                          "program)", i);
+    return gxd_pol_err(c,
+                       "allow.argv[%zu]: empty (element 0 is the "
+                       "program)",
+                       i);
   if (strchr("/*?[", pat->v[0][0]) == NULL || strcmp(pat->v[0], "**") == 0)
-    return gxd_pol_err(c, "allow.argv[%zu][0]: '%.64s' is not a program "
-                          "(an absolute path or a glob)", i, pat->v[0]);
+    return gxd_pol_err(c,
+                       "allow.argv[%zu][0]: '%.64s' is not a program "
+                       "(an absolute path or a glob)",
+                       i, pat->v[0]);
   for (size_t k = 1; k + 1 < pat->n; k++)
     if (strcmp(pat->v[k], "**") == 0)
-      return gxd_pol_err(c, "allow.argv[%zu][%zu]: \"**\" may only be the "
-                            "last element", i, k);
+      return gxd_pol_err(c,
+                         "allow.argv[%zu][%zu]: \"**\" may only be the "
+                         "last element",
+                         i, k);
   return 0;
 }
 
-static int take_argv(const gxd_pol_ctx *c, json_object *v,
-                     gxd_policy_rule *r) {
+static int take_argv(const gxd_pol_ctx *c, json_object *v, gxd_policy_rule *r) {
   if (!json_object_is_type(v, json_type_array))
     return gxd_pol_err(c, "allow.argv: expected an array of arrays, not %s",
                        gxd_json_type_name(v));
@@ -108,8 +115,7 @@ static int take_argv(const gxd_pol_ctx *c, json_object *v,
     if (json_object_is_type(pat, json_type_array) &&
         json_object_array_length(pat) > GXD_POLICY_MAX_PATTERN)
       return gxd_pol_err(c, "allow.argv[%zu]: %zu elements; at most %d", i,
-                         json_object_array_length(pat),
-                         GXD_POLICY_MAX_PATTERN);
+                         json_object_array_length(pat), GXD_POLICY_MAX_PATTERN);
     if (take_list(c, pat, key, NULL, &r->argv[i]) != 0 ||
         check_pattern(c, i, &r->argv[i]) != 0)
       return -1;
@@ -127,13 +133,14 @@ typedef struct {
 } limit_spec;
 
 /* A duration string into @p ms (> 0), for allow.@p key. */
-static int take_duration(const gxd_pol_ctx *c, json_object *v,
-                         const char *key, uint64_t *ms) {
+static int take_duration(const gxd_pol_ctx *c, json_object *v, const char *key,
+                         uint64_t *ms) {
   const char *s = gxd_json_text(v), *why = NULL;
   if (!s)
-    return gxd_pol_err(c, "allow.%s: expected a duration string (500ms, "
-                          "30s, 10m, 2h), not %s", key,
-                       gxd_json_type_name(v));
+    return gxd_pol_err(c,
+                       "allow.%s: expected a duration string (500ms, "
+                       "30s, 10m, 2h), not %s",
+                       key, gxd_json_type_name(v));
   if (gx_units_parse_duration_ms(s, ms, &why) != 0)
     return gxd_pol_err(c, "allow.%s: '%.40s' is not a duration: %s", key, s,
                        why);
@@ -152,26 +159,23 @@ static int take_limit(const gxd_pol_ctx *c, const limit_spec *ls,
     *out = i < 0 ? UINT64_MAX : (uint64_t)i;
   } else if (ls->kind == SIZE && s) {
     if (gx_units_parse_size(s, out, &why) != 0)
-      return gxd_pol_err(c, "allow.%s: '%.40s' is not a size: %s", key, s,
-                         why);
+      return gxd_pol_err(c, "allow.%s: '%.40s' is not a size: %s", key, s, why);
   } else {
-    return gxd_pol_err(c, "allow.%s: expected %s, not %s", key,
-                       ls->kind == SIZE ? "a size string or a number"
-                                        : "a number",
-                       gxd_json_type_name(v));
+    return gxd_pol_err(
+        c, "allow.%s: expected %s, not %s", key,
+        ls->kind == SIZE ? "a size string or a number" : "a number",
+        gxd_json_type_name(v));
   }
   if (*out < ls->min || *out > ls->max)
     return gxd_pol_err(c, "allow.%s %.40s is outside %llu..%llu", key,
-                       json_object_get_string(v),
-                       (unsigned long long)ls->min,
+                       json_object_get_string(v), (unsigned long long)ls->min,
                        (unsigned long long)ls->max);
   return 0;
 }
 
-static int take_limits(const gxd_pol_ctx *c, json_object *v,
-                       gxi_limits *out) {
-  static const char *const keys[] = {"memory", "pids", "cpu_time",
-                                     "open_files", NULL};
+static int take_limits(const gxd_pol_ctx *c, json_object *v, gxi_limits *out) {
+  static const char *const keys[] = {"memory", "pids", "cpu_time", "open_files",
+                                     NULL};
   static const limit_spec specs[4] = {
       {"memory", SIZE, GXD_LIMIT_MEMORY_MIN, GXD_LIMIT_MEMORY_MAX},
       {"pids", NUMBER, GXD_LIMIT_PIDS_MIN, GXD_LIMIT_PIDS_MAX},
@@ -205,8 +209,9 @@ static int take_max_timeout(const gxd_pol_ctx *c, json_object *v,
                             uint64_t *ms) {
   if (take_duration(c, v, "max_timeout", ms) != 0) return -1;
   if (*ms == 0)
-    return gxd_pol_err(c, "allow.max_timeout: 0 would refuse every run "
-                          "(leave the key out for no cap)");
+    return gxd_pol_err(c,
+                       "allow.max_timeout: 0 would refuse every run "
+                       "(leave the key out for no cap)");
   return 0;
 }
 
@@ -232,9 +237,9 @@ static int take_allow_key(const gxd_pol_ctx *c, unsigned k, const char *key,
 int gxd_pol_take_allow(const gxd_pol_ctx *c, json_object *a,
                        gxd_policy_rule *r) {
   /* in GXD_POL_A_* bit order */
-  static const char *const keys[] = {"commands", "argv", "profiles",
-                                     "run_as", "max_timeout", "limits",
-                                     "env", "cwd", "facts", NULL};
+  static const char *const keys[] = {
+      "commands", "argv", "profiles", "run_as", "max_timeout",
+      "limits",   "env",  "cwd",      "facts",  NULL};
   json_object *v;
   if (gxd_pol_keys(c, a, "allow", keys) != 0) return -1;
   for (unsigned k = 0; keys[k]; k++) {
@@ -243,8 +248,9 @@ int gxd_pol_take_allow(const gxd_pol_ctx *c, json_object *a,
     r->allow |= 1u << k;
   }
   if (r->commands.n + r->nargv > GXD_POLICY_MAX_PROGRAMS)
-    return gxd_pol_err(c, "allow: commands and argv name %zu programs; at "
-                          "most %d together", r->commands.n + r->nargv,
-                       GXD_POLICY_MAX_PROGRAMS);
+    return gxd_pol_err(c,
+                       "allow: commands and argv name %zu programs; at "
+                       "most %d together",
+                       r->commands.n + r->nargv, GXD_POLICY_MAX_PROGRAMS);
   return 0;
 }

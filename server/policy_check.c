@@ -98,8 +98,8 @@ static const char *user_of(const char *e, const gxd_peer *peer) {
 }
 
 static int check_user(const gxd_policy_rule *r, const gxd_peer *peer,
-                      const gxd_policy_ask *a, gxd_policy_grant *g,
-                      char *why, size_t len) {
+                      const gxd_policy_ask *a, gxd_policy_grant *g, char *why,
+                      size_t len) {
   char q[QUOTE_MAX + 1];
   const char *pick = NULL;
   if (!(r->allow & GXD_POL_A_RUN_AS)) return GX_STATUS_OK;
@@ -120,8 +120,10 @@ static int check_user(const gxd_policy_rule *r, const gxd_peer *peer,
 
 /* @p ms as the largest whole unit: "10s", "1h", "1500ms". */
 static const char *duration(uint64_t ms, char buf[32]) {
-  static const struct { uint64_t ms; const char *unit; } u[] = {
-      {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
+  static const struct {
+    uint64_t ms;
+    const char *unit;
+  } u[] = {{3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
   size_t i = 0;
   while (ms % u[i].ms != 0) i++;
   snprintf(buf, 32, "%llu%s", (unsigned long long)(ms / u[i].ms), u[i].unit);
@@ -130,12 +132,13 @@ static const char *duration(uint64_t ms, char buf[32]) {
 
 /* @p bytes as the largest whole unit: "1G", "512K", "1000". */
 static const char *size(uint64_t bytes, char buf[32]) {
-  static const struct { uint64_t b; const char *unit; } u[] = {
-      {1ull << 30, "G"}, {1ull << 20, "M"}, {1ull << 10, "K"}, {1, ""}};
+  static const struct {
+    uint64_t b;
+    const char *unit;
+  } u[] = {{1ull << 30, "G"}, {1ull << 20, "M"}, {1ull << 10, "K"}, {1, ""}};
   size_t i = 0;
   while (bytes % u[i].b != 0) i++;
-  snprintf(buf, 32, "%llu%s", (unsigned long long)(bytes / u[i].b),
-           u[i].unit);
+  snprintf(buf, 32, "%llu%s", (unsigned long long)(bytes / u[i].b), u[i].unit);
   return buf;
 }
 
@@ -159,7 +162,7 @@ static int check_limits(const gxd_policy_rule *r, const gxd_policy_ask *a,
   static const char *const names[4] = {"memory", "pids", "cpu_time",
                                        "open_files"};
   static const char *(*const fmt[4])(uint64_t, char *) = {size, number,
-                                                           duration, number};
+                                                          duration, number};
   const uint64_t cap[4] = {r->limits.memory_bytes, r->limits.pids,
                            r->limits.cpu_time_ms, r->limits.open_files};
   const uint64_t ask[4] = {a->limits.memory_bytes, a->limits.pids,
@@ -191,7 +194,7 @@ static int check_env(const gxd_policy_rule *r, const gxd_policy_ask *a,
 static int canonical(const char *p) {
   if (p[0] != '/') return 0;
   if (p[1] == '\0') return 1;
-  for (const char *c = p; *c; ) {
+  for (const char *c = p; *c;) {
     const char *next = strchrnul(c + 1, '/');
     size_t n = (size_t)(next - c - 1); /* the component after c */
     if (n == 0 || (n == 1 && c[1] == '.') ||
@@ -256,9 +259,13 @@ static int check_command(const gxd_policy_rule *r, const gxd_policy_ask *a,
 /* --------------------------------------------------------------- run */
 
 int gxd_policy_check_run(const gxd_policy_rule *r, const gxd_peer *peer,
-                         const gxd_policy_ask *a, gxd_policy_grant *out,
+                         const gxd_policy_ask *ask, gxd_policy_grant *out,
                          char *why, size_t len) {
+  gxd_policy_ask copy = *ask, *a = &copy; /* NULL strings mean "" */
   int rc;
+  if (!copy.profile) copy.profile = "";
+  if (!copy.user) copy.user = "";
+  if (!copy.cwd) copy.cwd = "";
   memset(out, 0, sizeof *out);
   out->rule = r->name;
   if ((rc = check_profile(r, a, out, why, len)) ||

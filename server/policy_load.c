@@ -12,15 +12,11 @@
 #include "server/policy_load.h"
 
 int gxd_pol_err(const gxd_pol_ctx *c, const char *fmt, ...) {
-  char msg[400];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  gxd_json_entry_verr(c->why, c->len, c->file, "rule", c->rule, c->index, fmt,
+                      ap);
   va_end(ap);
-  if (c->rule)
-    snprintf(c->why, c->len, "%s: rule '%s': %s", c->file, c->rule, msg);
-  else
-    snprintf(c->why, c->len, "%s: rules[%zu]: %s", c->file, c->index, msg);
   return -1;
 }
 
@@ -35,8 +31,8 @@ int gxd_pol_keys(const gxd_pol_ctx *c, json_object *obj, const char *where,
   if (!(bad = gxd_json_unknown_key(obj, keys))) return 0;
   expected[0] = '\0';
   for (size_t k = 0; keys[k] && n < sizeof expected; k++) {
-    int w = snprintf(expected + n, sizeof expected - n, "%s%s",
-                     k ? ", " : "", keys[k]);
+    int w = snprintf(expected + n, sizeof expected - n, "%s%s", k ? ", " : "",
+                     keys[k]);
     n += w > 0 ? (size_t)w : 0;
   }
   return gxd_pol_err(c, "%s: unknown key '%.40s' (expected %s)", where, bad,
@@ -100,8 +96,7 @@ int gxd_pol_lookup(const gxd_pol_ctx *c, const char *where, const char *name,
 
 /* -------------------------------------------------------------- match */
 
-static int take_uid(const gxd_pol_ctx *c, json_object *v,
-                    gxd_policy_rule *r) {
+static int take_uid(const gxd_pol_ctx *c, json_object *v, gxd_policy_rule *r) {
   if (!json_object_is_type(v, json_type_int))
     return gxd_pol_err(c, "match.uid: expected a number, not %s",
                        gxd_json_type_name(v));
@@ -113,8 +108,8 @@ static int take_uid(const gxd_pol_ctx *c, json_object *v,
   return 0;
 }
 
-static int take_name_key(const gxd_pol_ctx *c, json_object *v,
-                         const char *key, gxd_policy_rule *r) {
+static int take_name_key(const gxd_pol_ctx *c, json_object *v, const char *key,
+                         gxd_policy_rule *r) {
   char *name = NULL;
   int group = strcmp(key, "match.group") == 0;
   int rc = gxd_pol_string(c, v, key, SIZE_MAX, &name);
@@ -129,19 +124,20 @@ static int take_anon(const gxd_pol_ctx *c, json_object *v) {
     return gxd_pol_err(c, "match.anonymous_loopback: expected true, not %s",
                        gxd_json_type_name(v));
   if (!json_object_get_boolean(v))
-    return gxd_pol_err(c, "match.anonymous_loopback: false matches nothing "
-                          "(leave the key out)");
+    return gxd_pol_err(c,
+                       "match.anonymous_loopback: false matches nothing "
+                       "(leave the key out)");
   return 0;
 }
 
 /* One key of the match object (@p bit its GXD_POL_M_ bit). */
-static int take_match_key(const gxd_pol_ctx *c, const char *key,
-                          json_object *v, gxd_policy_rule *r, unsigned bit) {
+static int take_match_key(const gxd_pol_ctx *c, const char *key, json_object *v,
+                          gxd_policy_rule *r, unsigned bit) {
   char where[40];
   snprintf(where, sizeof where, "match.%s", key);
   switch (bit) {
-    case GXD_POL_M_SPIFFE: return gxd_pol_string(c, v, where, SIZE_MAX,
-                                                 &r->spiffe);
+    case GXD_POL_M_SPIFFE:
+      return gxd_pol_string(c, v, where, SIZE_MAX, &r->spiffe);
     case GXD_POL_M_DNS: return gxd_pol_string(c, v, where, SIZE_MAX, &r->dns);
     case GXD_POL_M_CN: return gxd_pol_string(c, v, where, SIZE_MAX, &r->cn);
     case GXD_POL_M_UID: return take_uid(c, v, r);
@@ -153,8 +149,9 @@ static int take_match_key(const gxd_pol_ctx *c, const char *key,
 
 static int take_match(const gxd_pol_ctx *c, json_object *m,
                       gxd_policy_rule *r) {
-  static const char *const keys[] = {"spiffe", "dns", "cn", "uid", "user",
-                                     "group", "anonymous_loopback", NULL};
+  static const char *const keys[] = {
+      "spiffe", "dns", "cn", "uid", "user", "group", "anonymous_loopback",
+      NULL};
   json_object *v;
   if (gxd_pol_keys(c, m, "match", keys) != 0) return -1;
   for (unsigned k = 0; keys[k]; k++) {
@@ -163,14 +160,16 @@ static int take_match(const gxd_pol_ctx *c, json_object *m,
     r->match |= 1u << k;
   }
   if (!r->match)
-    return gxd_pol_err(c, "match: no keys (a rule must say whom it is "
-                          "for)");
+    return gxd_pol_err(c,
+                       "match: no keys (a rule must say whom it is "
+                       "for)");
   int kinds = !!(r->match & GXD_POL_M_TLS) + !!(r->match & GXD_POL_M_UNIX) +
               !!(r->match & GXD_POL_M_ANON_LOOPBACK);
   if (kinds > 1)
-    return gxd_pol_err(c, "match: mixes keys of different callers "
-                          "(certificate: spiffe, dns, cn; unix: uid, user, "
-                          "group; anonymous_loopback): no caller matches");
+    return gxd_pol_err(c,
+                       "match: mixes keys of different callers "
+                       "(certificate: spiffe, dns, cn; unix: uid, user, "
+                       "group; anonymous_loopback): no caller matches");
   return 0;
 }
 
@@ -179,8 +178,9 @@ static int take_match(const gxd_pol_ctx *c, json_object *m,
 static int valid_name(const char *s) {
   size_t n = strlen(s);
   return n > 0 && n <= GXD_POLICY_NAME_MAX &&
-         strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                   "0123456789._-") == n;
+         strspn(s,
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                "0123456789._-") == n;
 }
 
 /* Takes the rule's name (and makes it the context's). */
@@ -191,19 +191,19 @@ static int take_name(gxd_pol_ctx *c, json_object *entry, gxd_policy *p,
     return gxd_pol_err(c, "name is missing");
   if (gxd_pol_string(c, v, "name", SIZE_MAX, &r->name) != 0) return -1;
   if (!valid_name(r->name))
-    return gxd_pol_err(c, "name '%.40s' is not 1 to %d of A-Z, a-z, 0-9, "
-                          "'.', '_' and '-'", r->name, GXD_POLICY_NAME_MAX);
+    return gxd_pol_err(c,
+                       "name '%.40s' is not 1 to %d of A-Z, a-z, 0-9, "
+                       "'.', '_' and '-'",
+                       r->name, GXD_POLICY_NAME_MAX);
   for (size_t i = 0; i < c->index; i++)
     if (strcmp(p->rule[i].name, r->name) == 0)
-      return gxd_pol_err(c, "name '%s' is used by rules[%zu] too", r->name,
-                         i);
+      return gxd_pol_err(c, "name '%s' is used by rules[%zu] too", r->name, i);
   c->rule = r->name;
   return 0;
 }
 
 static int take_rule(gxd_pol_ctx *c, json_object *entry, gxd_policy *p) {
-  static const char *const keys[] = {"name", "match", "allow", "comment",
-                                     NULL};
+  static const char *const keys[] = {"name", "match", "allow", "comment", NULL};
   gxd_policy_rule *r = &p->rule[c->index];
   json_object *m, *a, *note;
   c->rule = NULL;
@@ -221,8 +221,7 @@ static int take_rule(gxd_pol_ctx *c, json_object *entry, gxd_policy *p) {
     return gxd_pol_err(c, "match is missing");
   if (!json_object_object_get_ex(entry, "allow", &a))
     return gxd_pol_err(c, "allow is missing");
-  return take_match(c, m, r) != 0 || gxd_pol_take_allow(c, a, r) != 0 ? -1
-                                                                      : 0;
+  return take_match(c, m, r) != 0 || gxd_pol_take_allow(c, a, r) != 0 ? -1 : 0;
 }
 
 /* The rules array of @p root, checked for size; NULL with a reason. */
@@ -231,8 +230,10 @@ static json_object *rules_of(const char *file, json_object *root, char *why,
   json_object *arr = gxd_json_top_array(file, root, "rules", why, why_len);
   size_t n = arr ? json_object_array_length(arr) : 0;
   if (arr && n == 0)
-    snprintf(why, why_len, "%s: rules: empty (no caller could run "
-             "anything: leave --policy out, or write a rule)", file);
+    snprintf(why, why_len,
+             "%s: rules: empty (no caller could run "
+             "anything: leave --policy out, or write a rule)",
+             file);
   else if (n > GXD_POLICY_MAX_RULES)
     snprintf(why, why_len, "%s: rules: %zu rules; at most %d", file, n,
              GXD_POLICY_MAX_RULES);

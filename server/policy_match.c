@@ -47,7 +47,9 @@ void gxd_policy_unref(gxd_policy *p) {
   free(p);
 }
 
-size_t gxd_policy_count(const gxd_policy *p) { return p->n; }
+size_t gxd_policy_count(const gxd_policy *p) {
+  return p->n;
+}
 
 int gxd_policy_default(uint32_t daemon_uid, gxd_policy **out) {
   static const char name[] = GXD_POLICY_DEFAULT_RULE;
@@ -139,6 +141,10 @@ int gxd_policy_unmatched(const gxd_peer *peer, char *why, size_t why_len) {
   return GX_STATUS_PERMISSION_DENIED;
 }
 
-const char *gxd_policy_rule_name(const gxd_policy_rule *r) { return r->name; }
+const char *gxd_policy_rule_name(const gxd_policy_rule *r) {
+  return r->name;
+}
 
-int gxd_policy_allows_facts(const gxd_policy_rule *r) { return r->facts; }
+int gxd_policy_allows_facts(const gxd_policy_rule *r) {
+  return r->facts;
+}

@@ -53,16 +53,11 @@ static int err(const ctx *c, const char *fmt, ...)
 /* Writes "FILE: profile 'NAME': " (or "profiles[I]: ") and the message.
  * Returns -1. */
 static int err(const ctx *c, const char *fmt, ...) {
-  char msg[320];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  gxd_json_entry_verr(c->why, c->len, c->file, "profile", c->name, c->index,
+                      fmt, ap);
   va_end(ap);
-  if (c->name)
-    snprintf(c->why, c->len, "%s: profile '%s': %s", c->file, c->name, msg);
-  else
-    snprintf(c->why, c->len, "%s: profiles[%zu]: %s", c->file, c->index,
-             msg);
   return -1;
 }
 

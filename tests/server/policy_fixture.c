@@ -25,8 +25,8 @@ gxd_policy *gxt_policy(const char *json) {
   gxd_policy *p = NULL;
   char why[512] = "";
   const char *text = gxt_json(json);
-  if (gxd_policy_parse("p.json", text, strlen(text), &gxt_policy_table, &p,
-                       why, sizeof why) != 0)
+  if (gxd_policy_parse("p.json", text, strlen(text), &gxt_policy_table, &p, why,
+                       sizeof why) != 0)
     fail_msg("policy refused: %s", why);
   assert_non_null(p);
   return p;
@@ -45,14 +45,13 @@ const char *gxt_policy_error(const char *json) {
 }
 
 gxd_peer gxt_unix_peer(uint32_t uid, uint32_t gid, const char *user) {
-  gxd_peer p = {.kind = GXD_PEER_UNIX, .uid = uid, .gid = gid, .pid = 42,
-                .user = user};
+  gxd_peer p = {
+      .kind = GXD_PEER_UNIX, .uid = uid, .gid = gid, .pid = 42, .user = user};
   return p;
 }
 
 gxd_peer gxt_tls_peer(const char *spiffe, const char *dns, const char *cn) {
-  gxd_peer p = {.kind = GXD_PEER_TLS, .spiffe = spiffe, .dns = dns,
-                .cn = cn};
+  gxd_peer p = {.kind = GXD_PEER_TLS, .spiffe = spiffe, .dns = dns, .cn = cn};
   return p;
 }
 

@@ -52,29 +52,33 @@ static void load_issue_example(void **state) {
  * naming it. */
 static void load_file(void **state) {
   (void)state;
+  const gxd_profiles *t = &gxt_policy_table;
   gxd_policy *p = NULL;
   char why[256];
   gxt_make_file("ok.json",
                 gxt_json("{'rules': [{'name': 'a', 'match': {'uid': 5}, "
-                  "'allow': {}}]}"), 0644);
-  assert_int_equal(gxd_policy_load(gxt_at("ok.json"), &gxt_policy_table, &p, why,
-                                   sizeof why), 0);
+                         "'allow': {}}]}"),
+                0644);
+  assert_int_equal(gxd_policy_load(gxt_at("ok.json"), t, &p, why, sizeof why),
+                   0);
   assert_int_equal(gxd_policy_count(p), 1);
   gxd_policy_unref(p);
   p = NULL;
-  assert_int_equal(gxd_policy_load(gxt_at("none.json"), &gxt_policy_table, &p, why,
-                                   sizeof why), -1);
+  assert_int_equal(gxd_policy_load(gxt_at("none.json"), t, &p, why, sizeof why),
+                   -1);
   char expect[PATH_MAX + 64];
-  snprintf(expect, sizeof expect, "%s: cannot read: No such file or "
-           "directory", gxt_at("none.json"));
+  snprintf(expect, sizeof expect,
+           "%s: cannot read: No such file or "
+           "directory",
+           gxt_at("none.json"));
   assert_string_equal(why, expect);
   char *big = malloc(GXD_POLICY_FILE_MAX + 2);
   memset(big, ' ', GXD_POLICY_FILE_MAX + 1);
   big[GXD_POLICY_FILE_MAX + 1] = '\0';
   gxt_make_file("big.json", big, 0644);
   free(big);
-  assert_int_equal(gxd_policy_load(gxt_at("big.json"), &gxt_policy_table, &p, why,
-                                   sizeof why), -1);
+  assert_int_equal(gxd_policy_load(gxt_at("big.json"), t, &p, why, sizeof why),
+                   -1);
   snprintf(expect, sizeof expect, "%s: larger than 1048576 bytes",
            gxt_at("big.json"));
   assert_string_equal(why, expect);
@@ -100,12 +104,13 @@ static void load_errors_file(void **state) {
                       "character");
   /* json-c would keep the last of two keys: refused, as are escapes */
   assert_string_equal(
-      gxt_policy_error("{'rules': [{'name': 'a', 'match': {'uid': 5},\n"
-                  " 'allow': {'commands': ['/bin/ls'], 'commands': ['*']}}]}"),
+      gxt_policy_error(
+          "{'rules': [{'name': 'a', 'match': {'uid': 5},\n"
+          " 'allow': {'commands': ['/bin/ls'], 'commands': ['*']}}]}"),
       "p.json: line 2: duplicate key 'commands'");
   assert_string_equal(
       gxt_policy_error("{'rules': [{'name': 'a', 'match': {'uid': 5},"
-                  " 'allow': {'\\u0063ommands': ['*']}}]}"),
+                       " 'allow': {'\\u0063ommands': ['*']}}]}"),
       "p.json: line 1: a key written with an escape: '\\u0063ommands'");
 }
 
@@ -118,13 +123,15 @@ static void load_errors_too_many_rules(void **state) {
   for (int i = 0; i <= GXD_POLICY_MAX_RULES; i++)
     n += (size_t)snprintf(json + n, cap - n,
                           "%s{'name': 'r%d', 'match': {'uid': %d}, "
-                          "'allow': {}}", i ? "," : "", i, i);
+                          "'allow': {}}",
+                          i ? "," : "", i, i);
   snprintf(json + n, cap - n, "]}");
   for (size_t i = 0; json[i]; i++) json[i] = json[i] == '\'' ? '"' : json[i];
   gxd_policy *p = NULL;
   char why[256];
-  assert_int_equal(gxd_policy_parse("p.json", json, strlen(json), &gxt_policy_table,
-                                    &p, why, sizeof why), -1);
+  assert_int_equal(gxd_policy_parse("p.json", json, strlen(json),
+                                    &gxt_policy_table, &p, why, sizeof why),
+                   -1);
   assert_string_equal(why, "p.json: rules: 257 rules; at most 256");
   free(json);
 }
@@ -135,42 +142,59 @@ static void load_errors_rule(void **state) {
   assert_string_equal(gxt_policy_error("{'rules': [5]}"),
                       "p.json: rules[0]: expected an object, not a number");
   assert_string_equal(gxt_policy_error("{'rules': [{'match': {'uid': 1}, "
-                                  "'allow': {}}]}"),
+                                       "'allow': {}}]}"),
                       "p.json: rules[0]: name is missing");
   assert_string_equal(gxt_policy_error("{'rules': [{'name': 'a b', "
-                                  "'match': {'uid': 1}, 'allow': {}}]}"),
+                                       "'match': {'uid': 1}, 'allow': {}}]}"),
                       "p.json: rules[0]: name 'a b' is not 1 to 64 of A-Z, "
                       "a-z, 0-9, '.', '_' and '-'");
   assert_string_equal(gxt_policy_error("{'rules': [{'name': '', "
-                                  "'match': {'uid': 1}, 'allow': {}}]}"),
+                                       "'match': {'uid': 1}, 'allow': {}}]}"),
                       "p.json: rules[0]: name: empty");
   assert_string_equal(
       gxt_policy_error("{'rules': [{'name': 'a', 'match': {'uid': 1}, "
-                  "'allow': {}}, {'name': 'a', 'match': {'uid': 2}, "
-                  "'allow': {}}]}"),
+                       "'allow': {}}, {'name': 'a', 'match': {'uid': 2}, "
+                       "'allow': {}}]}"),
       "p.json: rules[1]: name 'a' is used by rules[0] too");
   assert_string_equal(gxt_policy_error("{'rules': [{'name': 'a', "
-                                  "'allow': {}}]}"),
+                                       "'allow': {}}]}"),
                       "p.json: rule 'a': match is missing");
   assert_string_equal(gxt_policy_error("{'rules': [{'name': 'a', "
-                                  "'match': {'uid': 1}}]}"),
+                                       "'match': {'uid': 1}}]}"),
                       "p.json: rule 'a': allow is missing");
-  assert_string_equal(gxt_policy_error("{'rules': [{'name': 'a', 'match': "
-                                  "{'uid': 1}, 'allow': {}, 'alow': {}}]}"),
-                      "p.json: rule 'a': rule: unknown key 'alow' (expected "
-                      "name, match, allow, comment)");
-  assert_string_equal(gxt_policy_error("{'rules': [{'name': 'a', 'match': "
-                                  "{'uid': 1}, 'allow': {}, 'comment': 3}]}"),
-                      "p.json: rule 'a': comment: expected a string, not a "
-                      "number");
+  assert_string_equal(
+      gxt_policy_error("{'rules': [{'name': 'a', 'match': "
+                       "{'uid': 1}, 'allow': {}, 'alow': {}}]}"),
+      "p.json: rule 'a': rule: unknown key 'alow' (expected "
+      "name, match, allow, comment)");
+  assert_string_equal(
+      gxt_policy_error("{'rules': [{'name': 'a', 'match': "
+                       "{'uid': 1}, 'allow': {}, 'comment': 3}]}"),
+      "p.json: rule 'a': comment: expected a string, not a "
+      "number");
+}
+
+/* One refused input of a table test and the reason after the rule. */
+typedef struct {
+  const char *in, *why;
+} error_case;
+
+/* Each case's input between @p head and @p tail (a policy whose one rule
+ * is 'a') is refused with "p.json: rule 'a': " and its reason. */
+static void assert_cases(const char *head, const char *tail,
+                         const error_case *cases, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char json[1024], expect[512];
+    snprintf(json, sizeof json, "%s%s%s", head, cases[i].in, tail);
+    snprintf(expect, sizeof expect, "p.json: rule 'a': %s", cases[i].why);
+    assert_string_equal(gxt_policy_error(json), expect);
+  }
 }
 
 /* The match object. */
 static void load_errors_match(void **state) {
   (void)state;
-  static const struct {
-    const char *match, *why;
-  } cases[] = {
+  static const error_case cases[] = {
       {"{}", "match: no keys (a rule must say whom it is for)"},
       {"[]", "match: expected an object, not an array"},
       {"{'cn': 'a', 'uid': 3}",
@@ -198,14 +222,8 @@ static void load_errors_match(void **state) {
       {"{'anonymous_loopback': 1}",
        "match.anonymous_loopback: expected true, not a number"},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    char json[512], expect[512];
-    snprintf(json, sizeof json,
-             "{'rules': [{'name': 'm', 'match': %s, 'allow': {}}]}",
-             cases[i].match);
-    snprintf(expect, sizeof expect, "p.json: rule 'm': %s", cases[i].why);
-    assert_string_equal(gxt_policy_error(json), expect);
-  }
+  assert_cases("{'rules': [{'name': 'a', 'match': ", ", 'allow': {}}]}", cases,
+               sizeof cases / sizeof cases[0]);
   /* a long glob */
   char json[GXD_POLICY_MAX_STRING + 128], glob[GXD_POLICY_MAX_STRING + 2];
   memset(glob, 'a', sizeof glob - 1);
@@ -220,23 +238,23 @@ static void load_errors_match(void **state) {
 /* The allow object. */
 static void load_errors_allow(void **state) {
   (void)state;
-  static const struct {
-    const char *allow, *why;
-  } cases[] = {
+  static const error_case cases[] = {
       {"[]", "allow: expected an object, not an array"},
       {"{'comands': ['*']}",
        "allow: unknown key 'comands' (expected commands, argv, profiles, "
        "run_as, max_timeout, limits, env, cwd, facts)"},
       {"{'commands': '*'}", "allow.commands: expected an array, not a string"},
-      {"{'commands': [1]}", "allow.commands[0]: expected a string, not a "
-                            "number"},
+      {"{'commands': [1]}",
+       "allow.commands[0]: expected a string, not a "
+       "number"},
       {"{'commands': ['bin/ls']}",
        "allow.commands[0]: 'bin/ls' is neither an absolute path nor a glob "
        "that can match one"},
       {"{'argv': ['/bin/ls']}",
        "allow.argv[0]: expected an array, not a string"},
-      {"{'argv': {}}", "allow.argv: expected an array of arrays, not an "
-                       "object"},
+      {"{'argv': {}}",
+       "allow.argv: expected an array of arrays, not an "
+       "object"},
       {"{'argv': [[]]}", "allow.argv[0]: empty (element 0 is the program)"},
       {"{'argv': [['ls', 'x']]}",
        "allow.argv[0][0]: 'ls' is not a program (an absolute path or a "
@@ -287,17 +305,10 @@ static void load_errors_allow(void **state) {
       {"{'cwd': ['tmp']}",
        "allow.cwd[0]: 'tmp' is neither an absolute path nor a glob that can "
        "match one"},
-      {"{'facts': 'yes'}",
-       "allow.facts: expected true or false, not a string"},
+      {"{'facts': 'yes'}", "allow.facts: expected true or false, not a string"},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    char json[1024], expect[512];
-    snprintf(json, sizeof json,
-             "{'rules': [{'name': 'a', 'match': {'uid': 1}, 'allow': %s}]}",
-             cases[i].allow);
-    snprintf(expect, sizeof expect, "p.json: rule 'a': %s", cases[i].why);
-    assert_string_equal(gxt_policy_error(json), expect);
-  }
+  assert_cases("{'rules': [{'name': 'a', 'match': {'uid': 1}, 'allow': ", "}]}",
+               cases, sizeof cases / sizeof cases[0]);
 }
 
 /* Lists are bounded (GXD_POLICY_MAX_LIST entries, GXD_POLICY_MAX_PATTERN
@@ -307,32 +318,38 @@ static void load_errors_bounds(void **state) {
   char *json = malloc(65536), list[16384], pat[2048];
   size_t n = 0;
   for (int i = 0; i <= GXD_POLICY_MAX_LIST; i++)
-    n += (size_t)snprintf(list + n, sizeof list - n, "%s'E%d'", i ? "," : "",
-                          i);
-  snprintf(json, 65536, "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
-           "'allow': {'env': [%s]}}]}", list);
+    n +=
+        (size_t)snprintf(list + n, sizeof list - n, "%s'E%d'", i ? "," : "", i);
+  snprintf(json, 65536,
+           "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+           "'allow': {'env': [%s]}}]}",
+           list);
   assert_string_equal(gxt_policy_error(json),
                       "p.json: rule 'a': allow.env: 257 entries; at most "
                       "256");
   n = (size_t)snprintf(pat, sizeof pat, "'/bin/x'");
   for (int i = 1; i <= GXD_POLICY_MAX_PATTERN; i++)
     n += (size_t)snprintf(pat + n, sizeof pat - n, ",'a'");
-  snprintf(json, 65536, "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
-           "'allow': {'argv': [[%s]]}}]}", pat);
+  snprintf(json, 65536,
+           "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+           "'allow': {'argv': [[%s]]}}]}",
+           pat);
   assert_string_equal(gxt_policy_error(json),
                       "p.json: rule 'a': allow.argv[0]: 65 elements; at "
                       "most 64");
   /* 200 commands and 57 argv patterns: 257 programs */
   n = 0;
   for (int i = 0; i < 200; i++)
-    n += (size_t)snprintf(list + n, sizeof list - n, "%s'/b/%d'",
-                          i ? "," : "", i);
+    n += (size_t)snprintf(list + n, sizeof list - n, "%s'/b/%d'", i ? "," : "",
+                          i);
   n = 0;
   for (int i = 0; i < 57; i++)
-    n += (size_t)snprintf(pat + n, sizeof pat - n, "%s['/a/%d']",
-                          i ? "," : "", i);
-  snprintf(json, 65536, "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
-           "'allow': {'commands': [%s], 'argv': [%s]}}]}", list, pat);
+    n += (size_t)snprintf(pat + n, sizeof pat - n, "%s['/a/%d']", i ? "," : "",
+                          i);
+  snprintf(json, 65536,
+           "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+           "'allow': {'commands': [%s], 'argv': [%s]}}]}",
+           list, pat);
   assert_string_equal(gxt_policy_error(json),
                       "p.json: rule 'a': allow: commands and argv name 257 "
                       "programs; at most 256 together");

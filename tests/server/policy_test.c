@@ -29,8 +29,8 @@ static char *default_argv[] = {"/bin/true", NULL};
 
 /* A run that asks for nothing in particular. */
 static gxd_policy_ask plain_ask(void) {
-  gxd_policy_ask a = {.profile = "", .user = "", .argv = default_argv,
-                      .argc = 1, .cwd = ""};
+  gxd_policy_ask a = {
+      .profile = "", .user = "", .argv = default_argv, .argc = 1, .cwd = ""};
   return a;
 }
 
@@ -51,27 +51,40 @@ static void assert_refused(const char *allow, const gxd_policy_ask *a,
   gxd_peer peer = gxt_tls_peer(NULL, NULL, "c");
   gxd_policy_grant g;
   char why[256];
-  assert_int_equal(check(p, &peer, a, &g, why),
-                   GX_STATUS_PERMISSION_DENIED);
+  assert_int_equal(check(p, &peer, a, &g, why), GX_STATUS_PERMISSION_DENIED);
   assert_string_equal(why, reason);
   assert_null(g.allow);
   assert_null(g.user);
   gxd_policy_unref(p);
 }
 
-/* The grant of @p a under the one-rule policy with @p allow (the
- * caller frees it; the policy stays referenced in *@p out). */
-static gxd_policy_grant granted(const char *allow, const gxd_policy_ask *a,
-                                gxd_policy **out) {
-  gxd_policy *p = one_rule(allow);
-  gxd_peer peer = gxt_tls_peer(NULL, NULL, "c");
+/* A grant and the policy it came from. */
+typedef struct {
+  gxd_policy *p;
   gxd_policy_grant g;
+} held;
+
+/* The grant of @p a under the one-rule policy with @p allow (release
+ * it). */
+static held granted(const char *allow, const gxd_policy_ask *a) {
+  held h = {.p = one_rule(allow)};
+  gxd_peer peer = gxt_tls_peer(NULL, NULL, "c");
   char why[256];
-  if (check(p, &peer, a, &g, why) != GX_STATUS_OK)
+  if (check(h.p, &peer, a, &h.g, why) != GX_STATUS_OK)
     fail_msg("refused: %s", why);
-  assert_string_equal(g.rule, "r");
-  *out = p;
-  return g;
+  assert_string_equal(h.g.rule, "r");
+  return h;
+}
+
+static void release(held *h) {
+  gxd_policy_grant_free(&h->g);
+  gxd_policy_unref(h->p);
+}
+
+/* @p a is allowed under the one-rule policy with @p allow. */
+static void assert_allowed(const char *allow, const gxd_policy_ask *a) {
+  held h = granted(allow, a);
+  release(&h);
 }
 
 /* ============================================================ matching */
@@ -138,9 +151,10 @@ static void match_unix_keys(void **state) {
 
 static void match_anonymous_loopback(void **state) {
   (void)state;
-  gxd_policy *p = gxt_policy("{'rules': [{'name': 'dev', "
-                        "'match': {'anonymous_loopback': true}, "
-                        "'allow': {}}]}");
+  gxd_policy *p = gxt_policy(
+      "{'rules': [{'name': 'dev', "
+      "'match': {'anonymous_loopback': true}, "
+      "'allow': {}}]}");
   gxd_peer lo = {.kind = GXD_PEER_ANON_LOOPBACK};
   gxd_peer other = {.kind = GXD_PEER_ANON};
   gxd_peer u = gxt_unix_peer(0, 0, "root");
@@ -187,8 +201,9 @@ static void match_first_wins_no_fallthrough(void **state) {
   assert_string_equal(gxt_matched(p, &other), "wide");
   a.profile = "host";
   assert_int_equal(check(p, &svc, &a, &g, why), GX_STATUS_PERMISSION_DENIED);
-  assert_string_equal(why, "policy rule 'narrow' does not allow profile "
-                           "'host' (allowed: restricted)");
+  assert_string_equal(why,
+                      "policy rule 'narrow' does not allow profile "
+                      "'host' (allowed: restricted)");
   assert_int_equal(check(p, &other, &a, &g, why), GX_STATUS_OK);
   assert_null(g.profile);
   gxd_policy_grant_free(&g);
@@ -205,20 +220,25 @@ static void unmatched_reason(void **state) {
   gxd_peer lo = {.kind = GXD_PEER_ANON_LOOPBACK};
   assert_int_equal(gxd_policy_unmatched(&u, why, sizeof why),
                    GX_STATUS_PERMISSION_DENIED);
-  assert_string_equal(why, "no policy rule matches this caller (unix uid "
-                           "1001)");
+  assert_string_equal(why,
+                      "no policy rule matches this caller (unix uid "
+                      "1001)");
   gxd_policy_unmatched(&t, why, sizeof why);
-  assert_string_equal(why, "no policy rule matches this caller (tls spiffe "
-                           "'spiffe://ex.org/x')");
+  assert_string_equal(why,
+                      "no policy rule matches this caller (tls spiffe "
+                      "'spiffe://ex.org/x')");
   gxd_policy_unmatched(&d, why, sizeof why);
-  assert_string_equal(why, "no policy rule matches this caller (tls dns "
-                           "'h')");
+  assert_string_equal(why,
+                      "no policy rule matches this caller (tls dns "
+                      "'h')");
   gxd_policy_unmatched(&n, why, sizeof why);
-  assert_string_equal(why, "no policy rule matches this caller (tls, no "
-                           "identity)");
+  assert_string_equal(why,
+                      "no policy rule matches this caller (tls, no "
+                      "identity)");
   gxd_policy_unmatched(&lo, why, sizeof why);
-  assert_string_equal(why, "no policy rule matches this caller (anonymous "
-                           "loopback)");
+  assert_string_equal(why,
+                      "no policy rule matches this caller (anonymous "
+                      "loopback)");
 }
 
 /* ============================================================== allow */
@@ -226,7 +246,6 @@ static void unmatched_reason(void **state) {
 /* "allow": {} grants everything: no profile, user, caps or programs. */
 static void allow_empty_grants_all(void **state) {
   (void)state;
-  gxd_policy *p;
   char *argv[] = {"/bin/sh", "-c", "x", NULL};
   const char *env[] = {"LD_PRELOAD"};
   gxd_policy_ask a = plain_ask();
@@ -239,57 +258,57 @@ static void allow_empty_grants_all(void **state) {
   a.env_names = env;
   a.nenv = 1;
   a.cwd = "/root/../x";
-  gxd_policy_grant g = granted("{}", &a, &p);
-  assert_null(g.profile);
-  assert_null(g.user);
-  assert_int_equal(g.max_timeout_ms, 0);
-  assert_int_equal(g.limit_caps.memory_bytes, 0);
-  assert_int_equal(g.allowc, 0);
-  assert_false(gxd_policy_allows_facts(gxd_policy_match(
-      p, &(gxd_peer){.kind = GXD_PEER_TLS, .cn = "c"})));
-  gxd_policy_grant_free(&g);
-  gxd_policy_grant_free(&g); /* twice is fine */
-  gxd_policy_unref(p);
+  held h = granted("{}", &a);
+  assert_null(h.g.profile);
+  assert_null(h.g.user);
+  assert_int_equal(h.g.max_timeout_ms, 0);
+  assert_int_equal(h.g.limit_caps.memory_bytes, 0);
+  assert_int_equal(h.g.allowc, 0);
+  assert_false(gxd_policy_allows_facts(
+      gxd_policy_match(h.p, &(gxd_peer){.kind = GXD_PEER_TLS, .cn = "c"})));
+  gxd_policy_grant_free(&h.g); /* twice is fine */
+  release(&h);
+  /* NULL strings are "" */
+  gxd_policy_ask none = {.argv = argv, .argc = 1};
+  h = granted("{'profiles': ['baseline'], 'cwd': ['/']}", &none);
+  assert_string_equal(h.g.profile, "baseline");
+  release(&h);
 }
 
 static void allow_profiles(void **state) {
   (void)state;
-  gxd_policy *p;
   gxd_policy_ask a = plain_ask();
   const char *allow = "{'profiles': ['restricted', 'baseline']}";
-  gxd_policy_grant g = granted(allow, &a, &p); /* none asked: the first */
-  assert_string_equal(g.profile, "restricted");
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  held h = granted(allow, &a); /* none asked: the first */
+  assert_string_equal(h.g.profile, "restricted");
+  release(&h);
   a.profile = "baseline";
-  g = granted(allow, &a, &p);
-  assert_string_equal(g.profile, "baseline");
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  h = granted(allow, &a);
+  assert_string_equal(h.g.profile, "baseline");
+  release(&h);
   a.profile = "host";
-  assert_refused(allow, &a, "policy rule 'r' does not allow profile 'host' "
-                            "(allowed: restricted, baseline)");
+  assert_refused(allow, &a,
+                 "policy rule 'r' does not allow profile 'host' "
+                 "(allowed: restricted, baseline)");
   a.profile = "";
   assert_refused("{'profiles': []}", &a, "policy rule 'r' allows no profile");
 }
 
 static void allow_run_as(void **state) {
   (void)state;
-  gxd_policy *p;
   gxd_policy_ask a = plain_ask();
   const char *allow = "{'run_as': ['nobody', 'daemon']}";
-  gxd_policy_grant g = granted(allow, &a, &p);
-  assert_string_equal(g.user, "nobody");
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  held h = granted(allow, &a);
+  assert_string_equal(h.g.user, "nobody");
+  release(&h);
   a.user = "daemon";
-  g = granted(allow, &a, &p);
-  assert_string_equal(g.user, "daemon");
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  h = granted(allow, &a);
+  assert_string_equal(h.g.user, "daemon");
+  release(&h);
   a.user = "root";
-  assert_refused(allow, &a, "policy rule 'r' does not allow run-as user "
-                            "'root'");
+  assert_refused(allow, &a,
+                 "policy rule 'r' does not allow run-as user "
+                 "'root'");
   a.user = "";
   assert_refused("{'run_as': []}", &a,
                  "policy rule 'r' allows no run-as user for this caller");
@@ -316,42 +335,37 @@ static void allow_run_as_caller(void **state) {
   assert_string_equal(g.user, "alice");
   gxd_policy_grant_free(&g);
   a.user = "bob";
-  assert_int_equal(check(p, &alice, &a, &g, why),
-                   GX_STATUS_PERMISSION_DENIED);
-  assert_string_equal(why, "policy rule 'devs' does not allow run-as user "
-                           "'bob'");
+  assert_int_equal(check(p, &alice, &a, &g, why), GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why,
+                      "policy rule 'devs' does not allow run-as user "
+                      "'bob'");
   a.user = "$caller"; /* the literal is not a user name */
-  assert_int_equal(check(p, &alice, &a, &g, why),
-                   GX_STATUS_PERMISSION_DENIED);
+  assert_int_equal(check(p, &alice, &a, &g, why), GX_STATUS_PERMISSION_DENIED);
   a.user = "";
-  assert_int_equal(check(p, &anon, &a, &g, why),
-                   GX_STATUS_PERMISSION_DENIED);
-  assert_string_equal(why, "policy rule 'devs' allows no run-as user for "
-                           "this caller");
+  assert_int_equal(check(p, &anon, &a, &g, why), GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why,
+                      "policy rule 'devs' allows no run-as user for "
+                      "this caller");
   /* a TLS peer has no "$caller": the next entry is the default */
   assert_int_equal(check(p, &cert, &a, &g, why), GX_STATUS_OK);
   assert_string_equal(g.user, "nobody");
   gxd_policy_grant_free(&g);
   a.user = "alice";
-  assert_int_equal(check(p, &cert, &a, &g, why),
-                   GX_STATUS_PERMISSION_DENIED);
-  assert_string_equal(why, "policy rule 'tls' does not allow run-as user "
-                           "'alice'");
+  assert_int_equal(check(p, &cert, &a, &g, why), GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(why,
+                      "policy rule 'tls' does not allow run-as user "
+                      "'alice'");
   gxd_policy_unref(p);
 }
 
 static void allow_max_timeout(void **state) {
   (void)state;
-  gxd_policy *p;
   gxd_policy_ask a = plain_ask();
-  gxd_policy_grant g = granted("{'max_timeout': '10s'}", &a, &p);
-  assert_int_equal(g.max_timeout_ms, 10000);
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  held h = granted("{'max_timeout': '10s'}", &a);
+  assert_int_equal(h.g.max_timeout_ms, 10000);
+  release(&h);
   a.timeout_ms = 10000;
-  g = granted("{'max_timeout': '10s'}", &a, &p);
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  assert_allowed("{'max_timeout': '10s'}", &a);
   a.timeout_ms = 10001;
   assert_refused("{'max_timeout': '10s'}", &a,
                  "policy rule 'r' allows no timeout above 10s");
@@ -365,35 +379,36 @@ static void allow_max_timeout(void **state) {
 /* allow.limits: caps on what a run asks, and its defaults. */
 static void allow_limits(void **state) {
   (void)state;
-  gxd_policy *p;
-  const char *allow = "{'limits': {'memory': '1G', 'pids': 256, "
-                      "'cpu_time': '10m', 'open_files': 1024}}";
+  const char *allow =
+      "{'limits': {'memory': '1G', 'pids': 256, "
+      "'cpu_time': '10m', 'open_files': 1024}}";
   gxd_policy_ask a = plain_ask();
-  gxd_policy_grant g = granted(allow, &a, &p);
-  assert_int_equal(g.limit_caps.memory_bytes, 1ull << 30);
-  assert_int_equal(g.limit_caps.pids, 256);
-  assert_int_equal(g.limit_caps.cpu_time_ms, 600000);
-  assert_int_equal(g.limit_caps.open_files, 1024);
-  assert_memory_equal(&g.limit_defaults, &g.limit_caps,
-                      sizeof g.limit_caps);
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  held h = granted(allow, &a);
+  assert_int_equal(h.g.limit_caps.memory_bytes, 1ull << 30);
+  assert_int_equal(h.g.limit_caps.pids, 256);
+  assert_int_equal(h.g.limit_caps.cpu_time_ms, 600000);
+  assert_int_equal(h.g.limit_caps.open_files, 1024);
+  assert_memory_equal(&h.g.limit_defaults, &h.g.limit_caps,
+                      sizeof h.g.limit_caps);
+  release(&h);
   a.limits = (gxi_limits){1ull << 30, 256, 600000, 1024}; /* at the caps */
-  g = granted(allow, &a, &p);
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  assert_allowed(allow, &a);
   a.limits = (gxi_limits){2ull << 30, 0, 0, 0};
-  assert_refused(allow, &a, "policy rule 'r' does not allow memory limit 2G "
-                            "(cap 1G)");
+  assert_refused(allow, &a,
+                 "policy rule 'r' does not allow memory limit 2G "
+                 "(cap 1G)");
   a.limits = (gxi_limits){0, 300, 0, 0};
-  assert_refused(allow, &a, "policy rule 'r' does not allow pids limit 300 "
-                            "(cap 256)");
+  assert_refused(allow, &a,
+                 "policy rule 'r' does not allow pids limit 300 "
+                 "(cap 256)");
   a.limits = (gxi_limits){0, 0, 1200000, 0};
-  assert_refused(allow, &a, "policy rule 'r' does not allow cpu_time limit "
-                            "20m (cap 10m)");
+  assert_refused(allow, &a,
+                 "policy rule 'r' does not allow cpu_time limit "
+                 "20m (cap 10m)");
   a.limits = (gxi_limits){0, 0, 0, 2048};
-  assert_refused(allow, &a, "policy rule 'r' does not allow open_files "
-                            "limit 2048 (cap 1024)");
+  assert_refused(allow, &a,
+                 "policy rule 'r' does not allow open_files "
+                 "limit 2048 (cap 1024)");
   /* a number of bytes is a memory limit too; a cap only where given */
   a.limits = (gxi_limits){(1ull << 30) + 1, 0, 0, 99999};
   assert_refused("{'limits': {'memory': 1073741824}}", &a,
@@ -403,28 +418,26 @@ static void allow_limits(void **state) {
 
 static void allow_env(void **state) {
   (void)state;
-  gxd_policy *p;
   const char *allow = "{'env': ['LANG', 'TZ', 'APP_*']}";
   const char *ok[] = {"LANG", "APP_X", "APP_", "TZ"};
   const char *bad[] = {"LANG", "LD_PRELOAD"};
   gxd_policy_ask a = plain_ask();
   a.env_names = ok;
   a.nenv = 4;
-  gxd_policy_grant g = granted(allow, &a, &p);
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  assert_allowed(allow, &a);
   a.env_names = bad;
   a.nenv = 2;
-  assert_refused(allow, &a, "policy rule 'r' does not allow env "
-                            "'LD_PRELOAD'");
+  assert_refused(allow, &a,
+                 "policy rule 'r' does not allow env "
+                 "'LD_PRELOAD'");
   a.nenv = 1;
-  assert_refused("{'env': []}", &a, "policy rule 'r' does not allow env "
-                                    "'LANG'");
+  assert_refused("{'env': []}", &a,
+                 "policy rule 'r' does not allow env "
+                 "'LANG'");
 }
 
 static void allow_cwd(void **state) {
   (void)state;
-  gxd_policy *p;
   const char *allow = "{'cwd': ['/srv/*', '/']}";
   static const char *const good[] = {"", "/", "/srv/a", "/srv/a/b"};
   static const char *const outside[] = {"/root", "/srv", "/srvx"};
@@ -434,20 +447,22 @@ static void allow_cwd(void **state) {
   char reason[256];
   for (size_t i = 0; i < 4; i++) {
     a.cwd = good[i];
-    gxd_policy_grant g = granted(allow, &a, &p);
-    gxd_policy_grant_free(&g);
-    gxd_policy_unref(p);
+    assert_allowed(allow, &a);
   }
   for (size_t i = 0; i < 3; i++) {
     a.cwd = outside[i];
-    snprintf(reason, sizeof reason, "policy rule 'r' does not allow cwd "
-             "'%s'", outside[i]);
+    snprintf(reason, sizeof reason,
+             "policy rule 'r' does not allow cwd "
+             "'%s'",
+             outside[i]);
     assert_refused(allow, &a, reason);
   }
   for (size_t i = 0; i < 6; i++) {
     a.cwd = uncanonical[i];
-    snprintf(reason, sizeof reason, "policy rule 'r' does not allow cwd "
-             "'%s' (not canonical)", uncanonical[i]);
+    snprintf(reason, sizeof reason,
+             "policy rule 'r' does not allow cwd "
+             "'%s' (not canonical)",
+             uncanonical[i]);
     assert_refused(allow, &a, reason);
   }
   a.cwd = "";
@@ -457,9 +472,10 @@ static void allow_cwd(void **state) {
 
 static void allow_facts(void **state) {
   (void)state;
-  gxd_policy *p = gxt_policy("{'rules': [{'name': 'a', 'match': {'uid': 1}, "
-                        "'allow': {'facts': true}}, {'name': 'b', "
-                        "'match': {'uid': 2}, 'allow': {'facts': false}}]}");
+  gxd_policy *p = gxt_policy(
+      "{'rules': [{'name': 'a', 'match': {'uid': 1}, "
+      "'allow': {'facts': true}}, {'name': 'b', "
+      "'match': {'uid': 2}, 'allow': {'facts': false}}]}");
   gxd_peer one = gxt_unix_peer(1, 1, NULL), two = gxt_unix_peer(2, 2, NULL);
   assert_true(gxd_policy_allows_facts(gxd_policy_match(p, &one)));
   assert_false(gxd_policy_allows_facts(gxd_policy_match(p, &two)));
@@ -469,21 +485,17 @@ static void allow_facts(void **state) {
 /* allow.commands: the globs go to the launcher; "*" means any program. */
 static void allow_commands(void **state) {
   (void)state;
-  gxd_policy *p;
   gxd_policy_ask a = plain_ask();
-  gxd_policy_grant g =
-      granted("{'commands': ['/usr/bin/uptime', '/usr/bin/d*']}", &a, &p);
-  assert_int_equal(g.allowc, 2);
-  assert_string_equal(g.allow[0], "/usr/bin/uptime");
-  assert_string_equal(g.allow[1], "/usr/bin/d*");
-  assert_null(g.allow[2]);
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
-  g = granted("{'commands': ['/bin/ls', '*']}", &a, &p);
-  assert_int_equal(g.allowc, 0);
-  assert_null(g.allow);
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  held h = granted("{'commands': ['/usr/bin/uptime', '/usr/bin/d*']}", &a);
+  assert_int_equal(h.g.allowc, 2);
+  assert_string_equal(h.g.allow[0], "/usr/bin/uptime");
+  assert_string_equal(h.g.allow[1], "/usr/bin/d*");
+  assert_null(h.g.allow[2]);
+  release(&h);
+  h = granted("{'commands': ['/bin/ls', '*']}", &a);
+  assert_int_equal(h.g.allowc, 0);
+  assert_null(h.g.allow);
+  release(&h);
   assert_refused("{'commands': []}", &a,
                  "policy rule 'r' does not allow the command '/bin/true'");
 }
@@ -491,7 +503,6 @@ static void allow_commands(void **state) {
 /* allow.argv: only patterns whose arguments match give their program. */
 static void allow_argv(void **state) {
   (void)state;
-  gxd_policy *p;
   const char *allow =
       "{'commands': ['/usr/bin/uptime'], 'argv': ["
       "['/usr/bin/systemctl', 'status', '*'], ['/usr/bin/journalctl', '**'],"
@@ -506,45 +517,39 @@ static void allow_argv(void **state) {
   gxd_policy_ask a = plain_ask();
   a.argv = status;
   a.argc = 3;
-  gxd_policy_grant g = granted(allow, &a, &p);
-  assert_int_equal(g.allowc, 3); /* commands, then matching patterns */
-  assert_string_equal(g.allow[0], "/usr/bin/uptime");
-  assert_string_equal(g.allow[1], "/usr/bin/systemctl");
-  assert_string_equal(g.allow[2], "/usr/bin/journalctl");
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  held h = granted(allow, &a);
+  assert_int_equal(h.g.allowc, 3); /* commands, then matching patterns */
+  assert_string_equal(h.g.allow[0], "/usr/bin/uptime");
+  assert_string_equal(h.g.allow[1], "/usr/bin/systemctl");
+  assert_string_equal(h.g.allow[2], "/usr/bin/journalctl");
+  release(&h);
   a.argv = stop; /* journalctl's "**" still matches these arguments */
-  g = granted(allow, &a, &p);
-  assert_int_equal(g.allowc, 2);
-  assert_string_equal(g.allow[1], "/usr/bin/journalctl");
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  h = granted(allow, &a);
+  assert_int_equal(h.g.allowc, 2);
+  assert_string_equal(h.g.allow[1], "/usr/bin/journalctl");
+  release(&h);
   a.argv = two;
   a.argc = 4;
-  g = granted(allow, &a, &p);
-  assert_int_equal(g.allowc, 2); /* one '*' is one argument */
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  h = granted(allow, &a);
+  assert_int_equal(h.g.allowc, 2); /* one '*' is one argument */
+  release(&h);
   a.argv = ls; /* "**" matches no arguments too; ["/bin/ls"] only none */
   a.argc = 1;
-  g = granted(allow, &a, &p);
-  assert_int_equal(g.allowc, 3);
-  assert_string_equal(g.allow[1], "/usr/bin/journalctl");
-  assert_string_equal(g.allow[2], "/bin/ls");
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  h = granted(allow, &a);
+  assert_int_equal(h.g.allowc, 3);
+  assert_string_equal(h.g.allow[1], "/usr/bin/journalctl");
+  assert_string_equal(h.g.allow[2], "/bin/ls");
+  release(&h);
   a.argv = ls_l;
   a.argc = 2;
-  g = granted(allow, &a, &p);
-  assert_int_equal(g.allowc, 2);
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  h = granted(allow, &a);
+  assert_int_equal(h.g.allowc, 2);
+  release(&h);
   a.argv = echo; /* "a" then "**" (nothing more) */
-  g = granted(allow, &a, &p);
-  assert_int_equal(g.allowc, 3);
-  assert_string_equal(g.allow[2], "/bin/echo");
-  gxd_policy_grant_free(&g);
-  gxd_policy_unref(p);
+  h = granted(allow, &a);
+  assert_int_equal(h.g.allowc, 3);
+  assert_string_equal(h.g.allow[2], "/bin/echo");
+  release(&h);
   /* without commands: no pattern matches these arguments, refused now */
   a.argv = echo_b;
   assert_refused("{'argv': [['/bin/echo', 'a', '**'], ['/bin/ls']]}", &a,
@@ -563,14 +568,18 @@ static void reason_quotes_client_strings(void **state) {
   gxd_policy_ask a = plain_ask();
   a.env_names = env;
   a.nenv = 1;
-  snprintf(reason, sizeof reason, "policy rule 'r' does not allow env "
-           "'AAA?%.96s'", name + 4);
+  snprintf(reason, sizeof reason,
+           "policy rule 'r' does not allow env "
+           "'AAA?%.96s'",
+           name + 4);
   assert_refused("{'env': ['B']}", &a, reason);
   /* cut before a UTF-8 sequence, never inside it */
   memset(name, 'A', 99);
   memcpy(name + 99, "\xc3\xa9", 3);
-  snprintf(reason, sizeof reason, "policy rule 'r' does not allow env "
-           "'%.99s'", name);
+  snprintf(reason, sizeof reason,
+           "policy rule 'r' does not allow env "
+           "'%.99s'",
+           name);
   assert_refused("{'env': ['B']}", &a, reason);
 }
 
@@ -595,9 +604,14 @@ static void default_policy(void **state) {
   assert_true(gxd_policy_allows_facts(r));
   char *argv[] = {"/bin/sh", "-c", "id", NULL};
   const char *env[] = {"LD_PRELOAD"};
-  gxd_policy_ask a = {.profile = "host", .user = "root",
-                      .timeout_ms = 1ull << 40, .argv = argv, .argc = 3,
-                      .env_names = env, .nenv = 1, .cwd = "/root"};
+  gxd_policy_ask a = {.profile = "host",
+                      .user = "root",
+                      .timeout_ms = 1ull << 40,
+                      .argv = argv,
+                      .argc = 3,
+                      .env_names = env,
+                      .nenv = 1,
+                      .cwd = "/root"};
   gxd_policy_grant g;
   char why[256];
   assert_int_equal(gxd_policy_check_run(r, &root, &a, &g, why, sizeof why),
