@@ -107,8 +107,15 @@ static int choose_user(const gxd_plan_request *req, gxd_plan *p, char *why,
   p->user = u;
   if (!u) return GX_STATUS_OK;
   uint32_t mechs = p->tier ? p->tier->mechs : p->profile->mechs;
-  if ((mechs & GXI_MECH_USER) &&
-      (u->uid == GXI_OUTER_ROOT_UID || u->gid == GXI_OUTER_ROOT_UID))
+  if (!(mechs & GXI_MECH_USER)) return GX_STATUS_OK;
+  /* a user namespace maps its uid 1000 to the user: never to the host's
+   * root (owner of /etc, /root, ...), nor onto its own root's id */
+  if (u->uid == 0 || u->gid == 0)
+    return snprintf(why, len, "user '%s' cannot run in profile %s: its uid "
+                    "or gid is 0, and %s never runs as the host's root "
+                    "(use host or baseline)", u->name, p->profile->name,
+                    p->profile->name), GX_STATUS_FAILED_PRECONDITION;
+  if (u->uid == GXI_OUTER_ROOT_UID || u->gid == GXI_OUTER_ROOT_UID)
     return snprintf(why, len, "user '%s' cannot run in profile %s: its uid "
                     "or gid is %d, which %s's user namespace maps its root "
                     "to", u->name, p->profile->name, GXI_OUTER_ROOT_UID,

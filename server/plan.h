@@ -102,7 +102,7 @@ typedef struct {
  * primary gid and groups to the launcher, which gives them to the
  * command in host and baseline, and in restricted maps the namespace's
  * GXI_INNER_UID (and gid) to the user's uid and primary gid on the host
- * (groups unused there). The environment's defaults are PATH, HOME (the
+ * (groups unused there; never the host's root: refused). The environment's defaults are PATH, HOME (the
  * user's), LANG, USER, LOGNAME (its name) and SHELL (its shell); as for
  * every default, a variable the client sets replaces it (whether it may
  * is the policy's to say, as for any variable).
@@ -152,8 +152,11 @@ typedef struct {
  *    "profile P is not available in full on this host (missing: M);
  *    gexecd serves it reduced only when started with --allow-reduced P",
  *    "memory and pids limits need cgroups, which this host does not
- *    provide (tier: TIER)", "user 'x' cannot run in profile P: its uid
- *    or gid is 100000, which P's user namespace maps its root to";
+ *    provide (tier: TIER)"; with a user namespace (restricted), a user
+ *    whose uid or gid is 0 ("user 'root' cannot run in profile P: its
+ *    uid or gid is 0, and P never runs as the host's root (use host or
+ *    baseline)") or 100000 ("... which P's user namespace maps its root
+ *    to");
  *  - RESOURCE_EXHAUSTED "out of memory" (the environment).
  */
 int gxd_plan_build(const gxd_plan_config *cfg, const gxd_plan_request *req,

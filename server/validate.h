@@ -72,9 +72,10 @@ extern const gxd_limits gxd_default_limits;
 
 /**
  * Scans the serialized RunRequest @p buf for NUL bytes inside the string
- * fields of `start` (argv, env names and values, cwd, profile, user). protobuf-c turns
- * strings into C strings, which would silently cut them at a NUL, so this
- * runs on the wire bytes. Returns the offending field's name, or NULL.
+ * fields of `start` (argv, env names and values, cwd, profile, user).
+ * protobuf-c turns strings into C strings, which would silently cut them
+ * at a NUL (a user "alice\0x" would become "alice"), so this runs on the
+ * wire bytes. Returns the offending field's name, or NULL.
  */
 const char *gxd_wire_find_nul(const uint8_t *buf, size_t len);
 

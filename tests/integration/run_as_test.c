@@ -224,6 +224,21 @@ static void test_restricted_maps_user(void **state) {
                  msg);
 }
 
+/* root: the daemon's own ids in host; refused in restricted, which never
+ * runs as the host's root. */
+static void test_root(void **state) {
+  (void)state;
+  gexec_result r = run_as("root", "host", "id -u; echo $USER $HOME", NULL);
+  assert_string_equal(r.out, "0\nroot /root\n");
+  gexec_result_free(&r);
+  NEED_FULL();
+  expect_refused("root", "restricted", NULL,
+                 GEXEC_STATUS_FAILED_PRECONDITION,
+                 "user 'root' cannot run in profile restricted: its uid or "
+                 "gid is 0, and restricted never runs as the host's root "
+                 "(use host or baseline)");
+}
+
 /* The run's process on the host: the user's uid (restricted), 65534
  * (nobody, host). */
 static void test_process_is_users_on_host(void **state) {
@@ -311,15 +326,16 @@ static void test_limits_kept(void **state) {
 /* Unknown and invalid names: INVALID_ARGUMENT, nothing run. */
 static void test_refusals(void **state) {
   (void)state;
-  expect_refused("gxt-no-such-user", "host", NULL, GEXEC_STATUS_INVALID_ARGUMENT,
+  const int inval = GEXEC_STATUS_INVALID_ARGUMENT;
+  expect_refused("gxt-no-such-user", "host", NULL, inval,
                  "unknown user 'gxt-no-such-user'");
-  expect_refused("-root", "host", NULL, GEXEC_STATUS_INVALID_ARGUMENT,
+  expect_refused("-root", "host", NULL, inval,
                  "user '-root' is not a valid user name (a user name is 1 "
                  "to 32 bytes of [A-Za-z0-9_.-], not starting with '-')");
-  expect_refused("0", "host", NULL, GEXEC_STATUS_INVALID_ARGUMENT,
+  expect_refused("0", "host", NULL, inval,
                  "user '0' is a number: name the user (a numeric uid is "
                  "not accepted)");
-  expect_refused("root\n", "host", NULL, GEXEC_STATUS_INVALID_ARGUMENT,
+  expect_refused("root\n", "host", NULL, inval,
                  "user 'root\n' is not a valid user name (a user name is 1 "
                  "to 32 bytes of [A-Za-z0-9_.-], not starting with '-')");
 }
@@ -427,6 +443,7 @@ static void test_log_names_user(void **state) {
   cmocka_unit_test(test_nobody_host_baseline),                 \
       cmocka_unit_test(test_created_user_groups),              \
       cmocka_unit_test(test_restricted_maps_user),             \
+      cmocka_unit_test(test_root),                             \
       cmocka_unit_test(test_process_is_users_on_host),         \
       cmocka_unit_test(test_cwd_and_program_as_user),          \
       cmocka_unit_test(test_limits_kept),                      \

@@ -539,23 +539,31 @@ static void user_restricted(void **state) {
   assert_int_equal(w.plan.isolation.uid, 1001);
 }
 
-/* A user whose uid or gid is the one restricted maps its root to cannot
- * run there (the id map would be refused); elsewhere it can. */
+/* restricted never runs as the host's root (uid or gid 0), nor as the
+ * id it maps its own root to (the id map would be refused); elsewhere
+ * such users can run. */
 static void user_restricted_outer_root(void **state) {
+  static const uint32_t ids[4][2] = {
+      {GXI_OUTER_ROOT_UID, 1002}, {1001, GXI_OUTER_ROOT_UID}, {0, 1002},
+      {1001, 0}};
   gxd_user u = alice;
   (void)state;
-  w.req.s.profile = "restricted";
-  for (int k = 0; k < 2; k++) {
-    u.uid = k ? 1001 : GXI_OUTER_ROOT_UID;
-    u.gid = k ? GXI_OUTER_ROOT_UID : 1002;
+  for (int k = 0; k < 4; k++) {
+    u.uid = ids[k][0];
+    u.gid = ids[k][1];
     ask_user(&u);
+    w.req.s.profile = "restricted";
     expect_refused(GX_STATUS_FAILED_PRECONDITION,
-                   "user 'alice' cannot run in profile restricted: its uid "
-                   "or gid is 100000, which restricted's user namespace "
-                   "maps its root to");
+                   k < 2 ? "user 'alice' cannot run in profile restricted: "
+                           "its uid or gid is 100000, which restricted's "
+                           "user namespace maps its root to"
+                         : "user 'alice' cannot run in profile restricted: "
+                           "its uid or gid is 0, and restricted never runs "
+                           "as the host's root (use host or baseline)");
+    w.req.s.profile = "baseline";
+    expect_ok();
+    assert_int_equal(w.plan.uid, u.uid);
   }
-  w.req.s.profile = "host";
-  expect_ok();
 }
 
 /* Start.user set but not resolved (or resolved as another) is the
