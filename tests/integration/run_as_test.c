@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "tests/integration/harness.h"
+#include "tests/server/accounts.h"
 
 #define conn gxt_group_conn
 #define NEED_FULL() GXT_SKIP_UNLESS(GXT_NEED_NAMESPACES | GXT_NEED_SECCOMP)
@@ -35,20 +36,6 @@ static uint32_t user_uid, user_gid, grp_gid;
 /* A directory only root may enter, and a program in it. */
 static char root_dir[96], root_prog[128];
 
-/* The output of `id OPT NAME`, trimmed: the oracle. */
-static const char *id_of(const char *opt, const char *name) {
-  static char out[4096];
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "id %s %s", opt, name);
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  pclose(p);
-  while (n > 0 && out[n - 1] == '\n') n--;
-  out[n] = '\0';
-  return out;
-}
-
 static void make_user(void) {
   snprintf(user, sizeof user, "gxtra%d", (int)getpid());
   snprintf(grp, sizeof grp, "gxtrg%d", (int)getpid());
@@ -57,11 +44,11 @@ static void make_user(void) {
   assert_non_null(mkdtemp(tmp));
   assert_int_equal(chmod(tmp, 0755), 0);
   snprintf(home, sizeof home, "%s/home", tmp);
-  assert_int_equal(gxt_exec(ARGV("groupadd", grp)), 0);
-  assert_int_equal(gxt_exec(ARGV("useradd", "-m", "-d", home, "-s",
+  assert_int_equal(gxt_account_cmd(ARGV("groupadd", grp)), 0);
+  assert_int_equal(gxt_account_cmd(ARGV("useradd", "-m", "-d", home, "-s",
                                  "/bin/sh", "-G", grp, user)), 0);
-  user_uid = (uint32_t)atoi(id_of("-u", user));
-  user_gid = (uint32_t)atoi(id_of("-g", user));
+  user_uid = (uint32_t)atoi(gxt_id_of("-u", user));
+  user_gid = (uint32_t)atoi(gxt_id_of("-g", user));
   struct group *g = getgrnam(grp);
   assert_non_null(g);
   grp_gid = (uint32_t)g->gr_gid;
@@ -76,8 +63,8 @@ static void make_user(void) {
 }
 
 static void remove_user(void) {
-  gxt_exec(ARGV("userdel", "-r", user));
-  gxt_exec(ARGV("groupdel", grp));
+  gxt_account_cmd(ARGV("userdel", "-r", user));
+  gxt_account_cmd(ARGV("groupdel", grp));
   gxt_exec(ARGV("rm", "-rf", tmp));
 }
 
@@ -140,9 +127,9 @@ static const char ids_script[] =
 static const char *want_ids(const char *name, const char *passwd_tail) {
   static char want[1024];
   char u[16], g[16], groups[512];
-  snprintf(u, sizeof u, "%s", id_of("-u", name));
-  snprintf(g, sizeof g, "%s", id_of("-g", name));
-  snprintf(groups, sizeof groups, "%s", id_of("-G", name));
+  snprintf(u, sizeof u, "%s", gxt_id_of("-u", name));
+  snprintf(g, sizeof g, "%s", gxt_id_of("-g", name));
+  snprintf(groups, sizeof groups, "%s", gxt_id_of("-G", name));
   snprintf(want, sizeof want,
            "%s\n%s\n%s\n%s\nCapPrm:\t0000000000000000\n"
            "CapEff:\t0000000000000000\n", u, g, groups, passwd_tail);

@@ -10,53 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "server/users.h"
+#include "tests/server/accounts.h"
 
 static gxd_user u;
 static char why[512];
 
-/* Runs @p argv (PATH lookup, no shell), quietly; returns its exit code.
- * Retries while another process holds the databases' lock. */
-static int run(const char *const *argv) {
-  for (int attempt = 0; attempt < 20; attempt++) {
-    pid_t pid = fork();
-    if (pid == 0) {
-      if (!freopen("/dev/null", "w", stdout) ||
-          !freopen("/dev/null", "w", stderr))
-        _exit(127);
-      execvp(argv[0], (char *const *)argv);
-      _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    /* 1, 10: could not update (lock held by another test): again */
-    if (code != 10 && code != 1) return code;
-    usleep(100000);
-  }
-  return -1;
-}
-
-#define RUN(...) run((const char *const[]){__VA_ARGS__, NULL})
-
-/* The output of `id OPT NAME` (trimmed), the oracle for ids. */
-static const char *id_of(const char *opt, const char *name) {
-  static char out[8192];
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "id %s %s", opt, name);
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  pclose(p);
-  while (n > 0 && out[n - 1] == '\n') n--;
-  out[n] = '\0';
-  return out;
-}
+#define RUN(...) gxt_account_cmd((const char *const[]){__VA_ARGS__, NULL})
 
 /* u's groups as `id -G` prints them (the primary first, then the rest
  * in the database's order; getgrouplist lists the primary first too). */
@@ -86,7 +50,7 @@ static void root_user(void **state) {
   assert_true(u.shell[0] == '/');
   assert_true(u.ngroups >= 1);
   assert_int_equal(u.groups[0], 0);
-  assert_string_equal(groups_line(), id_of("-G", "root"));
+  assert_string_equal(groups_line(), gxt_id_of("-G", "root"));
 }
 
 static void nobody_user(void **state) {
@@ -98,7 +62,7 @@ static void nobody_user(void **state) {
   assert_string_equal(u.shell, "/usr/sbin/nologin");
   assert_int_equal(u.ngroups, 1);
   assert_int_equal(u.groups[0], 65534);
-  assert_string_equal(groups_line(), id_of("-G", "nobody"));
+  assert_string_equal(groups_line(), gxt_id_of("-G", "nobody"));
 }
 
 static void unknown_user(void **state) {
@@ -136,10 +100,10 @@ static void created_user(void **state) {
   assert_int_equal(RUN("useradd", "-M", "-d", home, "-s", "", "-G", group,
                        user), 0);
   expect_lookup_ok(user);
-  int uid_ok = u.uid == (uint32_t)atoi(id_of("-u", user));
-  int gid_ok = u.gid == (uint32_t)atoi(id_of("-g", user));
+  int uid_ok = u.uid == (uint32_t)atoi(gxt_id_of("-u", user));
+  int gid_ok = u.gid == (uint32_t)atoi(gxt_id_of("-g", user));
   char want_groups[8192];
-  snprintf(want_groups, sizeof want_groups, "%s", id_of("-G", user));
+  snprintf(want_groups, sizeof want_groups, "%s", gxt_id_of("-G", user));
   RUN("userdel", user);
   RUN("groupdel", group);
   assert_true(uid_ok);
