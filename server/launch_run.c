@@ -236,7 +236,7 @@ static void become_user(const gxl_launch *o, const char *cwd, int xfd) {
   const gxl_ids *ids = &o->req.ids;
   int rc = gxi_become_user(ids->uid, ids->gid, ids->groups, ids->ngroups,
                            why, sizeof why);
-  if (rc != 0) cmd_fail(xfd, GXL_FAIL_USER, -rc, NULL);
+  if (rc != 0) cmd_fail(xfd, GXL_FAIL_USER, -rc, NULL); /* ESRCH: gone */
   if (!cwd) cwd = o->req.cwd;
   if (cwd && chdir(cwd) != 0) cmd_fail(xfd, GXL_FAIL_CWD, errno, NULL);
 }

@@ -56,11 +56,25 @@ int gxi_write_id_maps(pid_t pid, uint32_t outer_uid, uint32_t outer_gid,
   return 0;
 }
 
+/* New credentials clear the parent-death signal: sets @p sig again,
+ * then checks that the parent did not go meanwhile. */
+static int rearm_pdeath(int sig, pid_t parent, char *why, size_t len) {
+  if (sig && prctl(PR_SET_PDEATHSIG, sig) != 0)
+    return fail(errno, why, len, "PR_SET_PDEATHSIG");
+  if (sig && getppid() != parent)
+    return fail(ESRCH, why, len, "the parent exited");
+  return 0;
+}
+
 int gxi_become_user(uint32_t uid, uint32_t gid, const uint32_t *groups,
                     size_t ngroups, char *why, size_t len) {
   _Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
   uid_t r, e, s;
   gid_t rg, eg, sg;
+  int pdeath = 0;
+  pid_t parent = getppid();
+  if (prctl(PR_GET_PDEATHSIG, &pdeath) != 0)
+    return fail(errno, why, len, "PR_GET_PDEATHSIG");
   if (setgroups(ngroups, (const gid_t *)groups) != 0)
     return fail(errno, why, len, "setgroups (%zu groups)", ngroups);
   if (setresgid(gid, gid, gid) != 0)
@@ -71,7 +85,7 @@ int gxi_become_user(uint32_t uid, uint32_t gid, const uint32_t *groups,
       r != uid || e != uid || s != uid || rg != gid || eg != gid ||
       sg != gid)
     return fail(EPERM, why, len, "the ids did not take");
-  return 0;
+  return rearm_pdeath(pdeath, parent, why, len);
 }
 
 int gxi_become_inner_root(char *why, size_t len) {

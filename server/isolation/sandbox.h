@@ -70,6 +70,8 @@ int gxi_loopback_up(char *why, size_t len);
  * then gid, then uid (real, effective and saved each), in that order,
  * each checked, then checks that all of them took. Leaving uid 0 clears
  * every capability. Needs CAP_SETGID and CAP_SETUID (host, baseline).
+ * Keeps the parent-death signal, which new credentials clear: -ESRCH if
+ * the parent exited before it was set again.
  */
 int gxi_become_user(uint32_t uid, uint32_t gid, const uint32_t *groups,
                     size_t ngroups, char *why, size_t len);

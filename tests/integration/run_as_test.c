@@ -258,6 +258,24 @@ static void test_process_is_users_on_host(void **state) {
   }
 }
 
+/* host: the command's parent-death signal (SIGKILL when its launcher
+ * dies) survives becoming a user, which clears it in the kernel (the
+ * launcher sets it again): as root and as nobody it is 9. */
+static void test_parent_death_signal_kept(void **state) {
+  static const char script[] =
+      "exec python3 -c 'import ctypes\n"
+      "s = ctypes.c_int(-1)\n"
+      "ctypes.CDLL(None).prctl(2, ctypes.byref(s), 0, 0, 0)\n"
+      "print(s.value)'";
+  (void)state;
+  for (int k = 0; k < 2; k++) {
+    gexec_result r = run_as(k ? "nobody" : NULL, "host", script, NULL);
+    assert_string_equal(r.err, "");
+    assert_string_equal(r.out, "9\n");
+    gexec_result_free(&r);
+  }
+}
+
 /* The cwd and the program are looked up as the user: a directory only
  * root may enter is refused as nobody's cwd, and a program in it cannot
  * be run by nobody (both fine as root). */
@@ -432,6 +450,7 @@ static void test_log_names_user(void **state) {
       cmocka_unit_test(test_restricted_maps_user),             \
       cmocka_unit_test(test_root),                             \
       cmocka_unit_test(test_process_is_users_on_host),         \
+      cmocka_unit_test(test_parent_death_signal_kept),             \
       cmocka_unit_test(test_cwd_and_program_as_user),          \
       cmocka_unit_test(test_limits_kept),                      \
       cmocka_unit_test(test_refusals)
