@@ -102,10 +102,11 @@ typedef struct {
  * primary gid and groups to the launcher, which gives them to the
  * command in host and baseline, and in restricted maps the namespace's
  * GXI_INNER_UID (and gid) to the user's uid and primary gid on the host
- * (groups unused there; never the host's root: refused). The environment's defaults are PATH, HOME (the
- * user's), LANG, USER, LOGNAME (its name) and SHELL (its shell); as for
- * every default, a variable the client sets replaces it (whether it may
- * is the policy's to say, as for any variable).
+ * (groups unused there; never the host's root: refused). The
+ * environment's defaults are PATH, HOME (the user's), LANG, USER,
+ * LOGNAME (its name) and SHELL (its shell); as for every default, a
+ * variable the client sets replaces it (whether it may is the policy's
+ * to say, as for any variable).
  */
 typedef struct {
   size_t profile_index;       /**< into the profile table */
