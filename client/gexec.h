@@ -239,9 +239,19 @@ typedef struct {
   const char *profile;
   /** Resource limits; 0 = the profile's default (the daemon caps each). */
   uint64_t memory_bytes, pids, cpu_time_ms, open_files;
+  /* ---- the 0.2 layout ends here (size 0); added in 0.3: ---- */
+  /** The user to run as, by name (Start.user); NULL or "" = the
+   *  daemon's default. In host and baseline the run gets the user's uid,
+   *  groups and passwd HOME, USER, LOGNAME, SHELL; in restricted its
+   *  namespace's uid 1000 is the user on the daemon's host. The daemon
+   *  refuses an unknown user (GEXEC_ESTATUS, INVALID_ARGUMENT "unknown
+   *  user 'x'") and one its policy does not allow (PERMISSION_DENIED). */
+  const char *user;
 } gexec_spec;
 
-/** Initializer of a gexec_spec: `gexec_spec s = GEXEC_SPEC_INIT;`. */
+/** Initializer of a gexec_spec: `gexec_spec s = GEXEC_SPEC_INIT;`.
+ *  Frozen layouts (what a size means): 0 or 112 bytes on LP64 = 0.2
+ *  (through open_files); 120 = 0.3 (through user). */
 #define GEXEC_SPEC_INIT {.size = sizeof(gexec_spec)}
 
 /** The isolation in force for a run (the `started.isolation` message). */

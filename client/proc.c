@@ -279,6 +279,7 @@ static int pack_start(gexec_proc *p, const gexec_spec *s) {
                        : (Gexec__V1__OutputMode)s->stderr_mode;
   st.max_output_bytes = s->max_output_bytes;
   st.profile = (char *)(s->profile ? s->profile : "");
+  st.user = (char *)(s->user ? s->user : "");
   Gexec__V1__Limits lim = GEXEC__V1__LIMITS__INIT;
   lim.memory_bytes = s->memory_bytes;
   lim.pids = s->pids;
@@ -301,6 +302,10 @@ out:
   free(entries);
   return rc;
 }
+
+/* Each layout is frozen: 0.3 ends at user, nothing after it. */
+_Static_assert(sizeof(gexec_spec) == GEXEC__SPEC_V03,
+               "gexec_spec: a new field is a new layout (see gexec.h)");
 
 static int proc_new(gexec_conn *conn, const gexec_spec *user,
                     gexec_proc **out, gexec_error *err) {

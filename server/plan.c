@@ -111,14 +111,49 @@ static int choose_limits(const gxd_plan_config *cfg,
 
 /* -------------------------------------------------------------- command */
 
+/* The run's user, checked against its profile: the ids it takes. */
+static int choose_user(const gxd_plan_request *req, gxd_plan *p, char *why,
+                       size_t len) {
+  const gxd_user *u = req->user;
+  const char *asked = req->start->user;
+  _Static_assert(GXD_USER_GROUPS_MAX <= GXL_REQUEST_MAX_GROUPS,
+                 "a user's groups fit a launch request");
+  if (asked && asked[0] && (!u || strcmp(u->name, asked) != 0))
+    return snprintf(why, len, "user '%.32s' was not resolved", asked),
+           GX_STATUS_INTERNAL;
+  p->user = u;
+  if (!u) return GX_STATUS_OK;
+  uint32_t mechs = p->tier ? p->tier->mechs : p->profile->mechs;
+  if (!(mechs & GXI_MECH_USER)) return GX_STATUS_OK;
+  /* a user namespace maps its uid 1000 to the user: never to the host's
+   * root (owner of /etc, /root, ...), nor onto its own root's id */
+  if (u->uid == 0 || u->gid == 0)
+    return snprintf(why, len, "user '%s' cannot run in profile %s: its uid "
+                    "or gid is 0, and %s never runs as the host's root "
+                    "(use host or baseline)", u->name, p->profile->name,
+                    p->profile->name), GX_STATUS_FAILED_PRECONDITION;
+  if (u->uid == GXI_OUTER_ROOT_UID || u->gid == GXI_OUTER_ROOT_UID)
+    return snprintf(why, len, "user '%s' cannot run in profile %s: its uid "
+                    "or gid is %d, which %s's user namespace maps its root "
+                    "to", u->name, p->profile->name, GXI_OUTER_ROOT_UID,
+                    p->profile->name), GX_STATUS_FAILED_PRECONDITION;
+  return GX_STATUS_OK;
+}
+
 static int build_env(const gxd_plan_config *cfg, const Gexec__V1__Start *st,
                      gxd_plan *p) {
   gxd_env_var vars[st->n_env ? st->n_env : 1];
+  const gxd_user *u = p->user;
+  const gxd_env_var defs[6] = {
+      {"PATH", GXD_DEFAULT_PATH}, {"HOME", u ? u->home : cfg->home},
+      {"LANG", "C.UTF-8"},        {"USER", u ? u->name : ""},
+      {"LOGNAME", u ? u->name : ""}, {"SHELL", u ? u->shell : ""}};
   for (size_t i = 0; i < st->n_env; i++) {
     vars[i].name = st->env[i]->key;
     vars[i].value = st->env[i]->value ? st->env[i]->value : "";
   }
-  p->env = gxd_env_build(cfg->home, vars, st->n_env);
+  /* without a user: PATH, HOME and LANG, as ever */
+  p->env = gxd_env_build_with(defs, u ? 6 : 3, vars, st->n_env);
   if (!p->env) return -1;
   while (p->env[p->envc]) p->envc++;
   return 0;
@@ -157,11 +192,20 @@ static void plan_launch(const gxd_plan_request *req, gxd_plan *p) {
   p->run.limits = p->limits;
   snprintf(p->run.cgroup, sizeof p->run.cgroup, "%s",
            req->cgroup ? req->cgroup : "");
-  p->uid = p->run.mechs & GXI_MECH_USER ? GXI_INNER_UID : 0;
+  p->uid = p->run.mechs & GXI_MECH_USER ? GXI_INNER_UID
+           : p->user                     ? p->user->uid
+                                         : 0;
   p->request = (gxl_request){.cwd = p->cwd, .argv = p->argv,
                              .argc = p->argc, .envp = p->env,
                              .envc = p->envc, .allow = p->allow,
                              .allowc = p->allowc};
+  if (!p->user) return;
+  p->request.has_ids = 1;
+  p->request.ids.uid = p->user->uid;
+  p->request.ids.gid = p->user->gid;
+  p->request.ids.ngroups = (uint32_t)p->user->ngroups;
+  memcpy(p->request.ids.groups, p->user->groups,
+         p->user->ngroups * sizeof p->user->groups[0]);
 }
 
 /* The `Isolation` of `started`: what is in force, never more. */
@@ -195,6 +239,7 @@ int gxd_plan_build(const gxd_plan_config *cfg, const gxd_plan_request *req,
   int status = choose_profile(cfg, st, out, why, why_len);
   if (status == GX_STATUS_OK) status = check_tier(cfg, out, why, why_len);
   if (status == GX_STATUS_OK) status = choose_limits(cfg, st, out, why, why_len);
+  if (status == GX_STATUS_OK) status = choose_user(req, out, why, why_len);
   if (status == GX_STATUS_OK && build_env(cfg, st, out) != 0) {
     snprintf(why, why_len, "out of memory");
     status = GX_STATUS_RESOURCE_EXHAUSTED;
@@ -222,11 +267,19 @@ static int cwd_fail(const gxd_plan *p, int err, char *why, size_t len) {
                                        : GX_STATUS_FAILED_PRECONDITION;
 }
 
+static int user_fail(const gxd_plan *p, int err, char *why, size_t len) {
+  snprintf(why, len, "cannot run as user '%s' (uid %u): %s",
+           p->user ? p->user->name : "?", p->request.ids.uid,
+           strerror(err));
+  return err == EAGAIN ? GX_STATUS_RESOURCE_EXHAUSTED : GX_STATUS_INTERNAL;
+}
+
 int gxd_plan_exec_fail(const gxd_plan *p, const gxl_record *rec, char *why,
                        size_t len) {
   const char *prog = p->program;
   int err = rec->err;
   if (rec->what == GXL_FAIL_CWD) return cwd_fail(p, err, why, len);
+  if (rec->what == GXL_FAIL_USER) return user_fail(p, err, why, len);
   if (rec->what == GXL_FAIL_DENIED) {
     snprintf(why, len, "cannot run '%.200s': not a program this run may "
              "start (the daemon's program constraint)", prog);

@@ -482,6 +482,150 @@ static void free_twice(void **state) {
   gxd_plan_free(&w.plan);
 }
 
+/* --------------------------------------------------------------- user */
+
+/* alice: uid 1001, primary group 1002, also in 27 and 100. */
+static const gxd_user alice = {.name = "alice", .uid = 1001, .gid = 1002,
+                               .groups = {1002, 27, 100}, .ngroups = 3,
+                               .home = "/home/alice", .shell = "/bin/bash"};
+
+static void ask_user(const gxd_user *u) {
+  w.req.s.user = (char *)u->name;
+  w.pr.user = u;
+}
+
+/* The plan's environment is exactly @p want (NULL-terminated). */
+static void expect_env(const char *const *want) {
+  size_t n = 0;
+  for (; want[n]; n++) assert_string_equal(w.plan.env[n], want[n]);
+  assert_null(w.plan.env[n]);
+  assert_int_equal(w.plan.envc, n);
+}
+
+/* host and baseline: the launcher gets the user's ids, the command its
+ * passwd environment, `started` its uid. */
+static void user_ids_env_uid(void **state) {
+  (void)state;
+  ask_user(&alice);
+  for (int k = 0; k < 2; k++) {
+    w.req.s.profile = k ? "baseline" : "host";
+    expect_ok();
+    assert_ptr_equal(w.plan.user, &alice);
+    assert_true(w.plan.request.has_ids);
+    assert_int_equal(w.plan.request.ids.uid, 1001);
+    assert_int_equal(w.plan.request.ids.gid, 1002);
+    assert_int_equal(w.plan.request.ids.ngroups, 3);
+    assert_int_equal(w.plan.request.ids.groups[0], 1002);
+    assert_int_equal(w.plan.request.ids.groups[1], 27);
+    assert_int_equal(w.plan.request.ids.groups[2], 100);
+    assert_int_equal(w.plan.uid, 1001);
+    assert_int_equal(w.plan.isolation.uid, 1001);
+    expect_env((const char *const[]){
+        DEF_PATH, "HOME=/home/alice", "LANG=C.UTF-8", "USER=alice",
+        "LOGNAME=alice", "SHELL=/bin/bash", NULL});
+  }
+  /* without a user: as before, no ids, no USER/LOGNAME/SHELL */
+  w.req.s.user = "";
+  w.pr.user = NULL;
+  expect_ok();
+  assert_null(w.plan.user);
+  assert_false(w.plan.request.has_ids);
+  assert_int_equal(w.plan.uid, 0);
+  expect_env((const char *const[]){DEF_PATH, "HOME=/root", "LANG=C.UTF-8",
+                                   NULL});
+}
+
+/* The client's variables replace the user's defaults, like any other. */
+static void user_env_replaced(void **state) {
+  (void)state;
+  ask_user(&alice);
+  gxt_req_env(&w.req, "HOME", "/srv");
+  gxt_req_env(&w.req, "USER", "someone");
+  expect_ok();
+  expect_env((const char *const[]){DEF_PATH, "LANG=C.UTF-8", "LOGNAME=alice",
+                                   "SHELL=/bin/bash", "HOME=/srv",
+                                   "USER=someone", NULL});
+}
+
+/* restricted: uid 1000 inside (the launcher maps it to the user); the
+ * tier without a user namespace: the user's own uid. */
+static void user_restricted(void **state) {
+  (void)state;
+  ask_user(&alice);
+  w.req.s.profile = "restricted";
+  expect_ok();
+  assert_true(w.plan.request.has_ids);
+  assert_int_equal(w.plan.request.ids.uid, 1001);
+  assert_int_equal(w.plan.request.ids.gid, 1002);
+  assert_int_equal(w.plan.uid, 1000);
+  assert_int_equal(w.plan.isolation.uid, 1000);
+  assert_string_equal(w.plan.env[3], "USER=alice");
+  gxd_tier *t = &w.tiers.t[GXI_PROFILE_RESTRICTED];
+  t->mechs = gxi_mech_without(t->mechs, GXI_MECH_USER);
+  t->full = 0;
+  w.cfg.allow_reduced[GXI_PROFILE_RESTRICTED] = 1;
+  expect_ok();
+  assert_int_equal(w.plan.uid, 1001);
+  assert_int_equal(w.plan.isolation.uid, 1001);
+}
+
+/* restricted never runs as the host's root (uid or gid 0), nor as the
+ * id it maps its own root to (the id map would be refused); elsewhere
+ * such users can run. */
+static void user_restricted_outer_root(void **state) {
+  static const uint32_t ids[4][2] = {
+      {GXI_OUTER_ROOT_UID, 1002}, {1001, GXI_OUTER_ROOT_UID}, {0, 1002},
+      {1001, 0}};
+  gxd_user u = alice;
+  (void)state;
+  for (int k = 0; k < 4; k++) {
+    u.uid = ids[k][0];
+    u.gid = ids[k][1];
+    ask_user(&u);
+    w.req.s.profile = "restricted";
+    expect_refused(GX_STATUS_FAILED_PRECONDITION,
+                   k < 2 ? "user 'alice' cannot run in profile restricted: "
+                           "its uid or gid is 100000, which restricted's "
+                           "user namespace maps its root to"
+                         : "user 'alice' cannot run in profile restricted: "
+                           "its uid or gid is 0, and restricted never runs "
+                           "as the host's root (use host or baseline)");
+    w.req.s.profile = "baseline";
+    expect_ok();
+    assert_int_equal(w.plan.uid, u.uid);
+  }
+}
+
+/* Start.user set but not resolved (or resolved as another) is the
+ * caller's bug: refused, never run as the daemon's user. A user without
+ * Start.user is the daemon's choice (its default). */
+static void user_not_resolved(void **state) {
+  gxd_user bob = alice;
+  (void)state;
+  w.req.s.user = "bob";
+  expect_refused(GX_STATUS_INTERNAL, "user 'bob' was not resolved");
+  w.pr.user = &alice;
+  expect_refused(GX_STATUS_INTERNAL, "user 'bob' was not resolved");
+  snprintf(bob.name, sizeof bob.name, "bob");
+  w.pr.user = &bob;
+  expect_ok();
+  w.req.s.user = NULL;
+  w.pr.user = &alice;
+  expect_ok();
+  assert_int_equal(w.plan.request.ids.uid, 1001);
+}
+
+static void user_exec_fail(void **state) {
+  (void)state;
+  ask_user(&alice);
+  expect_ok();
+  assert_int_equal(exec_fail(GXL_FAIL_USER, EPERM), GX_STATUS_INTERNAL);
+  assert_string_equal(w.why, "cannot run as user 'alice' (uid 1001): "
+                             "Operation not permitted");
+  assert_int_equal(exec_fail(GXL_FAIL_USER, EAGAIN),
+                   GX_STATUS_RESOURCE_EXHAUSTED);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -503,6 +647,12 @@ int main(void) {
       T(exec_failures),
       T(exec_fail_private_tmp),
       T(free_twice),
+      T(user_ids_env_uid),
+      T(user_env_replaced),
+      T(user_restricted),
+      T(user_restricted_outer_root),
+      T(user_not_resolved),
+      T(user_exec_fail),
   };
   return cmocka_run_group_tests_name("server/plan", tests, NULL, NULL);
 }
