@@ -13,10 +13,14 @@
 
 /* The entry Start.profile names (else the default) and its tier. */
 static int choose_profile(const gxd_plan_config *cfg,
-                          const Gexec__V1__Start *st, gxd_plan *p, char *why,
+                          const gxd_plan_request *req, gxd_plan *p, char *why,
                           size_t len) {
   char names[GXD_PROFILES_MAX * (GXI_PROFILE_NAME_MAX + 2)];
-  const char *name = st->profile && st->profile[0] ? st->profile : NULL;
+  const Gexec__V1__Start *st = req->start;
+  /* a policy rule with `profiles` chose (and checked) it: the daemon's
+   * --allow-profiles bounds only callers whose rule does not say */
+  const char *by_policy = req->grant ? req->grant->profile : NULL;
+  const char *name = st->profile && st->profile[0] ? st->profile : by_policy;
   int k = name ? gxd_profiles_find(cfg->profiles, name)
                : (int)cfg->default_profile;
   if (k < 0)
@@ -24,7 +28,7 @@ static int choose_profile(const gxd_plan_config *cfg,
                     gxd_profiles_names(cfg->profiles, ", ", names,
                                        sizeof names)),
            GX_STATUS_INVALID_ARGUMENT;
-  if (name && !cfg->allowed[k]) {
+  if (name && !by_policy && !cfg->allowed[k]) {
     size_t at = 0;
     names[0] = '\0';
     for (size_t i = 0; i < cfg->profiles->n && at < sizeof names; i++)
@@ -73,12 +77,18 @@ static uint64_t pick(uint64_t req, uint64_t def, uint64_t own, uint64_t max) {
   return own && v > own ? own : v;
 }
 
-/* The profile's default limits, less those the host has no cgroup
- * controller for (where that is part of the profile, its tier is
- * reduced instead). */
+/* The profile's default limits (those the policy sets replacing them),
+ * less those the host has no cgroup controller for (where that is part
+ * of the profile, its tier is reduced instead). */
 static gxi_limits host_defaults(const gxd_plan_config *cfg,
+                                const gxd_plan_request *req,
                                 const gxd_plan *p) {
   gxi_limits d = p->profile->defaults;
+  const gxi_limits *g = req->grant ? &req->grant->limit_defaults : NULL;
+  if (g && g->memory_bytes) d.memory_bytes = g->memory_bytes;
+  if (g && g->pids) d.pids = g->pids;
+  if (g && g->cpu_time_ms) d.cpu_time_ms = g->cpu_time_ms;
+  if (g && g->open_files) d.open_files = g->open_files;
   const gxd_tier *t = p->tier;
   if (!t) return d;
   if (!t->cgroup_version || !cfg->caps || !cfg->caps->has_memory)
@@ -87,11 +97,17 @@ static gxi_limits host_defaults(const gxd_plan_config *cfg,
   return d;
 }
 
+/* The policy's cap on a limit (it refused requests above it; defaults
+ * are within it): @p v, or the cap when @p v is above it or unlimited. */
+static uint64_t policy_cap(uint64_t v, uint64_t cap) {
+  return cap && (v == 0 || v > cap) ? cap : v;
+}
+
 static int choose_limits(const gxd_plan_config *cfg,
-                         const Gexec__V1__Start *st, gxd_plan *p, char *why,
+                         const gxd_plan_request *req, gxd_plan *p, char *why,
                          size_t len) {
-  const Gexec__V1__Limits *l = st->limits;
-  const gxi_limits d = host_defaults(cfg, p), *m = &cfg->max_limits;
+  const Gexec__V1__Limits *l = req->start->limits;
+  const gxi_limits d = host_defaults(cfg, req, p), *m = &cfg->max_limits;
   const gxi_limits *own = &p->profile->defaults;
   p->limits.memory_bytes = pick(l ? l->memory_bytes : 0, d.memory_bytes,
                                 own->memory_bytes, m->memory_bytes);
@@ -100,6 +116,13 @@ static int choose_limits(const gxd_plan_config *cfg,
                                own->cpu_time_ms, m->cpu_time_ms);
   p->limits.open_files = pick(l ? l->open_files : 0, d.open_files,
                               own->open_files, m->open_files);
+  if (req->grant) {
+    const gxi_limits *c = &req->grant->limit_caps;
+    p->limits.memory_bytes = policy_cap(p->limits.memory_bytes, c->memory_bytes);
+    p->limits.pids = policy_cap(p->limits.pids, c->pids);
+    p->limits.cpu_time_ms = policy_cap(p->limits.cpu_time_ms, c->cpu_time_ms);
+    p->limits.open_files = policy_cap(p->limits.open_files, c->open_files);
+  }
   if (p->tier && (p->limits.memory_bytes || p->limits.pids) &&
       p->tier->cgroup_version == 0)
     return snprintf(why, len,
@@ -170,15 +193,22 @@ static gxd_child_stdio stdio_of(const Gexec__V1__Start *st) {
   return io;
 }
 
-/* The command and how it is run: argv, cwd, env, stdio, times. */
+/* The command and how it is run: argv, cwd, env, stdio, times, and the
+ * program constraint of the caller's policy rule. */
 static void plan_command(const gxd_plan_config *cfg,
-                         const Gexec__V1__Start *st, gxd_plan *p) {
+                         const gxd_plan_request *req, gxd_plan *p) {
+  const Gexec__V1__Start *st = req->start;
+  const gxd_policy_grant *g = req->grant;
   p->argv = st->argv;
   p->argc = st->n_argv;
   p->program = st->argv[0];
   p->cwd = st->cwd && st->cwd[0] ? st->cwd : "/";
   p->stdio = stdio_of(st);
   p->timeout_ms = st->timeout_ms ? st->timeout_ms : cfg->max_timeout_ms;
+  if (g && g->max_timeout_ms && p->timeout_ms > g->max_timeout_ms)
+    p->timeout_ms = g->max_timeout_ms; /* asking for more was refused */
+  p->allow = g ? g->allow : NULL;
+  p->allowc = g ? g->allowc : 0;
   p->grace_ms = st->kill_grace_ms ? st->kill_grace_ms : cfg->default_grace_ms;
   p->max_output = st->max_output_bytes;
 }
@@ -236,16 +266,17 @@ int gxd_plan_build(const gxd_plan_config *cfg, const gxd_plan_request *req,
   const Gexec__V1__Start *st = req->start;
   memset(out, 0, sizeof *out);
   out->caller = req->caller;
-  int status = choose_profile(cfg, st, out, why, why_len);
+  int status = choose_profile(cfg, req, out, why, why_len);
   if (status == GX_STATUS_OK) status = check_tier(cfg, out, why, why_len);
-  if (status == GX_STATUS_OK) status = choose_limits(cfg, st, out, why, why_len);
+  if (status == GX_STATUS_OK)
+    status = choose_limits(cfg, req, out, why, why_len);
   if (status == GX_STATUS_OK) status = choose_user(req, out, why, why_len);
   if (status == GX_STATUS_OK && build_env(cfg, st, out) != 0) {
     snprintf(why, why_len, "out of memory");
     status = GX_STATUS_RESOURCE_EXHAUSTED;
   }
   if (status != GX_STATUS_OK) return status;
-  plan_command(cfg, st, out);
+  plan_command(cfg, req, out);
   plan_launch(req, out);
   plan_isolation(cfg, out);
   return GX_STATUS_OK;

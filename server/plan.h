@@ -27,6 +27,7 @@
 #include "server/child.h"
 #include "server/isolation/cgroup.h"
 #include "server/launch_wire.h"
+#include "server/policy.h"
 #include "server/profiles.h"
 #include "server/tiers.h"
 #include "server/users.h"
@@ -76,6 +77,12 @@ typedef struct {
    *  nobody in restricted). Required when Start.user is set (the same
    *  name); may be set without it (a default user the daemon chose). */
   const gxd_user *user;
+  /** What the caller's policy rule granted the run (gxd_policy_check_run
+   *  accepted it; borrowed), or NULL (no policy input): the profile when
+   *  the request names none (and then --allow-profiles does not apply:
+   *  the rule chose), default limits and caps, the timeout cap, and the
+   *  program constraint (the plan's allow list points into it). */
+  const gxd_policy_grant *grant;
 } gxd_plan_request;
 
 /** The `Isolation` message of a run's `started`, field for field.
@@ -129,9 +136,9 @@ typedef struct {
   uint32_t uid;               /**< the command's uid inside its namespace:
                                    GXI_INNER_UID with a user namespace,
                                    else the user's, else 0 */
-  char *const *allow;         /**< the program constraint: absolute paths
-                                   the program must be one of; empty (any
-                                   program) until the policy fills it */
+  char *const *allow;         /**< the program constraint (the grant's:
+                                   files or globs, see resolve.h); empty =
+                                   any program */
   size_t allowc;
   gxl_run run;                /**< for the launcher */
   gxl_request request;        /**< for the launcher: points into this plan

@@ -223,6 +223,47 @@ static void limits_request_default_cap(void **state) {
 
 /* --allow-profiles: a profile clients may not ask for is refused by
  * name; the default still serves runs that name none. */
+/* A policy grant: its profile is the default when the request names
+ * none (and --allow-profiles does not apply: the rule chose); its limit
+ * defaults replace the profile's, its caps bound the result; its
+ * timeout cap applies to runs that ask none; its allow list is the
+ * program constraint. */
+static void policy_grant_applies(void **state) {
+  (void)state;
+  static char *allow[] = {"/usr/bin/*", "/bin/true"};
+  gxd_policy_grant g = {.rule = "ops", .profile = "host",
+                        .max_timeout_ms = 10000, .allow = allow,
+                        .allowc = 2};
+  g.limit_defaults = (gxi_limits){.pids = 64, .open_files = 100};
+  g.limit_caps = (gxi_limits){.pids = 64, .open_files = 100,
+                              .cpu_time_ms = 2000};
+  memset(w.cfg.allowed, 0, sizeof w.cfg.allowed); /* --allow-profiles */
+  w.cfg.allowed[GXI_PROFILE_RESTRICTED] = 1;
+  w.pr.grant = &g;
+  expect_ok();
+  assert_string_equal(w.plan.profile->name, "host");
+  assert_int_equal(w.plan.limits.pids, 64);
+  assert_int_equal(w.plan.limits.open_files, 100);
+  assert_int_equal(w.plan.limits.cpu_time_ms, 2000); /* cap, none asked */
+  assert_int_equal(w.plan.limits.memory_bytes, 0);
+  assert_int_equal(w.plan.timeout_ms, 10000);
+  assert_int_equal(w.plan.allowc, 2);
+  assert_ptr_equal(w.plan.request.allow, allow);
+  assert_int_equal(w.plan.request.allowc, 2);
+  gxd_plan_free(&w.plan);
+  w.req.s.timeout_ms = 3000; /* asked below the cap: the request's */
+  ask_limits(0, 32, 0, 0);
+  expect_ok();
+  assert_int_equal(w.plan.timeout_ms, 3000);
+  assert_int_equal(w.plan.limits.pids, 32);
+  gxd_plan_free(&w.plan);
+  g.profile = NULL; /* the rule does not say: the daemon's bounds hold */
+  w.req.s.profile = "host";
+  assert_int_equal(gxd_plan_build(&w.cfg, &w.pr, &w.plan, w.why, sizeof w.why),
+                   GX_STATUS_PERMISSION_DENIED);
+  w.pr.grant = NULL;
+}
+
 static void profile_not_allowed(void **state) {
   (void)state;
   memset(w.cfg.allowed, 0, sizeof w.cfg.allowed);
@@ -636,6 +677,7 @@ int main(void) {
       T(reduced_refused_then_allowed),
       T(limits_request_default_cap),
       T(profile_not_allowed),
+      T(policy_grant_applies),
       T(defaults_less_missing_controllers),
       T(limits_without_cgroups_refused),
       T(env_defaults_and_requested),
