@@ -17,13 +17,16 @@
 #   client-other.*          CN=mallory, signed by other-ca
 #   client-expired.*        CN=expired, valid 2020-01-01 to 2020-01-02
 #   client-revoked.*        CN=revoked, revoked in crl/ca.crl.pem
+#   client-ca2.*            CN=dave, signed by ca2
+#   server-enc.key          server.key encrypted (pass phrase "secret")
 #   crl/ca.crl.pem          ca's CRL (client-revoked's serial in it)
 #   crl2/ca.crl.pem         ca's CRL with nothing revoked (an older one)
+#   other-crl/other-ca.crl.pem  other-ca's CRL
 #   serial-revoked          client-revoked's serial, hex as openssl prints it
 set -eu
 dir=$1
 extra=${2:-}
-mkdir -p "$dir/crl" "$dir/crl2"
+mkdir -p "$dir/crl" "$dir/crl2" "$dir/other-crl"
 cd "$dir"
 
 san="IP:127.0.0.1,DNS:localhost"
@@ -101,6 +104,10 @@ issue other-ca client-other mallory plain
 issue ca client-expired expired plain \
   -startdate 20200101000000Z -enddate 20200102000000Z
 issue ca client-revoked revoked plain
+issue ca2 client-ca2 dave plain
+openssl pkey -in server.key -aes256 -passout pass:secret -out server-enc.key
+CADIR="$PWD/other-ca" openssl ca -config ca.cnf -gencrl \
+  -out other-crl/other-ca.crl.pem 2>/dev/null
 CADIR="$PWD/ca" openssl ca -config ca.cnf -gencrl -out crl2/ca.crl.pem 2>/dev/null
 CADIR="$PWD/ca" openssl ca -config ca.cnf -revoke client-revoked.pem \
   -crl_reason keyCompromise 2>/dev/null
