@@ -96,10 +96,11 @@ def pid_gone(pid):
 class Daemon:
     """One gexecd child process, its stderr log and channels to it."""
 
-    def __init__(self, name, listens, extra_args=()):
+    def __init__(self, name, listens, extra_args=(), prefix=()):
+        """prefix: a command that runs gexecd by exec (e.g. ip netns exec)."""
         self.name = name
         self.listens = list(listens)
-        args = [GEXECD]
+        args = list(prefix) + [GEXECD]
         for addr in self.listens:
             args += ["--listen", addr]
         args += list(extra_args)
