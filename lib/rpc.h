@@ -25,7 +25,7 @@
  * invalid. Received bytes are valid only during on_recv.
  *
  * Transport security is a gx_rpc_creds value given per listener and per
- * channel (today plaintext only); a server call reports what its peer
+ * channel (plaintext or TLS); a server call reports what its peer
  * proved through gx_rpc_call_auth.
  *
  * Errors, as in libuv: a function that returns an error never also fires

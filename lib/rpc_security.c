@@ -2,10 +2,11 @@
  * the gRPC credentials made from it, and what a server call's peer proved
  * (gx_rpc_call_auth). See rpc.h.
  *
- * A gx_rpc_creds is a plain description (a kind, later the PEM data of
- * TLS): gRPC credentials are built from it at each listen or channel
- * creation and released once gRPC took its own reference. Adding TLS means
- * a kind, a constructor and one case in each *_creds_new below. */
+ * A gx_rpc_creds is a plain description (a kind and what that kind needs:
+ * for TLS servers, the gx_rpc_tls_source of rpc_tls_server.c): gRPC
+ * credentials are built from it at each listen or channel creation and
+ * released once gRPC took its own reference. A new kind is a constructor
+ * and one case in each *_creds_new below. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -298,7 +298,8 @@ static void raise_nofile(const gxd_config *cfg) {
             (unsigned long long)((rl.rlim_cur - 256) / 4), cfg->max_sessions);
 }
 
-/* Loads the --tls-* files (before any listener exists). */
+/* Loads the --tls-* files: before the daemon moves to "/" (relative
+ * names are the operator's cwd's) and before any listener exists. */
 static int open_tls(daemon_t *d) {
   const gxd_config *c = d->cfg;
   gxd_tls_files files = {c->tls_cert, c->tls_key, c->tls_client_ca,
@@ -320,7 +321,6 @@ static int setup(daemon_t *d) {
       .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams,
       .keepalive_time_ms = (int)d->cfg->keepalive_time_ms,
       .keepalive_timeout_ms = (int)d->cfg->keepalive_timeout_ms};
-  if (open_tls(d) != 0) return -1;
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
       gxd_health_add(d->srv, &d->draining) < 0)
@@ -488,6 +488,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   raise_nofile(cfg);
   init_ctx(&d);
   int rc = find_launcher(&d);
+  if (rc == 0) rc = open_tls(&d);
   /* our own cwd must never matter (nor keep a filesystem busy) */
   if (rc == 0 && chdir("/") != 0) {
     gxd_log(GXD_LOG_ERROR, "chdir /: %s", strerror(errno));

@@ -35,7 +35,7 @@ typedef struct {
 } verdict;
 
 struct gxd_tls {
-  gxd_tls_files files;
+  gxd_tls_files files; /* absolute paths, owned */
   gx_rpc_tls_source *src;
   gx_rpc_creds *creds;
   tls_set set;
@@ -383,6 +383,35 @@ out:
 
 /* ---------------------------------------------------------- public API */
 
+/* @p path made absolute against the working directory (NULL stays
+ * NULL); *ok is cleared when it cannot be. */
+static const char *absolute(const char *path, int *ok) {
+  char cwd[4096], *abs = NULL;
+  if (!path) return NULL;
+  if (path[0] == '/')
+    abs = strdup(path);
+  else if (getcwd(cwd, sizeof cwd) && asprintf(&abs, "%s/%s", cwd, path) < 0)
+    abs = NULL;
+  if (!abs) *ok = 0;
+  return abs;
+}
+
+static int copy_files(const gxd_tls_files *in, gxd_tls_files *out) {
+  int ok = 1;
+  out->cert = absolute(in->cert, &ok);
+  out->key = absolute(in->key, &ok);
+  out->client_ca = absolute(in->client_ca, &ok);
+  out->crl_dir = absolute(in->crl_dir, &ok);
+  return ok ? 0 : -1;
+}
+
+static void free_files(gxd_tls_files *f) {
+  free((char *)f->cert);
+  free((char *)f->key);
+  free((char *)f->client_ca);
+  free((char *)f->crl_dir);
+}
+
 int gxd_tls_open(const gxd_tls_files *files, gxd_tls **out, char *why,
                  size_t why_len) {
   if (!files->cert || !files->key || (files->crl_dir && !files->client_ca)) {
@@ -393,8 +422,12 @@ int gxd_tls_open(const gxd_tls_files *files, gxd_tls **out, char *why,
   }
   gxd_tls *t = calloc(1, sizeof *t);
   if (!t) return snprintf(why, why_len, "out of memory"), -1;
-  t->files = *files;
-  if (load_set(files, &t->set, why, why_len) != 0) goto fail;
+  if (copy_files(files, &t->files) != 0) {
+    snprintf(why, why_len, "TLS: cannot make the file names absolute: %s",
+             strerror(errno));
+    goto fail;
+  }
+  if (load_set(&t->files, &t->set, why, why_len) != 0) goto fail;
   int rc = gx_rpc_tls_source_new(files->client_ca != NULL, &t->src);
   if (rc == GX_OK)
     rc = gx_rpc_tls_source_set(t->src, t->set.cert, t->set.key, t->set.ca);
@@ -441,6 +474,7 @@ void gxd_tls_free(gxd_tls *t) {
   gx_rpc_creds_free(t->creds);
   gx_rpc_tls_source_free(t->src);
   set_free(&t->set);
+  free_files(&t->files);
   free(t);
 }
 

@@ -40,9 +40,11 @@
 /** Certificates whose revocation verdict is remembered. */
 #define GXD_TLS_CACHE 256
 
-/** The TLS flags' files. Strings are borrowed and must outlive the
- *  gxd_tls (they are re-read at each reload). cert and key are required;
- *  client_ca makes it mTLS; crl_dir needs client_ca. */
+/** The TLS flags' files. gxd_tls_open copies the paths, made absolute
+ *  against the working directory of that moment (symbolic links are not
+ *  resolved: a reload follows a link that was switched to new files).
+ *  cert and key are required; client_ca makes it mTLS; crl_dir needs
+ *  client_ca. */
 typedef struct {
   const char *cert;
   const char *key;

@@ -246,6 +246,30 @@ static void reload_keeps_old_on_broken_files(void **state) {
   free_files(&f);
 }
 
+/* Relative names are the working directory's at open: the daemon moves
+ * to "/" afterwards, and a reload still finds the files; reasons name
+ * the absolute path. */
+static void relative_paths_survive_chdir(void **state) {
+  (void)state;
+  char old[4096], want[1024];
+  assert_non_null(getcwd(old, sizeof old));
+  assert_int_equal(chdir(certs), 0);
+  gxd_tls_files f = {"server.pem", "server.key", "ca.pem", "crl"};
+  gxd_tls *t;
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(chdir("/"), 0);
+  assert_int_equal(gxd_tls_reload(t, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_generation(t), 2);
+  assert_int_equal(check(t, certs, "client-revoked"), -1);
+  gxd_tls_free(t);
+  assert_int_equal(chdir(certs), 0);
+  f.key = "nope.key";
+  snprintf(want, sizeof want, "--tls-key %s/nope.key: No such file or "
+           "directory", certs);
+  open_fails(&f, want);
+  assert_int_equal(chdir(old), 0);
+}
+
 /* ---------------------------------------------------------- revocation */
 
 static void crl_verdicts(void **state) {
@@ -365,6 +389,7 @@ int main(void) {
       cmocka_unit_test(names_the_bad_client_ca),
       cmocka_unit_test(names_the_bad_crl),
       cmocka_unit_test(reload_keeps_old_on_broken_files),
+      cmocka_unit_test(relative_paths_survive_chdir),
       cmocka_unit_test(crl_verdicts),
       cmocka_unit_test(ca_without_crl_refuses),
       cmocka_unit_test(verdicts_are_cached),
