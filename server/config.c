@@ -242,10 +242,24 @@ static int check_exposure(const gxd_config *c, char *why, size_t len) {
   return 0;
 }
 
+/* A keepalive duration: 1s up to @p max_ms (@p max as text). */
+static int parse_keepalive(const char *opt, const char *arg, uint64_t max_ms,
+                           const char *max, uint32_t *out, char *why,
+                           size_t len) {
+  uint64_t v;
+  char expect[64];
+  if (gx_units_parse_duration_ms(arg, &v, NULL) == 0 && v >= 1000 &&
+      v <= max_ms) {
+    *out = (uint32_t)v;
+    return 0;
+  }
+  snprintf(expect, sizeof expect, "a duration from 1s to %s", max);
+  return bad(why, len, opt, arg, expect);
+}
+
 /* TLS, policy and keepalive flags. */
 static int apply_remote(gxd_config *cfg, int opt, const char *arg, char *why,
                         size_t len) {
-  uint64_t v;
   switch (opt) {
     case 40: cfg->tls_cert = arg; return 0;
     case 41: cfg->tls_key = arg; return 0;
@@ -253,19 +267,11 @@ static int apply_remote(gxd_config *cfg, int opt, const char *arg, char *why,
     case 43: cfg->tls_crl_dir = arg; return 0;
     case 44: cfg->policy_file = arg; return 0;
     case 45:
-      if (gx_units_parse_duration_ms(arg, &v, NULL) || v < 1000 ||
-          v > 7200000)
-        return bad(why, len, "--keepalive-time", arg, "a duration from 1s "
-                   "to 2h");
-      cfg->keepalive_time_ms = (uint32_t)v;
-      return 0;
+      return parse_keepalive("--keepalive-time", arg, 7200000, "2h",
+                             &cfg->keepalive_time_ms, why, len);
     case 46:
-      if (gx_units_parse_duration_ms(arg, &v, NULL) || v < 1000 ||
-          v > 600000)
-        return bad(why, len, "--keepalive-timeout", arg, "a duration from "
-                   "1s to 10m");
-      cfg->keepalive_timeout_ms = (uint32_t)v;
-      return 0;
+      return parse_keepalive("--keepalive-timeout", arg, 600000, "10m",
+                             &cfg->keepalive_timeout_ms, why, len);
   }
   return -1;
 }

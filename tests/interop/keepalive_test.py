@@ -24,7 +24,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import interop_test as it  # noqa: E402
-from interop_test import Failure, check, pb  # noqa: E402
+from interop_test import Failure, check  # noqa: E402
 
 import grpc  # noqa: E402
 
@@ -155,18 +155,6 @@ def start_daemon(net, policy):
                      prefix=["ip", "netns", "exec", net.h])
 
 
-def attempt(name, fn):
-    """Runs one check; returns 1 if it passed."""
-    t0 = time.monotonic()
-    try:
-        fn()
-    except Failure as e:
-        print("FAIL %s (%.2fs): %s" % (name, time.monotonic() - t0, e))
-        return 0
-    print("PASS %s (%.2fs)" % (name, time.monotonic() - t0))
-    return 1
-
-
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--client":
         return client_main(sys.argv[2])
@@ -179,10 +167,10 @@ def main():
         with open(policy, "w") as f:
             f.write('{"rules": []}\n')  # stored by gexecd, not yet loaded
         net.up()
-        ok = attempt("refuses_without_tls", lambda: refuses_without_tls(net))
+        ok = int(it.run_one("refuses_without_tls", lambda: refuses_without_tls(net)))
         d = start_daemon(net, policy)
-        ok += attempt("cut_link_stops_run", lambda: cut_link_stops_run(net, d))
-        ok += attempt("sigterm_exit_0", lambda: check(
+        ok += it.run_one("cut_link_stops_run", lambda: cut_link_stops_run(net, d))
+        ok += it.run_one("sigterm_exit_0", lambda: check(
             d.terminate() == 0, "SIGTERM to gexecd", "exit 0", d.proc.returncode))
         passed, failed = ok, 3 - ok
     except Exception:

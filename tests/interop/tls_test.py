@@ -34,7 +34,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import interop_test as it  # noqa: E402  (sets up sys.path for the pb2s)
-from interop_test import Failure, Run, SC, check, check_ok_run, pb  # noqa: E402
+from interop_test import Run, SC, check, check_ok_run, pb  # noqa: E402
 
 import grpc  # noqa: E402
 
@@ -309,20 +309,10 @@ def main():
             name = t.__name__[2:]
             if only and name not in only:
                 continue
-            t0 = time.monotonic()
-            try:
-                t()
-            except Failure as e:
-                failed += 1
-                print("FAIL %s (%.2fs): %s" % (name, time.monotonic() - t0, e))
-            except Exception:
-                failed += 1
-                print("FAIL %s (%.2fs): unexpected exception" % (name, time.monotonic() - t0))
-                traceback.print_exc(file=sys.stdout)
-            else:
+            if it.run_one(name, t):
                 passed += 1
-                print("PASS %s (%.2fs)" % (name, time.monotonic() - t0))
-            sys.stdout.flush()
+            else:
+                failed += 1
         Ctx.mtls.close_channels()
         rc = Ctx.mtls.terminate()
         if rc != 0:
