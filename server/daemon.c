@@ -53,7 +53,7 @@ typedef struct {
  * handshake verified everything else; gRPC 1.51 checks no CRL). Returns
  * 1 if the call may go on, else 0 after ending it UNAUTHENTICATED. */
 static int tls_admits(daemon_t *d, gx_rpc_call *call) {
-  gx_rpc_auth a;
+  gx_rpc_auth a = {.identity = NULL};
   char why[400];
   if (!d->tls) return 1;
   if (gx_rpc_call_auth(call, &a) != GX_OK) {
@@ -66,6 +66,8 @@ static int tls_admits(daemon_t *d, gx_rpc_call *call) {
   json_object_object_add(f, "event", json_object_new_string("refused"));
   json_object_object_add(f, "peer",
                          json_object_new_string(gx_rpc_call_peer(call)));
+  if (a.identity)
+    json_object_object_add(f, "identity", json_object_new_string(a.identity));
   json_object_object_add(f, "reason", json_object_new_string(why));
   gxd_log_event(GXD_LOG_WARN, f);
   gx_rpc_call_finish(call, GX_STATUS_UNAUTHENTICATED, why);

@@ -175,8 +175,9 @@ def t_revoked_unauthenticated():
         check(it.kinds(run.responses) == [], "a run with a revoked certificate",
               "no message before the status", it.kinds(run.responses))
     line = Ctx.mtls.wait_event(lambda e: e.get("event") == "refused", "a refused line")
-    check(line.get("reason") == want and line.get("level") == "warn",
-          "the daemon's log", 'a "refused" warn line with the reason', line)
+    check(line.get("reason") == want and line.get("level") == "warn"
+          and line.get("identity") == "revoked",
+          "the daemon's log", 'a "refused" warn line with the reason and identity', line)
 
 
 def t_sighup_rotates_server_certificate():
