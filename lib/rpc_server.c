@@ -146,17 +146,6 @@ static void dispatch(void *ud, rpc_tag *tag, int ok) {
   }
 }
 
-/* Keepalive (see GX_RPC_KEEPALIVE_* in rpc.h): the server pings every
- * connection, idle or not, and lets clients ping as often as every
- * GX_RPC_CLIENT_PING_MIN_MS / 2 without a strike. */
-#define KEEPALIVE_ARGS(time_ms, timeout_ms)                                 \
-  rpc_int_arg(GRPC_ARG_KEEPALIVE_TIME_MS, (time_ms)),                      \
-      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, (timeout_ms)),            \
-      rpc_int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),             \
-      rpc_int_arg(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,   \
-                  GX_RPC_CLIENT_PING_MIN_MS / 2),                          \
-      rpc_int_arg(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2)
-
 static int or_default(int v, int dflt) { return v > 0 ? v : dflt; }
 
 int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
@@ -167,11 +156,19 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 4u << 20;
   grpc_arg args[] = {
-      KEEPALIVE_ARGS(
-          or_default(opts ? opts->keepalive_time_ms : 0,
-                     GX_RPC_KEEPALIVE_TIME_MS),
-          or_default(opts ? opts->keepalive_timeout_ms : 0,
-                     GX_RPC_KEEPALIVE_TIMEOUT_MS)),
+      /* keepalive (rpc.h): the server pings every connection, idle or
+       * not, and lets clients ping every GX_RPC_CLIENT_PING_MIN_MS / 2
+       * without a strike */
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIME_MS,
+                  or_default(opts ? opts->keepalive_time_ms : 0,
+                             GX_RPC_KEEPALIVE_TIME_MS)),
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                  or_default(opts ? opts->keepalive_timeout_ms : 0,
+                             GX_RPC_KEEPALIVE_TIMEOUT_MS)),
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),
+      rpc_int_arg(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                  GX_RPC_CLIENT_PING_MIN_MS / 2),
+      rpc_int_arg(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2),
       rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
       rpc_int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                   opts && opts->max_streams_per_conn
