@@ -154,6 +154,10 @@ int rpc_server_creds_new(const gx_rpc_creds *creds,
                          grpc_server_credentials **out);
 int rpc_channel_creds_new(const gx_rpc_creds *creds,
                           grpc_channel_credentials **out);
+/* Server credentials of a TLS source (rpc_tls_server.c): GX_OK, GX_EINVAL
+ * (the source holds no set yet) or GX_ENOMEM. */
+int rpc_tls_server_creds_new(gx_rpc_tls_source *src,
+                             grpc_server_credentials **out);
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);
 

@@ -146,6 +146,8 @@ static void dispatch(void *ud, rpc_tag *tag, int ok) {
   }
 }
 
+static int or_default(int v, int dflt) { return v > 0 ? v : dflt; }
+
 int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
                       gx_rpc_server **out) {
   gx_rpc_global_init();
@@ -154,6 +156,19 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 4u << 20;
   grpc_arg args[] = {
+      /* keepalive (rpc.h): the server pings every connection, idle or
+       * not, and lets clients ping every GX_RPC_CLIENT_PING_MIN_MS / 2
+       * without a strike */
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIME_MS,
+                  or_default(opts ? opts->keepalive_time_ms : 0,
+                             GX_RPC_KEEPALIVE_TIME_MS)),
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                  or_default(opts ? opts->keepalive_timeout_ms : 0,
+                             GX_RPC_KEEPALIVE_TIMEOUT_MS)),
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),
+      rpc_int_arg(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                  GX_RPC_CLIENT_PING_MIN_MS / 2),
+      rpc_int_arg(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2),
       rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
       rpc_int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                   opts && opts->max_streams_per_conn
@@ -164,7 +179,7 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
        * with bandwidth-delay probes (measured: ~6 MiB per stream) */
       rpc_int_arg(GRPC_ARG_HTTP2_BDP_PROBE, 0),
       rpc_int_arg(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024)};
-  grpc_channel_args ca = {4, args};
+  grpc_channel_args ca = {sizeof args / sizeof *args, args};
   srv->loop = loop;
   srv->server = grpc_server_create(&ca, NULL);
   srv->cq = grpc_completion_queue_create_for_next(NULL);

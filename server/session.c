@@ -478,14 +478,14 @@ static int launch(gxd_session *s, char *why, size_t len) {
 }
 
 /* Who asks: the transport's peer and, when the transport proved one
- * (mTLS), its identity. Strings live as long as the call. */
+ * (mTLS), its identity (gx_rpc_auth.identity: SPIFFE ID, else first DNS
+ * SAN, else CN). Strings live as long as the call. */
 static gxd_caller caller_of(gx_rpc_call *call) {
   gxd_caller c = {.peer = gx_rpc_call_peer(call), .identity = ""};
   gx_rpc_auth a;
-  if (gx_rpc_call_auth(call, &a) == GX_OK && a.authenticated &&
-      a.nidentities > 0) {
+  if (gx_rpc_call_auth(call, &a) == GX_OK && a.authenticated && a.identity) {
     c.authenticated = 1;
-    c.identity = a.identities[0];
+    c.identity = a.identity;
   }
   return c;
 }

@@ -161,10 +161,14 @@ static void listen_refuses_non_loopback_tcp(void **state) {
   (void)state;
   for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
     char *argv[] = {"gexecd", "--listen", (char *)refused[i], NULL};
-    char want[128];
-    parse_fails(argv, "refusing plaintext TCP on a non-loopback address");
-    snprintf(want, sizeof want, "--listen %s:", refused[i]);
-    assert_contains(why, want);
+    char want[300];
+    snprintf(want, sizeof want,
+             "--listen %s: a TCP listener on a non-loopback address needs "
+             "mTLS and a policy (anyone on the network could run commands); "
+             "missing --tls-cert, --tls-key, --tls-client-ca, --policy",
+             refused[i]);
+    parse_fails(argv, want);
+    assert_string_equal(why, want);
   }
 }
 
@@ -172,7 +176,85 @@ static void listen_refuses_non_loopback_tcp(void **state) {
 static void listen_refusal_after_good_one(void **state) {
   char *argv[] = {"gexecd", "-l", "127.0.0.1:1", "-l", "0.0.0.0:1", NULL};
   (void)state;
-  parse_fails(argv, "--listen 0.0.0.0:1: refusing plaintext TCP");
+  parse_fails(argv, "--listen 0.0.0.0:1: a TCP listener on a non-loopback");
+}
+
+/* The exposure check runs once every flag is read: the flags may come
+ * after --listen, and each missing one is named. */
+static void listen_non_loopback_needs_mtls_and_policy(void **state) {
+  char *all[] = {"gexecd", "-l", "10.0.0.1:7000", "--tls-cert", "c.pem",
+                 "--tls-key", "k.pem", "--tls-client-ca", "ca.pem",
+                 "--policy", "p.json", NULL};
+  char *no_policy[] = {"gexecd", "-l", "10.0.0.1:7000", "--tls-cert",
+                       "c.pem", "--tls-key", "k.pem", "--tls-client-ca",
+                       "ca.pem", NULL};
+  char *no_ca[] = {"gexecd", "--policy", "p.json", "--tls-cert", "c.pem",
+                   "--tls-key", "k.pem", "-l", "[::]:7000", NULL};
+  (void)state;
+  assert_int_equal(parse(all), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.listen[0], "10.0.0.1:7000");
+  assert_string_equal(cfg.tls_cert, "c.pem");
+  assert_string_equal(cfg.tls_key, "k.pem");
+  assert_string_equal(cfg.tls_client_ca, "ca.pem");
+  assert_null(cfg.tls_crl_dir);
+  assert_string_equal(cfg.policy_file, "p.json");
+  parse_fails(no_policy, "");
+  assert_string_equal(why,
+                      "--listen 10.0.0.1:7000: a TCP listener on a "
+                      "non-loopback address needs mTLS and a policy (anyone "
+                      "on the network could run commands); missing --policy");
+  parse_fails(no_ca, "");
+  assert_string_equal(why,
+                      "--listen [::]:7000: a TCP listener on a non-loopback "
+                      "address needs mTLS and a policy (anyone on the network "
+                      "could run commands); missing --tls-client-ca");
+}
+
+/* The TLS flags come in working combinations, whatever the listeners. */
+static void tls_flags_need_each_other(void **state) {
+  char *cert[] = {"gexecd", "--tls-cert", "c.pem", NULL};
+  char *key[] = {"gexecd", "--tls-key", "k.pem", NULL};
+  char *ca[] = {"gexecd", "--tls-client-ca", "ca.pem", NULL};
+  char *crl[] = {"gexecd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                 "--tls-crl-dir", "crl", NULL};
+  char *tls[] = {"gexecd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                 "-l", "127.0.0.1:0", NULL};
+  char *full[] = {"gexecd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                  "--tls-client-ca", "ca.pem", "--tls-crl-dir", "crl", NULL};
+  (void)state;
+  parse_fails(cert, "");
+  assert_string_equal(why, "--tls-cert needs --tls-key");
+  parse_fails(key, "");
+  assert_string_equal(why, "--tls-key needs --tls-cert");
+  parse_fails(ca, "");
+  assert_string_equal(why, "--tls-client-ca needs --tls-cert and --tls-key");
+  parse_fails(crl, "");
+  assert_string_equal(why, "--tls-crl-dir needs --tls-client-ca (its CRLs "
+                           "revoke client certificates)");
+  assert_int_equal(parse(tls), GXD_CONFIG_RUN); /* TLS on loopback */
+  assert_null(cfg.tls_client_ca);
+  assert_int_equal(parse(full), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.tls_crl_dir, "crl");
+}
+
+static void keepalive(void **state) {
+  char *none[] = {"gexecd", NULL};
+  (void)state;
+  assert_int_equal(parse(none), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.keepalive_time_ms, 30000);
+  assert_int_equal(cfg.keepalive_timeout_ms, 10000);
+  assert_null(cfg.tls_cert);
+  assert_null(cfg.policy_file);
+  char *both[] = {"gexecd", "--keepalive-time", "1s", "--keepalive-timeout",
+                  "2.5", NULL};
+  assert_int_equal(parse(both), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.keepalive_time_ms, 1000);
+  assert_int_equal(cfg.keepalive_timeout_ms, 2500);
+  refuses("--keepalive-time", "999ms", "a duration from 1s to 2h");
+  refuses("--keepalive-time", "2h1ms", "a duration from 1s to 2h");
+  refuses("--keepalive-time", "0", "a duration from 1s to 2h");
+  refuses("--keepalive-timeout", "10m1ms", "a duration from 1s to 10m");
+  refuses("--keepalive-timeout", "x", "a duration from 1s to 10m");
 }
 
 static void listen_unparseable(void **state) {
@@ -342,6 +424,13 @@ static void help_long_and_short(void **state) {
   assert_contains(out, "--kill-grace DUR");
   assert_contains(out, "--max-message SIZE");
   assert_contains(out, "--log-level LEVEL");
+  assert_contains(out, "--tls-cert FILE");
+  assert_contains(out, "--tls-key FILE");
+  assert_contains(out, "--tls-client-ca FILE");
+  assert_contains(out, "--tls-crl-dir DIR");
+  assert_contains(out, "--policy FILE");
+  assert_contains(out, "--keepalive-time DUR");
+  assert_contains(out, "--keepalive-timeout DUR");
   assert_contains(out, "--version");
 
   out = parse_capturing_stdout(shrt, &rc);
@@ -599,6 +688,9 @@ int main(void) {
       cmocka_unit_test(listen_repeatable),
       cmocka_unit_test(listen_refuses_non_loopback_tcp),
       cmocka_unit_test(listen_refusal_after_good_one),
+      cmocka_unit_test(listen_non_loopback_needs_mtls_and_policy),
+      cmocka_unit_test(tls_flags_need_each_other),
+      cmocka_unit_test(keepalive),
       cmocka_unit_test(listen_unparseable),
       cmocka_unit_test(listen_at_most_sixteen),
       cmocka_unit_test(max_sessions),
