@@ -2,6 +2,7 @@
 #include "tests/lib/as_user.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdint.h>
 #include <string.h>
@@ -67,8 +68,9 @@ int gxt_as_user_connect(const char *path, uid_t uid, gid_t gid,
     return -err;
   }
   a->pid = pid;
-  a->sp = sp[0];
-  return 0;
+  a->sp = fcntl(sp[0], F_DUPFD_CLOEXEC, GXT_AS_USER_FD_MIN);
+  close(sp[0]);
+  return a->sp >= 0 ? 0 : -EMFILE;
 }
 
 int gxt_as_user_take(gxt_as_user *a) {

@@ -14,6 +14,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/** Our end of the socket pair is moved to a descriptor number at least
+ *  this high, so that the lowest free numbers are the same after
+ *  gxt_as_user_connect as before (a test may wait for the server to
+ *  accept under a given number). */
+#define GXT_AS_USER_FD_MIN 256
+
 /** A connection under way. */
 typedef struct {
   pid_t pid; /**< the child (it has exited or is about to) */

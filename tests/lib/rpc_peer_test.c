@@ -313,6 +313,271 @@ static void stale_record_gives_no_credentials(void **state) {
   rpc_conns_free(cs);
 }
 
+/* ---------------------------------------------------------- cutting */
+
+/* A client of its own: a channel and the side its calls record on. */
+typedef struct {
+  gx_rpc_channel *ch;
+  side s;
+} client;
+
+static void client_open(fixture *f, const char *target, client *c) {
+  gx_rpc_channel_opts o = {.own_connection = 1};
+  memset(c, 0, sizeof *c);
+  pthread_mutex_init(&c->s.mu, NULL);
+  c->s.f = f;
+  c->s.status = -1;
+  assert_int_equal(gx_rpc_channel_new(target, NULL, &o, &c->ch), GX_OK);
+}
+
+static void client_close(client *c) {
+  gx_rpc_channel_free(c->ch);
+  pthread_mutex_destroy(&c->s.mu);
+}
+
+/* Starts a call on @p c afresh (its side's record cleared). */
+static void client_call(client *c) {
+  pthread_mutex_lock(&c->s.mu);
+  c->s.nev = 0;
+  memset(c->s.ev, 0, sizeof c->s.ev);
+  c->s.status = -1;
+  pthread_mutex_unlock(&c->s.mu);
+  assert_int_equal(gx_rpc_call_start(c->ch, METHOD, WAIT_MS, 1, &handlers,
+                                     &c->s, &c->s.call),
+                   GX_OK);
+}
+
+/* Runs the loop until @p c's call is done; returns its status. */
+static int client_status(fixture *f, client *c) {
+  uint64_t end = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+  while (!count(&c->s, 'D') && uv_hrtime() < end)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(count(&c->s, 'D'), 1);
+  pthread_mutex_lock(&c->s.mu);
+  int st = c->s.status;
+  pthread_mutex_unlock(&c->s.mu);
+  return st;
+}
+
+static int calls_seen_1(fixture *f) { return f->calls >= 1; }
+static int calls_seen_3(fixture *f) { return f->calls >= 3; }
+
+/* The server's side of the call it keeps (server_keeps_first). */
+static side g_kept;
+
+static int kept_closed(fixture *f) { return (void)f, count(&g_kept, 'C'); }
+
+/* Server: keep the first call (its events go to g_kept), finish the
+ * later ones OK. */
+static void server_keeps_first(side *s, char ev) {
+  if (ev != 'N') return;
+  if (s->f->calls == 1)
+    gx_rpc_call_set_handlers(s->call, &handlers, &g_kept);
+  else
+    gx_rpc_call_finish(s->call, GX_STATUS_OK, "");
+}
+
+/* Clients A and B on connections of their own to @p target. B makes a
+ * call; A makes one the server keeps, whose connection the server cuts:
+ * A's call fails UNAVAILABLE, the server's ends cancelled; B's next call
+ * succeeds on the same connection as its first (same peer, same conn_id)
+ * and A's next call on a new one. */
+static void cut_ends_one_connection(fixture *f, const char *target) {
+  client a, b;
+  memset(&g_kept, 0, sizeof g_kept);
+  pthread_mutex_init(&g_kept.mu, NULL);
+  g_kept.cancelled = -1;
+  f->srv_side.script = server_keeps_first;
+  client_open(f, target, &a);
+  client_open(f, target, &b);
+  client_call(&a); /* kept */
+  assert_true(run_until(f, calls_seen_1, WAIT_MS));
+  client_call(&b);
+  assert_int_equal(client_status(f, &b), GX_STATUS_OK);
+  gx_rpc_call *kept = f->seen[0];
+  assert_int_equal(gx_rpc_call_cut_connection(kept), GX_OK);
+  assert_int_equal(client_status(f, &a), GX_STATUS_UNAVAILABLE);
+  assert_true(run_until(f, kept_closed, WAIT_MS));
+  assert_int_equal(g_kept.cancelled, 1);
+  assert_int_equal(gx_rpc_call_finish(kept, GX_STATUS_OK, ""), GX_OK);
+
+  client_call(&b);
+  assert_int_equal(client_status(f, &b), GX_STATUS_OK);
+  client_call(&a);
+  assert_int_equal(client_status(f, &a), GX_STATUS_OK);
+  assert_true(run_until(f, calls_seen_3, WAIT_MS));
+  assert_int_equal(f->calls, 4);
+  const auth_seen *s = f->seen_auth;
+  assert_string_equal(s[1].peer, s[2].peer); /* B: one connection */
+  assert_int_equal(s[1].conn_id, s[2].conn_id);
+  assert_true(run_until(f, no_call_alive, WAIT_MS));
+  assert_events(&g_kept, "CD");
+  pthread_mutex_destroy(&g_kept.mu);
+  client_close(&a);
+  client_close(&b);
+}
+
+/* On a unix listener of ours: the connections are told apart by conn_id
+ * (the peer strings are alike: one process). */
+static void cut_unix_connection_keeps_others(void **state) {
+  fixture *f = *state;
+  cut_ends_one_connection(f, f->target);
+  const auth_seen *s = f->seen_auth;
+  assert_true(s[0].conn_id > 0 && s[1].conn_id > 0);
+  assert_true(s[0].conn_id != s[1].conn_id);
+  assert_true(s[3].conn_id != s[0].conn_id && s[3].conn_id != s[1].conn_id);
+}
+
+/* On a loopback TCP listener (gRPC accepts): the socket is found by its
+ * peer address and our port. */
+static void cut_tcp_connection_keeps_others(void **state) {
+  fixture *f = *state;
+  char target[64];
+  snprintf(target, sizeof target, "127.0.0.1:%d", f->tcp_port);
+  cut_ends_one_connection(f, target);
+  const auth_seen *s = f->seen_auth;
+  assert_int_equal(s[0].conn_id, 0);
+  assert_int_equal(strncmp(s[0].peer, "ipv4:127.0.0.1:", 15), 0);
+  assert_string_not_equal(s[0].peer, s[1].peer);
+  assert_string_not_equal(s[3].peer, s[0].peer); /* A: a new connection */
+}
+
+/* Not every call can be cut: a client call, and a call on gRPC's own
+ * unix listener (its peer "unix:" names no socket). */
+static void cut_refuses_what_it_cannot_find(void **state) {
+  fixture *f = *state;
+  client_start(f, METHOD);
+  assert_true(run_until(f, has_call, WAIT_MS));
+  assert_string_equal(f->auth.peer, "unix:");
+  assert_int_equal(gx_rpc_call_cut_connection(f->cli.call), GX_EINVAL);
+  assert_int_equal(gx_rpc_call_cut_connection(f->seen[0]), GX_EINVAL);
+  assert_int_equal(gx_rpc_call_finish(f->seen[0], GX_STATUS_OK, ""), GX_OK);
+  assert_true(run_until(f, both_done, WAIT_MS));
+  assert_int_equal(f->cli.status, GX_STATUS_OK);
+}
+
+/* ------------------------------------------------------- accept errors */
+
+static int g_accept_errors, g_accept_errno;
+
+static void note_accept_error(void *ud, int err) {
+  (void)ud;
+  g_accept_errors++;
+  g_accept_errno = err;
+}
+
+/* The lowest descriptor number that is free. */
+static int lowest_free(void) {
+  int i = 0;
+  while (fcntl(i, F_GETFD) >= 0) i++;
+  return i;
+}
+
+/* With no descriptor left (RLIMIT_NOFILE), accept fails EMFILE: the
+ * error is reported once, the listener pauses instead of spinning (a few
+ * attempts in 300 ms, not thousands), and once descriptors are back the
+ * waiting client is accepted and served. */
+static void accept_without_descriptors_pauses_and_recovers(void **state) {
+  fixture *f = *state;
+  struct rlimit old, low;
+  gxt_as_user a;
+  fd_client c;
+  f->srv_side.script = server_says_ok;
+  g_accept_errors = 0;
+  assert_int_equal(gxt_as_user_connect(f->target + 5, 0, 0, NULL, 0, &a), 0);
+  int failed0 = (int)atomic_load(&rpc_unix_accept_failures);
+  uint64_t accepted0 = atomic_load(&rpc_unix_accepted);
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  low.rlim_cur = (rlim_t)lowest_free();
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  run_until(f, never, 300);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  int failed = (int)atomic_load(&rpc_unix_accept_failures) - failed0;
+  assert_int_equal(g_accept_errors, 1);
+  assert_int_equal(g_accept_errno, EMFILE);
+  assert_in_range(failed, 1, 10);
+  assert_int_equal(atomic_load(&rpc_unix_accepted), accepted0);
+
+  assert_true(wait_accepted(f, accepted0, 1));
+  int fd = gxt_as_user_take(&a);
+  assert_true(fd >= 0);
+  fd_client_start(&c, fd);
+  fd_client_finish(f, &c);
+  assert_int_equal(c.res.status, GX_STATUS_OK);
+  assert_int_equal(g_accept_errors, 1);
+}
+
+/* ---------------------------------------------------- listen and stop */
+
+/* Bad arguments and paths are refused without leaving anything behind;
+ * an existing socket is not replaced (and keeps working); at most 16
+ * listeners. */
+static void listen_unix_refuses_bad_requests(void **state) {
+  fixture *f = *state;
+  char path[200];
+  gx_rpc_unix_opts bad_mode = {.mode = 0400}, high_bits = {.mode = 04660};
+  memset(path, 'a', sizeof path - 1);
+  path[sizeof path - 1] = '\0';
+  assert_int_equal(gx_rpc_server_listen_unix(f->srv, "", NULL), GX_EINVAL);
+  assert_int_equal(gx_rpc_server_listen_unix(f->srv, NULL, NULL), GX_EINVAL);
+  assert_int_equal(gx_rpc_server_listen_unix(f->srv, path, NULL), GX_EINVAL);
+  assert_int_equal(gx_rpc_server_listen_unix(f->srv, "m.sock", &bad_mode),
+                   GX_EINVAL);
+  assert_int_equal(gx_rpc_server_listen_unix(f->srv, "m.sock", &high_bits),
+                   GX_EINVAL);
+  assert_int_equal(access("m.sock", F_OK), -1);
+  errno = 0;
+  assert_int_equal(gx_rpc_server_listen_unix(f->srv, "no-dir/x.sock", NULL),
+                   GX_ESYS);
+  assert_int_equal(errno, ENOENT);
+  assert_int_equal(gx_rpc_server_listen_unix(f->srv, f->target + 5, NULL),
+                   GX_ESYS);
+  assert_int_equal(errno, EADDRINUSE);
+  for (int i = 1; i < 16; i++) {
+    snprintf(path, sizeof path, "many-%d.sock", i);
+    assert_int_equal(gx_rpc_server_listen_unix(f->srv, path, NULL), GX_OK);
+  }
+  assert_int_equal(gx_rpc_server_listen_unix(f->srv, "m.sock", NULL),
+                   GX_E2BIG);
+  assert_int_equal(gx_rpc_server_start(f->srv, on_call, f), GX_OK);
+  f->srv_side.script = server_says_ok;
+  client_start(f, METHOD); /* the first socket still serves */
+  assert_true(run_until(f, both_done, WAIT_MS));
+  assert_int_equal(f->cli.status, GX_STATUS_OK);
+  assert_int_equal(f->auth.has_unix_cred, 1);
+}
+
+static void on_second_shut_down(void *ud) { *(int *)ud = 1; }
+
+/* Shutdown closes the listeners and removes their socket files, but only
+ * files that are still the sockets it made. The default mode is 0600. */
+static void shutdown_removes_only_its_own_sockets(void **state) {
+  fixture *f = *state;
+  gx_rpc_server *srv;
+  struct stat st;
+  int done = 0;
+  assert_int_equal(gx_rpc_server_new(&f->loop, NULL, &srv), GX_OK);
+  assert_int_equal(gx_rpc_server_listen_unix(srv, "gone.sock", NULL), GX_OK);
+  assert_int_equal(gx_rpc_server_listen_unix(srv, "kept.sock", NULL), GX_OK);
+  assert_int_equal(stat("gone.sock", &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0600);
+  assert_int_equal(st.st_gid, getegid());
+  assert_int_equal(gx_rpc_server_start(srv, on_call, f), GX_OK);
+  assert_int_equal(unlink("kept.sock"), 0);
+  int fd = open("kept.sock", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  assert_true(fd >= 0);
+  close(fd);
+  gx_rpc_server_shutdown(srv, on_second_shut_down, &done);
+  uint64_t end = uv_hrtime() + (uint64_t)WAIT_MS * 1000000u;
+  while (!done && uv_hrtime() < end) uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(done, 1);
+  gx_rpc_server_free(srv);
+  assert_int_equal(access("gone.sock", F_OK), -1);
+  assert_int_equal(access("kept.sock", F_OK), 0);
+  unlink("kept.sock");
+}
+
 /* The test directory must be searchable by the other uids (they connect
  * to the socket by a path relative to it). */
 static int peer_group_setup(void **state) {
@@ -322,6 +587,12 @@ static int peer_group_setup(void **state) {
 }
 
 static const options own_unix = {.start = 1, .own_unix = 1};
+static const options own_unix_unstarted = {.own_unix = 1};
+static const options tcp = {.start = 1, .tcp = 1};
+static const options own_unix_noting_errors = {
+    .start = 1,
+    .own_unix = 1,
+    .unix_opts = {.on_accept_error = note_accept_error}};
 static const options group_socket = {
     .start = 1,
     .own_unix = 1,
@@ -339,6 +610,22 @@ int main(void) {
           reused_descriptor_is_charged_to_its_new_connection, setup,
           teardown, (void *)&group_socket),
       cmocka_unit_test(stale_record_gives_no_credentials),
+      cmocka_unit_test_prestate_setup_teardown(
+          cut_unix_connection_keeps_others, setup, teardown,
+          (void *)&own_unix),
+      cmocka_unit_test_prestate_setup_teardown(
+          cut_tcp_connection_keeps_others, setup, teardown, (void *)&tcp),
+      cmocka_unit_test_setup_teardown(cut_refuses_what_it_cannot_find, setup,
+                                      teardown),
+      cmocka_unit_test_prestate_setup_teardown(
+          accept_without_descriptors_pauses_and_recovers, setup, teardown,
+          (void *)&own_unix_noting_errors),
+      cmocka_unit_test_prestate_setup_teardown(
+          listen_unix_refuses_bad_requests, setup, teardown,
+          (void *)&own_unix_unstarted),
+      cmocka_unit_test_prestate_setup_teardown(
+          shutdown_removes_only_its_own_sockets, setup, teardown,
+          (void *)&own_unix),
   };
   return cmocka_run_group_tests_name("lib/rpc peers", tests, peer_group_setup,
                                      group_teardown);
