@@ -137,6 +137,7 @@ static void group_members_connect_and_are_named(void **state) {
 
   gexec_conn *c = gxt_connect(&d);
   gxt_run(c, ARGV("true"), &res);
+  gexec_result_free(&res);
   gexec_conn_close(c);
   snprintf(peer, sizeof peer, "unix:pid=%d,uid=0,gid=%d", (int)getpid(),
            (int)getegid());

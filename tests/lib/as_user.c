@@ -11,14 +11,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Room for one descriptor in a message's control data. */
+typedef union {
+  char buf[CMSG_SPACE(sizeof(int))];
+  struct cmsghdr align;
+} one_fd;
+
 /* Sends @p err and, when @p fd >= 0, the descriptor itself. */
 static void send_result(int sp, int err, int fd) {
   int32_t v = err;
   struct iovec iov = {&v, sizeof v};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
+  one_fd u;
   struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
   if (fd >= 0) {
     memset(&u, 0, sizeof u);
@@ -76,10 +79,7 @@ int gxt_as_user_connect(const char *path, uid_t uid, gid_t gid,
 int gxt_as_user_take(gxt_as_user *a) {
   int32_t v = EPROTO;
   struct iovec iov = {&v, sizeof v};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
+  one_fd u;
   struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
                      .msg_control = u.buf, .msg_controllen = sizeof u.buf};
   int fd = -1;
