@@ -269,8 +269,10 @@ const char *gx_rpc_call_peer(gx_rpc_call *call);
  * the call's and whose local port is one this server listens on), with
  * or without TLS. Loop thread only, while the call is valid. Returns
  * GX_OK, GX_EINVAL (a client call, or a peer that cannot be told apart:
- * "unix:" of gx_rpc_server_listen's unix listeners) or GX_ECLOSED (no
- * such connection any more).
+ * "unix:" of gx_rpc_server_listen's unix listeners), GX_ECLOSED (no
+ * such connection any more) or GX_ESYS (TCP: /proc/self/fd unreadable).
+ * A call that came on TCP reports no conn_id: account per connection by
+ * its peer string, which no other open connection shares.
  */
 int gx_rpc_call_cut_connection(gx_rpc_call *call);
 
