@@ -86,6 +86,7 @@ struct gexec_proc {
   /* end */
   int status_received, status;
   char status_msg[512];
+  char refused_by[32]; /* the "gexec-refused-by" trailer, or "" */
   int done, cancelled;
   int local_fail;           /* ended without a call: local_err says why */
   gexec_error local_err;
@@ -131,6 +132,8 @@ int gexec__load(void *full, size_t full_size, const void *user,
  * that appending fields never changes them. */
 #define GEXEC__SPEC_BASE \
   (offsetof(gexec_spec, open_files) + sizeof(uint64_t))
+/* The 0.3 layout of gexec_spec: through user. */
+#define GEXEC__SPEC_V03 (offsetof(gexec_spec, user) + sizeof(const char *))
 #define GEXEC__RUN_OPTS_BASE \
   (offsetof(gexec_run_opts, capture_max) + sizeof(size_t))
 

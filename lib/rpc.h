@@ -25,7 +25,7 @@
  * invalid. Received bytes are valid only during on_recv.
  *
  * Transport security is a gx_rpc_creds value given per listener and per
- * channel (today plaintext only); a server call reports what its peer
+ * channel (plaintext or TLS); a server call reports what its peer
  * proved through gx_rpc_call_auth.
  *
  * Errors, as in libuv: a function that returns an error never also fires
@@ -76,9 +76,8 @@ typedef struct {
  * Constructors allocate; gx_rpc_creds_free releases. A NULL gx_rpc_creds
  * wherever one is accepted means plaintext, as gx_rpc_creds_insecure.
  *
- * Only plaintext exists today. TLS comes as further constructors, e.g.
- * gx_rpc_creds_tls_server(cert, key, client_ca, ...) and
- * gx_rpc_creds_tls_client(ca, cert, key, server_name): a credentials value
+ * Kinds: plaintext (both sides), TLS for servers (gx_rpc_creds_tls_server,
+ * below) and TLS for clients (gx_rpc_creds_tls_client): a credentials value
  * made for one side is refused by the other side's function (GX_EINVAL),
  * and callers that take a gx_rpc_creds need no change.
  */
@@ -92,7 +91,81 @@ int gx_rpc_creds_insecure(gx_rpc_creds **out);
  *  are unaffected. */
 void gx_rpc_creds_free(gx_rpc_creds *creds);
 
+/*
+ * TLS servers. A gx_rpc_tls_source holds what a TLS listener presents and
+ * verifies with: the server's certificate chain and private key and, for
+ * mTLS, the CA bundle client certificates must chain to. Listeners made
+ * from it (gx_rpc_creds_tls_server) ask it for these at every handshake
+ * (gRPC's certificate-config fetcher): after gx_rpc_tls_source_set, the
+ * next handshake on every such listener uses the new set, while
+ * connections already established keep theirs (and their calls go on).
+ *
+ * Client authentication is fixed when the source is made: with @c mtls,
+ * every client must present a certificate that chains to the client CA
+ * (GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY; the
+ * handshake fails otherwise, before any call exists); without, TLS
+ * encrypts and authenticates the server only, and no client certificate
+ * is asked for. Revocation (CRLs) is not checked by the handshake: check
+ * gx_rpc_auth.pem_cert per call (server/tls.h does).
+ *
+ * Threads: gRPC's threads read the source under its mutex; set may be
+ * called from any thread. Lifetime: the source must outlive every server
+ * that listens with credentials made from it (free it after
+ * gx_rpc_server_free), since gRPC keeps calling it until then.
+ */
+typedef struct gx_rpc_tls_source gx_rpc_tls_source;
+
+/** Makes an empty source (nothing to present until the first set), with
+ *  client certificates required and verified when @p mtls is nonzero.
+ *  Returns GX_OK with *out owning it, or GX_ENOMEM / GX_ESYS with *out
+ *  untouched. */
+int gx_rpc_tls_source_new(int mtls, gx_rpc_tls_source **out);
+
+/** Replaces the whole set: @p cert_chain_pem (the server's certificate,
+ *  then any intermediates), @p key_pem (its unencrypted private key) and
+ *  @p client_ca_pem (required with mtls, must be NULL without). Strings
+ *  are copied. The PEMs are not parsed here: a set gRPC cannot use makes
+ *  new handshakes keep the previous one (check them first, as
+ *  server/tls.c does). Returns GX_OK, GX_EINVAL (a NULL or empty PEM, or
+ *  a client CA that does not match the source's mtls) or GX_ENOMEM; on
+ *  error the previous set stays in force. */
+int gx_rpc_tls_source_set(gx_rpc_tls_source *src, const char *cert_chain_pem,
+                          const char *key_pem, const char *client_ca_pem);
+
+/** How many sets were installed so far (0 before the first). */
+uint64_t gx_rpc_tls_source_generation(gx_rpc_tls_source *src);
+
+/** Frees @p src (NULL is fine) and its copies of the PEMs. Only after
+ *  every server listening with it was freed. */
+void gx_rpc_tls_source_free(gx_rpc_tls_source *src);
+
+/** Server credentials: TLS with what @p src holds at each handshake.
+ *  @p src is borrowed, also by every listener made with the result (see
+ *  gx_rpc_tls_source's lifetime). Listening with it fails (GX_EINVAL)
+ *  while @p src holds no set. Returns GX_OK with *out owning a new value,
+ *  or GX_ENOMEM with *out untouched. */
+int gx_rpc_creds_tls_server(gx_rpc_tls_source *src, gx_rpc_creds **out);
+
 /* ---------------------------------------------------------------- server */
+
+/** Server keepalive defaults (ms): a ping after this long without
+ *  traffic on a connection, and how long its answer may take before the
+ *  connection (and every call on it) is closed. A client that vanished
+ *  without closing (half-open TCP, a cut link) has its calls cancelled
+ *  within time + timeout (+ TCP's own retransmission limits once the
+ *  ping is queued): 40 s by default. */
+#define GX_RPC_KEEPALIVE_TIME_MS 30000
+#define GX_RPC_KEEPALIVE_TIMEOUT_MS 10000
+/** The shortest client keepalive interval the server is guaranteed to
+ *  accept (ms): a client pinging every GX_RPC_CLIENT_PING_MIN_MS or less
+ *  often never gets GOAWAY "too_many_pings", with or without calls in
+ *  flight. The server counts a strike only for a ping that comes less
+ *  than half of it (5 s) after the previous one without data in between,
+ *  and closes the connection at the third strike (gRPC's
+ *  GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS = 5000,
+ *  GRPC_ARG_HTTP2_MAX_PING_STRIKES = 2,
+ *  GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS = 1). */
+#define GX_RPC_CLIENT_PING_MIN_MS 10000
 
 /** Server options; zero values select the defaults noted. */
 typedef struct {
@@ -100,6 +173,11 @@ typedef struct {
   /** HTTP/2 streams one connection may have open; more wait at the
    *  client. Bounds per-connection memory. 0 = gRPC's default. */
   int max_streams_per_conn;
+  /** Keepalive ping interval and answer timeout (ms); 0 =
+   *  GX_RPC_KEEPALIVE_TIME_MS / GX_RPC_KEEPALIVE_TIMEOUT_MS. Pings go to
+   *  idle connections too. */
+  int keepalive_time_ms;
+  int keepalive_timeout_ms;
 } gx_rpc_server_opts;
 
 /** Called on the loop thread for each new call. @p method is the index
@@ -249,6 +327,28 @@ int gx_rpc_call_finish(gx_rpc_call *call, int status, const char *msg);
 int gx_rpc_call_finish_msg(gx_rpc_call *call, const ProtobufCMessage *last,
                            int status, const char *msg);
 
+/** Most trailers one call may carry (gx_rpc_call_set_trailer). */
+#define GX_RPC_TRAILERS_MAX 4
+/** Longest trailer value, in bytes. */
+#define GX_RPC_TRAILER_VALUE_MAX 256
+
+/** Server: adds trailing metadata @p key: @p value (both copied) to the
+ *  status the call will end with, for clients to tell kinds of failure
+ *  apart by machine ("gexec-refused-by: policy"). Before finishing only.
+ *  @p key: 1..64 of [a-z0-9-_.], not "grpc-..." nor "...-bin";
+ *  @p value: printable ASCII, at most GX_RPC_TRAILER_VALUE_MAX bytes.
+ *  Returns GX_OK, GX_EINVAL (bad key or value), GX_E2BIG (more than
+ *  GX_RPC_TRAILERS_MAX) or GX_ECLOSED (a client call, or finished). */
+int gx_rpc_call_set_trailer(gx_rpc_call *call, const char *key,
+                            const char *value);
+
+/** Client: copies the value of the server's trailing metadata @p key
+ *  (the first, if repeated) into @p buf (NUL-terminated, cut to fit
+ *  @p len > 0). Valid from on_status until on_done. Returns 1 if the
+ *  trailer was sent, 0 if not (buf is then ""). */
+int gx_rpc_call_trailer(gx_rpc_call *call, const char *key, char *buf,
+                        size_t len);
+
 /** Server: the peer's address ("ipv4:127.0.0.1:5555"; "unix:" for a
  *  listener of gx_rpc_server_listen), never authenticated; the string is
  *  owned by the call. For a call on a gx_rpc_server_listen_unix listener
@@ -279,8 +379,8 @@ int gx_rpc_call_cut_connection(gx_rpc_call *call);
 /** What the transport proved about a server call's peer. Filled by
  *  gx_rpc_call_auth; see there for the lifetime of its strings. */
 typedef struct {
-  /** The transport's security type: "insecure" for plaintext ("ssl" once
-   *  TLS exists); "" if gRPC names none. Never NULL. */
+  /** The transport's security type: "insecure" for plaintext, "ssl" for
+   *  TLS; "" if gRPC names none. Never NULL. */
   const char *transport;
   /** Nonzero if the peer proved an identity (e.g. a verified client
    *  certificate). Always 0 over plaintext. */
@@ -293,6 +393,19 @@ typedef struct {
    *  gRPC accepted in the handshake (its certificate). */
   const char *const *identities;
   size_t nidentities;
+  /** TLS peers with a verified certificate (all NULL otherwise, and each
+   *  NULL when the certificate has none): its SPIFFE ID (gRPC's
+   *  peer_spiffe_id, else its one URI SAN starting "spiffe://"; NULL when
+   *  several do), its first DNS SAN, its subject CN, and the certificate
+   *  itself in PEM (for revocation checks). */
+  const char *spiffe_id;
+  const char *dns;
+  const char *common_name;
+  const char *pem_cert;
+  /** Who the peer is, by the contract of gexec's issue 9: the SPIFFE ID
+   *  if present, else the first DNS SAN, else the subject CN; NULL if
+   *  the peer proved none of them. */
+  const char *identity;
   /** Nonzero if uid, gid and pid below are the peer process's, from the
    *  kernel (SO_PEERCRED, read when it connected: its effective uid and
    *  gid then, and its pid as this process's pid namespace sees it). Set

@@ -112,6 +112,10 @@ struct gx_rpc_call {
   /* server */
   char *peer;
   grpc_slice status_slice;
+  /* trailing metadata sent with the status (gx_rpc_call_set_trailer):
+   * keys and values are slices of ours until the call is destroyed */
+  grpc_metadata trailers[GX_RPC_TRAILERS_MAX];
+  size_t ntrailers;
   rpc_auth *auth; /* NULL until gx_rpc_call_auth first asks */
   rpc_conns *conns; /* the server's; outlives the call */
   rpc_peer_cred cred; /* set when the call is accepted (rpc_conn.c) */
@@ -166,6 +170,10 @@ int rpc_server_creds_new(const gx_rpc_creds *creds,
                          grpc_server_credentials **out);
 int rpc_channel_creds_new(const gx_rpc_creds *creds,
                           grpc_channel_credentials **out);
+/* Server credentials of a TLS source (rpc_tls_server.c): GX_OK, GX_EINVAL
+ * (the source holds no set yet) or GX_ENOMEM. */
+int rpc_tls_server_creds_new(gx_rpc_tls_source *src,
+                             grpc_server_credentials **out);
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);
 

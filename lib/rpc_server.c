@@ -149,6 +149,8 @@ static void dispatch(void *ud, rpc_tag *tag, int ok) {
   }
 }
 
+static int or_default(int v, int dflt) { return v > 0 ? v : dflt; }
+
 int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
                       gx_rpc_server **out) {
   gx_rpc_global_init();
@@ -161,6 +163,19 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 4u << 20;
   grpc_arg args[] = {
+      /* keepalive (rpc.h): the server pings every connection, idle or
+       * not, and lets clients ping every GX_RPC_CLIENT_PING_MIN_MS / 2
+       * without a strike */
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIME_MS,
+                  or_default(opts ? opts->keepalive_time_ms : 0,
+                             GX_RPC_KEEPALIVE_TIME_MS)),
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                  or_default(opts ? opts->keepalive_timeout_ms : 0,
+                             GX_RPC_KEEPALIVE_TIMEOUT_MS)),
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),
+      rpc_int_arg(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                  GX_RPC_CLIENT_PING_MIN_MS / 2),
+      rpc_int_arg(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2),
       rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
       rpc_int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                   opts && opts->max_streams_per_conn
@@ -171,7 +186,7 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
        * with bandwidth-delay probes (measured: ~6 MiB per stream) */
       rpc_int_arg(GRPC_ARG_HTTP2_BDP_PROBE, 0),
       rpc_int_arg(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024)};
-  grpc_channel_args ca = {4, args};
+  grpc_channel_args ca = {sizeof args / sizeof *args, args};
   srv->loop = loop;
   srv->server = grpc_server_create(&ca, NULL);
   srv->cq = grpc_completion_queue_create_for_next(NULL);
@@ -332,6 +347,8 @@ static int send_status(gx_rpc_call *c, const ProtobufCMessage *last,
     ops[n++].data.send_message.send_message = c->send_bb;
   }
   ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+  ops[n].data.send_status_from_server.trailing_metadata_count = c->ntrailers;
+  ops[n].data.send_status_from_server.trailing_metadata = c->trailers;
   ops[n].data.send_status_from_server.status = (grpc_status_code)status;
   ops[n++].data.send_status_from_server.status_details = &c->status_slice;
   int rc = rpc_call_batch(c, ops, n, &c->t_status);
@@ -346,6 +363,37 @@ int gx_rpc_call_finish(gx_rpc_call *c, int status, const char *msg) {
 int gx_rpc_call_finish_msg(gx_rpc_call *c, const ProtobufCMessage *last,
                            int status, const char *msg) {
   return send_status(c, last, status, msg);
+}
+
+/* A metadata key gRPC accepts and we mean: lowercase letters, digits,
+ * '-', '_', '.'; not reserved (":..." or "grpc-..."); not binary. */
+static int key_ok(const char *key) {
+  size_t n = strlen(key);
+  if (n == 0 || n > 64 || strncmp(key, "grpc-", 5) == 0 ||
+      (n > 4 && strcmp(key + n - 4, "-bin") == 0))
+    return 0;
+  return strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
+}
+
+/* A value: printable ASCII, as HTTP/2 header values must be. */
+static int value_ok(const char *v) {
+  size_t n = strnlen(v, GX_RPC_TRAILER_VALUE_MAX + 1);
+  if (n > GX_RPC_TRAILER_VALUE_MAX) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (v[i] < 0x20 || v[i] > 0x7e) return 0;
+  return 1;
+}
+
+int gx_rpc_call_set_trailer(gx_rpc_call *c, const char *key,
+                            const char *value) {
+  if (!c->is_server || c->finishing) return GX_ECLOSED;
+  if (!key_ok(key) || !value_ok(value)) return GX_EINVAL;
+  if (c->ntrailers == GX_RPC_TRAILERS_MAX) return GX_E2BIG;
+  grpc_metadata *m = &c->trailers[c->ntrailers++];
+  memset(m, 0, sizeof *m);
+  m->key = grpc_slice_from_copied_string(key);
+  m->value = grpc_slice_from_copied_string(value);
+  return GX_OK;
 }
 
 const char *gx_rpc_call_peer(gx_rpc_call *c) {

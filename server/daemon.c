@@ -22,6 +22,7 @@
 #include "server/reaper.h"
 #include "server/session.h"
 #include "server/tiers.h"
+#include "server/tls.h"
 
 enum { METHOD_RUN }; /* Health/Check is a unary method: server/health.c */
 
@@ -34,7 +35,7 @@ typedef struct {
   uv_loop_t *loop;
   gx_rpc_server *srv;
   gxd_session_ctx sessions;
-  uv_signal_t sigterm, sigint;
+  uv_signal_t sigterm, sigint, sighup;
   uv_timer_t hard_stop;
   uv_timer_t trim;        /* gives freed memory back once idle */
   int draining, rpc_shut_down, stopped;
@@ -43,12 +44,39 @@ typedef struct {
   gxd_tiers tiers;
   gxd_instance instance;
   int instance_open;
+  gxd_tls *tls; /* --tls-*: TCP listeners speak TLS; NULL without */
 } daemon_t;
 
 /* ------------------------------------------------------------ routing */
 
+/* A TLS call whose client certificate is revoked is refused here (the
+ * handshake verified everything else; gRPC 1.51 checks no CRL). Returns
+ * 1 if the call may go on, else 0 after ending it UNAUTHENTICATED. */
+static int tls_admits(daemon_t *d, gx_rpc_call *call) {
+  gx_rpc_auth a = {.identity = NULL};
+  char why[400];
+  if (!d->tls) return 1;
+  if (gx_rpc_call_auth(call, &a) != GX_OK) {
+    snprintf(why, sizeof why, "the caller's credentials cannot be read");
+  } else if (strcmp(a.transport, "ssl") != 0 ||
+             gxd_tls_check_peer(d->tls, a.pem_cert, why, sizeof why) == 0) {
+    return 1;
+  }
+  json_object *f = json_object_new_object();
+  json_object_object_add(f, "event", json_object_new_string("refused"));
+  json_object_object_add(f, "peer",
+                         json_object_new_string(gx_rpc_call_peer(call)));
+  if (a.identity)
+    json_object_object_add(f, "identity", json_object_new_string(a.identity));
+  json_object_object_add(f, "reason", json_object_new_string(why));
+  gxd_log_event(GXD_LOG_WARN, f);
+  gx_rpc_call_finish(call, GX_STATUS_UNAUTHENTICATED, why);
+  return 0;
+}
+
 static void on_call(void *ud, gx_rpc_call *call, int method) {
   daemon_t *d = ud;
+  if (!tls_admits(d, call)) return; /* ended */
   if (method != METHOD_RUN) {
     gx_rpc_call_finish(call, GX_STATUS_UNIMPLEMENTED,
                        "unknown method; gexecd serves /gexec.v1.Exec/Run and "
@@ -117,6 +145,44 @@ static void on_signal(uv_signal_t *h, int sig) {
   maybe_stop(d);
 }
 
+/* ------------------------------------------------------------ reload */
+
+/*
+ * SIGHUP re-reads what may change without a restart. Each reloader logs
+ * its outcome as an event "reload" ("what", "ok", and "error" when the
+ * old state was kept); a failing one does not stop the others. Runs,
+ * connections and calls already admitted are untouched.
+ * INTEGRATOR: the policy reload goes into `reloaders` below.
+ */
+typedef void (*reloader_fn)(daemon_t *d);
+
+static void log_reload(const char *what, const char *error) {
+  json_object *f = json_object_new_object();
+  json_object_object_add(f, "event", json_object_new_string("reload"));
+  json_object_object_add(f, "what", json_object_new_string(what));
+  json_object_object_add(f, "ok", json_object_new_boolean(!error));
+  if (error) json_object_object_add(f, "error", json_object_new_string(error));
+  gxd_log_event(error ? GXD_LOG_ERROR : GXD_LOG_INFO, f);
+}
+
+/* Certificates, client CA and CRLs: next handshakes and calls. */
+static void reload_tls(daemon_t *d) {
+  char why[600];
+  if (!d->tls) return;
+  log_reload("tls", gxd_tls_reload(d->tls, why, sizeof why) == 0 ? NULL : why);
+}
+
+static const reloader_fn reloaders[] = {
+    reload_tls,
+};
+
+static void on_sighup(uv_signal_t *h, int sig) {
+  daemon_t *d = h->data;
+  (void)sig;
+  for (size_t i = 0; i < sizeof reloaders / sizeof *reloaders; i++)
+    reloaders[i](d);
+}
+
 /* ---------------------------------------------------------- listening */
 
 /* A unix socket path: make its directory, refuse to steal a live one. */
@@ -174,9 +240,12 @@ static int listen_one(daemon_t *d, const char *addr) {
   }
   if (a.kind == GX_ADDR_UNIX && prepare_unix(a.path) != 0) return -1;
   why[0] = '\0';
+  /* TCP speaks TLS when it is configured; unix sockets stay plaintext */
+  const gx_rpc_creds *creds =
+      a.kind == GX_ADDR_TCP && d->tls ? gxd_tls_creds(d->tls) : NULL;
   int port = a.kind == GX_ADDR_UNIX
                  ? listen_unix(d, a.path, why, sizeof why)
-                 : gx_rpc_server_listen(d->srv, addr, NULL /* plaintext */);
+                 : gx_rpc_server_listen(d->srv, addr, creds);
   if (port <= 0) {
     gxd_log(GXD_LOG_ERROR, "cannot listen on %s: %s", addr,
             why[0] ? why : "refused by gRPC (address in use, or no "
@@ -188,6 +257,8 @@ static int listen_one(daemon_t *d, const char *addr) {
   json_object_object_add(f, "address", json_object_new_string(addr));
   if (a.kind == GX_ADDR_TCP)
     json_object_object_add(f, "port", json_object_new_int(port));
+  json_object_object_add(f, "security", json_object_new_string(
+      !creds ? "plaintext" : gxd_tls_mtls(d->tls) ? "mtls" : "tls"));
   gxd_log_event(GXD_LOG_INFO, f);
   return 0;
 }
@@ -222,6 +293,19 @@ static void raise_nofile(const gxd_config *cfg) {
             (unsigned long long)((rl.rlim_cur - 256) / 4), cfg->max_sessions);
 }
 
+/* Loads the --tls-* files: before the daemon moves to "/" (relative
+ * names are the operator's cwd's) and before any listener exists. */
+static int open_tls(daemon_t *d) {
+  const gxd_config *c = d->cfg;
+  gxd_tls_files files = {c->tls_cert, c->tls_key, c->tls_client_ca,
+                         c->tls_crl_dir};
+  char why[600];
+  if (!c->tls_cert) return 0;
+  if (gxd_tls_open(&files, &d->tls, why, sizeof why) == 0) return 0;
+  gxd_log(GXD_LOG_ERROR, "%s", why);
+  return -1;
+}
+
 static int setup(daemon_t *d) {
   /* A connection may hold a little more than the session limit (health
    * checks, calls being refused); further streams queue at the client
@@ -229,7 +313,9 @@ static int setup(daemon_t *d) {
   size_t streams = d->cfg->max_sessions + 64;
   gx_rpc_server_opts o = {
       .max_recv_bytes = d->cfg->max_message_bytes,
-      .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams};
+      .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams,
+      .keepalive_time_ms = (int)d->cfg->keepalive_time_ms,
+      .keepalive_timeout_ms = (int)d->cfg->keepalive_timeout_ms};
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
       gxd_health_add(d->srv, &d->draining) < 0)
@@ -241,11 +327,14 @@ static int setup(daemon_t *d) {
   if (gxd_reaper_init(d->loop) != 0) return -1;
   uv_signal_init(d->loop, &d->sigterm);
   uv_signal_init(d->loop, &d->sigint);
+  uv_signal_init(d->loop, &d->sighup);
   uv_timer_init(d->loop, &d->hard_stop);
   uv_timer_init(d->loop, &d->trim);
   d->sigterm.data = d->sigint.data = d->hard_stop.data = d->trim.data = d;
+  d->sighup.data = d;
   uv_signal_start(&d->sigterm, on_signal, SIGTERM);
   uv_signal_start(&d->sigint, on_signal, SIGINT);
+  uv_signal_start(&d->sighup, on_sighup, SIGHUP);
   return gx_rpc_server_start(d->srv, on_call, d) == GX_OK ? 0 : -1;
 }
 
@@ -358,6 +447,9 @@ static void init_plan_config(daemon_t *d) {
   pc->max_timeout_ms = c->limits.max_timeout_ms;
   for (int i = 0; i < c->nallow_reduced; i++)
     pc->allow_reduced[gxd_profiles_find(d->profiles, c->allow_reduced[i])] = 1;
+  /* checked at start-up (main.c): cannot fail here */
+  char why[256];
+  gxd_profiles_allowed(d->profiles, c, pc->allowed, why, sizeof why);
   for (size_t i = 0; i < d->profiles->n; i++) {
     const gxd_tier *t = &d->tiers.t[i];
     const char *name = d->profiles->entry[i].name;
@@ -394,6 +486,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   raise_nofile(cfg);
   init_ctx(&d);
   int rc = find_launcher(&d);
+  if (rc == 0) rc = open_tls(&d);
   /* our own cwd must never matter (nor keep a filesystem busy) */
   if (rc == 0 && chdir("/") != 0) {
     gxd_log(GXD_LOG_ERROR, "chdir /: %s", strerror(errno));
@@ -410,6 +503,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
     }
   }
   if (d.srv) gx_rpc_server_free(d.srv);
+  gxd_tls_free(d.tls); /* after the server: its listeners used it */
   if (rc == 0) gxd_reaper_close();
   if (d.instance_open) gxd_instance_close(&d.instance);
   gxd_launcher_free(d.sessions.launcher);

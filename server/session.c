@@ -58,6 +58,8 @@ struct gxd_session {
   gx_rpc_call *call;
   gxd_child *child; /* from the launch until on_child_closed */
   Gexec__V1__RunRequest *req; /* the start message (the plan points in) */
+  gxd_user *user;             /* the run's user (the plan points in), or
+                                 NULL */
   gxd_plan plan;              /* from the start message on */
   sess_state state;
   stop_reason stop;
@@ -108,6 +110,9 @@ static void log_run(gxd_session *s, int status, int ended) {
   if (s->plan.profile)
     json_object_object_add(f, "profile",
                            json_object_new_string(s->plan.profile->name));
+  if (s->plan.user)
+    json_object_object_add(f, "user",
+                           json_object_new_string(s->plan.user->name));
   json_object_object_add(f, "pid", json_object_new_int(s->pid));
   json_object_object_add(f, "status",
                          json_object_new_string(gx_status_name(status)));
@@ -182,6 +187,7 @@ static void free_session(uv_handle_t *h) {
   gxd_session_ctx *ctx = s->ctx;
   gxd_plan_free(&s->plan);
   if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
+  free(s->user);
   free(s);
   ctx->allocated--;
   if (ctx->on_session_freed) ctx->on_session_freed(ctx->ud);
@@ -472,16 +478,32 @@ static int launch(gxd_session *s, char *why, size_t len) {
 }
 
 /* Who asks: the transport's peer and, when the transport proved one
- * (mTLS), its identity. Strings live as long as the call. */
+ * (mTLS), its identity (gx_rpc_auth.identity: SPIFFE ID, else first DNS
+ * SAN, else CN). Strings live as long as the call. */
 static gxd_caller caller_of(gx_rpc_call *call) {
   gxd_caller c = {.peer = gx_rpc_call_peer(call), .identity = ""};
   gx_rpc_auth a;
-  if (gx_rpc_call_auth(call, &a) == GX_OK && a.authenticated &&
-      a.nidentities > 0) {
+  if (gx_rpc_call_auth(call, &a) == GX_OK && a.authenticated && a.identity) {
     c.authenticated = 1;
-    c.identity = a.identities[0];
+    c.identity = a.identity;
   }
   return c;
+}
+
+/* Resolves Start.user, when set, into s->user: numbers for the plan,
+ * before anything is planned. */
+static int resolve_user(gxd_session *s, const Gexec__V1__Start *st,
+                        char *why, size_t len) {
+  if (!st->user || !st->user[0]) return GX_STATUS_OK;
+  if (!(s->user = malloc(sizeof *s->user)))
+    return snprintf(why, len, "out of memory"),
+           GX_STATUS_RESOURCE_EXHAUSTED;
+  int rc = gxd_user_lookup(st->user, s->user, why, len);
+  return rc == 0                          ? GX_STATUS_OK
+         : rc == -ENOENT || rc == -EINVAL ? GX_STATUS_INVALID_ARGUMENT
+         : rc == -ENOMEM                  ? GX_STATUS_RESOURCE_EXHAUSTED
+         : rc == -EIO                     ? GX_STATUS_UNAVAILABLE
+                                          : GX_STATUS_FAILED_PRECONDITION;
 }
 
 static int plan_run(gxd_session *s, const Gexec__V1__Start *st, char *why,
@@ -490,6 +512,9 @@ static int plan_run(gxd_session *s, const Gexec__V1__Start *st, char *why,
                          .caller = caller_of(s->call),
                          .run_id = s->run_id,
                          .cgroup = s->cgroup};
+  int status = resolve_user(s, st, why, len);
+  if (status != GX_STATUS_OK) return status;
+  pr.user = s->user;
   return gxd_plan_build(&s->ctx->plan, &pr, &s->plan, why, len);
 }
 

@@ -48,6 +48,11 @@ static const char usage_run[] =
     "  -C, --cwd DIR            working directory, absolute (default /)\n"
     "  -e, --env NAME=VALUE     set a variable in the run's environment;\n"
     "                           repeatable (at most 1024)\n"
+    "  -u, --user USER          run as USER (a name) on the daemon's host:\n"
+    "                           its uid, groups and passwd HOME, USER,\n"
+    "                           LOGNAME and SHELL (restricted: uid 1000\n"
+    "                           inside, USER outside). Default: the\n"
+    "                           daemon's. Unknown users are refused (255)\n"
     "  -n, --no-stdin           the run's stdin is /dev/null; ours is not\n"
     "                           read\n"
     "      --merge-stderr       the run's stderr goes into its stdout (one\n"
@@ -313,6 +318,10 @@ static int apply_run(gxc_args *a, int c, const char *arg, char *why,
     case 'H': a->target = arg; return 0;
     case 'C': a->cwd = arg; return 0;
     case 'e': return add_env(a, arg, why, len);
+    case 'u':
+      if (!*arg) return bad_value("-u", arg, "a user name", why, len);
+      a->user = arg;
+      return 0;
     case 'n': a->stdin_null = 1; return 0;
     case 'v': a->verbose = 1; return 0;
     case OPT_MERGE: a->merge_stderr = 1; return 0;
@@ -342,6 +351,7 @@ static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
       {"timeout", required_argument, NULL, 't'},
       {"cwd", required_argument, NULL, 'C'},
       {"env", required_argument, NULL, 'e'},
+      {"user", required_argument, NULL, 'u'},
       {"no-stdin", no_argument, NULL, 'n'},
       {"merge-stderr", no_argument, NULL, OPT_MERGE},
       {"json", no_argument, NULL, OPT_JSON},
@@ -355,7 +365,7 @@ static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
       {"tty", no_argument, NULL, OPT_TTY},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  static const char optstring[] = "+:H:t:C:e:nvh";
+  static const char optstring[] = "+:H:t:C:e:u:nvh";
   int c;
   while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
     if (c == 'h') return a->cmd = GXC_CMD_RUN_HELP, 0;

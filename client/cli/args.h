@@ -46,6 +46,7 @@ typedef struct {
   uint32_t kill_grace_ms;       /**< --kill-grace; 0 = daemon's default */
   int verbose;                  /**< -v: report the isolation on stderr */
   const char *profile;          /**< --profile; NULL = daemon's default */
+  const char *user;             /**< -u; NULL = daemon's default */
   uint64_t memory_bytes;        /**< --memory; 0 = the profile's default */
   uint64_t pids;                /**< --pids; 0 = the profile's default */
   uint64_t cpu_time_ms;         /**< --cpu-time; 0 = the profile's default */

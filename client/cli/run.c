@@ -316,6 +316,7 @@ static void build_spec(const gxc_args *a, gexec_spec *s) {
   s->stdout_mode = GEXEC_OUT_PIPE;
   s->stderr_mode = a->merge_stderr ? GEXEC_OUT_MERGE : GEXEC_OUT_PIPE;
   s->profile = a->profile;
+  s->user = a->user;
   s->memory_bytes = a->memory_bytes;
   s->pids = a->pids;
   s->cpu_time_ms = a->cpu_time_ms;

@@ -96,10 +96,11 @@ def pid_gone(pid):
 class Daemon:
     """One gexecd child process, its stderr log and channels to it."""
 
-    def __init__(self, name, listens, extra_args=()):
+    def __init__(self, name, listens, extra_args=(), prefix=()):
+        """prefix: a command that runs gexecd by exec (e.g. ip netns exec)."""
         self.name = name
         self.listens = list(listens)
-        args = [GEXECD]
+        args = list(prefix) + [GEXECD]
         for addr in self.listens:
             args += ["--listen", addr]
         args += list(extra_args)
@@ -1097,6 +1098,25 @@ TESTS = [
 ]
 
 
+def run_one(name, fn):
+    """Runs one test, prints its PASS or FAIL line; True if it passed."""
+    t0 = time.monotonic()
+    try:
+        fn()
+    except Failure as e:
+        print("FAIL %s (%.2fs): %s" % (name, time.monotonic() - t0, e))
+        return False
+    except Exception:
+        print("FAIL %s (%.2fs): unexpected exception" % (name, time.monotonic() - t0))
+        traceback.print_exc(file=sys.stdout)
+        return False
+    finally:
+        sys.stdout.flush()
+    print("PASS %s (%.2fs)" % (name, time.monotonic() - t0))
+    sys.stdout.flush()
+    return True
+
+
 def socket_dir():
     """Directory for the unix sockets: $TEST_TMPDIR itself, or, when that
     path is too long for sun_path (108 bytes; Bazel's sandbox paths often
@@ -1146,20 +1166,10 @@ def main():
             name = t.__name__[2:]
             if only and name not in only and not name.startswith(("still", "sigterm", "drain")):
                 continue
-            t0 = time.monotonic()
-            try:
-                t()
-            except Failure as e:
-                failed += 1
-                print("FAIL %s (%.2fs): %s" % (name, time.monotonic() - t0, e))
-            except Exception:
-                failed += 1
-                print("FAIL %s (%.2fs): unexpected exception" % (name, time.monotonic() - t0))
-                traceback.print_exc(file=sys.stdout)
-            else:
+            if run_one(name, t):
                 passed += 1
-                print("PASS %s (%.2fs)" % (name, time.monotonic() - t0))
-            sys.stdout.flush()
+            else:
+                failed += 1
     finally:
         for d in daemons:
             d.kill()

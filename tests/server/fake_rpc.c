@@ -106,6 +106,7 @@ int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out) {
   out->authenticated = call->authenticated;
   out->identities = call->authenticated ? ids : NULL;
   out->nidentities = call->authenticated ? 1 : 0;
+  out->identity = call->authenticated ? ids[0] : NULL;
   return GX_OK;
 }
 

@@ -301,6 +301,33 @@ static void run_isolation_options(void **state) {
   assert_int_equal(a.cpu_time_ms, 900000);
 }
 
+/* -u / --user: any non-empty name goes to the daemon (which validates
+ * it); it ends at PROGRAM like every option, and does not stick. */
+static void run_user_option(void **state) {
+  char *v1[] = {"gexec", "run", "-u", "nobody", "id", "-u", NULL};
+  char *v2[] = {"gexec", "run", "--user=deploy", "-n", "true", NULL};
+  char *v3[] = {"gexec", "run", "--user", "x.y-z_1", "--", "id", NULL};
+  char *v4[] = {"gexec", "run", "id", "-u", "root", NULL};
+  char *m1[] = {"gexec", "run", "-u", NULL};
+  char *m2[] = {"gexec", "run", "--user", "", "true", NULL};
+  (void)state;
+  parse_ok(v1, ARGC(v1));
+  assert_string_equal(a.user, "nobody");
+  assert_int_equal(a.prog_argc, 2);
+  assert_string_equal(a.prog[1], "-u");
+  parse_ok(v2, ARGC(v2));
+  assert_string_equal(a.user, "deploy");
+  assert_int_equal(a.stdin_null, 1);
+  parse_ok(v3, ARGC(v3));
+  assert_string_equal(a.user, "x.y-z_1");
+  parse_ok(v4, ARGC(v4));
+  assert_null(a.user); /* PROGRAM's own -u */
+  assert_int_equal(a.prog_argc, 3);
+  parse_err(m1, ARGC(m1), GXC_CMD_RUN, "option '-u' needs a value");
+  parse_err(m2, ARGC(m2), GXC_CMD_RUN,
+            "invalid value '' for -u: expected a user name");
+}
+
 /* Runs one bad value through `gexec run OPT VALUE true`. */
 static void expect_bad(const char *opt, const char *val, const char *msg) {
   char *v[] = {"gexec", "run", (char *)opt, (char *)val, "true", NULL};
@@ -613,6 +640,7 @@ static void usage_texts(void **state) {
                          "unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock, else\n"
                          "unix:/run/gexec/gexecd.sock."));
   assert_non_null(strstr(gxc_usage_run(), "--open-files N"));
+  assert_non_null(strstr(gxc_usage_run(), "-u, --user USER"));
   assert_non_null(strstr(gxc_usage_run(), "-v, --verbose"));
   assert_non_null(strstr(gxc_usage_run(), "uid 1000"));
   assert_non_null(strstr(gxc_usage_run(), "read-only root"));
@@ -650,6 +678,7 @@ int main(void) {
       cmocka_unit_test(timeout_refused),
       cmocka_unit_test(kill_grace_durations),
       cmocka_unit_test(env_check),
+      cmocka_unit_test(run_user_option),
       cmocka_unit_test(target_pick_and_display),
       cmocka_unit_test(strip_target),
       cmocka_unit_test(usage_texts),

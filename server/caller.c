@@ -1,0 +1,117 @@
+/* Who is calling; see caller.h. */
+#include "server/caller.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/gx_err.h"
+
+/* Copies @p src into @p dst (@p len bytes); returns dst, or NULL when
+ * @p src is NULL or does not fit (an identity is never cut). */
+static const char *keep(char *dst, size_t len, const char *src) {
+  if (!src) return NULL;
+  size_t n = strlen(src);
+  if (n >= len) return NULL;
+  memcpy(dst, src, n + 1);
+  return dst;
+}
+
+/* Whether a plaintext peer address is a loopback one. */
+static int loopback_address(const char *a) {
+  return strncmp(a, "ipv4:127.", 9) == 0 || strncmp(a, "ipv6:[::1]:", 11) == 0 ||
+         strncmp(a, "ipv6:[::ffff:127.", 17) == 0;
+}
+
+/* The passwd name and groups of a unix peer's uid. */
+static void unix_user(gxd_caller_info *c) {
+  struct passwd pw, *res = NULL;
+  char buf[4096];
+  int n = GXD_CALLER_GROUPS_MAX;
+  c->groups[0] = c->peer.gid;
+  c->peer.ngroups = 1;
+  if (getpwuid_r(c->peer.uid, &pw, buf, sizeof buf, &res) != 0 || !res ||
+      !keep(c->user, sizeof c->user, pw.pw_name))
+    return;
+  c->peer.user = c->user;
+  /* the user's groups as the system defines them, with the peer's own
+   * primary gid first (what SO_PEERCRED reported) */
+  gid_t g[GXD_CALLER_GROUPS_MAX];
+  if (getgrouplist(pw.pw_name, (gid_t)c->peer.gid, g, &n) < 0)
+    n = GXD_CALLER_GROUPS_MAX; /* more than we keep: the first ones */
+  for (int i = 0; i < n && c->peer.ngroups < GXD_CALLER_GROUPS_MAX; i++)
+    if (g[i] != (gid_t)c->peer.gid) c->groups[c->peer.ngroups++] = g[i];
+}
+
+static void read_unix(gxd_caller_info *c, const gx_rpc_auth *a) {
+  c->peer.kind = GXD_PEER_UNIX;
+  c->peer.uid = a->uid;
+  c->peer.gid = a->gid;
+  c->peer.pid = a->pid;
+  c->conn_id = a->conn_id;
+  unix_user(c);
+  if (c->user[0])
+    snprintf(c->name, sizeof c->name, "uid=%u(%s)", a->uid, c->user);
+  else
+    snprintf(c->name, sizeof c->name, "uid=%u", a->uid);
+}
+
+/* A TLS peer's verified certificate. */
+static int read_tls(gxd_caller_info *c, const gx_rpc_auth *a) {
+  c->peer.kind = GXD_PEER_TLS;
+  c->peer.spiffe = keep(c->spiffe, sizeof c->spiffe, a->spiffe_id);
+  c->peer.dns = keep(c->dns, sizeof c->dns, a->dns);
+  c->peer.cn = keep(c->cn, sizeof c->cn, a->common_name);
+  const char *id = c->peer.spiffe  ? c->peer.spiffe
+                   : c->peer.dns   ? c->peer.dns
+                                   : c->peer.cn;
+  if (!id) return -1; /* verified, but names nothing we can use */
+  snprintf(c->name, sizeof c->name, "%s", id);
+  return 0;
+}
+
+void gxd_caller_read(gx_rpc_call *call, gxd_caller_info *out) {
+  gx_rpc_auth a;
+  memset(out, 0, sizeof *out);
+  snprintf(out->address, sizeof out->address, "%s", gx_rpc_call_peer(call));
+  out->peer.groups = out->groups;
+  if (gx_rpc_call_auth(call, &a) == GX_OK) {
+    if (a.has_unix_cred) return read_unix(out, &a);
+    if (a.authenticated && read_tls(out, &a) == 0) return;
+  }
+  memset(&out->peer, 0, sizeof out->peer);
+  out->peer.groups = out->groups;
+  out->peer.kind = loopback_address(out->address) ? GXD_PEER_ANON_LOOPBACK
+                                                  : GXD_PEER_ANON;
+  snprintf(out->name, sizeof out->name, "anonymous");
+}
+
+void gxd_caller_copy(gxd_caller_info *dst, const gxd_caller_info *src) {
+  memcpy(dst, src, sizeof *dst);
+  dst->peer.groups = dst->groups;
+  dst->peer.user = src->peer.user ? dst->user : NULL;
+  dst->peer.spiffe = src->peer.spiffe ? dst->spiffe : NULL;
+  dst->peer.dns = src->peer.dns ? dst->dns : NULL;
+  dst->peer.cn = src->peer.cn ? dst->cn : NULL;
+}
+
+void gxd_caller_header_value(const char *name, char *out, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t at = 0;
+  for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+    int plain = *p >= 0x20 && *p <= 0x7e && *p != '%';
+    size_t need = plain ? 1 : 3;
+    if (at + need >= len) break;
+    if (plain) {
+      out[at++] = (char)*p;
+    } else {
+      out[at++] = '%';
+      out[at++] = hex[*p >> 4];
+      out[at++] = hex[*p & 15];
+    }
+  }
+  out[at] = '\0';
+}

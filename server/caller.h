@@ -1,0 +1,60 @@
+/**
+ * @file caller.h
+ * Who is calling: what a stream's transport proved about its peer, read
+ * once when the stream opens, in the form the policy matches on
+ * (gxd_peer) and the one name logs, audit records and `gexec ping` show.
+ *
+ *  - TLS peers with a verified certificate: the SPIFFE ID (URI SAN
+ *    "spiffe://..."), else the first DNS SAN, else the subject CN.
+ *  - Unix-socket peers: uid, gid and pid from SO_PEERCRED (the daemon
+ *    accepts those connections itself), the uid's passwd name and its
+ *    groups ("uid=1000(alice)").
+ *  - Anyone else is "anonymous": plaintext TCP (from a loopback address,
+ *    GXD_PEER_ANON_LOOPBACK, else GXD_PEER_ANON) or a transport that
+ *    proved nothing.
+ *
+ * Everything is copied into the gxd_caller_info (bounded: longer values
+ * are refused as no identity, never cut, since a cut name could match
+ * another rule), so it outlives the call.
+ */
+#ifndef GXD_CALLER_H
+#define GXD_CALLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/rpc.h"
+#include "server/policy.h"
+
+/** Most groups of a unix peer's user considered (primary included). */
+#define GXD_CALLER_GROUPS_MAX 256
+
+/** A caller, self-contained. @c peer points into the struct itself: do
+ *  not copy it by value (gxd_caller_copy). */
+typedef struct {
+  gxd_peer peer;          /**< what the policy matches */
+  char name[512];         /**< the identity as shown everywhere */
+  char address[128];      /**< the transport's peer address (never proof) */
+  uint64_t conn_id;       /**< unix: the connection's id; 0 otherwise */
+  char user[64];          /**< unix: the uid's passwd name, or "" */
+  uint32_t groups[GXD_CALLER_GROUPS_MAX];
+  char spiffe[2048], dns[256], cn[256];
+} gxd_caller_info;
+
+/**
+ * Reads what @p call's transport proved into @p out. Never fails: a
+ * call whose transport proved nothing is anonymous. Unix peers' passwd
+ * and group lookups happen here (the loop thread; local files).
+ */
+void gxd_caller_read(gx_rpc_call *call, gxd_caller_info *out);
+
+/** Copies @p src to @p dst, fixing the internal pointers. */
+void gxd_caller_copy(gxd_caller_info *dst, const gxd_caller_info *src);
+
+/**
+ * Escapes @p name for an HTTP/2 header value (printable ASCII): bytes
+ * outside 0x20..0x7e and '%' become %XX. Cut to fit @p len (> 0).
+ */
+void gxd_caller_header_value(const char *name, char *out, size_t len);
+
+#endif

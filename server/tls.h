@@ -1,0 +1,104 @@
+/**
+ * @file tls.h
+ * gexecd's TLS material: the files of --tls-cert, --tls-key,
+ * --tls-client-ca and --tls-crl-dir, checked when loaded, reloaded on
+ * SIGHUP, and the revocation check gRPC 1.51 does not make.
+ *
+ * Loading checks what would otherwise fail only at the first handshake,
+ * and names the file at fault: each file parses (PEM; CRLs also DER), the
+ * key is unencrypted and matches the certificate, the server certificate
+ * is within its validity, every --tls-client-ca certificate is a CA, and
+ * every CRL is signed by one of them. A reload re-reads every file and
+ * installs the new set only if all of it passed: otherwise the set in
+ * force stays, and the reason is returned to be logged. New handshakes
+ * use the new set; established connections and their runs are untouched.
+ *
+ * Revocation: gRPC 1.51's handshake checks no CRL (only its experimental
+ * grpc_tls_* API would), so gexecd checks each call's client certificate
+ * (gx_rpc_auth.pem_cert) against an X509_STORE of the client CAs and the
+ * CRLs (X509_V_FLAG_CRL_CHECK: the leaf's issuer must have a CRL). The
+ * verdict is cached per certificate (SHA-256 of its PEM; GXD_TLS_CACHE
+ * entries, the oldest replaced first), so that a busy client costs one
+ * check; a reload empties the cache.
+ *
+ * Threads: everything here runs on the daemon's loop thread; gRPC's
+ * threads only see the gx_rpc_tls_source inside.
+ */
+#ifndef GXD_TLS_H
+#define GXD_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/rpc.h"
+
+/** Largest certificate, key or CA file read (bytes). */
+#define GXD_TLS_FILE_MAX (1u << 20)
+/** Largest CRL file read (bytes), and most files in --tls-crl-dir. */
+#define GXD_TLS_CRL_FILE_MAX (64u << 20)
+#define GXD_TLS_CRL_FILES_MAX 256
+/** Certificates whose revocation verdict is remembered. */
+#define GXD_TLS_CACHE 256
+
+/** The TLS flags' files. gxd_tls_open copies the paths, made absolute
+ *  against the working directory of that moment (symbolic links are not
+ *  resolved: a reload follows a link that was switched to new files).
+ *  cert and key are required; client_ca makes it mTLS; crl_dir needs
+ *  client_ca. */
+typedef struct {
+  const char *cert;
+  const char *key;
+  const char *client_ca; /**< NULL: TLS without client certificates */
+  const char *crl_dir;   /**< NULL: no revocation check */
+} gxd_tls_files;
+
+typedef struct gxd_tls gxd_tls;
+
+/**
+ * Loads and checks @p files. Returns 0 with *out owning the result, or
+ * -1 with the reason in @p why, which starts with the flag and file at
+ * fault ("--tls-key /etc/gexec/key.pem: does not match the certificate
+ * of --tls-cert /etc/gexec/cert.pem").
+ */
+int gxd_tls_open(const gxd_tls_files *files, gxd_tls **out, char *why,
+                 size_t why_len);
+
+/** The credentials every TCP listener gets: owned by @p t. Listeners
+ *  made with them borrow @p t's source, so free @p t only after the
+ *  server. */
+const gx_rpc_creds *gxd_tls_creds(const gxd_tls *t);
+
+/** Nonzero if client certificates are required (--tls-client-ca). */
+int gxd_tls_mtls(const gxd_tls *t);
+
+/**
+ * Re-reads and checks every file. Returns 0 when the new set is in force
+ * (next handshakes; the revocation cache is emptied), or -1 with the
+ * reason in @p why when the set in force was kept.
+ */
+int gxd_tls_reload(gxd_tls *t, char *why, size_t why_len);
+
+/**
+ * Revocation check of a TLS client certificate, @p pem_cert as
+ * gx_rpc_auth.pem_cert gives it. Returns 0 when the call may go on
+ * (also: no --tls-crl-dir), or -1 with the reason in @p why, e.g.
+ * "client certificate serial 0x1005 is revoked (CRL of CN=gexec CA)",
+ * "no CRL of CN=... in --tls-crl-dir", or for a NULL or unreadable
+ * certificate. Fails closed.
+ */
+int gxd_tls_check_peer(gxd_tls *t, const char *pem_cert, char *why,
+                       size_t why_len);
+
+/** Sets installed so far: 1 after gxd_tls_open, +1 per successful
+ *  reload. */
+uint64_t gxd_tls_generation(const gxd_tls *t);
+
+/** Full verifications gxd_tls_check_peer made (cache misses), for tests
+ *  and statistics. */
+uint64_t gxd_tls_verifications(const gxd_tls *t);
+
+/** Frees @p t (NULL is fine). Only after every server listening with
+ *  gxd_tls_creds(t) was freed. */
+void gxd_tls_free(gxd_tls *t);
+
+#endif
