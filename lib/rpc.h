@@ -250,6 +250,51 @@ int gx_rpc_server_add_unary(gx_rpc_server *srv, const char *path,
 int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
                          const gx_rpc_creds *creds);
 
+/** Options of a unix-socket listener whose connections the rpc module
+ *  accepts itself (gx_rpc_server_listen_unix); zero values select the
+ *  defaults noted. */
+typedef struct {
+  /** Permission bits of the socket file (only 0777 bits; the owner's
+   *  read and write are required): who may connect is who may write it.
+   *  0 = 0600, the daemon's user only. */
+  unsigned mode;
+  /** Nonzero: the socket file's group becomes @p gid (e.g. with mode
+   *  0660, the members of that group may connect). */
+  int set_gid;
+  uint32_t gid;
+  /** Fired on the loop thread when accepting a connection fails (EMFILE,
+   *  ENFILE, ENOBUFS, ENOMEM or an unexpected errno, given in @p err):
+   *  the listener then pauses (10 ms, doubling up to 1 s) before trying
+   *  again, never spinning; pending clients wait in the backlog. Fires
+   *  once per episode: again only after an accept succeeded. NULL: not
+   *  reported. */
+  void (*on_accept_error)(void *ud, int err);
+  void *ud; /**< for on_accept_error */
+} gx_rpc_unix_opts;
+
+/**
+ * Listens on the unix socket @p path (a file system path, no "unix:"
+ * prefix), before start, accepting its connections itself instead of
+ * through gRPC: the socket is created with the permission bits and group
+ * of @p opts (NULL: mode 0600, the process's group) before anyone can
+ * connect, and every connection's SO_PEERCRED (the connecting process's
+ * pid, uid and gid, from the kernel) is recorded, so that each call made
+ * on it reports them (gx_rpc_call_auth, gx_rpc_call_peer) and its
+ * connection can be cut (gx_rpc_call_cut_connection). Connections are
+ * plaintext (gRPC takes only insecure credentials for them). Accepting
+ * starts with gx_rpc_server_start; gx_rpc_server_shutdown closes the
+ * socket and removes @p path if it is still ours.
+ *
+ * An existing file at @p path is not replaced (GX_ESYS, errno
+ * EADDRINUSE): remove a stale socket first. Returns GX_OK, GX_EINVAL
+ * (empty or too long a path, a mode outside 0777 or without 0600),
+ * GX_E2BIG (16 such listeners already), GX_ENOMEM or GX_ESYS (errno
+ * says why: socket, bind, chown or listen failed); on error nothing is
+ * left behind.
+ */
+int gx_rpc_server_listen_unix(gx_rpc_server *srv, const char *path,
+                              const gx_rpc_unix_opts *opts);
+
 /** Starts serving; @p on_call receives each new call. On error
  *  (GX_ESYS, GX_ENOMEM, GX_ERPC) @p on_call never fires: calls that still
  *  arrive are cancelled. Then shut down and free the server as usual, and
@@ -304,9 +349,32 @@ int gx_rpc_call_set_trailer(gx_rpc_call *call, const char *key,
 int gx_rpc_call_trailer(gx_rpc_call *call, const char *key, char *buf,
                         size_t len);
 
-/** Server: the peer's address ("unix:", "ipv4:127.0.0.1:5555"); the
- *  string is owned by the call. Never authenticated. */
+/** Server: the peer's address ("ipv4:127.0.0.1:5555"; "unix:" for a
+ *  listener of gx_rpc_server_listen), never authenticated; the string is
+ *  owned by the call. For a call on a gx_rpc_server_listen_unix listener
+ *  it is the peer process as the kernel reported it when it connected:
+ *  "unix:pid=P,uid=U,gid=G" (the numbers of gx_rpc_call_auth). */
 const char *gx_rpc_call_peer(gx_rpc_call *call);
+
+/**
+ * Server: ends the whole connection @p call came on, to stop an abusive
+ * client (e.g. one opening and resetting streams without end: HTTP/2
+ * rapid reset). The socket is shut down (shutdown(2), both ways; gRPC
+ * still owns and closes it): gRPC sees the connection end and fails every
+ * call on it, this one included (on_closed(cancelled), then on_done, from
+ * the loop later); its client sees UNAVAILABLE. Other connections are not
+ * affected. Works for calls on gx_rpc_server_listen_unix listeners (the
+ * socket recorded at accept) and on TCP listeners of gx_rpc_server_listen
+ * (found among this process's sockets as the one whose peer address is
+ * the call's and whose local port is one this server listens on), with
+ * or without TLS. Loop thread only, while the call is valid. Returns
+ * GX_OK, GX_EINVAL (a client call, or a peer that cannot be told apart:
+ * "unix:" of gx_rpc_server_listen's unix listeners), GX_ECLOSED (no
+ * such connection any more) or GX_ESYS (TCP: /proc/self/fd unreadable).
+ * A call that came on TCP reports no conn_id: account per connection by
+ * its peer string, which no other open connection shares.
+ */
+int gx_rpc_call_cut_connection(gx_rpc_call *call);
 
 /** What the transport proved about a server call's peer. Filled by
  *  gx_rpc_call_auth; see there for the lifetime of its strings. */
@@ -339,12 +407,19 @@ typedef struct {
    *  the peer proved none of them. */
   const char *identity;
   /** Nonzero if uid, gid and pid below are the peer process's, from the
-   *  kernel (SO_PEERCRED on a unix socket). Always 0 today: gRPC does not
-   *  expose a call's socket; it needs listeners whose connections the
-   *  rpc module accepts itself. */
+   *  kernel (SO_PEERCRED, read when it connected: its effective uid and
+   *  gid then, and its pid as this process's pid namespace sees it). Set
+   *  for calls on gx_rpc_server_listen_unix listeners only (gRPC's own
+   *  listeners do not expose a call's socket); 0 there too if the
+   *  connection could not be matched with certainty (never a guess). */
   int has_unix_cred;
   uint32_t uid, gid;
   int32_t pid;
+  /** The connection the call came on, for accounting per connection: a
+   *  number unique in this process, never reused, the same for every
+   *  call of one connection. 0 when unknown (TCP listeners, and
+   *  whenever has_unix_cred is 0). */
+  uint64_t conn_id;
 } gx_rpc_auth;
 
 /** Server: fills @p out with what the transport proved about the call's

@@ -68,6 +68,20 @@ typedef struct {
   char *name; /* the method's last path component, for error texts */
 } rpc_unary_method;
 
+/* The connections a server accepted itself (rpc_conn.c), its unix
+ * listeners (rpc_unix.c) and its TCP ports (for rpc_cut.c). Loop thread
+ * only. */
+typedef struct rpc_conns rpc_conns;
+
+/* Who a server call's peer is, from the record of the connection it came
+ * on (rpc_conn.c). conn_id 0: unknown (no credentials). */
+typedef struct {
+  int fd;           /* the connection's socket, as gRPC named it ("fd:N") */
+  uint64_t conn_id; /* unique per accepted connection, never reused */
+  uint32_t uid, gid;
+  int32_t pid;
+} rpc_peer_cred;
+
 /* What gx_rpc_call_auth reports, read once per call (rpc_security.c):
  * one allocation holding the struct, the identity array and the strings. */
 typedef struct rpc_auth rpc_auth;
@@ -103,6 +117,8 @@ struct gx_rpc_call {
   grpc_metadata trailers[GX_RPC_TRAILERS_MAX];
   size_t ntrailers;
   rpc_auth *auth; /* NULL until gx_rpc_call_auth first asks */
+  rpc_conns *conns; /* the server's; outlives the call */
+  rpc_peer_cred cred; /* set when the call is accepted (rpc_conn.c) */
   /* server, unary methods (rpc_unary.c) */
   const rpc_unary_method *unary;
   ProtobufCMessage *unary_req; /* held until the client half-closes */
@@ -160,6 +176,53 @@ int rpc_tls_server_creds_new(gx_rpc_tls_source *src,
                              grpc_server_credentials **out);
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);
+
+/* A server's own connections (rpc_conn.c), all on the loop thread.
+ * rpc_conns_new: GX_OK or GX_ENOMEM. rpc_conns_free also stops what
+ * rpc_conns_stop did not. */
+int rpc_conns_new(rpc_conns **out);
+void rpc_conns_free(rpc_conns *cs);
+/* gx_rpc_server_listen_unix's work (its results). */
+int rpc_conns_listen_unix(rpc_conns *cs, const char *path,
+                          const gx_rpc_unix_opts *opts);
+/* Starts accepting on every unix listener, after grpc_server_start:
+ * GX_OK, or GX_ESYS/GX_ENOMEM (rpc_conns_stop still cleans up). */
+int rpc_conns_start(rpc_conns *cs, uv_loop_t *loop, grpc_server *server);
+/* Stops accepting, closes the listening sockets and removes their paths
+ * (memory of started listeners goes in libuv close callbacks: run the
+ * loop). Idempotent. */
+void rpc_conns_stop(rpc_conns *cs);
+/* Remembers a TCP port the server listens on (gx_rpc_server_listen). */
+void rpc_conns_add_tcp_port(rpc_conns *cs, int port);
+/* The TCP ports of gx_rpc_server_listen's listeners, *n of them. */
+const int *rpc_conns_tcp_ports(const rpc_conns *cs, int *n);
+/* Records accepted connection @p fd (its socket's identity and peer
+ * credentials) under a new conn_id, replacing whatever record the number
+ * had: GX_OK, GX_ENOMEM, or GX_ESYS (the socket cannot be read). */
+int rpc_conns_record(rpc_conns *cs, int fd);
+/* Sets @p c's cred (and its peer string) from the record of the
+ * connection its "fd:N" peer names, if that record is certainly the
+ * call's connection; else leaves them (no credentials). */
+void rpc_conns_identify(rpc_conns *cs, gx_rpc_call *c);
+/* Copies @p c's peer credentials (none: has_unix_cred 0) into @p out. */
+void rpc_conns_fill_auth(const gx_rpc_call *c, gx_rpc_auth *out);
+/* Whether @p cred still names the recorded, open connection. */
+int rpc_conns_current(const rpc_conns *cs, const rpc_peer_cred *cred);
+
+/* One unix listener (rpc_unix.c), kept by rpc_conns: what rpc_conns_*
+ * do for each. rpc_unix_stop also frees it (at once if it never
+ * started, else from its handles' close callbacks). */
+typedef struct rpc_unix_listener rpc_unix_listener;
+int rpc_unix_listen(rpc_conns *cs, const char *path,
+                    const gx_rpc_unix_opts *opts, rpc_unix_listener **out);
+int rpc_unix_start(rpc_unix_listener *l, uv_loop_t *loop,
+                   grpc_server *server);
+void rpc_unix_stop(rpc_unix_listener *l);
+
+/* Counters for the module's tests: connections accepted, and accept
+ * attempts that failed (EAGAIN excluded), over the process's life. */
+extern atomic_uint_fast64_t rpc_unix_accepted;
+extern atomic_uint_fast64_t rpc_unix_accept_failures;
 
 /* Unary methods (rpc_unary.c). rpc_unary_method_init copies @p path's
  * last component; rpc_unary_method_free releases it. rpc_unary_start

@@ -34,6 +34,7 @@ struct gx_rpc_server {
   grpc_server *server;
   grpc_completion_queue *cq;
   rpc_pump *pump;
+  rpc_conns *conns; /* unix listeners of ours, accepted connections */
   request_slot slots[MAX_METHODS + 1];
   int nmethods;
   int shutting_down;
@@ -99,6 +100,8 @@ static gx_rpc_call *accept_call(gx_rpc_server *srv, grpc_call *gc) {
   }
   c->pump = srv->pump;
   c->peer = grpc_call_get_peer(gc);
+  c->conns = srv->conns;
+  rpc_conns_identify(srv->conns, c);
   grpc_op ops[2];
   memset(ops, 0, sizeof ops);
   ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -153,6 +156,10 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
   gx_rpc_global_init();
   gx_rpc_server *srv = calloc(1, sizeof *srv);
   if (!srv) return GX_ENOMEM;
+  if (rpc_conns_new(&srv->conns) != GX_OK) {
+    free(srv);
+    return GX_ENOMEM;
+  }
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 4u << 20;
   grpc_arg args[] = {
@@ -224,7 +231,14 @@ int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
   if (rc != GX_OK) return rc;
   int port = grpc_server_add_http2_port(srv->server, addr, sc);
   grpc_server_credentials_release(sc);
+  if (port > 0 && strncmp(addr, "unix", 4) != 0)
+    rpc_conns_add_tcp_port(srv->conns, port);
   return port > 0 ? port : GX_ERPC;
+}
+
+int gx_rpc_server_listen_unix(gx_rpc_server *srv, const char *path,
+                              const gx_rpc_unix_opts *opts) {
+  return rpc_conns_listen_unix(srv->conns, path, opts);
 }
 
 int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
@@ -232,7 +246,10 @@ int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
   srv->on_call = on_call;
   srv->on_call_ud = ud;
   grpc_server_start(srv->server);
-  int rc = rpc_pump_start(srv->cq, srv->loop, dispatch, srv, &srv->pump);
+  /* before the pump: on failure no request is posted, no call arrives */
+  int rc = rpc_conns_start(srv->conns, srv->loop, srv->server);
+  if (rc != GX_OK) return rc;
+  rc = rpc_pump_start(srv->cq, srv->loop, dispatch, srv, &srv->pump);
   if (rc != GX_OK) return rc; /* nothing posted: no call can arrive */
   int n = srv->nmethods + 1;
   srv->slots[srv->nmethods].method = -1;
@@ -257,6 +274,7 @@ void gx_rpc_server_shutdown(gx_rpc_server *srv, void (*done)(void *),
   srv->shutting_down = 1;
   srv->shutdown_done = done;
   srv->shutdown_ud = ud;
+  rpc_conns_stop(srv->conns); /* no connection is added after this */
   RPC_HANDOFF(&srv->shutdown_tag);
   grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
   if (srv->pump) return; /* the tag reaches the loop through the pump */
@@ -288,6 +306,7 @@ void gx_rpc_server_free(gx_rpc_server *srv) {
   grpc_completion_queue_destroy(srv->cq);
   for (int i = 0; i < srv->nmethods; i++)
     rpc_unary_method_free(&srv->slots[i].unary);
+  rpc_conns_free(srv->conns);
   free(srv);
 }
 

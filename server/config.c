@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@ static const char usage[] =
     GX_ADDR_DEFAULT_SUBPATH ",\n"
     "                           or unix:" GX_ADDR_DEFAULT_RUN_DIR
     GX_ADDR_DEFAULT_SUBPATH " (socket mode 0600)\n"
+    "      --socket-group NAME  unix sockets get mode 0660 and group NAME:\n"
+    "                           its members may connect (default: 0600,\n"
+    "                           the daemon's user only)\n"
     "      --max-sessions N     concurrent runs; more are refused with\n"
     "                           RESOURCE_EXHAUSTED (default 1024)\n"
     "      --max-timeout DUR    longest run allowed; also the timeout of runs\n"
@@ -205,6 +209,33 @@ static int apply_cap(gxd_config *cfg, int opt, const char *arg, char *why,
   return parse_cap(&caps[opt - 11], arg, dst[opt - 11], why, len);
 }
 
+/* --socket-group: a group that exists, by name. Its entry (with every
+ * member) may be large: the buffer grows up to 1 MiB. */
+static int apply_socket_group(gxd_config *cfg, const char *name, char *why,
+                              size_t len) {
+  struct group gr, *res = NULL;
+  char *buf = NULL;
+  int err = ERANGE;
+  for (size_t n = 16384; err == ERANGE && n <= (1u << 20); n *= 2) {
+    char *b = realloc(buf, n);
+    if (!b) {
+      err = ENOMEM;
+      break;
+    }
+    buf = b;
+    err = getgrnam_r(name, &gr, buf, n, &res);
+  }
+  if (!err && res) {
+    cfg->socket_group = name;
+    cfg->socket_gid = (uint32_t)gr.gr_gid;
+  } else {
+    snprintf(why, len, "--socket-group %s: %s", name,
+             err ? strerror(err) : "no such group");
+  }
+  free(buf);
+  return !err && res ? 0 : -1;
+}
+
 /* Checks one --listen value: parseable (where it may be is decided once
  * every flag is known: check_exposure). */
 static int check_listen(const char *addr, char *why, size_t len) {
@@ -353,6 +384,8 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
     case 16:
       cfg->instance = arg;
       return 0;
+    case 30:
+      return apply_socket_group(cfg, arg, why, len);
     case 9:
       if (cfg->nrequire == 4) return bad(why, len, "--require-isolation", arg, "at most 4");
       cfg->require[cfg->nrequire++] = arg;
@@ -409,6 +442,7 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"keepalive-timeout", required_argument, NULL, 46},
       {"audit-log", required_argument, NULL, 47},
       {"audit-sync", no_argument, NULL, 48},
+      {"socket-group", required_argument, NULL, 30},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};

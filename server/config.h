@@ -28,6 +28,8 @@ typedef struct {
   const char *listen[GXD_MAX_LISTEN]; /**< gRPC addresses */
   int nlisten;
   char default_listen[128];           /**< used when nlisten == 0 */
+  const char *socket_group;           /**< --socket-group; NULL = none */
+  uint32_t socket_gid;                /**< its gid, when socket_group */
   size_t max_sessions;                /**< concurrent runs */
   gxd_limits limits;                  /**< per-request bounds */
   uint32_t default_grace_ms;          /**< SIGTERM -> SIGKILL default */

@@ -137,32 +137,6 @@ static void on_sighup(uv_signal_t *h, int sig) {
 
 /* ---------------------------------------------------------- listening */
 
-/* Binds a throw-away socket where gRPC is about to listen, to learn the
- * errno (ENOSPC, EACCES, EADDRINUSE...) gRPC does not report. */
-static int try_bind(const gx_addr *a, char *why, size_t len) {
-  struct sockaddr_storage ss;
-  socklen_t sl;
-  memset(&ss, 0, sizeof ss);
-  if (a->kind == GX_ADDR_UNIX) {
-    struct sockaddr_un *un = (struct sockaddr_un *)&ss;
-    un->sun_family = AF_UNIX;
-    snprintf(un->sun_path, sizeof un->sun_path, "%s", a->path);
-    sl = sizeof *un;
-  } else {
-    return 0; /* TCP: gRPC resolves names itself; nothing to pre-check */
-  }
-  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return snprintf(why, len, "socket: %s", strerror(errno)), -1;
-  int rc = bind(fd, (struct sockaddr *)&ss, sl);
-  int err = errno;
-  close(fd);
-  if (rc != 0)
-    return snprintf(why, len, "%s", strerror(err)), -1;
-  unlink(a->path);
-  return 0;
-}
-
 /* A unix socket path: make its directory, refuse to steal a live one. */
 static int prepare_unix(const char *path) {
   char dir[sizeof ((gx_addr *)0)->path];
@@ -188,6 +162,27 @@ static int prepare_unix(const char *path) {
   return 0;
 }
 
+static void on_accept_error(void *ud, int err) {
+  (void)ud;
+  gxd_log(GXD_LOG_WARN, "accepting a connection failed: %s (pausing; clients "
+          "wait)", strerror(err));
+}
+
+/* A unix socket whose connections we accept ourselves (each call then
+ * knows its peer's pid, uid and gid): mode 0600, or 0660 and the
+ * --socket-group. Returns 1 (gx_rpc_server_listen's "port") or 0. */
+static int listen_unix(daemon_t *d, const char *path, char *why,
+                       size_t len) {
+  const gxd_config *c = d->cfg;
+  gx_rpc_unix_opts o = {.mode = c->socket_group ? 0660 : 0600,
+                        .set_gid = c->socket_group != NULL,
+                        .gid = c->socket_gid,
+                        .on_accept_error = on_accept_error};
+  int rc = gx_rpc_server_listen_unix(d->srv, path, &o);
+  snprintf(why, len, "%s", rc == GX_ESYS ? strerror(errno) : gx_strerror(rc));
+  return rc == GX_OK;
+}
+
 static int listen_one(daemon_t *d, const char *addr) {
   gx_addr a;
   char why[300] = "";
@@ -196,15 +191,15 @@ static int listen_one(daemon_t *d, const char *addr) {
     return -1;
   }
   if (a.kind == GX_ADDR_UNIX && prepare_unix(a.path) != 0) return -1;
-  mode_t old = umask(0177); /* unix sockets: 0600, owner only */
   why[0] = '\0';
   /* TCP speaks TLS when it is configured; unix sockets stay plaintext */
   const gx_rpc_creds *creds =
-      a.kind == GX_ADDR_TCP && gxd_access_tls(d->access) ? gxd_tls_creds(gxd_access_tls(d->access)) : NULL;
-  int port = try_bind(&a, why, sizeof why) == 0
-                 ? gx_rpc_server_listen(d->srv, addr, creds)
-                 : 0;
-  umask(old);
+      a.kind == GX_ADDR_TCP && gxd_access_tls(d->access)
+          ? gxd_tls_creds(gxd_access_tls(d->access))
+          : NULL;
+  int port = a.kind == GX_ADDR_UNIX
+                 ? listen_unix(d, a.path, why, sizeof why)
+                 : gx_rpc_server_listen(d->srv, addr, creds);
   if (port <= 0) {
     gxd_log(GXD_LOG_ERROR, "cannot listen on %s: %s", addr,
             why[0] ? why : "refused by gRPC (address in use, or no "

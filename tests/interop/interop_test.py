@@ -93,6 +93,28 @@ def pid_gone(pid):
 
 # ------------------------------------------------------------------- daemon
 
+# The policy test daemons run under unless a test gives its own: root
+# over the unix socket, plaintext loopback and any verified certificate
+# may do anything (the tests here are about the wire, not the policy).
+TEST_POLICY = {"rules": [
+    {"name": "test-root", "match": {"uid": 0}, "allow": {"facts": True}},
+    {"name": "test-loopback", "match": {"anonymous_loopback": True},
+     "allow": {}},
+    {"name": "test-spiffe", "match": {"spiffe": "*"}, "allow": {}},
+    {"name": "test-dns", "match": {"dns": "*"}, "allow": {}},
+    {"name": "test-cn", "match": {"cn": "*"}, "allow": {}},
+]}
+
+
+def test_policy_path():
+    """Writes TEST_POLICY once; returns its path."""
+    path = os.path.join(TMPDIR, "test-policy.json")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            json.dump(TEST_POLICY, f)
+    return path
+
+
 class Daemon:
     """One gexecd child process, its stderr log and channels to it."""
 
@@ -104,6 +126,8 @@ class Daemon:
         for addr in self.listens:
             args += ["--listen", addr]
         args += list(extra_args)
+        if "--policy" not in args:
+            args += ["--policy", test_policy_path()]
         self.args = args
         env = dict(os.environ)
         env[CANARY_NAME] = "this-must-not-leak"

@@ -163,9 +163,7 @@ def main():
     d = None
     try:
         subprocess.run(["/bin/sh", MKCERTS, CERTS, HOST_IP], check=True)
-        policy = os.path.join(it.TMPDIR, "policy.json")
-        with open(policy, "w") as f:
-            f.write('{"rules": []}\n')  # stored by gexecd, not yet loaded
+        policy = it.test_policy_path()
         net.up()
         ok = int(it.run_one("refuses_without_tls", lambda: refuses_without_tls(net)))
         d = start_daemon(net, policy)

@@ -153,6 +153,22 @@ static void listen_repeatable(void **state) {
   assert_string_equal(cfg.listen[3], "localhost:7002");
 }
 
+/* --socket-group takes an existing group by name (root's is 0) and
+ * refuses an unknown one, naming it. Without it: none. */
+static void socket_group_is_resolved(void **state) {
+  char *none[] = {"gexecd", NULL};
+  char *root[] = {"gexecd", "--socket-group", "root", NULL};
+  char *unknown[] = {"gexecd", "--socket-group", "no-such-group-gx", NULL};
+  (void)state;
+  assert_int_equal(parse(none), GXD_CONFIG_RUN);
+  assert_null(cfg.socket_group);
+  assert_int_equal(parse(root), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.socket_group, "root");
+  assert_int_equal(cfg.socket_gid, 0);
+  parse_fails(unknown, "");
+  assert_string_equal(why, "--socket-group no-such-group-gx: no such group");
+}
+
 static void listen_refuses_non_loopback_tcp(void **state) {
   static const char *const refused[] = {
       "0.0.0.0:7000", "192.168.1.5:7000", "[::]:7000", "[fe80::1]:7000",
@@ -424,6 +440,7 @@ static void help_long_and_short(void **state) {
   assert_contains(out, "--kill-grace DUR");
   assert_contains(out, "--max-message SIZE");
   assert_contains(out, "--log-level LEVEL");
+  assert_contains(out, "--socket-group NAME");
   assert_contains(out, "--tls-cert FILE");
   assert_contains(out, "--tls-key FILE");
   assert_contains(out, "--tls-client-ca FILE");
@@ -708,6 +725,7 @@ int main(void) {
       cmocka_unit_test(help_long_and_short),
       cmocka_unit_test(help_wins_over_later_options),
       cmocka_unit_test(version),
+      cmocka_unit_test(socket_group_is_resolved),
       cmocka_unit_test(run_prints_nothing),
       cmocka_unit_test(missing_value),
       cmocka_unit_test(unknown_option),
