@@ -118,15 +118,17 @@ def test_policy_path():
 class Daemon:
     """One gexecd child process, its stderr log and channels to it."""
 
-    def __init__(self, name, listens, extra_args=(), prefix=()):
-        """prefix: a command that runs gexecd by exec (e.g. ip netns exec)."""
+    def __init__(self, name, listens, extra_args=(), prefix=(), test_policy=True):
+        """prefix: a command that runs gexecd by exec (e.g. ip netns exec);
+        test_policy: without --policy in extra_args, run under TEST_POLICY
+        (False: the daemon's built-in policy)."""
         self.name = name
         self.listens = list(listens)
         args = list(prefix) + [GEXECD]
         for addr in self.listens:
             args += ["--listen", addr]
         args += list(extra_args)
-        if "--policy" not in args:
+        if test_policy and "--policy" not in args:
             args += ["--policy", test_policy_path()]
         self.args = args
         env = dict(os.environ)

@@ -16,6 +16,7 @@ if [[ "${1:-}" == *.py ]]; then
 fi
 
 export GEXECD="$root/server/gexecd"
+export GEXEC_CLI="$root/client/cli/gexec"
 export GEXEC_INTEROP_PB_DIR="$root/tests/interop"
 export GEXEC_MKCERTS="$root/tests/tls/mkcerts.sh"
 export PYTHONDONTWRITEBYTECODE=1
