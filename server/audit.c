@@ -153,6 +153,10 @@ int gxd_audit_wait(gxd_audit *a, uint64_t seq, gxd_audit_waiter *w,
   return rc;
 }
 
+void gxd_audit_flush(gxd_audit *a) {
+  if (a->sync && a->seq > a->synced) (void)start_sync(a);
+}
+
 void gxd_audit_cancel(gxd_audit *a, gxd_audit_waiter *w) {
   gxd_audit_waiter **pp = &a->waiters;
   while (*pp && *pp != w) pp = &(*pp)->next;
@@ -207,16 +211,23 @@ int gxd_audit_write(gxd_audit *a, json_object *rec, uint64_t *seq) {
   return a->sync ? 1 : 0;
 }
 
-void gxd_audit_add_string(json_object *rec, const char *key,
-                          const char *value) {
+json_object *gxd_audit_string(const char *value, int *cut) {
   size_t n = strnlen(value, GXD_AUDIT_STRING_MAX + 1);
   if (n > GXD_AUDIT_STRING_MAX) {
     n = GXD_AUDIT_STRING_MAX;
     while (n > 0 && ((unsigned char)value[n] & 0xC0) == 0x80)
       n--; /* not inside a UTF-8 sequence */
-    json_object_object_add(rec, "truncated", json_object_new_boolean(1));
+    *cut = 1;
   }
-  json_object_object_add(rec, key, json_object_new_string_len(value, (int)n));
+  return json_object_new_string_len(value, (int)n);
+}
+
+void gxd_audit_add_string(json_object *rec, const char *key,
+                          const char *value) {
+  int cut = 0;
+  json_object_object_add(rec, key, gxd_audit_string(value, &cut));
+  if (cut)
+    json_object_object_add(rec, "truncated", json_object_new_boolean(1));
 }
 
 /* -------------------------------------------------------------- reopen */

@@ -81,13 +81,22 @@ int gxd_audit_write(gxd_audit *a, json_object *rec, uint64_t *seq);
 int gxd_audit_wait(gxd_audit *a, uint64_t seq, gxd_audit_waiter *w,
                     void (*cb)(gxd_audit_waiter *w, int err));
 
+/** With --audit-sync: starts a sync of what was written, for records
+ *  nobody waits for (a run's end). Nothing otherwise, or on failure
+ *  (the next sync covers them). */
+void gxd_audit_flush(gxd_audit *a);
+
 /** Unlinks a waiter whose callback has not fired (its run is gone);
  *  a waiter not linked is fine. */
 void gxd_audit_cancel(gxd_audit *a, gxd_audit_waiter *w);
 
+/** A JSON string of @p value, cut at GXD_AUDIT_STRING_MAX bytes (never
+ *  inside a UTF-8 character); *@p cut is set to 1 if it was. */
+json_object *gxd_audit_string(const char *value, int *cut);
+
 /**
- * Adds string @p value (any bytes up to @p len; cut at
- * GXD_AUDIT_STRING_MAX, setting "truncated" in @p rec) as @p key.
+ * Adds string @p value as @p key (gxd_audit_string), setting
+ * "truncated": true in @p rec when it was cut.
  */
 void gxd_audit_add_string(json_object *rec, const char *key,
                           const char *value);

@@ -45,7 +45,8 @@ static const char usage[] =
     "      --log-level LEVEL    debug, info, warn or error (default info)\n"
     "\n"
     "Remote use (see README, \"Run it across machines\"): SIGHUP re-reads\n"
-    "the TLS files (a broken one keeps the old set, reason logged).\n"
+    "the TLS files and the policy and reopens the audit log (a broken file\n"
+    "keeps the old one in force, reason logged; live runs are untouched).\n"
     "      --tls-cert FILE      the server's certificate chain (PEM); with\n"
     "                           it every TCP listener speaks TLS\n"
     "      --tls-key FILE       its private key (PEM, unencrypted)\n"
@@ -55,7 +56,14 @@ static const char usage[] =
     "                           revoked client certificate is refused\n"
     "                           (UNAUTHENTICATED), and so are clients of a\n"
     "                           CA without a CRL in DIR\n"
-    "      --policy FILE        who may run what (JSON)\n"
+    "      --policy FILE        who may run what (JSON, README \"Policy\n"
+    "                           file\"). Without it: the daemon's own uid\n"
+    "                           and root over the unix socket may do\n"
+    "                           anything, every other caller is refused\n"
+    "      --audit-log FILE     JSON lines: each run's decision (before\n"
+    "                           anything is spawned) and end; a decision\n"
+    "                           that cannot be written refuses its run\n"
+    "      --audit-sync         fdatasync each record before acting on it\n"
     "      --keepalive-time DUR  ping a connection after DUR without\n"
     "                           traffic, 1s..2h (default 30s)\n"
     "      --keepalive-timeout DUR  close it (stopping its runs) when a\n"
@@ -304,6 +312,8 @@ static int apply_remote(gxd_config *cfg, int opt, const char *arg, char *why,
     case 42: cfg->tls_client_ca = arg; return 0;
     case 43: cfg->tls_crl_dir = arg; return 0;
     case 44: cfg->policy_file = arg; return 0;
+    case 47: cfg->audit_log = arg; return 0;
+    case 48: cfg->audit_sync = 1; return 0;
     case 45:
       return parse_keepalive("--keepalive-time", arg, 7200000, "2h",
                              &cfg->keepalive_time_ms, why, len);
@@ -388,7 +398,8 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
       return 0;
     case 11: case 12: case 13: case 14:
       return apply_cap(cfg, opt, arg, why, len);
-    case 40: case 41: case 42: case 43: case 44: case 45: case 46:
+    case 40: case 41: case 42: case 43: case 44: case 45: case 46: case 47:
+    case 48:
       return apply_remote(cfg, opt, arg, why, len);
     case 5:
       if (gxd_log_parse_level(arg) < 0)
@@ -429,6 +440,8 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"policy", required_argument, NULL, 44},
       {"keepalive-time", required_argument, NULL, 45},
       {"keepalive-timeout", required_argument, NULL, 46},
+      {"audit-log", required_argument, NULL, 47},
+      {"audit-sync", no_argument, NULL, 48},
       {"socket-group", required_argument, NULL, 30},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},

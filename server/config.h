@@ -67,6 +67,8 @@ typedef struct {
   /** --policy FILE; NULL = none. Only stored here (the daemon loads
    *  it). A non-loopback TCP listener needs it and mTLS. */
   const char *policy_file;
+  const char *audit_log;              /**< --audit-log; NULL = none */
+  int audit_sync;                     /**< --audit-sync */
   /** --keepalive-time / --keepalive-timeout (lib/rpc.h keepalive) */
   uint32_t keepalive_time_ms, keepalive_timeout_ms;
 } gxd_config;

@@ -22,6 +22,7 @@
 #include "server/reaper.h"
 #include "server/session.h"
 #include "server/tiers.h"
+#include "server/access.h"
 #include "server/tls.h"
 
 enum { METHOD_RUN }; /* Health/Check is a unary method: server/health.c */
@@ -44,39 +45,16 @@ typedef struct {
   gxd_tiers tiers;
   gxd_instance instance;
   int instance_open;
-  gxd_tls *tls; /* --tls-*: TCP listeners speak TLS; NULL without */
+  gxd_access *access; /* TLS material, policy, audit log */
+  gxd_health health;  /* what Health/Check reads */
 } daemon_t;
 
 /* ------------------------------------------------------------ routing */
 
-/* A TLS call whose client certificate is revoked is refused here (the
- * handshake verified everything else; gRPC 1.51 checks no CRL). Returns
- * 1 if the call may go on, else 0 after ending it UNAUTHENTICATED. */
-static int tls_admits(daemon_t *d, gx_rpc_call *call) {
-  gx_rpc_auth a = {.identity = NULL};
-  char why[400];
-  if (!d->tls) return 1;
-  if (gx_rpc_call_auth(call, &a) != GX_OK) {
-    snprintf(why, sizeof why, "the caller's credentials cannot be read");
-  } else if (strcmp(a.transport, "ssl") != 0 ||
-             gxd_tls_check_peer(d->tls, a.pem_cert, why, sizeof why) == 0) {
-    return 1;
-  }
-  json_object *f = json_object_new_object();
-  json_object_object_add(f, "event", json_object_new_string("refused"));
-  json_object_object_add(f, "peer",
-                         json_object_new_string(gx_rpc_call_peer(call)));
-  if (a.identity)
-    json_object_object_add(f, "identity", json_object_new_string(a.identity));
-  json_object_object_add(f, "reason", json_object_new_string(why));
-  gxd_log_event(GXD_LOG_WARN, f);
-  gx_rpc_call_finish(call, GX_STATUS_UNAUTHENTICATED, why);
-  return 0;
-}
-
 static void on_call(void *ud, gx_rpc_call *call, int method) {
   daemon_t *d = ud;
-  if (!tls_admits(d, call)) return; /* ended */
+  gxd_caller_info caller;
+  if (!gxd_access_admit_call(d->access, call, &caller)) return; /* ended */
   if (method != METHOD_RUN) {
     gx_rpc_call_finish(call, GX_STATUS_UNIMPLEMENTED,
                        "unknown method; gexecd serves /gexec.v1.Exec/Run and "
@@ -91,7 +69,7 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
              d->cfg->max_sessions);
     gx_rpc_call_finish(call, GX_STATUS_RESOURCE_EXHAUSTED, msg);
   } else {
-    gxd_session_start(&d->sessions, call);
+    gxd_session_start(&d->sessions, call, &caller);
   }
 }
 
@@ -147,40 +125,14 @@ static void on_signal(uv_signal_t *h, int sig) {
 
 /* ------------------------------------------------------------ reload */
 
-/*
- * SIGHUP re-reads what may change without a restart. Each reloader logs
- * its outcome as an event "reload" ("what", "ok", and "error" when the
- * old state was kept); a failing one does not stop the others. Runs,
- * connections and calls already admitted are untouched.
- * INTEGRATOR: the policy reload goes into `reloaders` below.
- */
-typedef void (*reloader_fn)(daemon_t *d);
-
-static void log_reload(const char *what, const char *error) {
-  json_object *f = json_object_new_object();
-  json_object_object_add(f, "event", json_object_new_string("reload"));
-  json_object_object_add(f, "what", json_object_new_string(what));
-  json_object_object_add(f, "ok", json_object_new_boolean(!error));
-  if (error) json_object_object_add(f, "error", json_object_new_string(error));
-  gxd_log_event(error ? GXD_LOG_ERROR : GXD_LOG_INFO, f);
-}
-
-/* Certificates, client CA and CRLs: next handshakes and calls. */
-static void reload_tls(daemon_t *d) {
-  char why[600];
-  if (!d->tls) return;
-  log_reload("tls", gxd_tls_reload(d->tls, why, sizeof why) == 0 ? NULL : why);
-}
-
-static const reloader_fn reloaders[] = {
-    reload_tls,
-};
-
+/* SIGHUP re-reads what may change without a restart (access.h): TLS
+ * files, the policy, the audit log's file. Runs, connections and calls
+ * already admitted are untouched. */
 static void on_sighup(uv_signal_t *h, int sig) {
   daemon_t *d = h->data;
   (void)sig;
-  for (size_t i = 0; i < sizeof reloaders / sizeof *reloaders; i++)
-    reloaders[i](d);
+  gxd_access_reload(d->access);
+  d->sessions.policy = gxd_access_policy(d->access);
 }
 
 /* ---------------------------------------------------------- listening */
@@ -242,7 +194,9 @@ static int listen_one(daemon_t *d, const char *addr) {
   why[0] = '\0';
   /* TCP speaks TLS when it is configured; unix sockets stay plaintext */
   const gx_rpc_creds *creds =
-      a.kind == GX_ADDR_TCP && d->tls ? gxd_tls_creds(d->tls) : NULL;
+      a.kind == GX_ADDR_TCP && gxd_access_tls(d->access)
+          ? gxd_tls_creds(gxd_access_tls(d->access))
+          : NULL;
   int port = a.kind == GX_ADDR_UNIX
                  ? listen_unix(d, a.path, why, sizeof why)
                  : gx_rpc_server_listen(d->srv, addr, creds);
@@ -258,7 +212,7 @@ static int listen_one(daemon_t *d, const char *addr) {
   if (a.kind == GX_ADDR_TCP)
     json_object_object_add(f, "port", json_object_new_int(port));
   json_object_object_add(f, "security", json_object_new_string(
-      !creds ? "plaintext" : gxd_tls_mtls(d->tls) ? "mtls" : "tls"));
+      !creds ? "plaintext" : gxd_tls_mtls(gxd_access_tls(d->access)) ? "mtls" : "tls"));
   gxd_log_event(GXD_LOG_INFO, f);
   return 0;
 }
@@ -293,19 +247,6 @@ static void raise_nofile(const gxd_config *cfg) {
             (unsigned long long)((rl.rlim_cur - 256) / 4), cfg->max_sessions);
 }
 
-/* Loads the --tls-* files: before the daemon moves to "/" (relative
- * names are the operator's cwd's) and before any listener exists. */
-static int open_tls(daemon_t *d) {
-  const gxd_config *c = d->cfg;
-  gxd_tls_files files = {c->tls_cert, c->tls_key, c->tls_client_ca,
-                         c->tls_crl_dir};
-  char why[600];
-  if (!c->tls_cert) return 0;
-  if (gxd_tls_open(&files, &d->tls, why, sizeof why) == 0) return 0;
-  gxd_log(GXD_LOG_ERROR, "%s", why);
-  return -1;
-}
-
 static int setup(daemon_t *d) {
   /* A connection may hold a little more than the session limit (health
    * checks, calls being refused); further streams queue at the client
@@ -318,7 +259,7 @@ static int setup(daemon_t *d) {
       .keepalive_timeout_ms = (int)d->cfg->keepalive_timeout_ms};
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
-      gxd_health_add(d->srv, &d->draining) < 0)
+      gxd_health_add(d->srv, &d->health) < 0)
     return -1;
   const gxd_config *c = d->cfg;
   for (int i = 0; i < (c->nlisten ? c->nlisten : 1); i++)
@@ -460,6 +401,26 @@ static void init_plan_config(daemon_t *d) {
   }
 }
 
+/* TLS files, policy, audit log: before the daemon moves to "/" (relative
+ * names are the operator's cwd's) and before any listener exists. */
+static int open_access(daemon_t *d) {
+  char why[700];
+  if (gxd_access_open(d->loop, d->cfg, d->profiles, &d->access, why,
+                      sizeof why) != 0) {
+    gxd_log(GXD_LOG_ERROR, "%s", why);
+    return -1;
+  }
+  d->sessions.policy = gxd_access_policy(d->access);
+  d->sessions.audit = gxd_access_audit(d->access);
+  return 0;
+}
+
+/* Health/Check answers carry who the caller is (`gexec ping`). */
+static void describe_caller(void *ud, gx_rpc_call *call) {
+  daemon_t *d = ud;
+  gxd_access_describe(d->access, call);
+}
+
 static void init_ctx(daemon_t *d) {
   struct passwd *pw = getpwuid(geteuid());
   snprintf(d->home, sizeof d->home, "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
@@ -468,6 +429,7 @@ static void init_ctx(daemon_t *d) {
   d->sessions.start_timeout_ms = d->cfg->start_timeout_ms;
   d->sessions.on_session_freed = on_session_freed;
   d->sessions.ud = d;
+  d->health = (gxd_health){&d->draining, describe_caller, d};
 }
 
 static void close_walk(uv_handle_t *h, void *arg) {
@@ -486,7 +448,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   raise_nofile(cfg);
   init_ctx(&d);
   int rc = find_launcher(&d);
-  if (rc == 0) rc = open_tls(&d);
+  if (rc == 0) rc = open_access(&d);
   /* our own cwd must never matter (nor keep a filesystem busy) */
   if (rc == 0 && chdir("/") != 0) {
     gxd_log(GXD_LOG_ERROR, "chdir /: %s", strerror(errno));
@@ -503,7 +465,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
     }
   }
   if (d.srv) gx_rpc_server_free(d.srv);
-  gxd_tls_free(d.tls); /* after the server: its listeners used it */
+  gxd_access_free(d.access); /* after the server: its listeners used it */
   if (rc == 0) gxd_reaper_close();
   if (d.instance_open) gxd_instance_close(&d.instance);
   gxd_launcher_free(d.sessions.launcher);

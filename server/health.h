@@ -8,9 +8,20 @@
 
 #include "lib/rpc.h"
 
-/** Registers Health/Check on @p srv (before start), as a unary method.
- *  Each request reads *@p draining, which must outlive the server.
- *  Returns the method's index >= 0, or a gx_err < 0. */
-int gxd_health_add(gx_rpc_server *srv, const int *draining);
+/** Adds trailing metadata to a Health/Check call before it is answered
+ *  (gexecd: who the caller is). */
+typedef void (*gxd_health_describe_fn)(void *ud, gx_rpc_call *call);
+
+/** What Health/Check reads; the caller's, outliving the server. */
+typedef struct {
+  const int *draining;             /**< nonzero: NOT_SERVING */
+  gxd_health_describe_fn describe; /**< NULL: no trailers */
+  void *ud;                        /**< for describe */
+} gxd_health;
+
+/** Registers Health/Check on @p srv (before start), as a unary method
+ *  reading @p h (borrowed until the server is freed). Returns the
+ *  method's index >= 0, or a gx_err < 0. */
+int gxd_health_add(gx_rpc_server *srv, const gxd_health *h);
 
 #endif
