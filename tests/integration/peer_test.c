@@ -26,6 +26,7 @@
 /* Unprivileged identities no account on the host has. */
 #define MEMBER_UID 12345
 #define STRANGER_UID 12346
+#define UNLISTED_UID 12347 /* in the group, in no policy rule */
 
 /* The group the tests give the socket: any existing group but root's. */
 static char g_group[64];
@@ -66,9 +67,25 @@ static int connect_as(const char *path, uid_t uid, const gid_t *groups,
   return gxt_as_user_take(&a);
 }
 
-/* Runs `true` over @p fd with a hand-made Run call; asserts it exited 0
- * with status OK. */
-static void run_true_on(int fd) {
+/* A policy letting MEMBER_UID and root run anything; returns its path. */
+static const char *write_policy(void) {
+  static char path[512];
+  const char *tmp = getenv("TEST_TMPDIR");
+  snprintf(path, sizeof path, "%s/peer-policy.json", tmp ? tmp : "/tmp");
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f, "{\"rules\": [\n"
+             " {\"name\": \"members\", \"match\": {\"uid\": %d}, \"allow\": {}},\n"
+             " {\"name\": \"admin\", \"match\": {\"uid\": 0}, \"allow\": {}}\n"
+             "]}\n",
+          MEMBER_UID);
+  assert_int_equal(fclose(f), 0);
+  return path;
+}
+
+/* Runs `true` over @p fd with a hand-made Run call; returns its status,
+ * and when OK asserts it exited 0. */
+static int run_true_on(int fd) {
   char *argv[] = {"true"};
   Gexec__V1__Start st = GEXEC__V1__START__INIT;
   Gexec__V1__RunRequest req = GEXEC__V1__RUN_REQUEST__INIT;
@@ -81,13 +98,14 @@ static void run_true_on(int fd) {
   req.start = &st;
   size_t len = gexec__v1__run_request__pack(&req, buf);
   gxt_fd_call(fd, "/gexec.v1.Exec/Run", buf, len, 30000, &res);
-  if (res.status != 0) fail_msg("Run: status %d %s", res.status, res.details);
+  if (res.status != 0) return res.status;
   Gexec__V1__RunResponse *last =
       gexec__v1__run_response__unpack(NULL, res.last_len, res.last);
   assert_non_null(last);
   assert_int_equal(last->event_case, GEXEC__V1__RUN_RESPONSE__EVENT_EXITED);
   assert_int_equal(last->exited->exit_code, 0);
   gexec__v1__run_response__free_unpacked(last, NULL);
+  return 0;
 }
 
 /* Whether the daemon's log has a run line with @p peer, waiting up to
@@ -107,25 +125,11 @@ static int log_has_peer(const gxt_daemon *d, const char *peer) {
   return 0;
 }
 
-/* A policy file in $TEST_TMPDIR letting uid MEMBER_UID and root run
- * anything; returns its path. */
-static const char *member_policy(void) {
-  static char path[512];
-  const char *dir = getenv("TEST_TMPDIR");
-  snprintf(path, sizeof path, "%s/peer-policy.json", dir ? dir : "/tmp");
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fprintf(f, "{\"rules\": [{\"name\": \"member\", \"match\": {\"uid\": %d},"
-             " \"allow\": {}}, {\"name\": \"root\", \"match\": {\"uid\": 0},"
-             " \"allow\": {}}]}\n", MEMBER_UID);
-  assert_int_equal(fclose(f), 0);
-  return path;
-}
-
 /* --socket-group: the socket is 0660 and of that group; a process of
- * another uid in the group runs a command, and the run's log line names
- * it by pid, uid and gid (and this process, root, likewise); a uid
- * outside the group cannot connect at all. */
+ * another uid in the group runs a command (the policy allows its uid),
+ * and the run's log line names it by pid, uid and gid (and this process,
+ * root, likewise); a uid outside the group cannot connect at all; one in
+ * the group but in no rule connects and is refused by the policy. */
 static void group_members_connect_and_are_named(void **state) {
   gxt_daemon d;
   struct stat st;
@@ -134,8 +138,8 @@ static void group_members_connect_and_are_named(void **state) {
   gexec_result res;
   const gid_t member[1] = {g_gid};
   (void)state;
-  gxt_daemon_start(&d, ARGV("--socket-group", g_group, "--policy",
-                            member_policy()));
+  gxt_daemon_start(&d,
+                   ARGV("--socket-group", g_group, "--policy", write_policy()));
   const char *path = socket_path(&d);
   assert_int_equal(stat(path, &st), 0);
   assert_true(S_ISSOCK(st.st_mode));
@@ -146,10 +150,13 @@ static void group_members_connect_and_are_named(void **state) {
   assert_int_equal(connect_as(path, STRANGER_UID, NULL, 0, NULL), -EACCES);
   int fd = connect_as(path, MEMBER_UID, member, 1, &pid);
   assert_true(fd >= 0);
-  run_true_on(fd);
+  assert_int_equal(run_true_on(fd), 0);
   snprintf(peer, sizeof peer, "unix:pid=%d,uid=%d,gid=%d", (int)pid,
            MEMBER_UID, MEMBER_UID);
   if (!log_has_peer(&d, peer)) fail_msg("no run logged with %s", peer);
+  fd = connect_as(path, UNLISTED_UID, member, 1, NULL);
+  assert_true(fd >= 0);
+  assert_int_equal(run_true_on(fd), 7 /* PERMISSION_DENIED */);
 
   gexec_conn *c = gxt_connect(&d);
   gxt_run(c, ARGV("true"), &res);

@@ -9,7 +9,8 @@
  * "ssl" and the certificate's SPIFFE ID, DNS SAN, CN, PEM and the
  * identity chosen from them; TLS without a client CA asks for no client
  * certificate; a new set in the source is presented from the next
- * handshake on while an established connection keeps working. */
+ * handshake on while an established connection keeps working; a TLS
+ * connection can be cut (gx_rpc_call_cut_connection) without the others. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +50,9 @@ typedef struct {
   char target[64];
   int calls, shut_down;
   auth_copy auth;
+  char peer[64];      /* of the last call */
+  int hold;           /* keep calls instead of finishing them */
+  gx_rpc_call *held;  /* the last call kept */
 } fixture;
 
 static void copy(char *dst, size_t len, const char *s) {
@@ -71,7 +75,11 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
     copy(f->auth.identity, sizeof f->auth.identity, a.identity);
     copy(f->auth.pem, sizeof f->auth.pem, a.pem_cert);
   }
-  gx_rpc_call_finish(call, GX_STATUS_OK, "");
+  copy(f->peer, sizeof f->peer, gx_rpc_call_peer(call));
+  if (f->hold)
+    f->held = call;
+  else
+    gx_rpc_call_finish(call, GX_STATUS_OK, "");
 }
 
 static void on_tick(uv_timer_t *t) { (void)t; }
@@ -216,7 +224,99 @@ static int call_as(fixture *f, const char *ca_name, const char *client) {
   return st;
 }
 
+/* A call of METHOD on @p ch the server keeps: started, and the loop run
+ * until the server has it. Its status arrives on @p cq (tag 1) into
+ * @p status; @p initial, @p trailing and @p details belong to it. */
+typedef struct {
+  grpc_completion_queue *cq;
+  grpc_call *call;
+  grpc_metadata_array initial, trailing;
+  grpc_status_code status;
+  grpc_slice details;
+} kept_call;
+
+static void start_kept(fixture *f, grpc_channel *ch, kept_call *k) {
+  grpc_op ops[4];
+  k->cq = grpc_completion_queue_create_for_next(NULL);
+  k->call = grpc_channel_create_call(
+      ch, NULL, GRPC_PROPAGATE_DEFAULTS, k->cq,
+      grpc_slice_from_static_string(METHOD), NULL,
+      gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                   gpr_time_from_millis(WAIT_MS, GPR_TIMESPAN)),
+      NULL);
+  grpc_metadata_array_init(&k->initial);
+  grpc_metadata_array_init(&k->trailing);
+  memset(ops, 0, sizeof ops);
+  ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+  ops[1].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+  ops[2].op = GRPC_OP_RECV_INITIAL_METADATA;
+  ops[2].data.recv_initial_metadata.recv_initial_metadata = &k->initial;
+  ops[3].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+  ops[3].data.recv_status_on_client.trailing_metadata = &k->trailing;
+  ops[3].data.recv_status_on_client.status = &k->status;
+  ops[3].data.recv_status_on_client.status_details = &k->details;
+  assert_int_equal(grpc_call_start_batch(k->call, ops, 4, (void *)1, NULL),
+                   GRPC_CALL_OK);
+  f->held = NULL;
+  for (long long i = 0; !f->held && i < WAIT_MS; i++) {
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    usleep(1000);
+  }
+  assert_non_null(f->held);
+}
+
+/* Runs the loop until the kept call's status arrived; returns it. */
+static int end_kept(fixture *f, kept_call *k) {
+  grpc_event ev;
+  do {
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    ev = grpc_completion_queue_next(
+        k->cq, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                            gpr_time_from_millis(2, GPR_TIMESPAN)),
+        NULL);
+  } while (ev.type == GRPC_QUEUE_TIMEOUT);
+  assert_int_equal(ev.type, GRPC_OP_COMPLETE);
+  grpc_slice_unref(k->details);
+  grpc_metadata_array_destroy(&k->initial);
+  grpc_metadata_array_destroy(&k->trailing);
+  grpc_call_unref(k->call);
+  grpc_completion_queue_shutdown(k->cq);
+  while (grpc_completion_queue_next(k->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC),
+                                    NULL).type != GRPC_QUEUE_SHUTDOWN) {
+  }
+  grpc_completion_queue_destroy(k->cq);
+  return (int)k->status;
+}
+
 /* ---------------------------------------------------------------- tests */
+
+/* gx_rpc_call_cut_connection on a TLS listener: the call's TCP socket is
+ * found by its peer address and shut down under the TLS layer; the
+ * client's call fails UNAVAILABLE, another client's connection (same
+ * peer string before and after) keeps serving. */
+static void cut_tls_connection_keeps_others(void **state) {
+  (void)state;
+  char peer_b[64];
+  kept_call k;
+  fixture *f = start_server(1);
+  grpc_channel *a = channel(f, "ca.pem", "client-cn");
+  grpc_channel *b = channel(f, "ca.pem", "client-dns");
+  assert_int_equal(call_once(f, b, NULL, 0), GRPC_STATUS_OK);
+  snprintf(peer_b, sizeof peer_b, "%s", f->peer);
+  f->hold = 1;
+  start_kept(f, a, &k);
+  f->hold = 0;
+  assert_string_not_equal(f->peer, peer_b);
+  assert_int_equal(gx_rpc_call_cut_connection(f->held), GX_OK);
+  assert_int_equal(end_kept(f, &k), GRPC_STATUS_UNAVAILABLE);
+  assert_int_equal(gx_rpc_call_finish(f->held, GX_STATUS_OK, ""), GX_OK);
+  assert_int_equal(call_once(f, b, NULL, 0), GRPC_STATUS_OK);
+  assert_string_equal(f->peer, peer_b);
+  assert_string_equal(f->auth.identity, "bob.example.org");
+  grpc_channel_destroy(a);
+  grpc_channel_destroy(b);
+  stop_server(f);
+}
 
 /* mTLS: a SPIFFE certificate's identity is its SPIFFE ID (before its
  * DNS SAN); every field is reported, the PEM byte for byte. */
@@ -418,6 +518,7 @@ int main(void) {
       cmocka_unit_test(reload_on_next_handshake),
       cmocka_unit_test(unusable_set_keeps_previous),
       cmocka_unit_test(source_contract),
+      cmocka_unit_test(cut_tls_connection_keeps_others),
   };
   return cmocka_run_group_tests_name("lib/rpc TLS", tests, group_setup,
                                      group_teardown);
