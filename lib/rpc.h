@@ -25,8 +25,8 @@
  * invalid. Received bytes are valid only during on_recv.
  *
  * Transport security is a gx_rpc_creds value given per listener and per
- * channel (today plaintext only); a server call reports what its peer
- * proved through gx_rpc_call_auth.
+ * channel (plaintext, or TLS for channels); a server call reports what
+ * its peer proved through gx_rpc_call_auth.
  *
  * Errors, as in libuv: a function that returns an error never also fires
  * its callback (nor any other callback of the call), and never frees the
@@ -76,11 +76,10 @@ typedef struct {
  * Constructors allocate; gx_rpc_creds_free releases. A NULL gx_rpc_creds
  * wherever one is accepted means plaintext, as gx_rpc_creds_insecure.
  *
- * Only plaintext exists today. TLS comes as further constructors, e.g.
- * gx_rpc_creds_tls_server(cert, key, client_ca, ...) and
- * gx_rpc_creds_tls_client(ca, cert, key, server_name): a credentials value
- * made for one side is refused by the other side's function (GX_EINVAL),
- * and callers that take a gx_rpc_creds need no change.
+ * Kinds: plaintext (both sides) and TLS for channels
+ * (gx_rpc_creds_tls_client). A credentials value made for one side is
+ * refused by the other side's function (GX_EINVAL), and callers that
+ * take a gx_rpc_creds need no change.
  */
 
 /** Plaintext: no encryption, no peer authentication; usable by servers
@@ -91,6 +90,27 @@ int gx_rpc_creds_insecure(gx_rpc_creds **out);
 /** Frees @p creds (NULL is fine). Listeners and channels made with it
  *  are unaffected. */
 void gx_rpc_creds_free(gx_rpc_creds *creds);
+
+/**
+ * TLS for channels. The server must present a certificate that chains to
+ * a CA of @p ca_pem (PEM, one or more certificates; required) and names
+ * the host the channel connects to, or @p server_name when not NULL (a
+ * DNS name or IP address; gRPC's GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, also
+ * sent as SNI). With @p cert_pem (the client's certificate chain) and
+ * @p key_pem (its unencrypted private key), both or neither, the channel
+ * presents that certificate when the server asks for one (mTLS).
+ *
+ * Strings are copied (the copy of the key is wiped when freed). The PEM
+ * data is not parsed here, nor when a channel is made: gRPC parses it
+ * when the channel connects, and a connection with data it cannot use
+ * fails (check the PEM first, as libgexec does). Returns GX_OK with *out
+ * owning a new value, GX_EINVAL (no CA, a certificate without a key or a
+ * key without one, an empty string) or GX_ENOMEM, with *out untouched.
+ * Servers refuse it (gx_rpc_server_listen: GX_EINVAL).
+ */
+int gx_rpc_creds_tls_client(const char *ca_pem, const char *cert_pem,
+                            const char *key_pem, const char *server_name,
+                            gx_rpc_creds **out);
 
 /* ---------------------------------------------------------------- server */
 
@@ -275,7 +295,30 @@ typedef struct {
    *  another channel of this process has one to the same target (gRPC
    *  otherwise shares one socket between them). */
   int own_connection;
+  /** Keepalive while calls are in flight: after keepalive_time_ms
+   *  (0 = GX_RPC_CLIENT_KEEPALIVE_TIME_MS; < 0 = never) without traffic
+   *  the channel pings the server, and a ping unanswered within
+   *  keepalive_timeout_ms (<= 0: GX_RPC_CLIENT_KEEPALIVE_TIMEOUT_MS)
+   *  closes the connection: its calls end with UNAVAILABLE. A server that
+   *  vanished (half-open TCP, a cut link, a frozen host) is noticed within
+   *  time + timeout. Pings continue for as long as calls last, also when
+   *  no data flows: the server must accept a ping every keepalive_time_ms
+   *  (gexecd accepts one every GX_RPC_CLIENT_PING_MIN_MS or more; faster
+   *  pings get the connection closed with GOAWAY "too_many_pings"). */
+  int keepalive_time_ms;
+  int keepalive_timeout_ms;
 } gx_rpc_channel_opts;
+
+/** Client keepalive defaults (ms): a ping after 60 s without traffic
+ *  during a call, closing the connection when its answer takes over
+ *  20 s. 60 s is six times what gexecd accepts, so a client never trips
+ *  its too_many_pings guard. */
+#define GX_RPC_CLIENT_KEEPALIVE_TIME_MS 60000
+#define GX_RPC_CLIENT_KEEPALIVE_TIMEOUT_MS 20000
+/** The shortest client keepalive interval gexecd accepts (ms): its
+ *  contract with clients (the server's GRPC_ARG_HTTP2_MIN_RECV_PING_*
+ *  settings live with the server options). */
+#define GX_RPC_CLIENT_PING_MIN_MS 10000
 
 /** A channel's connectivity, as gRPC reports it. */
 typedef enum {

@@ -150,6 +150,10 @@ int rpc_server_creds_new(const gx_rpc_creds *creds,
                          grpc_server_credentials **out);
 int rpc_channel_creds_new(const gx_rpc_creds *creds,
                           grpc_channel_credentials **out);
+/* The name a TLS channel's server certificate must carry instead of the
+ * target's host (GRPC_SSL_TARGET_NAME_OVERRIDE_ARG), owned by @p creds;
+ * NULL: the host, or no TLS. */
+const char *rpc_creds_server_name(const gx_rpc_creds *creds);
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);
 
