@@ -276,6 +276,14 @@ int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out);
  */
 typedef struct gx_rpc_client gx_rpc_client;
 
+/** Drops gRPC's own log lines, unless GRPC_VERBOSITY or GRPC_TRACE is
+ *  set in the environment (to debug). gRPC prints some failures on
+ *  stderr itself (each failed TLS handshake, for one), which a program
+ *  that reports them in its own words (the gexec CLI: one line per
+ *  failure) does not want. Process-wide; libraries should leave it to
+ *  the program. */
+void gx_rpc_log_quiet(void);
+
 /** Starts an engine: a completion queue and its thread. Returns GX_OK
  *  with *out owning it, or GX_ENOMEM / GX_ESYS (no thread) with *out
  *  untouched. */

@@ -9,6 +9,7 @@
 
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
@@ -88,6 +89,14 @@ static void dispatch(void *ud, rpc_tag *tag, int ok) {
     watch_complete(tag->owner, ok);
   else
     rpc_call_complete(tag->owner, tag, ok);
+}
+
+static void drop_log(gpr_log_func_args *args) { (void)args; }
+
+void gx_rpc_log_quiet(void) {
+  const char *v = getenv("GRPC_VERBOSITY"), *t = getenv("GRPC_TRACE");
+  if ((v && *v) || (t && *t)) return;
+  gpr_set_log_function(drop_log);
 }
 
 int gx_rpc_client_new(gx_rpc_client **out) {
