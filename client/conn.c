@@ -63,7 +63,7 @@ const char *gexec__connect_reason(const gexec_conn *c, const char *msg,
  * explains a TLS failure with a handshake of our own. */
 static void failure_reason(gexec_conn *c, char *why, size_t len) {
   gexec_error e = {0};
-  char buf[256];
+  char buf[sizeof e.message];
   int wfr = c->wait_for_ready;
   c->wait_for_ready = 0; /* c is not published yet: no other user */
   int rc = gexec_ping(c, 2000, NULL, &e);
@@ -123,7 +123,7 @@ out_creds:
 }
 
 static int wait_connected(gexec_conn *c, gexec_error *err) {
-  char why[128];
+  char why[sizeof err->message];
   int64_t t0 = gexec__mono_us();
   if (gx_rpc_channel_wait_connected(c->ch, c->connect_ms, !c->wait_for_ready,
                                     why, sizeof why) == GX_OK)

@@ -385,7 +385,7 @@ int gexec__end_result(gexec_proc *p, gexec_error *err) {
                                      : gx_status_name(p->status);
     if (p->cancelled && p->status == GX_STATUS_CANCELLED)
       m = "cancelled by the client";
-    char buf[256];
+    char buf[sizeof p->status_msg];
     /* No probe here: this may run on a caller's event loop. */
     const char *why = gexec__connect_reason(p->conn, p->status_msg, 0, buf,
                                             sizeof buf);

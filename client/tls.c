@@ -140,12 +140,16 @@ static int check_key(const tls_file *f, const char *pem, X509 *cert,
   int asked = 0, rc = GEXEC_OK;
   BIO *b = BIO_new_mem_buf(pem, -1);
   if (!b) return gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory");
-  EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, &asked);
-  if (!k && asked) {
+  /* OpenSSL 3 tries other blocks as keys too ("unsupported"): look for
+   * the label first ("PRIVATE KEY", "EC PRIVATE KEY", ...). */
+  EVP_PKEY *k = strstr(pem, "PRIVATE KEY-----")
+                    ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, &asked)
+                    : NULL;
+  if (!strstr(pem, "PRIVATE KEY-----")) {
+    rc = file_fail(err, f, "no PEM private key in it");
+  } else if (!k && asked) {
     rc = file_fail(err, f,
                    "encrypted (a passphrase-protected key is not supported)");
-  } else if (!k && pem_at_end()) {
-    rc = file_fail(err, f, "no PEM private key in it");
   } else if (!k) {
     snprintf(why, sizeof why, "not a valid PEM private key (%s)",
              ssl_reason());
@@ -270,7 +274,7 @@ static const char *unverified(const gexec__tls *t, const char *target,
                        &peer) != 0)
     snprintf(buf, len, "%s", head);
   else if (peer.verify == GEXEC__TLS_UNTRUSTED)
-    snprintf(buf, len, "%s: not issued by a CA in %.200s", head, t->ca_file);
+    snprintf(buf, len, "%s: not issued by a CA in %s", head, t->ca_file);
   else if (peer.verify == GEXEC__TLS_EXPIRED)
     snprintf(buf, len, "%s: it expired on %s", head,
              utc(peer.not_after, date, sizeof date));

@@ -397,7 +397,7 @@ static void explain(run_ctx *c) {
     snprintf(msg, sizeof msg, "run of '%.100s' cancelled by a second SIG%s",
              prog, sigabbrev_np(c->cancelled_by));
   } else if (c->failed_at == STAGE_CONNECT) {
-    snprintf(msg, sizeof msg, "cannot connect to %.200s: %.250s", c->shown,
+    snprintf(msg, sizeof msg, "cannot connect to %.140s: %.350s", c->shown,
              gxc_strip_target(reason(c), c->shown));
   } else if (c->failed_at == STAGE_START) {
     snprintf(msg, sizeof msg, "%s", reason(c));
