@@ -216,7 +216,12 @@ REFUSED_GENERIC = ("the server refused our certificate (missing, expired, "
 def t_tls_success(s):
     ping_ok(s.tls, *flags())
     run_ok(s.tls, *flags())
-    ping_ok("localhost:" + s.tls.split(":")[1], *flags())
+    # A DNS name checked against the certificate's DNS SAN. gRPC's c-ares
+    # resolver leaks 10 bytes (ares_strdup) in a process that exits
+    # without grpc_shutdown, which LeakSanitizer reports in --config=asan,
+    # with or without TLS: the native resolver (getaddrinfo) has no leak.
+    ping_ok("localhost:" + s.tls.split(":")[1], *flags(),
+            env={"GRPC_DNS_RESOLVER": "native"})
 
 
 def t_unknown_server_ca(s):
