@@ -193,6 +193,9 @@ typedef struct {
   char names[160];  /* its DNS and IP SANs, ", "-separated (bounded) */
   time_t not_before, not_after; /* its validity (0: unreadable) */
 } gexec__tls_peer;
+/* An OpenSSL ASN1_TIME as seconds since the epoch (0: unreadable). */
+struct asn1_string_st;
+time_t gexec__asn1_epoch(const struct asn1_string_st *t);
 /* Handshakes with @p target ("host:port") trusting @p ca_pem, sending
  * @p server_name (NULL: the host) as SNI, within @p timeout_ms; fills
  * @p out. Returns 0, or -1 if no handshake completed. Blocking. */

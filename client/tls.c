@@ -165,13 +165,6 @@ static int check_key(const tls_file *f, const char *pem, X509 *cert,
   return rc;
 }
 
-/* An ASN1 time as seconds since the epoch (0 if it cannot be read). */
-static time_t asn1_epoch(const ASN1_TIME *t) {
-  struct tm tm;
-  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
-  return timegm(&tm);
-}
-
 /* Reads and checks the certificate and key files into @p t. */
 static int load_pair(gexec__tls *t, const gexec_conn_opts *o,
                      gexec_error *err) {
@@ -184,8 +177,8 @@ static int load_pair(gexec__tls *t, const gexec_conn_opts *o,
   if (rc == GEXEC_OK) rc = check_key(&kf, t->key_pem, cert, &cf, err);
   if (rc == GEXEC_OK) {
     t->has_cert = 1;
-    t->cert_not_before = asn1_epoch(X509_get0_notBefore(cert));
-    t->cert_not_after = asn1_epoch(X509_get0_notAfter(cert));
+    t->cert_not_before = gexec__asn1_epoch(X509_get0_notBefore(cert));
+    t->cert_not_after = gexec__asn1_epoch(X509_get0_notAfter(cert));
   }
   X509_free(cert);
   return rc;

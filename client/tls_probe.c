@@ -122,7 +122,7 @@ static void san_names(X509 *cert, char *out, size_t len) {
   GENERAL_NAMES_free(names);
 }
 
-static time_t epoch_of(const ASN1_TIME *t) {
+time_t gexec__asn1_epoch(const ASN1_TIME *t) {
   struct tm tm;
   if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
   return timegm(&tm);
@@ -153,8 +153,8 @@ static int read_peer(SSL *ssl, gexec__tls_peer *out) {
   snprintf(out->why, sizeof out->why, "%s",
            X509_verify_cert_error_string(v));
   san_names(cert, out->names, sizeof out->names);
-  out->not_before = epoch_of(X509_get0_notBefore(cert));
-  out->not_after = epoch_of(X509_get0_notAfter(cert));
+  out->not_before = gexec__asn1_epoch(X509_get0_notBefore(cert));
+  out->not_after = gexec__asn1_epoch(X509_get0_notAfter(cert));
   X509_free(cert);
   return 0;
 }

@@ -13,6 +13,27 @@
 /* Largest --kill-grace that fits the wire's uint32 milliseconds. */
 #define MAX_GRACE_MS 4294967295ull
 
+/* The TLS options' help, the same in every subcommand's. */
+#define TLS_HELP \
+    "\n" \
+    "TLS, for host:port targets (unix: targets ignore it):\n" \
+    "      --ca FILE            verify the daemon's certificate with the CA\n" \
+    "                           certificates in FILE (PEM); with a CA, a\n" \
+    "                           host:port target is reached over TLS.\n" \
+    "                           Default: $GEXEC_CA (none: plaintext)\n" \
+    "      --cert FILE          our certificate (PEM), for a daemon that\n" \
+    "                           requires one (mTLS); needs --key and a CA.\n" \
+    "                           Default: $GEXEC_CERT\n" \
+    "      --key FILE           the private key of --cert (PEM, not\n" \
+    "                           encrypted). Default: $GEXEC_KEY\n" \
+    "      --tls-server-name NAME\n" \
+    "                           the name the daemon's certificate must\n" \
+    "                           carry, when not the target's host (e.g.\n" \
+    "                           connecting by IP address)\n" \
+    "Flags override the environment. A TLS failure (the daemon's\n" \
+    "certificate failed verification, the daemon refused ours, a file\n" \
+    "that cannot be used) exits 255 with the reason on stderr.\n"
+
 static const char usage_main[] =
     "Usage: gexec COMMAND [OPTION]...\n"
     "Runs commands on a gexecd daemon over gRPC.\n"
@@ -59,24 +80,7 @@ static const char usage_run[] =
     "      --tty                reserved for terminal sessions (a remote\n"
     "                           pty); not supported yet: a usage error\n"
     "  -h, --help               show this help and exit\n"
-    "\n"
-    "TLS, for host:port targets (unix: targets ignore it):\n"
-    "      --ca FILE            verify the daemon's certificate with the CA\n"
-    "                           certificates in FILE (PEM); with a CA, a\n"
-    "                           host:port target is reached over TLS.\n"
-    "                           Default: $GEXEC_CA (none: plaintext)\n"
-    "      --cert FILE          our certificate (PEM), for a daemon that\n"
-    "                           requires one (mTLS); needs --key and a CA.\n"
-    "                           Default: $GEXEC_CERT\n"
-    "      --key FILE           the private key of --cert (PEM, not\n"
-    "                           encrypted). Default: $GEXEC_KEY\n"
-    "      --tls-server-name NAME\n"
-    "                           the name the daemon's certificate must\n"
-    "                           carry, when not the target's host (e.g.\n"
-    "                           connecting by IP address)\n"
-    "Flags override the environment. A TLS failure (the daemon's\n"
-    "certificate failed verification, the daemon refused ours, a file\n"
-    "that cannot be used) exits 255 with the reason on stderr.\n"
+    TLS_HELP
     "\n"
     "Isolation and limits (enforced by the daemon):\n"
     "      --profile NAME       isolation profile: host (none), baseline\n"
@@ -147,24 +151,7 @@ static const char usage_ping[] =
     "  -c, --count COUNT      number of pings, 1..100000 (default 1)\n"
     "  -t, --timeout DUR      how long to wait for each reply (default 5s)\n"
     "  -h, --help             show this help and exit\n"
-    "\n"
-    "TLS, for host:port targets (unix: targets ignore it):\n"
-    "      --ca FILE            verify the daemon's certificate with the CA\n"
-    "                           certificates in FILE (PEM); with a CA, a\n"
-    "                           host:port target is reached over TLS.\n"
-    "                           Default: $GEXEC_CA (none: plaintext)\n"
-    "      --cert FILE          our certificate (PEM), for a daemon that\n"
-    "                           requires one (mTLS); needs --key and a CA.\n"
-    "                           Default: $GEXEC_CERT\n"
-    "      --key FILE           the private key of --cert (PEM, not\n"
-    "                           encrypted). Default: $GEXEC_KEY\n"
-    "      --tls-server-name NAME\n"
-    "                           the name the daemon's certificate must\n"
-    "                           carry, when not the target's host (e.g.\n"
-    "                           connecting by IP address)\n"
-    "Flags override the environment. A TLS failure (the daemon's\n"
-    "certificate failed verification, the daemon refused ours, a file\n"
-    "that cannot be used) exits 255 with the reason on stderr.\n"
+    TLS_HELP
     "\n" GX_UNITS_DUR_HELP
     "\n"
     "Exit status: 0 when every ping found the daemon SERVING; 255 when one\n"
