@@ -44,10 +44,17 @@ static const struct {
     {"Connection timed out", "timed out"},
 };
 
+/* unix: and unix-abstract: targets are local sockets; others are TCP. */
+static int is_unix(const char *target) {
+  return !strncmp(target, "unix:", 5) || !strncmp(target, "unix-abstract:", 14);
+}
+
 const char *gexec__connect_reason(const gexec_conn *c, const char *msg,
                                   int probe_ms, char *buf, size_t len) {
-  const char *tls = gexec__tls_reason(c->tls, c->target, msg, probe_ms,
-                                      buf, len);
+  const char *tls = is_unix(c->target) ? NULL
+                                       : gexec__tls_reason(c->tls, c->target,
+                                                           msg, probe_ms, buf,
+                                                           len);
   if (tls) return tls;
   for (size_t i = 0; msg && i < sizeof reasons / sizeof *reasons; i++)
     if (strstr(msg, reasons[i].grpc)) return reasons[i].reason;
@@ -73,11 +80,6 @@ static void failure_reason(gexec_conn *c, char *why, size_t len) {
                                                          GEXEC__TLS_PROBE_MS,
                                                          buf, sizeof buf);
   if (r) snprintf(why, len, "%s", r);
-}
-
-/* unix: and unix-abstract: targets are local sockets; others are TCP. */
-static int is_unix(const char *target) {
-  return !strncmp(target, "unix:", 5) || !strncmp(target, "unix-abstract:", 14);
 }
 
 /* The transport security and keepalive of @p c's channel, from @p o. */
