@@ -101,6 +101,7 @@ static int check_certs(const tls_file *f, const char *pem, X509 **first,
                        gexec_error *err) {
   char why[160];
   int n = 0, rc = GEXEC_OK;
+  ERR_clear_error(); /* pem_at_end reads the queue */
   BIO *b = BIO_new_mem_buf(pem, -1);
   X509 *x;
   if (!b) return gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory");
