@@ -99,6 +99,12 @@ enum {
   GEXEC_ECLOSED = -5,   /**< the run already ended / stdin already closed */
   GEXEC_ETIMEDOUT = -6, /**< a local wait (timeout_ms) ran out */
   GEXEC_EAGAIN = -7,    /**< not now: an event will say when */
+  /** The daemon refused the caller on purpose: its policy (status
+   *  PERMISSION_DENIED; the message names the rule and what it refused).
+   *  Told apart from a program that exists but may not be executed
+   *  (GEXEC_ESTATUS with PERMISSION_DENIED) by the daemon's trailing
+   *  metadata "gexec-refused-by". Since 0.3. */
+  GEXEC_EREFUSED = -8,
 };
 
 /** gRPC status codes that matter to callers (full list: the gRPC spec). */
@@ -251,6 +257,33 @@ void gexec_conn_close(gexec_conn *conn);
  */
 int gexec_ping(gexec_conn *conn, int64_t timeout_ms, int64_t *rtt_us,
                gexec_error *err);
+
+/** What gexec_ping_ex learned. The library fills it; set @c size with
+ *  GEXEC_PING_INFO_INIT. Since 0.3. */
+typedef struct {
+  size_t size;      /**< sizeof(gexec_ping_info) as the caller knows it */
+  int64_t rtt_us;   /**< the round trip */
+  /** Who the daemon thinks we are, as its logs and audit records name
+   *  us: a SPIFFE ID, DNS name or certificate CN over mTLS, "uid=U(name)"
+   *  over its unix socket, "anonymous" over plaintext TCP; "" from a
+   *  daemon older than 0.3. Non-ASCII bytes come %XX-escaped. */
+  char identity[256];
+  /** The daemon's policy rule our runs fall under; "" if none does (the
+   *  daemon would refuse them). */
+  char rule[128];
+} gexec_ping_info;
+
+/** Initializer for gexec_ping_info. */
+#define GEXEC_PING_INFO_INIT {.size = sizeof(gexec_ping_info)}
+
+/**
+ * gexec_ping, also asking who the daemon thinks we are. @p out->size
+ * must be at least this version's sizeof(gexec_ping_info)
+ * (GEXEC_PING_INFO_INIT), else GEXEC_EINVAL. Returns as gexec_ping; the
+ * identity and rule are filled whenever the daemon answered.
+ */
+int gexec_ping_ex(gexec_conn *conn, int64_t timeout_ms, gexec_ping_info *out,
+                  gexec_error *err);
 
 /** Where an output stream goes. */
 typedef enum {

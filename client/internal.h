@@ -101,6 +101,7 @@ struct gexec_proc {
   /* end */
   int status_received, status;
   char status_msg[512];
+  char refused_by[32]; /* the "gexec-refused-by" trailer, or "" */
   int done, cancelled;
   int local_fail;           /* ended without a call: local_err says why */
   gexec_error local_err;

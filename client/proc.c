@@ -165,6 +165,8 @@ static void on_status(void *ud, int code, const char *msg) {
   p->status_received = 1;
   p->status = code;
   snprintf(p->status_msg, sizeof p->status_msg, "%s", msg ? msg : "");
+  gx_rpc_call_trailer(p->call, "gexec-refused-by", p->refused_by,
+                      sizeof p->refused_by);
   gexec__proc_wake(p);
   pthread_mutex_unlock(&p->mu);
 }
@@ -393,6 +395,9 @@ int gexec__end_result(gexec_proc *p, gexec_error *err) {
         p->status == GX_STATUS_UNAVAILABLE)
       return gexec__fail(err, GEXEC_ECONNECT, p->status,
                          "cannot connect to %s: %s", p->conn->target, why);
+    if (p->refused_by[0])
+      return gexec__fail(err, GEXEC_EREFUSED, p->status, "refused by %.31s: %s",
+                         p->refused_by, m);
     return gexec__fail(err, GEXEC_ESTATUS, p->status, "%s", m);
   }
   if (!p->exited_seen)

@@ -224,6 +224,28 @@ int gx_rpc_call_finish(gx_rpc_call *call, int status, const char *msg);
 int gx_rpc_call_finish_msg(gx_rpc_call *call, const ProtobufCMessage *last,
                            int status, const char *msg);
 
+/** Most trailers one call may carry (gx_rpc_call_set_trailer). */
+#define GX_RPC_TRAILERS_MAX 4
+/** Longest trailer value, in bytes. */
+#define GX_RPC_TRAILER_VALUE_MAX 256
+
+/** Server: adds trailing metadata @p key: @p value (both copied) to the
+ *  status the call will end with, for clients to tell kinds of failure
+ *  apart by machine ("gexec-refused-by: policy"). Before finishing only.
+ *  @p key: 1..64 of [a-z0-9-_.], not "grpc-..." nor "...-bin";
+ *  @p value: printable ASCII, at most GX_RPC_TRAILER_VALUE_MAX bytes.
+ *  Returns GX_OK, GX_EINVAL (bad key or value), GX_E2BIG (more than
+ *  GX_RPC_TRAILERS_MAX) or GX_ECLOSED (a client call, or finished). */
+int gx_rpc_call_set_trailer(gx_rpc_call *call, const char *key,
+                            const char *value);
+
+/** Client: copies the value of the server's trailing metadata @p key
+ *  (the first, if repeated) into @p buf (NUL-terminated, cut to fit
+ *  @p len > 0). Valid from on_status until on_done. Returns 1 if the
+ *  trailer was sent, 0 if not (buf is then ""). */
+int gx_rpc_call_trailer(gx_rpc_call *call, const char *key, char *buf,
+                        size_t len);
+
 /** Server: the peer's address ("unix:", "ipv4:127.0.0.1:5555"); the
  *  string is owned by the call. Never authenticated. */
 const char *gx_rpc_call_peer(gx_rpc_call *call);

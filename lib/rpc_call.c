@@ -161,6 +161,10 @@ static void destroy(gx_rpc_call *c) {
   void *ud = c->ud;
   grpc_call_unref(c->call);
   grpc_slice_unref(c->status_slice);
+  for (size_t i = 0; i < c->ntrailers; i++) {
+    grpc_slice_unref(c->trailers[i].key);
+    grpc_slice_unref(c->trailers[i].value);
+  }
   grpc_slice_unref(c->status_details);
   if (c->error_string) gpr_free((void *)c->error_string);
   grpc_metadata_array_destroy(&c->md_initial);

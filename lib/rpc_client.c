@@ -364,3 +364,21 @@ void gx_rpc_call_cancel(gx_rpc_call *c) {
   RPC_HANDOFF(c); /* the completions this causes may destroy c */
   grpc_call_cancel(gc, NULL);
 }
+
+int gx_rpc_call_trailer(gx_rpc_call *c, const char *key, char *buf,
+                        size_t len) {
+  size_t klen = strlen(key);
+  buf[0] = '\0';
+  for (size_t i = 0; i < c->md_trailing.count; i++) {
+    const grpc_metadata *m = &c->md_trailing.metadata[i];
+    if (GRPC_SLICE_LENGTH(m->key) != klen ||
+        memcmp(GRPC_SLICE_START_PTR(m->key), key, klen) != 0)
+      continue;
+    size_t n = GRPC_SLICE_LENGTH(m->value);
+    if (n >= len) n = len - 1;
+    memcpy(buf, GRPC_SLICE_START_PTR(m->value), n);
+    buf[n] = '\0';
+    return 1;
+  }
+  return 0;
+}

@@ -98,6 +98,10 @@ struct gx_rpc_call {
   /* server */
   char *peer;
   grpc_slice status_slice;
+  /* trailing metadata sent with the status (gx_rpc_call_set_trailer):
+   * keys and values are slices of ours until the call is destroyed */
+  grpc_metadata trailers[GX_RPC_TRAILERS_MAX];
+  size_t ntrailers;
   rpc_auth *auth; /* NULL until gx_rpc_call_auth first asks */
   /* server, unary methods (rpc_unary.c) */
   const rpc_unary_method *unary;

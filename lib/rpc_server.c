@@ -313,6 +313,8 @@ static int send_status(gx_rpc_call *c, const ProtobufCMessage *last,
     ops[n++].data.send_message.send_message = c->send_bb;
   }
   ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+  ops[n].data.send_status_from_server.trailing_metadata_count = c->ntrailers;
+  ops[n].data.send_status_from_server.trailing_metadata = c->trailers;
   ops[n].data.send_status_from_server.status = (grpc_status_code)status;
   ops[n++].data.send_status_from_server.status_details = &c->status_slice;
   int rc = rpc_call_batch(c, ops, n, &c->t_status);
@@ -327,6 +329,37 @@ int gx_rpc_call_finish(gx_rpc_call *c, int status, const char *msg) {
 int gx_rpc_call_finish_msg(gx_rpc_call *c, const ProtobufCMessage *last,
                            int status, const char *msg) {
   return send_status(c, last, status, msg);
+}
+
+/* A metadata key gRPC accepts and we mean: lowercase letters, digits,
+ * '-', '_', '.'; not reserved (":..." or "grpc-..."); not binary. */
+static int key_ok(const char *key) {
+  size_t n = strlen(key);
+  if (n == 0 || n > 64 || strncmp(key, "grpc-", 5) == 0 ||
+      (n > 4 && strcmp(key + n - 4, "-bin") == 0))
+    return 0;
+  return strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
+}
+
+/* A value: printable ASCII, as HTTP/2 header values must be. */
+static int value_ok(const char *v) {
+  size_t n = strnlen(v, GX_RPC_TRAILER_VALUE_MAX + 1);
+  if (n > GX_RPC_TRAILER_VALUE_MAX) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (v[i] < 0x20 || v[i] > 0x7e) return 0;
+  return 1;
+}
+
+int gx_rpc_call_set_trailer(gx_rpc_call *c, const char *key,
+                            const char *value) {
+  if (!c->is_server || c->finishing) return GX_ECLOSED;
+  if (!key_ok(key) || !value_ok(value)) return GX_EINVAL;
+  if (c->ntrailers == GX_RPC_TRAILERS_MAX) return GX_E2BIG;
+  grpc_metadata *m = &c->trailers[c->ntrailers++];
+  memset(m, 0, sizeof *m);
+  m->key = grpc_slice_from_copied_string(key);
+  m->value = grpc_slice_from_copied_string(value);
+  return GX_OK;
 }
 
 const char *gx_rpc_call_peer(gx_rpc_call *c) {

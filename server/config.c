@@ -43,6 +43,11 @@ static const char usage[] =
     "                           profile of the --profiles file\n"
     "      --profiles FILE      more profiles, defined from the built-ins in\n"
     "                           a JSON file (format: see README)\n"
+    "      --allow-profiles LIST  the profiles clients may ask for, comma-\n"
+    "                           separated (default: every profile; with\n"
+    "                           --default-profile P, P and the profiles\n"
+    "                           with all of P's mechanisms); others are\n"
+    "                           refused with PERMISSION_DENIED\n"
     "      --require-isolation P  refuse to start unless profile P gets its\n"
     "                           full isolation on this host (repeatable)\n"
     "      --allow-reduced P    serve profile P even when this host gives it\n"
@@ -56,8 +61,10 @@ static const char usage[] =
     "      --max-pids N         cap on a run's pids limit, 2..4194304\n"
     "      --max-cpu-time DUR   cap on a run's CPU time limit, 1ms..8760h\n"
     "      --max-open-files N   cap on a run's open-files limit, 16..1048576\n"
-    "                           (or fs.nr_open if lower). Each cap: 0 = none,\n"
-    "                           the default; a run gets at most its cap\n"
+    "                           (or fs.nr_open if lower). A run gets at most\n"
+    "                           its cap. Without the flag, a profile's own\n"
+    "                           default is its cap (restricted: 1G memory,\n"
+    "                           1024 pids, 1024 open files); 0 = no cap\n"
     "      --launcher PATH      gexec-launch (default: beside gexecd)\n"
     "      --launch-mode MODE   fork-server (default: one long-lived\n"
     "                           gexec-launch --serve forks each run's\n"
@@ -138,7 +145,7 @@ static int parse_cap(const cap_spec *c, const char *arg, uint64_t *out,
   int rc = c->duration ? gx_units_parse_duration_ms(arg, &v, NULL)
                        : gx_units_parse_size(arg, &v, NULL);
   if (rc == 0 && (v == 0 || (v >= c->min && v <= c->max))) {
-    *out = v;
+    *out = v ? v : GXD_CAP_NONE;
     return 0;
   }
   snprintf(expect, sizeof expect, "%s, or 0 for no cap", c->range);
@@ -221,6 +228,10 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
     case 7: cfg->launcher = arg; return 0;
     case 8: /* names are checked against the profile table */
       cfg->default_profile = arg;
+      cfg->default_profile_set = 1;
+      return 0;
+    case 19:
+      cfg->allow_profiles = arg;
       return 0;
     case 15:
       if (cfg->nallow_reduced == GXD_MAX_PROFILE_FLAGS)
@@ -281,6 +292,7 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"instance", required_argument, NULL, 16},
       {"launch-mode", required_argument, NULL, 17},
       {"profiles", required_argument, NULL, 18},
+      {"allow-profiles", required_argument, NULL, 19},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};

@@ -16,6 +16,9 @@
 /** Most --allow-reduced flags. */
 #define GXD_MAX_PROFILE_FLAGS 16
 
+/** A --max-* cap given as 0: no cap at all. */
+#define GXD_CAP_NONE UINT64_MAX
+
 /** Mechanisms --disable-mechanism takes. */
 #define GXD_DISABLE_MECHS                                                \
   (GXI_MECH_NAMESPACES | GXI_MECH_SECCOMP | GXI_MECH_CGROUP)
@@ -40,11 +43,17 @@ typedef struct {
   const char *allow_reduced[GXD_MAX_PROFILE_FLAGS]; /**< --allow-reduced */
   int nallow_reduced;
   const char *profiles_file;          /**< --profiles; NULL = built-ins only */
+  int default_profile_set;            /**< --default-profile was given */
+  const char *allow_profiles;         /**< --allow-profiles: comma-separated
+                                           names; NULL = derived (profiles.h,
+                                           gxd_profiles_allowed) */
   const char *instance;               /**< --instance; NULL = derived */
   int launch_exec;                    /**< --launch-mode exec: no fork
                                            server */
-  /** caps on a run's limits (0 = none); each 0 or in the range that
-   *  Start.limits is held to (GXD_LIMIT_* in validate.h) */
+  /** caps on a run's limits: 0 = not given (a profile's own default
+   *  is then its cap), GXD_CAP_NONE = no cap (the flag's value 0), else
+   *  in the range that Start.limits is held to (GXD_LIMIT_* in
+   *  validate.h) */
   uint64_t max_memory, max_pids, max_cpu_time_ms, max_open_files;
   size_t max_message_bytes;           /**< largest accepted message */
   gxd_log_level log_level;

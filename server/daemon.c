@@ -365,6 +365,9 @@ static void init_plan_config(daemon_t *d) {
   pc->max_timeout_ms = c->limits.max_timeout_ms;
   for (int i = 0; i < c->nallow_reduced; i++)
     pc->allow_reduced[gxd_profiles_find(d->profiles, c->allow_reduced[i])] = 1;
+  /* checked at start-up (main.c): cannot fail here */
+  char why[256];
+  gxd_profiles_allowed(d->profiles, c, pc->allowed, why, sizeof why);
   for (size_t i = 0; i < d->profiles->n; i++) {
     const gxd_tier *t = &d->tiers.t[i];
     const char *name = d->profiles->entry[i].name;

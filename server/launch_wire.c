@@ -79,6 +79,18 @@ static void take_strings(char **p, char **v, size_t n) {
   v[n] = NULL;
 }
 
+/* Why the allow list @p allow is not valid (see launch_wire.h), or NULL:
+ * each entry an absolute path or a glob that can match one, bounded. */
+static const char *check_allow(char *const *allow, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (!allow[i][0] || !strchr("/*?[", allow[i][0]))
+      return "an allowed program is neither an absolute path nor a glob";
+    if (strlen(allow[i]) > GXL_ALLOW_ENTRY_MAX)
+      return "an allowed program is longer than 4095 bytes";
+  }
+  return NULL;
+}
+
 int gxl_request_decode(const uint8_t *buf, size_t len, gxl_request *r,
                        void **mem, char *why, size_t why_len) {
   *mem = NULL;
@@ -113,11 +125,11 @@ int gxl_request_decode(const uint8_t *buf, size_t len, gxl_request *r,
   r->envc = envc;
   r->allow = v + argc + 1 + envc + 1;
   r->allowc = allowc;
-  for (uint32_t i = 0; i < allowc; i++)
-    if (r->allow[i][0] != '/') {
-      free(v);
-      return bad(why, why_len, "an allowed program is not an absolute path");
-    }
+  const char *allow_bad = check_allow(r->allow, allowc);
+  if (allow_bad) {
+    free(v);
+    return bad(why, why_len, allow_bad);
+  }
   *mem = v;
   return 0;
 }

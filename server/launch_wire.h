@@ -22,9 +22,13 @@
  *
  * The allow list is the program constraint of the run's plan: when it is
  * not empty, the program the command's process found (PATH lookup as the
- * run's user, inside the sandbox) must be one of these files (same
- * device and inode), and that very open file is executed; else the
- * command fails with what=program errno=EPERM.
+ * run's user, inside the sandbox) must be allowed by one entry, and that
+ * very open file is executed; else the command fails with what=denied
+ * errno=EPERM. An entry is "*" (any program), a glob (it has one of
+ * `*?[\`) over the program's canonical absolute path, or an absolute
+ * path naming a file, compared by device and inode (resolve.h,
+ * gxd_program_open). Each is non-empty, starts with '/' or one of
+ * `*?[`, and is at most GXL_ALLOW_ENTRY_MAX bytes.
  *
  * Records (launcher -> daemon, text lines on the report pipe, in order):
  *   "gexec-exec v1 ok pid=N"                    the command was exec'd; N
@@ -54,6 +58,8 @@
 #define GXL_REQUEST_MAX_ENV 65536
 /** Most programs an allow list may name. */
 #define GXL_REQUEST_MAX_ALLOW 256
+/** Longest allow-list entry, in bytes (a path or glob: PATH_MAX - 1). */
+#define GXL_ALLOW_ENTRY_MAX 4095
 
 /** How one run is to be built: values of the daemon's making only (the
  *  run plan's), never a client's bytes. */
@@ -73,8 +79,9 @@ typedef struct {
   size_t argc;
   char *const *envp; /**< "NAME=VALUE" entries: the command's whole env */
   size_t envc;
-  char *const *allow; /**< absolute paths the program must be one of;
-                           allowc 0 = any program */
+  char *const *allow; /**< files (absolute paths) or globs over the
+                           program's canonical path, one of which must
+                           allow it; allowc 0 = any program */
   size_t allowc;
 } gxl_request;
 

@@ -24,6 +24,17 @@ static int choose_profile(const gxd_plan_config *cfg,
                     gxd_profiles_names(cfg->profiles, ", ", names,
                                        sizeof names)),
            GX_STATUS_INVALID_ARGUMENT;
+  if (name && !cfg->allowed[k]) {
+    size_t at = 0;
+    names[0] = '\0';
+    for (size_t i = 0; i < cfg->profiles->n && at < sizeof names; i++)
+      if (cfg->allowed[i])
+        at += (size_t)snprintf(names + at, sizeof names - at, "%s%s",
+                               at ? ", " : "", cfg->profiles->entry[i].name);
+    return snprintf(why, len, "profile %s is not allowed by this daemon "
+                    "(allowed: %s)", name, names),
+           GX_STATUS_PERMISSION_DENIED;
+  }
   p->profile_index = (size_t)k;
   p->profile = &cfg->profiles->entry[k];
   p->tier = cfg->tiers ? &cfg->tiers->t[k] : NULL;
@@ -51,10 +62,15 @@ static int check_tier(const gxd_plan_config *cfg, gxd_plan *p, char *why,
 
 /* ------------------------------------------------------------- limits */
 
-/* Effective limit: the request, else the profile's default, capped. */
-static uint64_t pick(uint64_t req, uint64_t def, uint64_t max) {
+/* Effective limit: the request, else the profile's default @p def,
+ * capped by @p max: an operator's cap also applies to runs that ask for
+ * nothing; without one (0), the profile's own default @p own bounds what
+ * a client may ask for; GXD_CAP_NONE: no cap. */
+static uint64_t pick(uint64_t req, uint64_t def, uint64_t own, uint64_t max) {
   uint64_t v = req ? req : def;
-  return max && (v == 0 || v > max) ? max : v;
+  if (max == GXD_CAP_NONE) return v;
+  if (max) return v == 0 || v > max ? max : v;
+  return own && v > own ? own : v;
 }
 
 /* The profile's default limits, less those the host has no cgroup
@@ -76,13 +92,14 @@ static int choose_limits(const gxd_plan_config *cfg,
                          size_t len) {
   const Gexec__V1__Limits *l = st->limits;
   const gxi_limits d = host_defaults(cfg, p), *m = &cfg->max_limits;
-  p->limits.memory_bytes =
-      pick(l ? l->memory_bytes : 0, d.memory_bytes, m->memory_bytes);
-  p->limits.pids = pick(l ? l->pids : 0, d.pids, m->pids);
-  p->limits.cpu_time_ms =
-      pick(l ? l->cpu_time_ms : 0, d.cpu_time_ms, m->cpu_time_ms);
-  p->limits.open_files =
-      pick(l ? l->open_files : 0, d.open_files, m->open_files);
+  const gxi_limits *own = &p->profile->defaults;
+  p->limits.memory_bytes = pick(l ? l->memory_bytes : 0, d.memory_bytes,
+                                own->memory_bytes, m->memory_bytes);
+  p->limits.pids = pick(l ? l->pids : 0, d.pids, own->pids, m->pids);
+  p->limits.cpu_time_ms = pick(l ? l->cpu_time_ms : 0, d.cpu_time_ms,
+                               own->cpu_time_ms, m->cpu_time_ms);
+  p->limits.open_files = pick(l ? l->open_files : 0, d.open_files,
+                              own->open_files, m->open_files);
   if (p->tier && (p->limits.memory_bytes || p->limits.pids) &&
       p->tier->cgroup_version == 0)
     return snprintf(why, len,

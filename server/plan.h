@@ -53,7 +53,11 @@ typedef struct {
   size_t default_profile;                 /**< index into the table */
   unsigned char allow_reduced[GXD_PROFILES_MAX]; /**< per entry: served
                                                       below its full tier */
-  gxi_limits max_limits;                  /**< caps (0 = no cap) */
+  /** caps, per limit: 0 = the profile's own default is the cap (none
+   *  if it has none), GXD_CAP_NONE = no cap, else the cap */
+  gxi_limits max_limits;
+  /** per entry: clients may ask for it (--allow-profiles) */
+  unsigned char allowed[GXD_PROFILES_MAX];
   const char *home;                       /**< HOME given to runs */
   uint32_t default_grace_ms;              /**< when kill_grace_ms is 0 */
   uint64_t max_timeout_ms;                /**< when timeout_ms is 0 */

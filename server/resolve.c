@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,15 +62,52 @@ int gxd_resolve(const char *name, const char *path_env, const char *cwd,
   return best;
 }
 
-/* Whether the open file @p fd is one of @p allow (same device and inode;
- * each entry looked up now, as the caller, symlinks followed). */
-static int allowed(int fd, char *const *allow, size_t allowc) {
+/* Whether allow entry @p e is a glob rather than a file (see resolve.h). */
+static int is_glob(const char *e) { return strpbrk(e, "*?[\\") != NULL; }
+
+/* Writes the canonical absolute path of the open file @p fd (@p have its
+ * stat; opened as @p path) to @p buf: the kernel's name for it
+ * (/proc/self/fd/N), or realpath(@p path) where there is no /proc at
+ * all. Either must name that very file now (same device and inode): a
+ * file deleted, replaced or out of reach since the open gets no path.
+ * Returns 0 or -1. */
+static int canonical_path(int fd, const struct stat *have, const char *path,
+                          char buf[PATH_MAX]) {
+  char link[64];
+  struct stat now;
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, buf, PATH_MAX - 1);
+  if (n >= 0 && n < PATH_MAX - 1)
+    buf[n] = '\0';
+  else if (n >= 0 || errno != ENOENT || access("/proc/self", F_OK) == 0 ||
+           !realpath(path, buf))
+    return -1;
+  if (buf[0] != '/' || stat(buf, &now) != 0 || now.st_dev != have->st_dev ||
+      now.st_ino != have->st_ino)
+    return -1;
+  return 0;
+}
+
+/* Whether the open file @p fd (opened as @p path) is allowed by
+ * @p allow: "*", a glob matching its canonical path, or the same file
+ * (device and inode) as an entry looked up now, as the caller. */
+static int allowed(int fd, const char *path, char *const *allow,
+                   size_t allowc) {
   struct stat have, want;
+  char canon[PATH_MAX];
+  int canon_ok = -1; /* not looked up yet */
   if (fstat(fd, &have) != 0) return 0;
-  for (size_t i = 0; i < allowc; i++)
-    if (stat(allow[i], &want) == 0 && want.st_dev == have.st_dev &&
-        want.st_ino == have.st_ino)
-      return 1;
+  for (size_t i = 0; i < allowc; i++) {
+    if (strcmp(allow[i], "*") == 0) return 1;
+    if (!is_glob(allow[i])) {
+      if (stat(allow[i], &want) == 0 && want.st_dev == have.st_dev &&
+          want.st_ino == have.st_ino)
+        return 1;
+      continue;
+    }
+    if (canon_ok < 0) canon_ok = canonical_path(fd, &have, path, canon) == 0;
+    if (canon_ok && fnmatch(allow[i], canon, 0) == 0) return 1;
+  }
   return 0;
 }
 
@@ -87,7 +126,7 @@ int gxd_program_open(const char *path, char *const *allow, size_t allowc,
                      int *fd_out) {
   int fd = open(path, O_PATH | O_CLOEXEC);
   if (fd < 0) return -errno;
-  if (allowc && !allowed(fd, allow, allowc)) {
+  if (allowc && !allowed(fd, path, allow, allowc)) {
     close(fd);
     return GXD_PROGRAM_DENIED;
   }

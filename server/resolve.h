@@ -29,9 +29,22 @@ int gxd_resolve(const char *name, const char *path_env, const char *cwd,
 /**
  * Opens the program at @p path (what gxd_resolve found) for execution by
  * descriptor (execveat with AT_EMPTY_PATH), so the file checked is the
- * file run: no second lookup. With @p allowc > 0 it must be one of the
- * files in @p allow (absolute paths: the run plan's program constraint),
- * compared by device and inode after following symlinks, as the caller.
+ * file run: no second lookup. With @p allowc > 0 it must be allowed by
+ * one entry of @p allow (the run plan's program constraint, from the
+ * policy's allow.commands and allow.argv):
+ *  - "*": any program;
+ *  - an entry with a glob character (any of `*?[\`): fnmatch(3) with no
+ *    flags ('*' crosses '/') over the program's canonical absolute path,
+ *    all symlinks resolved: the kernel's name for the open file
+ *    (readlink of /proc/self/fd/N), or, only where /proc is not mounted
+ *    at all, realpath(@p path). That path must lead to the opened file
+ *    (same device and inode) when checked, or no glob matches: a file
+ *    deleted or replaced since the open, or out of the caller's reach,
+ *    is refused (fail closed). On a merged-/usr host "/bin/df" is
+ *    "/usr/bin/df" to a glob;
+ *  - any other entry: a file, compared by device and inode after
+ *    following symlinks, as the caller ("/bin/df" and "/usr/bin/df" are
+ *    both the same file).
  * The descriptor is O_PATH and close-on-exec, except for a script (a
  * readable file starting with "#!"), whose interpreter opens /dev/fd/N:
  * it stays open across the exec, as with fexecve(3). Returns 0 with

@@ -1,8 +1,8 @@
 /* Integration: gexec-launch itself, as the daemon drives it (a launch
  * request in a sealed memfd on fd 4, records on fd 3), for the program
  * constraint: the program is looked up inside the sandbox as the run's
- * user, checked against the request's allow list by file identity, and
- * that very open file is executed. */
+ * user, checked against the request's allow list (by file identity, or
+ * a glob over its canonical path), and that very open file is executed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -138,6 +138,32 @@ static void allowed_script_runs(void **state) {
   unlink(path);
 }
 
+/* Glob entries (the policy's allow.commands) match the program's
+ * canonical path, in every profile: the launcher reads it from /proc
+ * inside the sandbox, as the run's user ("true" is /usr/bin/true, or
+ * /bin/true, which is /usr/bin/true on a merged /usr). */
+static void glob_allows_by_canonical_path(void **state) {
+  (void)state;
+  char *const argv[] = {"true", NULL}, *const echo[] = {"echo", "no", NULL};
+  char *const allow[] = {"/usr/bin/tru?"}, *const any[] = {"*"};
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  for (int i = 0; i < 3; i++) {
+    launched l;
+    launch(profiles[i], argv, 1, allow, 1, &l);
+    if (strstr(l.records, "gexec-error v1 ")) { /* no such sandbox here */
+      assert_string_equal(profiles[i], "restricted");
+      continue;
+    }
+    assert_memory_equal(l.records, "gexec-exec v1 ok pid=", 21);
+    assert_true(WIFEXITED(l.status) && WEXITSTATUS(l.status) == 0);
+    launch(profiles[i], echo, 2, allow, 1, &l);
+    assert_exec_record(&l, "gexec-exec v1 fail what=denied errno=1");
+    assert_string_equal(l.out, "");
+    launch(profiles[i], echo, 2, any, 1, &l);
+    assert_string_equal(l.out, "no\n");
+  }
+}
+
 /* Without an allow list, any program found runs (today's daemon). */
 static void no_constraint(void **state) {
   (void)state;
@@ -152,6 +178,7 @@ int main(void) {
       cmocka_unit_test(allowed_program_runs),
       cmocka_unit_test(other_program_denied),
       cmocka_unit_test(allowed_script_runs),
+      cmocka_unit_test(glob_allows_by_canonical_path),
       cmocka_unit_test(no_constraint),
   };
   return cmocka_run_group_tests_name("integration/launch", tests, NULL, NULL);

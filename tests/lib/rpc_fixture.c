@@ -131,6 +131,8 @@ static void on_status(void *ud, int code, const char *msg) {
   pthread_mutex_lock(&s->mu);
   s->status = code;
   snprintf(s->msg, sizeof s->msg, "%s", msg ? msg : "(null)");
+  s->has_trailer = gx_rpc_call_trailer(s->call, "gexec-test", s->trailer,
+                                       sizeof s->trailer);
   pthread_mutex_unlock(&s->mu);
   record(s, 'S');
 }

@@ -73,6 +73,8 @@ typedef struct side {
   size_t data_len;
   int sent_ok, cancelled, status;
   char msg[128];
+  char trailer[32]; /**< client: the "gexec-test" trailer, cut to fit */
+  int has_trailer;
   int script_err; /**< first error a script's call returned (0: none) */
   /** Runs after each event is recorded; NULL: none. */
   void (*script)(struct side *s, char ev);

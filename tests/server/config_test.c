@@ -465,7 +465,7 @@ static void cap_refused(const char *opt, const char *value,
 static void max_memory(void **state) {
   static const char range[] = "a size from 8M to 1048576G";
   (void)state;
-  value_ok("--max-memory", "0", &cfg.max_memory, 0);
+  value_ok("--max-memory", "0", &cfg.max_memory, GXD_CAP_NONE);
   value_ok("--max-memory", "8M", &cfg.max_memory, 8388608);
   value_ok("--max-memory", "8388608", &cfg.max_memory, 8388608);
   value_ok("--max-memory", "1048576G", &cfg.max_memory, 1ull << 50);
@@ -481,10 +481,25 @@ static void max_memory(void **state) {
   cap_refused("--max-memory", "64MB", range);
 }
 
+/* --allow-profiles is kept as given (checked against the profile table
+ * later); --default-profile records that it was given. */
+static void allow_profiles_flag(void **state) {
+  (void)state;
+  char *argv[] = {"gexecd", "--allow-profiles", "restricted,baseline",
+                  "--default-profile", "restricted", NULL};
+  assert_int_equal(parse(argv), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.allow_profiles, "restricted,baseline");
+  assert_int_equal(cfg.default_profile_set, 1);
+  char *bare[] = {"gexecd", NULL};
+  assert_int_equal(parse(bare), GXD_CONFIG_RUN);
+  assert_null(cfg.allow_profiles);
+  assert_int_equal(cfg.default_profile_set, 0);
+}
+
 static void max_pids(void **state) {
   static const char range[] = "a number from 2 to 4194304";
   (void)state;
-  value_ok("--max-pids", "0", &cfg.max_pids, 0);
+  value_ok("--max-pids", "0", &cfg.max_pids, GXD_CAP_NONE);
   value_ok("--max-pids", "2", &cfg.max_pids, 2);
   value_ok("--max-pids", "4194304", &cfg.max_pids, 4194304);
   cap_refused("--max-pids", "1", range);
@@ -496,7 +511,7 @@ static void max_pids(void **state) {
 static void max_cpu_time(void **state) {
   static const char range[] = "a duration from 1ms to 8760h (365 days)";
   (void)state;
-  value_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, 0);
+  value_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, GXD_CAP_NONE);
   value_ok("--max-cpu-time", "1ms", &cfg.max_cpu_time_ms, 1);
   value_ok("--max-cpu-time", "8760h", &cfg.max_cpu_time_ms, 31536000000ull);
   value_ok("--max-cpu-time", "31536000000ms", &cfg.max_cpu_time_ms,
@@ -506,7 +521,7 @@ static void max_cpu_time(void **state) {
   value_ok("--max-cpu-time", "0.25h", &cfg.max_cpu_time_ms, 900000);
   value_ok("--max-cpu-time", "8759.9999h", &cfg.max_cpu_time_ms,
          31535999640ull);
-  value_ok("--max-cpu-time", "0.0", &cfg.max_cpu_time_ms, 0);
+  value_ok("--max-cpu-time", "0.0", &cfg.max_cpu_time_ms, GXD_CAP_NONE);
   cap_refused("--max-cpu-time", "31536000001ms", range);
   cap_refused("--max-cpu-time", "8761h", range);
   cap_refused("--max-cpu-time", "18446744073709551615ms", range);
@@ -527,7 +542,7 @@ static void max_open_files(void **state) {
            (unsigned long long)max);
   snprintf(at, sizeof at, "%llu", (unsigned long long)max);
   snprintf(above, sizeof above, "%llu", (unsigned long long)max + 1);
-  value_ok("--max-open-files", "0", &cfg.max_open_files, 0);
+  value_ok("--max-open-files", "0", &cfg.max_open_files, GXD_CAP_NONE);
   value_ok("--max-open-files", "16", &cfg.max_open_files, 16);
   value_ok("--max-open-files", at, &cfg.max_open_files, max);
   cap_refused("--max-open-files", "15", range);
@@ -593,6 +608,7 @@ int main(void) {
       cmocka_unit_test(max_message),
       cmocka_unit_test(max_memory),
       cmocka_unit_test(max_pids),
+      cmocka_unit_test(allow_profiles_flag),
       cmocka_unit_test(max_cpu_time),
       cmocka_unit_test(max_open_files),
       cmocka_unit_test(open_files_ceiling),

@@ -53,8 +53,8 @@ static void round_trip(void **state) {
 
 static void assert_refused(const uint8_t *buf, size_t len, const char *why_part);
 
-/* The program constraint travels after the environment; a relative path
- * in it is refused. */
+/* The program constraint travels after the environment; an entry that
+ * is neither an absolute path nor a glob that can match one is refused. */
 static void allow_list(void **state) {
   (void)state;
   char *const allow[] = {"/usr/bin/id", "/bin/true", NULL};
@@ -82,10 +82,58 @@ static void allow_list(void **state) {
   gxl_request bad = {.cwd = "/", .argv = argv3, .argc = 3, .envp = env2,
                      .envc = 2, .allow = rel, .allowc = 1};
   assert_int_equal(gxl_request_encode(&bad, &buf, &len), 0);
-  assert_refused(buf, len, "not an absolute path");
+  assert_refused(buf, len, "an allowed program is neither an absolute path "
+                           "nor a glob");
   free(buf);
   bad.allowc = GXL_REQUEST_MAX_ALLOW + 1;
   assert_int_equal(gxl_request_encode(&bad, &buf, &len), -E2BIG);
+}
+
+/* Decodes a request whose allow list is @p allow (@p n entries); returns
+ * the decode result, the reason in @p why. */
+static int decode_allow(char *const *allow, size_t n, char *why) {
+  gxl_request r = {.cwd = "/", .argv = argv3, .argc = 3, .envp = env2,
+                   .envc = 2, .allow = allow, .allowc = n};
+  uint8_t *buf;
+  size_t len;
+  void *mem = NULL;
+  why[0] = '\0';
+  assert_int_equal(gxl_request_encode(&r, &buf, &len), 0);
+  int rc = gxl_request_decode(buf, len, &r, &mem, why, 128);
+  if (rc == 0) {
+    assert_int_equal(r.allowc, n);
+    for (size_t i = 0; i < n; i++) assert_string_equal(r.allow[i], allow[i]);
+  }
+  free(mem);
+  free(buf);
+  return rc;
+}
+
+/* Globs (the policy's allow.commands) pass: "*" alone, ones starting with
+ * '/' or a wildcard; empty, relative and overlong entries do not. */
+static void allow_list_globs(void **state) {
+  (void)state;
+  char why[128];
+  char *const globs[] = {"*", "/usr/bin/*", "*/bin/df", "?usr/bin/x",
+                         "[/]usr/bin/y", "/bin/d[fu]", NULL};
+  assert_int_equal(decode_allow(globs, 6, why), 0);
+  char *const empty[] = {"/bin/ls", "", NULL};
+  assert_int_equal(decode_allow(empty, 2, why), -EINVAL);
+  assert_string_equal(why, "malformed launch request: an allowed program is "
+                           "neither an absolute path nor a glob");
+  char *const rel[] = {"bin/*", NULL};
+  assert_int_equal(decode_allow(rel, 1, why), -EINVAL);
+  char *long_entry = malloc(GXL_ALLOW_ENTRY_MAX + 2);
+  memset(long_entry, 'a', GXL_ALLOW_ENTRY_MAX + 1);
+  long_entry[0] = '/';
+  long_entry[GXL_ALLOW_ENTRY_MAX + 1] = '\0';
+  char *const too_long[] = {long_entry, NULL};
+  assert_int_equal(decode_allow(too_long, 1, why), -EINVAL);
+  assert_string_equal(why, "malformed launch request: an allowed program is "
+                           "longer than 4095 bytes");
+  long_entry[GXL_ALLOW_ENTRY_MAX] = '\0'; /* 4095 bytes: fine */
+  assert_int_equal(decode_allow(too_long, 1, why), 0);
+  free(long_entry);
 }
 
 static void empty_env_and_empty_strings(void **state) {
@@ -385,6 +433,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip),
       cmocka_unit_test(allow_list),
+      cmocka_unit_test(allow_list_globs),
       cmocka_unit_test(empty_env_and_empty_strings),
       cmocka_unit_test(malformed_requests),
       cmocka_unit_test(mutation_fuzz),

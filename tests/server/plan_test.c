@@ -63,6 +63,7 @@ static int setup(void **state) {
   w.cfg.tiers = &w.tiers;
   w.cfg.caps = &w.caps;
   w.cfg.default_profile = GXI_PROFILE_BASELINE;
+  memset(w.cfg.allowed, 1, sizeof w.cfg.allowed);
   w.cfg.home = "/root";
   w.cfg.default_grace_ms = 5000;
   w.cfg.max_timeout_ms = 86400000;
@@ -186,12 +187,25 @@ static void limits_request_default_cap(void **state) {
   assert_int_equal(w.plan.limits.pids, 1024);
   assert_int_equal(w.plan.limits.cpu_time_ms, 0);
   assert_int_equal(w.plan.limits.open_files, 1024);
-  ask_limits(2 * GIB, 64, 5000, 0); /* the request beats the default */
+  /* without --max-* flags the profile's defaults are the caps: asking
+   * for more (the red-team's 1 TiB and a million pids) gets the default */
+  ask_limits(1024 * GIB, 1000000, 5000, 0);
+  expect_ok();
+  assert_int_equal(w.plan.limits.memory_bytes, GIB);
+  assert_int_equal(w.plan.limits.pids, 1024);
+  assert_int_equal(w.plan.limits.cpu_time_ms, 5000); /* no default: free */
+  assert_int_equal(w.plan.limits.open_files, 1024);
+  ask_limits(GIB / 4, 64, 0, 0); /* below the default: the request's */
+  expect_ok();
+  assert_int_equal(w.plan.limits.memory_bytes, GIB / 4);
+  assert_int_equal(w.plan.limits.pids, 64);
+  /* an operator's cap replaces the default as the bound */
+  w.cfg.max_limits = (gxi_limits){2 * GIB, GXD_CAP_NONE, 0, 0};
+  ask_limits(1024 * GIB, 1000000, 0, 0);
   expect_ok();
   assert_int_equal(w.plan.limits.memory_bytes, 2 * GIB);
-  assert_int_equal(w.plan.limits.pids, 64);
-  assert_int_equal(w.plan.limits.cpu_time_ms, 5000);
-  assert_int_equal(w.plan.limits.open_files, 1024);
+  assert_int_equal(w.plan.limits.pids, 1000000); /* --max-pids 0: no cap */
+  ask_limits(2 * GIB, 64, 5000, 0);
   w.cfg.max_limits = (gxi_limits){GIB / 2, 128, 1000, 256}; /* caps */
   expect_ok();
   assert_int_equal(w.plan.limits.memory_bytes, GIB / 2);
@@ -205,6 +219,22 @@ static void limits_request_default_cap(void **state) {
   assert_int_equal(w.plan.limits.cpu_time_ms, 1000);
   assert_memory_equal(&w.plan.run.limits, &w.plan.limits,
                       sizeof w.plan.limits);
+}
+
+/* --allow-profiles: a profile clients may not ask for is refused by
+ * name; the default still serves runs that name none. */
+static void profile_not_allowed(void **state) {
+  (void)state;
+  memset(w.cfg.allowed, 0, sizeof w.cfg.allowed);
+  w.cfg.allowed[GXI_PROFILE_BASELINE] = w.cfg.allowed[GXI_PROFILE_RESTRICTED] = 1;
+  w.req.s.profile = "host";
+  assert_int_equal(gxd_plan_build(&w.cfg, &w.pr, &w.plan, w.why, sizeof w.why),
+                   GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(w.why, "profile host is not allowed by this daemon "
+                             "(allowed: baseline, restricted)");
+  w.req.s.profile = "";
+  expect_ok();
+  assert_string_equal(w.plan.profile->name, "baseline");
 }
 
 /* A host without the memory controller: restricted's memory default is
@@ -461,6 +491,7 @@ int main(void) {
       T(tier_not_usable),
       T(reduced_refused_then_allowed),
       T(limits_request_default_cap),
+      T(profile_not_allowed),
       T(defaults_less_missing_controllers),
       T(limits_without_cgroups_refused),
       T(env_defaults_and_requested),

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +50,112 @@ static void program_open_allow_list(void **state) {
   close(fd);
   assert_int_equal(gxd_program_open(gxt_at("bin/none"), NULL, 0, &fd),
                    -ENOENT);
+}
+
+/* gxd_program_open of root/@p rel under the one-entry allow list @p e:
+ * 0 or GXD_PROGRAM_DENIED (any other result fails the test). */
+static int open_with(const char *rel, const char *e) {
+  char *const allow[] = {(char *)e, NULL};
+  int fd = -1;
+  int rc = gxd_program_open(gxt_at(rel), allow, 1, &fd);
+  if (rc == 0) {
+    assert_true(fd >= 0);
+    close(fd);
+  } else {
+    assert_int_equal(rc, GXD_PROGRAM_DENIED);
+    assert_int_equal(fd, -1);
+  }
+  return rc;
+}
+
+/* The scratch directory's canonical path + "/" + @p rel (static). */
+static const char *canon_at(const char *rel) {
+  static char buf[2][PATH_MAX];
+  static int next;
+  char root[PATH_MAX], *b = buf[next++ % 2];
+  assert_non_null(realpath(gxt_scratch_root(), root));
+  if (snprintf(b, PATH_MAX, "%s/%s", root, rel) >= PATH_MAX)
+    fail_msg("path too long: %s/%s", root, rel);
+  return b;
+}
+
+/* Lays out g/bin/tool, g/other/prog and links across: g/other/to-tool
+ * -> g/bin/tool, g/bin/to-prog -> g/other/prog. */
+static void make_glob_tree(void) {
+  gxt_make_dir("g");
+  gxt_make_dir("g/bin");
+  gxt_make_dir("g/other");
+  gxt_make_file("g/bin/tool", "\177ELF", 0755);
+  gxt_make_file("g/other/prog", "\177ELF", 0755);
+  unlink(gxt_at("g/other/to-tool"));
+  unlink(gxt_at("g/bin/to-prog"));
+  assert_int_equal(symlink(gxt_at("g/bin/tool"), gxt_at("g/other/to-tool")),
+                   0);
+  assert_int_equal(symlink(gxt_at("g/other/prog"), gxt_at("g/bin/to-prog")),
+                   0);
+}
+
+/* A glob entry is matched (fnmatch, '*' crossing '/') against the
+ * program's canonical path: a link elsewhere to an allowed file is
+ * allowed, a link in an allowed place to a file elsewhere is not, and
+ * ".." cannot walk a path into a glob. "*" alone allows any program. */
+static void program_open_allow_globs(void **state) {
+  (void)state;
+  make_glob_tree();
+  const char *bin = canon_at("g/bin/*");
+  assert_int_equal(open_with("g/bin/tool", bin), 0);
+  assert_int_equal(open_with("g/other/to-tool", bin), 0);
+  assert_int_equal(open_with("g/bin/to-prog", bin), GXD_PROGRAM_DENIED);
+  assert_int_equal(open_with("g/other/prog", bin), GXD_PROGRAM_DENIED);
+  assert_int_equal(open_with("g/bin/../other/prog", bin), GXD_PROGRAM_DENIED);
+  assert_int_equal(open_with("g/other/../bin/tool", canon_at("g/other/*")),
+                   GXD_PROGRAM_DENIED);
+  assert_int_equal(open_with("g/bin/tool", canon_at("g/*")), 0);
+  assert_int_equal(open_with("g/bin/tool", canon_at("g/bin/too?")), 0);
+  assert_int_equal(open_with("g/bin/tool", canon_at("g/bin/[st]ool")), 0);
+  assert_int_equal(open_with("g/bin/tool", canon_at("g/bin/[s]ool")),
+                   GXD_PROGRAM_DENIED);
+  assert_int_equal(open_with("g/other/prog", "*"), 0);
+  assert_int_equal(open_with("g/other/prog", "/nonexistent/*"),
+                   GXD_PROGRAM_DENIED);
+  /* a glob that misses, then a file entry (by identity) that hits */
+  char *const both[] = {(char *)bin, (char *)gxt_at("g/other/prog"), NULL};
+  int fd = -1;
+  assert_int_equal(gxd_program_open(gxt_at("g/bin/to-prog"), both, 2, &fd),
+                   0);
+  close(fd);
+}
+
+/* Without /proc (none mounted at all) globs are matched against
+ * realpath() of the program, checked to be the opened file; with it
+ * the answers are the same. Runs in a child with its own mount
+ * namespace (skipped where that cannot be made). */
+static void program_open_globs_without_proc(void **state) {
+  (void)state;
+  make_glob_tree();
+  const char *bin = canon_at("g/bin/*");
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char *const allow[] = {(char *)bin, NULL};
+    int fd, bits = 0;
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        umount2("/proc", MNT_DETACH) != 0)
+      _exit(100);
+    if (access("/proc/self", F_OK) == 0) _exit(101);
+    bits |= gxd_program_open(gxt_at("g/bin/tool"), allow, 1, &fd) == 0;
+    bits |= (gxd_program_open(gxt_at("g/other/to-tool"), allow, 1, &fd) ==
+             0) << 1;
+    bits |= (gxd_program_open(gxt_at("g/bin/to-prog"), allow, 1, &fd) ==
+             GXD_PROGRAM_DENIED) << 2;
+    _exit(bits);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 100) skip();
+  assert_int_equal(WEXITSTATUS(status), 7);
 }
 
 /* A script keeps its descriptor across the exec (its interpreter opens
@@ -283,6 +391,8 @@ int main(void) {
       cmocka_unit_test(resolve_name_too_long),
       cmocka_unit_test(resolve_empty_elements),
       cmocka_unit_test(program_open_allow_list),
+      cmocka_unit_test(program_open_allow_globs),
+      cmocka_unit_test(program_open_globs_without_proc),
       cmocka_unit_test(program_open_script_keeps_fd),
   };
   return cmocka_run_group_tests(tests, group_setup, NULL);
