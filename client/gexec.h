@@ -87,7 +87,7 @@ extern "C" {
 #endif
 
 /** Library version. */
-#define GEXEC_VERSION "0.2.0"
+#define GEXEC_VERSION "0.3.0"
 
 /** Result codes. */
 enum {
@@ -162,12 +162,87 @@ int gexec_conn_opts_set_lazy(gexec_conn_opts *o, int on);
 int gexec_conn_opts_set_wait_for_ready(gexec_conn_opts *o, int on);
 
 /**
+ * TLS for TCP targets ("host:port"): the daemon must present a
+ * certificate issued by a CA in @p ca_file and naming the target's host
+ * (or the name of gexec_conn_opts_set_tls_server_name); with @p cert_file
+ * and @p key_file, both or neither, the connection presents that client
+ * certificate (mTLS: a daemon with --tls-client-ca requires one). A NULL
+ * @p ca_file means plaintext (then @p cert_file and @p key_file must be
+ * NULL too): the default.
+ *
+ * The paths are copied. The files are read by each gexec_connect, so a
+ * renewed certificate is used by the next connection: PEM, at most
+ * 1 MiB each, the CA file one or more certificates, the certificate file
+ * the client's certificate (and any intermediates), the key file its
+ * unencrypted private key, which must match it. A file that cannot be
+ * used fails gexec_connect with GEXEC_EINVAL and a message naming the
+ * file and why ("CA file /etc/gexec/ca.pem: No such file or directory",
+ * "... : no PEM certificate in it", "key file K: does not match the
+ * certificate in C", "key file K: encrypted (a passphrase-protected key
+ * is not supported)").
+ *
+ * unix: targets never use TLS (a local socket is protected by its file
+ * permissions, and the daemon identifies local peers by their uid): for
+ * them these settings are ignored and the files are not read, so one set
+ * of options serves local and remote daemons alike.
+ *
+ * Returns GEXEC_OK, GEXEC_EINVAL (a certificate without a key or a key
+ * without one, a certificate without a CA, an empty path or one longer
+ * than 4096 bytes; nothing changed) or GEXEC_ENOMEM.
+ */
+int gexec_conn_opts_set_tls(gexec_conn_opts *o, const char *ca_file,
+                            const char *cert_file, const char *key_file);
+
+/**
+ * The name the daemon's certificate must carry when it is not the
+ * target's host: connecting by address to a daemon whose certificate
+ * names its DNS name, or through a tunnel. Also sent as the TLS server
+ * name (SNI). NULL: the target's host (the default). Copied. Returns
+ * GEXEC_OK, GEXEC_EINVAL (empty, or longer than 253 bytes) or
+ * GEXEC_ENOMEM.
+ */
+int gexec_conn_opts_set_tls_server_name(gexec_conn_opts *o,
+                                        const char *name);
+
+/** Default keepalive interval and timeout of TCP connections (ms). */
+#define GEXEC_KEEPALIVE_TIME_MS 60000
+#define GEXEC_KEEPALIVE_TIMEOUT_MS 20000
+/** The shortest keepalive interval accepted (ms): a gexecd closes a
+ *  connection that pings more often (GOAWAY "too_many_pings"). */
+#define GEXEC_KEEPALIVE_MIN_MS 10000
+
+/**
+ * Keepalive: while runs are in flight, a connection that carried no
+ * traffic for @p time_ms pings the daemon, and if no answer comes within
+ * @p timeout_ms it is closed: its runs fail with GEXEC_ESTATUS
+ * (UNAVAILABLE). A daemon that vanished without closing (host down, link
+ * cut) is noticed within time + timeout instead of never. @p time_ms:
+ * 0 = GEXEC_KEEPALIVE_TIME_MS for TCP targets and none for unix: ones
+ * (the default); < 0 = none; else at least GEXEC_KEEPALIVE_MIN_MS.
+ * @p timeout_ms: 0 = GEXEC_KEEPALIVE_TIMEOUT_MS, else at least 1000.
+ * Returns GEXEC_OK or GEXEC_EINVAL (out of range; nothing changed).
+ */
+int gexec_conn_opts_set_keepalive(gexec_conn_opts *o, int64_t time_ms,
+                                  int64_t timeout_ms);
+
+/**
  * Opens a connection to @p target: "unix:/path", "host:port", or NULL for
  * $GEXEC_TARGET, else the default socket (see gexecd --help), with
  * @p opts (NULL: the defaults; borrowed). Waits until connected, unless
  * the connect timeout is < 0. Returns GEXEC_ECONNECT if the daemon cannot
  * be reached, with the reason in @p err ("connection refused", "no such
  * socket", "unreachable", "timed out after N ms", ...).
+ *
+ * TLS failures are GEXEC_ECONNECT too, with what the client can know:
+ * "the server's certificate failed verification: ..." and why (not
+ * issued by a CA in the CA file, expired on DATE, not valid before DATE,
+ * names other hosts than the target's), "the server does not speak TLS",
+ * and for a handshake the server closed, "the server refused our
+ * certificate (...)". To say why a certificate failed verification,
+ * gexec_connect makes one TLS handshake of its own after gRPC's failed
+ * (at most 2 s more); a run on a lazy connection reports the failure
+ * without that detail. A TLS file that cannot be used is GEXEC_EINVAL
+ * (see gexec_conn_opts_set_tls).
  */
 int gexec_connect(const char *target, const gexec_conn_opts *opts,
                   gexec_conn **out, gexec_error *err);

@@ -392,7 +392,10 @@ int gexec__end_result(gexec_proc *p, gexec_error *err) {
                                      : gx_status_name(p->status);
     if (p->cancelled && p->status == GX_STATUS_CANCELLED)
       m = "cancelled by the client";
-    const char *why = gexec__connect_reason(p->status_msg);
+    char buf[sizeof p->status_msg];
+    /* No probe here: this may run on a caller's event loop. */
+    const char *why = gexec__connect_reason(p->conn, p->status_msg, 0, buf,
+                                            sizeof buf);
     if (!p->started && !p->cancelled && why &&
         p->status == GX_STATUS_UNAVAILABLE)
       return gexec__fail(err, GEXEC_ECONNECT, p->status,

@@ -145,6 +145,26 @@ void gx_rpc_tls_source_free(gx_rpc_tls_source *src);
  *  while @p src holds no set. Returns GX_OK with *out owning a new value,
  *  or GX_ENOMEM with *out untouched. */
 int gx_rpc_creds_tls_server(gx_rpc_tls_source *src, gx_rpc_creds **out);
+/**
+ * TLS for channels. The server must present a certificate that chains to
+ * a CA of @p ca_pem (PEM, one or more certificates; required) and names
+ * the host the channel connects to, or @p server_name when not NULL (a
+ * DNS name or IP address; gRPC's GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, also
+ * sent as SNI). With @p cert_pem (the client's certificate chain) and
+ * @p key_pem (its unencrypted private key), both or neither, the channel
+ * presents that certificate when the server asks for one (mTLS).
+ *
+ * Strings are copied (the copy of the key is wiped when freed). The PEM
+ * data is not parsed here, nor when a channel is made: gRPC parses it
+ * when the channel connects, and a connection with data it cannot use
+ * fails (check the PEM first, as libgexec does). Returns GX_OK with *out
+ * owning a new value, GX_EINVAL (no CA, a certificate without a key or a
+ * key without one, an empty string) or GX_ENOMEM, with *out untouched.
+ * Servers refuse it (gx_rpc_server_listen: GX_EINVAL).
+ */
+int gx_rpc_creds_tls_client(const char *ca_pem, const char *cert_pem,
+                            const char *key_pem, const char *server_name,
+                            gx_rpc_creds **out);
 
 /* ---------------------------------------------------------------- server */
 
@@ -444,6 +464,14 @@ int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out);
  */
 typedef struct gx_rpc_client gx_rpc_client;
 
+/** Drops gRPC's own log lines, unless GRPC_VERBOSITY or GRPC_TRACE is
+ *  set in the environment (to debug). gRPC prints some failures on
+ *  stderr itself (each failed TLS handshake, for one), which a program
+ *  that reports them in its own words (the gexec CLI: one line per
+ *  failure) does not want. Process-wide; libraries should leave it to
+ *  the program. */
+void gx_rpc_log_quiet(void);
+
 /** Starts an engine: a completion queue and its thread. Returns GX_OK
  *  with *out owning it, or GX_ENOMEM / GX_ESYS (no thread) with *out
  *  untouched. */
@@ -463,7 +491,28 @@ typedef struct {
    *  another channel of this process has one to the same target (gRPC
    *  otherwise shares one socket between them). */
   int own_connection;
+  /** Keepalive while calls are in flight: after keepalive_time_ms
+   *  (0 = GX_RPC_CLIENT_KEEPALIVE_TIME_MS; < 0 = never) without traffic
+   *  the channel pings the server, and a ping unanswered within
+   *  keepalive_timeout_ms (<= 0: GX_RPC_CLIENT_KEEPALIVE_TIMEOUT_MS)
+   *  closes the connection: its calls end with UNAVAILABLE. A server that
+   *  vanished (half-open TCP, a cut link, a frozen host) is noticed within
+   *  time + timeout. Pings continue for as long as calls last, also when
+   *  no data flows: the server must accept a ping every keepalive_time_ms
+   *  (gexecd accepts one every GX_RPC_CLIENT_PING_MIN_MS or more; faster
+   *  pings get the connection closed with GOAWAY "too_many_pings"). */
+  int keepalive_time_ms;
+  int keepalive_timeout_ms;
 } gx_rpc_channel_opts;
+
+/** Client keepalive defaults (ms): a ping after 60 s without traffic
+ *  during a call, closing the connection when its answer takes over
+ *  20 s. 60 s is six times what gexecd accepts, so a client never trips
+ *  its too_many_pings guard. */
+#define GX_RPC_CLIENT_KEEPALIVE_TIME_MS 60000
+#define GX_RPC_CLIENT_KEEPALIVE_TIMEOUT_MS 20000
+/* GX_RPC_CLIENT_PING_MIN_MS (with the server options): the shortest
+ * client keepalive interval gexecd accepts. */
 
 /** A channel's connectivity, as gRPC reports it. */
 typedef enum {

@@ -174,6 +174,10 @@ int rpc_channel_creds_new(const gx_rpc_creds *creds,
  * (the source holds no set yet) or GX_ENOMEM. */
 int rpc_tls_server_creds_new(gx_rpc_tls_source *src,
                              grpc_server_credentials **out);
+/* The name a TLS channel's server certificate must carry instead of the
+ * target's host (GRPC_SSL_TARGET_NAME_OVERRIDE_ARG), owned by @p creds;
+ * NULL: the host, or no TLS. */
+const char *rpc_creds_server_name(const gx_rpc_creds *creds);
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);
 

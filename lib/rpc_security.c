@@ -3,10 +3,11 @@
  * (gx_rpc_call_auth). See rpc.h.
  *
  * A gx_rpc_creds is a plain description (a kind and what that kind needs:
- * for TLS servers, the gx_rpc_tls_source of rpc_tls_server.c): gRPC
- * credentials are built from it at each listen or channel creation and
- * released once gRPC took its own reference. A new kind is a constructor
- * and one case in each *_creds_new below. */
+ * for TLS servers, the gx_rpc_tls_source of rpc_tls_server.c; for TLS
+ * channels, copies of the PEM data): gRPC credentials are built from it
+ * at each listen or channel creation and released once gRPC took its own
+ * reference. A new kind is a constructor and one case in each
+ * *_creds_new below. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,11 +20,20 @@
 typedef enum {
   CREDS_INSECURE,   /* both sides */
   CREDS_TLS_SERVER, /* servers: rpc_tls_server.c */
+  CREDS_TLS_CLIENT, /* channels: the fields of tls_client */
 } creds_kind;
+
+/* What a TLS channel verifies the server with and presents: copies of the
+ * caller's strings (cert and key both NULL without a client
+ * certificate; server_name NULL: the target's host). */
+typedef struct {
+  char *ca_pem, *cert_pem, *key_pem, *server_name;
+} tls_client;
 
 struct gx_rpc_creds {
   creds_kind kind;
   gx_rpc_tls_source *tls_src; /* CREDS_TLS_SERVER: borrowed */
+  tls_client client; /* CREDS_TLS_CLIENT */
 };
 
 struct rpc_auth {
@@ -47,7 +57,52 @@ int gx_rpc_creds_tls_server(gx_rpc_tls_source *src, gx_rpc_creds **out) {
   return GX_OK;
 }
 
-void gx_rpc_creds_free(gx_rpc_creds *creds) { free(creds); }
+/* Frees a copy of PEM data, wiping it first (a private key). */
+static void free_secret(char *s) {
+  if (!s) return;
+  explicit_bzero(s, strlen(s));
+  free(s);
+}
+
+void gx_rpc_creds_free(gx_rpc_creds *creds) {
+  if (!creds) return;
+  if (creds->kind == CREDS_TLS_CLIENT) {
+    free(creds->client.ca_pem);
+    free(creds->client.cert_pem);
+    free_secret(creds->client.key_pem);
+    free(creds->client.server_name);
+  }
+  free(creds);
+}
+
+/* A copy of @p s into *@p dst (NULL stays NULL). Returns 0 or -1. */
+static int copy_opt(const char *s, char **dst) {
+  *dst = s ? strdup(s) : NULL;
+  return s && !*dst ? -1 : 0;
+}
+
+static int nonempty(const char *s) { return s && *s; }
+
+int gx_rpc_creds_tls_client(const char *ca_pem, const char *cert_pem,
+                            const char *key_pem, const char *server_name,
+                            gx_rpc_creds **out) {
+  if (!nonempty(ca_pem) || !cert_pem != !key_pem ||
+      (cert_pem && (!*cert_pem || !*key_pem)) ||
+      (server_name && !*server_name))
+    return GX_EINVAL;
+  gx_rpc_creds *c = calloc(1, sizeof *c);
+  if (!c) return GX_ENOMEM;
+  c->kind = CREDS_TLS_CLIENT;
+  if (copy_opt(ca_pem, &c->client.ca_pem) ||
+      copy_opt(cert_pem, &c->client.cert_pem) ||
+      copy_opt(key_pem, &c->client.key_pem) ||
+      copy_opt(server_name, &c->client.server_name)) {
+    gx_rpc_creds_free(c);
+    return GX_ENOMEM;
+  }
+  *out = c;
+  return GX_OK;
+}
 
 /* The kind @p creds describe: NULL is plaintext. */
 static creds_kind kind_of(const gx_rpc_creds *creds) {
@@ -62,8 +117,23 @@ int rpc_server_creds_new(const gx_rpc_creds *creds,
   *out = NULL;
   if (kind_of(creds) == CREDS_TLS_SERVER)
     return rpc_tls_server_creds_new(creds->tls_src, out);
+  if (kind_of(creds) == CREDS_TLS_CLIENT) return GX_EINVAL;
   if (kind_of(creds) == CREDS_INSECURE)
     *out = grpc_insecure_server_credentials_create();
+  return *out ? GX_OK : GX_ENOMEM;
+}
+
+/* gRPC's TLS channel credentials: the server must present a certificate
+ * chaining to ca_pem; with cert_pem and key_pem, ours is presented when
+ * the server asks (mTLS). gRPC parses the PEM data when a channel
+ * connects, not here. */
+static int tls_channel_creds(const gx_rpc_creds *creds,
+                             grpc_channel_credentials **out) {
+  grpc_ssl_pem_key_cert_pair pair = {creds->client.key_pem,
+                                     creds->client.cert_pem};
+  *out = grpc_ssl_credentials_create(creds->client.ca_pem,
+                                     pair.cert_chain ? &pair : NULL, NULL,
+                                     NULL);
   return *out ? GX_OK : GX_ENOMEM;
 }
 
@@ -71,9 +141,15 @@ int rpc_channel_creds_new(const gx_rpc_creds *creds,
                           grpc_channel_credentials **out) {
   *out = NULL;
   if (kind_of(creds) == CREDS_TLS_SERVER) return GX_EINVAL;
+  if (kind_of(creds) == CREDS_TLS_CLIENT) return tls_channel_creds(creds, out);
   if (kind_of(creds) == CREDS_INSECURE)
     *out = grpc_insecure_credentials_create();
   return *out ? GX_OK : GX_ENOMEM;
+}
+
+const char *rpc_creds_server_name(const gx_rpc_creds *creds) {
+  return kind_of(creds) == CREDS_TLS_CLIENT ? creds->client.server_name
+                                            : NULL;
 }
 
 /* ------------------------------------------------------------ peer auth */

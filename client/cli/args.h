@@ -55,6 +55,11 @@ typedef struct {
   int prog_argc;
   int ping_count;               /**< ping -c (default 1) */
   uint64_t ping_timeout_ms;     /**< ping -t (default 5 s) */
+  /* TLS, every subcommand (NULL = not given; see client/cli/tls.h) */
+  const char *ca;               /**< --ca FILE */
+  const char *cert;             /**< --cert FILE */
+  const char *key;              /**< --key FILE */
+  const char *tls_server_name;  /**< --tls-server-name NAME */
 } gxc_args;
 
 /**

@@ -66,11 +66,12 @@ static int ping_loop(gexec_conn *conn, const gxc_args *a, const char *shown,
   return GEXEC_OK;
 }
 
-int gxc_ping(const gxc_args *a, const char *target, const char *shown) {
+int gxc_ping(const gxc_args *a, const char *target, const char *shown,
+             const gexec_conn_opts *opts) {
   gexec_conn *conn = NULL;
   gexec_error err = {0};
   rtt_stats st = {0};
-  int rc = gexec_connect(target, NULL, &conn, &err) /* 10 s */;
+  int rc = gexec_connect(target, opts, &conn, &err) /* 10 s */;
   if (rc != GEXEC_OK) {
     fprintf(stderr, "gexec: cannot connect to %s: %s\n", shown,
             reason(rc, &err, shown));

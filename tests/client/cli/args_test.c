@@ -517,6 +517,67 @@ static void ping_errors(void **state) {
   parse_err(x3, ARGC(x3), GXC_CMD_PING, "unknown option '-n'");
 }
 
+/* --ca, --cert, --key and --tls-server-name: every subcommand, before
+ * PROGRAM for run, both spellings; empty or oversized values refused. */
+static void tls_options(void **state) {
+  char *r[] = {"gexec", "run", "--ca", "/c/ca.pem", "--cert=/c/me.pem",
+               "--key", "/c/me.key", "--tls-server-name", "d.example",
+               "prog", "--ca", "x", NULL};
+  char *p[] = {"gexec", "ping", "--ca=/c/ca.pem", "--cert", "/c/me.pem",
+               "--key=/c/me.key", "--tls-server-name=d.example", NULL};
+  char *none[] = {"gexec", "ping", NULL};
+  (void)state;
+  for (int i = 0; i < 2; i++) {
+    if (i == 0) parse_ok(r, ARGC(r));
+    else parse_ok(p, ARGC(p));
+    assert_string_equal(a.ca, "/c/ca.pem");
+    assert_string_equal(a.cert, "/c/me.pem");
+    assert_string_equal(a.key, "/c/me.key");
+    assert_string_equal(a.tls_server_name, "d.example");
+  }
+  assert_int_equal(a.cmd, GXC_CMD_PING);
+  parse_ok(r, ARGC(r));
+  assert_int_equal(a.prog_argc, 3); /* "--ca x" after PROGRAM is its own */
+  parse_ok(none, ARGC(none));
+  assert_null(a.ca);
+  assert_null(a.cert);
+  assert_null(a.key);
+  assert_null(a.tls_server_name);
+}
+
+static void tls_option_errors(void **state) {
+  static char name[255], path[4098];
+  char *v[] = {"gexec", "ping", NULL, NULL, NULL};
+  char *m[] = {"gexec", "run", "--ca", NULL};
+  char msg[700];
+  (void)state;
+  memset(name, 'a', sizeof name - 1);
+  memset(path, 'b', sizeof path - 1);
+  static const struct {
+    const char *opt, *val, *expect;
+  } bad[] = {
+      {"--ca", "", "a file name (at most 4096 bytes)"},
+      {"--cert", "", "a file name (at most 4096 bytes)"},
+      {"--key", "", "a file name (at most 4096 bytes)"},
+      {"--tls-server-name", "", "a host name or address (at most 253 bytes)"},
+      {"--tls-server-name", name, "a host name or address (at most 253 "
+                                  "bytes)"},
+      {"--ca", path, "a file name (at most 4096 bytes)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    v[2] = (char *)bad[i].opt;
+    v[3] = (char *)bad[i].val;
+    snprintf(msg, sizeof msg, "invalid value '%.100s' for %s: expected %s",
+             bad[i].val, bad[i].opt, bad[i].expect);
+    parse_err(v, ARGC(v), GXC_CMD_PING, msg);
+  }
+  name[253] = '\0'; /* 253 bytes: fine */
+  v[2] = "--tls-server-name";
+  v[3] = name;
+  parse_ok(v, ARGC(v));
+  parse_err(m, ARGC(m), GXC_CMD_RUN, "option '--ca' needs a value");
+}
+
 /* ---------------------------------------------------------- helpers */
 
 /* Every option taking a DUR takes the syntax of lib/gx_units.h; -t is
@@ -636,6 +697,10 @@ static void usage_texts(void **state) {
   assert_non_null(strstr(gxc_usage_run(), "SIZE is a number of bytes"));
   assert_non_null(strstr(gxc_usage_ping(), "-t, --timeout DUR"));
   assert_non_null(strstr(gxc_usage_ping(), "DUR is a number"));
+  assert_non_null(strstr(gxc_usage_run(), "--ca FILE"));
+  assert_non_null(strstr(gxc_usage_run(), "--tls-server-name NAME"));
+  assert_non_null(strstr(gxc_usage_ping(), "--ca FILE"));
+  assert_non_null(strstr(gxc_usage_ping(), "$GEXEC_KEY"));
   assert_non_null(strstr(gxc_usage_main(),
                          "unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock, else\n"
                          "unix:/run/gexec/gexecd.sock."));
@@ -674,6 +739,8 @@ int main(void) {
       cmocka_unit_test(top_level),
       cmocka_unit_test(ping_options),
       cmocka_unit_test(ping_errors),
+      cmocka_unit_test(tls_options),
+      cmocka_unit_test(tls_option_errors),
       cmocka_unit_test(timeout_durations),
       cmocka_unit_test(timeout_refused),
       cmocka_unit_test(kill_grace_durations),
