@@ -18,6 +18,7 @@ struct gxd_access {
   gxd_policy *policy;
   gxd_audit *audit;
   char policy_path[4096]; /* absolute: the daemon works in "/" */
+  gxd_caller_cache users;  /* unix peers' names and groups */
 };
 
 /* @p name made absolute against our cwd now (before chdir "/"). */
@@ -108,6 +109,7 @@ void gxd_access_reload(gxd_access *a) {
     log_reload("tls", gxd_tls_reload(a->tls, why, sizeof why) == 0 ? NULL
                                                                   : why);
   reload_policy(a);
+  gxd_caller_cache_clear(&a->users); /* groups may have changed too */
   if (a->audit)
     log_reload("audit",
                gxd_audit_reopen(a->audit, why, sizeof why) == 0 ? NULL : why);
@@ -149,7 +151,7 @@ int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
         gxd_tls_check_peer(a->tls, au.pem_cert, why, sizeof why) != 0)
       return refuse(a, call, au.identity, why), 0;
   }
-  gxd_caller_read(call, out);
+  gxd_caller_read(call, &a->users, out);
   return 1;
 }
 
@@ -157,7 +159,7 @@ void gxd_access_describe(gxd_access *a, gx_rpc_call *call) {
   gxd_caller_info *c = malloc(sizeof *c);
   char value[GX_RPC_TRAILER_VALUE_MAX + 1];
   if (!c) return;
-  gxd_caller_read(call, c);
+  gxd_caller_read(call, &a->users, c);
   gxd_caller_header_value(c->name, value, sizeof value);
   gx_rpc_call_set_trailer(call, "gexec-identity", value);
   const gxd_policy_rule *r = gxd_policy_match(a->policy, &c->peer);

@@ -46,13 +46,43 @@ static void unix_user(gxd_caller_info *c) {
     if (g[i] != (gid_t)c->peer.gid) c->groups[c->peer.ngroups++] = g[i];
 }
 
-static void read_unix(gxd_caller_info *c, const gx_rpc_auth *a) {
+/* The cached lookup of @p c's connection, if any. */
+static int from_cache(const gxd_caller_cache *k, gxd_caller_info *c) {
+  for (size_t i = 0; k && c->conn_id && i < GXD_CALLER_CACHE_SIZE; i++) {
+    if (k->e[i].conn_id != c->conn_id) continue;
+    memcpy(c->user, k->e[i].user, sizeof c->user);
+    memcpy(c->groups, k->e[i].groups, k->e[i].ngroups * sizeof *c->groups);
+    c->peer.ngroups = k->e[i].ngroups;
+    c->peer.user = c->user[0] ? c->user : NULL;
+    return 1;
+  }
+  return 0;
+}
+
+static void to_cache(gxd_caller_cache *k, const gxd_caller_info *c) {
+  if (!k || !c->conn_id) return;
+  size_t i = k->next++ % GXD_CALLER_CACHE_SIZE;
+  k->e[i].conn_id = c->conn_id;
+  memcpy(k->e[i].user, c->user, sizeof c->user);
+  memcpy(k->e[i].groups, c->groups, c->peer.ngroups * sizeof *c->groups);
+  k->e[i].ngroups = c->peer.ngroups;
+}
+
+void gxd_caller_cache_clear(gxd_caller_cache *cache) {
+  memset(cache, 0, sizeof *cache);
+}
+
+static void read_unix(gxd_caller_info *c, gxd_caller_cache *k,
+                      const gx_rpc_auth *a) {
   c->peer.kind = GXD_PEER_UNIX;
   c->peer.uid = a->uid;
   c->peer.gid = a->gid;
   c->peer.pid = a->pid;
   c->conn_id = a->conn_id;
-  unix_user(c);
+  if (!from_cache(k, c)) {
+    unix_user(c);
+    to_cache(k, c);
+  }
   if (c->user[0])
     snprintf(c->name, sizeof c->name, "uid=%u(%s)", a->uid, c->user);
   else
@@ -73,13 +103,14 @@ static int read_tls(gxd_caller_info *c, const gx_rpc_auth *a) {
   return 0;
 }
 
-void gxd_caller_read(gx_rpc_call *call, gxd_caller_info *out) {
+void gxd_caller_read(gx_rpc_call *call, gxd_caller_cache *cache,
+                     gxd_caller_info *out) {
   gx_rpc_auth a;
   memset(out, 0, sizeof *out);
   snprintf(out->address, sizeof out->address, "%s", gx_rpc_call_peer(call));
   out->peer.groups = out->groups;
   if (gx_rpc_call_auth(call, &a) == GX_OK) {
-    if (a.has_unix_cred) return read_unix(out, &a);
+    if (a.has_unix_cred) return read_unix(out, cache, &a);
     if (a.authenticated && read_tls(out, &a) == 0) return;
   }
   memset(&out->peer, 0, sizeof out->peer);

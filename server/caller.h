@@ -41,12 +41,37 @@ typedef struct {
   char spiffe[2048], dns[256], cn[256];
 } gxd_caller_info;
 
+/** Entries of a gxd_caller_cache. */
+#define GXD_CALLER_CACHE_SIZE 64
+
+/**
+ * The passwd name and groups of unix connections' uids, by connection
+ * (gx_rpc_auth.conn_id, never reused): a client opening many streams on
+ * one connection costs one lookup, not one per stream. The caller's
+ * memory; zero it to start, gxd_caller_cache_clear when the user and
+ * group databases may have changed (SIGHUP). Round-robin replacement.
+ */
+typedef struct {
+  struct {
+    uint64_t conn_id; /* 0: empty */
+    char user[64];
+    uint32_t groups[GXD_CALLER_GROUPS_MAX];
+    size_t ngroups;
+  } e[GXD_CALLER_CACHE_SIZE];
+  size_t next;
+} gxd_caller_cache;
+
 /**
  * Reads what @p call's transport proved into @p out. Never fails: a
  * call whose transport proved nothing is anonymous. Unix peers' passwd
- * and group lookups happen here (the loop thread; local files).
+ * and group lookups happen here (the loop thread; local files), once per
+ * connection when @p cache is given (NULL: every time).
  */
-void gxd_caller_read(gx_rpc_call *call, gxd_caller_info *out);
+void gxd_caller_read(gx_rpc_call *call, gxd_caller_cache *cache,
+                     gxd_caller_info *out);
+
+/** Forgets every cached lookup. */
+void gxd_caller_cache_clear(gxd_caller_cache *cache);
 
 /** Copies @p src to @p dst, fixing the internal pointers. */
 void gxd_caller_copy(gxd_caller_info *dst, const gxd_caller_info *src);

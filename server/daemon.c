@@ -51,10 +51,11 @@ typedef struct {
 
 /* ------------------------------------------------------------ routing */
 
+/* Refusals that need nothing of the caller come first: they cost the
+ * least (a flood of calls past the session limit reads no credentials). */
 static void on_call(void *ud, gx_rpc_call *call, int method) {
   daemon_t *d = ud;
   gxd_caller_info caller;
-  if (!gxd_access_admit_call(d->access, call, &caller)) return; /* ended */
   if (method != METHOD_RUN) {
     gx_rpc_call_finish(call, GX_STATUS_UNIMPLEMENTED,
                        "unknown method; gexecd serves /gexec.v1.Exec/Run and "
@@ -68,9 +69,9 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
              "gexecd is at its session limit (%zu runs); retry later",
              d->cfg->max_sessions);
     gx_rpc_call_finish(call, GX_STATUS_RESOURCE_EXHAUSTED, msg);
-  } else {
+  } else if (gxd_access_admit_call(d->access, call, &caller)) {
     gxd_session_start(&d->sessions, call, &caller);
-  }
+  } /* else ended: a revoked client certificate */
 }
 
 /* ----------------------------------------------------------- draining */

@@ -131,7 +131,7 @@ static void send_signal(gx_rpc_call *c, int n) {
 /* Starts the session of @p c, its caller as the fake transport says. */
 static void session_start(gx_rpc_call *c) {
   gxd_caller_info caller;
-  gxd_caller_read(c, &caller);
+  gxd_caller_read(c, NULL, &caller);
   gxd_session_start(&ctx, c, &caller);
 }
 
