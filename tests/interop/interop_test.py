@@ -1143,6 +1143,26 @@ def run_one(name, fn):
     return True
 
 
+def run_tests(tests, daemon, only=()):
+    """Runs each t_* of @tests (those named in @only, if any), then stops
+    @daemon with SIGTERM (which must exit 0). Returns (passed, failed)."""
+    passed = failed = 0
+    for t in tests:
+        name = t.__name__[2:]
+        if only and name not in only:
+            continue
+        if run_one(name, t):
+            passed += 1
+        else:
+            failed += 1
+    daemon.close_channels()
+    rc = daemon.terminate()
+    if rc != 0:
+        failed += 1
+        print("FAIL sigterm: gexecd exited with %s" % rc)
+    return passed, failed
+
+
 def socket_dir():
     """Directory for the unix sockets: $TEST_TMPDIR itself, or, when that
     path is too long for sun_path (108 bytes; Bazel's sandbox paths often

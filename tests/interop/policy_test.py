@@ -275,6 +275,42 @@ def t_ping_says_who_we_are():
           (p.returncode, p.stdout, p.stderr))
 
 
+def cli_tls(client, args):
+    """The CLI over mTLS to the daemon's TCP listener, as @client."""
+    c = os.path.join(tt.CERTS, client)
+    flags = ["--ca", os.path.join(tt.CERTS, "ca.pem")]
+    if client:
+        flags += ["--cert", c + ".pem", "--key", c + ".key"]
+    return cli([args[0]] + flags + ["-H", Ctx.d.targets[Ctx.d.tcp()]] + args[1:])
+
+
+def t_cli_over_mtls_per_certificate():
+    """Each client certificate, seen from the CLI (libgexec) against the
+    real daemon: accepted, refused by the handshake, or by the policy."""
+    p = cli_tls("client-spiffe", ["run", "-n", "--profile", "host", "--", "id", "-u"])
+    check(p.returncode == 0 and p.stdout == b"0\n", "gexec run as client-spiffe",
+          "exit 0, uid 0", (p.returncode, p.stdout, p.stderr))
+    p = cli_tls("client-spiffe", ["ping"])
+    want = "you are spiffe://example.org/ops/alice, policy rule 'ops'"
+    check(p.returncode == 0 and want in p.stdout.decode(), "gexec ping as client-spiffe",
+          want, (p.returncode, p.stdout, p.stderr))
+    target = Ctx.d.targets[Ctx.d.tcp()]
+    for client, why in [
+            ("client-other", "the server refused our certificate (missing, expired, "
+                             "revoked or from another CA)"),
+            ("client-expired", "the server refused our certificate (ours expired on "
+                               "2020-01-02 00:00:00 UTC)"),
+            ("", "the server refused the TLS connection (it requires a client "
+                 "certificate, and we have none)")]:
+        p = cli_tls(client, ["run", "-n", "--", "true"])
+        want = ("gexec: cannot connect to %s: %s\n" % (target, why)).encode()
+        check(p.returncode == 255 and p.stderr == want, "gexec run as %r" % client,
+              "exit 255, %r" % want, (p.returncode, p.stderr))
+    p = cli_tls("client-revoked", ["run", "-n", "--", "true"])
+    check(p.returncode == 255 and b"is revoked" in p.stderr, "gexec run as client-revoked",
+          "exit 255, revoked", (p.returncode, p.stderr))
+
+
 # -------------------------------------------------------------- the audit
 
 def audit_records():
@@ -434,6 +470,7 @@ TESTS = [
     t_unmatched_caller_is_refused_naming_it,
     t_cli_126_stays_for_a_program_that_cannot_be_executed,
     t_ping_says_who_we_are,
+    t_cli_over_mtls_per_certificate,
     t_audit_records_decisions_and_ends_field_by_field,
     t_revoked_certificate_refusal_is_audited,
     t_unwritable_audit_log_refuses_runs,
@@ -473,16 +510,7 @@ def main():
                                                "--socket-group", GROUP,
                                                "--audit-log", Ctx.audit,
                                                "--audit-sync"]).start()
-        for t in TESTS:
-            if it.run_one(t.__name__[2:], t):
-                passed += 1
-            else:
-                failed += 1
-        Ctx.d.close_channels()
-        rc = Ctx.d.terminate()
-        if rc != 0:
-            failed += 1
-            print("FAIL sigterm: gexecd exited with %s" % rc)
+        passed, failed = it.run_tests(TESTS, Ctx.d, sys.argv[1:])
     except Exception:
         failed += 1
         print("FAIL setup: unexpected exception")

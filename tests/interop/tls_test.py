@@ -306,19 +306,7 @@ def main():
         Ctx.mtls = TlsDaemon("mtls", ["unix:" + os.path.join(sock_dir, "tls.sock"),
                                       "127.0.0.1:0"], tls_flags())
         Ctx.mtls.start()
-        for t in TESTS:
-            name = t.__name__[2:]
-            if only and name not in only:
-                continue
-            if it.run_one(name, t):
-                passed += 1
-            else:
-                failed += 1
-        Ctx.mtls.close_channels()
-        rc = Ctx.mtls.terminate()
-        if rc != 0:
-            failed += 1
-            print("FAIL sigterm: gexecd exited with %s" % rc)
+        passed, failed = it.run_tests(TESTS, Ctx.mtls, only)
     except Exception:
         failed += 1
         print("FAIL setup: unexpected exception")
