@@ -117,9 +117,10 @@ void gxd_access_reload(gxd_access *a) {
 
 /* ---------------------------------------------------------- admission */
 
-/* Ends a call refused before any run existed: logged, audited. */
+/* Ends a call refused before any run existed with @p status: logged,
+ * audited; a policy refusal carries its trailer. */
 static void refuse(gxd_access *a, gx_rpc_call *call, const char *identity,
-                   const char *why) {
+                   int status, const char *why) {
   uint64_t seq;
   json_object *f = json_object_new_object();
   json_object_object_add(f, "event", json_object_new_string("refused"));
@@ -130,12 +131,18 @@ static void refuse(gxd_access *a, gx_rpc_call *call, const char *identity,
   json_object_object_add(f, "reason", json_object_new_string(why));
   gxd_log_event(GXD_LOG_WARN, f);
   if (a->audit) {
-    json_object *r = gxd_admit_refused_record(
-        gx_rpc_call_peer(call), identity, GX_STATUS_UNAUTHENTICATED, why);
-    if (gxd_audit_write(a->audit, r, &seq) > 0) gxd_audit_flush(a->audit);
+    json_object *r = gxd_admit_refused_record(gx_rpc_call_peer(call),
+                                              identity, status, why);
+    int rc = gxd_audit_write(a->audit, r, &seq);
+    if (rc > 0) gxd_audit_flush(a->audit);
+    if (rc < 0)
+      gxd_log(GXD_LOG_ERROR, "a refusal could not be audited: %s",
+              strerror(-rc));
     json_object_put(r);
   }
-  gx_rpc_call_finish(call, GX_STATUS_UNAUTHENTICATED, why);
+  if (status == GX_STATUS_PERMISSION_DENIED)
+    gx_rpc_call_set_trailer(call, "gexec-refused-by", "policy");
+  gx_rpc_call_finish(call, status, why);
 }
 
 int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
@@ -145,13 +152,18 @@ int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
   if (a->tls) {
     if (gx_rpc_call_auth(call, &au) != GX_OK) {
       snprintf(why, sizeof why, "the caller's credentials cannot be read");
-      return refuse(a, call, NULL, why), 0;
+      return refuse(a, call, NULL, GX_STATUS_UNAUTHENTICATED, why), 0;
     }
     if (strcmp(au.transport, "ssl") == 0 &&
         gxd_tls_check_peer(a->tls, au.pem_cert, why, sizeof why) != 0)
-      return refuse(a, call, au.identity, why), 0;
+      return refuse(a, call, au.identity, GX_STATUS_UNAUTHENTICATED, why), 0;
   }
   gxd_caller_read(call, &a->users, out);
+  /* a caller no rule matches may not even hold a stream open */
+  if (!gxd_policy_match(a->policy, &out->peer)) {
+    gxd_policy_unmatched(&out->peer, why, sizeof why);
+    return refuse(a, call, out->name, GX_STATUS_PERMISSION_DENIED, why), 0;
+  }
   return 1;
 }
 

@@ -109,12 +109,17 @@ void gxd_admission_release(gxd_admission *a) {
 
 /* -------------------------------------------------------------- records */
 
-/* The first GXD_AUDIT_LIST_MAX strings of @p v; *@p cut set if any
- * string or the list was cut. */
-static json_object *string_list(char *const *v, size_t n, int *cut) {
+/* The first GXD_AUDIT_LIST_MAX strings of @p v within *@p left bytes
+ * (what is kept is taken off it); *@p cut set if any string or the list
+ * was cut. */
+static json_object *string_list(char *const *v, size_t n, size_t *left,
+                                int *cut) {
   json_object *arr = json_object_new_array();
-  for (size_t i = 0; i < n && i < GXD_AUDIT_LIST_MAX; i++)
-    json_object_array_add(arr, gxd_audit_string(v[i], cut));
+  for (size_t i = 0; i < n && i < GXD_AUDIT_LIST_MAX; i++) {
+    json_object *s = gxd_audit_string_n(v[i], *left, cut);
+    *left -= (size_t)json_object_get_string_len(s);
+    json_object_array_add(arr, s);
+  }
   if (n > GXD_AUDIT_LIST_MAX) *cut = 1;
   return arr;
 }
@@ -136,12 +141,18 @@ static void add_caller(json_object *r, const gxd_caller_info *c) {
 
 static void add_request(json_object *r, const Gexec__V1__Start *st) {
   char *names[GXD_AUDIT_LIST_MAX];
-  size_t n = 0;
+  size_t n = 0, left = GXD_AUDIT_ARGV_BUDGET, bytes = 0;
   int cut = 0;
   for (; n < st->n_env && n < GXD_AUDIT_LIST_MAX; n++)
     names[n] = st->env[n]->key;
-  json_object_object_add(r, "argv", string_list(st->argv, st->n_argv, &cut));
-  json_object_object_add(r, "env", string_list(names, n, &cut));
+  for (size_t i = 0; i < st->n_argv; i++) bytes += strlen(st->argv[i]) + 1;
+  json_object_object_add(r, "argc", json_object_new_int64((int64_t)st->n_argv));
+  json_object_object_add(r, "argv_bytes", json_object_new_int64((int64_t)bytes));
+  /* env names first: few and short, and what a denial is often about */
+  json_object *env = string_list(names, n, &left, &cut);
+  json_object_object_add(r, "argv",
+                         string_list(st->argv, st->n_argv, &left, &cut));
+  json_object_object_add(r, "env", env);
   if (cut || st->n_env > GXD_AUDIT_LIST_MAX)
     json_object_object_add(r, "truncated", json_object_new_boolean(1));
   gxd_audit_add_string(r, "cwd", st->cwd && st->cwd[0] ? st->cwd : "/");

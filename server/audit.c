@@ -36,8 +36,9 @@ struct gxd_audit {
 };
 
 static int open_log(const char *path, char *why, size_t why_len) {
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-                0600);
+  /* never through a symlink: root appends wherever a link would point */
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+                          O_NOFOLLOW, 0600);
   if (fd < 0)
     snprintf(why, why_len, "cannot open the audit log %s: %s", path,
              strerror(errno));
@@ -212,9 +213,14 @@ int gxd_audit_write(gxd_audit *a, json_object *rec, uint64_t *seq) {
 }
 
 json_object *gxd_audit_string(const char *value, int *cut) {
-  size_t n = strnlen(value, GXD_AUDIT_STRING_MAX + 1);
-  if (n > GXD_AUDIT_STRING_MAX) {
-    n = GXD_AUDIT_STRING_MAX;
+  return gxd_audit_string_n(value, GXD_AUDIT_STRING_MAX, cut);
+}
+
+json_object *gxd_audit_string_n(const char *value, size_t max, int *cut) {
+  if (max > GXD_AUDIT_STRING_MAX) max = GXD_AUDIT_STRING_MAX;
+  size_t n = strnlen(value, max + 1);
+  if (n > max) {
+    n = max;
     while (n > 0 && ((unsigned char)value[n] & 0xC0) == 0x80)
       n--; /* not inside a UTF-8 sequence */
     *cut = 1;

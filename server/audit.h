@@ -33,9 +33,12 @@
 
 typedef struct gxd_audit gxd_audit;
 
-/** Largest record written, in bytes; longer strings are cut first
- *  (GXD_AUDIT_STRING_MAX) so a record fits. */
-#define GXD_AUDIT_RECORD_MAX (256u << 10)
+/** Largest record written, in bytes (a record is refused -E2BIG past
+ *  it): room for GXD_AUDIT_ARGV_BUDGET bytes escaped six times over. */
+#define GXD_AUDIT_RECORD_MAX (1u << 20)
+/** Bytes of argv and env names one record keeps, all strings together;
+ *  past it they are cut and the record says "truncated": true. */
+#define GXD_AUDIT_ARGV_BUDGET (64u << 10)
 /** Longest string value kept in a record (argv elements, cwd...);
  *  longer ones are cut and the record says "truncated": true. */
 #define GXD_AUDIT_STRING_MAX 4096
@@ -90,8 +93,12 @@ void gxd_audit_flush(gxd_audit *a);
  *  a waiter not linked is fine. */
 void gxd_audit_cancel(gxd_audit *a, gxd_audit_waiter *w);
 
-/** A JSON string of @p value, cut at GXD_AUDIT_STRING_MAX bytes (never
- *  inside a UTF-8 character); *@p cut is set to 1 if it was. */
+/** A JSON string of @p value, cut at @p max bytes (at most
+ *  GXD_AUDIT_STRING_MAX; never inside a UTF-8 character); *@p cut is set
+ *  to 1 if it was. */
+json_object *gxd_audit_string_n(const char *value, size_t max, int *cut);
+
+/** gxd_audit_string_n with GXD_AUDIT_STRING_MAX. */
 json_object *gxd_audit_string(const char *value, int *cut);
 
 /**

@@ -1,7 +1,9 @@
 /* Who is calling; see caller.h. */
 #include "server/caller.h"
 
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,17 +15,36 @@
 /* Copies @p src into @p dst (@p len bytes); returns dst, or NULL when
  * @p src is NULL or does not fit (an identity is never cut). */
 static const char *keep(char *dst, size_t len, const char *src) {
-  if (!src) return NULL;
+  if (!src || !src[0]) return NULL; /* an empty name names nobody */
   size_t n = strlen(src);
   if (n >= len) return NULL;
   memcpy(dst, src, n + 1);
   return dst;
 }
 
-/* Whether a plaintext peer address is a loopback one. */
-static int loopback_address(const char *a) {
-  return strncmp(a, "ipv4:127.", 9) == 0 || strncmp(a, "ipv6:[::1]:", 11) == 0 ||
-         strncmp(a, "ipv6:[::ffff:127.", 17) == 0;
+/* See caller.h. Whether a peer address (gRPC's form: "ipv4:127.0.0.1:5", IPv6 in
+ * brackets, percent-encoded or not: "ipv6:%5B::1%5D:5") is a loopback
+ * one: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z. */
+int gxd_caller_loopback(const char *a) {
+  char host[64];
+  size_t n = 0;
+  int closed = 0;
+  if (strncmp(a, "ipv4:", 5) == 0) return strncmp(a + 5, "127.", 4) == 0;
+  if (strncmp(a, "ipv6:", 5) != 0) return 0;
+  const char *p = a + 5;
+  if (strncmp(p, "%5B", 3) == 0) p += 3;
+  else if (*p == '[') p++;
+  else return 0;
+  for (; *p && !closed && n < sizeof host - 1; p++) {
+    if (strncmp(p, "%5D", 3) == 0 || *p == ']') closed = 1;
+    else host[n++] = *p;
+  }
+  if (!closed) return 0;
+  host[n] = '\0';
+  struct in6_addr in;
+  if (inet_pton(AF_INET6, host, &in) != 1) return 0;
+  return IN6_IS_ADDR_LOOPBACK(&in) ||
+         (IN6_IS_ADDR_V4MAPPED(&in) && in.s6_addr[12] == 127);
 }
 
 /* The passwd name and groups of a unix peer's uid. */
@@ -115,7 +136,7 @@ void gxd_caller_read(gx_rpc_call *call, gxd_caller_cache *cache,
   }
   memset(&out->peer, 0, sizeof out->peer);
   out->peer.groups = out->groups;
-  out->peer.kind = loopback_address(out->address) ? GXD_PEER_ANON_LOOPBACK
+  out->peer.kind = gxd_caller_loopback(out->address) ? GXD_PEER_ANON_LOOPBACK
                                                   : GXD_PEER_ANON;
   snprintf(out->name, sizeof out->name, "anonymous");
 }

@@ -73,6 +73,12 @@ void gxd_caller_read(gx_rpc_call *call, gxd_caller_cache *cache,
 /** Forgets every cached lookup. */
 void gxd_caller_cache_clear(gxd_caller_cache *cache);
 
+/** Whether the transport address @p address (gRPC's form:
+ *  "ipv4:127.0.0.1:5", "ipv6:[::1]:5" or percent-encoded
+ *  "ipv6:%5B::1%5D:5") is a loopback one (127.0.0.0/8, ::1, or
+ *  ::ffff:127.x.y.z): what makes a plaintext peer anonymous_loopback. */
+int gxd_caller_loopback(const char *address);
+
 /** Copies @p src to @p dst, fixing the internal pointers. */
 void gxd_caller_copy(gxd_caller_info *dst, const gxd_caller_info *src);
 

@@ -61,12 +61,19 @@
  *    table; the first is the caller's default. `run_as`: user names
  *    (checked when loaded) or "$caller" (a unix peer's own user; no
  *    other caller has one); the first that applies to the caller is the
- *    default. `max_timeout`: a duration string (> 0): runs may not ask
+ *    default. Without `run_as`, runs take the daemon's default ids and a
+ *    request naming a user is refused (only the built-in rule lets a
+ *    caller pick any user). `max_timeout`: a duration string (> 0): runs may not ask
  *    for more. `limits` {`memory` (a size string or bytes), `pids`,
  *    `open_files` (numbers), `cpu_time` (a duration string)}, each in
  *    Start.limits' range: caps on what a run asks, and the defaults of a
  *    run that asks none. `env`: names or globs of the variables the
- *    client may set; any other is refused, never dropped. `cwd`: globs
+ *    client may set; any other is refused, never dropped. When the rule
+ *    constrains programs (`commands` or `argv`, not "*"), a missing
+ *    `env` means no variable at all, and a glob never admits a variable
+ *    that changes what an allowed program runs (LD_*, BASH_ENV, ENV,
+ *    BASH_FUNC_*, PATH, IFS, PYTHON*, ...: policy_check.c risky_env):
+ *    only its exact name does. `cwd`: globs
  *    over the run's cwd ("/" when none is asked), which must then be
  *    written canonically (no "//", ".", ".." or trailing "/"); symlinks
  *    in it are followed as the run's user, so `cwd` is not a boundary on

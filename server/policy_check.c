@@ -102,7 +102,13 @@ static int check_user(const gxd_policy_rule *r, const gxd_peer *peer,
                       size_t len) {
   char q[QUOTE_MAX + 1];
   const char *pick = NULL;
-  if (!(r->allow & GXD_POL_A_RUN_AS)) return GX_STATUS_OK;
+  if (!(r->allow & GXD_POL_A_RUN_AS)) {
+    /* a rule that names no user lets runs take the daemon's default
+     * ids, never an account the client picks */
+    if (!*a->user || r->any_user) return GX_STATUS_OK;
+    return refuse(r, why, len, "does not allow run-as user '%s' (it names "
+                  "no run_as)", quote(a->user, q));
+  }
   for (size_t i = 0; i < r->run_as.n && !pick; i++) {
     const char *u = user_of(r->run_as.v[i], peer);
     if (u && (!*a->user || strcmp(u, a->user) == 0)) pick = u;
@@ -178,14 +184,49 @@ static int check_limits(const gxd_policy_rule *r, const gxd_policy_ask *a,
 
 /* ----------------------------------------------------------- env, cwd */
 
+/* Variables that change what an allowed program runs (the loader,
+ * shells, interpreters, the program lookup): under a program constraint
+ * a glob in allow.env never lets them through; only their exact name. */
+static const char *const risky_env[] = {
+    "LD_*", "BASH_ENV", "ENV", "BASH_FUNC_*", "SHELLOPTS", "BASHOPTS",
+    "PS4", "IFS", "CDPATH", "GCONV_PATH", "GLIBC_TUNABLES", "LOCPATH",
+    "NLSPATH", "HOSTALIASES", "MALLOC_*", "PYTHON*", "PERL5*", "PERLLIB",
+    "RUBY*", "NODE_OPTIONS", "PATH", "GIT_*", "EDITOR", "VISUAL", "PAGER"};
+
+static int risky(const char *name) {
+  for (size_t i = 0; i < sizeof risky_env / sizeof *risky_env; i++)
+    if (fnmatch(risky_env[i], name, 0) == 0) return 1;
+  return 0;
+}
+
+/* Whether the rule limits which programs run (commands or argv, not
+ * "*"): then the environment must not change what they do. */
+static int constrains_programs(const gxd_policy_rule *r) {
+  return (r->allow & (GXD_POL_A_COMMANDS | GXD_POL_A_ARGV)) &&
+         !in_list(&r->commands, "*");
+}
+
+/* allow.env; without it, a rule that constrains programs lets the client
+ * set no variable at all (an allowed script run with BASH_ENV or
+ * LD_PRELOAD would be any program). */
 static int check_env(const gxd_policy_rule *r, const gxd_policy_ask *a,
                      char *why, size_t len) {
   char q[QUOTE_MAX + 1];
-  if (!(r->allow & GXD_POL_A_ENV)) return GX_STATUS_OK;
-  for (size_t i = 0; i < a->nenv; i++)
-    if (!any_glob(&r->env, a->env_names[i]))
-      return refuse(r, why, len, "does not allow env '%s'",
-                    quote(a->env_names[i], q));
+  int constrained = constrains_programs(r);
+  for (size_t i = 0; i < a->nenv; i++) {
+    const char *n = a->env_names[i];
+    if (!(r->allow & GXD_POL_A_ENV) && !constrained) continue;
+    if (!(r->allow & GXD_POL_A_ENV))
+      return refuse(r, why, len, "does not allow env '%s' (its programs are "
+                    "constrained: list the variables it may set in "
+                    "allow.env)", quote(n, q));
+    if (!any_glob(&r->env, n))
+      return refuse(r, why, len, "does not allow env '%s'", quote(n, q));
+    if (constrained && risky(n) && !in_list(&r->env, n))
+      return refuse(r, why, len, "does not allow env '%s' (it changes what "
+                    "the allowed programs run: allow.env must name it "
+                    "exactly)", quote(n, q));
+  }
   return GX_STATUS_OK;
 }
 

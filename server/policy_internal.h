@@ -64,6 +64,7 @@ struct gxd_policy_rule {
   uint64_t max_timeout_ms;
   gxi_limits limits;      /**< 0 fields: not given */
   int facts;
+  int any_user;           /**< the built-in rule: any run-as user asked */
 };
 
 struct gxd_policy {

@@ -68,6 +68,7 @@ int gxd_policy_default(uint32_t daemon_uid, gxd_policy **out) {
   r->uids[1] = 0;
   r->nuids = 2;
   r->facts = 1;
+  r->any_user = 1;
   *out = p;
   return GX_OK;
 }

@@ -377,12 +377,10 @@ static void on_audit_synced(gxd_audit_waiter *w, int err) {
   gxd_session *s = (gxd_session *)((char *)w -
                                    offsetof(gxd_session, audit_wait));
   if (s->state != S_DECIDED) return;
-  if (err != 0) {
-    s->decided = 0;
+  if (err != 0) /* its end is still recorded, if the log takes it */
     return fail(s, GX_STATUS_UNAVAILABLE,
                 "the audit log cannot be written (%s); gexecd refuses runs "
                 "it cannot record", strerror(-err));
-  }
   go(s);
 }
 
@@ -402,6 +400,9 @@ static int record_decision(gxd_session *s, const Gexec__V1__Start *st,
       (rc = gxd_audit_wait(s->ctx->audit, seq, &s->audit_wait,
                            on_audit_synced)) == 0)
     return -1;
+  if (rc < 0 && status != GX_STATUS_OK) /* refused anyway; said so */
+    gxd_log(GXD_LOG_ERROR, "run %llu: its refusal cannot be written to the "
+            "audit log: %s", (unsigned long long)s->run_id, strerror(-rc));
   if (rc >= 0 || status != GX_STATUS_OK) return GX_STATUS_OK;
   gxd_log(GXD_LOG_ERROR, "run %llu refused: the audit log cannot be "
           "written: %s", (unsigned long long)s->run_id, strerror(-rc));

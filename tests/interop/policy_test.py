@@ -161,6 +161,12 @@ def t_cn_monitoring_gets_restricted_nobody_and_its_commands():
     refused(start(ch, ["true"], limits=pb.Limits(memory_bytes=1 << 30)),
             "policy rule 'monitoring' does not allow memory limit 1G (cap 256M)",
             "monitoring")
+    # its programs are constrained and it names no env: no variable at
+    # all (an allowed script run with BASH_ENV would run anything)
+    refused(start(ch, ["true"], env={"BASH_ENV": "$(id >&2)"}),
+            "policy rule 'monitoring' does not allow env 'BASH_ENV' (its "
+            "programs are constrained: list the variables it may set in "
+            "allow.env)", "monitoring")
 
 
 def t_launcher_refuses_a_copy_of_an_allowed_name():
@@ -191,6 +197,10 @@ def t_first_match_wins_without_fall_through():
             "(allowed: baseline)", "bob-first")
     refused(start(ch, ["true"], cwd="/root"),
             "policy rule 'bob-first' does not allow cwd '/root'", "bob-first")
+    # it names no run_as: the daemon's default ids, never one the client picks
+    refused(start(ch, ["true"], user="daemon"),
+            "policy rule 'bob-first' does not allow run-as user 'daemon' "
+            "(it names no run_as)", "bob-first")
 
 
 def _connect_as(uid, gid, groups):
@@ -349,6 +359,17 @@ def t_audit_records_decisions_and_ends_field_by_field():
           den[0]["reason"] == "policy rule 'ops' does not allow env 'PATH_X'" and
           den[0]["rule"] == "ops" and den[0]["run"] > 0,
           "denied decision record", "status, reason, rule", den)
+    # a huge argv cannot make a denial vanish from the log: it is cut
+    big = ["x" * 4000] * 80
+    refused(start(chan("client-spiffe"), ["true"] + big, env={"PATH_Y": "1"}),
+            "policy rule 'ops' does not allow env 'PATH_Y'", "ops")
+    den = [r for r in audit_records() if r.get("env") == ["PATH_Y"]]
+    check(len(den) == 1 and den[0]["decision"] == "denied" and
+          den[0]["truncated"] is True and den[0]["argc"] == 81 and
+          den[0]["argv_bytes"] == 5 + 80 * 4001 and
+          sum(len(a) for a in den[0]["argv"]) + len("PATH_Y") <= 64 * 1024,
+          "the denial of an 81-argument run", "recorded, argv cut to 64 KiB",
+          {k: v for k, v in (den[0] if den else {}).items() if k != "argv"})
 
 
 def t_revoked_certificate_refusal_is_audited():
@@ -382,9 +403,17 @@ def t_red_team_without_policy():
     grp = __import__("grp").getgrnam(GROUP)
     sock = os.path.join(Ctx.sock_dir, "nopol.sock")
     d = it.Daemon("nopol", ["unix:" + sock, "127.0.0.1:0"],
-                  ["--socket-group", GROUP, "--default-profile", "restricted"],
+                  ["--socket-group", GROUP, "--default-profile", "restricted",
+                   "--max-sessions", "4"],
                   test_policy=False).start()
     try:
+        # callers no rule matches cannot even hold a stream open: idle
+        # streams that never send start take no slot
+        idle = [Run(d.channel("127.0.0.1:0")) for _ in range(8)]
+        for r in idle:
+            r.finish()
+            check(r.code == SC.PERMISSION_DENIED, "an idle anonymous stream",
+                  "refused at once", r.outcome())
         run = it.run_cmd(d.channel("127.0.0.1:0"), argv=["cat", "/etc/shadow"],
                          stdin_mode=pb.STDIN_NULL, eof=False)
         want = "no policy rule matches this caller (anonymous loopback)"
@@ -490,6 +519,20 @@ def accounts(add):
         subprocess.run(["groupdel", GROUP], check=False, capture_output=True)
 
 
+def sanitizer_files_for_all():
+    """Under TSan, the CLI run as another uid must read the suppressions
+    file too: copy it next to the CLI copy and point TSAN_OPTIONS there."""
+    opts = os.environ.get("TSAN_OPTIONS", "")
+    parts = opts.split(":")
+    for i, p in enumerate(parts):
+        if p.startswith("suppressions="):
+            dst = os.path.join(Ctx.sock_dir, "tsan.supp")
+            shutil.copy(p.split("=", 1)[1], dst)
+            os.chmod(dst, 0o644)
+            parts[i] = "suppressions=" + dst
+    os.environ["TSAN_OPTIONS"] = ":".join(parts)
+
+
 def main():
     passed = failed = 0
     Ctx.sock_dir = tempfile.mkdtemp(prefix="gexec-policy-", dir="/tmp")
@@ -497,6 +540,7 @@ def main():
     Ctx.cli = os.path.join(Ctx.sock_dir, "gexec")
     shutil.copy(GEXEC, Ctx.cli)
     os.chmod(Ctx.cli, 0o755)
+    sanitizer_files_for_all()
     Ctx.sock = os.path.join(Ctx.sock_dir, "p.sock")
     Ctx.audit = os.path.join(it.TMPDIR, "audit.log")
     Ctx.policy = os.path.join(it.TMPDIR, "policy.json")

@@ -250,7 +250,6 @@ static void allow_empty_grants_all(void **state) {
   const char *env[] = {"LD_PRELOAD"};
   gxd_policy_ask a = plain_ask();
   a.profile = "host";
-  a.user = "root";
   a.timeout_ms = 1ull << 40;
   a.limits.memory_bytes = 1ull << 50;
   a.argv = argv;
@@ -268,6 +267,10 @@ static void allow_empty_grants_all(void **state) {
       gxd_policy_match(h.p, &(gxd_peer){.kind = GXD_PEER_TLS, .cn = "c"})));
   gxd_policy_grant_free(&h.g); /* twice is fine */
   release(&h);
+  /* ... but a user the client picks needs a run_as that names it */
+  a.user = "root";
+  assert_refused("{}", &a, "policy rule 'r' does not allow run-as user "
+                           "'root' (it names no run_as)");
   /* NULL strings are "" */
   gxd_policy_ask none = {.argv = argv, .argc = 1};
   h = granted("{'profiles': ['baseline'], 'cwd': ['/']}", &none);
@@ -434,6 +437,46 @@ static void allow_env(void **state) {
   assert_refused("{'env': []}", &a,
                  "policy rule 'r' does not allow env "
                  "'LANG'");
+}
+
+/* Under a program constraint (commands or argv, not "*"): no env key
+ * means no variable; a glob never lets through a variable that changes
+ * what the allowed program runs (BASH_ENV, LD_*, PATH...), only its
+ * exact name does. Without a constraint the env is free. */
+static void allow_env_under_program_constraint(void **state) {
+  (void)state;
+  char *argv[] = {"/usr/bin/status.sh", NULL};
+  const char *lang[] = {"LANG"}, *bash_env[] = {"BASH_ENV"},
+             *preload[] = {"LD_PRELOAD"}, *path[] = {"PATH"};
+  gxd_policy_ask a = plain_ask();
+  a.argv = argv;
+  a.argc = 1;
+  a.nenv = 1;
+  a.env_names = lang;
+  assert_refused("{'commands': ['/usr/bin/status.sh']}", &a,
+                 "policy rule 'r' does not allow env 'LANG' (its programs "
+                 "are constrained: list the variables it may set in "
+                 "allow.env)");
+  assert_allowed("{'commands': ['*']}", &a); /* any program: env free */
+  assert_allowed("{'commands': ['/usr/bin/status.sh'], 'env': ['*']}", &a);
+  a.env_names = bash_env;
+  assert_refused("{'commands': ['/usr/bin/status.sh'], 'env': ['*']}", &a,
+                 "policy rule 'r' does not allow env 'BASH_ENV' (it changes "
+                 "what the allowed programs run: allow.env must name it "
+                 "exactly)");
+  assert_allowed("{'commands': ['/usr/bin/status.sh'], 'env': ['BASH_ENV']}",
+                 &a);
+  a.env_names = preload;
+  assert_refused("{'argv': [['/usr/bin/status.sh']], 'env': ['LD_*']}", &a,
+                 "policy rule 'r' does not allow env 'LD_PRELOAD' (it "
+                 "changes what the allowed programs run: allow.env must "
+                 "name it exactly)");
+  assert_allowed("{'env': ['LD_*']}", &a); /* no constraint */
+  a.env_names = path;
+  assert_refused("{'commands': ['/usr/bin/*'], 'env': ['P*']}", &a,
+                 "policy rule 'r' does not allow env 'PATH' (it changes "
+                 "what the allowed programs run: allow.env must name it "
+                 "exactly)");
 }
 
 static void allow_cwd(void **state) {
@@ -662,6 +705,7 @@ int main(void) {
       cmocka_unit_test(allow_max_timeout),
       cmocka_unit_test(allow_limits),
       cmocka_unit_test(allow_env),
+      cmocka_unit_test(allow_env_under_program_constraint),
       cmocka_unit_test(allow_cwd),
       cmocka_unit_test(allow_facts),
       cmocka_unit_test(allow_commands),
