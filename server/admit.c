@@ -43,8 +43,12 @@ static int check_policy(const gxd_admit_ctx *ctx,
 }
 
 /* The run's user: the one asked (the rule allowed it), else the rule's
- * default, else none (the profile's own ids). */
-static int resolve_user(const Gexec__V1__Start *st, gxd_admission *a,
+ * default, else none (the profile's own ids). A unix caller's own name
+ * ("$caller") must come back as the caller's own uid: two user databases
+ * (NSS sources) disagreeing on a name must not hand the caller another
+ * account. */
+static int resolve_user(const gxd_caller_info *caller,
+                        const Gexec__V1__Start *st, gxd_admission *a,
                         char *why, size_t len) {
   const char *name = st->user && st->user[0] ? st->user : a->grant.user;
   if (!name) return GX_STATUS_OK;
@@ -52,6 +56,14 @@ static int resolve_user(const Gexec__V1__Start *st, gxd_admission *a,
     return snprintf(why, len, "out of memory"),
            GX_STATUS_RESOURCE_EXHAUSTED;
   int rc = gxd_user_lookup(name, a->user, why, len);
+  if (rc == 0 && caller->peer.kind == GXD_PEER_UNIX && caller->peer.user &&
+      strcmp(name, caller->peer.user) == 0 && a->user->uid != caller->peer.uid) {
+    snprintf(why, len, "user '%s' is uid %u here, not the caller's uid %u",
+             name, a->user->uid, caller->peer.uid);
+    free(a->user);
+    a->user = NULL;
+    return GX_STATUS_FAILED_PRECONDITION;
+  }
   if (rc != 0) {
     free(a->user);
     a->user = NULL;
@@ -68,7 +80,8 @@ int gxd_admit_run(const gxd_admit_ctx *ctx, const gxd_caller_info *caller,
                   const char *cgroup, gxd_admission *a, gxd_plan *plan,
                   char *why, size_t why_len) {
   int status = check_policy(ctx, caller, st, a, why, why_len);
-  if (status == GX_STATUS_OK) status = resolve_user(st, a, why, why_len);
+  if (status == GX_STATUS_OK)
+    status = resolve_user(caller, st, a, why, why_len);
   if (status != GX_STATUS_OK) return status;
   gxd_plan_request pr = {
       .start = st,
