@@ -190,10 +190,8 @@ typedef struct {
   char reason[256];
 } exec_failure;
 
-static void cmd_fail(int xfd, int what, int err, const char *reason)
-    __attribute__((noreturn));
-
-static void cmd_fail(int xfd, int what, int err, const char *reason) {
+__attribute__((noreturn)) static void cmd_fail(int xfd, int what, int err,
+                                               const char *reason) {
   exec_failure f;
   memset(&f, 0, sizeof f);
   f.what = what;
@@ -275,14 +273,17 @@ static void exec_command(const gxl_launch *o, const char *cwd, int xfd) {
                        path_env ? path_env : GXD_RESOLVE_DEFAULT_PATH, NULL,
                        path, sizeof path);
   if (rc != 0) cmd_fail(xfd, GXL_FAIL_PROGRAM, -rc, NULL);
-  /* the file found is the file checked is the file run */
-  int pfd = -1;
-  rc = gxd_program_open(path, o->req.allow, o->req.allowc, &pfd);
+  /* the file found is the file checked is the file run, under the name
+   * the constraint approved (resolve.h: multi-call binaries) */
+  gxd_program prog;
+  rc = gxd_program_open(path, o->req.allow, o->req.allowc, &prog);
   if (rc == GXD_PROGRAM_DENIED) cmd_fail(xfd, GXL_FAIL_DENIED, EPERM, NULL);
   if (rc != 0) cmd_fail(xfd, GXL_FAIL_PROGRAM, -rc, NULL);
+  char *const *argv = gxd_program_argv(&prog, o->req.argv);
+  if (!argv) cmd_fail(xfd, 0, 0, "out of memory");
   if ((o->mechs & GXI_MECH_SECCOMP) && gxi_seccomp_install(why, sizeof why))
     cmd_fail(xfd, 0, 0, why);
-  syscall(SYS_execveat, pfd, "", o->req.argv, o->req.envp, AT_EMPTY_PATH);
+  syscall(SYS_execveat, prog.fd, "", argv, o->req.envp, AT_EMPTY_PATH);
   cmd_fail(xfd, GXL_FAIL_PROGRAM, errno, NULL);
 }
 
@@ -589,7 +590,6 @@ struct clone3_args {
 
 static int born_in_v2; /* the run's first process was cloned into the
                           cgroup2 leaf: only v1 leaves are joined */
-
 
 /* Creates the run's first process (init, or the command for host) with
  * @p flags: born in the run's cgroup2 leaf when there is one (no

@@ -40,7 +40,10 @@
  * errno=EPERM. An entry is "*" (any program), a glob (it has one of
  * `*?[\`) over the program's canonical absolute path, or an absolute
  * path naming a file, compared by device and inode (resolve.h,
- * gxd_program_open). Each is non-empty, starts with '/' or one of
+ * gxd_program_open). The command then runs with argv[0] replaced by
+ * the name that allowed it (the file entry as written, or the canonical
+ * path a glob matched; "*" keeps the client's): argv[0] only finds the
+ * program. Each is non-empty, starts with '/' or one of
  * `*?[`, and is at most GXL_ALLOW_ENTRY_MAX bytes.
  *
  * Records (launcher -> daemon, text lines on the report pipe, in order):
@@ -99,7 +102,9 @@ typedef struct {
  *  elements and, when decoded, a NULL after the last. */
 typedef struct {
   const char *cwd;   /**< absolute directory to start in */
-  char *const *argv; /**< argv[0] is the program as the client named it */
+  char *const *argv; /**< argv[0] is the program as the client named it
+                          (under an allow list the command runs under
+                          the allowing entry's name instead) */
   size_t argc;
   char *const *envp; /**< "NAME=VALUE" entries: the command's whole env */
   size_t envc;

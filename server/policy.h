@@ -52,7 +52,11 @@
  *    as the launcher resolves and opens it (inside the sandbox, as the
  *    run's user); `"*"` = any. An entry without `*?[\` is compared by
  *    file identity instead (device and inode: "/bin/df" is also
- *    "/usr/bin/df" on a merged-/usr host). `argv`: a list of patterns,
+ *    "/usr/bin/df" on a merged-/usr host). The program runs under the
+ *    name that allowed it (argv[0]: a file entry as written, a glob's
+ *    canonical path; "*" keeps the client's), so a multi-call binary
+ *    is only the program the entry names (resolve.h,
+ *    gxd_program_open). `argv`: a list of patterns,
  *    each a list whose element 0 is matched as a `commands` entry and
  *    each further element against one argument, `"**"` as the last
  *    element matching any remaining arguments (["/bin/ls"] allows ls

@@ -15,6 +15,9 @@ What it proves, one test each:
     gexec-policy-rule: R; profiles, run_as (default and asked), env
     (refused, not dropped), cwd, max_timeout, limits, commands and argv
     patterns (the launcher refuses the program it resolved);
+  - the program runs under the name the policy approved, never the
+    client's argv[0] (the review's multi-call attacks: runlevel allowed
+    is not systemctl, a systemctl pattern is not reboot);
   - "$caller": the second local user runs as itself (USER, HOME, uid);
   - the CLI exits 255 with "refused by policy: ..." (a program that
     exists but is not executable stays 126), and `gexec ping` says who
@@ -185,6 +188,69 @@ def t_launcher_refuses_a_copy_of_an_allowed_name():
         shutil.rmtree(os.path.dirname(fake), ignore_errors=True)
     res, run = ok(ch, ["true"])  # the real one, found in PATH
     check(res.exited.exit_code == 0, run.describe(), "exit 0", it.ex(res))
+
+
+NAMES_POLICY = {"rules": [
+    {"name": "carol-runlevel", "match": {"cn": "carol"},
+     "allow": {"commands": ["/usr/sbin/runlevel"], "profiles": ["host"],
+               "run_as": ["root"]}},
+    {"name": "bob-help", "match": {"dns": "bob.example.org"},
+     "allow": {"argv": [["/usr/bin/systemctl", "--help"]],
+               "profiles": ["host"], "run_as": ["root"]}},
+]}
+SBIN_PATH = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
+def _first_line(ch, argv, **kw):
+    res, run = ok(ch, argv, env=SBIN_PATH, **kw)
+    check(res.exited.exit_code == 0, run.describe(), "exit 0", it.ex(res))
+    return res.stdout.split(b"\n", 1)[0], res.stdout, run
+
+
+def t_program_runs_under_the_policys_name():
+    """The review's attacks on multi-call binaries (systemd: runlevel,
+    reboot and poweroff are links to systemctl, which acts on argv[0]).
+    The launcher runs the program under the name the policy approved,
+    not the client's: "commands": ["/usr/sbin/runlevel"] runs runlevel
+    whatever name of that inode the client sends, and the pattern
+    [["/usr/bin/systemctl", "--help"]] runs systemctl when the client
+    asks for "reboot". Only --help is ever run."""
+    if not all(os.path.realpath(p) == os.path.realpath("/usr/bin/systemctl")
+               for p in ("/usr/sbin/runlevel", "/usr/sbin/reboot",
+                         "/usr/sbin/poweroff")):
+        print("  (skipped: no systemd multi-call links here)")
+        return
+    pol = os.path.join(it.TMPDIR, "names.json")
+    with open(pol, "w") as f:
+        json.dump(NAMES_POLICY, f)
+    d = tt.TlsDaemon("names", ["127.0.0.1:0"],
+                     tt.tls_flags() + ["--policy", pol]).start()
+    try:
+        carol = d.channel(d.tcp(), tt.creds("client-cn"))
+        for argv in (["/usr/sbin/runlevel", "--help"],
+                     ["/usr/bin/systemctl", "--help"],  # attack (1)
+                     ["systemctl", "--help"], ["poweroff", "--help"],
+                     ["reboot", "--help"]):
+            first, out, run = _first_line(carol, argv)
+            check(first == b"runlevel [OPTIONS...]" and b"systemctl" not in out
+                  and b"Power off" not in out and b"Reboot" not in out,
+                  run.describe(), "runlevel's own --help (argv[0] is the "
+                  "rule's /usr/sbin/runlevel)", out[:120])
+        bob = d.channel(d.tcp(), tt.creds("client-dns"))
+        for argv in (["/usr/bin/systemctl", "--help"],
+                     ["reboot", "--help"],  # attack (2)
+                     ["/usr/sbin/poweroff", "--help"]):
+            first, out, run = _first_line(bob, argv)
+            check(first == b"systemctl [OPTIONS...] COMMAND ..." and
+                  b"Reboot the system" not in out and b"Power off" not in out,
+                  run.describe(), "systemctl's own --help (argv[0] is the "
+                  "pattern's /usr/bin/systemctl)", out[:120])
+        run = start(bob, ["reboot", "--version"], env=SBIN_PATH)
+        refused(run, "policy rule 'bob-help' does not allow the command "
+                "'reboot' with these arguments", "bob-help")
+    finally:
+        d.close_channels()
+        d.terminate()
 
 
 def t_first_match_wins_without_fall_through():
@@ -494,6 +560,7 @@ TESTS = [
     t_ops_refusals_name_what_was_refused,
     t_cn_monitoring_gets_restricted_nobody_and_its_commands,
     t_launcher_refuses_a_copy_of_an_allowed_name,
+    t_program_runs_under_the_policys_name,
     t_first_match_wins_without_fall_through,
     t_unix_group_caller_runs_as_itself,
     t_unmatched_caller_is_refused_naming_it,
