@@ -193,10 +193,10 @@ def t_launcher_refuses_a_copy_of_an_allowed_name():
 NAMES_POLICY = {"rules": [
     {"name": "carol-runlevel", "match": {"cn": "carol"},
      "allow": {"commands": ["/usr/sbin/runlevel"], "profiles": ["host"],
-               "run_as": ["root"]}},
+               "run_as": ["root"], "env": ["PATH"]}},
     {"name": "bob-help", "match": {"dns": "bob.example.org"},
      "allow": {"argv": [["/usr/bin/systemctl", "--help"]],
-               "profiles": ["host"], "run_as": ["root"]}},
+               "profiles": ["host"], "run_as": ["root"], "env": ["PATH"]}},
 ]}
 SBIN_PATH = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
