@@ -105,8 +105,13 @@ void gx_rpc_creds_free(gx_rpc_creds *creds);
  * (GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY; the
  * handshake fails otherwise, before any call exists); without, TLS
  * encrypts and authenticates the server only, and no client certificate
- * is asked for. Revocation (CRLs) is not checked by the handshake: check
- * gx_rpc_auth.pem_cert per call (server/tls.h does).
+ * is asked for. The handshake builds the client's path to a client CA
+ * from the certificates the client sends (its own, then intermediates),
+ * so a client CA file holding only a root accepts clients of its
+ * intermediates when they send them; gRPC also accepts a client CA that
+ * is itself an intermediate (partial chains). Revocation (CRLs) is not
+ * checked by the handshake: check gx_rpc_auth.pem_cert and .pem_chain
+ * per call (server/tls.h does).
  *
  * Threads: gRPC's threads read the source under its mutex; set may be
  * called from any thread. Lifetime: the source must outlive every server
@@ -422,6 +427,15 @@ typedef struct {
   const char *dns;
   const char *common_name;
   const char *pem_cert;
+  /** TLS peers with a verified certificate: the other certificates the
+   *  peer sent with it (its intermediate CAs, possibly its root), PEM,
+   *  in the order sent, without pem_cert (gRPC's x509_pem_cert_chain,
+   *  OpenSSL's server-side peer chain). NULL when the peer sent none,
+   *  and also on a resumed TLS session, which does not carry them.
+   *  Untrusted as such: the handshake verified pem_cert against the
+   *  server's client CAs, using these only to find a path; a revocation
+   *  check needs them to reach a root (server/tls.h). */
+  const char *pem_chain;
   /** Who the peer is, by the contract of gexec's issue 9: the SPIFFE ID
    *  if present, else the first DNS SAN, else the subject CN; NULL if
    *  the peer proved none of them. */

@@ -200,7 +200,7 @@ static void copy_identities(const grpc_auth_context *ctx, rpc_auth *a,
 /* The certificate fields of a TLS peer, borrowed from its auth context
  * (each NULL when absent). */
 typedef struct {
-  const grpc_auth_property *spiffe, *dns, *cn, *pem;
+  const grpc_auth_property *spiffe, *dns, *cn, *pem, *chain;
 } tls_props;
 
 static const grpc_auth_property *first_prop(const grpc_auth_context *ctx,
@@ -233,12 +233,13 @@ static const grpc_auth_property *spiffe_of(const grpc_auth_context *ctx) {
 /* Only a verified certificate's fields count (with mTLS, every TLS peer
  * that got this far has one). */
 static tls_props tls_props_of(const grpc_auth_context *ctx) {
-  tls_props t = {NULL, NULL, NULL, NULL};
+  tls_props t = {NULL, NULL, NULL, NULL, NULL};
   if (!grpc_auth_context_peer_is_authenticated(ctx)) return t;
   t.spiffe = spiffe_of(ctx);
   t.dns = first_prop(ctx, GRPC_PEER_DNS_PROPERTY_NAME);
   t.cn = first_prop(ctx, GRPC_X509_CN_PROPERTY_NAME);
   t.pem = first_prop(ctx, GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  t.chain = first_prop(ctx, GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
   return t;
 }
 
@@ -262,6 +263,9 @@ static void copy_tls(const tls_props *t, rpc_auth *a, char **at) {
   a->pub.dns = clean(t->dns) ? copy_value(t->dns, at) : NULL;
   a->pub.common_name = clean(t->cn) ? copy_value(t->cn, at) : NULL;
   a->pub.pem_cert = clean(t->pem) ? copy_value(t->pem, at) : NULL;
+  a->pub.pem_chain = clean(t->chain) && t->chain->value_length > 0
+                         ? copy_value(t->chain, at)
+                         : NULL;
   a->pub.identity = !clean(id)          ? NULL
                     : id == t->spiffe   ? a->pub.spiffe_id
                     : id == t->dns      ? a->pub.dns
@@ -281,7 +285,7 @@ static rpc_auth *read_auth(const grpc_auth_context *ctx) {
                 values_size(grpc_auth_context_peer_identity(ctx), &nids) +
                 (tp ? tp->value_length : 0) + 1 + (idp ? strlen(idp) + 1 : 0) +
                 prop_size(t.spiffe) + prop_size(t.dns) + prop_size(t.cn) +
-                prop_size(t.pem);
+                prop_size(t.pem) + prop_size(t.chain);
   rpc_auth *a = calloc(1, size);
   if (!a) return NULL;
   const char **ids = (const char **)(a + 1);

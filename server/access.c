@@ -145,19 +145,27 @@ static void refuse(gxd_access *a, gx_rpc_call *call, const char *identity,
   gx_rpc_call_finish(call, status, why);
 }
 
+/* The revocation check of a TLS caller (other transports pass): 1 when
+ * the call may go on, else 0 with the call ended by refuse(). */
+static int admit_tls(gxd_access *a, gx_rpc_call *call) {
+  gx_rpc_auth au = {.identity = NULL};
+  char why[512];
+  if (!a->tls) return 1;
+  if (gx_rpc_call_auth(call, &au) != GX_OK) {
+    snprintf(why, sizeof why, "the caller's credentials cannot be read");
+    return refuse(a, call, NULL, GX_STATUS_UNAUTHENTICATED, why), 0;
+  }
+  if (strcmp(au.transport, "ssl") == 0 &&
+      gxd_tls_check_peer(a->tls, au.pem_cert, au.pem_chain, why,
+                         sizeof why) != 0)
+    return refuse(a, call, au.identity, GX_STATUS_UNAUTHENTICATED, why), 0;
+  return 1;
+}
+
 int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
                           gxd_caller_info *out) {
-  gx_rpc_auth au = {.identity = NULL};
   char why[400];
-  if (a->tls) {
-    if (gx_rpc_call_auth(call, &au) != GX_OK) {
-      snprintf(why, sizeof why, "the caller's credentials cannot be read");
-      return refuse(a, call, NULL, GX_STATUS_UNAUTHENTICATED, why), 0;
-    }
-    if (strcmp(au.transport, "ssl") == 0 &&
-        gxd_tls_check_peer(a->tls, au.pem_cert, why, sizeof why) != 0)
-      return refuse(a, call, au.identity, GX_STATUS_UNAUTHENTICATED, why), 0;
-  }
+  if (!admit_tls(a, call)) return 0;
   gxd_caller_read(call, &a->users, out);
   /* a caller no rule matches may not even hold a stream open */
   if (!gxd_policy_match(a->policy, &out->peer)) {
@@ -167,10 +175,11 @@ int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
   return 1;
 }
 
-void gxd_access_describe(gxd_access *a, gx_rpc_call *call) {
-  gxd_caller_info *c = malloc(sizeof *c);
+int gxd_access_describe(gxd_access *a, gx_rpc_call *call) {
   char value[GX_RPC_TRAILER_VALUE_MAX + 1];
-  if (!c) return;
+  if (!admit_tls(a, call)) return 0;
+  gxd_caller_info *c = malloc(sizeof *c);
+  if (!c) return 1; /* answered without trailers */
   gxd_caller_read(call, &a->users, c);
   gxd_caller_header_value(c->name, value, sizeof value);
   gx_rpc_call_set_trailer(call, "gexec-identity", value);
@@ -178,6 +187,7 @@ void gxd_access_describe(gxd_access *a, gx_rpc_call *call) {
   if (r) gx_rpc_call_set_trailer(call, "gexec-policy-rule",
                                  gxd_policy_rule_name(r));
   free(c);
+  return 1;
 }
 
 void gxd_access_free(gxd_access *a) {

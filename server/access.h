@@ -4,8 +4,8 @@
  * (--tls-*, tls.h), the policy (--policy, else the built-in one:
  * policy.h) and the audit log (--audit-log, audit.h), loaded together
  * at start-up and re-read together on SIGHUP, and the admission of each
- * new call: the revocation check of a TLS client, then who the caller
- * is (caller.h).
+ * new call (and of each Health/Check): the revocation check of a TLS
+ * client, then who the caller is (caller.h).
  *
  * Reload: each part is re-read on its own; a part that fails keeps its
  * old state in force and logs why (event "reload": what, ok, error).
@@ -65,10 +65,15 @@ void gxd_access_reload(gxd_access *a);
 int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
                           gxd_caller_info *out);
 
-/** Adds "gexec-identity" (the caller's name, header-escaped) and
- *  "gexec-policy-rule" (its rule, when one matches) to @p call's
- *  trailers: how `gexec ping` learns who the daemon thinks it is. */
-void gxd_access_describe(gxd_access *a, gx_rpc_call *call);
+/**
+ * For Health/Check: the same revocation check as gxd_access_admit_call
+ * first (a refused caller's call is ended there, UNAUTHENTICATED, logged
+ * and audited, and told nothing: returns 0); then adds "gexec-identity"
+ * (the caller's name, header-escaped) and "gexec-policy-rule" (its rule,
+ * when one matches) to @p call's trailers, how `gexec ping` learns who
+ * the daemon thinks it is, and returns 1 (answer the call).
+ */
+int gxd_access_describe(gxd_access *a, gx_rpc_call *call);
 
 /** Frees everything; the audit log finishes a sync in flight on the
  *  loop (run it once more). NULL is fine. */

@@ -416,10 +416,11 @@ static int open_access(daemon_t *d) {
   return 0;
 }
 
-/* Health/Check answers carry who the caller is (`gexec ping`). */
-static void describe_caller(void *ud, gx_rpc_call *call) {
+/* Health/Check answers carry who the caller is (`gexec ping`); a
+ * revoked TLS client is refused instead. */
+static int describe_caller(void *ud, gx_rpc_call *call) {
   daemon_t *d = ud;
-  gxd_access_describe(d->access, call);
+  return gxd_access_describe(d->access, call);
 }
 
 static void init_ctx(daemon_t *d) {

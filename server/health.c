@@ -25,7 +25,7 @@ static void check(void *ud, gx_rpc_call *call, const ProtobufCMessage *msg) {
     r.status = *draining
                    ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
                    : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
-    if (h->describe) h->describe(h->ud, call);
+    if (h->describe && !h->describe(h->ud, call)) return; /* ended */
     gx_rpc_call_finish_msg(call, &r.base, GX_STATUS_OK, "");
   }
 }

@@ -8,9 +8,10 @@
 
 #include "lib/rpc.h"
 
-/** Adds trailing metadata to a Health/Check call before it is answered
- *  (gexecd: who the caller is). */
-typedef void (*gxd_health_describe_fn)(void *ud, gx_rpc_call *call);
+/** Called before a Health/Check call is answered: may add trailing
+ *  metadata (gexecd: who the caller is) and returns 1 to answer, or ends
+ *  the call itself (gexecd: a refused caller) and returns 0. */
+typedef int (*gxd_health_describe_fn)(void *ud, gx_rpc_call *call);
 
 /** What Health/Check reads; the caller's, outliving the server. */
 typedef struct {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,11 @@ typedef struct {
   X509_STORE *store;     /* client CAs + CRLs; NULL without --tls-crl-dir */
 } tls_set;
 
-/* What the revocation check said about one certificate. */
+/* What the revocation check said about one certificate and chain. */
 typedef struct {
-  unsigned char hash[32]; /* SHA-256 of its PEM */
+  unsigned char hash[32]; /* SHA-256 of its PEM and its chain's */
   int used, refused;
-  char reason[384];
+  char reason[512];
 } verdict;
 
 struct gxd_tls {
@@ -117,21 +118,26 @@ static int pem_at_end(void) {
          ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
 }
 
-/* Every certificate in @p pem, in order; NULL (reason in @p why) if one
- * does not parse or there is none. */
-static STACK_OF(X509) *parse_certs(const char *pem, char *why, size_t len) {
+/* Every certificate in @p pem, in order, at most @p max of them; NULL
+ * (reason in @p why) if one does not parse, there is none, or there are
+ * more. */
+static STACK_OF(X509) *parse_certs(const char *pem, int max, char *why,
+                                   size_t len) {
   STACK_OF(X509) *sk = sk_X509_new_null();
   BIO *b = BIO_new_mem_buf(pem, -1);
-  X509 *x;
-  while (sk && b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+  X509 *x = NULL;
+  while (sk && b && sk_X509_num(sk) <= max &&
+         (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
     if (!sk_X509_push(sk, x)) X509_free(x);
-  int at_end = pem_at_end();
-  if (!sk || !b || !at_end || sk_X509_num(sk) == 0) {
-    snprintf(why, len, "%s",
-             at_end ? "no PEM certificate in it"
-                    : sk && sk_X509_num(sk) > 0
-                          ? "a certificate after the first does not parse"
-                          : "no certificate parses in it");
+  int at_end = !x && pem_at_end(), n = sk ? sk_X509_num(sk) : 0;
+  if (!sk || !b || !at_end || n == 0 || n > max) {
+    if (n > max)
+      snprintf(why, len, "more than %d certificates", max);
+    else
+      snprintf(why, len, "%s",
+               at_end  ? "no PEM certificate in it"
+               : n > 0 ? "a certificate after the first does not parse"
+                       : "no certificate parses in it");
     sk_X509_pop_free(sk, X509_free);
     sk = NULL;
   }
@@ -170,7 +176,7 @@ static int read_pem(const char *flag, const char *path, char **pem, char *why,
 static int check_cert(const char *path, const char *pem, X509 **leaf,
                       char *why, size_t len) {
   char r[256], when[64];
-  STACK_OF(X509) *sk = parse_certs(pem, r, sizeof r);
+  STACK_OF(X509) *sk = parse_certs(pem, INT_MAX, r, sizeof r);
   if (!sk) return fail_at(why, len, "--tls-cert", path, "%s", r);
   *leaf = sk_X509_shift(sk);
   sk_X509_pop_free(sk, X509_free);
@@ -216,7 +222,7 @@ static int check_key(const gxd_tls_files *f, const char *pem, X509 *leaf,
 static STACK_OF(X509) *check_cas(const char *path, const char *pem,
                                  char *why, size_t len) {
   char r[256];
-  STACK_OF(X509) *sk = parse_certs(pem, r, sizeof r);
+  STACK_OF(X509) *sk = parse_certs(pem, INT_MAX, r, sizeof r);
   if (!sk) {
     fail_at(why, len, "--tls-client-ca", path, "%s", r);
     return NULL;
@@ -233,26 +239,31 @@ static STACK_OF(X509) *check_cas(const char *path, const char *pem,
   return sk;
 }
 
-/* A CRL must be signed by one of the client CAs. */
-static int crl_signed(X509_CRL *crl, STACK_OF(X509) *cas) {
+/* A CRL whose issuer is a client CA must be signed by that CA. A CRL of
+ * another issuer is an intermediate CA's: the daemon meets intermediates
+ * only in clients' chains, so its signature is checked then, against the
+ * intermediate the chain presents, at every verification (a CRL that
+ * does not verify refuses that CA's clients). */
+static int crl_acceptable(X509_CRL *crl, STACK_OF(X509) *cas) {
+  int named = 0;
   for (int i = 0; i < sk_X509_num(cas); i++) {
     X509 *ca = sk_X509_value(cas, i);
-    if (X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)) ==
-            0 &&
-        X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1)
-      return 1;
+    if (X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)))
+      continue;
+    named = 1;
+    if (X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1) return 1;
   }
   ERR_clear_error();
-  return 0;
+  return !named;
 }
 
-/* One CRL into @p store, if a client CA signed it. */
+/* One CRL into @p store, if acceptable. */
 static int add_crl(X509_CRL *crl, STACK_OF(X509) *cas, X509_STORE *store,
                    char *why, size_t len) {
   char r[256];
-  if (!crl_signed(crl, cas))
-    return snprintf(why, len, "the CRL of %s is not signed by a "
-                    "--tls-client-ca certificate",
+  if (!crl_acceptable(crl, cas))
+    return snprintf(why, len, "the CRL of %s is not signed by the "
+                    "--tls-client-ca certificate of that name",
                     name_str(X509_CRL_get_issuer(crl), r, sizeof r)), -1;
   if (X509_STORE_add_crl(store, crl) != 1)
     return snprintf(why, len, "cannot add its CRL: %s", ssl_reason()), -1;
@@ -341,7 +352,8 @@ static X509_STORE *make_store(const gxd_tls_files *f, STACK_OF(X509) *cas,
   }
   for (int i = 0; i < sk_X509_num(cas); i++)
     X509_STORE_add_cert(store, sk_X509_value(cas, i));
-  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+  X509_STORE_set_flags(store,
+                       X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
   ERR_clear_error();
   if (load_crls(f->crl_dir, cas, store, why, len) == 0) return store;
   X509_STORE_free(store);
@@ -480,70 +492,129 @@ void gxd_tls_free(gxd_tls *t) {
 
 /* ---------------------------------------------------------- revocation */
 
-/* Why X509_verify_cert refused @p x. */
-static void explain(X509_STORE_CTX *ctx, X509 *x, char *why, size_t len) {
-  int err = X509_STORE_CTX_get_error(ctx);
-  char issuer[160];
-  name_str(X509_get_issuer_name(x), issuer, sizeof issuer);
-  if (err == X509_V_ERR_CERT_REVOKED) {
-    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-    char *hex = bn ? BN_bn2hex(bn) : NULL;
-    snprintf(why, len, "client certificate serial 0x%s is revoked (CRL of %s)",
-             hex ? hex : "?", issuer);
-    OPENSSL_free(hex);
-    BN_free(bn);
-  } else if (err == X509_V_ERR_UNABLE_TO_GET_CRL) {
-    snprintf(why, len, "no CRL of %s in --tls-crl-dir: its client "
-             "certificates are refused", issuer);
-  } else {
-    snprintf(why, len, "client certificate refused: %s (issuer %s)",
-             X509_verify_cert_error_string(err), issuer);
-  }
+/* "0x1005": @p x's serial, into @p out. */
+static const char *serial_str(X509 *x, char *out, size_t len) {
+  BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+  char *hex = bn ? BN_bn2hex(bn) : NULL;
+  snprintf(out, len, "0x%s", hex ? hex : "?");
+  OPENSSL_free(hex);
+  BN_free(bn);
+  return out;
 }
 
-/* The full check: the certificate, its chain to a client CA, and the
- * CRL of its issuer. */
-static int verify(gxd_tls *t, const char *pem, char *why, size_t len) {
-  BIO *b = BIO_new_mem_buf(pem, -1);
-  X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+/* Why X509_verify_cert refused the chain of @p leaf, about the
+ * certificate at fault: the leaf (depth 0) or a CA of its chain. */
+static void explain(X509_STORE_CTX *ctx, X509 *leaf, char *why, size_t len) {
+  int err = X509_STORE_CTX_get_error(ctx);
+  int depth = X509_STORE_CTX_get_error_depth(ctx);
+  X509 *x = X509_STORE_CTX_get_current_cert(ctx);
+  char issuer[160], subject[160], serial[80];
+  if (!x || depth <= 0) x = leaf, depth = 0;
+  name_str(X509_get_issuer_name(x), issuer, sizeof issuer);
+  name_str(X509_get_subject_name(x), subject, sizeof subject);
+  serial_str(x, serial, sizeof serial);
+  if (err == X509_V_ERR_CERT_REVOKED && depth == 0)
+    snprintf(why, len, "client certificate serial %s is revoked (CRL of %s)",
+             serial, issuer);
+  else if (err == X509_V_ERR_CERT_REVOKED)
+    snprintf(why, len, "CA certificate %s (serial %s) in the client's chain "
+             "is revoked (CRL of %s)", subject, serial, issuer);
+  else if (err == X509_V_ERR_UNABLE_TO_GET_CRL)
+    snprintf(why, len, "no CRL of %s in --tls-crl-dir: its client "
+             "certificates are refused", issuer);
+  else if (depth == 0)
+    snprintf(why, len, "client certificate refused: %s (issuer %s)",
+             X509_verify_cert_error_string(err), issuer);
+  else
+    snprintf(why, len, "client certificate refused: %s (CA %s in its "
+             "chain, issuer %s)", X509_verify_cert_error_string(err),
+             subject, issuer);
+}
+
+/* @p leaf's chain to a client CA, through @p untrusted (the CAs the
+ * client presented; may be NULL), and the CRL of every CA on it. */
+static int verify_chain(X509_STORE *store, X509 *leaf,
+                        STACK_OF(X509) *untrusted, char *why, size_t len) {
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   int rc = -1;
-  t->verifications++;
-  if (!x || !ctx || X509_STORE_CTX_init(ctx, t->set.store, x, NULL) != 1 ||
+  if (!ctx || X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1 ||
       X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) != 1)
-    snprintf(why, len, "the client certificate cannot be checked (%s)",
-             x ? "out of memory" : "it does not parse");
+    snprintf(why, len, "the client certificate cannot be checked (out of "
+             "memory)");
   else if (X509_verify_cert(ctx) == 1)
     rc = 0;
   else
-    explain(ctx, x, why, len);
-  ERR_clear_error();
+    explain(ctx, leaf, why, len);
   X509_STORE_CTX_free(ctx);
+  return rc;
+}
+
+/* The full check of @p pem with the chain presented with it (@p chain,
+ * NULL: none). */
+static int verify(gxd_tls *t, const char *pem, const char *chain, char *why,
+                  size_t len) {
+  BIO *b = BIO_new_mem_buf(pem, -1);
+  X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+  STACK_OF(X509) *untrusted = NULL;
+  char r[128];
+  int rc = -1;
+  t->verifications++;
+  if (!x)
+    snprintf(why, len, "the client certificate cannot be checked (it does "
+             "not parse)");
+  else if (chain && !(untrusted = parse_certs(chain, GXD_TLS_CHAIN_MAX, r,
+                                              sizeof r)))
+    snprintf(why, len, "the client's certificate chain cannot be checked "
+             "(%s)", r);
+  else
+    rc = verify_chain(t->set.store, x, untrusted, why, len);
+  ERR_clear_error();
+  sk_X509_pop_free(untrusted, X509_free);
   X509_free(x);
   BIO_free(b);
   return rc;
 }
 
-int gxd_tls_check_peer(gxd_tls *t, const char *pem_cert, char *why,
-                       size_t why_len) {
+/* The cache key: SHA-256 of the certificate, then (after a NUL, which
+ * PEM text never holds) of the chain presented with it. */
+static int cache_key(const char *pem, const char *chain, unsigned char *h) {
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+           EVP_DigestUpdate(md, pem, strlen(pem)) == 1 &&
+           (!chain || (EVP_DigestUpdate(md, "", 1) == 1 &&
+                       EVP_DigestUpdate(md, chain, strlen(chain)) == 1)) &&
+           EVP_DigestFinal_ex(md, h, NULL) == 1;
+  EVP_MD_CTX_free(md);
+  return ok ? 0 : -1;
+}
+
+static verdict *cache_find(gxd_tls *t, const unsigned char *h) {
+  for (size_t i = 0; i < GXD_TLS_CACHE; i++)
+    if (t->cache[i].used && memcmp(t->cache[i].hash, h, 32) == 0)
+      return &t->cache[i];
+  return NULL;
+}
+
+int gxd_tls_check_peer(gxd_tls *t, const char *pem_cert,
+                       const char *pem_chain, char *why, size_t why_len) {
   unsigned char h[32];
   if (!t->set.store) return 0;
-  if (!pem_cert || EVP_Digest(pem_cert, strlen(pem_cert), h, NULL,
-                              EVP_sha256(), NULL) != 1) {
-    snprintf(why, why_len, "no client certificate to check for revocation");
+  if (pem_chain && !*pem_chain) pem_chain = NULL;
+  if (!pem_cert || cache_key(pem_cert, pem_chain, h) != 0) {
+    snprintf(why, why_len, "%s", pem_cert
+             ? "the client certificate cannot be checked (out of memory)"
+             : "no client certificate to check for revocation");
     return -1;
   }
-  for (size_t i = 0; i < GXD_TLS_CACHE; i++) {
-    verdict *v = &t->cache[i];
-    if (!v->used || memcmp(v->hash, h, sizeof h) != 0) continue;
-    if (v->refused) snprintf(why, why_len, "%s", v->reason);
-    return v->refused ? -1 : 0;
+  verdict *v = cache_find(t, h);
+  if (!v) {
+    v = &t->cache[t->next];
+    t->next = (t->next + 1) % GXD_TLS_CACHE;
+    memcpy(v->hash, h, sizeof h);
+    v->used = 1;
+    v->refused =
+        verify(t, pem_cert, pem_chain, v->reason, sizeof v->reason) != 0;
   }
-  verdict *v = &t->cache[t->next];
-  t->next = (t->next + 1) % GXD_TLS_CACHE;
-  memcpy(v->hash, h, sizeof h);
-  v->used = 1;
-  v->refused = verify(t, pem_cert, v->reason, sizeof v->reason) != 0;
   if (v->refused) snprintf(why, why_len, "%s", v->reason);
   return v->refused ? -1 : 0;
 }

@@ -8,18 +8,34 @@
  * and names the file at fault: each file parses (PEM; CRLs also DER), the
  * key is unencrypted and matches the certificate, the server certificate
  * is within its validity, every --tls-client-ca certificate is a CA, and
- * every CRL is signed by one of them. A reload re-reads every file and
- * installs the new set only if all of it passed: otherwise the set in
- * force stays, and the reason is returned to be logged. New handshakes
- * use the new set; established connections and their runs are untouched.
+ * a CRL whose issuer is a --tls-client-ca certificate is signed by it. A
+ * CRL of another issuer is taken as an intermediate CA's (the daemon sees
+ * intermediates only in the chains clients present): it is kept, and its
+ * signature is checked against that intermediate at each verification.
+ * A reload re-reads every file and installs the new set only if all of
+ * it passed: otherwise the set in force stays, and the reason is
+ * returned to be logged. New handshakes use the new set; established
+ * connections and their runs are untouched.
  *
  * Revocation: gRPC 1.51's handshake checks no CRL (only its experimental
  * grpc_tls_* API would), so gexecd checks each call's client certificate
- * (gx_rpc_auth.pem_cert) against an X509_STORE of the client CAs and the
- * CRLs (X509_V_FLAG_CRL_CHECK: the leaf's issuer must have a CRL). The
- * verdict is cached per certificate (SHA-256 of its PEM; GXD_TLS_CACHE
- * entries, the oldest replaced first), so that a busy client costs one
- * check; a reload empties the cache.
+ * (gx_rpc_auth.pem_cert) with the intermediates the client presented
+ * (gx_rpc_auth.pem_chain, untrusted: only a path to a client CA) against
+ * an X509_STORE of the client CAs and the CRLs, with
+ * X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL: every certificate
+ * of the chain up to a self-signed --tls-client-ca root must be
+ * unrevoked by its issuer's CRL, and every CA of the chain (the root
+ * included) must have a CRL in --tls-crl-dir, or its clients are refused
+ * (fail closed). The chain must end at a self-signed root of
+ * --tls-client-ca: an intermediate alone there cannot have its own
+ * revocation checked, so its clients are refused (gRPC's handshake, which
+ * accepts partial chains, lets them through). A client that sends no
+ * intermediates (or whose resumed TLS session carries none) is checked
+ * alone: accepted only when a client CA issued it.
+ *
+ * The verdict is cached per certificate and chain (SHA-256 of both;
+ * GXD_TLS_CACHE entries, the oldest replaced first), so that a busy
+ * client costs one check; a reload empties the cache.
  *
  * Threads: everything here runs on the daemon's loop thread; gRPC's
  * threads only see the gx_rpc_tls_source inside.
@@ -37,8 +53,12 @@
 /** Largest CRL file read (bytes), and most files in --tls-crl-dir. */
 #define GXD_TLS_CRL_FILE_MAX (64u << 20)
 #define GXD_TLS_CRL_FILES_MAX 256
-/** Certificates whose revocation verdict is remembered. */
+/** Certificates (with their chains) whose revocation verdict is
+ *  remembered. */
 #define GXD_TLS_CACHE 256
+/** Most certificates in a client's chain (gx_rpc_auth.pem_chain); a
+ *  longer chain is refused. */
+#define GXD_TLS_CHAIN_MAX 10
 
 /** The TLS flags' files. gxd_tls_open copies the paths, made absolute
  *  against the working directory of that moment (symbolic links are not
@@ -79,15 +99,19 @@ int gxd_tls_mtls(const gxd_tls *t);
 int gxd_tls_reload(gxd_tls *t, char *why, size_t why_len);
 
 /**
- * Revocation check of a TLS client certificate, @p pem_cert as
- * gx_rpc_auth.pem_cert gives it. Returns 0 when the call may go on
- * (also: no --tls-crl-dir), or -1 with the reason in @p why, e.g.
+ * Revocation check of a TLS client certificate, @p pem_cert and
+ * @p pem_chain as gx_rpc_auth.pem_cert and .pem_chain give them (the
+ * chain: the CA certificates the client sent, PEM, in any order; NULL or
+ * "" for none). Returns 0 when the call may go on (also: no
+ * --tls-crl-dir), or -1 with the reason in @p why, e.g.
  * "client certificate serial 0x1005 is revoked (CRL of CN=gexec CA)",
- * "no CRL of CN=... in --tls-crl-dir", or for a NULL or unreadable
- * certificate. Fails closed.
+ * "CA certificate CN=Team CA (serial 0x1007) in the client's chain is
+ * revoked (CRL of CN=gexec CA)", "no CRL of CN=... in --tls-crl-dir: its
+ * client certificates are refused", or for a NULL or unreadable
+ * certificate or chain. Fails closed.
  */
-int gxd_tls_check_peer(gxd_tls *t, const char *pem_cert, char *why,
-                       size_t why_len);
+int gxd_tls_check_peer(gxd_tls *t, const char *pem_cert,
+                       const char *pem_chain, char *why, size_t why_len);
 
 /** Sets installed so far: 1 after gxd_tls_open, +1 per successful
  *  reload. */

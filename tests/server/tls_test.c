@@ -1,6 +1,7 @@
 /* Unit tests for server/tls: loading and its refusals (each naming the
  * flag and file at fault), reload keeping the set in force when a new
- * file is broken, and the revocation verdicts with their cache. The
+ * file is broken, the revocation verdicts with their cache, and chains
+ * through intermediate CAs (each CA's CRL checked). The
  * material is made by tests/tls/mkcerts.sh (openssl) when the test
  * starts. */
 #include <setjmp.h>
@@ -63,15 +64,34 @@ static void open_fails_with_prefix(const gxd_tls_files *f,
     fail_msg("reason '%s' does not start with '%s'", why, prefix);
 }
 
-/* The verdict on @p client's certificate: 0, or -1 with why. */
-static int check(gxd_tls *t, const char *dir, const char *client) {
+/* The verdict on @p client's certificate presented with the file
+ * @p chain (NULL: no chain): 0, or -1 with why. */
+static int check_chain(gxd_tls *t, const char *dir, const char *client,
+                       const char *chain) {
   char name[64];
   snprintf(name, sizeof name, "%s.pem", client);
   char *pem = gxt_tls_read(dir, name);
+  char *sent = chain ? gxt_tls_read(dir, chain) : NULL;
   memset(why, 0, sizeof why);
-  int rc = gxd_tls_check_peer(t, pem, why, sizeof why);
+  int rc = gxd_tls_check_peer(t, pem, sent, why, sizeof why);
   free(pem);
+  free(sent);
   return rc;
+}
+
+/* The verdict on @p client's certificate alone. */
+static int check(gxd_tls *t, const char *dir, const char *client) {
+  return check_chain(t, dir, client, NULL);
+}
+
+/* The one-line file @p name of @p dir (a serial), without its newline,
+ * in static storage. */
+static const char *line_of(const char *dir, const char *name) {
+  static char buf[64];
+  char *text = gxt_tls_read(dir, name);
+  snprintf(buf, sizeof buf, "%.*s", (int)strcspn(text, "\n"), text);
+  free(text);
+  return buf;
 }
 
 /* ------------------------------------------------------------- loading */
@@ -185,10 +205,10 @@ static void names_the_bad_crl(void **state) {
   snprintf(want, sizeof want, "--tls-crl-dir %s: No such file or directory",
            g.crl_dir);
   open_fails(&g, want);
-  g.crl_dir = at(dir, "other-crl");
-  snprintf(want, sizeof want, "--tls-crl-dir %s: other-ca.crl.pem: the CRL "
-           "of CN=some other CA is not signed by a --tls-client-ca "
-           "certificate", g.crl_dir);
+  g.crl_dir = at(dir, "impostor-crl");
+  snprintf(want, sizeof want, "--tls-crl-dir %s: ca.crl.pem: the CRL "
+           "of CN=gexec test CA is not signed by the --tls-client-ca "
+           "certificate of that name", g.crl_dir);
   open_fails(&g, want);
   g.crl_dir = at(dir, "empty");
   assert_int_equal(mkdir(g.crl_dir, 0700), 0);
@@ -290,9 +310,9 @@ static void crl_verdicts(void **state) {
   assert_string_equal(why, "client certificate refused: unable to get local "
                            "issuer certificate (issuer CN=some other CA)");
   memset(why, 0, sizeof why);
-  assert_int_equal(gxd_tls_check_peer(t, NULL, why, sizeof why), -1);
+  assert_int_equal(gxd_tls_check_peer(t, NULL, NULL, why, sizeof why), -1);
   assert_string_equal(why, "no client certificate to check for revocation");
-  assert_int_equal(gxd_tls_check_peer(t, "junk", why, sizeof why), -1);
+  assert_int_equal(gxd_tls_check_peer(t, "junk", NULL, why, sizeof why), -1);
   assert_string_equal(why, "the client certificate cannot be checked (it "
                            "does not parse)");
   free(serial);
@@ -319,6 +339,23 @@ static void ca_without_crl_refuses(void **state) {
   gxd_tls_free(t);
   free(ca);
   free(ca2);
+  free_files(&f);
+}
+
+/* A CRL of an issuer that is no client CA is taken for an
+ * intermediate's and kept (checked when a chain names that issuer); it
+ * is no CRL of the client CA, whose clients stay refused. */
+static void crl_of_unknown_issuer_is_kept(void **state) {
+  (void)state;
+  gxd_tls_files f = mtls_files(certs);
+  free((char *)f.crl_dir);
+  f.crl_dir = strdup(at(certs, "other-crl"));
+  gxd_tls *t;
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(check(t, certs, "client-cn"), -1);
+  assert_string_equal(why, "no CRL of CN=gexec test CA in --tls-crl-dir: its "
+                           "client certificates are refused");
+  gxd_tls_free(t);
   free_files(&f);
 }
 
@@ -356,17 +393,191 @@ static void cache_is_bounded(void **state) {
   /* trailing text after the PEM block changes the hash, not the verdict */
   for (int i = 0; i <= GXD_TLS_CACHE; i++) {
     snprintf(variant, len + 16, "%s%d\n", pem, i);
-    assert_int_equal(gxd_tls_check_peer(t, variant, why, sizeof why), 0);
+    assert_int_equal(gxd_tls_check_peer(t, variant, NULL, why, sizeof why), 0);
   }
   assert_int_equal(gxd_tls_verifications(t), GXD_TLS_CACHE + 1);
   snprintf(variant, len + 16, "%s%d\n", pem, 0); /* replaced: checked again */
-  assert_int_equal(gxd_tls_check_peer(t, variant, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_check_peer(t, variant, NULL, why, sizeof why), 0);
   assert_int_equal(gxd_tls_verifications(t), GXD_TLS_CACHE + 2);
   snprintf(variant, len + 16, "%s%d\n", pem, GXD_TLS_CACHE); /* still in */
-  assert_int_equal(gxd_tls_check_peer(t, variant, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_check_peer(t, variant, NULL, why, sizeof why), 0);
   assert_int_equal(gxd_tls_verifications(t), GXD_TLS_CACHE + 2);
   free(variant);
   free(pem);
+  gxd_tls_free(t);
+  free_files(&f);
+}
+
+/* ------------------------------------------------ intermediate CAs */
+
+/* --tls-client-ca holding the root only: a client of an intermediate is
+ * accepted with the intermediate it presents, refused without (its
+ * issuer is unknown), and refused when the intermediate's CRL revokes
+ * it. */
+static void root_only_ca_and_intermediate_clients(void **state) {
+  (void)state;
+  gxd_tls_files f = mtls_files(certs);
+  gxd_tls *t;
+  char want[256];
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(check_chain(t, certs, "client-inter", "inter.pem"), 0);
+  assert_int_equal(check(t, certs, "client-inter"), -1);
+  assert_string_equal(why, "client certificate refused: unable to get local "
+                           "issuer certificate (issuer CN=gexec intermediate "
+                           "CA)");
+  assert_int_equal(
+      check_chain(t, certs, "client-inter-revoked", "inter.pem"), -1);
+  snprintf(want, sizeof want, "client certificate serial 0x%s is revoked "
+           "(CRL of CN=gexec intermediate CA)",
+           line_of(certs, "serial-client-inter-revoked"));
+  assert_string_equal(why, want);
+  /* what a client sends: its certificate first, then the intermediate */
+  assert_int_equal(
+      check_chain(t, certs, "client-inter", "client-inter-chain.pem"), 0);
+  gxd_tls_free(t);
+  free_files(&f);
+}
+
+/* An intermediate the root's CRL revokes: its clients are refused with
+ * a reason naming it, whether the intermediate comes from the client's
+ * chain or from --tls-client-ca itself (a bundle of root and
+ * intermediate). */
+static void revoked_intermediate_refused(void **state) {
+  (void)state;
+  const char *dir = gxt_tls_make(NULL);
+  gxd_tls_files f = mtls_files(dir);
+  gxd_tls *t;
+  char want[256];
+  snprintf(want, sizeof want, "CA certificate CN=gexec revoked intermediate "
+           "CA (serial 0x%s) in the client's chain is revoked (CRL of "
+           "CN=gexec test CA)", line_of(dir, "serial-inter-revoked"));
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(check_chain(t, dir, "client-under-revoked",
+                               "client-under-revoked-chain.pem"), -1);
+  assert_string_equal(why, want);
+  gxd_tls_free(t);
+  char *ca = gxt_tls_read(dir, "ca.pem");
+  char *inter = gxt_tls_read(dir, "inter-revoked.pem"), bundle[8192];
+  snprintf(bundle, sizeof bundle, "%s%s", ca, inter);
+  gxt_tls_write(dir, "ca.pem", bundle);
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(check(t, dir, "client-under-revoked"), -1);
+  assert_string_equal(why, want);
+  assert_int_equal(check_chain(t, dir, "client-under-revoked",
+                               "inter-revoked.pem"), -1);
+  assert_string_equal(why, want);
+  assert_int_equal(check(t, dir, "client-cn"), 0);
+  gxd_tls_free(t);
+  free(ca);
+  free(inter);
+  free_files(&f);
+}
+
+/* Every CA of the chain needs its CRL: without the intermediate's, its
+ * clients are refused; with only the intermediate's, too (the root's
+ * CRL is missing to check the intermediate): fail closed. */
+static void every_ca_of_the_chain_needs_a_crl(void **state) {
+  (void)state;
+  const char *dir = gxt_tls_make(NULL);
+  gxd_tls_files f = mtls_files(dir);
+  gxd_tls *t;
+  char *inter_crl = gxt_tls_read(dir, "crl/inter.crl.pem");
+  assert_int_equal(unlink(at(dir, "crl/inter.crl.pem")), 0);
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(check_chain(t, dir, "client-inter", "inter.pem"), -1);
+  assert_string_equal(why, "no CRL of CN=gexec intermediate CA in "
+                           "--tls-crl-dir: its client certificates are "
+                           "refused");
+  assert_int_equal(check(t, dir, "client-cn"), 0);
+  gxd_tls_free(t);
+  free((char *)f.crl_dir);
+  f.crl_dir = strdup(at(dir, "inter-only"));
+  assert_int_equal(mkdir(f.crl_dir, 0700), 0);
+  gxt_tls_write(dir, "inter-only/inter.crl.pem", inter_crl);
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(check_chain(t, dir, "client-inter", "inter.pem"), -1);
+  assert_string_equal(why, "no CRL of CN=gexec test CA in --tls-crl-dir: its "
+                           "client certificates are refused");
+  gxd_tls_free(t);
+  free(inter_crl);
+  free_files(&f);
+}
+
+/* An intermediate alone in --tls-client-ca (gRPC's handshake accepts
+ * such partial chains): its own revocation cannot be checked without
+ * its root, so its clients are refused. */
+static void intermediate_as_client_ca_refused(void **state) {
+  (void)state;
+  gxd_tls_files f = mtls_files(certs);
+  gxd_tls *t;
+  free((char *)f.client_ca);
+  f.client_ca = strdup(at(certs, "inter.pem"));
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(check_chain(t, certs, "client-inter", "inter.pem"), -1);
+  assert_string_equal(why, "client certificate refused: unable to get issuer "
+                           "certificate (CA CN=gexec intermediate CA in its "
+                           "chain, issuer CN=gexec test CA)");
+  gxd_tls_free(t);
+  free_files(&f);
+}
+
+/* The verdict is cached per certificate and chain: the same certificate
+ * with another chain (or none) is checked again, and gets its own
+ * verdict; "" is no chain. */
+static void cache_is_keyed_on_the_chain(void **state) {
+  (void)state;
+  gxd_tls_files f = mtls_files(certs);
+  gxd_tls *t;
+  char *pem = gxt_tls_read(certs, "client-inter.pem");
+  char *inter = gxt_tls_read(certs, "inter.pem");
+  char *ca = gxt_tls_read(certs, "ca.pem"), both[8192];
+  snprintf(both, sizeof both, "%s%s", inter, ca);
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_check_peer(t, pem, NULL, why, sizeof why), -1);
+  assert_int_equal(gxd_tls_check_peer(t, pem, inter, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_verifications(t), 2);
+  assert_int_equal(gxd_tls_check_peer(t, pem, inter, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_check_peer(t, pem, "", why, sizeof why), -1);
+  assert_int_equal(gxd_tls_check_peer(t, pem, NULL, why, sizeof why), -1);
+  assert_int_equal(gxd_tls_verifications(t), 2);
+  assert_int_equal(gxd_tls_check_peer(t, pem, both, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_verifications(t), 3);
+  /* the certificate's text followed by the chain's is another key */
+  char *joined = gxt_tls_read(certs, "client-inter-chain.pem");
+  assert_int_equal(gxd_tls_check_peer(t, joined, NULL, why, sizeof why), -1);
+  assert_int_equal(gxd_tls_verifications(t), 4);
+  free(joined);
+  free(pem);
+  free(inter);
+  free(ca);
+  gxd_tls_free(t);
+  free_files(&f);
+}
+
+/* A chain that does not parse, or holds more than GXD_TLS_CHAIN_MAX
+ * certificates, is refused (fail closed). */
+static void bad_chains_refused(void **state) {
+  (void)state;
+  gxd_tls_files f = mtls_files(certs);
+  gxd_tls *t;
+  char *pem = gxt_tls_read(certs, "client-inter.pem");
+  char *inter = gxt_tls_read(certs, "inter.pem");
+  size_t n = strlen(inter);
+  char *many = calloc(GXD_TLS_CHAIN_MAX + 1, n + 1);
+  assert_non_null(many);
+  assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_check_peer(t, pem, "junk", why, sizeof why), -1);
+  assert_string_equal(why, "the client's certificate chain cannot be checked "
+                           "(no PEM certificate in it)");
+  for (int i = 0; i < GXD_TLS_CHAIN_MAX; i++) memcpy(many + i * n, inter, n);
+  assert_int_equal(gxd_tls_check_peer(t, pem, many, why, sizeof why), 0);
+  memcpy(many + GXD_TLS_CHAIN_MAX * n, inter, n);
+  assert_int_equal(gxd_tls_check_peer(t, pem, many, why, sizeof why), -1);
+  assert_string_equal(why, "the client's certificate chain cannot be checked "
+                           "(more than 10 certificates)");
+  free(many);
+  free(pem);
+  free(inter);
   gxd_tls_free(t);
   free_files(&f);
 }
@@ -392,8 +603,15 @@ int main(void) {
       cmocka_unit_test(relative_paths_survive_chdir),
       cmocka_unit_test(crl_verdicts),
       cmocka_unit_test(ca_without_crl_refuses),
+      cmocka_unit_test(crl_of_unknown_issuer_is_kept),
       cmocka_unit_test(verdicts_are_cached),
       cmocka_unit_test(cache_is_bounded),
+      cmocka_unit_test(root_only_ca_and_intermediate_clients),
+      cmocka_unit_test(revoked_intermediate_refused),
+      cmocka_unit_test(every_ca_of_the_chain_needs_a_crl),
+      cmocka_unit_test(intermediate_as_client_ca_refused),
+      cmocka_unit_test(cache_is_keyed_on_the_chain),
+      cmocka_unit_test(bad_chains_refused),
   };
   return cmocka_run_group_tests_name("server/tls", tests, group_setup, NULL);
 }

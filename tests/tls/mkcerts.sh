@@ -23,6 +23,21 @@
 #   crl2/ca.crl.pem         ca's CRL with nothing revoked (an older one)
 #   other-crl/other-ca.crl.pem  other-ca's CRL
 #   serial-revoked          client-revoked's serial, hex as openssl prints it
+# Intermediate CAs (for CRL checks of whole chains; not in ca.pem):
+#   inter.pem inter.key     "gexec intermediate CA", signed by ca
+#   inter-revoked.*         "gexec revoked intermediate CA", signed by ca,
+#                           revoked in crl/ca.crl.pem
+#   client-inter.*          CN=erin, signed by inter
+#   client-inter-revoked.*  CN=frank, signed by inter, revoked in
+#                           crl/inter.crl.pem
+#   client-under-revoked.*  CN=eve, signed by inter-revoked
+#   <each of those three>-chain.pem  its certificate, then its issuer's
+#                           (what a client presents)
+#   crl/inter.crl.pem crl/inter-revoked.crl.pem  the intermediates' CRLs
+#   serial-inter-revoked    inter-revoked's serial (hex)
+#   serial-client-inter-revoked  client-inter-revoked's serial (hex)
+#   impostor-crl/ca.crl.pem a CRL naming "gexec test CA" as its issuer,
+#                           signed by another key
 set -eu
 dir=$1
 extra=${2:-}
@@ -65,16 +80,24 @@ subjectAltName = DNS:bob.example.org,DNS:bob2.example.org
 [ plain ]
 basicConstraints = CA:FALSE
 extendedKeyUsage = clientAuth
+[ inter ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
 CNF
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
-# mkca NAME CN
-mkca() {
+# mkdb NAME: the database of a CA that issues
+mkdb() {
   mkdir -p "$1.db"
   : > "$1.db/index.txt"
   echo 1000 > "$1.db/serial"
   echo 1000 > "$1.db/crlnumber"
+}
+
+# mkca NAME CN
+mkca() {
+  mkdb "$1"
   key "$1.key"
   openssl req -x509 -new -key "$1.key" -subj "/CN=$2" -days 30 -out "$1.pem" \
     -addext basicConstraints=critical,CA:TRUE \
@@ -111,6 +134,35 @@ CADIR="$PWD/other-ca" openssl ca -config ca.cnf -gencrl \
 CADIR="$PWD/ca" openssl ca -config ca.cnf -gencrl -out crl2/ca.crl.pem 2>/dev/null
 CADIR="$PWD/ca" openssl ca -config ca.cnf -revoke client-revoked.pem \
   -crl_reason keyCompromise 2>/dev/null
-CADIR="$PWD/ca" openssl ca -config ca.cnf -gencrl -out crl/ca.crl.pem 2>/dev/null
-openssl x509 -in client-revoked.pem -noout -serial | sed 's/^serial=//' \
-  > serial-revoked
+
+# gencrl CA FILE [PEM to revoke first]
+gencrl() {
+  [ -n "${3:-}" ] && CADIR="$PWD/$1" openssl ca -config ca.cnf -revoke "$3" \
+    -crl_reason keyCompromise 2>/dev/null
+  CADIR="$PWD/$1" openssl ca -config ca.cnf -gencrl -out "$2" 2>/dev/null
+}
+
+# chain NAME: NAME-chain.pem, its certificate then its issuer's ($2)
+chain() { cat "$1.pem" "$2.pem" > "$1-chain.pem"; }
+
+serial() { openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'; }
+
+issue ca inter "gexec intermediate CA" inter
+issue ca inter-revoked "gexec revoked intermediate CA" inter
+mkdb inter
+mkdb inter-revoked
+issue inter client-inter erin plain
+issue inter client-inter-revoked frank plain
+issue inter-revoked client-under-revoked eve plain
+chain client-inter inter
+chain client-inter-revoked inter
+chain client-under-revoked inter-revoked
+gencrl inter crl/inter.crl.pem client-inter-revoked.pem
+gencrl inter-revoked crl/inter-revoked.crl.pem
+gencrl ca crl/ca.crl.pem inter-revoked.pem
+mkdir -p impostor-crl
+mkca impostor "gexec test CA"
+gencrl impostor impostor-crl/ca.crl.pem
+serial client-revoked.pem > serial-revoked
+serial inter-revoked.pem > serial-inter-revoked
+serial client-inter-revoked.pem > serial-client-inter-revoked
