@@ -30,8 +30,13 @@ typedef struct {
 
 /* What the revocation check said about one certificate and chain. */
 typedef struct {
-  unsigned char hash[32]; /* SHA-256 of its PEM and its chain's */
-  int used, refused;
+  unsigned char key[32];  /* SHA-256 of its PEM and its chain's */
+  unsigned char leaf[32]; /* SHA-256 of its PEM alone */
+  char *chain;  /* the chain it came with, for its resumed sessions
+                 * (owned; NULL: none, or longer than GXD_TLS_CHAIN_KEEP) */
+  int used;     /* the entry holds a certificate */
+  int checked;  /* ... and a verdict on it under the set in force */
+  int refused;
   char reason[512];
 } verdict;
 
@@ -470,8 +475,8 @@ int gxd_tls_reload(gxd_tls *t, char *why, size_t why_len) {
   }
   set_free(&t->set);
   t->set = s;
-  memset(t->cache, 0, sizeof t->cache);
-  t->next = 0;
+  for (size_t i = 0; i < GXD_TLS_CACHE; i++) /* chains are kept */
+    t->cache[i].checked = 0;
   return 0;
 }
 
@@ -487,6 +492,7 @@ void gxd_tls_free(gxd_tls *t) {
   gx_rpc_tls_source_free(t->src);
   set_free(&t->set);
   free_files(&t->files);
+  for (size_t i = 0; i < GXD_TLS_CACHE; i++) free(t->cache[i].chain);
   free(t);
 }
 
@@ -575,9 +581,9 @@ static int verify(gxd_tls *t, const char *pem, const char *chain, char *why,
   return rc;
 }
 
-/* The cache key: SHA-256 of the certificate, then (after a NUL, which
- * PEM text never holds) of the chain presented with it. */
-static int cache_key(const char *pem, const char *chain, unsigned char *h) {
+/* SHA-256 of @p pem, then (after a NUL, which PEM text never holds) of
+ * @p chain (NULL: the certificate alone). */
+static int digest(const char *pem, const char *chain, unsigned char *h) {
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
            EVP_DigestUpdate(md, pem, strlen(pem)) == 1 &&
@@ -588,33 +594,65 @@ static int cache_key(const char *pem, const char *chain, unsigned char *h) {
   return ok ? 0 : -1;
 }
 
-static verdict *cache_find(gxd_tls *t, const unsigned char *h) {
+static verdict *cache_find(gxd_tls *t, const unsigned char *key) {
   for (size_t i = 0; i < GXD_TLS_CACHE; i++)
-    if (t->cache[i].used && memcmp(t->cache[i].hash, h, 32) == 0)
+    if (t->cache[i].used && memcmp(t->cache[i].key, key, 32) == 0)
       return &t->cache[i];
   return NULL;
 }
 
+/* The chain last seen with the certificate @p leaf (a hash), or NULL. A
+ * resumed TLS session carries no chain; the intermediates this
+ * certificate came with before still find its path (they are only
+ * untrusted path material: the verification trusts client CAs alone). */
+static const char *chain_seen(const gxd_tls *t, const unsigned char *leaf) {
+  for (size_t n = 1; n <= GXD_TLS_CACHE; n++) {
+    const verdict *v = &t->cache[(t->next + GXD_TLS_CACHE - n) % GXD_TLS_CACHE];
+    if (v->used && v->chain && memcmp(v->leaf, leaf, 32) == 0)
+      return v->chain;
+  }
+  return NULL;
+}
+
+/* A new entry (the oldest replaced) for @p key, unchecked. */
+static verdict *cache_add(gxd_tls *t, const unsigned char *key,
+                          const unsigned char *leaf, const char *chain) {
+  verdict *v = &t->cache[t->next];
+  /* NULL without memory: then not remembered */
+  char *copy = chain && strlen(chain) <= GXD_TLS_CHAIN_KEEP ? strdup(chain)
+                                                            : NULL;
+  t->next = (t->next + 1) % GXD_TLS_CACHE;
+  free(v->chain);
+  memset(v, 0, sizeof *v);
+  memcpy(v->key, key, sizeof v->key);
+  memcpy(v->leaf, leaf, sizeof v->leaf);
+  v->chain = copy;
+  v->used = 1;
+  return v;
+}
+
 int gxd_tls_check_peer(gxd_tls *t, const char *pem_cert,
                        const char *pem_chain, char *why, size_t why_len) {
-  unsigned char h[32];
+  unsigned char leaf[32], key[32];
   if (!t->set.store) return 0;
-  if (pem_chain && !*pem_chain) pem_chain = NULL;
-  if (!pem_cert || cache_key(pem_cert, pem_chain, h) != 0) {
+  if (!pem_cert || digest(pem_cert, NULL, leaf) != 0) {
     snprintf(why, why_len, "%s", pem_cert
              ? "the client certificate cannot be checked (out of memory)"
              : "no client certificate to check for revocation");
     return -1;
   }
-  verdict *v = cache_find(t, h);
-  if (!v) {
-    v = &t->cache[t->next];
-    t->next = (t->next + 1) % GXD_TLS_CACHE;
-    memcpy(v->hash, h, sizeof h);
-    v->used = 1;
+  if (!pem_chain || !*pem_chain) pem_chain = chain_seen(t, leaf);
+  if (digest(pem_cert, pem_chain, key) != 0) {
+    snprintf(why, why_len, "the client certificate cannot be checked (out "
+             "of memory)");
+    return -1;
+  }
+  verdict *v = cache_find(t, key);
+  if (!v) v = cache_add(t, key, leaf, pem_chain);
+  if (!v->checked)
     v->refused =
         verify(t, pem_cert, pem_chain, v->reason, sizeof v->reason) != 0;
-  }
+  v->checked = 1;
   if (v->refused) snprintf(why, why_len, "%s", v->reason);
   return v->refused ? -1 : 0;
 }

@@ -24,18 +24,25 @@
  * an X509_STORE of the client CAs and the CRLs, with
  * X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL: every certificate
  * of the chain up to a self-signed --tls-client-ca root must be
- * unrevoked by its issuer's CRL, and every CA of the chain (the root
+ * unrevoked by its issuer's CRL, and the issuer of each (the root
  * included) must have a CRL in --tls-crl-dir, or its clients are refused
  * (fail closed). The chain must end at a self-signed root of
  * --tls-client-ca: an intermediate alone there cannot have its own
  * revocation checked, so its clients are refused (gRPC's handshake, which
  * accepts partial chains, lets them through). A client that sends no
- * intermediates (or whose resumed TLS session carries none) is checked
- * alone: accepted only when a client CA issued it.
+ * intermediates is checked alone: accepted only when a client CA issued
+ * it.
+ *
+ * Resumed TLS sessions carry no chain (OpenSSL keeps only the client's
+ * certificate in a session ticket): a certificate that comes without
+ * one is checked with the chain it last came with (remembered with its
+ * verdict, up to GXD_TLS_CHAIN_KEEP bytes). That is sound: the chain is
+ * only path material, the verification trusts the client CAs alone.
  *
  * The verdict is cached per certificate and chain (SHA-256 of both;
  * GXD_TLS_CACHE entries, the oldest replaced first), so that a busy
- * client costs one check; a reload empties the cache.
+ * client costs one check; a reload forgets the verdicts (each is checked
+ * again under the new set) but not the chains.
  *
  * Threads: everything here runs on the daemon's loop thread; gRPC's
  * threads only see the gx_rpc_tls_source inside.
@@ -59,6 +66,9 @@
 /** Most certificates in a client's chain (gx_rpc_auth.pem_chain); a
  *  longer chain is refused. */
 #define GXD_TLS_CHAIN_MAX 10
+/** Longest chain (bytes of PEM) remembered with its certificate for
+ *  the certificate's resumed sessions (GXD_TLS_CACHE of them at most). */
+#define GXD_TLS_CHAIN_KEEP (16u << 10)
 
 /** The TLS flags' files. gxd_tls_open copies the paths, made absolute
  *  against the working directory of that moment (symbolic links are not
@@ -102,7 +112,8 @@ int gxd_tls_reload(gxd_tls *t, char *why, size_t why_len);
  * Revocation check of a TLS client certificate, @p pem_cert and
  * @p pem_chain as gx_rpc_auth.pem_cert and .pem_chain give them (the
  * chain: the CA certificates the client sent, PEM, in any order; NULL or
- * "" for none). Returns 0 when the call may go on (also: no
+ * "" for none: then the chain last seen with @p pem_cert, if any, is
+ * used). Returns 0 when the call may go on (also: no
  * --tls-crl-dir), or -1 with the reason in @p why, e.g.
  * "client certificate serial 0x1005 is revoked (CRL of CN=gexec CA)",
  * "CA certificate CN=Team CA (serial 0x1007) in the client's chain is

@@ -6,9 +6,11 @@
  *
  * What it proves: each client certificate kind is accepted or refused in
  * the handshake as issue 9 says; gx_rpc_call_auth reports transport
- * "ssl" and the certificate's SPIFFE ID, DNS SAN, CN, PEM and the
- * identity chosen from them; TLS without a client CA asks for no client
- * certificate; a new set in the source is presented from the next
+ * "ssl" and the certificate's SPIFFE ID, DNS SAN, CN, PEM, the chain the
+ * client sent with it (none on a resumed session) and the identity
+ * chosen from them; a client CA that is a root accepts the clients of
+ * its intermediates that send them; TLS without a client CA asks for no
+ * client certificate; a new set in the source is presented from the next
  * handshake on while an established connection keeps working; a TLS
  * connection can be cut (gx_rpc_call_cut_connection) without the others. */
 #include <setjmp.h>
@@ -39,7 +41,7 @@ static const char *certs; /* the directory mkcerts.sh filled */
 typedef struct {
   int rc, authenticated;
   char transport[16], spiffe_id[128], dns[128], cn[128], identity[128];
-  char pem[4096];
+  char pem[4096], chain[8192];
 } auth_copy;
 
 typedef struct {
@@ -74,6 +76,7 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
     copy(f->auth.cn, sizeof f->auth.cn, a.common_name);
     copy(f->auth.identity, sizeof f->auth.identity, a.identity);
     copy(f->auth.pem, sizeof f->auth.pem, a.pem_cert);
+    copy(f->auth.chain, sizeof f->auth.chain, a.pem_chain);
   }
   copy(f->peer, sizeof f->peer, gx_rpc_call_peer(call));
   if (f->hold)
@@ -127,15 +130,19 @@ static void stop_server(fixture *f) {
 
 /* ------------------------------------------------------- a raw client */
 
-/* A channel trusting @p ca_name, presenting @p client ("<client>.pem" and
- * ".key"; NULL: no certificate), with its own connection. */
-static grpc_channel *channel(fixture *f, const char *ca_name,
-                             const char *client) {
+/* A channel trusting @p ca_name, presenting @p client ("<client>.pem",
+ * or "<client>-chain.pem" with @p with_chain, and "<client>.key"; NULL:
+ * no certificate), with its own connection, and TLS sessions cached in
+ * @p cache (NULL: none). */
+static grpc_channel *channel_ex(fixture *f, const char *ca_name,
+                                const char *client, int with_chain,
+                                grpc_ssl_session_cache *cache) {
   char name[64];
   char *ca = gxt_tls_read(certs, ca_name), *cert = NULL, *key = NULL;
   grpc_ssl_pem_key_cert_pair pair;
   if (client) {
-    snprintf(name, sizeof name, "%s.pem", client);
+    snprintf(name, sizeof name, "%s%s.pem", client,
+             with_chain ? "-chain" : "");
     cert = gxt_tls_read(certs, name);
     snprintf(name, sizeof name, "%s.key", client);
     key = gxt_tls_read(certs, name);
@@ -144,16 +151,22 @@ static grpc_channel *channel(fixture *f, const char *ca_name,
   }
   grpc_channel_credentials *cr =
       grpc_ssl_credentials_create(ca, client ? &pair : NULL, NULL, NULL);
-  grpc_arg arg = {.type = GRPC_ARG_INTEGER,
-                  .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL,
-                  .value.integer = 1};
-  grpc_channel_args args = {1, &arg};
+  grpc_arg arg[2] = {{.type = GRPC_ARG_INTEGER,
+                      .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL,
+                      .value.integer = 1}};
+  if (cache) arg[1] = grpc_ssl_session_cache_create_channel_arg(cache);
+  grpc_channel_args args = {cache ? 2 : 1, arg};
   grpc_channel *ch = grpc_channel_create(f->target, cr, &args);
   grpc_channel_credentials_release(cr);
   free(ca);
   free(cert);
   free(key);
   return ch;
+}
+
+static grpc_channel *channel(fixture *f, const char *ca_name,
+                             const char *client) {
+  return channel_ex(f, ca_name, client, 0, NULL);
 }
 
 /* The server's CN as the client's call saw it, into @p out. */
@@ -385,6 +398,60 @@ static void refused_in_handshake(void **state) {
   stop_server(f);
 }
 
+/* A client of an intermediate CA, with --tls-client-ca holding only the
+ * root: the handshake accepts it when it sends the intermediate (gRPC
+ * builds the path from what the client sends), and refuses it when it
+ * sends its certificate alone. pem_cert is the client's certificate,
+ * pem_chain what it sent after it, byte for byte. */
+static void intermediate_chain_reported(void **state) {
+  (void)state;
+  fixture *f = start_server(1);
+  grpc_channel *ch = channel_ex(f, "ca.pem", "client-inter", 1, NULL);
+  assert_int_equal(call_once(f, ch, NULL, 0), GRPC_STATUS_OK);
+  grpc_channel_destroy(ch);
+  assert_int_equal(f->calls, 1);
+  assert_string_equal(f->auth.identity, "erin");
+  char *pem = gxt_tls_read(certs, "client-inter.pem");
+  char *inter = gxt_tls_read(certs, "inter.pem");
+  assert_string_equal(f->auth.pem, pem);
+  assert_string_equal(f->auth.chain, inter);
+  assert_int_equal(call_as(f, "ca.pem", "client-inter"),
+                   GRPC_STATUS_UNAVAILABLE);
+  assert_int_equal(f->calls, 1);
+  /* a client given its certificate alone: its OpenSSL completes the
+   * chain from the CAs it trusts, and sends the root */
+  char *ca = gxt_tls_read(certs, "ca.pem");
+  assert_int_equal(call_as(f, "ca.pem", "client-cn"), GRPC_STATUS_OK);
+  assert_string_equal(f->auth.chain, ca);
+  free(ca);
+  free(pem);
+  free(inter);
+  stop_server(f);
+}
+
+/* A resumed TLS session (a client caching sessions): the certificate
+ * is reported again, the chain is not (OpenSSL's session ticket keeps
+ * the peer's certificate only); server/tls.c relies on both. */
+static void resumed_session_has_no_chain(void **state) {
+  (void)state;
+  fixture *f = start_server(1);
+  grpc_ssl_session_cache *cache = grpc_ssl_session_cache_create_lru(8);
+  char *pem = gxt_tls_read(certs, "client-inter.pem");
+  char *inter = gxt_tls_read(certs, "inter.pem");
+  for (int i = 0; i < 3; i++) {
+    grpc_channel *ch = channel_ex(f, "ca.pem", "client-inter", 1, cache);
+    assert_int_equal(call_once(f, ch, NULL, 0), GRPC_STATUS_OK);
+    grpc_channel_destroy(ch);
+    assert_string_equal(f->auth.pem, pem);
+    assert_string_equal(f->auth.identity, "erin");
+    assert_string_equal(f->auth.chain, i == 0 ? inter : "(null)");
+  }
+  free(pem);
+  free(inter);
+  grpc_ssl_session_cache_destroy(cache);
+  stop_server(f);
+}
+
 /* TLS without a client CA: no certificate is asked for, none is
  * reported, and the peer is not authenticated. */
 static void tls_without_client_auth(void **state) {
@@ -395,6 +462,7 @@ static void tls_without_client_auth(void **state) {
   assert_int_equal(f->auth.authenticated, 0);
   assert_string_equal(f->auth.identity, "(null)");
   assert_string_equal(f->auth.pem, "(null)");
+  assert_string_equal(f->auth.chain, "(null)");
   assert_string_equal(f->auth.cn, "(null)");
   stop_server(f);
 }
@@ -514,6 +582,8 @@ int main(void) {
       cmocka_unit_test(dns_certificate),
       cmocka_unit_test(cn_certificate),
       cmocka_unit_test(refused_in_handshake),
+      cmocka_unit_test(intermediate_chain_reported),
+      cmocka_unit_test(resumed_session_has_no_chain),
       cmocka_unit_test(tls_without_client_auth),
       cmocka_unit_test(reload_on_next_handshake),
       cmocka_unit_test(unusable_set_keeps_previous),

@@ -411,20 +411,19 @@ static void cache_is_bounded(void **state) {
 /* ------------------------------------------------ intermediate CAs */
 
 /* --tls-client-ca holding the root only: a client of an intermediate is
- * accepted with the intermediate it presents, refused without (its
- * issuer is unknown), and refused when the intermediate's CRL revokes
- * it. */
+ * refused without the intermediate (its issuer is unknown), accepted
+ * with it, and refused when the intermediate's CRL revokes it. */
 static void root_only_ca_and_intermediate_clients(void **state) {
   (void)state;
   gxd_tls_files f = mtls_files(certs);
   gxd_tls *t;
   char want[256];
   assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
-  assert_int_equal(check_chain(t, certs, "client-inter", "inter.pem"), 0);
   assert_int_equal(check(t, certs, "client-inter"), -1);
   assert_string_equal(why, "client certificate refused: unable to get local "
                            "issuer certificate (issuer CN=gexec intermediate "
                            "CA)");
+  assert_int_equal(check_chain(t, certs, "client-inter", "inter.pem"), 0);
   assert_int_equal(
       check_chain(t, certs, "client-inter-revoked", "inter.pem"), -1);
   snprintf(want, sizeof want, "client certificate serial 0x%s is revoked "
@@ -454,6 +453,8 @@ static void revoked_intermediate_refused(void **state) {
   assert_int_equal(gxd_tls_open(&f, &t, why, sizeof why), 0);
   assert_int_equal(check_chain(t, dir, "client-under-revoked",
                                "client-under-revoked-chain.pem"), -1);
+  assert_string_equal(why, want);
+  assert_int_equal(check(t, dir, "client-under-revoked"), -1); /* resumed */
   assert_string_equal(why, want);
   gxd_tls_free(t);
   char *ca = gxt_tls_read(dir, "ca.pem");
@@ -522,8 +523,10 @@ static void intermediate_as_client_ca_refused(void **state) {
 }
 
 /* The verdict is cached per certificate and chain: the same certificate
- * with another chain (or none) is checked again, and gets its own
- * verdict; "" is no chain. */
+ * with another chain is checked again, and gets its own verdict. A
+ * certificate without a chain (a resumed TLS session; "" is none too)
+ * is checked with the chain it last came with, also after a reload,
+ * which forgets verdicts, not chains. */
 static void cache_is_keyed_on_the_chain(void **state) {
   (void)state;
   gxd_tls_files f = mtls_files(certs);
@@ -537,15 +540,20 @@ static void cache_is_keyed_on_the_chain(void **state) {
   assert_int_equal(gxd_tls_check_peer(t, pem, inter, why, sizeof why), 0);
   assert_int_equal(gxd_tls_verifications(t), 2);
   assert_int_equal(gxd_tls_check_peer(t, pem, inter, why, sizeof why), 0);
-  assert_int_equal(gxd_tls_check_peer(t, pem, "", why, sizeof why), -1);
-  assert_int_equal(gxd_tls_check_peer(t, pem, NULL, why, sizeof why), -1);
+  assert_int_equal(gxd_tls_check_peer(t, pem, NULL, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_check_peer(t, pem, "", why, sizeof why), 0);
   assert_int_equal(gxd_tls_verifications(t), 2);
   assert_int_equal(gxd_tls_check_peer(t, pem, both, why, sizeof why), 0);
   assert_int_equal(gxd_tls_verifications(t), 3);
+  assert_int_equal(gxd_tls_check_peer(t, pem, NULL, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_verifications(t), 3); /* both's verdict */
+  assert_int_equal(gxd_tls_reload(t, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_check_peer(t, pem, NULL, why, sizeof why), 0);
+  assert_int_equal(gxd_tls_verifications(t), 4);
   /* the certificate's text followed by the chain's is another key */
   char *joined = gxt_tls_read(certs, "client-inter-chain.pem");
   assert_int_equal(gxd_tls_check_peer(t, joined, NULL, why, sizeof why), -1);
-  assert_int_equal(gxd_tls_verifications(t), 4);
+  assert_int_equal(gxd_tls_verifications(t), 5);
   free(joined);
   free(pem);
   free(inter);
