@@ -21,7 +21,9 @@ What it proves, one test each:
   - "$caller": the second local user runs as itself (USER, HOME, uid);
   - the CLI exits 255 with "refused by policy: ..." (a program that
     exists but is not executable stays 126), and `gexec ping` says who
-    the daemon thinks we are;
+    the daemon thinks we are (a client of an intermediate CA included,
+    its --cert holding its chain), or, to a revoked certificate, only
+    that it is revoked;
   - red team: without --policy, plaintext loopback TCP and other uids
     are refused; --default-profile restricted keeps clients out of host;
   - the audit log: decision (allowed, denied) and end records field by
@@ -351,12 +353,13 @@ def t_ping_says_who_we_are():
           (p.returncode, p.stdout, p.stderr))
 
 
-def cli_tls(client, args):
-    """The CLI over mTLS to the daemon's TCP listener, as @client."""
+def cli_tls(client, args, cert=".pem"):
+    """The CLI over mTLS to the daemon's TCP listener, as @client (its
+    certificate file: client + cert)."""
     c = os.path.join(tt.CERTS, client)
     flags = ["--ca", os.path.join(tt.CERTS, "ca.pem")]
     if client:
-        flags += ["--cert", c + ".pem", "--key", c + ".key"]
+        flags += ["--cert", c + cert, "--key", c + ".key"]
     return cli([args[0]] + flags + ["-H", Ctx.d.targets[Ctx.d.tcp()]] + args[1:])
 
 
@@ -385,6 +388,28 @@ def t_cli_over_mtls_per_certificate():
     p = cli_tls("client-revoked", ["run", "-n", "--", "true"])
     check(p.returncode == 255 and b"is revoked" in p.stderr, "gexec run as client-revoked",
           "exit 255, revoked", (p.returncode, p.stderr))
+    # a client of an intermediate CA: --cert with its chain passes the
+    # handshake (the daemon trusts the root only) and the revocation check
+    p = cli_tls("client-inter", ["ping"], cert="-chain.pem")
+    want = "gexecd at %s: you are erin, and no policy rule matches you" % target
+    check(p.returncode == 0 and want in p.stdout.decode().splitlines(),
+          "gexec ping as client-inter, --cert with its chain", "exit 0, %r" % want,
+          (p.returncode, p.stdout, p.stderr))
+    p = cli_tls("client-inter", ["ping"])
+    want = ("gexec: cannot connect to %s: the server refused our certificate "
+            "(missing, expired, revoked or from another CA)\n" % target).encode()
+    check(p.returncode == 255 and p.stderr == want,
+          "gexec ping as client-inter, --cert without its chain", "exit 255, %r" % want,
+          (p.returncode, p.stderr))
+    # Health/Check makes the same revocation check: ping is refused too,
+    # and told nothing about who it is
+    p = cli_tls("client-revoked", ["ping"])
+    want = ("gexec: gexecd at %s: UNAUTHENTICATED: client certificate serial 0x%s is "
+            "revoked (CRL of CN=gexec test CA)\n"
+            % (target, tt.pem("serial-revoked").decode().strip())).encode()
+    check(p.returncode == 255 and p.stderr == want and p.stdout == b"",
+          "gexec ping as client-revoked", "exit 255, %r, nothing on stdout" % want,
+          (p.returncode, p.stdout, p.stderr))
 
 
 # -------------------------------------------------------------- the audit

@@ -11,6 +11,13 @@ What it proves, one test each:
   - another CA's, an expired and no client certificate fail the handshake
     (UNAVAILABLE, no call reaches the daemon); a revoked one (CRL) gets
     UNAUTHENTICATED with the serial and issuer, and a "refused" log line;
+  - with the root alone as client CA, a client of an intermediate that
+    sends it is accepted (also on resumed TLS sessions, which carry no
+    chain), one that does not fails the handshake; a client revoked by
+    the intermediate's CRL, or under an intermediate revoked by the
+    root's, is refused with a reason naming the revoked certificate;
+  - Health/Check refuses a revoked client (no identity trailers) and
+    tells the others who they are;
   - SIGHUP rotates the server certificate while a run is live: the run
     finishes, its connection keeps working, a new connection sees the new
     certificate; a broken file is refused, logged, and the old set stays;
@@ -48,13 +55,16 @@ def pem(name):
         return f.read()
 
 
-def creds(client=None, ca="ca.pem"):
-    """Client credentials trusting `ca`, presenting `client` (.pem/.key)."""
+def creds(client=None, ca="ca.pem", chain=False):
+    """Client credentials trusting `ca`, presenting `client` (.pem, or
+    -chain.pem with `chain`: its certificate then its intermediate's;
+    .key)."""
     if client is None:
         return grpc.ssl_channel_credentials(root_certificates=pem(ca))
+    cert = client + ("-chain.pem" if chain else ".pem")
     return grpc.ssl_channel_credentials(root_certificates=pem(ca),
                                         private_key=pem(client + ".key"),
-                                        certificate_chain=pem(client + ".pem"))
+                                        certificate_chain=pem(cert))
 
 
 CHANNEL_OPTIONS = [
@@ -180,6 +190,94 @@ def t_revoked_unauthenticated():
           "the daemon's log", 'a "refused" warn line with the reason and identity', line)
 
 
+def _run_true(ch):
+    return it.run_cmd(ch, argv=["true"], stdin_mode=pb.STDIN_NULL, eof=False)
+
+
+def t_intermediate_clients():
+    """--tls-client-ca holds the root only, --tls-crl-dir the root's and
+    the intermediates' CRLs: a client of an intermediate that sends it
+    passes the handshake and runs; without it the handshake fails; a
+    client the intermediate's CRL revokes, and one under an intermediate
+    the root's CRL revokes, get UNAUTHENTICATED naming what is revoked."""
+    ch = Ctx.mtls.channel(Ctx.mtls.tcp(), creds("client-inter", chain=True))
+    res = echo(ch, "as-erin")
+    line = Ctx.mtls.run_line(res.started.run_id)
+    check(line.get("identity") == "erin", "a run as client-inter with its chain",
+          'run log line with "identity": "erin"', line)
+    run = _run_true(Ctx.mtls.channel(Ctx.mtls.tcp(), creds("client-inter")))
+    check(run.code == SC.UNAVAILABLE, "a run as client-inter without its intermediate",
+          "UNAVAILABLE: the handshake finds no path to the root", run.outcome())
+    revoked = [
+        ("client-inter-revoked",
+         "client certificate serial 0x%s is revoked (CRL of CN=gexec intermediate CA)"
+         % pem("serial-client-inter-revoked").decode().strip()),
+        ("client-under-revoked",
+         "CA certificate CN=gexec revoked intermediate CA (serial 0x%s) in the "
+         "client's chain is revoked (CRL of CN=gexec test CA)"
+         % pem("serial-inter-revoked").decode().strip())]
+    for client, want in revoked:
+        run = _run_true(Ctx.mtls.channel(Ctx.mtls.tcp(), creds(client, chain=True)))
+        check(run.code == SC.UNAUTHENTICATED and run.details == want,
+              "a run as %s with its chain" % client, "UNAUTHENTICATED %r" % want,
+              run.outcome())
+
+
+def t_intermediate_clients_resumed_sessions():
+    """A client caching TLS sessions: its resumed connections carry no
+    chain, and are judged with the chain its certificate came with."""
+    from grpc.experimental import session_cache
+    for client, code in (("client-inter", SC.OK),
+                         ("client-under-revoked", SC.UNAUTHENTICATED)):
+        cache = session_cache.ssl_session_cache_lru(4)
+        got = []
+        for _ in range(3):  # a connection each: the 2nd and 3rd resume
+            ch = Ctx.mtls.channel(Ctx.mtls.tcp(), creds(client, chain=True),
+                                  options=[("grpc.ssl_session_cache", cache)])
+            got.append(_run_true(ch).code)
+            ch.close()
+        check(got == [code] * 3, "3 runs as %s on 3 connections sharing a TLS "
+              "session cache" % client, "%s each time" % code.name, got)
+
+
+def _health(ch):
+    """Health/Check(""): (status name, details, gexec-* trailers, reply)."""
+    mc = ch.unary_unary("/grpc.health.v1.Health/Check",
+                        request_serializer=it.hpb.HealthCheckRequest.SerializeToString,
+                        response_deserializer=it.hpb.HealthCheckResponse.FromString)
+    try:
+        resp, call = mc.with_call(it.hpb.HealthCheckRequest(service=""),
+                                  timeout=it.RPC_DEADLINE)
+        code, details, md = "OK", "", call.trailing_metadata()
+    except grpc.RpcError as e:
+        resp, code, details, md = None, e.code().name, e.details(), e.trailing_metadata()
+    return code, details, {k: v for k, v in (md or ()) if k.startswith("gexec-")}, resp
+
+
+def t_health_checks_revocation():
+    """Health/Check runs the same check as Run: a revoked client gets
+    UNAUTHENTICATED with the reason and no identity trailer; the others
+    are told who they are (gexec-identity)."""
+    revoked = [
+        ("client-revoked", False,
+         "client certificate serial 0x%s is revoked (CRL of CN=gexec test CA)"
+         % pem("serial-revoked").decode().strip()),
+        ("client-under-revoked", True,
+         "CA certificate CN=gexec revoked intermediate CA (serial 0x%s) in the "
+         "client's chain is revoked (CRL of CN=gexec test CA)"
+         % pem("serial-inter-revoked").decode().strip())]
+    for client, chain, want in revoked:
+        got = _health(Ctx.mtls.channel(Ctx.mtls.tcp(), creds(client, chain=chain)))
+        check(got[:3] == ("UNAUTHENTICATED", want, {}), "Health/Check as %s" % client,
+              "UNAUTHENTICATED %r, no gexec-* trailers" % want, got[:3])
+    for client, chain, name in (("client-cn", False, "carol"),
+                                ("client-inter", True, "erin")):
+        got = _health(Ctx.mtls.channel(Ctx.mtls.tcp(), creds(client, chain=chain)))
+        check(got[0] == "OK" and got[2].get("gexec-identity") == name and
+              got[3].status == it.hpb.HealthCheckResponse.SERVING,
+              "Health/Check as %s" % client, "SERVING, gexec-identity %r" % name, got)
+
+
 def t_sighup_rotates_server_certificate():
     rot = os.path.join(it.TMPDIR, "rot")
     shutil.copytree(CERTS, rot)
@@ -289,6 +387,9 @@ TESTS = [
     t_identity_cn,
     t_handshake_refusals,
     t_revoked_unauthenticated,
+    t_intermediate_clients,
+    t_intermediate_clients_resumed_sessions,
+    t_health_checks_revocation,
     t_sighup_rotates_server_certificate,
     t_non_loopback_refused,
     t_bad_key_refuses_start,
