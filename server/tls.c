@@ -515,7 +515,10 @@ static void explain(X509_STORE_CTX *ctx, X509 *leaf, char *why, size_t len) {
   int depth = X509_STORE_CTX_get_error_depth(ctx);
   X509 *x = X509_STORE_CTX_get_current_cert(ctx);
   char issuer[160], subject[160], serial[80];
-  if (!x || depth <= 0) x = leaf, depth = 0;
+  if (!x || depth <= 0) {
+    x = leaf;
+    depth = 0;
+  }
   name_str(X509_get_issuer_name(x), issuer, sizeof issuer);
   name_str(X509_get_subject_name(x), subject, sizeof subject);
   serial_str(x, serial, sizeof serial);
@@ -606,8 +609,9 @@ static verdict *cache_find(gxd_tls *t, const unsigned char *key) {
  * certificate came with before still find its path (they are only
  * untrusted path material: the verification trusts client CAs alone). */
 static const char *chain_seen(const gxd_tls *t, const unsigned char *leaf) {
-  for (size_t n = 1; n <= GXD_TLS_CACHE; n++) {
-    const verdict *v = &t->cache[(t->next + GXD_TLS_CACHE - n) % GXD_TLS_CACHE];
+  for (size_t n = 1; n <= GXD_TLS_CACHE; n++) { /* the newest first */
+    const verdict *v =
+        &t->cache[(t->next + GXD_TLS_CACHE - n) % GXD_TLS_CACHE];
     if (v->used && v->chain && memcmp(v->leaf, leaf, 32) == 0)
       return v->chain;
   }
