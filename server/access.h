@@ -55,11 +55,12 @@ gxd_audit *gxd_access_audit(const gxd_access *a);
 void gxd_access_reload(gxd_access *a);
 
 /**
- * Admits a new call: a TLS client whose certificate is revoked is ended
- * here (UNAUTHENTICATED, logged and audited: handshake refusals never
- * reach the daemon, this one does), and so is a caller no policy rule
- * matches (PERMISSION_DENIED with the policy's trailer: it may not hold
- * a stream, hence a session slot, waiting for its start); otherwise
+ * Admits a new call: a TLS client whose certificate (or chain) is
+ * revoked is ended here (UNAUTHENTICATED, logged and audited: handshake
+ * refusals never reach the daemon, this one does), and so is a caller no
+ * policy rule matches (PERMISSION_DENIED with the policy's trailer: it
+ * may not hold a stream, hence a session slot, waiting for its start);
+ * otherwise
  * @p out is filled with who calls. Returns 1 (go on) or 0 (ended).
  */
 int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
