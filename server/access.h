@@ -60,8 +60,8 @@ void gxd_access_reload(gxd_access *a);
  * refusals never reach the daemon, this one does), and so is a caller no
  * policy rule matches (PERMISSION_DENIED with the policy's trailer: it
  * may not hold a stream, hence a session slot, waiting for its start);
- * otherwise
- * @p out is filled with who calls. Returns 1 (go on) or 0 (ended).
+ * otherwise @p out is filled with who calls. Returns 1 (go on) or 0
+ * (ended).
  */
 int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
                           gxd_caller_info *out);
