@@ -65,36 +65,9 @@ done
 TMP=$(mktemp -d /tmp/gexec-cli.XXXXXX)
 SOCK=$TMP/gexecd.sock
 DPID=
-SSHD_PID=
-SSH_USER=
-MADE_RUN_SSHD=0
 STATUS=1
-
-stop_ssh() {
-  if [ -S "$TMP/ssh/cm" ]; then
-    ssh -F /dev/null -o ControlPath="$TMP/ssh/cm" -O exit x 2>/dev/null || true
-  fi
-  if [ -n "$SSHD_PID" ]; then
-    kill -TERM "$SSHD_PID" 2>/dev/null || true
-    wait "$SSHD_PID" 2>/dev/null || true
-    SSHD_PID=
-  fi
-  if [ -n "$SSH_USER" ]; then
-    # The user's session processes end with the master; any left are ours.
-    local i pids
-    for i in $(seq 1 20); do
-      pids=$(pgrep -u "$SSH_USER" || true)
-      [ -z "$pids" ] && break
-      [ "$i" -lt 10 ] || kill -KILL $pids 2>/dev/null || true
-      sleep 0.1
-    done
-    userdel -r "$SSH_USER" 2>/dev/null || userdel -r -f "$SSH_USER" || true
-    SSH_USER=
-  fi
-  if [ "$MADE_RUN_SSHD" = 1 ]; then
-    rmdir /run/sshd 2>/dev/null || true
-  fi
-}
+# shellcheck source=bench/ssh_lib.sh
+source "$ROOT/bench/ssh_lib.sh"
 
 cleanup() {
   stop_ssh
@@ -126,116 +99,9 @@ fi
 echo "cli.sh: gexecd pid $DPID on unix:$SOCK ($(nproc) CPUs," \
   "kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 
-# Prints a command, quoted for a shell, indented.
-show() {
-  local c
-  c=$(printf '%q ' "$@")
-  echo "    ${c% }"
-}
-
-# Prints a command as it runs it (the set-up commands go into the docs).
-step() {
-  show "$@"
-  "$@"
-}
-
-# The same, with the command's own output on stderr.
-step_quiet() {
-  show "$@"
-  "$@" >&2
-}
-
-# A free TCP port on 127.0.0.1 (free when asked; sshd takes it next).
-free_port() {
-  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
-print(s.getsockname()[1])'
-}
-
-# Starts a private sshd for a throwaway user and opens a ControlMaster
-# connection to it. Sets SSH_CMD: the command timed.
-setup_ssh() {
-  local d=$TMP/ssh port home
-  mkdir -m 700 "$d"
-  echo
-  echo "ssh set-up, as run (as root; $TMP from mktemp -d):"
-  echo
-  echo '```sh'
-  if [ ! -x /usr/sbin/sshd ]; then
-    step_quiet apt-get update -qq
-    step_quiet apt-get install -y -qq --no-install-recommends openssh-server
-  fi
-  if [ ! -d /run/sshd ]; then # sshd's privilege separation directory
-    step mkdir -m 755 /run/sshd
-    MADE_RUN_SSHD=1
-  fi
-  SSH_USER=gxb$$
-  step useradd -m -s /bin/sh "$SSH_USER"
-  step usermod -p '*' "$SSH_USER" # no password, but not locked: keys work
-  home=$(getent passwd "$SSH_USER" | cut -d: -f6)
-  step ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
-  step ssh-keygen -q -t ed25519 -N '' -f "$d/client_key"
-  step install -d -m 700 -o "$SSH_USER" -g "$SSH_USER" "$home/.ssh"
-  step install -m 600 -o "$SSH_USER" -g "$SSH_USER" "$d/client_key.pub" \
-    "$home/.ssh/authorized_keys"
-  port=$(free_port)
-  cat >"$d/sshd_config" <<EOF
-ListenAddress 127.0.0.1
-Port $port
-HostKey $d/host_key
-PidFile $d/sshd.pid
-UsePAM no
-AllowUsers $SSH_USER
-PubkeyAuthentication yes
-AuthorizedKeysFile .ssh/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes yes
-MaxStartups 256
-MaxSessions 256
-PrintMotd no
-PrintLastLog no
-UseDNS no
-LogLevel ERROR
-EOF
-  echo "    cat >$d/sshd_config <<EOF"
-  sed "s/^/    /" "$d/sshd_config"
-  echo "    EOF"
-  step /usr/sbin/sshd -t -f "$d/sshd_config"
-  echo "    /usr/sbin/sshd -f $d/sshd_config -D -e &"
-  /usr/sbin/sshd -f "$d/sshd_config" -D -e 2>"$d/sshd.log" &
-  SSHD_PID=$!
-  echo "    echo \"[127.0.0.1]:$port \$(cut -d' ' -f1-2 $d/host_key.pub)\"" \
-    ">$d/known_hosts"
-  echo "[127.0.0.1]:$port $(cut -d' ' -f1-2 "$d/host_key.pub")" \
-    >"$d/known_hosts"
-  local opts=(-F /dev/null -p "$port" -i "$d/client_key"
-    -o IdentitiesOnly=yes -o BatchMode=yes
-    -o UserKnownHostsFile="$d/known_hosts" -o StrictHostKeyChecking=yes
-    -o ControlPath="$d/cm")
-  local ok=0
-  for _ in $(seq 1 50); do # sshd binds after it started
-    if ssh "${opts[@]}" -o ControlMaster=yes -o ControlPersist=yes -fN \
-      "$SSH_USER@127.0.0.1" 2>"$d/master.err"; then
-      ok=1
-      break
-    fi
-    sleep 0.1
-  done
-  echo "    ssh ${opts[*]} -o ControlMaster=yes -o ControlPersist=yes -fN" \
-    "$SSH_USER@127.0.0.1"
-  echo '```'
-  if [ "$ok" != 1 ]; then
-    echo "cli.sh: cannot open the ssh master:" >&2
-    cat "$d/master.err" "$d/sshd.log" >&2
-    return 1
-  fi
-  SSH_CMD="ssh -F /dev/null -o ControlPath=$d/cm -p $port $SSH_USER@127.0.0.1 true"
-  ssh -F /dev/null -o ControlPath="$d/cm" -O check "$SSH_USER@127.0.0.1" \
-    2>/dev/null || { echo "cli.sh: the ssh master is not up" >&2; return 1; }
-}
-
 bench_latency() {
   setup_ssh
+  SSH_CMD="ssh -F /dev/null -o ControlPath=$SSH_CM -p $SSH_PORT $SSH_DEST true"
   local series=("gexec run -n -- true=$CLI run -H unix:$SOCK -n -- true")
   if [ -n "${BEFORE_CLI:-}" ]; then
     series+=("gexec (BEFORE_CLI) run -n -- true=$BEFORE_CLI run -H unix:$SOCK -n -- true")
