@@ -318,6 +318,20 @@ EOF
 
 echo "## mTLS beside plaintext and ssh ($(date -u +%Y-%m-%d), $(nproc) CPUs," \
   "load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo
+echo "gexecd set-up, as run (\$TMP from mktemp -d; ports from the logs):"
+echo
+echo '```sh'
+echo "    sh tests/tls/mkcerts.sh \$TMP/pki   # CA, server (SAN 127.0.0.1), client CN=carol"
+echo "    cat >\$TMP/policy.json <<'EOF'"
+sed 's/^/    /' "$TMP/policy.json"
+echo "    EOF"
+echo "    gexecd --instance gexec-tls-$$-a --listen unix:\$TMP/a.sock" \
+  "--listen 127.0.0.1:0 --policy \$TMP/policy.json &"
+echo "    gexecd --instance gexec-tls-$$-b --listen 127.0.0.1:0" \
+  "--tls-cert \$TMP/pki/server.pem --tls-key \$TMP/pki/server.key" \
+  "--tls-client-ca \$TMP/pki/ca.pem --policy \$TMP/policy.json &"
+echo '```'
 case " ${PARTS[*]} " in *" latency "* | *" throughput "*)
   setup_ssh
   echo
