@@ -40,26 +40,15 @@ CLI_RUNS=${CLI_RUNS:-100}
 TP_RUNS=${TP_RUNS:-5}
 GIB=1073741824
 
-BAZEL=(bazel)
-if [ -n "${BAZEL_OUTPUT_BASE:-}" ]; then
-  BAZEL+=("--output_base=$BAZEL_OUTPUT_BASE")
-fi
-FLAGS=(-c opt --symlink_prefix=/)
-
-bash "$ROOT/deploy/install-deps.sh"
-
-echo "cli.sh: building (bazel build ${FLAGS[*]})" >&2
-"${BAZEL[@]}" build "${FLAGS[@]}" //server:gexecd //server:gexec-launch \
-  //bench:gexec_bench //bench:cmd_time //client/cli:gexec \
-  2> >(grep -v 'linux-sandbox' >&2)
-BIN=$("${BAZEL[@]}" info "${FLAGS[@]}" bazel-bin 2>/dev/null)
+# shellcheck source=bench/build_lib.sh
+source "$ROOT/bench/build_lib.sh"
+bench_build cli.sh //server:gexecd //server:gexec-launch //bench:gexec_bench \
+  //bench:cmd_time //client/cli:gexec
 GEXECD=$BIN/server/gexecd
 BENCH=$BIN/bench/gexec_bench
 CMD_TIME=$BIN/bench/cmd_time
 CLI=$BIN/client/cli/gexec
-for f in "$GEXECD" "$BENCH" "$CMD_TIME" "$CLI"; do
-  [ -x "$f" ] || { echo "cli.sh: $f was not built" >&2; exit 1; }
-done
+bench_need cli.sh "$GEXECD" "$BENCH" "$CMD_TIME" "$CLI"
 
 # sun_path holds 107 bytes: keep the sockets under a short /tmp path.
 TMP=$(mktemp -d /tmp/gexec-cli.XXXXXX)

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/percentile.h"
+
 extern char **environ;
 
 #define MAX_SERIES 8
@@ -126,34 +128,24 @@ static int run_all(setup *u) {
   return 0;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile @p p of sorted @p v, in µs. */
-static double pct(const int64_t *v, int n, int p) {
-  int i = (n * p + 99) / 100 - 1;
-  return (double)v[i < 0 ? 0 : i] / 1e3;
-}
-
 static void print_table(setup *u) {
   const series *ref = &u->s[u->nseries - 1];
   for (int k = 0; k < u->nseries; k++)
-    qsort(u->s[k].ns, (size_t)u->runs, sizeof(int64_t), cmp_i64);
-  double r50 = pct(ref->ns, u->runs, 50), r90 = pct(ref->ns, u->runs, 90);
+    pct_sort(u->s[k].ns, u->runs);
+  double r50 = pct_us(ref->ns, u->runs, 50);
+  double r90 = pct_us(ref->ns, u->runs, 90);
   printf("| series (%d runs each) | p50 µs | p90 µs | mean µs | min µs "
          "| p50 / %s | p90 / %s |%s\n|---|---|---|---|---|---|---|%s\n",
          u->runs, ref->label, ref->label, u->bytes ? " MB/s at p50 |" : "",
          u->bytes ? "---|" : "");
   for (int k = 0; k < u->nseries; k++) {
     const series *s = &u->s[k];
-    double sum = 0, p50 = pct(s->ns, u->runs, 50);
+    double sum = 0, p50 = pct_us(s->ns, u->runs, 50);
     for (int i = 0; i < u->runs; i++) sum += (double)s->ns[i];
     printf("| %s | %.0f | %.0f | %.0f | %.0f | %.2f× | %.2f× |", s->label,
-           p50, pct(s->ns, u->runs, 90), sum / u->runs / 1e3,
+           p50, pct_us(s->ns, u->runs, 90), sum / u->runs / 1e3,
            (double)s->ns[0] / 1e3, p50 / r50,
-           pct(s->ns, u->runs, 90) / r90);
+           pct_us(s->ns, u->runs, 90) / r90);
     if (u->bytes) printf(" %.0f |", (double)u->bytes / p50);
     printf("\n");
   }

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/percentile.h"
 #include "client/gexec.h"
 
 #define MAX_SERIES 8
@@ -124,23 +125,12 @@ static int run_all(setup *u) {
   return 0;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile @p p of sorted @p v, in µs. */
-static double pct(const int64_t *v, int n, int p) {
-  int i = (n * p + 99) / 100 - 1;
-  return (double)v[i < 0 ? 0 : i] / 1e3;
-}
-
 static void print_table(setup *u) {
   const series *ref = &u->s[u->nseries - 1];
   int n = u->runs;
   for (int k = 0; k < u->nseries; k++) {
-    qsort(u->s[k].run_ns, (size_t)n, sizeof(int64_t), cmp_i64);
-    qsort(u->s[k].ping_ns, (size_t)n, sizeof(int64_t), cmp_i64);
+    pct_sort(u->s[k].run_ns, n);
+    pct_sort(u->s[k].ping_ns, n);
   }
   printf("| series (%d rounds) | `true` p50 µs | p90 µs | p99 µs "
          "| p50 / %s | p99 / %s | ping p50 µs | ping p90 µs | ping p99 µs "
@@ -150,12 +140,12 @@ static void print_table(setup *u) {
     const series *s = &u->s[k];
     printf("| %s | %.0f | %.0f | %.0f | %.2f× | %.2f× | %.0f | %.0f | %.0f "
            "|\n",
-           s->label, pct(s->run_ns, n, 50), pct(s->run_ns, n, 90),
-           pct(s->run_ns, n, 99),
-           pct(s->run_ns, n, 50) / pct(ref->run_ns, n, 50),
-           pct(s->run_ns, n, 99) / pct(ref->run_ns, n, 99),
-           pct(s->ping_ns, n, 50), pct(s->ping_ns, n, 90),
-           pct(s->ping_ns, n, 99));
+           s->label, pct_us(s->run_ns, n, 50), pct_us(s->run_ns, n, 90),
+           pct_us(s->run_ns, n, 99),
+           pct_us(s->run_ns, n, 50) / pct_us(ref->run_ns, n, 50),
+           pct_us(s->run_ns, n, 99) / pct_us(ref->run_ns, n, 99),
+           pct_us(s->ping_ns, n, 50), pct_us(s->ping_ns, n, 90),
+           pct_us(s->ping_ns, n, 99));
   }
 }
 

@@ -14,28 +14,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-BAZEL=(bazel)
-if [ -n "${BAZEL_OUTPUT_BASE:-}" ]; then
-  BAZEL+=("--output_base=$BAZEL_OUTPUT_BASE")
-fi
-# No bazel-* symlinks: binaries are located with `bazel info bazel-bin`.
-FLAGS=(-c opt --symlink_prefix=/)
-
-bash "$ROOT/deploy/install-deps.sh"
-
-echo "run.sh: building (bazel build ${FLAGS[*]})" >&2
-"${BAZEL[@]}" build "${FLAGS[@]}" //server:gexecd //server:gexec-launch \
-  //bench:gexec_bench //client/cli:gexec \
-  2> >(grep -v 'linux-sandbox' >&2)
-BIN=$("${BAZEL[@]}" info "${FLAGS[@]}" bazel-bin 2>/dev/null)
+# shellcheck source=bench/build_lib.sh
+source "$ROOT/bench/build_lib.sh"
+bench_build run.sh //server:gexecd //server:gexec-launch //bench:gexec_bench \
+  //client/cli:gexec
 GEXECD=$BIN/server/gexecd
 LAUNCHER=$BIN/server/gexec-launch # gexecd uses the one beside it; §5 runs it locally too
 BENCH=$BIN/bench/gexec_bench
 CLI=$BIN/client/cli/gexec # §6 kills clients: real processes
 INSTANCE=gexec-bench-$$
-for f in "$GEXECD" "$LAUNCHER" "$BENCH" "$CLI"; do
-  [ -x "$f" ] || { echo "run.sh: $f was not built" >&2; exit 1; }
-done
+bench_need run.sh "$GEXECD" "$LAUNCHER" "$BENCH" "$CLI"
 
 # sun_path holds 107 bytes: keep the socket under a short /tmp path.
 TMP=$(mktemp -d /tmp/gexec-bench.XXXXXX)

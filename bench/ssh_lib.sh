@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by bench/cli.sh and bench/tls.sh (not run on its own): a private
 # sshd on 127.0.0.1 for a throwaway user, an open ControlMaster connection
 # to it, and the clean-up. The caller sets TMP (a fresh mktemp -d; sun_path
@@ -30,6 +31,7 @@ stop_ssh() {
     for i in $(seq 1 20); do
       pids=$(pgrep -u "$SSH_USER" || true)
       [ -z "$pids" ] && break
+      # shellcheck disable=SC2086 # $pids: one word per process
       [ "$i" -lt 10 ] || kill -KILL $pids 2>/dev/null || true
       sleep 0.1
     done
@@ -128,6 +130,7 @@ EOF
     -o UserKnownHostsFile="$d/known_hosts" -o StrictHostKeyChecking=yes)
   [ -z "${SSH_CIPHER:-}" ] || SSH_OPTS+=(-c "$SSH_CIPHER")
   SSH_DEST=$SSH_USER@127.0.0.1
+  # shellcheck disable=SC2034 # for the caller
   SSH_PORT=$port
   SSH_CM=$d/cm
   local master=("${SSH_OPTS[@]}" -o ControlPath="$SSH_CM"
@@ -147,6 +150,9 @@ EOF
     cat "$d/master.err" "$d/sshd.log" >&2
     return 1
   fi
-  ssh -F /dev/null -o ControlPath="$SSH_CM" -O check "$SSH_DEST" \
-    2>/dev/null || { echo "ssh_lib.sh: the ssh master is not up" >&2; return 1; }
+  if ! ssh -F /dev/null -o ControlPath="$SSH_CM" -O check "$SSH_DEST" \
+    2>/dev/null; then
+    echo "ssh_lib.sh: the ssh master is not up" >&2
+    return 1
+  fi
 }

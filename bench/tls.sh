@@ -58,26 +58,15 @@ CPU_RUNS=${CPU_RUNS:-3}
 GIB=1073741824
 SSH_CIPHER=aes128-gcm@openssh.com
 
-BAZEL=(bazel)
-if [ -n "${BAZEL_OUTPUT_BASE:-}" ]; then
-  BAZEL+=("--output_base=$BAZEL_OUTPUT_BASE")
-fi
-FLAGS=(-c opt --symlink_prefix=/)
-
-bash "$ROOT/deploy/install-deps.sh"
-
-echo "tls.sh: building (bazel build ${FLAGS[*]})" >&2
-"${BAZEL[@]}" build "${FLAGS[@]}" //server:gexecd //server:gexec-launch \
-  //bench:cmd_time //bench:rtt //client/cli:gexec \
-  2> >(grep -v 'linux-sandbox' >&2)
-BIN=$("${BAZEL[@]}" info "${FLAGS[@]}" bazel-bin 2>/dev/null)
+# shellcheck source=bench/build_lib.sh
+source "$ROOT/bench/build_lib.sh"
+bench_build tls.sh //server:gexecd //server:gexec-launch //bench:cmd_time \
+  //bench:rtt //client/cli:gexec
 GEXECD=$BIN/server/gexecd
 CMD_TIME=$BIN/bench/cmd_time
 RTT=$BIN/bench/rtt
 CLI=$BIN/client/cli/gexec
-for f in "$GEXECD" "$CMD_TIME" "$RTT" "$CLI"; do
-  [ -x "$f" ] || { echo "tls.sh: $f was not built" >&2; exit 1; }
-done
+bench_need tls.sh "$GEXECD" "$CMD_TIME" "$RTT" "$CLI"
 
 # sun_path holds 107 bytes: keep the sockets under a short /tmp path.
 TMP=$(mktemp -d /tmp/gexec-tls.XXXXXX)
@@ -153,8 +142,14 @@ gexec_unix="$CLI run -H unix:$SOCK"
 gexec_tcp="$CLI run -H $TCP"
 gexec_mtls="$CLI run -H $MTLS $TLS_FLAGS"
 
+# ssh on a fresh connection (no ControlMaster), as a command line.
+fresh_ssh() {
+  echo "ssh ${SSH_OPTS[*]} -o ControlMaster=no -o ControlPath=none $SSH_DEST"
+}
+
 bench_latency() {
-  local fresh="ssh ${SSH_OPTS[*]} -o ControlMaster=no -o ControlPath=none $SSH_DEST"
+  local fresh
+  fresh=$(fresh_ssh)
   local cm="ssh -F /dev/null -o ControlPath=$SSH_CM -p $SSH_PORT $SSH_DEST"
   echo
   echo "### Cold start: whole processes, interleaved, $CLI_RUNS runs each" \
@@ -190,13 +185,14 @@ bench_rtt() {
 # in field $3 ("bytes_in" or "bytes_out"), and those that did not.
 check_bytes() {
   local ok bad
-  ok=$(grep "$2" "$1" | grep -Ec "\"$3\":$GIB[,}]" || true)
-  bad=$(grep "$2" "$1" | grep -Evc "\"$3\":$GIB[,}]" || true)
+  ok=$(grep "$2" "$1" | grep -Ec "\"$3\":${GIB}[,}]" || true)
+  bad=$(grep "$2" "$1" | grep -Evc "\"$3\":${GIB}[,}]" || true)
   echo "$ok $bad"
 }
 
 bench_throughput() {
-  local ssh="ssh ${SSH_OPTS[*]} -o ControlMaster=no -o ControlPath=none $SSH_DEST"
+  local ssh
+  ssh=$(fresh_ssh)
   local src="head -c $GIB /dev/zero" sink="'cat >/dev/null'"
   local first=("unix" "$gexec_unix")
   if [ -n "${BEFORE_CLI:-}" ]; then
@@ -322,7 +318,7 @@ echo
 echo "gexecd set-up, as run (\$TMP from mktemp -d; ports from the logs):"
 echo
 echo '```sh'
-echo "    sh tests/tls/mkcerts.sh \$TMP/pki   # CA, server (SAN 127.0.0.1), client CN=carol"
+echo "    sh tests/tls/mkcerts.sh \$TMP/pki # CA, server, client CN=carol"
 echo "    cat >\$TMP/policy.json <<'EOF'"
 sed 's/^/    /' "$TMP/policy.json"
 echo "    EOF"
@@ -335,8 +331,7 @@ echo '```'
 case " ${PARTS[*]} " in *" latency "* | *" throughput "*)
   setup_ssh
   echo
-  echo "ssh's negotiated cipher: $(ssh -v "${SSH_OPTS[@]}" -o ControlMaster=no \
-    -o ControlPath=none "$SSH_DEST" true 2>&1 |
+  echo "ssh's negotiated cipher: $($(fresh_ssh) -v true 2>&1 |
     sed -n 's/.*kex: server->client cipher: \([^ ]*\).*/\1/p')"
   ;;
 esac
