@@ -71,7 +71,8 @@ class Legit(threading.Thread):
     def __init__(self, gexec, target):
         super().__init__(daemon=True)
         self.cmd = [gexec, "run", "-H", target, "--", "true"]
-        self.ms, self.failed = [], []
+        self.ms, self.failed, self.slow = [], [], []
+        self.t0 = time.monotonic()
         self.stop = threading.Event()
 
     def run(self):
@@ -81,6 +82,8 @@ class Legit(threading.Thread):
                                stderr=subprocess.PIPE)
             ms = (time.monotonic() - t) * 1000
             self.ms.append(ms)
+            if ms > 500:
+                self.slow.append((round(t - self.t0, 2), round(ms)))
             if r.returncode != 0:
                 self.failed.append({"rc": r.returncode, "ms": round(ms),
                                     "err": r.stderr.decode()[-200:]})
@@ -110,7 +113,10 @@ def main():
     p.add_argument("-c", type=int, default=4)
     p.add_argument("-n", type=int, default=100000)
     p.add_argument("--settle", type=float, default=3.0)
-    p.add_argument("--attack-timeout", type=float, default=600)
+    p.add_argument("--no-read", action="store_true",
+                   help="the attacker never reads the server's frames")
+    p.add_argument("--attack-timeout", type=float, default=300,
+                   help="seconds before the attacker is killed")
     p.add_argument("--instance", default="rrbench-%d" % os.getpid())
     p.add_argument("flags", nargs="*", help="more gexecd flags (after --)")
     a = p.parse_args()
@@ -155,9 +161,15 @@ def measure(a, pid, unix_t, tcp_t, sock):
     sampler.start()
     legit.start()
     where = ["--unix", sock] if a.listener == "unix" else ["--tcp", tcp_t]
-    att = subprocess.run(
+    att = subprocess.Popen(
         ["/usr/bin/python3", ATTACK, "--json", "-c", str(a.c), "-n",
-         str(a.n)] + where, stdout=subprocess.PIPE, timeout=a.attack_timeout)
+         str(a.n)] + where + (["--no-read"] if a.no_read else []),
+        stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        out, _ = att.communicate(timeout=a.attack_timeout)
+    except subprocess.TimeoutExpired:  # e.g. --no-read: writes block
+        os.killpg(att.pid, signal.SIGKILL)
+        out, _ = att.communicate()
     attack_s = time.monotonic() - t0
     legit.stop.set()
     legit.join()
@@ -167,9 +179,9 @@ def measure(a, pid, unix_t, tcp_t, sock):
     sampler.join()
     ms = sorted(legit.ms)
     try:
-        report = json.loads(att.stdout)
+        report = json.loads(out)
     except ValueError:
-        report = {"raw": att.stdout.decode()[-500:]}
+        report = {"raw": out.decode()[-500:], "connections": []}
     for c in report.get("connections", []):
         c.pop("frames_in", None)
     return {
@@ -184,6 +196,7 @@ def measure(a, pid, unix_t, tcp_t, sock):
         "legit_runs": len(ms), "legit_p50_ms": pct(ms, 50),
         "legit_p99_ms": pct(ms, 99), "legit_max_ms": pct(ms, 100),
         "legit_failed": legit.failed[:5], "legit_failed_n": len(legit.failed),
+        "legit_slow": legit.slow[:10],
         "attack": report,
     }
 

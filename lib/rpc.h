@@ -100,6 +100,30 @@ typedef struct {
   /** HTTP/2 streams one connection may have open; more wait at the
    *  client. Bounds per-connection memory. 0 = gRPC's default. */
   int max_streams_per_conn;
+  /**
+   * The stream gate; NULL admits every stream. Called for each new
+   * stream (any method) on a listener of gx_rpc_server_listen, on one of
+   * gRPC's threads, NOT the loop, as soon as its headers are parsed and
+   * before gRPC queues its call: return NULL to admit it, or a reason
+   * (static storage) to refuse it, which costs no more than its parsing:
+   * the client gets RESOURCE_EXHAUSTED with that reason and the call never
+   * reaches on_call (nor gRPC's queue of calls waiting for the server).
+   * @p conn_id names the stream's connection: unique in this process,
+   * never reused, the same for all its streams (and reported to on_call
+   * in gx_rpc_auth.conn_id). It must be quick and thread-safe: it runs
+   * inside gRPC's read loop, possibly at the same time for several
+   * connections. Not called for connections the rpc module did not get
+   * from a gx_rpc_server_listen listener.
+   */
+  const char *(*admit_stream)(void *ud, uint64_t conn_id);
+  void *admit_ud; /**< for admit_stream; must outlive the server */
+  /** With admit_stream: calls one connection may have in the server at
+   *  once, from their admission until the rpc module is done with them
+   *  (waiting in gRPC's queue, with on_call's owner, or being finished);
+   *  further streams are refused as admit_stream refuses them (after it
+   *  saw them). Bounds what one connection costs, however slowly the
+   *  loop drains its calls. 0 = no limit. */
+  unsigned max_calls_per_conn;
 } gx_rpc_server_opts;
 
 /** Called on the loop thread for each new call. @p method is the index
@@ -232,6 +256,12 @@ typedef struct {
   int has_unix_cred;
   uint32_t uid, gid;
   int32_t pid;
+  /** The connection the call came on: a number unique in this process,
+   *  never reused, the same for every call of one connection; the
+   *  number admit_stream saw. 0 when the server has no admit_stream. */
+  uint64_t conn_id;
+  /** Nonzero if the call passed the server's admit_stream. */
+  int gated;
 } gx_rpc_auth;
 
 /** Server: fills @p out with what the transport proved about the call's

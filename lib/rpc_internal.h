@@ -8,6 +8,7 @@
 #define GX_RPC_INTERNAL_H
 
 #include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -68,6 +69,9 @@ typedef struct {
   char *name; /* the method's last path component, for error texts */
 } rpc_unary_method;
 
+/* The stream gate of a server (rpc_gate.c, declared below). */
+typedef struct rpc_gate rpc_gate;
+
 /* What gx_rpc_call_auth reports, read once per call (rpc_security.c):
  * one allocation holding the struct, the identity array and the strings. */
 typedef struct rpc_auth rpc_auth;
@@ -99,6 +103,8 @@ struct gx_rpc_call {
   char *peer;
   grpc_slice status_slice;
   rpc_auth *auth; /* NULL until gx_rpc_call_auth first asks */
+  rpc_gate *gate;      /* released at destroy: the gate admitted it */
+  uint64_t gate_conn;  /* ... on this connection */
   /* server, unary methods (rpc_unary.c) */
   const rpc_unary_method *unary;
   ProtobufCMessage *unary_req; /* held until the client half-closes */
@@ -150,6 +156,24 @@ int rpc_server_creds_new(const gx_rpc_creds *creds,
                          grpc_server_credentials **out);
 int rpc_channel_creds_new(const gx_rpc_creds *creds,
                           grpc_channel_credentials **out);
+/* The stream gate (rpc_gate.c): gx_rpc_server_opts.admit_stream run by
+ * an auth metadata processor on gRPC's threads. rpc_gate_new makes one
+ * (one reference, the server's); rpc_gate_attach installs it on server
+ * credentials, which take a reference of their own (released by gRPC
+ * when they are destroyed); rpc_gate_unref drops one (NULL is fine).
+ * rpc_gate_conn_id: the number the gate gave @p ctx's connection, 0 if
+ * none. */
+typedef const char *(*rpc_admit_fn)(void *ud, uint64_t conn_id);
+int rpc_gate_new(rpc_admit_fn fn, void *ud, unsigned max_calls,
+                 rpc_gate **out);
+void rpc_gate_attach(rpc_gate *g, grpc_server_credentials *sc);
+void rpc_gate_unref(void *gate);
+uint64_t rpc_gate_conn_id(const grpc_auth_context *ctx);
+/* The number of @p call's connection (0 if the gate gave it none). */
+uint64_t rpc_gate_call_conn(grpc_call *call);
+/* A call the gate admitted on connection @p conn_id is gone (0: none). */
+void rpc_gate_release(rpc_gate *g, uint64_t conn_id);
+
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);
 

@@ -125,6 +125,8 @@ static rpc_auth *read_auth(const grpc_auth_context *ctx) {
   a->pub.identity_property = idp ? copy_string(idp, &at) : NULL;
   a->pub.nidentities = nids;
   copy_identities(ctx, a, ids, &at);
+  a->pub.conn_id = rpc_gate_conn_id(ctx);
+  a->pub.gated = a->pub.conn_id != 0; /* only the gate names them */
   return a;
 }
 

@@ -43,6 +43,7 @@ struct gx_rpc_server {
   void *shutdown_ud;
   gx_rpc_on_call on_call;
   void *on_call_ud;
+  rpc_gate *gate; /* NULL without admit_stream */
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -85,17 +86,23 @@ static int post_request(request_slot *s) {
   return e == GRPC_CALL_OK ? GX_OK : GX_ERPC;
 }
 
-static void refuse(grpc_call *gc) {
+static void refuse(gx_rpc_server *srv, grpc_call *gc) {
+  uint64_t conn = srv->gate ? rpc_gate_call_conn(gc) : 0;
   grpc_call_cancel(gc, NULL);
   grpc_call_unref(gc);
+  if (srv->gate) rpc_gate_release(srv->gate, conn);
 }
 
 /* Wraps an accepted grpc_call and starts {initial metadata, close}. */
 static gx_rpc_call *accept_call(gx_rpc_server *srv, grpc_call *gc) {
   gx_rpc_call *c = rpc_call_new(gc, 1);
   if (!c) {
-    refuse(gc);
+    refuse(srv, gc);
     return NULL;
+  }
+  if (srv->gate) {
+    c->gate = srv->gate;
+    c->gate_conn = rpc_gate_call_conn(gc);
   }
   c->pump = srv->pump;
   c->peer = grpc_call_get_peer(gc);
@@ -120,7 +127,7 @@ static void on_request(request_slot *s, int ok) {
   if (!srv->shutting_down && !srv->refusing) post_request(s);
   if (!ok || !gc) return;
   if (srv->refusing) {
-    refuse(gc);
+    refuse(srv, gc);
     return;
   }
   gx_rpc_call *c = accept_call(srv, gc);
@@ -165,6 +172,12 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
       rpc_int_arg(GRPC_ARG_HTTP2_BDP_PROBE, 0),
       rpc_int_arg(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024)};
   grpc_channel_args ca = {4, args};
+  if (opts && opts->admit_stream &&
+      rpc_gate_new(opts->admit_stream, opts->admit_ud,
+                   opts->max_calls_per_conn, &srv->gate) != GX_OK) {
+    free(srv);
+    return GX_ENOMEM;
+  }
   srv->loop = loop;
   srv->server = grpc_server_create(&ca, NULL);
   srv->cq = grpc_completion_queue_create_for_next(NULL);
@@ -207,6 +220,7 @@ int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
   grpc_server_credentials *sc;
   int rc = rpc_server_creds_new(creds, &sc);
   if (rc != GX_OK) return rc;
+  if (srv->gate) rpc_gate_attach(srv->gate, sc);
   int port = grpc_server_add_http2_port(srv->server, addr, sc);
   grpc_server_credentials_release(sc);
   return port > 0 ? port : GX_ERPC;
@@ -273,6 +287,7 @@ void gx_rpc_server_free(gx_rpc_server *srv) {
   grpc_completion_queue_destroy(srv->cq);
   for (int i = 0; i < srv->nmethods; i++)
     rpc_unary_method_free(&srv->slots[i].unary);
+  rpc_gate_unref(srv->gate);
   free(srv);
 }
 

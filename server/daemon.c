@@ -19,6 +19,7 @@
 #include "lib/rpc.h"
 #include "server/health.h"
 #include "server/log.h"
+#include "server/protect.h"
 #include "server/reaper.h"
 #include "server/session.h"
 #include "server/tiers.h"
@@ -34,6 +35,8 @@ typedef struct {
   uv_loop_t *loop;
   gx_rpc_server *srv;
   gxd_session_ctx sessions;
+  gxd_protect protect; /* connection-level protection */
+  int protect_ok;
   uv_signal_t sigterm, sigint;
   uv_timer_t hard_stop;
   uv_timer_t trim;        /* gives freed memory back once idle */
@@ -56,14 +59,15 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
   } else if (d->draining) {
     gx_rpc_call_finish(call, GX_STATUS_UNAVAILABLE,
                        "gexecd is shutting down; retry on another daemon");
-  } else if (d->sessions.count >= d->cfg->max_sessions) {
-    char msg[128];
-    snprintf(msg, sizeof msg,
-             "gexecd is at its session limit (%zu runs); retry later",
-             d->cfg->max_sessions);
-    gx_rpc_call_finish(call, GX_STATUS_RESOURCE_EXHAUSTED, msg);
   } else {
-    gxd_session_start(&d->sessions, call);
+    char why[256];
+    gxd_guard_slot slot;
+    int status = gxd_protect_admit_call(&d->protect, call, &slot, why,
+                                        sizeof why);
+    if (status == GX_STATUS_OK)
+      gxd_session_start(&d->sessions, call, &slot);
+    else
+      gx_rpc_call_finish(call, status, why);
   }
 }
 
@@ -236,7 +240,13 @@ static int setup(daemon_t *d) {
   size_t streams = d->cfg->max_sessions + 64;
   gx_rpc_server_opts o = {
       .max_recv_bytes = d->cfg->max_message_bytes,
-      .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams};
+      .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams,
+      .admit_stream = gxd_protect_admit_stream,
+      .admit_ud = &d->protect,
+      .max_calls_per_conn = gxd_protect_max_calls(d->cfg)};
+  if (gxd_protect_init(&d->protect, d->loop, d->cfg) != 0) return -1;
+  d->protect_ok = 1;
+  d->sessions.guard = d->protect.sessions;
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
       gxd_health_add(d->srv, &d->draining) < 0)
@@ -423,6 +433,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   uv_walk(d.loop, close_walk, NULL);
   uv_run(d.loop, UV_RUN_DEFAULT);
   uv_loop_close(d.loop);
+  if (d.protect_ok) gxd_protect_free(&d.protect);
   if (rc == 0) unlink_sockets(cfg);
   gx_rpc_global_shutdown();
   gxd_log(GXD_LOG_INFO, "gexecd stopped");

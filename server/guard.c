@@ -7,6 +7,7 @@
  * frequent small refills lose nothing to rounding. */
 #include "server/guard.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -188,7 +189,9 @@ gxd_guard_verdict gxd_guard_stream(gxd_guard *g, const char *conn,
   refill(g, e, now_ns);
   e->tokens -= MILLI;
   if (e->tokens >= 0) return GXD_GUARD_OK;
-  if (e->tokens > -full_bucket(g)) return GXD_GUARD_RATE;
+  uint32_t debt = g->lim.stream_debt ? g->lim.stream_debt
+                                      : g->lim.stream_burst;
+  if (e->tokens > -(int64_t)debt * MILLI) return GXD_GUARD_RATE;
   e->cut = 1;
   return GXD_GUARD_CUT;
 }
@@ -289,4 +292,23 @@ const char *gxd_guard_reason(gxd_guard_verdict v) {
     case GXD_GUARD_FULL: return "gexecd tracks too many connections";
   }
   return "refused";
+}
+
+char *gxd_guard_describe(const gxd_guard *g, gxd_guard_verdict v, char *buf,
+                         size_t len) {
+  uint32_t n = v == GXD_GUARD_SESSIONS   ? g->lim.max_runs
+               : v == GXD_GUARD_IDENTITY ? g->lim.max_identity_runs
+               : v == GXD_GUARD_PENDING  ? g->lim.max_conn_pending
+               : v == GXD_GUARD_RATE     ? g->lim.stream_rate
+                                         : 0;
+  const char *unit = v == GXD_GUARD_PENDING ? " stream"
+                     : v == GXD_GUARD_RATE  ? " a second"
+                                            : " run";
+  const char *plural = n != 1 && v != GXD_GUARD_RATE ? "s" : "";
+  if (v == GXD_GUARD_OK || v == GXD_GUARD_CUT || v == GXD_GUARD_FULL || !n)
+    snprintf(buf, len, "%s", gxd_guard_reason(v));
+  else
+    snprintf(buf, len, "%s (%u%s%s); retry later", gxd_guard_reason(v), n,
+             unit, plural);
+  return buf;
 }

@@ -27,14 +27,16 @@
  *
  * Rate, and cutting: a new stream takes a token; once the bucket is
  * empty, streams are refused (GXD_GUARD_RATE) and still charged, down
- * to minus stream_burst tokens: the stream that reaches that floor is
+ * to minus stream_debt tokens: the stream that reaches that floor is
  * GXD_GUARD_CUT and the connection is condemned, GXD_GUARD_CUT for
  * every later stream, for good (the daemon ends the connection and
- * logs it). With a burst of B and no refill: streams 1..B pass,
- * B+1..2B-1 are refused, the 2B-th condemns. A client that goes on
- * opening streams while being refused (HTTP/2 rapid reset opens and
- * resets tens of thousands per second) gets there within a fraction of
- * a second; one that slows down to the rate when refused never does.
+ * logs it). With a burst of B, a debt of D and no refill: streams 1..B
+ * pass, B+1..B+D-1 are refused, the (B+D)-th condemns. A client that
+ * goes on opening streams while being refused (HTTP/2 rapid reset opens
+ * and resets tens of thousands per second) gets there within a fraction
+ * of a second; one that slows down to the rate when refused never does,
+ * nor does one burst of B+D-1 (a client starting many runs at once is
+ * refused some, not cut off).
  *
  * Memory is bounded: an entry exists only while it holds information
  * (a stream pending or running, a bucket not full, a condemned
@@ -65,6 +67,9 @@ typedef struct {
                                    once (bucket size); 0 = no rate limit */
   uint32_t stream_rate;       /**< tokens per second refilled; 0 with a
                                    burst = the burst for good */
+  uint32_t stream_debt;       /**< streams refused past an empty bucket
+                                   before the connection is condemned;
+                                   0 = stream_burst */
   uint32_t max_entries;       /**< connections and identities tracked;
                                    0 = GXD_GUARD_ENTRIES_DEFAULT */
 } gxd_guard_limits;
@@ -152,5 +157,11 @@ size_t gxd_guard_runs(const gxd_guard *g);
 
 /** A one-line reason for a refusal, for the client and the log. */
 const char *gxd_guard_reason(gxd_guard_verdict v);
+
+/** gxd_guard_reason with the limit that refused, for the client:
+ *  "gexecd is at its session limit (20 runs); retry later". Writes at
+ *  most @p len bytes (NUL included) to @p buf; returns @p buf. */
+char *gxd_guard_describe(const gxd_guard *g, gxd_guard_verdict v, char *buf,
+                         size_t len);
 
 #endif

@@ -80,6 +80,7 @@ struct gxd_session {
   pid_t pid;
   uint64_t run_id;
   char cgroup[GXI_CGROUP_NAME_MAX + 1]; /* the run's cgroup, or "" */
+  gxd_guard_slot slot; /* its place in ctx->guard */
 };
 
 static void try_send(gxd_session *s);
@@ -164,6 +165,7 @@ static void finish_with(gxd_session *s, const ProtobufCMessage *last,
   if (s->state == S_FINISHED) return;
   s->state = S_FINISHED;
   s->ctx->count--; /* the slot is free once the final status is on its way */
+  if (s->ctx->guard) gxd_guard_close(s->ctx->guard, &s->slot);
   uv_timer_stop(&s->start_timer);
   if (status != GX_STATUS_OK && msg != s->err_msg)
     snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
@@ -180,6 +182,7 @@ static void finish(gxd_session *s, int status, const char *msg) {
 static void free_session(uv_handle_t *h) {
   gxd_session *s = h->data;
   gxd_session_ctx *ctx = s->ctx;
+  if (ctx->guard) gxd_guard_close(ctx->guard, &s->slot); /* if not yet */
   gxd_plan_free(&s->plan);
   if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
   free(s);
@@ -493,6 +496,15 @@ static int plan_run(gxd_session *s, const Gexec__V1__Start *st, char *why,
   return gxd_plan_build(&s->ctx->plan, &pr, &s->plan, why, len);
 }
 
+/* The stream becomes a run: one of its identity's session slots. */
+static int take_slot(gxd_session *s, char *why, size_t len) {
+  gxd_guard *g = s->ctx->guard;
+  gxd_guard_verdict v = g ? gxd_guard_start(g, &s->slot) : GXD_GUARD_OK;
+  if (v == GXD_GUARD_OK) return GX_STATUS_OK;
+  gxd_guard_describe(g, v, why, len);
+  return GX_STATUS_RESOURCE_EXHAUSTED;
+}
+
 static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
                          const uint8_t *data, size_t len) {
   char why[512];
@@ -505,6 +517,7 @@ static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
   if (status == GX_STATUS_OK) status = plan_run(s, st, why, sizeof why);
   if (status == GX_STATUS_OK && s->ctx->auth)
     status = s->ctx->auth(s->ctx->auth_ud, &s->plan, why, sizeof why);
+  if (status == GX_STATUS_OK) status = take_slot(s, why, sizeof why);
   if (status == GX_STATUS_OK) status = launch(s, why, sizeof why);
   if (status != GX_STATUS_OK) return fail(s, status, "%s", why);
   uv_timer_stop(&s->start_timer);
@@ -648,14 +661,18 @@ static void on_start_timeout(uv_timer_t *t) {
          (unsigned long long)s->ctx->start_timeout_ms);
 }
 
-void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call) {
+void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
+                       const gxd_guard_slot *slot) {
   static const gx_rpc_handlers h = {on_recv, on_sent, on_closed, NULL,
                                     on_done};
+  gxd_guard_slot held = slot ? *slot : (gxd_guard_slot){0};
   gxd_session *s = calloc(1, sizeof *s);
   if (!s) {
+    if (ctx->guard) gxd_guard_close(ctx->guard, &held);
     gx_rpc_call_finish(call, GX_STATUS_RESOURCE_EXHAUSTED, "out of memory");
     return;
   }
+  s->slot = held;
   s->ctx = ctx;
   s->call = call;
   s->start_ns = uv_hrtime();

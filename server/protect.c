@@ -1,0 +1,145 @@
+/* Connection-level protection wired to the rpc layer; see protect.h. */
+#include "server/protect.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/gx_err.h"
+#include "server/log.h"
+
+/* "conn:" or "peer:" and the rest, or an identity: bounded by the guard. */
+typedef char key_buf[GXD_GUARD_KEY_MAX + 1];
+
+static uint64_t now_ns(void) { return uv_hrtime(); }
+
+/* The identity share --max-sessions-per-identity gives (or the total). */
+static size_t identity_runs(const gxd_config *cfg) {
+  return cfg->max_sessions_per_identity ? cfg->max_sessions_per_identity
+                                        : cfg->max_sessions;
+}
+
+static void on_sweep(uv_timer_t *t) {
+  gxd_protect *p = t->data;
+  uint64_t now = now_ns();
+  gxd_guard_sweep(p->sessions, now);
+  if (!p->rate) return;
+  pthread_mutex_lock(&p->mu);
+  gxd_guard_sweep(p->rate, now);
+  pthread_mutex_unlock(&p->mu);
+}
+
+int gxd_protect_init(gxd_protect *p, uv_loop_t *loop, const gxd_config *cfg) {
+  gxd_guard_limits rl = {.stream_burst = cfg->stream_burst,
+                         .stream_rate = cfg->stream_rate,
+                         .stream_debt =
+                             cfg->stream_burst * GXD_PROTECT_DEBT_BURSTS};
+  gxd_guard_limits sl = {
+      .max_runs = (uint32_t)cfg->max_sessions,
+      .max_identity_runs = (uint32_t)identity_runs(cfg),
+      .max_conn_pending = cfg->max_pending_starts};
+  memset(p, 0, sizeof *p);
+  pthread_mutex_init(&p->mu, NULL);
+  if (gxd_guard_new(&sl, &p->sessions) != 0 ||
+      (cfg->stream_burst && gxd_guard_new(&rl, &p->rate) != 0)) {
+    gxd_log(GXD_LOG_ERROR, "out of memory for connection accounting");
+    gxd_protect_free(p);
+    return -1;
+  }
+  uv_timer_init(loop, &p->sweep);
+  p->sweep.data = p;
+  uv_timer_start(&p->sweep, on_sweep, GXD_PROTECT_SWEEP_MS,
+                 GXD_PROTECT_SWEEP_MS);
+  uv_unref((uv_handle_t *)&p->sweep); /* never keeps the loop alive */
+  return 0;
+}
+
+unsigned gxd_protect_max_calls(const gxd_config *cfg) {
+  size_t n = identity_runs(cfg) + cfg->max_pending_starts +
+             GXD_PROTECT_CALLS_SLACK;
+  return n > 0x7fffffffu ? 0x7fffffffu : (unsigned)n;
+}
+
+void gxd_protect_free(gxd_protect *p) {
+  gxd_guard_free(p->rate);
+  gxd_guard_free(p->sessions);
+  p->rate = p->sessions = NULL;
+  pthread_mutex_destroy(&p->mu);
+}
+
+/* The one log line of a condemned connection. */
+static void log_cut(const char *conn, const char *peer) {
+  json_object *f = json_object_new_object();
+  json_object_object_add(f, "event", json_object_new_string("connection_cut"));
+  json_object_object_add(f, "conn", json_object_new_string(conn));
+  if (peer) json_object_object_add(f, "peer", json_object_new_string(peer));
+  json_object_object_add(f, "reason",
+                         json_object_new_string(gxd_guard_reason(GXD_GUARD_CUT)));
+  gxd_log_event(GXD_LOG_WARN, f);
+}
+
+/* Charges a new stream of @p conn to the rate guard; logs the cut the
+ * first time. Any thread. */
+static gxd_guard_verdict charge(gxd_protect *p, const char *conn,
+                                const char *peer) {
+  pthread_mutex_lock(&p->mu);
+  int was_cut = gxd_guard_is_cut(p->rate, conn);
+  gxd_guard_verdict v = gxd_guard_stream(p->rate, conn, now_ns());
+  pthread_mutex_unlock(&p->mu);
+  if (v == GXD_GUARD_CUT && !was_cut) log_cut(conn, peer);
+  return v;
+}
+
+const char *gxd_protect_admit_stream(void *ud, uint64_t conn_id) {
+  gxd_protect *p = ud;
+  char conn[32];
+  if (!p->rate) return NULL;
+  snprintf(conn, sizeof conn, "conn:%" PRIu64, conn_id);
+  gxd_guard_verdict v = charge(p, conn, NULL);
+  return v == GXD_GUARD_OK ? NULL : gxd_guard_reason(v);
+}
+
+/* The keys of @p call's connection and identity. */
+static void keys_of(gx_rpc_call *call, const gx_rpc_auth *a, key_buf conn,
+                    key_buf id) {
+  if (a->conn_id)
+    snprintf(conn, sizeof(key_buf), "conn:%" PRIu64, a->conn_id);
+  else
+    snprintf(conn, sizeof(key_buf), "peer:%s", gx_rpc_call_peer(call));
+  if (a->authenticated && a->nidentities > 0)
+    snprintf(id, sizeof(key_buf), "id:%s", a->identities[0]);
+  else if (a->has_unix_cred)
+    snprintf(id, sizeof(key_buf), "uid:%" PRIu32, a->uid);
+  else
+    snprintf(id, sizeof(key_buf), "anonymous");
+}
+
+/* The rate verdict on @p call's stream: charged now unless the gate did. */
+static gxd_guard_verdict rate_of(gxd_protect *p, gx_rpc_call *call,
+                                 const gx_rpc_auth *a, const char *conn) {
+  if (!p->rate) return GXD_GUARD_OK;
+  if (!a->gated) return charge(p, conn, gx_rpc_call_peer(call));
+  pthread_mutex_lock(&p->mu);
+  int cut = gxd_guard_is_cut(p->rate, conn);
+  pthread_mutex_unlock(&p->mu);
+  return cut ? GXD_GUARD_CUT : GXD_GUARD_OK;
+}
+
+int gxd_protect_admit_call(gxd_protect *p, gx_rpc_call *call,
+                           gxd_guard_slot *slot, char *why, size_t why_len) {
+  static const gx_rpc_auth none = {.transport = ""};
+  gx_rpc_auth a;
+  key_buf conn, id;
+  memset(slot, 0, sizeof *slot);
+  if (gx_rpc_call_auth(call, &a) != GX_OK) a = none;
+  keys_of(call, &a, conn, id);
+  gxd_guard_verdict v = rate_of(p, call, &a, conn);
+  if (v == GXD_GUARD_OK)
+    v = gxd_guard_open(p->sessions, conn, id, now_ns(), slot);
+  if (v == GXD_GUARD_OK) return GX_STATUS_OK;
+  gxd_guard_describe(v == GXD_GUARD_RATE || v == GXD_GUARD_CUT ? p->rate
+                                                               : p->sessions,
+                     v, why, why_len);
+  return GX_STATUS_RESOURCE_EXHAUSTED;
+}
