@@ -232,6 +232,30 @@ int gx_rpc_call_finish_msg(gx_rpc_call *call, const ProtobufCMessage *last,
  *  string is owned by the call. Never authenticated. */
 const char *gx_rpc_call_peer(gx_rpc_call *call);
 
+/**
+ * Server: ends the TCP connection(s) whose peer is @p peer (a
+ * gx_rpc_call_peer string, e.g. of a call that was seen on it) on this
+ * server's TCP listeners, with or without TLS, to stop an abusive client
+ * (HTTP/2 rapid reset): its socket is shut down, gRPC sees the
+ * connection end and fails every call on it (their on_closed(cancelled)
+ * and on_done follow from the loop). Other connections are not touched.
+ * Loop thread. Returns GX_OK, GX_ECLOSED (no such connection now),
+ * GX_EINVAL (not a TCP peer: the peers of gRPC's unix listeners cannot
+ * be told apart) or GX_ESYS.
+ */
+int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer);
+
+/**
+ * Server: ends the connections of this server's unix listeners (whose
+ * peers gRPC names "unix:" alike) that are flooding it with an HTTP/2
+ * rapid reset: those whose unread input, peeked at without taking it,
+ * is HEADERS and RST_STREAM frames only, at least 32 resets and no DATA
+ * (a client starting runs sends DATA with each). Their sockets are shut
+ * down as by gx_rpc_server_cut_peer. Loop thread. Returns how many were
+ * cut (0: none was flooding now), or GX_ESYS.
+ */
+int gx_rpc_server_cut_flooders(gx_rpc_server *srv);
+
 /** What the transport proved about a server call's peer. Filled by
  *  gx_rpc_call_auth; see there for the lifetime of its strings. */
 typedef struct {

@@ -174,6 +174,20 @@ uint64_t rpc_gate_call_conn(grpc_call *call);
 /* A call the gate admitted on connection @p conn_id is gone (0: none). */
 void rpc_gate_release(rpc_gate *g, uint64_t conn_id);
 
+/* Shuts down this process's TCP sockets whose peer is @p peer (gRPC's
+ * "ipv4:..."/"ipv6:..." form) and whose local port is one of @p ports
+ * (rpc_cut_peer.c): GX_OK, GX_ECLOSED (none), GX_EINVAL (not a TCP peer,
+ * or no ports) or GX_ESYS. */
+int rpc_cut_tcp_peer(const int *ports, int nports, const char *peer);
+
+/* rpc_sniff.c: whether the @p n bytes at @p buf, a connection's unread
+ * input, are an HTTP/2 rapid reset (HEADERS and RST_STREAM frames only,
+ * no DATA); and shutting down this process's connections accepted on the
+ * unix sockets @p paths whose unread input is one (returns how many, or
+ * GX_ESYS). */
+int rpc_rapid_reset_evidence(const uint8_t *buf, size_t n);
+int rpc_cut_unix_flooders(const char *const *paths, int npaths);
+
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);
 

@@ -12,6 +12,7 @@
 #include "lib/rpc_internal.h"
 
 #define MAX_METHODS 8
+#define MAX_TCP_PORTS 16 /* listeners remembered, of each kind, to cut by */
 
 rpc_request_registered_fn rpc_request_registered =
     grpc_server_request_registered_call;
@@ -44,6 +45,10 @@ struct gx_rpc_server {
   gx_rpc_on_call on_call;
   void *on_call_ud;
   rpc_gate *gate; /* NULL without admit_stream */
+  int tcp_ports[MAX_TCP_PORTS]; /* of the TCP listeners, for cutting */
+  int ntcp_ports;
+  char *unix_paths[MAX_TCP_PORTS]; /* of the unix listeners, likewise */
+  int nunix_paths;
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -214,6 +219,19 @@ int gx_rpc_server_add_unary(gx_rpc_server *srv, const char *path,
   return i;
 }
 
+/* Keeps a listener's TCP port or unix path, to find its connections
+ * (gx_rpc_server_cut_peer, gx_rpc_server_cut_flooders). */
+static void remember_listener(gx_rpc_server *srv, const char *addr,
+                              int port) {
+  if (strncmp(addr, "unix:", 5) != 0) {
+    if (srv->ntcp_ports < MAX_TCP_PORTS)
+      srv->tcp_ports[srv->ntcp_ports++] = port;
+  } else if (srv->nunix_paths < MAX_TCP_PORTS) {
+    char *path = strdup(addr + 5);
+    if (path) srv->unix_paths[srv->nunix_paths++] = path;
+  }
+}
+
 /* gRPC takes its own reference to the credentials for the listener. */
 int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
                          const gx_rpc_creds *creds) {
@@ -223,7 +241,17 @@ int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
   if (srv->gate) rpc_gate_attach(srv->gate, sc);
   int port = grpc_server_add_http2_port(srv->server, addr, sc);
   grpc_server_credentials_release(sc);
+  if (port > 0) remember_listener(srv, addr, port);
   return port > 0 ? port : GX_ERPC;
+}
+
+int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer) {
+  return rpc_cut_tcp_peer(srv->tcp_ports, srv->ntcp_ports, peer);
+}
+
+int gx_rpc_server_cut_flooders(gx_rpc_server *srv) {
+  return rpc_cut_unix_flooders((const char *const *)srv->unix_paths,
+                               srv->nunix_paths);
 }
 
 int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
@@ -288,6 +316,7 @@ void gx_rpc_server_free(gx_rpc_server *srv) {
   for (int i = 0; i < srv->nmethods; i++)
     rpc_unary_method_free(&srv->slots[i].unary);
   rpc_gate_unref(srv->gate);
+  for (int i = 0; i < srv->nunix_paths; i++) free(srv->unix_paths[i]);
   free(srv);
 }
 

@@ -248,6 +248,7 @@ static int setup(daemon_t *d) {
   d->protect_ok = 1;
   d->sessions.guard = d->protect.sessions;
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
+  gxd_protect_set_server(&d->protect, d->srv);
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
       gxd_health_add(d->srv, &d->draining) < 0)
     return -1;

@@ -30,6 +30,7 @@ typedef struct entry {
   int64_t tokens;   /* conn: thousandths, -burst..burst */
   uint64_t refill_ns; /* conn: the bucket's clock */
   uint64_t seen_ns;   /* conn: last stream (for a condemned one) */
+  char *tag;          /* gxd_guard_set_tag, or NULL */
   size_t klen;
   char key[]; /* klen bytes and a NUL */
 } entry;
@@ -103,6 +104,7 @@ static void unlink_free(gxd_guard *g, entry *e) {
   entry **p = chain_of(g, e->hash);
   while (*p != e) p = &(*p)->next;
   *p = e->next;
+  free(e->tag);
   free(e);
   g->nentries--;
 }
@@ -171,6 +173,7 @@ void gxd_guard_free(gxd_guard *g) {
     entry *e = g->buckets[i];
     while (e) {
       entry *next = e->next;
+      free(e->tag);
       free(e);
       e = next;
     }
@@ -199,6 +202,22 @@ gxd_guard_verdict gxd_guard_stream(gxd_guard *g, const char *conn,
 int gxd_guard_is_cut(const gxd_guard *g, const char *conn) {
   const entry *e = find(g, K_CONN, conn);
   return e && e->cut;
+}
+
+int gxd_guard_set_tag(gxd_guard *g, const char *conn, const char *tag) {
+  entry *e = find(g, K_CONN, conn);
+  if (!e) return -1;
+  if (!e->tag) e->tag = strndup(tag, GXD_GUARD_KEY_MAX);
+  return e->tag ? 0 : -1;
+}
+
+int gxd_guard_take_tag(gxd_guard *g, const char *conn, char *out,
+                       size_t len) {
+  entry *e = find(g, K_CONN, conn);
+  if (!e || !e->tag) return -1;
+  snprintf(out, len, "%s", e->tag);
+  e->tag[0] = '\0';
+  return 0;
 }
 
 gxd_guard_verdict gxd_guard_open(gxd_guard *g, const char *conn,
@@ -262,6 +281,7 @@ void gxd_guard_sweep(gxd_guard *g, uint64_t now_ns) {
       entry *e = *p;
       if (idle(g, e, now_ns)) {
         *p = e->next;
+        free(e->tag);
         free(e);
         g->nentries--;
       } else {

@@ -123,6 +123,17 @@ gxd_guard_verdict gxd_guard_stream(gxd_guard *g, const char *conn,
 /** Whether connection @p conn was condemned (a GXD_GUARD_CUT). */
 int gxd_guard_is_cut(const gxd_guard *g, const char *conn);
 
+/** Attaches @p tag (copied; at most GXD_GUARD_KEY_MAX bytes) to the entry
+ *  of connection @p conn if it has one and no tag yet (e.g. the address
+ *  to cut it by). Returns 0 if the entry has a tag now, -1 if not. */
+int gxd_guard_set_tag(gxd_guard *g, const char *conn, const char *tag);
+
+/** Takes connection @p conn's tag: copies it to @p out (at most @p len
+ *  bytes, NUL included) and leaves "" in its place, so that it is taken
+ *  once (gxd_guard_set_tag does not replace ""). Returns 0, or -1 if the
+ *  entry has no tag (@p out untouched). */
+int gxd_guard_take_tag(gxd_guard *g, const char *conn, char *out, size_t len);
+
 /**
  * A stream of connection @p conn, caller @p identity, becomes a session
  * waiting for its start (at @p now_ns: a full table is swept first). On

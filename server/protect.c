@@ -30,6 +30,8 @@ static void on_sweep(uv_timer_t *t) {
   pthread_mutex_unlock(&p->mu);
 }
 
+static void on_cut_async(uv_async_t *a);
+
 int gxd_protect_init(gxd_protect *p, uv_loop_t *loop, const gxd_config *cfg) {
   gxd_guard_limits rl = {.stream_burst = cfg->stream_burst,
                          .stream_rate = cfg->stream_rate,
@@ -52,7 +54,17 @@ int gxd_protect_init(gxd_protect *p, uv_loop_t *loop, const gxd_config *cfg) {
   uv_timer_start(&p->sweep, on_sweep, GXD_PROTECT_SWEEP_MS,
                  GXD_PROTECT_SWEEP_MS);
   uv_unref((uv_handle_t *)&p->sweep); /* never keeps the loop alive */
+  uv_async_init(loop, &p->cut_async, on_cut_async);
+  p->cut_async.data = p;
+  uv_unref((uv_handle_t *)&p->cut_async);
+  uv_timer_init(loop, &p->sniff);
+  p->sniff.data = p;
+  uv_unref((uv_handle_t *)&p->sniff);
   return 0;
+}
+
+void gxd_protect_set_server(gxd_protect *p, gx_rpc_server *srv) {
+  p->srv = srv;
 }
 
 unsigned gxd_protect_max_calls(const gxd_config *cfg) {
@@ -68,26 +80,82 @@ void gxd_protect_free(gxd_protect *p) {
   pthread_mutex_destroy(&p->mu);
 }
 
-/* The one log line of a condemned connection. */
-static void log_cut(const char *conn, const char *peer) {
+/* The log line of a condemned connection; @p closed: its socket was
+ * shut down. */
+static void log_cut(const char *conn, const char *peer, int closed) {
   json_object *f = json_object_new_object();
   json_object_object_add(f, "event", json_object_new_string("connection_cut"));
   json_object_object_add(f, "conn", json_object_new_string(conn));
   if (peer) json_object_object_add(f, "peer", json_object_new_string(peer));
+  json_object_object_add(f, "closed", json_object_new_boolean(closed));
   json_object_object_add(f, "reason",
                          json_object_new_string(gxd_guard_reason(GXD_GUARD_CUT)));
   gxd_log_event(GXD_LOG_WARN, f);
 }
 
-/* Charges a new stream of @p conn to the rate guard; logs the cut the
- * first time. Any thread. */
-static gxd_guard_verdict charge(gxd_protect *p, const char *conn,
-                                const char *peer) {
+/* Cuts @p peer's connection if it is a TCP peer; returns 1 if closed. */
+static int cut_peer(gxd_protect *p, const char *peer) {
+  return p->srv && peer && gx_rpc_server_cut_peer(p->srv, peer) == GX_OK;
+}
+
+/* Cuts the unix connections that flood now; returns 1 if any. */
+static int sniff(gxd_protect *p) {
+  return p->srv && gx_rpc_server_cut_flooders(p->srv) > 0;
+}
+
+static void on_sniff(uv_timer_t *t) {
+  gxd_protect *p = t->data;
+  int n = p->srv ? gx_rpc_server_cut_flooders(p->srv) : 0;
+  if (n > 0) {
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "event", json_object_new_string("connection_cut"));
+    json_object_object_add(f, "peer", json_object_new_string("unix:"));
+    json_object_object_add(f, "connections", json_object_new_int(n));
+    json_object_object_add(f, "closed", json_object_new_boolean(1));
+    gxd_log_event(GXD_LOG_WARN, f);
+  }
+  if (uv_now(t->loop) >= p->sniff_until) uv_timer_stop(t);
+}
+
+/* Loop: cuts the connections condemned since the last wake-up whose
+ * peer address was recorded; the others are cut (and logged again) by
+ * their next call that reaches the loop, if any. */
+static void on_cut_async(uv_async_t *a) {
+  gxd_protect *p = a->data;
+  char queue[GXD_PROTECT_CUT_QUEUE][32], peer[GXD_GUARD_KEY_MAX + 1];
+  pthread_mutex_lock(&p->mu);
+  int n = p->ncut;
+  memcpy(queue, p->cut_queue, sizeof queue);
+  p->ncut = 0;
+  pthread_mutex_unlock(&p->mu);
+  for (int i = 0; i < n; i++) {
+    pthread_mutex_lock(&p->mu);
+    int had = gxd_guard_take_tag(p->rate, queue[i], peer, sizeof peer) == 0;
+    pthread_mutex_unlock(&p->mu);
+    if (had && peer[0]) {
+      log_cut(queue[i], peer, cut_peer(p, peer));
+    } else if (!had) { /* a unix connection, or no call seen yet */
+      log_cut(queue[i], NULL, sniff(p));
+      p->sniff_until = uv_now(a->loop) + GXD_PROTECT_SNIFF_FOR_MS;
+      if (!uv_is_active((uv_handle_t *)&p->sniff))
+        uv_timer_start(&p->sniff, on_sniff, GXD_PROTECT_SNIFF_MS,
+                       GXD_PROTECT_SNIFF_MS);
+    }
+  }
+}
+
+/* Charges a new stream of @p conn to the rate guard; the first time it
+ * is condemned, queues it for the loop to cut. Any thread. */
+static gxd_guard_verdict charge(gxd_protect *p, const char *conn) {
   pthread_mutex_lock(&p->mu);
   int was_cut = gxd_guard_is_cut(p->rate, conn);
   gxd_guard_verdict v = gxd_guard_stream(p->rate, conn, now_ns());
+  int queued = v == GXD_GUARD_CUT && !was_cut &&
+               p->ncut < GXD_PROTECT_CUT_QUEUE;
+  if (queued)
+    snprintf(p->cut_queue[p->ncut++], sizeof p->cut_queue[0], "%s", conn);
   pthread_mutex_unlock(&p->mu);
-  if (v == GXD_GUARD_CUT && !was_cut) log_cut(conn, peer);
+  if (queued) uv_async_send(&p->cut_async);
   return v;
 }
 
@@ -96,7 +164,7 @@ const char *gxd_protect_admit_stream(void *ud, uint64_t conn_id) {
   char conn[32];
   if (!p->rate) return NULL;
   snprintf(conn, sizeof conn, "conn:%" PRIu64, conn_id);
-  gxd_guard_verdict v = charge(p, conn, NULL);
+  gxd_guard_verdict v = charge(p, conn);
   return v == GXD_GUARD_OK ? NULL : gxd_guard_reason(v);
 }
 
@@ -115,15 +183,24 @@ static void keys_of(gx_rpc_call *call, const gx_rpc_auth *a, key_buf conn,
     snprintf(id, sizeof(key_buf), "anonymous");
 }
 
-/* The rate verdict on @p call's stream: charged now unless the gate did. */
+/* The rate verdict on @p call's stream: charged now unless the gate did.
+ * Remembers the connection's TCP peer address (to cut it by later); the
+ * first call of a condemned connection that reaches the loop has it cut
+ * now if that was not done yet. */
 static gxd_guard_verdict rate_of(gxd_protect *p, gx_rpc_call *call,
                                  const gx_rpc_auth *a, const char *conn) {
+  const char *peer = gx_rpc_call_peer(call);
+  char cut[GXD_GUARD_KEY_MAX + 1] = "";
   if (!p->rate) return GXD_GUARD_OK;
-  if (!a->gated) return charge(p, conn, gx_rpc_call_peer(call));
+  gxd_guard_verdict v = a->gated ? GXD_GUARD_OK : charge(p, conn);
   pthread_mutex_lock(&p->mu);
-  int cut = gxd_guard_is_cut(p->rate, conn);
+  if (a->gated && gxd_guard_is_cut(p->rate, conn)) v = GXD_GUARD_CUT;
+  if (strncmp(peer, "ipv4:", 5) == 0 || strncmp(peer, "ipv6:", 5) == 0)
+    gxd_guard_set_tag(p->rate, conn, peer);
+  if (v == GXD_GUARD_CUT) gxd_guard_take_tag(p->rate, conn, cut, sizeof cut);
   pthread_mutex_unlock(&p->mu);
-  return cut ? GXD_GUARD_CUT : GXD_GUARD_OK;
+  if (cut[0]) log_cut(conn, cut, cut_peer(p, cut));
+  return v;
 }
 
 int gxd_protect_admit_call(gxd_protect *p, gx_rpc_call *call,

@@ -17,9 +17,14 @@
  *    --max-sessions-per-identity): streams waiting for their start and
  *    runs, per connection and per identity; loop thread only, its slots
  *    held by the sessions (session.h).
- * A connection condemned for its rate (HTTP/2 rapid reset) is logged
- * once, as {"event":"connection_cut"}, and every later stream of it is
- * refused.
+ * A connection condemned for its rate (HTTP/2 rapid reset) has every
+ * later stream refused, and is cut off as soon as the loop knows its
+ * TCP peer address (gx_rpc_server_cut_peer: recorded from its first call
+ * that reached on_call, or taken from the next one). gRPC's unix
+ * listeners name every peer "unix:": there the flooding connections are
+ * found by their unread input (gx_rpc_server_cut_flooders), looked at
+ * for a few seconds after the condemnation. Logged as
+ * {"event":"connection_cut","conn":...,"peer":...,"closed":true|false}.
  *
  * Keys: a connection is "conn:N" (gx_rpc_auth.conn_id) or, without a
  * number, "peer:" and gRPC's peer address; an identity is "id:" and the
@@ -47,29 +52,46 @@
  *  sent). */
 #define GXD_PROTECT_CALLS_SLACK 64
 
+/** After a connection without a known TCP peer was condemned, the unix
+ *  connections are looked at (gx_rpc_server_cut_flooders) every
+ *  GXD_PROTECT_SNIFF_MS for GXD_PROTECT_SNIFF_FOR_MS, until one was cut. */
+#define GXD_PROTECT_SNIFF_MS 50
+#define GXD_PROTECT_SNIFF_FOR_MS 3000
+
 /** How often both guards forget what they no longer need (ms). */
 #define GXD_PROTECT_SWEEP_MS 5000
 
+/** Condemned connections waiting for the loop to cut them, at most. */
+#define GXD_PROTECT_CUT_QUEUE 32
+
 /** Owned by the daemon; lives as long as its gx_rpc_server. */
 typedef struct {
-  pthread_mutex_t mu;  /**< guards rate */
+  pthread_mutex_t mu;  /**< guards rate and the cut queue */
   gxd_guard *rate;     /**< NULL with --stream-rate off */
   gxd_guard *sessions; /**< loop thread only */
+  gx_rpc_server *srv;  /**< to cut connections with; NULL: none yet */
   uv_timer_t sweep;
-  int timer_started;
+  uv_async_t cut_async; /**< wakes the loop to cut what was condemned */
+  uv_timer_t sniff;     /**< looks for flooding unix connections again */
+  uint64_t sniff_until; /**< ... until then (uv_now) */
+  char cut_queue[GXD_PROTECT_CUT_QUEUE][32];
+  int ncut;
 } gxd_protect;
 
 /** Sets up @p p from @p cfg on @p loop. Returns 0, or -1 (out of memory,
  *  logged; nothing to free). */
 int gxd_protect_init(gxd_protect *p, uv_loop_t *loop, const gxd_config *cfg);
 
+/** The server to cut condemned connections of (borrowed; before start). */
+void gxd_protect_set_server(gxd_protect *p, gx_rpc_server *srv);
+
 /** The rpc layer's max_calls_per_conn for @p cfg: what one connection
  *  can use (its identity's share of runs, its streams waiting for start)
  *  and GXD_PROTECT_CALLS_SLACK. */
 unsigned gxd_protect_max_calls(const gxd_config *cfg);
 
-/** Frees the guards. The loop must have closed the sweep timer (the
- *  daemon closes every handle before this). */
+/** Frees the guards. The loop must have closed the sweep timer and the
+ *  async handle (the daemon closes every handle before this). */
 void gxd_protect_free(gxd_protect *p);
 
 /** The rpc layer's admit_stream (gx_rpc_server_opts), @p ud being the

@@ -300,6 +300,32 @@ static void test_no_rate_limit(void **state) {
   gxd_guard_free(g);
 }
 
+/* A connection's tag is set once, taken once, and goes with its entry. */
+static void test_tags(void **state) {
+  (void)state;
+  char out[64] = "untouched";
+  gxd_guard *g = make(0, 0, 0, 2, 1000, 0);
+  assert_int_equal(gxd_guard_set_tag(g, "c", "ipv4:127.0.0.1:5"), -1);
+  assert_int_equal(gxd_guard_take_tag(g, "c", out, sizeof out), -1);
+  assert_string_equal(out, "untouched");
+  assert_int_equal(gxd_guard_stream(g, "c", 0), GXD_GUARD_OK);
+  assert_int_equal(gxd_guard_take_tag(g, "c", out, sizeof out), -1);
+  assert_int_equal(gxd_guard_set_tag(g, "c", "ipv4:127.0.0.1:5"), 0);
+  assert_int_equal(gxd_guard_set_tag(g, "c", "other"), 0); /* kept */
+  assert_int_equal(gxd_guard_take_tag(g, "c", out, 8), 0);
+  assert_string_equal(out, "ipv4:12"); /* bounded */
+  assert_int_equal(gxd_guard_take_tag(g, "c", out, sizeof out), 0);
+  assert_string_equal(out, ""); /* taken */
+  assert_int_equal(gxd_guard_set_tag(g, "c", "again"), 0);
+  assert_int_equal(gxd_guard_take_tag(g, "c", out, sizeof out), 0);
+  assert_string_equal(out, "");
+  gxd_guard_sweep(g, 1 * MS); /* full again: gone, and its tag */
+  assert_int_equal(gxd_guard_take_tag(g, "c", out, sizeof out), -1);
+  assert_int_equal(gxd_guard_stream(g, "c", 1 * MS), GXD_GUARD_OK);
+  assert_int_equal(gxd_guard_set_tag(g, "c", "t"), 0);
+  gxd_guard_free(g); /* frees the tag too (LeakSanitizer) */
+}
+
 static void test_reasons(void **state) {
   (void)state;
   for (int v = GXD_GUARD_SESSIONS; v <= GXD_GUARD_FULL; v++) {
@@ -350,6 +376,7 @@ int main(void) {
       cmocka_unit_test(test_entry_cap),
       cmocka_unit_test(test_keys),
       cmocka_unit_test(test_no_rate_limit),
+      cmocka_unit_test(test_tags),
       cmocka_unit_test(test_reasons),
       cmocka_unit_test(test_describe),
   };
