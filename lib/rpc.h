@@ -246,13 +246,15 @@ const char *gx_rpc_call_peer(gx_rpc_call *call);
 int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer);
 
 /**
- * Server: ends the connections of this server's unix listeners (whose
- * peers gRPC names "unix:" alike) that are flooding it with an HTTP/2
- * rapid reset: those whose unread input, peeked at without taking it,
- * is HEADERS and RST_STREAM frames only, at least 32 resets and no DATA
- * (a client starting runs sends DATA with each). Their sockets are shut
- * down as by gx_rpc_server_cut_peer. Loop thread. Returns how many were
- * cut (0: none was flooding now), or GX_ESYS.
+ * Server: ends the connections of this server's listeners that are
+ * flooding it with an HTTP/2 rapid reset now, found by their input, not
+ * their address (gRPC names all peers of its unix listeners "unix:"):
+ * those whose unread input, peeked at without taking it, is HEADERS and
+ * RST_STREAM frames only, at least 32 resets and no DATA (a client
+ * starting runs sends DATA with each). Plaintext only: TLS input never
+ * matches. Their sockets are shut down as by gx_rpc_server_cut_peer.
+ * Loop thread. Returns how many were cut (0: none floods now), or
+ * GX_ESYS.
  */
 int gx_rpc_server_cut_flooders(gx_rpc_server *srv);
 

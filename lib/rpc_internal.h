@@ -180,13 +180,20 @@ void rpc_gate_release(rpc_gate *g, uint64_t conn_id);
  * or no ports) or GX_ESYS. */
 int rpc_cut_tcp_peer(const int *ports, int nports, const char *peer);
 
+/* A server's listeners, to find the connections accepted on them. */
+typedef struct {
+  const char *const *paths; /* unix socket paths */
+  int npaths;
+  const int *ports; /* TCP ports */
+  int nports;
+} rpc_listeners;
+
 /* rpc_sniff.c: whether the @p n bytes at @p buf, a connection's unread
  * input, are an HTTP/2 rapid reset (HEADERS and RST_STREAM frames only,
- * no DATA); and shutting down this process's connections accepted on the
- * unix sockets @p paths whose unread input is one (returns how many, or
- * GX_ESYS). */
+ * no DATA); and shutting down this process's connections accepted on
+ * @p l whose unread input is one (returns how many, or GX_ESYS). */
 int rpc_rapid_reset_evidence(const uint8_t *buf, size_t n);
-int rpc_cut_unix_flooders(const char *const *paths, int npaths);
+int rpc_cut_flooders(const rpc_listeners *l);
 
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);

@@ -250,8 +250,9 @@ int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer) {
 }
 
 int gx_rpc_server_cut_flooders(gx_rpc_server *srv) {
-  return rpc_cut_unix_flooders((const char *const *)srv->unix_paths,
-                               srv->nunix_paths);
+  rpc_listeners l = {(const char *const *)srv->unix_paths, srv->nunix_paths,
+                     srv->tcp_ports, srv->ntcp_ports};
+  return rpc_cut_flooders(&l);
 }
 
 int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,

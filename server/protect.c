@@ -98,64 +98,73 @@ static int cut_peer(gxd_protect *p, const char *peer) {
   return p->srv && peer && gx_rpc_server_cut_peer(p->srv, peer) == GX_OK;
 }
 
-/* Cuts the unix connections that flood now; returns 1 if any. */
-static int sniff(gxd_protect *p) {
-  return p->srv && gx_rpc_server_cut_flooders(p->srv) > 0;
+/* Cuts the connections that flood now, found by their input; logs them.
+ * Loop thread. */
+static void sniff(gxd_protect *p) {
+  int n = p->srv ? gx_rpc_server_cut_flooders(p->srv) : 0;
+  if (n <= 0) return;
+  json_object *f = json_object_new_object();
+  json_object_object_add(f, "event", json_object_new_string("connection_cut"));
+  json_object_object_add(f, "connections", json_object_new_int(n));
+  json_object_object_add(f, "closed", json_object_new_boolean(1));
+  json_object_object_add(f, "reason",
+                         json_object_new_string("its unread input is HTTP/2 "
+                                                "rapid reset (HEADERS and "
+                                                "RST_STREAM only)"));
+  gxd_log_event(GXD_LOG_WARN, f);
 }
 
 static void on_sniff(uv_timer_t *t) {
   gxd_protect *p = t->data;
-  int n = p->srv ? gx_rpc_server_cut_flooders(p->srv) : 0;
-  if (n > 0) {
-    json_object *f = json_object_new_object();
-    json_object_object_add(f, "event", json_object_new_string("connection_cut"));
-    json_object_object_add(f, "peer", json_object_new_string("unix:"));
-    json_object_object_add(f, "connections", json_object_new_int(n));
-    json_object_object_add(f, "closed", json_object_new_boolean(1));
-    gxd_log_event(GXD_LOG_WARN, f);
-  }
+  sniff(p);
   if (uv_now(t->loop) >= p->sniff_until) uv_timer_stop(t);
 }
 
-/* Loop: cuts the connections condemned since the last wake-up whose
- * peer address was recorded; the others are cut (and logged again) by
- * their next call that reaches the loop, if any. */
+/* Loop: streams were refused for their rate since the last wake-up:
+ * looks for flooding connections now and for a while. Then cuts the
+ * connections condemned meanwhile whose TCP peer address is known; the
+ * others are cut by their input, or by their next call that reaches the
+ * loop. */
 static void on_cut_async(uv_async_t *a) {
   gxd_protect *p = a->data;
   char queue[GXD_PROTECT_CUT_QUEUE][32], peer[GXD_GUARD_KEY_MAX + 1];
   pthread_mutex_lock(&p->mu);
-  int n = p->ncut;
+  int n = p->ncut, refused = p->refused;
   memcpy(queue, p->cut_queue, sizeof queue);
-  p->ncut = 0;
+  p->ncut = p->refused = 0;
   pthread_mutex_unlock(&p->mu);
+  if (refused) {
+    sniff(p);
+    p->sniff_until = uv_now(a->loop) + GXD_PROTECT_SNIFF_FOR_MS;
+    if (!uv_is_active((uv_handle_t *)&p->sniff))
+      uv_timer_start(&p->sniff, on_sniff, GXD_PROTECT_SNIFF_MS,
+                     GXD_PROTECT_SNIFF_MS);
+  }
   for (int i = 0; i < n; i++) {
     pthread_mutex_lock(&p->mu);
     int had = gxd_guard_take_tag(p->rate, queue[i], peer, sizeof peer) == 0;
     pthread_mutex_unlock(&p->mu);
-    if (had && peer[0]) {
-      log_cut(queue[i], peer, cut_peer(p, peer));
-    } else if (!had) { /* a unix connection, or no call seen yet */
-      log_cut(queue[i], NULL, sniff(p));
-      p->sniff_until = uv_now(a->loop) + GXD_PROTECT_SNIFF_FOR_MS;
-      if (!uv_is_active((uv_handle_t *)&p->sniff))
-        uv_timer_start(&p->sniff, on_sniff, GXD_PROTECT_SNIFF_MS,
-                       GXD_PROTECT_SNIFF_MS);
-    }
+    if (!had || peer[0])
+      log_cut(queue[i], had ? peer : NULL, had && cut_peer(p, peer));
   }
 }
 
-/* Charges a new stream of @p conn to the rate guard; the first time it
- * is condemned, queues it for the loop to cut. Any thread. */
+/* Charges a new stream of @p conn to the rate guard. A refusal wakes the
+ * loop to look for flooders (once per loop turn); the first time the
+ * connection is condemned, it is queued for the loop to cut. Any
+ * thread. */
 static gxd_guard_verdict charge(gxd_protect *p, const char *conn) {
   pthread_mutex_lock(&p->mu);
   int was_cut = gxd_guard_is_cut(p->rate, conn);
   gxd_guard_verdict v = gxd_guard_stream(p->rate, conn, now_ns());
-  int queued = v == GXD_GUARD_CUT && !was_cut &&
-               p->ncut < GXD_PROTECT_CUT_QUEUE;
-  if (queued)
+  int wake = v != GXD_GUARD_OK && v != GXD_GUARD_FULL && !p->refused;
+  if (wake) p->refused = 1;
+  if (v == GXD_GUARD_CUT && !was_cut && p->ncut < GXD_PROTECT_CUT_QUEUE) {
     snprintf(p->cut_queue[p->ncut++], sizeof p->cut_queue[0], "%s", conn);
+    wake = 1;
+  }
   pthread_mutex_unlock(&p->mu);
-  if (queued) uv_async_send(&p->cut_async);
+  if (wake) uv_async_send(&p->cut_async);
   return v;
 }
 

@@ -17,13 +17,17 @@
  *    --max-sessions-per-identity): streams waiting for their start and
  *    runs, per connection and per identity; loop thread only, its slots
  *    held by the sessions (session.h).
- * A connection condemned for its rate (HTTP/2 rapid reset) has every
- * later stream refused, and is cut off as soon as the loop knows its
- * TCP peer address (gx_rpc_server_cut_peer: recorded from its first call
- * that reached on_call, or taken from the next one). gRPC's unix
- * listeners name every peer "unix:": there the flooding connections are
- * found by their unread input (gx_rpc_server_cut_flooders), looked at
- * for a few seconds after the condemnation. Logged as
+ * Cutting connections off. As soon as the gate refuses streams for
+ * their rate, the loop looks at the unread input of every connection
+ * (gx_rpc_server_cut_flooders) and cuts those that are a rapid reset
+ * (HEADERS and RST_STREAM only, no DATA), for a few seconds after the
+ * last refusal: logged as {"event":"connection_cut","connections":N}.
+ * That finds plaintext floods long before they are condemned, and on
+ * gRPC's unix listeners, whose peers are all "unix:". A connection
+ * condemned for its rate (TLS, or a flood without resets) has every
+ * later stream refused, and is cut as soon as the loop knows its TCP
+ * peer address (gx_rpc_server_cut_peer: recorded from its first call
+ * that reached on_call, or taken from the next one): logged as
  * {"event":"connection_cut","conn":...,"peer":...,"closed":true|false}.
  *
  * Keys: a connection is "conn:N" (gx_rpc_auth.conn_id) or, without a
@@ -52,9 +56,10 @@
  *  sent). */
 #define GXD_PROTECT_CALLS_SLACK 64
 
-/** After a connection without a known TCP peer was condemned, the unix
- *  connections are looked at (gx_rpc_server_cut_flooders) every
- *  GXD_PROTECT_SNIFF_MS for GXD_PROTECT_SNIFF_FOR_MS, until one was cut. */
+/** After streams were refused for their rate, the connections' input is
+ *  looked at (gx_rpc_server_cut_flooders) at once, then every
+ *  GXD_PROTECT_SNIFF_MS for GXD_PROTECT_SNIFF_FOR_MS after the last
+ *  refusal. */
 #define GXD_PROTECT_SNIFF_MS 50
 #define GXD_PROTECT_SNIFF_FOR_MS 3000
 
@@ -76,6 +81,8 @@ typedef struct {
   uint64_t sniff_until; /**< ... until then (uv_now) */
   char cut_queue[GXD_PROTECT_CUT_QUEUE][32];
   int ncut;
+  int refused; /**< streams were refused for their rate since the loop
+                    last looked */
 } gxd_protect;
 
 /** Sets up @p p from @p cfg on @p loop. Returns 0, or -1 (out of memory,

@@ -124,6 +124,11 @@ class Conn:
         if self.closed_at is None:
             self.closed_at = time.monotonic() - self.t0
             self.close_how = how
+            try:  # a writer blocked on a full window (the server's side
+                # of a cut TCP connection waits in FIN-WAIT-2) gives up
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def on_frame(self, ftype, flags, payload):
         if ftype == T_SETTINGS and not flags & F_ACK:
