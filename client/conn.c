@@ -44,7 +44,18 @@ static const struct {
     {"Connection timed out", "timed out"},
 };
 
-const char *gexec__connect_reason(const char *msg) {
+/* unix: and unix-abstract: targets are local sockets; others are TCP. */
+static int is_unix(const char *target) {
+  return !strncmp(target, "unix:", 5) || !strncmp(target, "unix-abstract:", 14);
+}
+
+const char *gexec__connect_reason(const gexec_conn *c, const char *msg,
+                                  int probe_ms, char *buf, size_t len) {
+  const char *tls = is_unix(c->target) ? NULL
+                                       : gexec__tls_reason(c->tls, c->target,
+                                                           msg, probe_ms, buf,
+                                                           len);
+  if (tls) return tls;
   for (size_t i = 0; msg && i < sizeof reasons / sizeof *reasons; i++)
     if (strstr(msg, reasons[i].grpc)) return reasons[i].reason;
   /* Another failure to connect: gRPC's own words for it. */
@@ -55,36 +66,66 @@ const char *gexec__connect_reason(const char *msg) {
   return all ? "cannot connect" : NULL;
 }
 
-/* After a failed wait: asks once more, fail-fast, for gRPC's reason. */
+/* After a failed wait: asks once more, fail-fast, for gRPC's reason, and
+ * explains a TLS failure with a handshake of our own. */
 static void failure_reason(gexec_conn *c, char *why, size_t len) {
   gexec_error e = {0};
+  char buf[sizeof e.message];
   int wfr = c->wait_for_ready;
   c->wait_for_ready = 0; /* c is not published yet: no other user */
   int rc = gexec_ping(c, 2000, NULL, &e);
   c->wait_for_ready = wfr;
-  const char *r = rc == GEXEC_OK ? NULL : gexec__connect_reason(e.message);
+  const char *r = rc == GEXEC_OK ? NULL
+                                 : gexec__connect_reason(c, e.message,
+                                                         GEXEC__TLS_PROBE_MS,
+                                                         buf, sizeof buf);
   if (r) snprintf(why, len, "%s", r);
 }
 
-static int open_channel(gexec_conn *c, gexec_error *err) {
-  gx_rpc_client *engine;
-  if (gexec__engine_acquire(&engine) != GX_OK)
-    return gexec__fail(err, GEXEC_ECONNECT, 0,
-                       "cannot start the client engine (no thread)");
-  /* The daemon's messages are at most 1 MiB of output plus framing: a
-   * hostile one cannot make a run hold more than two such messages. */
-  gx_rpc_channel_opts co = {.client = engine,
-                            .own_connection = 1,
-                            .max_recv_bytes = GEXEC_MAX_RECV};
-  if (gx_rpc_channel_new(c->target, NULL, &co, &c->ch) != GX_OK) {
-    gexec__engine_release();
-    return gexec__fail(err, GEXEC_ECONNECT, 0, "cannot create a channel");
-  }
+/* The transport security and keepalive of @p c's channel, from @p o. */
+static int channel_setup(gexec_conn *c, const gexec_conn_opts *o,
+                         gx_rpc_channel_opts *co, gx_rpc_creds **creds,
+                         gexec_error *err) {
+  int tcp = !is_unix(c->target);
+  *creds = NULL;
+  co->keepalive_time_ms = o ? o->keepalive_time_ms : 0;
+  co->keepalive_timeout_ms = o ? o->keepalive_timeout_ms : 0;
+  if (!tcp && co->keepalive_time_ms == 0) co->keepalive_time_ms = -1;
+  if (!tcp || !o || !o->ca_file) return GEXEC_OK;
+  int rc = gexec__tls_load(o, &c->tls, err);
+  if (rc != GEXEC_OK) return rc;
+  if (gexec__tls_creds(c->tls, creds) != GX_OK)
+    return gexec__fail(err, GEXEC_ENOMEM, 0, "out of memory");
   return GEXEC_OK;
 }
 
+static int open_channel(gexec_conn *c, const gexec_conn_opts *o,
+                        gexec_error *err) {
+  gx_rpc_client *engine;
+  gx_rpc_creds *creds;
+  /* The daemon's messages are at most 1 MiB of output plus framing: a
+   * hostile one cannot make a run hold more than two such messages. */
+  gx_rpc_channel_opts co = {.own_connection = 1,
+                            .max_recv_bytes = GEXEC_MAX_RECV};
+  int rc = channel_setup(c, o, &co, &creds, err);
+  if (rc != GEXEC_OK) goto out_creds;
+  if (gexec__engine_acquire(&engine) != GX_OK) {
+    rc = gexec__fail(err, GEXEC_ECONNECT, 0,
+                     "cannot start the client engine (no thread)");
+    goto out_creds;
+  }
+  co.client = engine;
+  if (gx_rpc_channel_new(c->target, creds, &co, &c->ch) != GX_OK) {
+    gexec__engine_release();
+    rc = gexec__fail(err, GEXEC_ECONNECT, 0, "cannot create a channel");
+  }
+out_creds:
+  gx_rpc_creds_free(creds); /* the channel made its own */
+  return rc;
+}
+
 static int wait_connected(gexec_conn *c, gexec_error *err) {
-  char why[128];
+  char why[sizeof err->message];
   int64_t t0 = gexec__mono_us();
   if (gx_rpc_channel_wait_connected(c->ch, c->connect_ms, !c->wait_for_ready,
                                     why, sizeof why) == GX_OK)
@@ -107,7 +148,7 @@ int gexec_connect(const char *target, const gexec_conn_opts *opts,
   c->wait_for_ready = opts ? opts->wait_for_ready : 0;
   c->connect_ms = t > 0 ? t : GEXEC_DEFAULT_CONNECT_MS;
   pthread_mutex_init(&c->mu, NULL);
-  int rc = open_channel(c, err);
+  int rc = open_channel(c, opts, err);
   if (rc != GEXEC_OK) goto out_free;
   int lazy = t < 0 || (opts && opts->lazy);
   if (!lazy && (rc = wait_connected(c, err)) != GEXEC_OK) {
@@ -117,6 +158,7 @@ int gexec_connect(const char *target, const gexec_conn_opts *opts,
   *out = c;
   return GEXEC_OK;
 out_free:
+  gexec__tls_free(c->tls);
   pthread_mutex_destroy(&c->mu);
   free(c);
   return rc;
@@ -126,6 +168,7 @@ void gexec_conn_close(gexec_conn *c) {
   if (!c) return;
   gx_rpc_channel_free(c->ch); /* ends a pending watch without firing */
   gexec__engine_release();
+  gexec__tls_free(c->tls);
   pthread_mutex_destroy(&c->mu);
   free(c);
 }

@@ -26,6 +26,7 @@ const char *gexec_strerror(int code) {
     case GEXEC_ESTATUS: return "the daemon ended the call with an error";
     case GEXEC_ECLOSED: return "already ended or closed";
     case GEXEC_ETIMEDOUT: return "timed out";
+    case GEXEC_EREFUSED: return "refused by the daemon's policy";
     default: return "unknown error";
   }
 }

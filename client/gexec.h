@@ -87,7 +87,7 @@ extern "C" {
 #endif
 
 /** Library version. */
-#define GEXEC_VERSION "0.2.0"
+#define GEXEC_VERSION "0.3.0"
 
 /** Result codes. */
 enum {
@@ -99,6 +99,12 @@ enum {
   GEXEC_ECLOSED = -5,   /**< the run already ended / stdin already closed */
   GEXEC_ETIMEDOUT = -6, /**< a local wait (timeout_ms) ran out */
   GEXEC_EAGAIN = -7,    /**< not now: an event will say when */
+  /** The daemon refused the caller on purpose: its policy (status
+   *  PERMISSION_DENIED; the message names the rule and what it refused).
+   *  Told apart from a program that exists but may not be executed
+   *  (GEXEC_ESTATUS with PERMISSION_DENIED) by the daemon's trailing
+   *  metadata "gexec-refused-by". Since 0.3. */
+  GEXEC_EREFUSED = -8,
 };
 
 /** gRPC status codes that matter to callers (full list: the gRPC spec). */
@@ -156,12 +162,87 @@ int gexec_conn_opts_set_lazy(gexec_conn_opts *o, int on);
 int gexec_conn_opts_set_wait_for_ready(gexec_conn_opts *o, int on);
 
 /**
+ * TLS for TCP targets ("host:port"): the daemon must present a
+ * certificate issued by a CA in @p ca_file and naming the target's host
+ * (or the name of gexec_conn_opts_set_tls_server_name); with @p cert_file
+ * and @p key_file, both or neither, the connection presents that client
+ * certificate (mTLS: a daemon with --tls-client-ca requires one). A NULL
+ * @p ca_file means plaintext (then @p cert_file and @p key_file must be
+ * NULL too): the default.
+ *
+ * The paths are copied. The files are read by each gexec_connect, so a
+ * renewed certificate is used by the next connection: PEM, at most
+ * 1 MiB each, the CA file one or more certificates, the certificate file
+ * the client's certificate (and any intermediates), the key file its
+ * unencrypted private key, which must match it. A file that cannot be
+ * used fails gexec_connect with GEXEC_EINVAL and a message naming the
+ * file and why ("CA file /etc/gexec/ca.pem: No such file or directory",
+ * "... : no PEM certificate in it", "key file K: does not match the
+ * certificate in C", "key file K: encrypted (a passphrase-protected key
+ * is not supported)").
+ *
+ * unix: targets never use TLS (a local socket is protected by its file
+ * permissions, and the daemon identifies local peers by their uid): for
+ * them these settings are ignored and the files are not read, so one set
+ * of options serves local and remote daemons alike.
+ *
+ * Returns GEXEC_OK, GEXEC_EINVAL (a certificate without a key or a key
+ * without one, a certificate without a CA, an empty path or one longer
+ * than 4096 bytes; nothing changed) or GEXEC_ENOMEM.
+ */
+int gexec_conn_opts_set_tls(gexec_conn_opts *o, const char *ca_file,
+                            const char *cert_file, const char *key_file);
+
+/**
+ * The name the daemon's certificate must carry when it is not the
+ * target's host: connecting by address to a daemon whose certificate
+ * names its DNS name, or through a tunnel. Also sent as the TLS server
+ * name (SNI). NULL: the target's host (the default). Copied. Returns
+ * GEXEC_OK, GEXEC_EINVAL (empty, or longer than 253 bytes) or
+ * GEXEC_ENOMEM.
+ */
+int gexec_conn_opts_set_tls_server_name(gexec_conn_opts *o,
+                                        const char *name);
+
+/** Default keepalive interval and timeout of TCP connections (ms). */
+#define GEXEC_KEEPALIVE_TIME_MS 60000
+#define GEXEC_KEEPALIVE_TIMEOUT_MS 20000
+/** The shortest keepalive interval accepted (ms): a gexecd closes a
+ *  connection that pings more often (GOAWAY "too_many_pings"). */
+#define GEXEC_KEEPALIVE_MIN_MS 10000
+
+/**
+ * Keepalive: while runs are in flight, a connection that carried no
+ * traffic for @p time_ms pings the daemon, and if no answer comes within
+ * @p timeout_ms it is closed: its runs fail with GEXEC_ESTATUS
+ * (UNAVAILABLE). A daemon that vanished without closing (host down, link
+ * cut) is noticed within time + timeout instead of never. @p time_ms:
+ * 0 = GEXEC_KEEPALIVE_TIME_MS for TCP targets and none for unix: ones
+ * (the default); < 0 = none; else at least GEXEC_KEEPALIVE_MIN_MS.
+ * @p timeout_ms: 0 = GEXEC_KEEPALIVE_TIMEOUT_MS, else at least 1000.
+ * Returns GEXEC_OK or GEXEC_EINVAL (out of range; nothing changed).
+ */
+int gexec_conn_opts_set_keepalive(gexec_conn_opts *o, int64_t time_ms,
+                                  int64_t timeout_ms);
+
+/**
  * Opens a connection to @p target: "unix:/path", "host:port", or NULL for
  * $GEXEC_TARGET, else the default socket (see gexecd --help), with
  * @p opts (NULL: the defaults; borrowed). Waits until connected, unless
  * the connect timeout is < 0. Returns GEXEC_ECONNECT if the daemon cannot
  * be reached, with the reason in @p err ("connection refused", "no such
  * socket", "unreachable", "timed out after N ms", ...).
+ *
+ * TLS failures are GEXEC_ECONNECT too, with what the client can know:
+ * "the server's certificate failed verification: ..." and why (not
+ * issued by a CA in the CA file, expired on DATE, not valid before DATE,
+ * names other hosts than the target's), "the server does not speak TLS",
+ * and for a handshake the server closed, "the server refused our
+ * certificate (...)". To say why a certificate failed verification,
+ * gexec_connect makes one TLS handshake of its own after gRPC's failed
+ * (at most 2 s more); a run on a lazy connection reports the failure
+ * without that detail. A TLS file that cannot be used is GEXEC_EINVAL
+ * (see gexec_conn_opts_set_tls).
  */
 int gexec_connect(const char *target, const gexec_conn_opts *opts,
                   gexec_conn **out, gexec_error *err);
@@ -176,6 +257,33 @@ void gexec_conn_close(gexec_conn *conn);
  */
 int gexec_ping(gexec_conn *conn, int64_t timeout_ms, int64_t *rtt_us,
                gexec_error *err);
+
+/** What gexec_ping_ex learned. The library fills it; set @c size with
+ *  GEXEC_PING_INFO_INIT. Since 0.3. */
+typedef struct {
+  size_t size;      /**< sizeof(gexec_ping_info) as the caller knows it */
+  int64_t rtt_us;   /**< the round trip */
+  /** Who the daemon thinks we are, as its logs and audit records name
+   *  us: a SPIFFE ID, DNS name or certificate CN over mTLS, "uid=U(name)"
+   *  over its unix socket, "anonymous" over plaintext TCP; "" from a
+   *  daemon older than 0.3. Non-ASCII bytes come %XX-escaped. */
+  char identity[256];
+  /** The daemon's policy rule our runs fall under; "" if none does (the
+   *  daemon would refuse them). */
+  char rule[128];
+} gexec_ping_info;
+
+/** Initializer for gexec_ping_info. */
+#define GEXEC_PING_INFO_INIT {.size = sizeof(gexec_ping_info)}
+
+/**
+ * gexec_ping, also asking who the daemon thinks we are. @p out->size
+ * must be at least this version's sizeof(gexec_ping_info)
+ * (GEXEC_PING_INFO_INIT), else GEXEC_EINVAL. Returns as gexec_ping; the
+ * identity and rule are filled whenever the daemon answered.
+ */
+int gexec_ping_ex(gexec_conn *conn, int64_t timeout_ms, gexec_ping_info *out,
+                  gexec_error *err);
 
 /** Where an output stream goes. */
 typedef enum {
@@ -206,9 +314,19 @@ typedef struct {
   const char *profile;
   /** Resource limits; 0 = the profile's default (the daemon caps each). */
   uint64_t memory_bytes, pids, cpu_time_ms, open_files;
+  /* ---- the 0.2 layout ends here (size 0); added in 0.3: ---- */
+  /** The user to run as, by name (Start.user); NULL or "" = the
+   *  daemon's default. In host and baseline the run gets the user's uid,
+   *  groups and passwd HOME, USER, LOGNAME, SHELL; in restricted its
+   *  namespace's uid 1000 is the user on the daemon's host. The daemon
+   *  refuses an unknown user (GEXEC_ESTATUS, INVALID_ARGUMENT "unknown
+   *  user 'x'") and one its policy does not allow (PERMISSION_DENIED). */
+  const char *user;
 } gexec_spec;
 
-/** Initializer of a gexec_spec: `gexec_spec s = GEXEC_SPEC_INIT;`. */
+/** Initializer of a gexec_spec: `gexec_spec s = GEXEC_SPEC_INIT;`.
+ *  Frozen layouts (what a size means): 0 or 112 bytes on LP64 = 0.2
+ *  (through open_files); 120 = 0.3 (through user). */
 #define GEXEC_SPEC_INIT {.size = sizeof(gexec_spec)}
 
 /** The isolation in force for a run (the `started.isolation` message). */

@@ -2,9 +2,11 @@
  *
  * Layout: engine.c (the process's one gx_rpc_client), opts.c (connection
  * options, caller structs by size), conn.c (connections and their
- * connect attempts), ping.c, proc.c (a run: its call and callbacks),
- * proc_io.c (the blocking and non-blocking run API), evq.c (event queues),
- * run.c (gexec_run), errors.c.
+ * connect attempts), tls.c (TLS files, credentials and failure reasons),
+ * tls_probe.c (a handshake of our own that explains a failed one),
+ * ping.c, proc.c (a run: its call and callbacks), proc_io.c (the blocking
+ * and non-blocking run API), evq.c (event queues), run.c (gexec_run),
+ * errors.c.
  *
  * Locks, in the only order they nest: conn->mu, then proc->mu, then
  * evq->mu. Callbacks of the rpc layer run on the engine's thread and take
@@ -29,11 +31,23 @@
 /** The connect timeout when the options leave it at 0. */
 #define GEXEC_DEFAULT_CONNECT_MS 10000
 
+/** Largest TLS file read (CA bundle, certificate, key). */
+#define GEXEC__TLS_FILE_MAX (1024 * 1024)
+/** How long gexec_connect's handshake of its own may take (tls_probe.c). */
+#define GEXEC__TLS_PROBE_MS 2000
+
 struct gexec_conn_opts {
   int64_t connect_timeout_ms;
   int wait_for_ready;
   int lazy;
+  /* TLS (copies; NULL: unset): ca_file set means TLS for TCP targets */
+  char *ca_file, *cert_file, *key_file, *server_name;
+  /* keepalive, as gexec_conn_opts_set_keepalive took them */
+  int keepalive_time_ms, keepalive_timeout_ms;
 };
+
+/* tls.c: a connection's TLS material (immutable once loaded). */
+typedef struct gexec__tls gexec__tls;
 
 /* Where a connection's current attempt stands. */
 typedef enum {
@@ -44,6 +58,7 @@ typedef enum {
 
 struct gexec_conn {
   gx_rpc_channel *ch;
+  gexec__tls *tls; /* NULL: plaintext */
   char target[256];
   int wait_for_ready;
   int64_t connect_ms;       /* the attempt's budget (> 0) */
@@ -86,6 +101,7 @@ struct gexec_proc {
   /* end */
   int status_received, status;
   char status_msg[512];
+  char refused_by[32]; /* the "gexec-refused-by" trailer, or "" */
   int done, cancelled;
   int local_fail;           /* ended without a call: local_err says why */
   gexec_error local_err;
@@ -131,6 +147,8 @@ int gexec__load(void *full, size_t full_size, const void *user,
  * that appending fields never changes them. */
 #define GEXEC__SPEC_BASE \
   (offsetof(gexec_spec, open_files) + sizeof(uint64_t))
+/* The 0.3 layout of gexec_spec: through user. */
+#define GEXEC__SPEC_V03 (offsetof(gexec_spec, user) + sizeof(const char *))
 #define GEXEC__RUN_OPTS_BASE \
   (offsetof(gexec_run_opts, capture_max) + sizeof(size_t))
 
@@ -141,9 +159,52 @@ void gexec__conn_submit(gexec_conn *conn, gexec_proc *p);
 /* Removes a run still waiting on its connection (free). Returns 1 if it
  * was waiting. */
 int gexec__conn_unlink(gexec_conn *conn, gexec_proc *p);
-/* The reason of a connection failure in gRPC's status text, or NULL if
- * @p msg is not about connecting. */
-const char *gexec__connect_reason(const char *msg);
+/* The reason of a connection failure of @p c in gRPC's status text
+ * @p msg (in @p buf, or static), or NULL if it is not about connecting.
+ * @p probe_ms: see gexec__tls_reason. */
+const char *gexec__connect_reason(const gexec_conn *c, const char *msg,
+                                  int probe_ms, char *buf, size_t len);
+
+/* tls.c. gexec__tls_load reads and checks the files of @p o (ca_file
+ * set): GEXEC_OK with *out the caller's, or GEXEC_EINVAL naming the file
+ * and the problem, or GEXEC_ENOMEM. gexec__tls_free wipes the key. */
+int gexec__tls_load(const gexec_conn_opts *o, gexec__tls **out,
+                    gexec_error *err);
+void gexec__tls_free(gexec__tls *t);
+/* The rpc credentials of @p t (gx_rpc_creds_tls_client's results). */
+int gexec__tls_creds(const gexec__tls *t, gx_rpc_creds **out);
+/* Words for a connection failure gRPC described as @p msg, when it is
+ * about TLS: on a TLS connection (@p t) to @p target, or on a plaintext
+ * one (@p t NULL) to a server that wants TLS. With @p probe_ms > 0, a
+ * failed verification is explained by a handshake of our own of at most
+ * that long (blocking). Returns @p buf or a static string, or NULL when
+ * @p msg is not about TLS. */
+const char *gexec__tls_reason(const gexec__tls *t, const char *target,
+                              const char *msg, int probe_ms, char *buf,
+                              size_t len);
+
+/* tls_probe.c: what a handshake of our own learnt about a server. */
+enum {
+  GEXEC__TLS_UNTRUSTED = 1,     /* no chain to a CA we trust */
+  GEXEC__TLS_EXPIRED = 2,       /* the server's certificate expired */
+  GEXEC__TLS_NOT_YET_VALID = 3, /* ... or is not valid yet */
+  GEXEC__TLS_OTHER = 4          /* another verification error (why) */
+};
+typedef struct {
+  int verify;       /* 0: verified against the CA; else GEXEC__TLS_* */
+  char why[128];    /* OpenSSL's words for the verification result */
+  char names[160];  /* its DNS and IP SANs, ", "-separated (bounded) */
+  time_t not_before, not_after; /* its validity (0: unreadable) */
+} gexec__tls_peer;
+/* An OpenSSL ASN1_TIME as seconds since the epoch (0: unreadable). */
+struct asn1_string_st;
+time_t gexec__asn1_epoch(const struct asn1_string_st *t);
+/* Handshakes with @p target ("host:port") trusting @p ca_pem, sending
+ * @p server_name (NULL: the host) as SNI, within @p timeout_ms; fills
+ * @p out. Returns 0, or -1 if no handshake completed. Blocking. */
+int gexec__tls_probe(const char *target, const char *ca_pem,
+                     const char *server_name, int timeout_ms,
+                     gexec__tls_peer *out);
 
 /* proc.c: under p->mu. */
 /* Starts the call of a run (waiting -> calling); on failure ends it. */

@@ -1,6 +1,7 @@
 /* The health ping (grpc.health.v1.Health/Check). */
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "client/internal.h"
@@ -11,8 +12,10 @@
 typedef struct {
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  gx_rpc_call *call;
   int serving, got_reply, done, status;
   char msg[256];
+  char identity[256], rule[128]; /* the daemon's trailers */
 } ping_state;
 
 static void ping_recv(void *ud, const uint8_t *data, size_t len) {
@@ -33,6 +36,9 @@ static void ping_status(void *ud, int code, const char *msg) {
   pthread_mutex_lock(&s->mu);
   s->status = code;
   snprintf(s->msg, sizeof s->msg, "%s", msg);
+  gx_rpc_call_trailer(s->call, "gexec-identity", s->identity,
+                      sizeof s->identity);
+  gx_rpc_call_trailer(s->call, "gexec-policy-rule", s->rule, sizeof s->rule);
   pthread_mutex_unlock(&s->mu);
 }
 
@@ -57,29 +63,51 @@ static int ping_result(ping_state *s, gexec_conn *c, gexec_error *err) {
   return GEXEC_OK;
 }
 
-int gexec_ping(gexec_conn *c, int64_t timeout_ms, int64_t *rtt_us,
-               gexec_error *err) {
+/* One health check; the caller's @p s is filled. */
+static int ping_once(gexec_conn *c, int64_t timeout_ms, ping_state *s,
+                     int64_t *rtt_us, gexec_error *err) {
   static const gx_rpc_handlers h = {ping_recv, NULL, NULL, ping_status,
                                     ping_done};
-  ping_state s = {.mu = PTHREAD_MUTEX_INITIALIZER,
-                  .cv = PTHREAD_COND_INITIALIZER};
   Grpc__Health__V1__HealthCheckRequest req =
       GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-  gx_rpc_call *call;
   int64_t t0 = gexec__mono_us();
-  pthread_mutex_lock(&s.mu);
+  pthread_mutex_lock(&s->mu);
   if (gx_rpc_call_start(c->ch, "/grpc.health.v1.Health/Check",
                         timeout_ms > 0 ? timeout_ms : 10000,
-                        c->wait_for_ready, &h, &s, &call) != 0) {
-    pthread_mutex_unlock(&s.mu);
+                        c->wait_for_ready, &h, s, &s->call) != 0) {
+    pthread_mutex_unlock(&s->mu);
     return gexec__fail(err, GEXEC_ECONNECT, 0, "cannot start a call");
   }
   req.service = "";
-  gx_rpc_call_send(call, &req.base);
-  gx_rpc_call_close_send(call);
-  gx_rpc_call_recv(call);
-  while (!s.done) pthread_cond_wait(&s.cv, &s.mu);
-  pthread_mutex_unlock(&s.mu);
+  gx_rpc_call_send(s->call, &req.base);
+  gx_rpc_call_close_send(s->call);
+  gx_rpc_call_recv(s->call);
+  while (!s->done) pthread_cond_wait(&s->cv, &s->mu);
+  pthread_mutex_unlock(&s->mu);
   if (rtt_us) *rtt_us = gexec__mono_us() - t0;
-  return ping_result(&s, c, err);
+  return ping_result(s, c, err);
+}
+
+int gexec_ping(gexec_conn *c, int64_t timeout_ms, int64_t *rtt_us,
+               gexec_error *err) {
+  ping_state s = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                  .cv = PTHREAD_COND_INITIALIZER};
+  return ping_once(c, timeout_ms, &s, rtt_us, err);
+}
+
+int gexec_ping_ex(gexec_conn *c, int64_t timeout_ms, gexec_ping_info *out,
+                  gexec_error *err) {
+  ping_state s = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                  .cv = PTHREAD_COND_INITIALIZER};
+  gexec_ping_info info = GEXEC_PING_INFO_INIT;
+  if (!out || out->size < sizeof info) /* 0.3's is the first layout */
+    return gexec__fail(err, GEXEC_EINVAL, 0,
+                       "gexec_ping_ex: set out->size (GEXEC_PING_INFO_INIT)");
+  int rc = ping_once(c, timeout_ms, &s, &info.rtt_us, err);
+  snprintf(info.identity, sizeof info.identity, "%s", s.identity);
+  snprintf(info.rule, sizeof info.rule, "%s", s.rule);
+  /* a later, larger layout keeps its tail (fields we do not know) */
+  memcpy((char *)out + sizeof info.size, (char *)&info + sizeof info.size,
+         sizeof info - sizeof info.size);
+  return rc;
 }

@@ -165,6 +165,8 @@ static void on_status(void *ud, int code, const char *msg) {
   p->status_received = 1;
   p->status = code;
   snprintf(p->status_msg, sizeof p->status_msg, "%s", msg ? msg : "");
+  gx_rpc_call_trailer(p->call, "gexec-refused-by", p->refused_by,
+                      sizeof p->refused_by);
   gexec__proc_wake(p);
   pthread_mutex_unlock(&p->mu);
 }
@@ -277,6 +279,7 @@ static int pack_start(gexec_proc *p, const gexec_spec *s) {
                        : (Gexec__V1__OutputMode)s->stderr_mode;
   st.max_output_bytes = s->max_output_bytes;
   st.profile = (char *)(s->profile ? s->profile : "");
+  st.user = (char *)(s->user ? s->user : "");
   Gexec__V1__Limits lim = GEXEC__V1__LIMITS__INIT;
   lim.memory_bytes = s->memory_bytes;
   lim.pids = s->pids;
@@ -299,6 +302,10 @@ out:
   free(entries);
   return rc;
 }
+
+/* Each layout is frozen: 0.3 ends at user, nothing after it. */
+_Static_assert(sizeof(gexec_spec) == GEXEC__SPEC_V03,
+               "gexec_spec: a new field is a new layout (see gexec.h)");
 
 static int proc_new(gexec_conn *conn, const gexec_spec *user,
                     gexec_proc **out, gexec_error *err) {
@@ -385,11 +392,17 @@ int gexec__end_result(gexec_proc *p, gexec_error *err) {
                                      : gx_status_name(p->status);
     if (p->cancelled && p->status == GX_STATUS_CANCELLED)
       m = "cancelled by the client";
-    const char *why = gexec__connect_reason(p->status_msg);
+    char buf[sizeof p->status_msg];
+    /* No probe here: this may run on a caller's event loop. */
+    const char *why = gexec__connect_reason(p->conn, p->status_msg, 0, buf,
+                                            sizeof buf);
     if (!p->started && !p->cancelled && why &&
         p->status == GX_STATUS_UNAVAILABLE)
       return gexec__fail(err, GEXEC_ECONNECT, p->status,
                          "cannot connect to %s: %s", p->conn->target, why);
+    if (p->refused_by[0])
+      return gexec__fail(err, GEXEC_EREFUSED, p->status, "refused by %.31s: %s",
+                         p->refused_by, m);
     return gexec__fail(err, GEXEC_ESTATUS, p->status, "%s", m);
   }
   if (!p->exited_seen)

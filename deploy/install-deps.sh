@@ -7,6 +7,7 @@ PACKAGES=(
   bazel-bootstrap bazel-platforms        # build (offline, see BUILD docs)
   gcc libc6-dev pkg-config               # C toolchain
   libgrpc-dev                            # gRPC C core
+  libssl-dev                             # X.509, CRLs (server/tls.c); TLS files (libgexec)
   libprotobuf-c-dev protobuf-c-compiler  # messages (protoc-c)
   protobuf-compiler                      # Python stubs for the interop test
   libuv1-dev                             # event loop

@@ -25,7 +25,7 @@
  * invalid. Received bytes are valid only during on_recv.
  *
  * Transport security is a gx_rpc_creds value given per listener and per
- * channel (today plaintext only); a server call reports what its peer
+ * channel (plaintext or TLS); a server call reports what its peer
  * proved through gx_rpc_call_auth.
  *
  * Errors, as in libuv: a function that returns an error never also fires
@@ -76,9 +76,8 @@ typedef struct {
  * Constructors allocate; gx_rpc_creds_free releases. A NULL gx_rpc_creds
  * wherever one is accepted means plaintext, as gx_rpc_creds_insecure.
  *
- * Only plaintext exists today. TLS comes as further constructors, e.g.
- * gx_rpc_creds_tls_server(cert, key, client_ca, ...) and
- * gx_rpc_creds_tls_client(ca, cert, key, server_name): a credentials value
+ * Kinds: plaintext (both sides), TLS for servers (gx_rpc_creds_tls_server,
+ * below) and TLS for clients (gx_rpc_creds_tls_client): a credentials value
  * made for one side is refused by the other side's function (GX_EINVAL),
  * and callers that take a gx_rpc_creds need no change.
  */
@@ -92,7 +91,106 @@ int gx_rpc_creds_insecure(gx_rpc_creds **out);
  *  are unaffected. */
 void gx_rpc_creds_free(gx_rpc_creds *creds);
 
+/*
+ * TLS servers. A gx_rpc_tls_source holds what a TLS listener presents and
+ * verifies with: the server's certificate chain and private key and, for
+ * mTLS, the CA bundle client certificates must chain to. Listeners made
+ * from it (gx_rpc_creds_tls_server) ask it for these at every handshake
+ * (gRPC's certificate-config fetcher): after gx_rpc_tls_source_set, the
+ * next handshake on every such listener uses the new set, while
+ * connections already established keep theirs (and their calls go on).
+ *
+ * Client authentication is fixed when the source is made: with @c mtls,
+ * every client must present a certificate that chains to the client CA
+ * (GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY; the
+ * handshake fails otherwise, before any call exists); without, TLS
+ * encrypts and authenticates the server only, and no client certificate
+ * is asked for. The handshake builds the client's path to a client CA
+ * from the certificates the client sends (its own, then intermediates),
+ * so a client CA file holding only a root accepts clients of its
+ * intermediates when they send them; gRPC also accepts a client CA that
+ * is itself an intermediate (partial chains). Revocation (CRLs) is not
+ * checked by the handshake: check gx_rpc_auth.pem_cert and .pem_chain
+ * per call (server/tls.h does).
+ *
+ * Threads: gRPC's threads read the source under its mutex; set may be
+ * called from any thread. Lifetime: the source must outlive every server
+ * that listens with credentials made from it (free it after
+ * gx_rpc_server_free), since gRPC keeps calling it until then.
+ */
+typedef struct gx_rpc_tls_source gx_rpc_tls_source;
+
+/** Makes an empty source (nothing to present until the first set), with
+ *  client certificates required and verified when @p mtls is nonzero.
+ *  Returns GX_OK with *out owning it, or GX_ENOMEM / GX_ESYS with *out
+ *  untouched. */
+int gx_rpc_tls_source_new(int mtls, gx_rpc_tls_source **out);
+
+/** Replaces the whole set: @p cert_chain_pem (the server's certificate,
+ *  then any intermediates), @p key_pem (its unencrypted private key) and
+ *  @p client_ca_pem (required with mtls, must be NULL without). Strings
+ *  are copied. The PEMs are not parsed here: a set gRPC cannot use makes
+ *  new handshakes keep the previous one (check them first, as
+ *  server/tls.c does). Returns GX_OK, GX_EINVAL (a NULL or empty PEM, or
+ *  a client CA that does not match the source's mtls) or GX_ENOMEM; on
+ *  error the previous set stays in force. */
+int gx_rpc_tls_source_set(gx_rpc_tls_source *src, const char *cert_chain_pem,
+                          const char *key_pem, const char *client_ca_pem);
+
+/** How many sets were installed so far (0 before the first). */
+uint64_t gx_rpc_tls_source_generation(gx_rpc_tls_source *src);
+
+/** Frees @p src (NULL is fine) and its copies of the PEMs. Only after
+ *  every server listening with it was freed. */
+void gx_rpc_tls_source_free(gx_rpc_tls_source *src);
+
+/** Server credentials: TLS with what @p src holds at each handshake.
+ *  @p src is borrowed, also by every listener made with the result (see
+ *  gx_rpc_tls_source's lifetime). Listening with it fails (GX_EINVAL)
+ *  while @p src holds no set. Returns GX_OK with *out owning a new value,
+ *  or GX_ENOMEM with *out untouched. */
+int gx_rpc_creds_tls_server(gx_rpc_tls_source *src, gx_rpc_creds **out);
+/**
+ * TLS for channels. The server must present a certificate that chains to
+ * a CA of @p ca_pem (PEM, one or more certificates; required) and names
+ * the host the channel connects to, or @p server_name when not NULL (a
+ * DNS name or IP address; gRPC's GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, also
+ * sent as SNI). With @p cert_pem (the client's certificate chain) and
+ * @p key_pem (its unencrypted private key), both or neither, the channel
+ * presents that certificate when the server asks for one (mTLS).
+ *
+ * Strings are copied (the copy of the key is wiped when freed). The PEM
+ * data is not parsed here, nor when a channel is made: gRPC parses it
+ * when the channel connects, and a connection with data it cannot use
+ * fails (check the PEM first, as libgexec does). Returns GX_OK with *out
+ * owning a new value, GX_EINVAL (no CA, a certificate without a key or a
+ * key without one, an empty string) or GX_ENOMEM, with *out untouched.
+ * Servers refuse it (gx_rpc_server_listen: GX_EINVAL).
+ */
+int gx_rpc_creds_tls_client(const char *ca_pem, const char *cert_pem,
+                            const char *key_pem, const char *server_name,
+                            gx_rpc_creds **out);
+
 /* ---------------------------------------------------------------- server */
+
+/** Server keepalive defaults (ms): a ping after this long without
+ *  traffic on a connection, and how long its answer may take before the
+ *  connection (and every call on it) is closed. A client that vanished
+ *  without closing (half-open TCP, a cut link) has its calls cancelled
+ *  within time + timeout (+ TCP's own retransmission limits once the
+ *  ping is queued): 40 s by default. */
+#define GX_RPC_KEEPALIVE_TIME_MS 30000
+#define GX_RPC_KEEPALIVE_TIMEOUT_MS 10000
+/** The shortest client keepalive interval the server is guaranteed to
+ *  accept (ms): a client pinging every GX_RPC_CLIENT_PING_MIN_MS or less
+ *  often never gets GOAWAY "too_many_pings", with or without calls in
+ *  flight. The server counts a strike only for a ping that comes less
+ *  than half of it (5 s) after the previous one without data in between,
+ *  and closes the connection at the third strike (gRPC's
+ *  GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS = 5000,
+ *  GRPC_ARG_HTTP2_MAX_PING_STRIKES = 2,
+ *  GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS = 1). */
+#define GX_RPC_CLIENT_PING_MIN_MS 10000
 
 /** Server options; zero values select the defaults noted. */
 typedef struct {
@@ -100,6 +198,11 @@ typedef struct {
   /** HTTP/2 streams one connection may have open; more wait at the
    *  client. Bounds per-connection memory. 0 = gRPC's default. */
   int max_streams_per_conn;
+  /** Keepalive ping interval and answer timeout (ms); 0 =
+   *  GX_RPC_KEEPALIVE_TIME_MS / GX_RPC_KEEPALIVE_TIMEOUT_MS. Pings go to
+   *  idle connections too. */
+  int keepalive_time_ms;
+  int keepalive_timeout_ms;
   /**
    * The stream gate; NULL admits every stream. Called for each new
    * stream (any method) on a listener of gx_rpc_server_listen, on one of
@@ -196,6 +299,51 @@ int gx_rpc_server_add_unary(gx_rpc_server *srv, const char *path,
 int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
                          const gx_rpc_creds *creds);
 
+/** Options of a unix-socket listener whose connections the rpc module
+ *  accepts itself (gx_rpc_server_listen_unix); zero values select the
+ *  defaults noted. */
+typedef struct {
+  /** Permission bits of the socket file (only 0777 bits; the owner's
+   *  read and write are required): who may connect is who may write it.
+   *  0 = 0600, the daemon's user only. */
+  unsigned mode;
+  /** Nonzero: the socket file's group becomes @p gid (e.g. with mode
+   *  0660, the members of that group may connect). */
+  int set_gid;
+  uint32_t gid;
+  /** Fired on the loop thread when accepting a connection fails (EMFILE,
+   *  ENFILE, ENOBUFS, ENOMEM or an unexpected errno, given in @p err):
+   *  the listener then pauses (10 ms, doubling up to 1 s) before trying
+   *  again, never spinning; pending clients wait in the backlog. Fires
+   *  once per episode: again only after an accept succeeded. NULL: not
+   *  reported. */
+  void (*on_accept_error)(void *ud, int err);
+  void *ud; /**< for on_accept_error */
+} gx_rpc_unix_opts;
+
+/**
+ * Listens on the unix socket @p path (a file system path, no "unix:"
+ * prefix), before start, accepting its connections itself instead of
+ * through gRPC: the socket is created with the permission bits and group
+ * of @p opts (NULL: mode 0600, the process's group) before anyone can
+ * connect, and every connection's SO_PEERCRED (the connecting process's
+ * pid, uid and gid, from the kernel) is recorded, so that each call made
+ * on it reports them (gx_rpc_call_auth, gx_rpc_call_peer) and its
+ * connection can be cut (gx_rpc_call_cut_connection). Connections are
+ * plaintext (gRPC takes only insecure credentials for them). Accepting
+ * starts with gx_rpc_server_start; gx_rpc_server_shutdown closes the
+ * socket and removes @p path if it is still ours.
+ *
+ * An existing file at @p path is not replaced (GX_ESYS, errno
+ * EADDRINUSE): remove a stale socket first. Returns GX_OK, GX_EINVAL
+ * (empty or too long a path, a mode outside 0777 or without 0600),
+ * GX_E2BIG (16 such listeners already), GX_ENOMEM or GX_ESYS (errno
+ * says why: socket, bind, chown or listen failed); on error nothing is
+ * left behind.
+ */
+int gx_rpc_server_listen_unix(gx_rpc_server *srv, const char *path,
+                              const gx_rpc_unix_opts *opts);
+
 /** Starts serving; @p on_call receives each new call. On error
  *  (GX_ESYS, GX_ENOMEM, GX_ERPC) @p on_call never fires: calls that still
  *  arrive are cancelled. Then shut down and free the server as usual, and
@@ -228,41 +376,85 @@ int gx_rpc_call_finish(gx_rpc_call *call, int status, const char *msg);
 int gx_rpc_call_finish_msg(gx_rpc_call *call, const ProtobufCMessage *last,
                            int status, const char *msg);
 
-/** Server: the peer's address ("unix:", "ipv4:127.0.0.1:5555"); the
- *  string is owned by the call. Never authenticated. */
+/** Most trailers one call may carry (gx_rpc_call_set_trailer). */
+#define GX_RPC_TRAILERS_MAX 4
+/** Longest trailer value, in bytes. */
+#define GX_RPC_TRAILER_VALUE_MAX 256
+
+/** Server: adds trailing metadata @p key: @p value (both copied) to the
+ *  status the call will end with, for clients to tell kinds of failure
+ *  apart by machine ("gexec-refused-by: policy"). Before finishing only.
+ *  @p key: 1..64 of [a-z0-9-_.], not "grpc-..." nor "...-bin";
+ *  @p value: printable ASCII, at most GX_RPC_TRAILER_VALUE_MAX bytes.
+ *  Returns GX_OK, GX_EINVAL (bad key or value), GX_E2BIG (more than
+ *  GX_RPC_TRAILERS_MAX) or GX_ECLOSED (a client call, or finished). */
+int gx_rpc_call_set_trailer(gx_rpc_call *call, const char *key,
+                            const char *value);
+
+/** Client: copies the value of the server's trailing metadata @p key
+ *  (the first, if repeated) into @p buf (NUL-terminated, cut to fit
+ *  @p len > 0). Valid from on_status until on_done. Returns 1 if the
+ *  trailer was sent, 0 if not (buf is then ""). */
+int gx_rpc_call_trailer(gx_rpc_call *call, const char *key, char *buf,
+                        size_t len);
+
+/** Server: the peer's address ("ipv4:127.0.0.1:5555"; "unix:" for a
+ *  listener of gx_rpc_server_listen), never authenticated; the string is
+ *  owned by the call. For a call on a gx_rpc_server_listen_unix listener
+ *  it is the peer process as the kernel reported it when it connected:
+ *  "unix:pid=P,uid=U,gid=G" (the numbers of gx_rpc_call_auth). */
 const char *gx_rpc_call_peer(gx_rpc_call *call);
 
 /**
- * Server: ends the TCP connection(s) whose peer is @p peer (a
- * gx_rpc_call_peer string, e.g. of a call that was seen on it) on this
- * server's TCP listeners, with or without TLS, to stop an abusive client
- * (HTTP/2 rapid reset): its socket is shut down, gRPC sees the
- * connection end and fails every call on it (their on_closed(cancelled)
- * and on_done follow from the loop). Other connections are not touched.
- * Loop thread. Returns GX_OK, GX_ECLOSED (no such connection now),
- * GX_EINVAL (not a TCP peer: the peers of gRPC's unix listeners cannot
- * be told apart) or GX_ESYS.
+ * Server: ends the whole connection @p call came on, to stop an abusive
+ * client (e.g. one opening and resetting streams without end: HTTP/2
+ * rapid reset). The socket is shut down (shutdown(2), both ways; gRPC
+ * still owns and closes it): gRPC sees the connection end and fails every
+ * call on it, this one included (on_closed(cancelled), then on_done, from
+ * the loop later); its client sees UNAVAILABLE. Other connections are not
+ * affected. Works for calls on gx_rpc_server_listen_unix listeners (the
+ * socket recorded at accept) and on TCP listeners of gx_rpc_server_listen
+ * (found among this process's sockets as the one whose peer address is
+ * the call's and whose local port is one this server listens on), with
+ * or without TLS. Loop thread only, while the call is valid. Returns
+ * GX_OK, GX_EINVAL (a client call, or a peer that cannot be told apart:
+ * "unix:" of gx_rpc_server_listen's unix listeners), GX_ECLOSED (no
+ * such connection any more) or GX_ESYS (TCP: /proc/self/fd unreadable).
+ * A call that came on TCP reports a conn_id only when the server has an
+ * admit_stream: without, account per connection by its peer string,
+ * which no other open connection shares.
+ */
+int gx_rpc_call_cut_connection(gx_rpc_call *call);
+
+/**
+ * Server: gx_rpc_call_cut_connection for a TCP connection of which no
+ * call is at hand: the connection(s) of this server's TCP listeners
+ * whose peer is @p peer (a gx_rpc_call_peer string of an earlier call of
+ * that connection). Loop thread. Returns GX_OK, GX_ECLOSED (no such
+ * connection now), GX_EINVAL (not a TCP peer) or GX_ESYS.
  */
 int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer);
 
 /**
- * Server: ends the connections of this server's listeners that are
- * flooding it with an HTTP/2 rapid reset now, found by their input, not
- * their address (gRPC names all peers of its unix listeners "unix:"):
+ * Server: ends the connections of this server that are flooding it with
+ * an HTTP/2 rapid reset now, found by their input rather than by a call:
  * those whose unread input, peeked at without taking it, is HEADERS and
  * RST_STREAM frames only, at least 32 resets and no DATA (a client
  * starting runs sends DATA with each). Plaintext only: TLS input never
- * matches. Their sockets are shut down as by gx_rpc_server_cut_peer.
- * Loop thread. Returns how many were cut (0: none floods now), or
+ * matches. Looks at the connections of the gx_rpc_server_listen_unix
+ * listeners (cheap: their sockets are known), and with @p tcp also at
+ * those of the TCP listeners (found among the process's descriptors).
+ * Their sockets are shut down as by gx_rpc_call_cut_connection. Loop
+ * thread. Returns how many were cut (0: none floods now), GX_ENOMEM or
  * GX_ESYS.
  */
-int gx_rpc_server_cut_flooders(gx_rpc_server *srv);
+int gx_rpc_server_cut_flooders(gx_rpc_server *srv, int tcp);
 
 /** What the transport proved about a server call's peer. Filled by
  *  gx_rpc_call_auth; see there for the lifetime of its strings. */
 typedef struct {
-  /** The transport's security type: "insecure" for plaintext ("ssl" once
-   *  TLS exists); "" if gRPC names none. Never NULL. */
+  /** The transport's security type: "insecure" for plaintext, "ssl" for
+   *  TLS; "" if gRPC names none. Never NULL. */
   const char *transport;
   /** Nonzero if the peer proved an identity (e.g. a verified client
    *  certificate). Always 0 over plaintext. */
@@ -275,16 +467,43 @@ typedef struct {
    *  gRPC accepted in the handshake (its certificate). */
   const char *const *identities;
   size_t nidentities;
+  /** TLS peers with a verified certificate (all NULL otherwise, and each
+   *  NULL when the certificate has none): its SPIFFE ID (gRPC's
+   *  peer_spiffe_id, else its one URI SAN starting "spiffe://"; NULL when
+   *  several do), its first DNS SAN, its subject CN, and the certificate
+   *  itself in PEM (for revocation checks). */
+  const char *spiffe_id;
+  const char *dns;
+  const char *common_name;
+  const char *pem_cert;
+  /** TLS peers with a verified certificate: the other certificates the
+   *  peer sent with it (its intermediate CAs, possibly its root), PEM,
+   *  in the order sent, without pem_cert (gRPC's x509_pem_cert_chain,
+   *  OpenSSL's server-side peer chain). NULL when the peer sent none,
+   *  and also on a resumed TLS session, which does not carry them.
+   *  Untrusted as such: the handshake verified pem_cert against the
+   *  server's client CAs, using these only to find a path; a revocation
+   *  check needs them to reach a root (server/tls.h). */
+  const char *pem_chain;
+  /** Who the peer is, by the contract of gexec's issue 9: the SPIFFE ID
+   *  if present, else the first DNS SAN, else the subject CN; NULL if
+   *  the peer proved none of them. */
+  const char *identity;
   /** Nonzero if uid, gid and pid below are the peer process's, from the
-   *  kernel (SO_PEERCRED on a unix socket). Always 0 today: gRPC does not
-   *  expose a call's socket; it needs listeners whose connections the
-   *  rpc module accepts itself. */
+   *  kernel (SO_PEERCRED, read when it connected: its effective uid and
+   *  gid then, and its pid as this process's pid namespace sees it). Set
+   *  for calls on gx_rpc_server_listen_unix listeners only (gRPC's own
+   *  listeners do not expose a call's socket); 0 there too if the
+   *  connection could not be matched with certainty (never a guess). */
   int has_unix_cred;
   uint32_t uid, gid;
   int32_t pid;
-  /** The connection the call came on: a number unique in this process,
-   *  never reused, the same for every call of one connection; the
-   *  number admit_stream saw. 0 when the server has no admit_stream. */
+  /** The connection the call came on, for accounting per connection: a
+   *  number unique in this process, never reused, the same for every
+   *  call of one connection. Set for calls on gx_rpc_server_listen_unix
+   *  listeners (with has_unix_cred) and on listeners of
+   *  gx_rpc_server_listen when the server has an admit_stream (the
+   *  number it saw); else 0. */
   uint64_t conn_id;
   /** Nonzero if the call passed the server's admit_stream. */
   int gated;
@@ -312,6 +531,14 @@ int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out);
  */
 typedef struct gx_rpc_client gx_rpc_client;
 
+/** Drops gRPC's own log lines, unless GRPC_VERBOSITY or GRPC_TRACE is
+ *  set in the environment (to debug). gRPC prints some failures on
+ *  stderr itself (each failed TLS handshake, for one), which a program
+ *  that reports them in its own words (the gexec CLI: one line per
+ *  failure) does not want. Process-wide; libraries should leave it to
+ *  the program. */
+void gx_rpc_log_quiet(void);
+
 /** Starts an engine: a completion queue and its thread. Returns GX_OK
  *  with *out owning it, or GX_ENOMEM / GX_ESYS (no thread) with *out
  *  untouched. */
@@ -331,7 +558,28 @@ typedef struct {
    *  another channel of this process has one to the same target (gRPC
    *  otherwise shares one socket between them). */
   int own_connection;
+  /** Keepalive while calls are in flight: after keepalive_time_ms
+   *  (0 = GX_RPC_CLIENT_KEEPALIVE_TIME_MS; < 0 = never) without traffic
+   *  the channel pings the server, and a ping unanswered within
+   *  keepalive_timeout_ms (<= 0: GX_RPC_CLIENT_KEEPALIVE_TIMEOUT_MS)
+   *  closes the connection: its calls end with UNAVAILABLE. A server that
+   *  vanished (half-open TCP, a cut link, a frozen host) is noticed within
+   *  time + timeout. Pings continue for as long as calls last, also when
+   *  no data flows: the server must accept a ping every keepalive_time_ms
+   *  (gexecd accepts one every GX_RPC_CLIENT_PING_MIN_MS or more; faster
+   *  pings get the connection closed with GOAWAY "too_many_pings"). */
+  int keepalive_time_ms;
+  int keepalive_timeout_ms;
 } gx_rpc_channel_opts;
+
+/** Client keepalive defaults (ms): a ping after 60 s without traffic
+ *  during a call, closing the connection when its answer takes over
+ *  20 s. 60 s is six times what gexecd accepts, so a client never trips
+ *  its too_many_pings guard. */
+#define GX_RPC_CLIENT_KEEPALIVE_TIME_MS 60000
+#define GX_RPC_CLIENT_KEEPALIVE_TIMEOUT_MS 20000
+/* GX_RPC_CLIENT_PING_MIN_MS (with the server options): the shortest
+ * client keepalive interval gexecd accepts. */
 
 /** A channel's connectivity, as gRPC reports it. */
 typedef enum {

@@ -162,6 +162,10 @@ static void destroy(gx_rpc_call *c) {
   grpc_call_unref(c->call);
   if (c->gate) rpc_gate_release(c->gate, c->gate_conn);
   grpc_slice_unref(c->status_slice);
+  for (size_t i = 0; i < c->ntrailers; i++) {
+    grpc_slice_unref(c->trailers[i].key);
+    grpc_slice_unref(c->trailers[i].value);
+  }
   grpc_slice_unref(c->status_details);
   if (c->error_string) gpr_free((void *)c->error_string);
   grpc_metadata_array_destroy(&c->md_initial);

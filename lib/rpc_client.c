@@ -9,6 +9,7 @@
 
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
@@ -90,6 +91,14 @@ static void dispatch(void *ud, rpc_tag *tag, int ok) {
     rpc_call_complete(tag->owner, tag, ok);
 }
 
+static void drop_log(gpr_log_func_args *args) { (void)args; }
+
+void gx_rpc_log_quiet(void) {
+  const char *v = getenv("GRPC_VERBOSITY"), *t = getenv("GRPC_TRACE");
+  if ((v && *v) || (t && *t)) return;
+  gpr_set_log_function(drop_log);
+}
+
 int gx_rpc_client_new(gx_rpc_client **out) {
   gx_rpc_global_init();
   gx_rpc_client *cl = calloc(1, sizeof *cl);
@@ -113,12 +122,29 @@ void gx_rpc_client_free(gx_rpc_client *cl) {
   free(cl);
 }
 
+/* Keepalive (rpc.h) into @p args; returns how many were set (0: off). */
+static size_t keepalive_args(const gx_rpc_channel_opts *opts,
+                             grpc_arg *args) {
+  int time_ms = opts ? opts->keepalive_time_ms : 0;
+  int timeout_ms = opts ? opts->keepalive_timeout_ms : 0;
+  if (time_ms == 0) time_ms = GX_RPC_CLIENT_KEEPALIVE_TIME_MS;
+  if (timeout_ms <= 0) timeout_ms = GX_RPC_CLIENT_KEEPALIVE_TIMEOUT_MS;
+  if (time_ms < 0) return 0;
+  args[0] = rpc_int_arg(GRPC_ARG_KEEPALIVE_TIME_MS, time_ms);
+  args[1] = rpc_int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, timeout_ms);
+  /* gRPC stops pinging after 2 pings without data by default: a run
+   * that is silent for minutes would no longer be watched. */
+  args[2] = rpc_int_arg(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  return 3;
+}
+
 static grpc_channel *create_channel(const char *target,
                                     grpc_channel_credentials *cc,
+                                    const gx_rpc_creds *creds,
                                     const gx_rpc_channel_opts *opts) {
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 8u << 20;
-  grpc_arg args[] = {
+  grpc_arg args[10] = {
       rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
       /* A run is not idempotent: never let gRPC replay one. */
       rpc_int_arg(GRPC_ARG_ENABLE_RETRIES, 0),
@@ -126,11 +152,18 @@ static grpc_channel *create_channel(const char *target,
        * 10 s (not gRPC's 120 s) to one that was down for a while. */
       rpc_int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100),
       rpc_int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000),
-      /* Last: only with own_connection. */
-      rpc_int_arg(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1),
   };
-  size_t n = sizeof args / sizeof *args;
-  grpc_channel_args ca = {opts && opts->own_connection ? n : n - 1, args};
+  size_t n = 4;
+  if (opts && opts->own_connection)
+    args[n++] = rpc_int_arg(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  n += keepalive_args(opts, args + n);
+  const char *name = rpc_creds_server_name(creds);
+  if (name) {
+    args[n].type = GRPC_ARG_STRING;
+    args[n].key = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+    args[n++].value.string = (char *)name; /* gRPC copies it */
+  }
+  grpc_channel_args ca = {n, args};
   return grpc_channel_create(target, cc, &ca);
 }
 
@@ -156,7 +189,7 @@ int gx_rpc_channel_new(const char *target, const gx_rpc_creds *creds,
   pthread_cond_init(&ch->cv, NULL);
   ch->t_watch.kind = RPC_OP_WATCH;
   ch->t_watch.owner = ch;
-  ch->channel = create_channel(target, cc, opts);
+  ch->channel = create_channel(target, cc, creds, opts);
   *out = ch;
   goto out_release;
 out_free:
@@ -330,4 +363,22 @@ void gx_rpc_call_cancel(gx_rpc_call *c) {
   grpc_call *gc = c->call;
   RPC_HANDOFF(c); /* the completions this causes may destroy c */
   grpc_call_cancel(gc, NULL);
+}
+
+int gx_rpc_call_trailer(gx_rpc_call *c, const char *key, char *buf,
+                        size_t len) {
+  size_t klen = strlen(key);
+  buf[0] = '\0';
+  for (size_t i = 0; i < c->md_trailing.count; i++) {
+    const grpc_metadata *m = &c->md_trailing.metadata[i];
+    if (GRPC_SLICE_LENGTH(m->key) != klen ||
+        memcmp(GRPC_SLICE_START_PTR(m->key), key, klen) != 0)
+      continue;
+    size_t n = GRPC_SLICE_LENGTH(m->value);
+    if (n >= len) n = len - 1;
+    memcpy(buf, GRPC_SLICE_START_PTR(m->value), n);
+    buf[n] = '\0';
+    return 1;
+  }
+  return 0;
 }

@@ -69,8 +69,6 @@ struct rpc_gate {
   atomic_int refs;    /* the server's, and one per credentials object */
 };
 
-static atomic_uint_fast64_t last_conn_id;
-
 uint64_t rpc_gate_conn_id(const grpc_auth_context *ctx) {
   grpc_auth_property_iterator it =
       grpc_auth_context_find_properties_by_name(ctx, GATE_PROP);
@@ -90,7 +88,7 @@ static uint64_t conn_id_of(rpc_gate *g, grpc_auth_context *ctx) {
   uint64_t id = rpc_gate_conn_id(ctx);
   if (!id) {
     char buf[24];
-    id = atomic_fetch_add(&last_conn_id, 1) + 1;
+    id = rpc_next_conn_id();
     snprintf(buf, sizeof buf, "%" PRIu64, id);
     grpc_auth_context_add_cstring_property(ctx, GATE_PROP, buf);
   }

@@ -72,6 +72,20 @@ typedef struct {
 /* The stream gate of a server (rpc_gate.c, declared below). */
 typedef struct rpc_gate rpc_gate;
 
+/* The connections a server accepted itself (rpc_conn.c), its unix
+ * listeners (rpc_unix.c) and its TCP ports (for rpc_cut.c). Loop thread
+ * only. */
+typedef struct rpc_conns rpc_conns;
+
+/* Who a server call's peer is, from the record of the connection it came
+ * on (rpc_conn.c). conn_id 0: unknown (no credentials). */
+typedef struct {
+  int fd;           /* the connection's socket, as gRPC named it ("fd:N") */
+  uint64_t conn_id; /* unique per accepted connection, never reused */
+  uint32_t uid, gid;
+  int32_t pid;
+} rpc_peer_cred;
+
 /* What gx_rpc_call_auth reports, read once per call (rpc_security.c):
  * one allocation holding the struct, the identity array and the strings. */
 typedef struct rpc_auth rpc_auth;
@@ -102,7 +116,13 @@ struct gx_rpc_call {
   /* server */
   char *peer;
   grpc_slice status_slice;
+  /* trailing metadata sent with the status (gx_rpc_call_set_trailer):
+   * keys and values are slices of ours until the call is destroyed */
+  grpc_metadata trailers[GX_RPC_TRAILERS_MAX];
+  size_t ntrailers;
   rpc_auth *auth; /* NULL until gx_rpc_call_auth first asks */
+  rpc_conns *conns; /* the server's; outlives the call */
+  rpc_peer_cred cred; /* set when the call is accepted (rpc_conn.c) */
   rpc_gate *gate;      /* released at destroy: the gate admitted it */
   uint64_t gate_conn;  /* ... on this connection */
   /* server, unary methods (rpc_unary.c) */
@@ -174,29 +194,88 @@ uint64_t rpc_gate_call_conn(grpc_call *call);
 /* A call the gate admitted on connection @p conn_id is gone (0: none). */
 void rpc_gate_release(rpc_gate *g, uint64_t conn_id);
 
-/* Shuts down this process's TCP sockets whose peer is @p peer (gRPC's
- * "ipv4:..."/"ipv6:..." form) and whose local port is one of @p ports
- * (rpc_cut_peer.c): GX_OK, GX_ECLOSED (none), GX_EINVAL (not a TCP peer,
- * or no ports) or GX_ESYS. */
-int rpc_cut_tcp_peer(const int *ports, int nports, const char *peer);
-
-/* A server's listeners, to find the connections accepted on them. */
-typedef struct {
-  const char *const *paths; /* unix socket paths */
-  int npaths;
-  const int *ports; /* TCP ports */
-  int nports;
-} rpc_listeners;
+/* Shuts down this process's sockets on @p cs's TCP ports whose peer is
+ * @p peer (gRPC's "ipv4:..."/"ipv6:..." form) (rpc_cut.c): GX_OK,
+ * GX_ECLOSED (none), GX_EINVAL (not a TCP peer) or GX_ESYS. */
+int rpc_cut_tcp_peer(const rpc_conns *cs, const char *peer);
 
 /* rpc_sniff.c: whether the @p n bytes at @p buf, a connection's unread
  * input, are an HTTP/2 rapid reset (HEADERS and RST_STREAM frames only,
- * no DATA); and shutting down this process's connections accepted on
- * @p l whose unread input is one (returns how many, or GX_ESYS). */
+ * no DATA); whether socket @p fd's unread input is one now (peeked;
+ * @p buf holds RPC_SNIFF_PEEK bytes); and shutting down the sockets of
+ * @p cs's connections whose input is one: those accepted on its unix
+ * listeners, and with @p tcp those on its TCP ports (returns how many,
+ * or GX_ESYS). */
+#define RPC_SNIFF_PEEK (64 * 1024)
 int rpc_rapid_reset_evidence(const uint8_t *buf, size_t n);
-int rpc_cut_flooders(const rpc_listeners *l);
+int rpc_sniff_flooding(int fd, uint8_t *buf);
+int rpc_cut_flooders(rpc_conns *cs, int tcp);
 
+
+/* Server credentials of a TLS source (rpc_tls_server.c): GX_OK, GX_EINVAL
+ * (the source holds no set yet) or GX_ENOMEM. */
+int rpc_tls_server_creds_new(gx_rpc_tls_source *src,
+                             grpc_server_credentials **out);
+/* The name a TLS channel's server certificate must carry instead of the
+ * target's host (GRPC_SSL_TARGET_NAME_OVERRIDE_ARG), owned by @p creds;
+ * NULL: the host, or no TLS. */
+const char *rpc_creds_server_name(const gx_rpc_creds *creds);
 /* Frees what gx_rpc_call_auth cached for a call (NULL is fine). */
 void rpc_auth_free(rpc_auth *a);
+
+/* A server's own connections (rpc_conn.c), all on the loop thread.
+ * rpc_conns_new: GX_OK or GX_ENOMEM. rpc_conns_free also stops what
+ * rpc_conns_stop did not. */
+int rpc_conns_new(rpc_conns **out);
+void rpc_conns_free(rpc_conns *cs);
+/* gx_rpc_server_listen_unix's work (its results). */
+int rpc_conns_listen_unix(rpc_conns *cs, const char *path,
+                          const gx_rpc_unix_opts *opts);
+/* Starts accepting on every unix listener, after grpc_server_start:
+ * GX_OK, or GX_ESYS/GX_ENOMEM (rpc_conns_stop still cleans up). */
+int rpc_conns_start(rpc_conns *cs, uv_loop_t *loop, grpc_server *server);
+/* Stops accepting, closes the listening sockets and removes their paths
+ * (memory of started listeners goes in libuv close callbacks: run the
+ * loop). Idempotent. */
+void rpc_conns_stop(rpc_conns *cs);
+/* Remembers a TCP port the server listens on (gx_rpc_server_listen). */
+void rpc_conns_add_tcp_port(rpc_conns *cs, int port);
+/* The TCP ports of gx_rpc_server_listen's listeners, *n of them. */
+const int *rpc_conns_tcp_ports(const rpc_conns *cs, int *n);
+/* Records accepted connection @p fd (its socket's identity and peer
+ * credentials) under a new conn_id, replacing whatever record the number
+ * had: GX_OK, GX_ENOMEM, or GX_ESYS (the socket cannot be read). */
+int rpc_conns_record(rpc_conns *cs, int fd);
+/* Sets @p c's cred (and its peer string) from the record of the
+ * connection its "fd:N" peer names, if that record is certainly the
+ * call's connection; else leaves them (no credentials). */
+void rpc_conns_identify(rpc_conns *cs, gx_rpc_call *c);
+/* Copies @p c's peer credentials (none: has_unix_cred 0) into @p out. */
+void rpc_conns_fill_auth(const gx_rpc_call *c, gx_rpc_auth *out);
+/* Whether @p cred still names the recorded, open connection. */
+int rpc_conns_current(const rpc_conns *cs, const rpc_peer_cred *cred);
+/* A new connection number, unique in the process (also the gate's). */
+uint64_t rpc_next_conn_id(void);
+/* Calls @p fn(@p ud, fd) for each connection accepted on the unix
+ * listeners whose socket is still open; stops at the first nonzero
+ * result and returns it, else 0. */
+int rpc_conns_each(const rpc_conns *cs, int (*fn)(void *ud, int fd),
+                   void *ud);
+
+/* One unix listener (rpc_unix.c), kept by rpc_conns: what rpc_conns_*
+ * do for each. rpc_unix_stop also frees it (at once if it never
+ * started, else from its handles' close callbacks). */
+typedef struct rpc_unix_listener rpc_unix_listener;
+int rpc_unix_listen(rpc_conns *cs, const char *path,
+                    const gx_rpc_unix_opts *opts, rpc_unix_listener **out);
+int rpc_unix_start(rpc_unix_listener *l, uv_loop_t *loop,
+                   grpc_server *server);
+void rpc_unix_stop(rpc_unix_listener *l);
+
+/* Counters for the module's tests: connections accepted, and accept
+ * attempts that failed (EAGAIN excluded), over the process's life. */
+extern atomic_uint_fast64_t rpc_unix_accepted;
+extern atomic_uint_fast64_t rpc_unix_accept_failures;
 
 /* Unary methods (rpc_unary.c). rpc_unary_method_init copies @p path's
  * last component; rpc_unary_method_free releases it. rpc_unary_start

@@ -12,7 +12,6 @@
 #include "lib/rpc_internal.h"
 
 #define MAX_METHODS 8
-#define MAX_TCP_PORTS 16 /* listeners remembered, of each kind, to cut by */
 
 rpc_request_registered_fn rpc_request_registered =
     grpc_server_request_registered_call;
@@ -35,6 +34,7 @@ struct gx_rpc_server {
   grpc_server *server;
   grpc_completion_queue *cq;
   rpc_pump *pump;
+  rpc_conns *conns; /* unix listeners of ours, accepted connections */
   request_slot slots[MAX_METHODS + 1];
   int nmethods;
   int shutting_down;
@@ -45,10 +45,6 @@ struct gx_rpc_server {
   gx_rpc_on_call on_call;
   void *on_call_ud;
   rpc_gate *gate; /* NULL without admit_stream */
-  int tcp_ports[MAX_TCP_PORTS]; /* of the TCP listeners, for cutting */
-  int ntcp_ports;
-  char *unix_paths[MAX_TCP_PORTS]; /* of the unix listeners, likewise */
-  int nunix_paths;
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -111,6 +107,8 @@ static gx_rpc_call *accept_call(gx_rpc_server *srv, grpc_call *gc) {
   }
   c->pump = srv->pump;
   c->peer = grpc_call_get_peer(gc);
+  c->conns = srv->conns;
+  rpc_conns_identify(srv->conns, c);
   grpc_op ops[2];
   memset(ops, 0, sizeof ops);
   ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -158,14 +156,33 @@ static void dispatch(void *ud, rpc_tag *tag, int ok) {
   }
 }
 
+static int or_default(int v, int dflt) { return v > 0 ? v : dflt; }
+
 int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
                       gx_rpc_server **out) {
   gx_rpc_global_init();
   gx_rpc_server *srv = calloc(1, sizeof *srv);
   if (!srv) return GX_ENOMEM;
+  if (rpc_conns_new(&srv->conns) != GX_OK) {
+    free(srv);
+    return GX_ENOMEM;
+  }
   size_t max_recv = opts && opts->max_recv_bytes ? opts->max_recv_bytes
                                                   : 4u << 20;
   grpc_arg args[] = {
+      /* keepalive (rpc.h): the server pings every connection, idle or
+       * not, and lets clients ping every GX_RPC_CLIENT_PING_MIN_MS / 2
+       * without a strike */
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIME_MS,
+                  or_default(opts ? opts->keepalive_time_ms : 0,
+                             GX_RPC_KEEPALIVE_TIME_MS)),
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                  or_default(opts ? opts->keepalive_timeout_ms : 0,
+                             GX_RPC_KEEPALIVE_TIMEOUT_MS)),
+      rpc_int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1),
+      rpc_int_arg(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                  GX_RPC_CLIENT_PING_MIN_MS / 2),
+      rpc_int_arg(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2),
       rpc_int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)max_recv),
       rpc_int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                   opts && opts->max_streams_per_conn
@@ -176,10 +193,11 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
        * with bandwidth-delay probes (measured: ~6 MiB per stream) */
       rpc_int_arg(GRPC_ARG_HTTP2_BDP_PROBE, 0),
       rpc_int_arg(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024)};
-  grpc_channel_args ca = {4, args};
+  grpc_channel_args ca = {sizeof args / sizeof *args, args};
   if (opts && opts->admit_stream &&
       rpc_gate_new(opts->admit_stream, opts->admit_ud,
                    opts->max_calls_per_conn, &srv->gate) != GX_OK) {
+    rpc_conns_free(srv->conns);
     free(srv);
     return GX_ENOMEM;
   }
@@ -219,19 +237,6 @@ int gx_rpc_server_add_unary(gx_rpc_server *srv, const char *path,
   return i;
 }
 
-/* Keeps a listener's TCP port or unix path, to find its connections
- * (gx_rpc_server_cut_peer, gx_rpc_server_cut_flooders). */
-static void remember_listener(gx_rpc_server *srv, const char *addr,
-                              int port) {
-  if (strncmp(addr, "unix:", 5) != 0) {
-    if (srv->ntcp_ports < MAX_TCP_PORTS)
-      srv->tcp_ports[srv->ntcp_ports++] = port;
-  } else if (srv->nunix_paths < MAX_TCP_PORTS) {
-    char *path = strdup(addr + 5);
-    if (path) srv->unix_paths[srv->nunix_paths++] = path;
-  }
-}
-
 /* gRPC takes its own reference to the credentials for the listener. */
 int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
                          const gx_rpc_creds *creds) {
@@ -241,18 +246,22 @@ int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
   if (srv->gate) rpc_gate_attach(srv->gate, sc);
   int port = grpc_server_add_http2_port(srv->server, addr, sc);
   grpc_server_credentials_release(sc);
-  if (port > 0) remember_listener(srv, addr, port);
+  if (port > 0 && strncmp(addr, "unix", 4) != 0)
+    rpc_conns_add_tcp_port(srv->conns, port);
   return port > 0 ? port : GX_ERPC;
 }
 
-int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer) {
-  return rpc_cut_tcp_peer(srv->tcp_ports, srv->ntcp_ports, peer);
+int gx_rpc_server_listen_unix(gx_rpc_server *srv, const char *path,
+                              const gx_rpc_unix_opts *opts) {
+  return rpc_conns_listen_unix(srv->conns, path, opts);
 }
 
-int gx_rpc_server_cut_flooders(gx_rpc_server *srv) {
-  rpc_listeners l = {(const char *const *)srv->unix_paths, srv->nunix_paths,
-                     srv->tcp_ports, srv->ntcp_ports};
-  return rpc_cut_flooders(&l);
+int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer) {
+  return rpc_cut_tcp_peer(srv->conns, peer);
+}
+
+int gx_rpc_server_cut_flooders(gx_rpc_server *srv, int tcp) {
+  return rpc_cut_flooders(srv->conns, tcp);
 }
 
 int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
@@ -260,7 +269,10 @@ int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
   srv->on_call = on_call;
   srv->on_call_ud = ud;
   grpc_server_start(srv->server);
-  int rc = rpc_pump_start(srv->cq, srv->loop, dispatch, srv, &srv->pump);
+  /* before the pump: on failure no request is posted, no call arrives */
+  int rc = rpc_conns_start(srv->conns, srv->loop, srv->server);
+  if (rc != GX_OK) return rc;
+  rc = rpc_pump_start(srv->cq, srv->loop, dispatch, srv, &srv->pump);
   if (rc != GX_OK) return rc; /* nothing posted: no call can arrive */
   int n = srv->nmethods + 1;
   srv->slots[srv->nmethods].method = -1;
@@ -285,6 +297,7 @@ void gx_rpc_server_shutdown(gx_rpc_server *srv, void (*done)(void *),
   srv->shutting_down = 1;
   srv->shutdown_done = done;
   srv->shutdown_ud = ud;
+  rpc_conns_stop(srv->conns); /* no connection is added after this */
   RPC_HANDOFF(&srv->shutdown_tag);
   grpc_server_shutdown_and_notify(srv->server, srv->cq, &srv->shutdown_tag);
   if (srv->pump) return; /* the tag reaches the loop through the pump */
@@ -317,7 +330,7 @@ void gx_rpc_server_free(gx_rpc_server *srv) {
   for (int i = 0; i < srv->nmethods; i++)
     rpc_unary_method_free(&srv->slots[i].unary);
   rpc_gate_unref(srv->gate);
-  for (int i = 0; i < srv->nunix_paths; i++) free(srv->unix_paths[i]);
+  rpc_conns_free(srv->conns);
   free(srv);
 }
 
@@ -358,6 +371,8 @@ static int send_status(gx_rpc_call *c, const ProtobufCMessage *last,
     ops[n++].data.send_message.send_message = c->send_bb;
   }
   ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+  ops[n].data.send_status_from_server.trailing_metadata_count = c->ntrailers;
+  ops[n].data.send_status_from_server.trailing_metadata = c->trailers;
   ops[n].data.send_status_from_server.status = (grpc_status_code)status;
   ops[n++].data.send_status_from_server.status_details = &c->status_slice;
   int rc = rpc_call_batch(c, ops, n, &c->t_status);
@@ -372,6 +387,37 @@ int gx_rpc_call_finish(gx_rpc_call *c, int status, const char *msg) {
 int gx_rpc_call_finish_msg(gx_rpc_call *c, const ProtobufCMessage *last,
                            int status, const char *msg) {
   return send_status(c, last, status, msg);
+}
+
+/* A metadata key gRPC accepts and we mean: lowercase letters, digits,
+ * '-', '_', '.'; not reserved (":..." or "grpc-..."); not binary. */
+static int key_ok(const char *key) {
+  size_t n = strlen(key);
+  if (n == 0 || n > 64 || strncmp(key, "grpc-", 5) == 0 ||
+      (n > 4 && strcmp(key + n - 4, "-bin") == 0))
+    return 0;
+  return strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
+}
+
+/* A value: printable ASCII, as HTTP/2 header values must be. */
+static int value_ok(const char *v) {
+  size_t n = strnlen(v, GX_RPC_TRAILER_VALUE_MAX + 1);
+  if (n > GX_RPC_TRAILER_VALUE_MAX) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (v[i] < 0x20 || v[i] > 0x7e) return 0;
+  return 1;
+}
+
+int gx_rpc_call_set_trailer(gx_rpc_call *c, const char *key,
+                            const char *value) {
+  if (!c->is_server || c->finishing) return GX_ECLOSED;
+  if (!key_ok(key) || !value_ok(value)) return GX_EINVAL;
+  if (c->ntrailers == GX_RPC_TRAILERS_MAX) return GX_E2BIG;
+  grpc_metadata *m = &c->trailers[c->ntrailers++];
+  memset(m, 0, sizeof *m);
+  m->key = grpc_slice_from_copied_string(key);
+  m->value = grpc_slice_from_copied_string(value);
+  return GX_OK;
 }
 
 const char *gx_rpc_call_peer(gx_rpc_call *c) {

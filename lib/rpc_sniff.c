@@ -1,10 +1,11 @@
 /* Finding the connections of a server that carry an HTTP/2 rapid reset
  * (gx_rpc_server_cut_flooders, see rpc.h).
  *
- * A connection the stream gate refuses for its rate cannot always be
- * found by its address: gRPC names every connection of its unix
- * listeners "unix:", and a TCP connection's address is known only once
- * one of its calls reached the loop. What can be seen is the input:
+ * A flooding connection is not always known by a call: gRPC hands its
+ * calls to the loop one at a time, and while it parses a flood the loop
+ * may see none of them (connections of our own unix listeners pass no
+ * stream gate either), and a TCP connection's address is known only
+ * once one of its calls reached the loop. What can be seen is the input:
  * while a client floods, its socket's receive queue stays full (gRPC
  * parses slower than the client writes), and what waits there is
  * HEADERS, RST_STREAM, HEADERS, RST_STREAM... Each socket accepted on
@@ -16,22 +17,20 @@
  * client starting runs, however many at once, never matches), HEADERS
  * and RST_STREAM all but a few frames. Plaintext only: TLS input does
  * not parse as frames, so it never matches. */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
 
-#define SNIFF_PEEK (64 * 1024)
 #define SNIFF_MIN_INPUT 4096  /* less unread input is no flood */
 #define SNIFF_MIN_RESETS 32
 #define FRAME_MAX 16384       /* SETTINGS_MAX_FRAME_SIZE's default */
@@ -63,68 +62,58 @@ int rpc_rapid_reset_evidence(const uint8_t *buf, size_t n) {
   return resets >= SNIFF_MIN_RESETS && headers + resets + 4 >= frames;
 }
 
-/* Whether the local address @p ss (of length @p len) is one of @p l's
- * listeners: a unix socket path, or a TCP port. */
-static int on_listener(const struct sockaddr_storage *ss, socklen_t len,
-                       const rpc_listeners *l) {
-  if (ss->ss_family == AF_UNIX) {
-    const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
-    size_t off = offsetof(struct sockaddr_un, sun_path);
-    size_t plen = len > off ? strnlen(un->sun_path, len - off) : 0;
-    for (int i = 0; i < l->npaths; i++)
-      if (plen && plen == strlen(l->paths[i]) &&
-          memcmp(un->sun_path, l->paths[i], plen) == 0)
-        return 1;
-    return 0;
-  }
-  int port = ss->ss_family == AF_INET
-                 ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
-             : ss->ss_family == AF_INET6
-                 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
-                 : -1;
-  for (int i = 0; i < l->nports; i++)
-    if (port == l->ports[i]) return 1;
-  return 0;
-}
-
-/* Whether @p fd is a connection accepted on one of @p l's listeners: a
- * connected stream socket whose local address is the listener's. */
-static int accepted_on(int fd, const rpc_listeners *l) {
+/* Whether @p fd is a TCP connection accepted on one of @p ports: a
+ * connected stream socket whose local port is the listener's. */
+static int accepted_tcp(int fd, const int *ports, int nports) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
-  int type = 0;
+  int type = 0, port = -1;
   socklen_t tl = sizeof type;
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
-      !on_listener(&ss, len, l))
-    return 0;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return 0;
+  if (ss.ss_family == AF_INET)
+    port = ntohs(((const struct sockaddr_in *)&ss)->sin_port);
+  else if (ss.ss_family == AF_INET6)
+    port = ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+  int ours = 0;
+  for (int i = 0; i < nports; i++) ours |= port == ports[i];
   len = sizeof ss;
-  return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+  return ours && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
          type == SOCK_STREAM &&
          getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
 }
 
-/* Peeks at @p fd's unread input; 1 if it is a rapid reset. A socket
- * shut down for reading (by an earlier cut: gRPC closes it later) is
- * not one any more. */
-static int flooding(int fd, uint8_t *buf) {
+int rpc_sniff_flooding(int fd, uint8_t *buf) {
   int queued = 0;
   struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
+  /* a socket shut down for reading (an earlier cut: gRPC closes it
+   * later) floods no more */
   if (poll(&pfd, 1, 0) != 0 || ioctl(fd, FIONREAD, &queued) != 0 ||
       queued < SNIFF_MIN_INPUT)
     return 0;
-  ssize_t n = recv(fd, buf, SNIFF_PEEK, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = recv(fd, buf, RPC_SNIFF_PEEK, MSG_PEEK | MSG_DONTWAIT);
   return n > 0 && rpc_rapid_reset_evidence(buf, (size_t)n);
 }
 
-int rpc_cut_flooders(const rpc_listeners *l) {
-  int cut = 0;
-  if (l->npaths == 0 && l->nports == 0) return 0;
-  uint8_t *buf = malloc(SNIFF_PEEK);
-  DIR *d = buf ? opendir("/proc/self/fd") : NULL;
-  if (!d) {
-    free(buf);
-    return GX_ESYS;
-  }
+/* What a pass over the connections needs. */
+typedef struct {
+  uint8_t *buf;
+  int cut;
+} sniff_pass;
+
+static int sniff_one(void *ud, int fd) {
+  sniff_pass *sp = ud;
+  if (rpc_sniff_flooding(fd, sp->buf) && shutdown(fd, SHUT_RDWR) == 0)
+    sp->cut++;
+  return 0;
+}
+
+/* The TCP connections: found among the process's descriptors. */
+static int sniff_tcp(const rpc_conns *cs, sniff_pass *sp) {
+  int nports;
+  const int *ports = rpc_conns_tcp_ports(cs, &nports);
+  if (nports == 0) return GX_OK;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return GX_ESYS;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     char *end;
@@ -132,11 +121,17 @@ int rpc_cut_flooders(const rpc_listeners *l) {
     if (*end || end == e->d_name || fd < 0 || fd > 0x7fffffff ||
         fd == dirfd(d))
       continue;
-    if (accepted_on((int)fd, l) && flooding((int)fd, buf) &&
-        shutdown((int)fd, SHUT_RDWR) == 0)
-      cut++;
+    if (accepted_tcp((int)fd, ports, nports)) sniff_one(sp, (int)fd);
   }
   closedir(d);
-  free(buf);
-  return cut;
+  return GX_OK;
+}
+
+int rpc_cut_flooders(rpc_conns *cs, int tcp) {
+  sniff_pass sp = {malloc(RPC_SNIFF_PEEK), 0};
+  int rc = sp.buf ? GX_OK : GX_ENOMEM;
+  if (rc == GX_OK) rpc_conns_each(cs, sniff_one, &sp);
+  if (rc == GX_OK && tcp) rc = sniff_tcp(cs, &sp);
+  free(sp.buf);
+  return rc == GX_OK ? sp.cut : rc;
 }

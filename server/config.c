@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "lib/gx_addr.h"
 #include "lib/gx_units.h"
+#include "lib/rpc.h"
 
 #ifndef GEXEC_VERSION
 #define GEXEC_VERSION "0.1.0"
@@ -20,12 +22,16 @@ static const char usage[] =
     "Runs commands for gexec clients over gRPC (service gexec.v1.Exec).\n"
     "\n"
     "  -l, --listen ADDR        listen on ADDR: unix:/path or host:port;\n"
-    "                           repeatable. Plaintext TCP is accepted only on\n"
-    "                           loopback addresses (there is no TLS yet).\n"
+    "                           repeatable. A TCP address other than loopback\n"
+    "                           needs --tls-cert, --tls-key, --tls-client-ca\n"
+    "                           and --policy.\n"
     "                           Default: unix:$XDG_RUNTIME_DIR"
     GX_ADDR_DEFAULT_SUBPATH ",\n"
     "                           or unix:" GX_ADDR_DEFAULT_RUN_DIR
     GX_ADDR_DEFAULT_SUBPATH " (socket mode 0600)\n"
+    "      --socket-group NAME  unix sockets get mode 0660 and group NAME:\n"
+    "                           its members may connect (default: 0600,\n"
+    "                           the daemon's user only)\n"
     "      --max-sessions N     concurrent runs; more are refused with\n"
     "                           RESOURCE_EXHAUSTED (default 1024)\n"
     "      --max-timeout DUR    longest run allowed; also the timeout of runs\n"
@@ -40,7 +46,9 @@ static const char usage[] =
     "                           at once (default: --max-sessions)\n"
     "      --max-pending-starts N  streams one connection may have waiting\n"
     "                           for their start message; they take no\n"
-    "                           session slot (default 64)\n"
+    "                           session slot (default: the identity's\n"
+    "                           share, so that a client may open all its\n"
+    "                           runs at once)\n"
     "      --stream-rate N[/s][,BURST]  new streams a connection may open\n"
     "                           per second, and at once (default\n"
     "                           1000/s,2000); past that they are refused,\n"
@@ -51,11 +59,44 @@ static const char usage[] =
     "                           (default 4M)\n"
     "      --log-level LEVEL    debug, info, warn or error (default info)\n"
     "\n"
+    "Remote use (see README, \"Run it across machines\"): SIGHUP re-reads\n"
+    "the TLS files and the policy and reopens the audit log (a broken file\n"
+    "keeps the old one in force, reason logged; live runs are untouched).\n"
+    "      --tls-cert FILE      the server's certificate chain (PEM); with\n"
+    "                           it every TCP listener speaks TLS\n"
+    "      --tls-key FILE       its private key (PEM, unencrypted)\n"
+    "      --tls-client-ca FILE  clients must present a certificate signed\n"
+    "                           by a CA of FILE (mTLS)\n"
+    "      --tls-crl-dir DIR    CRLs (PEM or DER files) of those CAs and\n"
+    "                           their intermediates; a client whose\n"
+    "                           certificate or chain holds a revoked one\n"
+    "                           is refused (UNAUTHENTICATED), and so are\n"
+    "                           clients of a CA without a CRL in DIR\n"
+    "      --policy FILE        who may run what (JSON, README \"Policy\n"
+    "                           file\"). Without it: the daemon's own uid\n"
+    "                           and root over the unix socket may do\n"
+    "                           anything, every other caller is refused\n"
+    "      --audit-log FILE     JSON lines: each run's decision (before\n"
+    "                           anything is spawned) and end; a decision\n"
+    "                           that cannot be written refuses its run\n"
+    "      --audit-sync         fdatasync each record before acting on it\n"
+    "      --keepalive-time DUR  ping a connection after DUR without\n"
+    "                           traffic, 1s..2h (default 30s)\n"
+    "      --keepalive-timeout DUR  close it (stopping its runs) when a\n"
+    "                           ping is not answered within DUR, 1s..10m\n"
+    "                           (default 10s). Client keepalive pings every\n"
+    "                           10s or slower are always accepted\n"
+    "\n"
     "Isolation (see README): every run goes through gexec-launch.\n"
     "      --default-profile P  host, baseline (default), restricted or a\n"
     "                           profile of the --profiles file\n"
     "      --profiles FILE      more profiles, defined from the built-ins in\n"
     "                           a JSON file (format: see README)\n"
+    "      --allow-profiles LIST  the profiles clients may ask for, comma-\n"
+    "                           separated (default: every profile; with\n"
+    "                           --default-profile P, P and the profiles\n"
+    "                           with all of P's mechanisms); others are\n"
+    "                           refused with PERMISSION_DENIED\n"
     "      --require-isolation P  refuse to start unless profile P gets its\n"
     "                           full isolation on this host (repeatable)\n"
     "      --allow-reduced P    serve profile P even when this host gives it\n"
@@ -69,8 +110,10 @@ static const char usage[] =
     "      --max-pids N         cap on a run's pids limit, 2..4194304\n"
     "      --max-cpu-time DUR   cap on a run's CPU time limit, 1ms..8760h\n"
     "      --max-open-files N   cap on a run's open-files limit, 16..1048576\n"
-    "                           (or fs.nr_open if lower). Each cap: 0 = none,\n"
-    "                           the default; a run gets at most its cap\n"
+    "                           (or fs.nr_open if lower). A run gets at most\n"
+    "                           its cap. Without the flag, a profile's own\n"
+    "                           default is its cap (restricted: 1G memory,\n"
+    "                           1024 pids, 1024 open files); 0 = no cap\n"
     "      --launcher PATH      gexec-launch (default: beside gexecd)\n"
     "      --launch-mode MODE   fork-server (default: one long-lived\n"
     "                           gexec-launch --serve forks each run's\n"
@@ -112,12 +155,14 @@ static void set_defaults(gxd_config *cfg) {
   cfg->limits.max_open_files = gxd_open_files_ceiling("/proc/sys/fs/nr_open");
   cfg->default_grace_ms = 5000;
   cfg->start_timeout_ms = 10000;
-  cfg->max_pending_starts = 64;
+  cfg->max_pending_starts = 0; /* the identity's share */
   cfg->stream_rate = 1000;
   cfg->stream_burst = 2000;
   cfg->default_profile = "baseline";
   cfg->max_message_bytes = 4u << 20;
   cfg->log_level = GXD_LOG_INFO;
+  cfg->keepalive_time_ms = GX_RPC_KEEPALIVE_TIME_MS;
+  cfg->keepalive_timeout_ms = GX_RPC_KEEPALIVE_TIMEOUT_MS;
   gx_addr_default(cfg->default_listen, sizeof cfg->default_listen);
 }
 
@@ -154,7 +199,7 @@ static int parse_cap(const cap_spec *c, const char *arg, uint64_t *out,
   int rc = c->duration ? gx_units_parse_duration_ms(arg, &v, NULL)
                        : gx_units_parse_size(arg, &v, NULL);
   if (rc == 0 && (v == 0 || (v >= c->min && v <= c->max))) {
-    *out = v;
+    *out = v ? v : GXD_CAP_NONE;
     return 0;
   }
   snprintf(expect, sizeof expect, "%s, or 0 for no cap", c->range);
@@ -218,19 +263,119 @@ static int parse_stream_rate(gxd_config *cfg, const char *arg, char *why,
   return 0;
 }
 
-/* Checks one --listen value: parseable, and TCP only on loopback. */
+/* --socket-group: a group that exists, by name. Its entry (with every
+ * member) may be large: the buffer grows up to 1 MiB. */
+static int apply_socket_group(gxd_config *cfg, const char *name, char *why,
+                              size_t len) {
+  struct group gr, *res = NULL;
+  char *buf = NULL;
+  int err = ERANGE;
+  for (size_t n = 16384; err == ERANGE && n <= (1u << 20); n *= 2) {
+    char *b = realloc(buf, n);
+    if (!b) {
+      err = ENOMEM;
+      break;
+    }
+    buf = b;
+    err = getgrnam_r(name, &gr, buf, n, &res);
+  }
+  if (!err && res) {
+    cfg->socket_group = name;
+    cfg->socket_gid = (uint32_t)gr.gr_gid;
+  } else {
+    snprintf(why, len, "--socket-group %s: %s", name,
+             err ? strerror(err) : "no such group");
+  }
+  free(buf);
+  return !err && res ? 0 : -1;
+}
+
+/* Checks one --listen value: parseable (where it may be is decided once
+ * every flag is known: check_exposure). */
 static int check_listen(const char *addr, char *why, size_t len) {
   gx_addr a;
   char r[300];
   if (gx_addr_parse(addr, &a, r, sizeof r) != 0)
     return snprintf(why, len, "--listen: %s", r), -1;
-  if (a.kind == GX_ADDR_TCP && !a.is_loopback)
-    return snprintf(why, len,
-                    "--listen %s: refusing plaintext TCP on a non-loopback "
-                    "address (anyone on the network could run commands); "
-                    "use a unix socket or 127.0.0.1/[::1] until TLS is "
-                    "available", addr), -1;
   return 0;
+}
+
+/* The TLS flags come in the combinations tls.h needs. */
+static int check_tls(const gxd_config *c, char *why, size_t len) {
+  const char *r = NULL;
+  if (c->tls_cert && !c->tls_key)
+    r = "--tls-cert needs --tls-key";
+  else if (c->tls_key && !c->tls_cert)
+    r = "--tls-key needs --tls-cert";
+  else if (c->tls_client_ca && !c->tls_cert)
+    r = "--tls-client-ca needs --tls-cert and --tls-key";
+  else if (c->tls_crl_dir && !c->tls_client_ca)
+    r = "--tls-crl-dir needs --tls-client-ca (its CRLs revoke client "
+        "certificates)";
+  if (r) snprintf(why, len, "%s", r);
+  return r ? -1 : 0;
+}
+
+/* A TCP listener off loopback only with mTLS and a policy: anyone who
+ * can reach it could otherwise run commands as the daemon's user. */
+static int check_exposure(const gxd_config *c, char *why, size_t len) {
+  char missing[96] = "";
+  const char *const flags[4] = {c->tls_cert ? NULL : "--tls-cert",
+                                c->tls_key ? NULL : "--tls-key",
+                                c->tls_client_ca ? NULL : "--tls-client-ca",
+                                c->policy_file ? NULL : "--policy"};
+  for (int i = 0; i < 4; i++)
+    if (flags[i])
+      snprintf(missing + strlen(missing), sizeof missing - strlen(missing),
+               "%s%s", missing[0] ? ", " : "", flags[i]);
+  for (int i = 0; i < c->nlisten && missing[0]; i++) {
+    gx_addr a;
+    char r[300];
+    if (gx_addr_parse(c->listen[i], &a, r, sizeof r) == 0 &&
+        a.kind == GX_ADDR_TCP && !a.is_loopback)
+      return snprintf(why, len,
+                      "--listen %s: a TCP listener on a non-loopback address "
+                      "needs mTLS and a policy (anyone on the network could "
+                      "run commands); missing %s", c->listen[i], missing),
+             -1;
+  }
+  return 0;
+}
+
+/* A keepalive duration: 1s up to @p max_ms (@p max as text). */
+static int parse_keepalive(const char *opt, const char *arg, uint64_t max_ms,
+                           const char *max, uint32_t *out, char *why,
+                           size_t len) {
+  uint64_t v;
+  char expect[64];
+  if (gx_units_parse_duration_ms(arg, &v, NULL) == 0 && v >= 1000 &&
+      v <= max_ms) {
+    *out = (uint32_t)v;
+    return 0;
+  }
+  snprintf(expect, sizeof expect, "a duration from 1s to %s", max);
+  return bad(why, len, opt, arg, expect);
+}
+
+/* TLS, policy and keepalive flags. */
+static int apply_remote(gxd_config *cfg, int opt, const char *arg, char *why,
+                        size_t len) {
+  switch (opt) {
+    case 40: cfg->tls_cert = arg; return 0;
+    case 41: cfg->tls_key = arg; return 0;
+    case 42: cfg->tls_client_ca = arg; return 0;
+    case 43: cfg->tls_crl_dir = arg; return 0;
+    case 44: cfg->policy_file = arg; return 0;
+    case 47: cfg->audit_log = arg; return 0;
+    case 48: cfg->audit_sync = 1; return 0;
+    case 45:
+      return parse_keepalive("--keepalive-time", arg, 7200000, "2h",
+                             &cfg->keepalive_time_ms, why, len);
+    case 46:
+      return parse_keepalive("--keepalive-timeout", arg, 600000, "10m",
+                             &cfg->keepalive_timeout_ms, why, len);
+  }
+  return -1;
 }
 
 static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
@@ -269,21 +414,25 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
         return bad(why, len, "--start-timeout", arg, "a duration up to 1h");
       cfg->start_timeout_ms = v;
       return 0;
-    case 19:
+    case 50:
       if (gx_units_parse_size(arg, &v, NULL) || v == 0 || v > 1000000)
         return bad(why, len, "--max-sessions-per-identity", arg, "1..1000000");
       cfg->max_sessions_per_identity = v;
       return 0;
-    case 20:
+    case 51:
       if (gx_units_parse_size(arg, &v, NULL) || v == 0 || v > 1000000)
         return bad(why, len, "--max-pending-starts", arg, "1..1000000");
       cfg->max_pending_starts = (uint32_t)v;
       return 0;
-    case 21:
+    case 52:
       return parse_stream_rate(cfg, arg, why, len);
     case 7: cfg->launcher = arg; return 0;
     case 8: /* names are checked against the profile table */
       cfg->default_profile = arg;
+      cfg->default_profile_set = 1;
+      return 0;
+    case 19:
+      cfg->allow_profiles = arg;
       return 0;
     case 15:
       if (cfg->nallow_reduced == GXD_MAX_PROFILE_FLAGS)
@@ -301,6 +450,8 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
     case 16:
       cfg->instance = arg;
       return 0;
+    case 30:
+      return apply_socket_group(cfg, arg, why, len);
     case 9:
       if (cfg->nrequire == 4) return bad(why, len, "--require-isolation", arg, "at most 4");
       cfg->require[cfg->nrequire++] = arg;
@@ -313,6 +464,9 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
       return 0;
     case 11: case 12: case 13: case 14:
       return apply_cap(cfg, opt, arg, why, len);
+    case 40: case 41: case 42: case 43: case 44: case 45: case 46: case 47:
+    case 48:
+      return apply_remote(cfg, opt, arg, why, len);
     case 5:
       if (gxd_log_parse_level(arg) < 0)
         return bad(why, len, "--log-level", arg, "debug|info|warn|error");
@@ -344,9 +498,20 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"instance", required_argument, NULL, 16},
       {"launch-mode", required_argument, NULL, 17},
       {"profiles", required_argument, NULL, 18},
-      {"max-sessions-per-identity", required_argument, NULL, 19},
-      {"max-pending-starts", required_argument, NULL, 20},
-      {"stream-rate", required_argument, NULL, 21},
+      {"allow-profiles", required_argument, NULL, 19},
+      {"tls-cert", required_argument, NULL, 40},
+      {"tls-key", required_argument, NULL, 41},
+      {"tls-client-ca", required_argument, NULL, 42},
+      {"tls-crl-dir", required_argument, NULL, 43},
+      {"policy", required_argument, NULL, 44},
+      {"keepalive-time", required_argument, NULL, 45},
+      {"keepalive-timeout", required_argument, NULL, 46},
+      {"audit-log", required_argument, NULL, 47},
+      {"audit-sync", no_argument, NULL, 48},
+      {"socket-group", required_argument, NULL, 30},
+      {"max-sessions-per-identity", required_argument, NULL, 50},
+      {"max-pending-starts", required_argument, NULL, 51},
+      {"stream-rate", required_argument, NULL, 52},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -374,5 +539,8 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
              argv[optind]);
     return -1;
   }
+  if (check_tls(cfg, why, why_len) != 0 ||
+      check_exposure(cfg, why, why_len) != 0)
+    return -1;
   return GXD_CONFIG_RUN;
 }

@@ -23,6 +23,8 @@
 #include "server/reaper.h"
 #include "server/session.h"
 #include "server/tiers.h"
+#include "server/access.h"
+#include "server/tls.h"
 
 enum { METHOD_RUN }; /* Health/Check is a unary method: server/health.c */
 
@@ -37,7 +39,7 @@ typedef struct {
   gxd_session_ctx sessions;
   gxd_protect protect; /* connection-level protection */
   int protect_ok;
-  uv_signal_t sigterm, sigint;
+  uv_signal_t sigterm, sigint, sighup;
   uv_timer_t hard_stop;
   uv_timer_t trim;        /* gives freed memory back once idle */
   int draining, rpc_shut_down, stopped;
@@ -46,12 +48,23 @@ typedef struct {
   gxd_tiers tiers;
   gxd_instance instance;
   int instance_open;
+  gxd_access *access; /* TLS material, policy, audit log */
+  gxd_health health;  /* what Health/Check reads */
 } daemon_t;
 
 /* ------------------------------------------------------------ routing */
 
+/* Refusals that need nothing of the caller come first: they cost the
+ * least. Then its connection's share (the stream rate if the gate did
+ * not see it; streams waiting for start: first, so that the connection
+ * of a caller access refuses is accounted and can be cut too), then who
+ * it is. Session slots are taken at the start message (session.c). */
 static void on_call(void *ud, gx_rpc_call *call, int method) {
   daemon_t *d = ud;
+  gxd_caller_info caller;
+  gxd_guard_slot slot;
+  char why[256];
+  int status;
   if (method != METHOD_RUN) {
     gx_rpc_call_finish(call, GX_STATUS_UNIMPLEMENTED,
                        "unknown method; gexecd serves /gexec.v1.Exec/Run and "
@@ -59,15 +72,13 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
   } else if (d->draining) {
     gx_rpc_call_finish(call, GX_STATUS_UNAVAILABLE,
                        "gexecd is shutting down; retry on another daemon");
-  } else {
-    char why[256];
-    gxd_guard_slot slot;
-    int status = gxd_protect_admit_call(&d->protect, call, &slot, why,
-                                        sizeof why);
-    if (status == GX_STATUS_OK)
-      gxd_session_start(&d->sessions, call, &slot);
-    else
-      gx_rpc_call_finish(call, status, why);
+  } else if ((status = gxd_protect_admit_call(&d->protect, call, &slot, why,
+                                              sizeof why)) != GX_STATUS_OK) {
+    gx_rpc_call_finish(call, status, why);
+  } else if (gxd_access_admit_call(d->access, call, &caller)) {
+    gxd_session_start(&d->sessions, call, &caller, &slot);
+  } else { /* ended: a revoked client certificate, no policy rule */
+    gxd_protect_release(&d->protect, &slot);
   }
 }
 
@@ -121,33 +132,19 @@ static void on_signal(uv_signal_t *h, int sig) {
   maybe_stop(d);
 }
 
-/* ---------------------------------------------------------- listening */
+/* ------------------------------------------------------------ reload */
 
-/* Binds a throw-away socket where gRPC is about to listen, to learn the
- * errno (ENOSPC, EACCES, EADDRINUSE...) gRPC does not report. */
-static int try_bind(const gx_addr *a, char *why, size_t len) {
-  struct sockaddr_storage ss;
-  socklen_t sl;
-  memset(&ss, 0, sizeof ss);
-  if (a->kind == GX_ADDR_UNIX) {
-    struct sockaddr_un *un = (struct sockaddr_un *)&ss;
-    un->sun_family = AF_UNIX;
-    snprintf(un->sun_path, sizeof un->sun_path, "%s", a->path);
-    sl = sizeof *un;
-  } else {
-    return 0; /* TCP: gRPC resolves names itself; nothing to pre-check */
-  }
-  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return snprintf(why, len, "socket: %s", strerror(errno)), -1;
-  int rc = bind(fd, (struct sockaddr *)&ss, sl);
-  int err = errno;
-  close(fd);
-  if (rc != 0)
-    return snprintf(why, len, "%s", strerror(err)), -1;
-  unlink(a->path);
-  return 0;
+/* SIGHUP re-reads what may change without a restart (access.h): TLS
+ * files, the policy, the audit log's file. Runs, connections and calls
+ * already admitted are untouched. */
+static void on_sighup(uv_signal_t *h, int sig) {
+  daemon_t *d = h->data;
+  (void)sig;
+  gxd_access_reload(d->access);
+  d->sessions.policy = gxd_access_policy(d->access);
 }
+
+/* ---------------------------------------------------------- listening */
 
 /* A unix socket path: make its directory, refuse to steal a live one. */
 static int prepare_unix(const char *path) {
@@ -174,6 +171,27 @@ static int prepare_unix(const char *path) {
   return 0;
 }
 
+static void on_accept_error(void *ud, int err) {
+  (void)ud;
+  gxd_log(GXD_LOG_WARN, "accepting a connection failed: %s (pausing; clients "
+          "wait)", strerror(err));
+}
+
+/* A unix socket whose connections we accept ourselves (each call then
+ * knows its peer's pid, uid and gid): mode 0600, or 0660 and the
+ * --socket-group. Returns 1 (gx_rpc_server_listen's "port") or 0. */
+static int listen_unix(daemon_t *d, const char *path, char *why,
+                       size_t len) {
+  const gxd_config *c = d->cfg;
+  gx_rpc_unix_opts o = {.mode = c->socket_group ? 0660 : 0600,
+                        .set_gid = c->socket_group != NULL,
+                        .gid = c->socket_gid,
+                        .on_accept_error = on_accept_error};
+  int rc = gx_rpc_server_listen_unix(d->srv, path, &o);
+  snprintf(why, len, "%s", rc == GX_ESYS ? strerror(errno) : gx_strerror(rc));
+  return rc == GX_OK;
+}
+
 static int listen_one(daemon_t *d, const char *addr) {
   gx_addr a;
   char why[300] = "";
@@ -182,12 +200,15 @@ static int listen_one(daemon_t *d, const char *addr) {
     return -1;
   }
   if (a.kind == GX_ADDR_UNIX && prepare_unix(a.path) != 0) return -1;
-  mode_t old = umask(0177); /* unix sockets: 0600, owner only */
   why[0] = '\0';
-  int port = try_bind(&a, why, sizeof why) == 0
-                 ? gx_rpc_server_listen(d->srv, addr, NULL /* plaintext */)
-                 : 0;
-  umask(old);
+  /* TCP speaks TLS when it is configured; unix sockets stay plaintext */
+  const gx_rpc_creds *creds =
+      a.kind == GX_ADDR_TCP && gxd_access_tls(d->access)
+          ? gxd_tls_creds(gxd_access_tls(d->access))
+          : NULL;
+  int port = a.kind == GX_ADDR_UNIX
+                 ? listen_unix(d, a.path, why, sizeof why)
+                 : gx_rpc_server_listen(d->srv, addr, creds);
   if (port <= 0) {
     gxd_log(GXD_LOG_ERROR, "cannot listen on %s: %s", addr,
             why[0] ? why : "refused by gRPC (address in use, or no "
@@ -199,6 +220,8 @@ static int listen_one(daemon_t *d, const char *addr) {
   json_object_object_add(f, "address", json_object_new_string(addr));
   if (a.kind == GX_ADDR_TCP)
     json_object_object_add(f, "port", json_object_new_int(port));
+  json_object_object_add(f, "security", json_object_new_string(
+      !creds ? "plaintext" : gxd_tls_mtls(gxd_access_tls(d->access)) ? "mtls" : "tls"));
   gxd_log_event(GXD_LOG_INFO, f);
   return 0;
 }
@@ -241,6 +264,8 @@ static int setup(daemon_t *d) {
   gx_rpc_server_opts o = {
       .max_recv_bytes = d->cfg->max_message_bytes,
       .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams,
+      .keepalive_time_ms = (int)d->cfg->keepalive_time_ms,
+      .keepalive_timeout_ms = (int)d->cfg->keepalive_timeout_ms,
       .admit_stream = gxd_protect_admit_stream,
       .admit_ud = &d->protect,
       .max_calls_per_conn = gxd_protect_max_calls(d->cfg)};
@@ -250,7 +275,7 @@ static int setup(daemon_t *d) {
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
   gxd_protect_set_server(&d->protect, d->srv);
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
-      gxd_health_add(d->srv, &d->draining) < 0)
+      gxd_health_add(d->srv, &d->health) < 0)
     return -1;
   const gxd_config *c = d->cfg;
   for (int i = 0; i < (c->nlisten ? c->nlisten : 1); i++)
@@ -259,11 +284,14 @@ static int setup(daemon_t *d) {
   if (gxd_reaper_init(d->loop) != 0) return -1;
   uv_signal_init(d->loop, &d->sigterm);
   uv_signal_init(d->loop, &d->sigint);
+  uv_signal_init(d->loop, &d->sighup);
   uv_timer_init(d->loop, &d->hard_stop);
   uv_timer_init(d->loop, &d->trim);
   d->sigterm.data = d->sigint.data = d->hard_stop.data = d->trim.data = d;
+  d->sighup.data = d;
   uv_signal_start(&d->sigterm, on_signal, SIGTERM);
   uv_signal_start(&d->sigint, on_signal, SIGINT);
+  uv_signal_start(&d->sighup, on_sighup, SIGHUP);
   return gx_rpc_server_start(d->srv, on_call, d) == GX_OK ? 0 : -1;
 }
 
@@ -376,6 +404,9 @@ static void init_plan_config(daemon_t *d) {
   pc->max_timeout_ms = c->limits.max_timeout_ms;
   for (int i = 0; i < c->nallow_reduced; i++)
     pc->allow_reduced[gxd_profiles_find(d->profiles, c->allow_reduced[i])] = 1;
+  /* checked at start-up (main.c): cannot fail here */
+  char why[256];
+  gxd_profiles_allowed(d->profiles, c, pc->allowed, why, sizeof why);
   for (size_t i = 0; i < d->profiles->n; i++) {
     const gxd_tier *t = &d->tiers.t[i];
     const char *name = d->profiles->entry[i].name;
@@ -386,6 +417,27 @@ static void init_plan_config(daemon_t *d) {
   }
 }
 
+/* TLS files, policy, audit log: before the daemon moves to "/" (relative
+ * names are the operator's cwd's) and before any listener exists. */
+static int open_access(daemon_t *d) {
+  char why[700];
+  if (gxd_access_open(d->loop, d->cfg, d->profiles, &d->access, why,
+                      sizeof why) != 0) {
+    gxd_log(GXD_LOG_ERROR, "%s", why);
+    return -1;
+  }
+  d->sessions.policy = gxd_access_policy(d->access);
+  d->sessions.audit = gxd_access_audit(d->access);
+  return 0;
+}
+
+/* Health/Check answers carry who the caller is (`gexec ping`); a
+ * revoked TLS client is refused instead. */
+static int describe_caller(void *ud, gx_rpc_call *call) {
+  daemon_t *d = ud;
+  return gxd_access_describe(d->access, call);
+}
+
 static void init_ctx(daemon_t *d) {
   struct passwd *pw = getpwuid(geteuid());
   snprintf(d->home, sizeof d->home, "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
@@ -394,6 +446,7 @@ static void init_ctx(daemon_t *d) {
   d->sessions.start_timeout_ms = d->cfg->start_timeout_ms;
   d->sessions.on_session_freed = on_session_freed;
   d->sessions.ud = d;
+  d->health = (gxd_health){&d->draining, describe_caller, d};
 }
 
 static void close_walk(uv_handle_t *h, void *arg) {
@@ -412,6 +465,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   raise_nofile(cfg);
   init_ctx(&d);
   int rc = find_launcher(&d);
+  if (rc == 0) rc = open_access(&d);
   /* our own cwd must never matter (nor keep a filesystem busy) */
   if (rc == 0 && chdir("/") != 0) {
     gxd_log(GXD_LOG_ERROR, "chdir /: %s", strerror(errno));
@@ -428,6 +482,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
     }
   }
   if (d.srv) gx_rpc_server_free(d.srv);
+  gxd_access_free(d.access); /* after the server: its listeners used it */
   if (rc == 0) gxd_reaper_close();
   if (d.instance_open) gxd_instance_close(&d.instance);
   gxd_launcher_free(d.sessions.launcher);

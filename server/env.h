@@ -1,7 +1,8 @@
 /**
  * @file env.h
- * Builds a run's environment: a small fixed default (PATH, HOME, LANG)
- * plus the variables the client asked for; never the daemon's own.
+ * Builds a run's environment: a small fixed default (PATH, HOME, LANG;
+ * for a run as a named user also USER, LOGNAME, SHELL) plus the
+ * variables the client asked for; never the daemon's own.
  */
 #ifndef GXD_ENV_H
 #define GXD_ENV_H
@@ -25,6 +26,17 @@ typedef struct {
  * be validated. Returns NULL when out of memory.
  */
 char **gxd_env_build(const char *home, const gxd_env_var *vars, size_t n);
+
+/** Most defaults gxd_env_build_with takes. */
+#define GXD_ENV_DEFAULTS_MAX 8
+
+/**
+ * As gxd_env_build, with the defaults @p defs (@p ndefs, at most
+ * GXD_ENV_DEFAULTS_MAX, names distinct) in place of PATH, HOME and LANG:
+ * each comes first, in order, unless @p vars names it too.
+ */
+char **gxd_env_build_with(const gxd_env_var *defs, size_t ndefs,
+                          const gxd_env_var *vars, size_t n);
 
 /** Returns the value of @p name in @p envp, or NULL. */
 const char *gxd_env_get(char *const *envp, const char *name);

@@ -7,7 +7,8 @@
 #include "server/wire_check.h"
 
 static void check(void *ud, gx_rpc_call *call, const ProtobufCMessage *msg) {
-  const int *draining = ud;
+  const gxd_health *h = ud;
+  const int *draining = h->draining;
   const Grpc__Health__V1__HealthCheckRequest *req =
       (const Grpc__Health__V1__HealthCheckRequest *)msg;
   const char *svc = req->service ? req->service : "";
@@ -24,13 +25,13 @@ static void check(void *ud, gx_rpc_call *call, const ProtobufCMessage *msg) {
     r.status = *draining
                    ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
                    : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    if (h->describe && !h->describe(h->ud, call)) return; /* ended */
     gx_rpc_call_finish_msg(call, &r.base, GX_STATUS_OK, "");
   }
 }
 
-int gxd_health_add(gx_rpc_server *srv, const int *draining) {
+int gxd_health_add(gx_rpc_server *srv, const gxd_health *h) {
   return gx_rpc_server_add_unary(
       srv, "/grpc.health.v1.Health/Check",
-      &grpc__health__v1__health_check_request__descriptor, check,
-      (void *)draining);
+      &grpc__health__v1__health_check_request__descriptor, check, (void *)h);
 }

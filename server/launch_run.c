@@ -190,10 +190,8 @@ typedef struct {
   char reason[256];
 } exec_failure;
 
-static void cmd_fail(int xfd, int what, int err, const char *reason)
-    __attribute__((noreturn));
-
-static void cmd_fail(int xfd, int what, int err, const char *reason) {
+__attribute__((noreturn)) static void cmd_fail(int xfd, int what, int err,
+                                               const char *reason) {
   exec_failure f;
   memset(&f, 0, sizeof f);
   f.what = what;
@@ -223,9 +221,27 @@ static const char *env_get(char *const *envp, const char *name) {
   return NULL;
 }
 
-/* In the command's process: cwd, limits, privileges, the program looked
- * up as the run's user, seccomp last, exec. Never returns; failures go
- * to @p xfd. */
+/* Whether the command's process itself takes the request's ids (host,
+ * baseline); in restricted the namespace's id map makes them its. */
+static int takes_ids(const gxl_launch *o) {
+  return o->req.has_ids && !(o->mechs & GXI_MECH_USER);
+}
+
+/* Becomes the run's user, then enters the cwd (@p cwd, else the
+ * request's, which init entered as root) as that user. */
+static void become_user(const gxl_launch *o, const char *cwd, int xfd) {
+  char why[256];
+  const gxl_ids *ids = &o->req.ids;
+  int rc = gxi_become_user(ids->uid, ids->gid, ids->groups, ids->ngroups,
+                           why, sizeof why);
+  if (rc != 0) cmd_fail(xfd, GXL_FAIL_USER, -rc, NULL); /* ESRCH: gone */
+  if (!cwd) cwd = o->req.cwd;
+  if (cwd && chdir(cwd) != 0) cmd_fail(xfd, GXL_FAIL_CWD, errno, NULL);
+}
+
+/* In the command's process: cwd, limits, privileges, the run's user,
+ * the program looked up as that user, seccomp last, exec. Never
+ * returns; failures go to @p xfd. */
 static void exec_command(const gxl_launch *o, const char *cwd, int xfd) {
   char why[256], path[PATH_MAX];
   sigset_t none;
@@ -246,23 +262,28 @@ static void exec_command(const gxl_launch *o, const char *cwd, int xfd) {
    * would disable the supervisor) */
   if (o->request_fd >= 0 && setpgid(0, 0) != 0)
     cmd_fail(xfd, 0, 0, "setpgid");
-  if (cwd && chdir(cwd) != 0) cmd_fail(xfd, GXL_FAIL_CWD, errno, NULL);
+  if (cwd && !takes_ids(o) && chdir(cwd) != 0)
+    cmd_fail(xfd, GXL_FAIL_CWD, errno, NULL);
   if (gxi_apply_rlimits(&o->rl, why, sizeof why)) cmd_fail(xfd, 0, 0, why);
   if (gxi_drop_privileges(o->mechs, why, sizeof why))
     cmd_fail(xfd, 0, 0, why);
+  if (takes_ids(o)) become_user(o, cwd, xfd);
   const char *path_env = env_get(o->req.envp, "PATH");
   int rc = gxd_resolve(o->req.argv[0],
                        path_env ? path_env : GXD_RESOLVE_DEFAULT_PATH, NULL,
                        path, sizeof path);
   if (rc != 0) cmd_fail(xfd, GXL_FAIL_PROGRAM, -rc, NULL);
-  /* the file found is the file checked is the file run */
-  int pfd = -1;
-  rc = gxd_program_open(path, o->req.allow, o->req.allowc, &pfd);
+  /* the file found is the file checked is the file run, under the name
+   * the constraint approved (resolve.h: multi-call binaries) */
+  gxd_program prog;
+  rc = gxd_program_open(path, o->req.allow, o->req.allowc, &prog);
   if (rc == GXD_PROGRAM_DENIED) cmd_fail(xfd, GXL_FAIL_DENIED, EPERM, NULL);
   if (rc != 0) cmd_fail(xfd, GXL_FAIL_PROGRAM, -rc, NULL);
+  char *const *argv = gxd_program_argv(&prog, o->req.argv);
+  if (!argv) cmd_fail(xfd, 0, 0, "out of memory");
   if ((o->mechs & GXI_MECH_SECCOMP) && gxi_seccomp_install(why, sizeof why))
     cmd_fail(xfd, 0, 0, why);
-  syscall(SYS_execveat, pfd, "", o->req.argv, o->req.envp, AT_EMPTY_PATH);
+  syscall(SYS_execveat, prog.fd, "", argv, o->req.envp, AT_EMPTY_PATH);
   cmd_fail(xfd, GXL_FAIL_PROGRAM, errno, NULL);
 }
 
@@ -279,7 +300,7 @@ static void await_exec(int xread, pid_t cmd, gxl_record *rec) {
     rec->kind = GXL_REC_EXEC_OK;
     rec->pid = (int)cmd;
   } else if (n != (ssize_t)sizeof f || f.what < 0 ||
-             f.what > GXL_FAIL_DENIED) {
+             f.what > GXL_FAIL_USER) {
     rec->kind = GXL_REC_ERROR;
     snprintf(rec->reason, sizeof rec->reason,
              "lost the command's exec status");
@@ -298,7 +319,10 @@ static void await_exec(int xread, pid_t cmd, gxl_record *rec) {
  * a sandbox failure ends the launcher. */
 static void tell_exec(const gxl_launch *o, int fd, const gxl_record *rec) {
   if (rec->kind == GXL_REC_ERROR) gxl_die("%s", rec->reason);
-  if (rec->kind == GXL_REC_EXEC_FAIL)
+  if (rec->kind == GXL_REC_EXEC_FAIL && rec->what == GXL_FAIL_USER)
+    dprintf(STDERR_FILENO, "gexec-launch: cannot become uid %u: %s\n",
+            o->req.ids.uid, strerror(rec->err));
+  else if (rec->kind == GXL_REC_EXEC_FAIL)
     dprintf(STDERR_FILENO, "gexec-launch: cannot %s '%s': %s\n",
             rec->what == GXL_FAIL_CWD ? "enter the directory" : "run",
             rec->what == GXL_FAIL_CWD ? (o->req.cwd ? o->req.cwd : ".")
@@ -567,7 +591,6 @@ struct clone3_args {
 static int born_in_v2; /* the run's first process was cloned into the
                           cgroup2 leaf: only v1 leaves are joined */
 
-
 /* Creates the run's first process (init, or the command for host) with
  * @p flags: born in the run's cgroup2 leaf when there is one (no
  * migration, so no RCU grace period on the critical path), else as
@@ -649,7 +672,11 @@ static void run_namespaced(const gxl_launch *o, gxl_report *r) {
   close(go[0]);
   close(rep[1]);
   drop_stdio(o);
-  if ((o->mechs & GXI_MECH_USER) && gxi_write_id_maps(pid, why, sizeof why))
+  /* GXI_INNER_UID is the run's user on the host, else a host nobody */
+  const gxl_ids nobody = {GXI_OUTER_USER_UID, GXI_OUTER_USER_UID, 0, {0}},
+                *ids = o->req.has_ids ? &o->req.ids : &nobody;
+  if ((o->mechs & GXI_MECH_USER) &&
+      gxi_write_id_maps(pid, ids->uid, ids->gid, why, sizeof why))
     gxl_die("%s", why);
   join_cgroup(pid);
   if (write(go[1], "x", 1) != 1) gxl_die("releasing init: %s", strerror(errno));

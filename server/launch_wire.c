@@ -8,8 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char magic[8] = "GXLRQ2\n";
-#define HEADER_LEN (sizeof magic + 4 * 4)
+static const char magic[8] = "GXLRQ3\n";
+/* magic, four counts, then has_ids, uid, gid, ngroups */
+#define HEADER_LEN (sizeof magic + 8 * 4)
+#define NO_ID 0xFFFFFFFFu
 
 /* ------------------------------------------------------------ request */
 
@@ -32,9 +34,33 @@ static uint8_t *put_strings(uint8_t *p, char *const *s, size_t n) {
   return p;
 }
 
+/* Whether @p ids may be taken: a bounded list, and no id that set*id(2)
+ * would read as "leave unchanged". */
+static int ids_valid(const gxl_ids *ids) {
+  if (ids->ngroups > GXL_REQUEST_MAX_GROUPS || ids->uid == NO_ID ||
+      ids->gid == NO_ID)
+    return 0;
+  for (uint32_t i = 0; i < ids->ngroups; i++)
+    if (ids->groups[i] == NO_ID) return 0;
+  return 1;
+}
+
+/* Writes has_ids, uid, gid, ngroups and the groups at @p p; returns the
+ * end. */
+static uint8_t *put_ids(uint8_t *p, const gxl_request *r) {
+  const gxl_ids *ids = &r->ids;
+  uint32_t n = r->has_ids ? ids->ngroups : 0;
+  put_u32(p, r->has_ids ? 1 : 0);
+  put_u32(p + 4, r->has_ids ? ids->uid : 0);
+  put_u32(p + 8, r->has_ids ? ids->gid : 0);
+  put_u32(p + 12, n);
+  for (uint32_t i = 0; i < n; i++) put_u32(p + 16 + 4 * i, ids->groups[i]);
+  return p + 16 + 4 * n;
+}
+
 int gxl_request_encode(const gxl_request *r, uint8_t **out, size_t *len) {
-  size_t bytes;
-  if (!r->cwd) return -EINVAL;
+  size_t bytes, idbytes = r->has_ids ? 4 * (size_t)r->ids.ngroups : 0;
+  if (!r->cwd || (r->has_ids && !ids_valid(&r->ids))) return -EINVAL;
   if (r->argc > GXL_REQUEST_MAX_ARGS || r->envc > GXL_REQUEST_MAX_ENV ||
       r->allowc > GXL_REQUEST_MAX_ALLOW)
     return -E2BIG;
@@ -45,22 +71,22 @@ int gxl_request_encode(const gxl_request *r, uint8_t **out, size_t *len) {
     bytes += strlen(r->envp[i]) + 1;
   for (size_t i = 0; i < r->allowc && bytes <= GXL_REQUEST_MAX; i++)
     bytes += strlen(r->allow[i]) + 1;
-  if (bytes > GXL_REQUEST_MAX - HEADER_LEN) return -E2BIG;
-  uint8_t *buf = malloc(HEADER_LEN + bytes);
+  if (bytes > GXL_REQUEST_MAX - HEADER_LEN - idbytes) return -E2BIG;
+  uint8_t *buf = malloc(HEADER_LEN + idbytes + bytes);
   if (!buf) return -ENOMEM;
   memcpy(buf, magic, sizeof magic);
   put_u32(buf + 8, (uint32_t)r->argc);
   put_u32(buf + 12, (uint32_t)r->envc);
   put_u32(buf + 16, (uint32_t)r->allowc);
   put_u32(buf + 20, (uint32_t)bytes);
-  uint8_t *p = buf + HEADER_LEN;
+  uint8_t *p = put_ids(buf + 24, r);
   memcpy(p, r->cwd, strlen(r->cwd) + 1);
   p += strlen(r->cwd) + 1;
   p = put_strings(p, r->argv, r->argc);
   p = put_strings(p, r->envp, r->envc);
   put_strings(p, r->allow, r->allowc);
   *out = buf;
-  *len = HEADER_LEN + bytes;
+  *len = HEADER_LEN + idbytes + bytes;
   return 0;
 }
 
@@ -79,9 +105,45 @@ static void take_strings(char **p, char **v, size_t n) {
   v[n] = NULL;
 }
 
+/* Why the allow list @p allow is not valid (see launch_wire.h), or NULL:
+ * each entry an absolute path or a glob that can match one, bounded. */
+static const char *check_allow(char *const *allow, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (!allow[i][0] || !strchr("/*?[", allow[i][0]))
+      return "an allowed program is neither an absolute path nor a glob";
+    if (strlen(allow[i]) > GXL_ALLOW_ENTRY_MAX)
+      return "an allowed program is longer than 4095 bytes";
+  }
+  return NULL;
+}
+
+/* Reads the ids (the header is there, the groups not yet checked to
+ * be); fills r->has_ids and r->ids. Returns 0 or -EINVAL. */
+static int take_ids(const uint8_t *buf, size_t len, gxl_request *r,
+                    char *why, size_t why_len) {
+  uint32_t has = get_u32(buf + 24);
+  gxl_ids *ids = &r->ids;
+  memset(ids, 0, sizeof *ids);
+  ids->uid = get_u32(buf + 28);
+  ids->gid = get_u32(buf + 32);
+  ids->ngroups = get_u32(buf + 36);
+  if (has > 1 || (!has && (ids->uid || ids->gid || ids->ngroups)))
+    return bad(why, why_len, "ids without a user");
+  if (ids->ngroups > GXL_REQUEST_MAX_GROUPS)
+    return bad(why, why_len, "group count out of range");
+  if (len - HEADER_LEN < 4 * (size_t)ids->ngroups)
+    return bad(why, why_len, "length does not match");
+  for (uint32_t i = 0; i < ids->ngroups; i++)
+    ids->groups[i] = get_u32(buf + HEADER_LEN + 4 * i);
+  if (has && !ids_valid(ids)) return bad(why, why_len, "an id is -1");
+  r->has_ids = (int)has;
+  return 0;
+}
+
 int gxl_request_decode(const uint8_t *buf, size_t len, gxl_request *r,
                        void **mem, char *why, size_t why_len) {
   *mem = NULL;
+  memset(r, 0, sizeof *r);
   if (len < HEADER_LEN || memcmp(buf, magic, sizeof magic) != 0)
     return bad(why, why_len, "no header");
   uint32_t argc = get_u32(buf + 8), envc = get_u32(buf + 12);
@@ -89,9 +151,12 @@ int gxl_request_decode(const uint8_t *buf, size_t len, gxl_request *r,
   if (argc == 0 || argc > GXL_REQUEST_MAX_ARGS || envc > GXL_REQUEST_MAX_ENV ||
       allowc > GXL_REQUEST_MAX_ALLOW)
     return bad(why, why_len, "argument or environment count out of range");
-  if (len > GXL_REQUEST_MAX || slen != len - HEADER_LEN || slen == 0)
+  if (len > GXL_REQUEST_MAX) return bad(why, why_len, "length does not match");
+  if (take_ids(buf, len, r, why, why_len) != 0) return -EINVAL;
+  size_t idbytes = 4 * (size_t)r->ids.ngroups;
+  if (slen != len - HEADER_LEN - idbytes || slen == 0)
     return bad(why, why_len, "length does not match");
-  const uint8_t *s = buf + HEADER_LEN;
+  const uint8_t *s = buf + HEADER_LEN + idbytes;
   size_t nuls = 0;
   for (size_t i = 0; i < slen; i++) nuls += s[i] == 0;
   if (nuls != 1 + (size_t)argc + envc + allowc || s[slen - 1] != 0)
@@ -113,11 +178,11 @@ int gxl_request_decode(const uint8_t *buf, size_t len, gxl_request *r,
   r->envc = envc;
   r->allow = v + argc + 1 + envc + 1;
   r->allowc = allowc;
-  for (uint32_t i = 0; i < allowc; i++)
-    if (r->allow[i][0] != '/') {
-      free(v);
-      return bad(why, why_len, "an allowed program is not an absolute path");
-    }
+  const char *allow_bad = check_allow(r->allow, allowc);
+  if (allow_bad) {
+    free(v);
+    return bad(why, why_len, allow_bad);
+  }
   *mem = v;
   return 0;
 }
@@ -167,8 +232,10 @@ out:
   " sys_us=%19" SCNu64 " maxrss_kb=%19" SCNu64 "%n"
 
 static const char *what_name(gxl_fail_what w) {
-  return w == GXL_FAIL_CWD ? "cwd" : w == GXL_FAIL_DENIED ? "denied"
-                                                          : "program";
+  return w == GXL_FAIL_CWD      ? "cwd"
+         : w == GXL_FAIL_DENIED ? "denied"
+         : w == GXL_FAIL_USER   ? "user"
+                                : "program";
 }
 
 int gxl_record_format(const gxl_record *rec, char *buf, size_t len) {
@@ -233,6 +300,7 @@ static int parse_fail(const char *line, gxl_record *rec) {
   if (strcmp(what, "cwd") == 0) rec->what = GXL_FAIL_CWD;
   else if (strcmp(what, "program") == 0) rec->what = GXL_FAIL_PROGRAM;
   else if (strcmp(what, "denied") == 0) rec->what = GXL_FAIL_DENIED;
+  else if (strcmp(what, "user") == 0) rec->what = GXL_FAIL_USER;
   else return -1;
   return 0;
 }

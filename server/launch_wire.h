@@ -14,24 +14,45 @@
  * by the launcher beyond that.
  *
  * Request layout (all integers little-endian u32):
- *   "GXLRQ2\n\0" magic (8 bytes) | argc | envc | allowc | strings_len |
+ *   "GXLRQ3\n\0" magic (8 bytes) | argc | envc | allowc | strings_len |
+ *   has_ids (0 or 1) | uid | gid | ngroups | groups[0] ... groups[ngroups-1] |
  *   strings: cwd NUL argv[0] NUL ... argv[argc-1] NUL env[0] NUL ...
  *            allow[0] NUL ...
  * strings_len counts every byte of the strings, which must hold exactly
  * 1 + argc + envc + allowc NUL-terminated strings and nothing after them.
+ * With has_ids 0, uid, gid and ngroups are 0 (the profile's own ids);
+ * with 1, ngroups is at most GXL_REQUEST_MAX_GROUPS and no id is
+ * 0xFFFFFFFF (which set*id(2) read as "unchanged"). Version 2 (without
+ * the ids) is refused, as is anything not exactly this.
+ *
+ * The ids are the run's user (Start.user, resolved by the daemon): in
+ * host and baseline the command's process takes them (setgroups, setgid,
+ * setuid, in that order, all checked, after the sandbox is built and
+ * before its cwd and program are looked up); a failure is the exec
+ * record what=user. In restricted (GXI_MECH_USER) the command keeps
+ * GXI_INNER_UID inside and the launcher maps it to uid and gid on the
+ * host instead of GXI_OUTER_USER_UID (groups are not used).
  *
  * The allow list is the program constraint of the run's plan: when it is
  * not empty, the program the command's process found (PATH lookup as the
- * run's user, inside the sandbox) must be one of these files (same
- * device and inode), and that very open file is executed; else the
- * command fails with what=program errno=EPERM.
+ * run's user, inside the sandbox) must be allowed by one entry, and that
+ * very open file is executed; else the command fails with what=denied
+ * errno=EPERM. An entry is "*" (any program), a glob (it has one of
+ * `*?[\`) over the program's canonical absolute path, or an absolute
+ * path naming a file, compared by device and inode (resolve.h,
+ * gxd_program_open). The command then runs with argv[0] replaced by
+ * the name that allowed it (the file entry as written, or the canonical
+ * path a glob matched; "*" keeps the client's): argv[0] only finds the
+ * program. Each is non-empty, starts with '/' or one of
+ * `*?[`, and is at most GXL_ALLOW_ENTRY_MAX bytes.
  *
  * Records (launcher -> daemon, text lines on the report pipe, in order):
  *   "gexec-exec v1 ok pid=N"                    the command was exec'd; N
  *                                               is its pid (in the reader's
  *                                               PID namespace: the launcher
  *                                               translates init's)
- *   "gexec-exec v1 fail what=cwd|program|denied errno=N" it could not be
+ *   "gexec-exec v1 fail what=cwd|program|denied|user errno=N" it could
+ *                                               not be
  *   "gexec-error v1 <reason>"                   the sandbox could not be
  *                                                built (launcher failure)
  *   "gexec-report v1 exit=N signal=N core=0|1 oom=0|1 user_us=N sys_us=N
@@ -54,6 +75,18 @@
 #define GXL_REQUEST_MAX_ENV 65536
 /** Most programs an allow list may name. */
 #define GXL_REQUEST_MAX_ALLOW 256
+/** Longest allow-list entry, in bytes (a path or glob: PATH_MAX - 1). */
+#define GXL_ALLOW_ENTRY_MAX 4095
+/** Most groups a request's ids may carry. */
+#define GXL_REQUEST_MAX_GROUPS 256
+
+/** The ids a command takes: a user's, resolved by the daemon. */
+typedef struct {
+  uint32_t uid;
+  uint32_t gid;     /**< the primary group */
+  uint32_t ngroups; /**< 0..GXL_REQUEST_MAX_GROUPS */
+  uint32_t groups[GXL_REQUEST_MAX_GROUPS]; /**< the supplementary list */
+} gxl_ids;
 
 /** How one run is to be built: values of the daemon's making only (the
  *  run plan's), never a client's bytes. */
@@ -69,25 +102,33 @@ typedef struct {
  *  elements and, when decoded, a NULL after the last. */
 typedef struct {
   const char *cwd;   /**< absolute directory to start in */
-  char *const *argv; /**< argv[0] is the program as the client named it */
+  char *const *argv; /**< argv[0] is the program as the client named it
+                          (under an allow list the command runs under
+                          the allowing entry's name instead) */
   size_t argc;
   char *const *envp; /**< "NAME=VALUE" entries: the command's whole env */
   size_t envc;
-  char *const *allow; /**< absolute paths the program must be one of;
-                           allowc 0 = any program */
+  char *const *allow; /**< files (absolute paths) or globs over the
+                           program's canonical path, one of which must
+                           allow it; allowc 0 = any program */
   size_t allowc;
+  int has_ids;  /**< nonzero: the run is a user's (@c ids); 0: the
+                     profile's own ids (root in host and baseline,
+                     GXI_INNER_UID as GXI_OUTER_USER_UID in restricted) */
+  gxl_ids ids;
 } gxl_request;
 
 /**
  * Encodes @p r. On success *out is a malloc'd buffer of *len bytes owned
  * by the caller. Returns 0, -E2BIG if it would exceed GXL_REQUEST_MAX or
- * the element counts, -EINVAL if cwd is NULL, or -ENOMEM.
+ * the element counts, -EINVAL if cwd is NULL or the ids are not valid
+ * (as the decoder would refuse them), or -ENOMEM.
  */
 int gxl_request_encode(const gxl_request *r, uint8_t **out, size_t *len);
 
 /**
- * Decodes @p len bytes at @p buf, checking every length and count. On
- * success fills @p r (NULL-terminated argv and envp) with pointers into
+ * Decodes @p len bytes at @p buf, checking every length, count and id.
+ * On success fills @p r (NULL-terminated argv and envp) with pointers into
  * one allocation stored in *mem, which the caller frees, and returns 0.
  * On failure returns -EINVAL (malformed; reason in @p why) or -ENOMEM;
  * *mem is then NULL.
@@ -106,6 +147,8 @@ typedef enum {
   GXL_FAIL_PROGRAM = 2, /**< the program: lookup or execve */
   GXL_FAIL_DENIED = 3,  /**< the program is not in the request's allow
                              list (the plan's constraint); errno EPERM */
+  GXL_FAIL_USER = 4,    /**< taking the request's ids (setgroups,
+                             setgid, setuid) failed */
 } gxl_fail_what;
 
 /** How a run's command ended (the report record). */

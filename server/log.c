@@ -22,7 +22,7 @@ int gxd_log_parse_level(const char *name) {
   return -1;
 }
 
-static void format_ts(char *buf, size_t len) {
+void gxd_log_timestamp(char *buf, size_t len) {
   struct timeval tv;
   struct tm tm;
   gettimeofday(&tv, NULL);
@@ -33,7 +33,7 @@ static void format_ts(char *buf, size_t len) {
 
 static void emit(gxd_log_level level, json_object *fields) {
   char ts[48];
-  format_ts(ts, sizeof ts);
+  gxd_log_timestamp(ts, sizeof ts);
   json_object *rec = json_object_new_object();
   json_object_object_add(rec, "ts", json_object_new_string(ts));
   json_object_object_add(rec, "level",

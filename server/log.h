@@ -10,6 +10,7 @@
 #define GXD_LOG_H
 
 #include <json-c/json.h>
+#include <stddef.h>
 
 /** Severity levels, most verbose first. */
 typedef enum {
@@ -18,6 +19,11 @@ typedef enum {
   GXD_LOG_WARN = 2,
   GXD_LOG_ERROR = 3,
 } gxd_log_level;
+
+/** Writes the current time as in every record's "ts" (RFC 3339, UTC,
+ *  microseconds: "2026-11-30T15:18:14.123456Z") into @p buf (48 bytes
+ *  suffice). */
+void gxd_log_timestamp(char *buf, size_t len);
 
 /** Sets the minimum level written; records below it are dropped. */
 void gxd_log_set_level(gxd_log_level level);

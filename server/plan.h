@@ -8,7 +8,7 @@
  * The plan says which profile (an entry of the profile table) the run
  * gets and whether the host serves it, the limits in force (the
  * request's, else the profile's default, capped), the command's
- * environment, program, argv and cwd, the uid it runs as, what the
+ * environment, program, argv and cwd, the user and uid it runs as, what the
  * launcher is handed (gxl_run, gxl_request), timeout, kill grace,
  * output cap, stdio modes, the program constraint (an allow list: empty
  * today, the seam the per-identity policy fills), and the `Isolation`
@@ -27,8 +27,10 @@
 #include "server/child.h"
 #include "server/isolation/cgroup.h"
 #include "server/launch_wire.h"
+#include "server/policy.h"
 #include "server/profiles.h"
 #include "server/tiers.h"
+#include "server/users.h"
 
 /** Who asks for a run. Strings are borrowed. The per-identity policy
  *  will decide on these; today they are carried into the plan and the
@@ -53,7 +55,11 @@ typedef struct {
   size_t default_profile;                 /**< index into the table */
   unsigned char allow_reduced[GXD_PROFILES_MAX]; /**< per entry: served
                                                       below its full tier */
-  gxi_limits max_limits;                  /**< caps (0 = no cap) */
+  /** caps, per limit: 0 = the profile's own default is the cap (none
+   *  if it has none), GXD_CAP_NONE = no cap, else the cap */
+  gxi_limits max_limits;
+  /** per entry: clients may ask for it (--allow-profiles) */
+  unsigned char allowed[GXD_PROFILES_MAX];
   const char *home;                       /**< HOME given to runs */
   uint32_t default_grace_ms;              /**< when kill_grace_ms is 0 */
   uint64_t max_timeout_ms;                /**< when timeout_ms is 0 */
@@ -65,6 +71,18 @@ typedef struct {
   gxd_caller caller;
   uint64_t run_id;    /**< the daemon's id for the run (> 0) */
   const char *cgroup; /**< the run's cgroup leaf, or "" for none */
+  /** The user the run executes as, resolved before the plan is made
+   *  (gxd_user_lookup; borrowed), or NULL: the profile's own ids, as in
+   *  gexec 0.2 (root in host and baseline, GXI_INNER_UID mapped to a host
+   *  nobody in restricted). Required when Start.user is set (the same
+   *  name); may be set without it (a default user the daemon chose). */
+  const gxd_user *user;
+  /** What the caller's policy rule granted the run (gxd_policy_check_run
+   *  accepted it; borrowed), or NULL (no policy input): the profile when
+   *  the request names none (and then --allow-profiles does not apply:
+   *  the rule chose), default limits and caps, the timeout cap, and the
+   *  program constraint (the plan's allow list points into it). */
+  const gxd_policy_grant *grant;
 } gxd_plan_request;
 
 /** The `Isolation` message of a run's `started`, field for field.
@@ -87,8 +105,19 @@ typedef struct {
  * One run's plan. Ownership: @c env (the command's whole environment,
  * and with it request.envp) is the plan's, one allocation released by
  * gxd_plan_free. Everything else is borrowed: from the Start message
- * (argv, cwd, env values copied into env) and from the configuration
- * (profile, tier, names), so the plan is valid while both are.
+ * (argv, cwd, env values copied into env), from the configuration
+ * (profile, tier, names) and the request's user, so the plan is valid
+ * while they are.
+ *
+ * A run as a user (gxd_plan_request.user): request.ids carry its uid,
+ * primary gid and groups to the launcher, which gives them to the
+ * command in host and baseline, and in restricted maps the namespace's
+ * GXI_INNER_UID (and gid) to the user's uid and primary gid on the host
+ * (groups unused there; never the host's root: refused). The
+ * environment's defaults are PATH, HOME (the user's), LANG, USER,
+ * LOGNAME (its name) and SHELL (its shell); as for every default, a
+ * variable the client sets replaces it (whether it may is the policy's
+ * to say, as for any variable).
  */
 typedef struct {
   size_t profile_index;       /**< into the profile table */
@@ -103,10 +132,13 @@ typedef struct {
   const char *program;        /**< argv[0]: the program as the client named
                                    it (looked up in the run's PATH) */
   const char *cwd;            /**< Start.cwd, or "/" */
-  uint32_t uid;               /**< the command's uid inside its namespace */
-  char *const *allow;         /**< the program constraint: absolute paths
-                                   the program must be one of; empty (any
-                                   program) until the policy fills it */
+  const gxd_user *user;       /**< the run's user (request's), or NULL */
+  uint32_t uid;               /**< the command's uid inside its namespace:
+                                   GXI_INNER_UID with a user namespace,
+                                   else the user's, else 0 */
+  char *const *allow;         /**< the program constraint (the grant's:
+                                   files or globs, see resolve.h); empty =
+                                   any program */
   size_t allowc;
   gxl_run run;                /**< for the launcher */
   gxl_request request;        /**< for the launcher: points into this plan
@@ -126,11 +158,17 @@ typedef struct {
  * nothing):
  *  - INVALID_ARGUMENT "unknown profile 'x' (host, baseline, restricted)"
  *    (the table's names);
+ *  - INTERNAL "user 'x' was not resolved" (Start.user set, no
+ *    gxd_plan_request.user of that name: the caller's mistake);
  *  - FAILED_PRECONDITION "profile P cannot run on this host (TIER)",
  *    "profile P is not available in full on this host (missing: M);
  *    gexecd serves it reduced only when started with --allow-reduced P",
  *    "memory and pids limits need cgroups, which this host does not
- *    provide (tier: TIER)";
+ *    provide (tier: TIER)"; with a user namespace (restricted), a user
+ *    whose uid or gid is 0 ("user 'root' cannot run in profile P: its
+ *    uid or gid is 0, and P never runs as the host's root (use host or
+ *    baseline)") or 100000 ("... which P's user namespace maps its root
+ *    to");
  *  - RESOURCE_EXHAUSTED "out of memory" (the environment).
  */
 int gxd_plan_build(const gxd_plan_config *cfg, const gxd_plan_request *req,
@@ -140,7 +178,9 @@ int gxd_plan_build(const gxd_plan_config *cfg, const gxd_plan_request *req,
  * Why the planned command could not be exec'd (the launcher's
  * GXL_REC_EXEC_FAIL record @p rec), as a status and a reason in @p why:
  * NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION (cwd),
- * INVALID_ARGUMENT (E2BIG, ENAMETOOLONG), RESOURCE_EXHAUSTED or INTERNAL.
+ * INVALID_ARGUMENT (E2BIG, ENAMETOOLONG), RESOURCE_EXHAUSTED or INTERNAL;
+ * for the run's user (what=user) "cannot run as user 'x' (uid N): E",
+ * RESOURCE_EXHAUSTED for EAGAIN, else INTERNAL.
  */
 int gxd_plan_exec_fail(const gxd_plan *p, const gxl_record *rec, char *why,
                        size_t why_len);

@@ -1,16 +1,14 @@
 /* The profile table and the profiles file; see profiles.h. */
 #include "server/profiles.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lib/gx_units.h"
+#include "server/json_file.h"
 #include "server/validate.h"
 
 void gxd_profiles_init(gxd_profiles *t) {
@@ -55,53 +53,22 @@ static int err(const ctx *c, const char *fmt, ...)
 /* Writes "FILE: profile 'NAME': " (or "profiles[I]: ") and the message.
  * Returns -1. */
 static int err(const ctx *c, const char *fmt, ...) {
-  char msg[320];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  gxd_json_entry_verr(c->why, c->len, c->file, "profile", c->name, c->index,
+                      fmt, ap);
   va_end(ap);
-  if (c->name)
-    snprintf(c->why, c->len, "%s: profile '%s': %s", c->file, c->name, msg);
-  else
-    snprintf(c->why, c->len, "%s: profiles[%zu]: %s", c->file, c->index,
-             msg);
   return -1;
-}
-
-/* The string in @p v, or NULL if it is not one or holds a NUL byte. */
-static const char *text_of(json_object *v) {
-  if (!json_object_is_type(v, json_type_string)) return NULL;
-  const char *s = json_object_get_string(v);
-  return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
-}
-
-static const char *type_name(const json_object *v) {
-  switch (json_object_get_type(v)) {
-    case json_type_null: return "null";
-    case json_type_boolean: return "a boolean";
-    case json_type_double: return "a fraction";
-    case json_type_int: return "a number";
-    case json_type_object: return "an object";
-    case json_type_array: return "an array";
-    case json_type_string:
-      return text_of((json_object *)v) ? "a string"
-                                       : "a string with a NUL byte";
-  }
-  return "something else";
 }
 
 /* Checks that every key of @p obj is in the NULL-terminated @p keys;
  * @p where prefixes the message ("" or "limits: "). */
 static int known_keys(const ctx *c, json_object *obj, const char *where,
                       const char *const *keys, const char *expected) {
-  json_object_object_foreach(obj, key, val) {
-    (void)val;
-    size_t k = 0;
-    while (keys[k] && strcmp(keys[k], key) != 0) k++;
-    if (!keys[k])
-      return err(c, "%sunknown key '%.40s' (expected %s)", where, key,
-                 expected);
-  }
+  const char *key = gxd_json_unknown_key(obj, keys);
+  if (key)
+    return err(c, "%sunknown key '%.40s' (expected %s)", where, key,
+               expected);
   return 0;
 }
 
@@ -117,8 +84,9 @@ static int take_name(ctx *c, json_object *entry, const gxd_profiles *t,
   json_object *v;
   if (!json_object_object_get_ex(entry, "name", &v))
     return err(c, "name is missing");
-  const char *s = text_of(v);
-  if (!s) return err(c, "name: expected a string, not %s", type_name(v));
+  const char *s = gxd_json_text(v);
+  if (!s)
+    return err(c, "name: expected a string, not %s", gxd_json_type_name(v));
   if (!valid_name(s))
     return err(c, "name '%.40s' is not 1 to %d of a-z, 0-9, '_' and '-'",
                s, GXI_PROFILE_NAME_MAX);
@@ -135,8 +103,9 @@ static int take_base(const ctx *c, json_object *entry, gxi_profile *p) {
   json_object *v;
   if (!json_object_object_get_ex(entry, "base", &v))
     return err(c, "base is missing (host, baseline or restricted)");
-  const char *s = text_of(v);
-  if (!s) return err(c, "base: expected a string, not %s", type_name(v));
+  const char *s = gxd_json_text(v);
+  if (!s)
+    return err(c, "base: expected a string, not %s", gxd_json_type_name(v));
   int b = gxi_profile_builtin_find(s);
   if (b < 0)
     return err(c, "base '%.40s' is not host, baseline or restricted", s);
@@ -168,13 +137,13 @@ static int take_mechs(const ctx *c, json_object *entry, const char *key,
   if (!json_object_object_get_ex(entry, key, &v)) return 0;
   if (!json_object_is_type(v, json_type_array))
     return err(c, "%s: expected an array of mechanism names, not %s", key,
-               type_name(v));
+               gxd_json_type_name(v));
   for (size_t i = 0; i < json_object_array_length(v); i++) {
     json_object *m = json_object_array_get_idx(v, i);
-    const char *s = text_of(m);
+    const char *s = gxd_json_text(m);
     if (!s)
       return err(c, "%s[%zu]: expected a mechanism name, not %s", key, i,
-                 type_name(m));
+                 gxd_json_type_name(m));
     uint32_t bit = gxi_mech_find(s);
     if (!bit)
       return err(c, "%s: unknown mechanism '%.40s' (%s)", key, s,
@@ -199,7 +168,7 @@ static int parse_limit_text(int duration, const char *s, uint64_t *v) {
 
 static int take_limit(const ctx *c, const limit_spec *ls, json_object *v,
                       uint64_t *out) {
-  const char *s = text_of(v);
+  const char *s = gxd_json_text(v);
   uint64_t n;
   if (json_object_is_type(v, json_type_int)) {
     int64_t i = json_object_get_int64(v);
@@ -210,7 +179,7 @@ static int take_limit(const ctx *c, const limit_spec *ls, json_object *v,
     n = (uint64_t)i;
   } else if (!s) {
     return err(c, "limits.%s: expected a string or a whole number, not %s",
-               ls->key, type_name(v));
+               ls->key, gxd_json_type_name(v));
   } else if (parse_limit_text(ls->duration, s, &n) != 0) {
     return err(c, "limits.%s: '%.40s' is not %s", ls->key, s,
                ls->duration ? "a duration (a number with a unit: 500ms, "
@@ -243,7 +212,8 @@ static int take_limits(const ctx *c, json_object *entry, gxi_profile *p,
   *given = 0;
   if (!json_object_object_get_ex(entry, "limits", &lim)) return 0;
   if (!json_object_is_type(lim, json_type_object))
-    return err(c, "limits: expected an object, not %s", type_name(lim));
+    return err(c, "limits: expected an object, not %s",
+               gxd_json_type_name(lim));
   if (known_keys(c, lim, "limits: ", keys,
                  "memory, pids, cpu_time, open_files") != 0)
     return -1;
@@ -290,7 +260,7 @@ static int take_entry(ctx *c, json_object *entry, gxd_profiles *t) {
   memset(&p, 0, sizeof p);
   c->name = NULL;
   if (!json_object_is_type(entry, json_type_object))
-    return err(c, "expected an object, not %s", type_name(entry));
+    return err(c, "expected an object, not %s", gxd_json_type_name(entry));
   if (take_name(c, entry, t, &p) != 0 ||
       known_keys(c, entry, "", keys,
                  "name, base, add, remove, limits") != 0 ||
@@ -305,68 +275,6 @@ static int take_entry(ctx *c, json_object *entry, gxd_profiles *t) {
   return 0;
 }
 
-/* Line of byte @p off in @p text, from 1. */
-static unsigned line_of(const char *text, size_t off) {
-  unsigned line = 1;
-  for (size_t i = 0; i < off; i++) line += text[i] == '\n';
-  return line;
-}
-
-/* Parses the whole text as one JSON value; NULL with a reason. */
-static json_object *parse_json(const char *file, const char *text,
-                               size_t len, char *why, size_t why_len) {
-  json_tokener *tok = json_tokener_new();
-  json_object *root = NULL;
-  if (!tok || len > INT32_MAX) {
-    snprintf(why, why_len, "%s: out of memory", file);
-    goto out;
-  }
-  /* strict: no trailing text, no comments, no single quotes */
-  json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-  root = json_tokener_parse_ex(tok, text, (int)len);
-  enum json_tokener_error e = json_tokener_get_error(tok);
-  if (!root || e != json_tokener_success) {
-    if (e == json_tokener_continue) e = json_tokener_error_parse_eof;
-    snprintf(why, why_len, "%s: not valid JSON at line %u: %s", file,
-             line_of(text, json_tokener_get_parse_end(tok)),
-             json_tokener_error_desc(e));
-    json_object_put(root);
-    root = NULL;
-  }
-out:
-  if (tok) json_tokener_free(tok);
-  return root;
-}
-
-/* The "profiles" array of the top-level object, or NULL. */
-static json_object *profiles_array(const char *file, json_object *root,
-                                   char *why, size_t why_len) {
-  json_object *arr;
-  if (!json_object_is_type(root, json_type_object)) {
-    snprintf(why, why_len, "%s: expected an object with a \"profiles\" "
-             "array, not %s", file, type_name(root));
-    return NULL;
-  }
-  json_object_object_foreach(root, key, val) {
-    (void)val;
-    if (strcmp(key, "profiles") != 0) {
-      snprintf(why, why_len, "%s: unknown key '%.40s' (expected profiles)",
-               file, key);
-      return NULL;
-    }
-  }
-  if (!json_object_object_get_ex(root, "profiles", &arr)) {
-    snprintf(why, why_len, "%s: no \"profiles\" array", file);
-    return NULL;
-  }
-  if (!json_object_is_type(arr, json_type_array)) {
-    snprintf(why, why_len, "%s: profiles: expected an array, not %s", file,
-             type_name(arr));
-    return NULL;
-  }
-  return arr;
-}
-
 int gxd_profiles_parse(gxd_profiles *t, const char *file, const char *text,
                        size_t len, uint64_t max_open_files, char *why,
                        size_t why_len) {
@@ -374,8 +282,10 @@ int gxd_profiles_parse(gxd_profiles *t, const char *file, const char *text,
   ctx c = {.file = file, .max_open_files = max_open_files, .why = why,
            .len = why_len};
   int rc = -1;
-  json_object *root = parse_json(file, text, len, why, why_len);
-  json_object *arr = root ? profiles_array(file, root, why, why_len) : NULL;
+  json_object *root = gxd_json_parse(file, text, len, why, why_len);
+  json_object *arr = root ? gxd_json_top_array(file, root, "profiles", why,
+                                              why_len)
+                         : NULL;
   if (!arr) goto out;
   size_t n = json_object_array_length(arr);
   if (n > GXD_PROFILES_MAX - next.n) {
@@ -393,47 +303,13 @@ out:
   return rc;
 }
 
-/* Reads all of @p file (NUL-terminated) into *out (malloc'd). */
-static int read_file(const char *file, char **out, size_t *len, char *why,
-                     size_t why_len) {
-  char *buf = malloc(GXD_PROFILES_FILE_MAX + 2);
-  size_t n = 0;
-  ssize_t r = 0;
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || !buf) {
-    snprintf(why, why_len, "%s: cannot read: %s", file,
-             strerror(fd < 0 ? errno : ENOMEM));
-    goto fail;
-  }
-  while (n <= GXD_PROFILES_FILE_MAX &&
-         ((r = read(fd, buf + n, GXD_PROFILES_FILE_MAX + 1 - n)) > 0 ||
-          (r < 0 && errno == EINTR)))
-    n += r > 0 ? (size_t)r : 0;
-  if (r < 0) {
-    snprintf(why, why_len, "%s: cannot read: %s", file, strerror(errno));
-    goto fail;
-  }
-  if (n > GXD_PROFILES_FILE_MAX) {
-    snprintf(why, why_len, "%s: larger than %u bytes", file,
-             GXD_PROFILES_FILE_MAX);
-    goto fail;
-  }
-  close(fd);
-  buf[n] = '\0';
-  *out = buf;
-  *len = n;
-  return 0;
-fail:
-  if (fd >= 0) close(fd);
-  free(buf);
-  return -1;
-}
-
 int gxd_profiles_load(gxd_profiles *t, const char *file,
                       uint64_t max_open_files, char *why, size_t why_len) {
   char *text;
   size_t len;
-  if (read_file(file, &text, &len, why, why_len) != 0) return -1;
+  if (gxd_json_read(file, GXD_PROFILES_FILE_MAX, &text, &len, why,
+                    why_len) != 0)
+    return -1;
   int rc = gxd_profiles_parse(t, file, text, len, max_open_files, why,
                               why_len);
   free(text);
@@ -460,5 +336,51 @@ int gxd_profiles_check_flags(const gxd_profiles *t, const gxd_config *cfg,
     if (check_flag(t, "--allow-reduced", cfg->allow_reduced[i], why,
                    why_len) != 0)
       return -1;
+  unsigned char allowed[GXD_PROFILES_MAX];
+  return gxd_profiles_allowed(t, cfg, allowed, why, why_len);
+}
+
+/* --allow-profiles: each comma-separated name must be in @p t. */
+static int allow_list(const gxd_profiles *t, const char *list,
+                      unsigned char allowed[GXD_PROFILES_MAX], char *why,
+                      size_t why_len) {
+  const char *at = list;
+  for (;;) {
+    size_t n = strcspn(at, ",");
+    char name[GXI_PROFILE_NAME_MAX + 2];
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name - 1 ? n : sizeof name - 1), at);
+    if (n >= sizeof name - 1 || check_flag(t, "--allow-profiles", name, why,
+                                           why_len) != 0) {
+      if (n >= sizeof name - 1)
+        snprintf(why, why_len, "invalid value '%.*s' for --allow-profiles: "
+                 "not a profile name", (int)(n > 64 ? 64 : n), at);
+      return -1;
+    }
+    allowed[gxd_profiles_find(t, name)] = 1;
+    if (!at[n]) return 0;
+    at += n + 1;
+  }
+}
+
+int gxd_profiles_allowed(const gxd_profiles *t, const gxd_config *cfg,
+                         unsigned char allowed[GXD_PROFILES_MAX], char *why,
+                         size_t why_len) {
+  int def = gxd_profiles_find(t, cfg->default_profile);
+  memset(allowed, 0, GXD_PROFILES_MAX);
+  if (def < 0)
+    return check_flag(t, "--default-profile", cfg->default_profile, why,
+                      why_len);
+  if (cfg->allow_profiles) {
+    if (allow_list(t, cfg->allow_profiles, allowed, why, why_len) != 0)
+      return -1;
+    if (!allowed[def])
+      return snprintf(why, why_len, "--default-profile %s is not in "
+                      "--allow-profiles %s", cfg->default_profile,
+                      cfg->allow_profiles), -1;
+    return 0;
+  }
+  uint32_t need = cfg->default_profile_set ? t->entry[def].mechs : 0;
+  for (size_t i = 0; i < t->n; i++)
+    allowed[i] = (t->entry[i].mechs & need) == need;
   return 0;
 }

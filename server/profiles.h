@@ -85,11 +85,24 @@ int gxd_profiles_load(gxd_profiles *t, const char *file,
                       uint64_t max_open_files, char *why, size_t why_len);
 
 /**
- * Checks that the profiles named by @p cfg's --default-profile and
- * --allow-reduced are in @p t ("invalid value 'x' for --default-profile:
+ * Checks that the profiles named by @p cfg's --default-profile,
+ * --allow-reduced and --allow-profiles are in @p t (gxd_profiles_allowed) ("invalid value 'x' for --default-profile:
  * expected host, baseline or restricted"). Returns 0 or -1 with a reason.
  */
 int gxd_profiles_check_flags(const gxd_profiles *t, const gxd_config *cfg,
                              char *why, size_t why_len);
+
+/**
+ * Fills @p allowed (one flag per entry of @p t) with the profiles clients
+ * may ask for: those of --allow-profiles (comma-separated names of @p t),
+ * else, when --default-profile was given, that profile and every entry
+ * with all of its mechanisms (at least as strong), else all. The default
+ * profile must be among them. Returns 0, or -1 with a reason ("invalid
+ * value 'x' for --allow-profiles: ...", "--default-profile P is not in
+ * --allow-profiles").
+ */
+int gxd_profiles_allowed(const gxd_profiles *t, const gxd_config *cfg,
+                         unsigned char allowed[GXD_PROFILES_MAX], char *why,
+                         size_t why_len);
 
 #endif

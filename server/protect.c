@@ -20,6 +20,12 @@ static size_t identity_runs(const gxd_config *cfg) {
                                         : cfg->max_sessions;
 }
 
+/* --max-pending-starts, or the identity's share. */
+static size_t pending_starts(const gxd_config *cfg) {
+  return cfg->max_pending_starts ? cfg->max_pending_starts
+                                 : identity_runs(cfg);
+}
+
 static void on_sweep(uv_timer_t *t) {
   gxd_protect *p = t->data;
   uint64_t now = now_ns();
@@ -31,6 +37,7 @@ static void on_sweep(uv_timer_t *t) {
 }
 
 static void on_cut_async(uv_async_t *a);
+static void on_watch(uv_timer_t *t);
 
 int gxd_protect_init(gxd_protect *p, uv_loop_t *loop, const gxd_config *cfg) {
   gxd_guard_limits rl = {.stream_burst = cfg->stream_burst,
@@ -40,7 +47,7 @@ int gxd_protect_init(gxd_protect *p, uv_loop_t *loop, const gxd_config *cfg) {
   gxd_guard_limits sl = {
       .max_runs = (uint32_t)cfg->max_sessions,
       .max_identity_runs = (uint32_t)identity_runs(cfg),
-      .max_conn_pending = cfg->max_pending_starts};
+      .max_conn_pending = (uint32_t)pending_starts(cfg)};
   memset(p, 0, sizeof *p);
   pthread_mutex_init(&p->mu, NULL);
   if (gxd_guard_new(&sl, &p->sessions) != 0 ||
@@ -60,6 +67,12 @@ int gxd_protect_init(gxd_protect *p, uv_loop_t *loop, const gxd_config *cfg) {
   uv_timer_init(loop, &p->sniff);
   p->sniff.data = p;
   uv_unref((uv_handle_t *)&p->sniff);
+  uv_timer_init(loop, &p->watch);
+  p->watch.data = p;
+  if (cfg->stream_burst)
+    uv_timer_start(&p->watch, on_watch, GXD_PROTECT_WATCH_MS,
+                   GXD_PROTECT_WATCH_MS);
+  uv_unref((uv_handle_t *)&p->watch);
   return 0;
 }
 
@@ -68,8 +81,10 @@ void gxd_protect_set_server(gxd_protect *p, gx_rpc_server *srv) {
 }
 
 unsigned gxd_protect_max_calls(const gxd_config *cfg) {
-  size_t n = identity_runs(cfg) + cfg->max_pending_starts +
-             GXD_PROTECT_CALLS_SLACK;
+  /* each of a connection's streams is either waiting for its start or
+   * a run: together at most the larger of the two limits */
+  size_t runs = identity_runs(cfg), pending = pending_starts(cfg);
+  size_t n = (runs > pending ? runs : pending) + GXD_PROTECT_CALLS_SLACK;
   return n > 0x7fffffffu ? 0x7fffffffu : (unsigned)n;
 }
 
@@ -98,10 +113,10 @@ static int cut_peer(gxd_protect *p, const char *peer) {
   return p->srv && peer && gx_rpc_server_cut_peer(p->srv, peer) == GX_OK;
 }
 
-/* Cuts the connections that flood now, found by their input; logs them.
- * Loop thread. */
-static void sniff(gxd_protect *p) {
-  int n = p->srv ? gx_rpc_server_cut_flooders(p->srv) : 0;
+/* Cuts the connections that flood now, found by their input (with
+ * @p tcp, those of the TCP listeners too); logs them. Loop thread. */
+static void sniff(gxd_protect *p, int tcp) {
+  int n = p->srv ? gx_rpc_server_cut_flooders(p->srv, tcp) : 0;
   if (n <= 0) return;
   json_object *f = json_object_new_object();
   json_object_object_add(f, "event", json_object_new_string("connection_cut"));
@@ -116,9 +131,14 @@ static void sniff(gxd_protect *p) {
 
 static void on_sniff(uv_timer_t *t) {
   gxd_protect *p = t->data;
-  sniff(p);
+  sniff(p, 1);
   if (uv_now(t->loop) >= p->sniff_until) uv_timer_stop(t);
 }
+
+/* The connections of our own unix listeners pass no stream gate (gRPC
+ * gives a connection handed over as a descriptor no server credentials):
+ * their input is looked at all the time. */
+static void on_watch(uv_timer_t *t) { sniff(t->data, 0); }
 
 /* Loop: streams were refused for their rate since the last wake-up:
  * looks for flooding connections now and for a while. Then cuts the
@@ -134,7 +154,7 @@ static void on_cut_async(uv_async_t *a) {
   p->ncut = p->refused = 0;
   pthread_mutex_unlock(&p->mu);
   if (refused) {
-    sniff(p);
+    sniff(p, 1);
     p->sniff_until = uv_now(a->loop) + GXD_PROTECT_SNIFF_FOR_MS;
     if (!uv_is_active((uv_handle_t *)&p->sniff))
       uv_timer_start(&p->sniff, on_sniff, GXD_PROTECT_SNIFF_MS,
@@ -228,4 +248,8 @@ int gxd_protect_admit_call(gxd_protect *p, gx_rpc_call *call,
                                                                : p->sessions,
                      v, why, why_len);
   return GX_STATUS_RESOURCE_EXHAUSTED;
+}
+
+void gxd_protect_release(gxd_protect *p, gxd_guard_slot *slot) {
+  gxd_guard_close(p->sessions, slot);
 }

@@ -22,8 +22,11 @@
  * (gx_rpc_server_cut_flooders) and cuts those that are a rapid reset
  * (HEADERS and RST_STREAM only, no DATA), for a few seconds after the
  * last refusal: logged as {"event":"connection_cut","connections":N}.
- * That finds plaintext floods long before they are condemned, and on
- * gRPC's unix listeners, whose peers are all "unix:". A connection
+ * That finds plaintext floods long before they are condemned. The
+ * connections of the daemon's own unix listeners pass no gate (gRPC
+ * takes them as descriptors, without credentials): theirs is looked at
+ * every GXD_PROTECT_WATCH_MS, and their calls are charged to the rate
+ * guard when they reach the loop. A connection
  * condemned for its rate (TLS, or a flood without resets) has every
  * later stream refused, and is cut as soon as the loop knows its TCP
  * peer address (gx_rpc_server_cut_peer: recorded from its first call
@@ -63,6 +66,11 @@
 #define GXD_PROTECT_SNIFF_MS 50
 #define GXD_PROTECT_SNIFF_FOR_MS 3000
 
+/** How often the connections of the daemon's own unix listeners (which
+ *  pass no stream gate: gRPC takes them as descriptors) have their input
+ *  looked at for a rapid reset (ms; not with --stream-rate off). */
+#define GXD_PROTECT_WATCH_MS 50
+
 /** How often both guards forget what they no longer need (ms). */
 #define GXD_PROTECT_SWEEP_MS 5000
 
@@ -77,7 +85,8 @@ typedef struct {
   gx_rpc_server *srv;  /**< to cut connections with; NULL: none yet */
   uv_timer_t sweep;
   uv_async_t cut_async; /**< wakes the loop to cut what was condemned */
-  uv_timer_t sniff;     /**< looks for flooding unix connections again */
+  uv_timer_t sniff;     /**< looks for flooding connections again */
+  uv_timer_t watch;     /**< looks at the own unix listeners' ones */
   uint64_t sniff_until; /**< ... until then (uv_now) */
   char cut_queue[GXD_PROTECT_CUT_QUEUE][32];
   int ncut;
@@ -93,8 +102,9 @@ int gxd_protect_init(gxd_protect *p, uv_loop_t *loop, const gxd_config *cfg);
 void gxd_protect_set_server(gxd_protect *p, gx_rpc_server *srv);
 
 /** The rpc layer's max_calls_per_conn for @p cfg: what one connection
- *  can use (its identity's share of runs, its streams waiting for start)
- *  and GXD_PROTECT_CALLS_SLACK. */
+ *  can use (each of its streams is a run of its identity's share, or
+ *  waits for its start: the larger of the two limits) and
+ *  GXD_PROTECT_CALLS_SLACK. */
 unsigned gxd_protect_max_calls(const gxd_config *cfg);
 
 /** Frees the guards. The loop must have closed the sweep timer and the
@@ -116,5 +126,9 @@ const char *gxd_protect_admit_stream(void *ud, uint64_t conn_id);
  */
 int gxd_protect_admit_call(gxd_protect *p, gx_rpc_call *call,
                            gxd_guard_slot *slot, char *why, size_t why_len);
+
+/** Loop thread: gives back @p slot of a call admitted by
+ *  gxd_protect_admit_call that will have no session after all. */
+void gxd_protect_release(gxd_protect *p, gxd_guard_slot *slot);
 
 #endif

@@ -12,139 +12,11 @@
 #include "lib/gx_err.h"
 #include "server/child.h"
 #include "server/log.h"
+#include "server/session_internal.h"
 #include "server/wire_check.h"
-
-typedef enum {
-  S_WAIT_START, /* no start message yet */
-  S_LAUNCHING,  /* the launcher runs; the command does not exist yet */
-  S_RUNNING,    /* the command was exec'd; `started` sent */
-  S_ENDING,     /* reaped: the rest of the output, then `exited` */
-  S_FINISHED,   /* the status is on its way; the child is released */
-} sess_state;
-
-/* Why the run is being stopped: STOP_NONE while it is not. Set only by
- * stop_run (the first reason is kept; a client that is gone overrides
- * it). */
-typedef enum {
-  STOP_NONE,
-  STOP_TIMEOUT, /* timeout_ms passed */
-  STOP_DRAIN,   /* the daemon is shutting down */
-  STOP_ERROR,   /* a protocol error: err_status says which */
-  STOP_CLIENT,  /* cancelled, disconnected, or the stream broke */
-} stop_reason;
-
-static const char *const stop_names[] = {"none", "timeout", "drain", "error",
-                                         "client"};
-
-/* What the call is sending. */
-typedef enum {
-  SEND_IDLE,
-  SEND_STDOUT = 1, /* that stream's buffer: its reading resumes once sent */
-  SEND_STDERR = 2,
-  SEND_MESSAGE,    /* `started` */
-} send_state;
-
-/* What the call is receiving. */
-typedef enum {
-  RECV_IDLE,
-  RECV_POSTED,
-  RECV_HELD, /* a stdin message is not all in the pipe yet: the next one
-                is received once it is (one message held per run) */
-} recv_state;
-
-struct gxd_session {
-  gxd_session_ctx *ctx;
-  gxd_session *prev, *next;
-  gx_rpc_call *call;
-  gxd_child *child; /* from the launch until on_child_closed */
-  Gexec__V1__RunRequest *req; /* the start message (the plan points in) */
-  gxd_plan plan;              /* from the start message on */
-  sess_state state;
-  stop_reason stop;
-  /* the stream can carry no more output (the client is gone, or the run
-   * ends with an error status): output is read and dropped, `started`
-   * is not sent. Set only by break_stream. */
-  int broken;
-  send_state send;
-  recv_state recv;
-  int stdin_eof_seen;
-  int call_done;          /* gRPC is done with the call */
-  uv_timer_t start_timer; /* bounds the wait for the start message */
-  int err_status;         /* nonzero: end with this instead of exited */
-  char err_msg[512];
-  gxd_child_exit ex;      /* how the run ended, from S_ENDING on */
-  uint64_t pending_signals; /* bit n-1: signal n, sent before `started` */
-  uint64_t bytes_in, bytes_out;
-  int truncated;
-  uint64_t start_ns;
-  pid_t pid;
-  uint64_t run_id;
-  char cgroup[GXI_CGROUP_NAME_MAX + 1]; /* the run's cgroup, or "" */
-  gxd_guard_slot slot; /* its place in ctx->guard */
-};
 
 static void try_send(gxd_session *s);
 static void post_recv(gxd_session *s);
-
-/* ---------------------------------------------------------------- log */
-
-/* The run's one log line; @p ended: the run's process ended (s->ex). */
-static void log_run(gxd_session *s, int status, int ended) {
-  json_object *f = json_object_new_object();
-  json_object_object_add(f, "event", json_object_new_string("run"));
-  json_object_object_add(f, "run", json_object_new_int64((int64_t)s->run_id));
-  json_object_object_add(f, "peer",
-                         json_object_new_string(gx_rpc_call_peer(s->call)));
-  if (s->plan.caller.authenticated)
-    json_object_object_add(f, "identity",
-                           json_object_new_string(s->plan.caller.identity));
-  if (s->req && s->req->start) {
-    json_object *argv = json_object_new_array();
-    Gexec__V1__Start *st = s->req->start;
-    for (size_t i = 0; i < st->n_argv && i < 32; i++)
-      json_object_array_add(argv, json_object_new_string_len(
-                                      st->argv[i], (int)strnlen(st->argv[i], 128)));
-    json_object_object_add(f, "argv", argv);
-  }
-  if (s->plan.profile)
-    json_object_object_add(f, "profile",
-                           json_object_new_string(s->plan.profile->name));
-  json_object_object_add(f, "pid", json_object_new_int(s->pid));
-  json_object_object_add(f, "status",
-                         json_object_new_string(gx_status_name(status)));
-  if (status != GX_STATUS_OK)
-    json_object_object_add(f, "error", json_object_new_string(s->err_msg));
-  if (s->stop != STOP_NONE)
-    json_object_object_add(f, "stop",
-                           json_object_new_string(stop_names[s->stop]));
-  if (ended) {
-    if (s->ex.signal)
-      json_object_object_add(f, "signal", json_object_new_int(s->ex.signal));
-    else
-      json_object_object_add(f, "exit_code",
-                             json_object_new_int(s->ex.exit_code));
-    json_object_object_add(f, "timed_out",
-                           json_object_new_boolean(s->ex.timed_out));
-  }
-  if (s->ex.pipes_forced) /* output of escapees was cut off */
-    json_object_object_add(f, "pipes_forced", json_object_new_boolean(1));
-  json_object_object_add(f, "duration_ms", json_object_new_int64(
-                                (int64_t)((uv_hrtime() - s->start_ns) / 1000000)));
-  json_object_object_add(f, "bytes_in", json_object_new_int64((int64_t)s->bytes_in));
-  json_object_object_add(f, "bytes_out", json_object_new_int64((int64_t)s->bytes_out));
-  gxd_log_event(status == GX_STATUS_OK ? GXD_LOG_INFO : GXD_LOG_WARN, f);
-}
-
-/* A change of the run's phase (stopping, broken), at debug level. */
-static void log_phase(const gxd_session *s, const char *phase,
-                      const char *reason) {
-  if (!gxd_log_enabled(GXD_LOG_DEBUG)) return;
-  json_object *f = json_object_new_object();
-  json_object_object_add(f, "event", json_object_new_string(phase));
-  json_object_object_add(f, "run", json_object_new_int64((int64_t)s->run_id));
-  json_object_object_add(f, "reason", json_object_new_string(reason));
-  gxd_log_event(GXD_LOG_DEBUG, f);
-}
 
 /* ------------------------------------------------------------- ending */
 
@@ -169,7 +41,7 @@ static void finish_with(gxd_session *s, const ProtobufCMessage *last,
   uv_timer_stop(&s->start_timer);
   if (status != GX_STATUS_OK && msg != s->err_msg)
     snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
-  log_run(s, status, ended);
+  gxd_session_log_run(s, status, ended);
   if (ended && s->child) gxd_child_close(s->child);
   if (!last || gx_rpc_call_finish_msg(s->call, last, status, msg) != GX_OK)
     gx_rpc_call_finish(s->call, status, msg);
@@ -185,6 +57,8 @@ static void free_session(uv_handle_t *h) {
   if (ctx->guard) gxd_guard_close(ctx->guard, &s->slot); /* if not yet */
   gxd_plan_free(&s->plan);
   if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
+  if (ctx->audit) gxd_audit_cancel(ctx->audit, &s->audit_wait);
+  gxd_admission_release(&s->adm);
   free(s);
   ctx->allocated--;
   if (ctx->on_session_freed) ctx->on_session_freed(ctx->ud);
@@ -215,7 +89,7 @@ static void discard_output(gxd_session *s) {
  * dropped (so the run never blocks on a pipe nobody empties), and
  * `started` is not sent. */
 static void break_stream(gxd_session *s, const char *reason) {
-  if (!s->broken) log_phase(s, "run_broken", reason);
+  if (!s->broken) gxd_session_log_phase(s, "run_broken", reason);
   s->broken = 1;
   discard_output(s);
 }
@@ -226,7 +100,7 @@ static void break_stream(gxd_session *s, const char *reason) {
 static void stop_run(gxd_session *s, stop_reason why) {
   if (s->state == S_FINISHED) return;
   if (s->stop == STOP_NONE || (why == STOP_CLIENT && s->stop != why)) {
-    log_phase(s, "run_stopping", stop_names[why]);
+    gxd_session_log_phase(s, "run_stopping", gxd_session_stop_name(why));
     s->stop = why;
   }
   if (why == STOP_CLIENT) break_stream(s, "the client is gone");
@@ -257,7 +131,8 @@ static void fail(gxd_session *s, int status, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   set_error(s, status, msg);
-  if (s->state == S_WAIT_START || s->state == S_ENDING)
+  if (s->state == S_WAIT_START || s->state == S_DECIDED ||
+      s->state == S_ENDING)
     return finish(s, status, s->err_msg);
   stop_run(s, STOP_ERROR);
 }
@@ -406,6 +281,14 @@ static void on_child_exec(void *ud, const gxl_record *rec) {
   gxd_session *s = ud;
   char why[sizeof s->err_msg];
   if (s->state != S_LAUNCHING) return;
+  if (rec->kind == GXL_REC_EXEC_FAIL && rec->what == GXL_FAIL_DENIED &&
+      s->adm.rule) { /* the program constraint was the policy's */
+    s->adm.by_policy = 1;
+    gxd_admit_trailers(&s->adm, s->call);
+    int status = gxd_admit_denied_program(&s->adm, s->plan.program, why,
+                                          sizeof why);
+    return set_error(s, status, why);
+  }
   if (rec->kind == GXL_REC_EXEC_FAIL) { /* drops the launcher's message */
     int status = gxd_plan_exec_fail(&s->plan, rec, why, sizeof why);
     return set_error(s, status, why);
@@ -474,26 +357,60 @@ static int launch(gxd_session *s, char *why, size_t len) {
   return rc < 0 ? launcher_status(s, -rc, why, len) : GX_STATUS_OK;
 }
 
-/* Who asks: the transport's peer and, when the transport proved one
- * (mTLS), its identity. Strings live as long as the call. */
-static gxd_caller caller_of(gx_rpc_call *call) {
-  gxd_caller c = {.peer = gx_rpc_call_peer(call), .identity = ""};
-  gx_rpc_auth a;
-  if (gx_rpc_call_auth(call, &a) == GX_OK && a.authenticated &&
-      a.nidentities > 0) {
-    c.authenticated = 1;
-    c.identity = a.identities[0];
-  }
-  return c;
+static void launched(gxd_session *s) {
+  uv_timer_stop(&s->start_timer);
+  s->pid = gxd_child_pid(s->child);
+  s->state = S_LAUNCHING;
+  gxd_child_set_timeout(s->child, s->plan.timeout_ms);
+  post_recv(s);
 }
 
-static int plan_run(gxd_session *s, const Gexec__V1__Start *st, char *why,
-                    size_t len) {
-  gxd_plan_request pr = {.start = st,
-                         .caller = caller_of(s->call),
-                         .run_id = s->run_id,
-                         .cgroup = s->cgroup};
-  return gxd_plan_build(&s->ctx->plan, &pr, &s->plan, why, len);
+/* Launches a run that was decided and recorded. */
+static void go(gxd_session *s) {
+  char why[512];
+  int status = launch(s, why, sizeof why);
+  if (status != GX_STATUS_OK) return fail(s, status, "%s", why);
+  launched(s);
+}
+
+/* --audit-sync: the decision record is on disk, or could not be put
+ * there (then the run is refused: no run goes unrecorded). */
+static void on_audit_synced(gxd_audit_waiter *w, int err) {
+  gxd_session *s = (gxd_session *)((char *)w -
+                                   offsetof(gxd_session, audit_wait));
+  if (s->state != S_DECIDED) return;
+  if (err != 0) /* its end is still recorded, if the log takes it */
+    return fail(s, GX_STATUS_UNAVAILABLE,
+                "the audit log cannot be written (%s); gexecd refuses runs "
+                "it cannot record", strerror(-err));
+  go(s);
+}
+
+/* Records the decision before anything is spawned. Returns GX_STATUS_OK
+ * (recorded, or no audit log), -1 (recorded; wait for the sync before
+ * launching), or UNAVAILABLE with @p why (not recorded: refuse). */
+static int record_decision(gxd_session *s, const Gexec__V1__Start *st,
+                           int status, char *why, size_t len) {
+  uint64_t seq;
+  if (!s->ctx->audit) return GX_STATUS_OK;
+  json_object *r = gxd_admit_decision_record(
+      &s->adm, &s->caller, st, status == GX_STATUS_OK ? &s->plan : NULL,
+      s->run_id, status, why);
+  int rc = gxd_audit_write(s->ctx->audit, r, &seq);
+  json_object_put(r);
+  if (rc == 1 && status == GX_STATUS_OK &&
+      (rc = gxd_audit_wait(s->ctx->audit, seq, &s->audit_wait,
+                           on_audit_synced)) == 0)
+    return -1;
+  if (rc < 0 && status != GX_STATUS_OK) /* refused anyway; said so */
+    gxd_log(GXD_LOG_ERROR, "run %llu: its refusal cannot be written to the "
+            "audit log: %s", (unsigned long long)s->run_id, strerror(-rc));
+  if (rc >= 0 || status != GX_STATUS_OK) return GX_STATUS_OK;
+  gxd_log(GXD_LOG_ERROR, "run %llu refused: the audit log cannot be "
+          "written: %s", (unsigned long long)s->run_id, strerror(-rc));
+  snprintf(why, len, "the audit log cannot be written (%s); gexecd refuses "
+           "runs it cannot record", strerror(-rc));
+  return GX_STATUS_UNAVAILABLE;
 }
 
 /* The stream becomes a run: one of its identity's session slots. */
@@ -505,26 +422,42 @@ static int take_slot(gxd_session *s, char *why, size_t len) {
   return GX_STATUS_RESOURCE_EXHAUSTED;
 }
 
+/* Validates, decides (policy, user, plan, a session slot) and records
+ * the start. */
+static int decide(gxd_session *s, const Gexec__V1__Start *st,
+                  const char *nul, char *why, size_t len) {
+  gxd_admit_ctx actx = {.plan = &s->ctx->plan, .policy = s->ctx->policy};
+  int status = nul ? (snprintf(why, len, "%s contains a NUL byte", nul),
+                      GX_STATUS_INVALID_ARGUMENT)
+                   : gxd_validate_start(st, &s->ctx->limits, why, len);
+  if (status == GX_STATUS_OK)
+    status = gxd_admit_run(&actx, &s->caller, st, s->run_id, s->cgroup,
+                           &s->adm, &s->plan, why, len);
+  if (status == GX_STATUS_OK && s->ctx->auth)
+    status = s->ctx->auth(s->ctx->auth_ud, &s->plan, why, len);
+  if (status == GX_STATUS_OK) status = take_slot(s, why, len);
+  int rc = record_decision(s, st, status, why, len);
+  if (status == GX_STATUS_OK && rc != GX_STATUS_OK && rc != -1) return rc;
+  if (status == GX_STATUS_OK) s->decided = 1;
+  return status == GX_STATUS_OK ? rc : status;
+}
+
 static void handle_start(gxd_session *s, Gexec__V1__RunRequest *req,
                          const uint8_t *data, size_t len) {
   char why[512];
-  const Gexec__V1__Start *st = req->start;
-  const char *nul = gxd_wire_find_nul(data, len);
   s->req = req;
-  if (nul) return fail(s, GX_STATUS_INVALID_ARGUMENT,
-                       "%s contains a NUL byte", nul);
-  int status = gxd_validate_start(st, &s->ctx->limits, why, sizeof why);
-  if (status == GX_STATUS_OK) status = plan_run(s, st, why, sizeof why);
-  if (status == GX_STATUS_OK && s->ctx->auth)
-    status = s->ctx->auth(s->ctx->auth_ud, &s->plan, why, sizeof why);
-  if (status == GX_STATUS_OK) status = take_slot(s, why, sizeof why);
-  if (status == GX_STATUS_OK) status = launch(s, why, sizeof why);
-  if (status != GX_STATUS_OK) return fail(s, status, "%s", why);
-  uv_timer_stop(&s->start_timer);
-  s->pid = gxd_child_pid(s->child);
-  s->state = S_LAUNCHING;
-  gxd_child_set_timeout(s->child, s->plan.timeout_ms);
-  post_recv(s);
+  int status = decide(s, req->start, gxd_wire_find_nul(data, len), why,
+                      sizeof why);
+  if (status == -1) { /* launched once the record is on disk */
+    uv_timer_stop(&s->start_timer);
+    s->state = S_DECIDED;
+    return;
+  }
+  if (status != GX_STATUS_OK) {
+    gxd_admit_trailers(&s->adm, s->call);
+    return fail(s, status, "%s", why);
+  }
+  go(s);
 }
 
 /* -------------------------------------------------------------- input */
@@ -640,7 +573,7 @@ static void post_recv(gxd_session *s) {
 static void on_closed(void *ud, int cancelled) {
   gxd_session *s = ud;
   if (!cancelled || s->state == S_FINISHED) return;
-  if (s->state == S_WAIT_START)
+  if (s->state == S_WAIT_START || s->state == S_DECIDED)
     return finish(s, GX_STATUS_CANCELLED, "the client cancelled the run");
   stop_run(s, STOP_CLIENT);
   if (s->state == S_ENDING) try_send(s);
@@ -662,6 +595,7 @@ static void on_start_timeout(uv_timer_t *t) {
 }
 
 void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
+                       const gxd_caller_info *caller,
                        const gxd_guard_slot *slot) {
   static const gx_rpc_handlers h = {on_recv, on_sent, on_closed, NULL,
                                     on_done};
@@ -675,6 +609,7 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
   s->slot = held;
   s->ctx = ctx;
   s->call = call;
+  gxd_caller_copy(&s->caller, caller);
   s->start_ns = uv_hrtime();
   s->run_id = gxd_instance_new_run(ctx->instance, s->cgroup, sizeof s->cgroup);
   uv_timer_init(ctx->loop, &s->start_timer);
@@ -691,7 +626,7 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
 
 void gxd_session_stop_all(gxd_session_ctx *ctx) {
   for (gxd_session *s = ctx->head; s; s = s->next) {
-    if (s->state == S_WAIT_START)
+    if (s->state == S_WAIT_START || s->state == S_DECIDED)
       fail(s, GX_STATUS_UNAVAILABLE, "gexecd is shutting down");
     else
       stop_run(s, STOP_DRAIN);

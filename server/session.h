@@ -47,9 +47,12 @@
 #include "gexec/v1/exec.pb-c.h"
 #include "lib/rpc.h"
 #include "server/instance.h"
+#include "server/audit.h"
+#include "server/caller.h"
 #include "server/launcher.h"
 #include "server/guard.h"
 #include "server/plan.h"
+#include "server/policy.h"
 #include "server/validate.h"
 
 /**
@@ -76,6 +79,13 @@ typedef struct {
   gxd_launcher *launcher;    /**< starts runs' launchers */
   gxd_instance *instance;    /**< run ids and run cgroups (required) */
   gxd_plan_config plan;      /**< what runs get (profiles, tiers, caps) */
+  /** The policy in force: each run takes a reference when it is decided
+   *  (so a reload leaves live runs untouched). Required. */
+  gxd_policy *policy;
+  /** The audit log, or NULL (none): every decision is recorded before
+   *  anything is spawned, and every allowed run's end; a decision that
+   *  cannot be recorded refuses its run (UNAVAILABLE). */
+  gxd_audit *audit;
   gxd_auth_fn auth;      /**< NULL = allow */
   void *auth_ud;
   /** Session slots (server/guard.h): a run takes one of its identity's
@@ -93,13 +103,15 @@ typedef struct {
   size_t allocated; /**< sessions in memory: draining waits for 0 */
 } gxd_session_ctx;
 
-/** Takes over @p call (a Run call) and starts receiving. @p slot (NULL:
- *  none) is the stream's place in ctx->guard, counted as waiting for its
- *  start (gxd_guard_open): the session takes it over, turns it into a
- *  run at its start message (refused with RESOURCE_EXHAUSTED when its
- *  identity or the daemon has no slot left) and releases it with its
- *  final status. */
+/** Takes over @p call (a Run call) from @p caller (copied: what its
+ *  transport proved, read when the stream opened) and starts receiving.
+ *  @p slot (NULL: none) is the stream's place in ctx->guard, counted as
+ *  waiting for its start (gxd_guard_open): the session takes it over,
+ *  turns it into a run at its start message (refused with
+ *  RESOURCE_EXHAUSTED when its identity or the daemon has no slot left)
+ *  and releases it with its final status. */
 void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
+                       const gxd_caller_info *caller,
                        const gxd_guard_slot *slot);
 
 /** Stops every running session's process (SIGTERM, its grace, SIGKILL):

@@ -72,6 +72,7 @@ static const char *scan_start(cursor c) {
     if (num == 1 && has_nul(&sub)) return "argv";
     if (num == 3 && has_nul(&sub)) return "cwd";
     if (num == 10 && has_nul(&sub)) return "profile";
+    if (num == 12 && has_nul(&sub)) return "user";
     if (num == 2 && sub.p) {
       const char *f = scan_env_entry(sub);
       if (f) return f;
@@ -178,6 +179,7 @@ static int check_utf8(const Gexec__V1__Start *s, char *why, size_t len) {
   }
   if (st == GX_STATUS_OK) st = utf8_only(s->cwd, "cwd", why, len);
   if (st == GX_STATUS_OK) st = utf8_only(s->profile, "profile", why, len);
+  if (st == GX_STATUS_OK) st = utf8_only(s->user, "user", why, len);
   return st;
 }
 
@@ -304,7 +306,37 @@ int gxd_validate_start(const Gexec__V1__Start *s, const gxd_limits *lim,
                    s->kill_grace_ms, lim->max_grace_ms);
   if ((st = check_limits(s->limits, lim, why, len)) != GX_STATUS_OK)
     return st;
+  if (s->user && s->user[0] &&
+      (st = gxd_validate_user_name(s->user, why, len)) != GX_STATUS_OK)
+    return st;
   return check_modes(s, why, len);
+}
+
+static int name_char(char c, int first) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         (c == '-' && !first);
+}
+
+int gxd_validate_user_name(const char *name, char *why, size_t len) {
+  static const char rule[] =
+      "a user name is 1 to 32 bytes of [A-Za-z0-9_.-], not starting "
+      "with '-'";
+  size_t n = name ? strnlen(name, GXD_USER_NAME_MAX + 1) : 0, digits = 0;
+  if (n == 0) return invalid(why, len, "user is empty (%s)", rule);
+  if (n > GXD_USER_NAME_MAX)
+    return invalid(why, len, "user is longer than %d bytes (%s)",
+                   GXD_USER_NAME_MAX, rule);
+  for (size_t i = 0; i < n; i++) {
+    if (!name_char(name[i], i == 0))
+      return invalid(why, len, "user '%.*s' is not a valid user name (%s)",
+                     utf8_cut(name, 64), name, rule);
+    digits += name[i] >= '0' && name[i] <= '9';
+  }
+  if (digits == n)
+    return invalid(why, len, "user '%s' is a number: name the user (a "
+                   "numeric uid is not accepted)", name);
+  return GX_STATUS_OK;
 }
 
 int gxd_validate_signal(int32_t number, char *why, size_t len) {

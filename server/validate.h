@@ -72,9 +72,10 @@ extern const gxd_limits gxd_default_limits;
 
 /**
  * Scans the serialized RunRequest @p buf for NUL bytes inside the string
- * fields of `start` (argv, env names and values, cwd). protobuf-c turns
- * strings into C strings, which would silently cut them at a NUL, so this
- * runs on the wire bytes. Returns the offending field's name, or NULL.
+ * fields of `start` (argv, env names and values, cwd, profile, user).
+ * protobuf-c turns strings into C strings, which would silently cut them
+ * at a NUL (a user "alice\0x" would become "alice"), so this runs on the
+ * wire bytes. Returns the offending field's name, or NULL.
  */
 const char *gxd_wire_find_nul(const uint8_t *buf, size_t len);
 
@@ -83,12 +84,14 @@ const char *gxd_wire_find_nul(const uint8_t *buf, size_t len);
  * GX_STATUS_INVALID_ARGUMENT with the reason in @p why (at most
  * @p why_len bytes) for the first problem found, in this order: argv
  * empty; too many argv elements or env entries; a string that is not
- * valid UTF-8 (argv, env names and values, cwd, profile: "argv[2] is not
+ * valid UTF-8 (argv, env names and values, cwd, profile, user: "argv[2] is not
  * valid UTF-8 (byte offset 5)"); an env name empty or with '='; a PATH
  * over GXD_MAX_PATH_ENTRIES elements or GXD_MAX_PATH_BYTES bytes; argv
  * and env over max_arg_bytes; cwd relative or too long; timeout_ms or
  * kill_grace_ms over their maxima; a limit outside its range ("limits.pids
- * 1 is outside 2..4194304 (0 means the profile's default)"); bad modes.
+ * 1 is outside 2..4194304 (0 means the profile's default)"); bad modes;
+ * a user that is not a valid name (gxd_validate_user_name; empty means
+ * none).
  */
 int gxd_validate_start(const Gexec__V1__Start *s, const gxd_limits *lim,
                        char *why, size_t why_len);
@@ -101,6 +104,19 @@ int gxd_validate_start(const Gexec__V1__Start *s, const gxd_limits *lim,
  * sequences are all invalid.
  */
 long gxd_utf8_invalid_at(const char *s);
+
+/** Longest user name accepted in Start.user, in bytes (useradd's limit
+ *  on Linux, and utmp's). */
+#define GXD_USER_NAME_MAX 32
+
+/**
+ * Checks a user name (Start.user) before it reaches the user database:
+ * 1 to GXD_USER_NAME_MAX bytes of [A-Za-z0-9_.-], not starting with '-'
+ * (an option to a tool, a negative number to a parser) and not all
+ * digits (a name, never a uid: "1000" could be read as either). Returns
+ * GX_STATUS_OK, or GX_STATUS_INVALID_ARGUMENT with the reason in @p why.
+ */
+int gxd_validate_user_name(const char *name, char *why, size_t why_len);
 
 /** Validates a signal number (1..64); returns a gx_status. */
 int gxd_validate_signal(int32_t number, char *why, size_t why_len);

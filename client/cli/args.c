@@ -13,6 +13,27 @@
 /* Largest --kill-grace that fits the wire's uint32 milliseconds. */
 #define MAX_GRACE_MS 4294967295ull
 
+/* The TLS options' help, the same in every subcommand's. */
+#define TLS_HELP \
+    "\n" \
+    "TLS, for host:port targets (unix: targets ignore it):\n" \
+    "      --ca FILE            verify the daemon's certificate with the CA\n" \
+    "                           certificates in FILE (PEM); with a CA, a\n" \
+    "                           host:port target is reached over TLS.\n" \
+    "                           Default: $GEXEC_CA (none: plaintext)\n" \
+    "      --cert FILE          our certificate (PEM), for a daemon that\n" \
+    "                           requires one (mTLS); needs --key and a CA.\n" \
+    "                           Default: $GEXEC_CERT\n" \
+    "      --key FILE           the private key of --cert (PEM, not\n" \
+    "                           encrypted). Default: $GEXEC_KEY\n" \
+    "      --tls-server-name NAME\n" \
+    "                           the name the daemon's certificate must\n" \
+    "                           carry, when not the target's host (e.g.\n" \
+    "                           connecting by IP address)\n" \
+    "Flags override the environment. A TLS failure (the daemon's\n" \
+    "certificate failed verification, the daemon refused ours, a file\n" \
+    "that cannot be used) exits 255 with the reason on stderr.\n"
+
 static const char usage_main[] =
     "Usage: gexec COMMAND [OPTION]...\n"
     "Runs commands on a gexecd daemon over gRPC.\n"
@@ -48,6 +69,11 @@ static const char usage_run[] =
     "  -C, --cwd DIR            working directory, absolute (default /)\n"
     "  -e, --env NAME=VALUE     set a variable in the run's environment;\n"
     "                           repeatable (at most 1024)\n"
+    "  -u, --user USER          run as USER (a name) on the daemon's host:\n"
+    "                           its uid, groups and passwd HOME, USER,\n"
+    "                           LOGNAME and SHELL (restricted: uid 1000\n"
+    "                           inside, USER outside). Default: the\n"
+    "                           daemon's. Unknown users are refused (255)\n"
     "  -n, --no-stdin           the run's stdin is /dev/null; ours is not\n"
     "                           read\n"
     "      --merge-stderr       the run's stderr goes into its stdout (one\n"
@@ -59,6 +85,7 @@ static const char usage_run[] =
     "      --tty                reserved for terminal sessions (a remote\n"
     "                           pty); not supported yet: a usage error\n"
     "  -h, --help               show this help and exit\n"
+    TLS_HELP
     "\n"
     "Isolation and limits (enforced by the daemon):\n"
     "      --profile NAME       isolation profile: host (none), baseline\n"
@@ -121,7 +148,7 @@ static const char usage_run[] =
     "16 MiB; past that the rest is dropped and output_truncated is true.\n";
 
 static const char usage_ping[] =
-    "Usage: gexec ping [-H TARGET] [-c COUNT] [-t DUR]\n"
+    "Usage: gexec ping [-H TARGET] [-c COUNT] [-t DUR] [TLS OPTION]...\n"
     "Asks the daemon's health service (grpc.health.v1) whether it serves\n"
     "and prints the round-trip time; COUNT pings are sent back to back.\n"
     "\n"
@@ -129,6 +156,7 @@ static const char usage_ping[] =
     "  -c, --count COUNT      number of pings, 1..100000 (default 1)\n"
     "  -t, --timeout DUR      how long to wait for each reply (default 5s)\n"
     "  -h, --help             show this help and exit\n"
+    TLS_HELP
     "\n" GX_UNITS_DUR_HELP
     "\n"
     "Exit status: 0 when every ping found the daemon SERVING; 255 when one\n"
@@ -254,9 +282,13 @@ static int add_env(gxc_args *a, const char *val, char *why, size_t len) {
   return 0;
 }
 
-/* Long-only options of `run`. */
+/* Long-only options: TLS (every subcommand), then `run`'s. */
 enum {
-  OPT_MERGE = 256,
+  OPT_CA = 256,
+  OPT_CERT,
+  OPT_KEY,
+  OPT_TLS_NAME,
+  OPT_MERGE,
   OPT_JSON,
   OPT_GRACE,
   OPT_PROFILE,
@@ -266,6 +298,35 @@ enum {
   OPT_OPEN_FILES,
   OPT_TTY
 };
+
+/* The TLS options, in every subcommand's table. */
+#define TLS_OPTIONS                                        \
+  {"ca", required_argument, NULL, OPT_CA},                 \
+      {"cert", required_argument, NULL, OPT_CERT},         \
+      {"key", required_argument, NULL, OPT_KEY},           \
+      {"tls-server-name", required_argument, NULL, OPT_TLS_NAME}
+
+/* Applies one TLS option; returns 1 if @p c is not one. */
+static int apply_tls(gxc_args *a, int c, const char *arg, char *why,
+                     size_t len) {
+  const char **slot = c == OPT_CA     ? &a->ca
+                      : c == OPT_CERT ? &a->cert
+                      : c == OPT_KEY  ? &a->key
+                      : c == OPT_TLS_NAME ? &a->tls_server_name
+                                          : NULL;
+  if (!slot) return 1;
+  if (!*arg || strlen(arg) > (c == OPT_TLS_NAME ? 253u : 4096u))
+    return bad_value(c == OPT_CA     ? "--ca"
+                     : c == OPT_CERT ? "--cert"
+                     : c == OPT_KEY  ? "--key"
+                                     : "--tls-server-name",
+                     arg, c == OPT_TLS_NAME
+                              ? "a host name or address (at most 253 bytes)"
+                              : "a file name (at most 4096 bytes)",
+                     why, len);
+  *slot = arg;
+  return 0;
+}
 
 /* Applies one isolation option of `run` (--profile and the limits). */
 static int apply_isolation(gxc_args *a, int c, const char *arg, char *why,
@@ -309,10 +370,16 @@ static int apply_isolation(gxc_args *a, int c, const char *arg, char *why,
 static int apply_run(gxc_args *a, int c, const char *arg, char *why,
                      size_t len) {
   uint64_t v;
+  int tls = apply_tls(a, c, arg, why, len);
+  if (tls != 1) return tls;
   switch (c) {
     case 'H': a->target = arg; return 0;
     case 'C': a->cwd = arg; return 0;
     case 'e': return add_env(a, arg, why, len);
+    case 'u':
+      if (!*arg) return bad_value("-u", arg, "a user name", why, len);
+      a->user = arg;
+      return 0;
     case 'n': a->stdin_null = 1; return 0;
     case 'v': a->verbose = 1; return 0;
     case OPT_MERGE: a->merge_stderr = 1; return 0;
@@ -342,6 +409,7 @@ static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
       {"timeout", required_argument, NULL, 't'},
       {"cwd", required_argument, NULL, 'C'},
       {"env", required_argument, NULL, 'e'},
+      {"user", required_argument, NULL, 'u'},
       {"no-stdin", no_argument, NULL, 'n'},
       {"merge-stderr", no_argument, NULL, OPT_MERGE},
       {"json", no_argument, NULL, OPT_JSON},
@@ -353,9 +421,10 @@ static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
       {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
       {"open-files", required_argument, NULL, OPT_OPEN_FILES},
       {"tty", no_argument, NULL, OPT_TTY},
+      TLS_OPTIONS,
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  static const char optstring[] = "+:H:t:C:e:nvh";
+  static const char optstring[] = "+:H:t:C:e:u:nvh";
   int c;
   while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
     if (c == 'h') return a->cmd = GXC_CMD_RUN_HELP, 0;
@@ -388,6 +457,8 @@ static int parse_count(const char *s, int max, int *out) {
 /* Applies one option of `ping`. */
 static int apply_ping(gxc_args *a, int c, const char *arg, char *why,
                       size_t len) {
+  int tls = apply_tls(a, c, arg, why, len);
+  if (tls != 1) return tls;
   switch (c) {
     case 'H': a->target = arg; return 0;
     case 'c':
@@ -410,6 +481,7 @@ static int parse_ping(int argc, char *const *argv, gxc_args *a, char *why,
       {"target", required_argument, NULL, 'H'},
       {"count", required_argument, NULL, 'c'},
       {"timeout", required_argument, NULL, 't'},
+      TLS_OPTIONS,
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   static const char optstring[] = "+:H:c:t:h";

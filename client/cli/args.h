@@ -46,6 +46,7 @@ typedef struct {
   uint32_t kill_grace_ms;       /**< --kill-grace; 0 = daemon's default */
   int verbose;                  /**< -v: report the isolation on stderr */
   const char *profile;          /**< --profile; NULL = daemon's default */
+  const char *user;             /**< -u; NULL = daemon's default */
   uint64_t memory_bytes;        /**< --memory; 0 = the profile's default */
   uint64_t pids;                /**< --pids; 0 = the profile's default */
   uint64_t cpu_time_ms;         /**< --cpu-time; 0 = the profile's default */
@@ -54,6 +55,11 @@ typedef struct {
   int prog_argc;
   int ping_count;               /**< ping -c (default 1) */
   uint64_t ping_timeout_ms;     /**< ping -t (default 5 s) */
+  /* TLS, every subcommand (NULL = not given; see client/cli/tls.h) */
+  const char *ca;               /**< --ca FILE */
+  const char *cert;             /**< --cert FILE */
+  const char *key;              /**< --key FILE */
+  const char *tls_server_name;  /**< --tls-server-name NAME */
 } gxc_args;
 
 /**

@@ -22,7 +22,7 @@ int gxc_exit_from_error(int rc, const gexec_error *err) {
 
 int gxc_status_of(int rc, const gexec_error *err) {
   switch (rc) {
-    case GEXEC_ESTATUS:
+    case GEXEC_ESTATUS: case GEXEC_EREFUSED:
       return err && err->status > 0 ? err->status : GEXEC_STATUS_INTERNAL;
     case GEXEC_ECONNECT: return GEXEC_STATUS_UNAVAILABLE;
     case GEXEC_EINVAL: return GEXEC_STATUS_INVALID_ARGUMENT;

@@ -13,7 +13,9 @@
 #include "client/cli/ping.h"
 #include "client/cli/run.h"
 #include "client/cli/teardown.h"
+#include "client/cli/tls.h"
 #include "client/gexec.h"
+#include "lib/rpc.h"
 
 /* Opens /dev/null on any of fds 0..2 that our parent left closed, so
  * that a closed stdin reads as empty and a closed stdout or stderr
@@ -49,10 +51,12 @@ static int usage_error(const gxc_args *a, const char *why) {
   return GXC_EXIT_USAGE;
 }
 
-/* Runs `run` or `ping` against the chosen target, then ends the process
- * without gRPC's shutdown (teardown.h). */
-__attribute__((noreturn)) static void remote(const gxc_args *a) {
+/* Runs `run` or `ping` against the chosen target with the TLS settings
+ * @p tls, then ends the process without gRPC's shutdown (teardown.h). */
+__attribute__((noreturn)) static void remote(const gxc_args *a,
+                                             const gxc_tls *tls) {
   char shown[512];
+  gexec_conn_opts *opts;
   const char *target = gxc_pick_target(a->target, getenv("GEXEC_TARGET"));
   gxc_target_display(target, getenv("XDG_RUNTIME_DIR"), shown, sizeof shown);
   /* A closed stdout must be an EPIPE we handle, not a silent death. */
@@ -60,8 +64,25 @@ __attribute__((noreturn)) static void remote(const gxc_args *a) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &sa, NULL);
-  if (a->cmd == GXC_CMD_RUN) gxc_exit(gxc_run(a, target, shown));
-  gxc_exit(gxc_ping(a, target, shown));
+  gx_rpc_log_quiet(); /* our one-line reasons, not gRPC's log lines */
+  if (gxc_tls_conn_opts(tls, &opts) != GEXEC_OK) {
+    fprintf(stderr, "gexec: out of memory\n");
+    gxc_exit(GXC_EXIT_ERROR);
+  }
+  int status = a->cmd == GXC_CMD_RUN ? gxc_run(a, target, shown, opts)
+                                     : gxc_ping(a, target, shown, opts);
+  gexec_conn_opts_free(opts);
+  gxc_exit(status);
+}
+
+/* Picks the TLS settings and runs the remote command. */
+static int remote_cmd(const gxc_args *a) {
+  gxc_tls tls;
+  char why[512];
+  if (gxc_tls_pick(a, getenv("GEXEC_CA"), getenv("GEXEC_CERT"),
+                   getenv("GEXEC_KEY"), &tls, why, sizeof why) != 0)
+    return usage_error(a, why);
+  remote(a, &tls);
 }
 
 int main(int argc, char **argv) {
@@ -80,7 +101,7 @@ int main(int argc, char **argv) {
     case GXC_CMD_PING_HELP: return show(gxc_usage_ping());
     case GXC_CMD_VERSION: return show("gexec " GEXEC_VERSION "\n");
     case GXC_CMD_RUN:
-    case GXC_CMD_PING: remote(&a);
+    case GXC_CMD_PING: return remote_cmd(&a);
     default: return usage_error(&a, "missing command (run or ping)");
   }
 }

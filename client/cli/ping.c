@@ -38,25 +38,40 @@ static void stats_add(rtt_stats *s, int64_t rtt) {
   s->n++;
 }
 
+/* Who the daemon thinks we are, after the first answer (a daemon older
+ * than 0.3 says nothing: nothing is printed). */
+static void print_identity(const char *shown, const gexec_ping_info *info) {
+  if (!info->identity[0]) return;
+  if (info->rule[0])
+    printf("gexecd at %s: you are %s, policy rule '%s'\n", shown,
+           info->identity, info->rule);
+  else
+    printf("gexecd at %s: you are %s, and no policy rule matches you\n",
+           shown, info->identity);
+}
+
 /* Sends the pings; returns GEXEC_OK or the failing call's result. */
 static int ping_loop(gexec_conn *conn, const gxc_args *a, const char *shown,
                      rtt_stats *st, gexec_error *err) {
   for (int i = 0; i < a->ping_count; i++) {
-    int64_t rtt = 0;
-    int rc = gexec_ping(conn, (int64_t)a->ping_timeout_ms, &rtt, err);
+    gexec_ping_info info = GEXEC_PING_INFO_INIT;
+    int rc = gexec_ping_ex(conn, (int64_t)a->ping_timeout_ms, &info, err);
+    int64_t rtt = info.rtt_us;
     if (rc != GEXEC_OK) return rc;
     printf("gexecd at %s: SERVING, rtt %.3f ms\n", shown, (double)rtt / 1e3);
+    if (i == 0) print_identity(shown, &info);
     stats_add(st, rtt);
     if (fflush(stdout) != 0) break; /* reported by the caller */
   }
   return GEXEC_OK;
 }
 
-int gxc_ping(const gxc_args *a, const char *target, const char *shown) {
+int gxc_ping(const gxc_args *a, const char *target, const char *shown,
+             const gexec_conn_opts *opts) {
   gexec_conn *conn = NULL;
   gexec_error err = {0};
   rtt_stats st = {0};
-  int rc = gexec_connect(target, NULL, &conn, &err) /* 10 s */;
+  int rc = gexec_connect(target, opts, &conn, &err) /* 10 s */;
   if (rc != GEXEC_OK) {
     fprintf(stderr, "gexec: cannot connect to %s: %s\n", shown,
             reason(rc, &err, shown));

@@ -60,6 +60,7 @@ typedef struct {
   const gxc_args *args;
   const char *target; /* given to gexec_connect; may be NULL */
   const char *shown;  /* the target as shown to people */
+  const gexec_conn_opts *opts; /* TLS; borrowed */
   sigset_t sigs;      /* what the signal thread waits for */
   int stop_sig;       /* SIGRTMIN: main -> signal thread: return */
   gexec_conn *conn;
@@ -316,6 +317,7 @@ static void build_spec(const gxc_args *a, gexec_spec *s) {
   s->stdout_mode = GEXEC_OUT_PIPE;
   s->stderr_mode = a->merge_stderr ? GEXEC_OUT_MERGE : GEXEC_OUT_PIPE;
   s->profile = a->profile;
+  s->user = a->user;
   s->memory_bytes = a->memory_bytes;
   s->pids = a->pids;
   s->cpu_time_ms = a->cpu_time_ms;
@@ -342,7 +344,7 @@ static int wait_started(run_ctx *c) {
 /* Connects and starts the run; returns 0 or -1 (c->rc, c->err set). */
 static int start(run_ctx *c) {
   gexec_spec spec;
-  c->rc = gexec_connect(c->target, NULL, &c->conn, &c->err);
+  c->rc = gexec_connect(c->target, c->opts, &c->conn, &c->err);
   if (c->rc != GEXEC_OK) return c->failed_at = STAGE_CONNECT, -1;
   build_spec(c->args, &spec);
   c->rc = gexec_evq_new(&c->q, &c->err);
@@ -396,7 +398,7 @@ static void explain(run_ctx *c) {
     snprintf(msg, sizeof msg, "run of '%.100s' cancelled by a second SIG%s",
              prog, sigabbrev_np(c->cancelled_by));
   } else if (c->failed_at == STAGE_CONNECT) {
-    snprintf(msg, sizeof msg, "cannot connect to %.200s: %.250s", c->shown,
+    snprintf(msg, sizeof msg, "cannot connect to %.140s: %.350s", c->shown,
              gxc_strip_target(reason(c), c->shown));
   } else if (c->failed_at == STAGE_START) {
     snprintf(msg, sizeof msg, "%s", reason(c));
@@ -495,13 +497,15 @@ static void release_remote(run_ctx *c) {
   c->conn = NULL;
 }
 
-int gxc_run(const gxc_args *a, const char *target, const char *shown) {
+int gxc_run(const gxc_args *a, const char *target, const char *shown,
+            const gexec_conn_opts *opts) {
   run_ctx c;
   pthread_t sig_thread;
   memset(&c, 0, sizeof c);
   c.args = a;
   c.target = target;
   c.shown = shown;
+  c.opts = opts;
   pthread_mutex_init(&c.lock, NULL);
   if (start_signals(&c, &sig_thread) != 0) return GXC_EXIT_ERROR;
   if (start(&c) == 0) stream(&c);

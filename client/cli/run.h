@@ -8,10 +8,12 @@
 #define GXC_RUN_H
 
 #include "client/cli/args.h"
+#include "client/gexec.h"
 
 /**
  * Runs @p a->prog on @p target (NULL: the library's default), shown to
- * people as @p shown, and returns gexec's exit status (exitcode.h).
+ * people as @p shown, connecting with @p opts (borrowed; TLS), and
+ * returns gexec's exit status (exitcode.h).
  * Prints reasons for failures on stderr.
  *
  * Must be called from the main thread while it is the only thread: it
@@ -19,6 +21,7 @@
  * afterwards (the library's included) inherits the mask and a thread of
  * its own receives them with sigwait. SIGPIPE must already be ignored.
  */
-int gxc_run(const gxc_args *a, const char *target, const char *shown);
+int gxc_run(const gxc_args *a, const char *target, const char *shown,
+            const gexec_conn_opts *opts);
 
 #endif

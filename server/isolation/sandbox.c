@@ -41,17 +41,51 @@ static int write_file(const char *path, const char *data) {
   return -err;
 }
 
-int gxi_write_id_maps(pid_t pid, char *why, size_t len) {
+int gxi_write_id_maps(pid_t pid, uint32_t outer_uid, uint32_t outer_gid,
+                      char *why, size_t len) {
   char path[64], map[128];
-  snprintf(map, sizeof map, "0 %d 1\n%d %d 1\n", GXI_OUTER_ROOT_UID,
-           GXI_INNER_UID, GXI_OUTER_USER_UID);
   const char *files[] = {"uid_map", "gid_map"};
+  const uint32_t outer[] = {outer_uid, outer_gid};
   for (int i = 0; i < 2; i++) {
+    snprintf(map, sizeof map, "0 %d 1\n%d %u 1\n", GXI_OUTER_ROOT_UID,
+             GXI_INNER_UID, outer[i]);
     snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, files[i]);
     int rc = write_file(path, map);
     if (rc) return fail(-rc, why, len, "writing %s", path);
   }
   return 0;
+}
+
+/* New credentials clear the parent-death signal: sets @p sig again,
+ * then checks that the parent did not go meanwhile. */
+static int rearm_pdeath(int sig, pid_t parent, char *why, size_t len) {
+  if (sig && prctl(PR_SET_PDEATHSIG, sig) != 0)
+    return fail(errno, why, len, "PR_SET_PDEATHSIG");
+  if (sig && getppid() != parent)
+    return fail(ESRCH, why, len, "the parent exited");
+  return 0;
+}
+
+int gxi_become_user(uint32_t uid, uint32_t gid, const uint32_t *groups,
+                    size_t ngroups, char *why, size_t len) {
+  _Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
+  uid_t r, e, s;
+  gid_t rg, eg, sg;
+  int pdeath = 0;
+  pid_t parent = getppid();
+  if (prctl(PR_GET_PDEATHSIG, &pdeath) != 0)
+    return fail(errno, why, len, "PR_GET_PDEATHSIG");
+  if (setgroups(ngroups, (const gid_t *)groups) != 0)
+    return fail(errno, why, len, "setgroups (%zu groups)", ngroups);
+  if (setresgid(gid, gid, gid) != 0)
+    return fail(errno, why, len, "setresgid %u", gid);
+  if (setresuid(uid, uid, uid) != 0)
+    return fail(errno, why, len, "setresuid %u", uid);
+  if (getresuid(&r, &e, &s) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
+      r != uid || e != uid || s != uid || rg != gid || eg != gid ||
+      sg != gid)
+    return fail(EPERM, why, len, "the ids did not take");
+  return rearm_pdeath(pdeath, parent, why, len);
 }
 
 int gxi_become_inner_root(char *why, size_t len) {

@@ -19,9 +19,13 @@ typedef struct {
   uint64_t open_files;  /**< RLIMIT_NOFILE */
 } gxi_rlimits;
 
-/** Parent side: maps inner root and GXI_INNER_UID of @p pid's new user
- *  namespace to unprivileged host ids (see profile.h). */
-int gxi_write_id_maps(pid_t pid, char *why, size_t len);
+/** Parent side: maps inner root of @p pid's new user namespace to
+ *  GXI_OUTER_ROOT_UID, and GXI_INNER_UID (uid and gid) to @p outer_uid
+ *  and @p outer_gid on the host: GXI_OUTER_USER_UID for a run of nobody
+ *  (see profile.h), a user's ids for a run as that user. Fails (EINVAL
+ *  from the kernel) if either equals GXI_OUTER_ROOT_UID. */
+int gxi_write_id_maps(pid_t pid, uint32_t outer_uid, uint32_t outer_gid,
+                      char *why, size_t len);
 
 /**
  * First thing inside a new user namespace (after the parent wrote the id
@@ -60,6 +64,17 @@ int gxi_mount_cwd(uint32_t mechs, char *why, size_t len);
 
 /** Inside a new network namespace: brings the loopback interface up. */
 int gxi_loopback_up(char *why, size_t len);
+
+/**
+ * Makes the calling process a user's, for good: setgroups(@p groups),
+ * then gid, then uid (real, effective and saved each), in that order,
+ * each checked, then checks that all of them took. Leaving uid 0 clears
+ * every capability. Needs CAP_SETGID and CAP_SETUID (host, baseline).
+ * Keeps the parent-death signal, which new credentials clear: -ESRCH if
+ * the parent exited before it was set again.
+ */
+int gxi_become_user(uint32_t uid, uint32_t gid, const uint32_t *groups,
+                    size_t ngroups, char *why, size_t len);
 
 /** Applies @p lim, and RLIMIT_CORE 0, to the calling process. */
 int gxi_apply_rlimits(const gxi_rlimits *lim, char *why, size_t len);

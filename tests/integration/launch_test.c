@@ -1,10 +1,12 @@
 /* Integration: gexec-launch itself, as the daemon drives it (a launch
  * request in a sealed memfd on fd 4, records on fd 3), for the program
  * constraint: the program is looked up inside the sandbox as the run's
- * user, checked against the request's allow list by file identity, and
- * that very open file is executed. */
+ * user, checked against the request's allow list (by file identity, or
+ * a glob over its canonical path), and that very open file is executed,
+ * under the name the allow list approved (argv[0]). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -119,23 +121,108 @@ static void other_program_denied(void **state) {
   assert_string_equal(l.out, "");
 }
 
-/* A script runs by descriptor too: its interpreter reads /dev/fd/N. */
+/* A script runs by descriptor too: its interpreter reads /dev/fd/N,
+ * with the client's arguments; under an entry naming a link to it as
+ * well (the kernel passes the script's path, not argv[0], so the
+ * constraint's argv[0] changes nothing for a script). */
 static void allowed_script_runs(void **state) {
   (void)state;
-  char path[512];
+  char path[512], link[520];
   snprintf(path, sizeof path, "%s/launch-script-%d", getenv("TEST_TMPDIR"),
            (int)getpid());
+  snprintf(link, sizeof link, "%s.link", path);
   FILE *f = fopen(path, "w");
   assert_non_null(f);
-  fputs("#!/bin/sh\necho script ran\n", f);
+  fputs("#!/bin/sh\necho script ran \"$0\" \"$@\"\n", f);
   fclose(f);
   assert_int_equal(chmod(path, 0755), 0);
-  char *const argv[] = {path, NULL}, *const allow[] = {path};
+  assert_int_equal(symlink(path, link), 0);
+  char *const argv[] = {path, "a", "b c", NULL}, *const allow[] = {link};
   launched l;
-  launch("host", argv, 1, allow, 1, &l);
-  assert_string_equal(l.out, "script ran\n");
+  launch("host", argv, 3, allow, 1, &l);
+  assert_memory_equal(l.out, "script ran /dev/fd/", 19);
+  const char *tail = l.out + strlen(l.out) - strlen(" a b c\n");
+  assert_string_equal(tail, " a b c\n");
   assert_true(WIFEXITED(l.status) && WEXITSTATUS(l.status) == 0);
+  unlink(link);
   unlink(path);
+}
+
+/* Runs `NAME -c 'echo "$0"'` (sh prints its argv[0]) in @p profile
+ * under @p allow; asserts the command printed @p want. Returns 0, or -1
+ * when this host cannot build the profile's sandbox (restricted only). */
+static int argv0_seen(const char *profile, const char *name,
+                      char *const *allow, size_t allowc, const char *want) {
+  char *const argv[] = {(char *)name, "-c", "echo \"$0\"", NULL};
+  char line[PATH_MAX + 2];
+  launched l;
+  launch(profile, argv, 3, allow, allowc, &l);
+  if (strstr(l.records, "gexec-error v1 ")) {
+    assert_string_equal(profile, "restricted");
+    return -1;
+  }
+  snprintf(line, sizeof line, "%s\n", want);
+  if (strcmp(l.out, line) != 0)
+    fail_msg("%s %s under %zu entries: argv[0] '%s', want '%s' (%s)", profile,
+             name, allowc, l.out, want, l.records);
+  return 0;
+}
+
+/* Under a program constraint the command's argv[0] is the name the
+ * allow list approved, never the client's: a file entry as written
+ * (whichever link to that file the client named), a glob's canonical
+ * path; "*" and no constraint leave the client's. This is what keeps a
+ * multi-call binary (sh is dash here, systemctl is reboot) to the one
+ * program the policy named. */
+static void argv0_is_the_approved_name(void **state) {
+  (void)state;
+  char real[PATH_MAX], glob[PATH_MAX];
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  assert_non_null(realpath("/bin/sh", real)); /* /usr/bin/dash on Debian */
+  snprintf(glob, sizeof glob, "%s", real);
+  glob[strlen(glob) - 1] = '?';
+  const char *base = strrchr(real, '/') + 1; /* "dash": another name */
+  char *const sh[] = {"/bin/sh"}, *const g[] = {glob}, *const any[] = {"*"};
+  for (int i = 0; i < 3; i++) {
+    if (argv0_seen(profiles[i], "sh", sh, 1, "/bin/sh") != 0) continue;
+    if (strcmp(base, "sh") != 0) /* the file's own name, as the client's */
+      argv0_seen(profiles[i], base, sh, 1, "/bin/sh");
+    argv0_seen(profiles[i], "/bin/sh", g, 1, real);
+    argv0_seen(profiles[i], "sh", g, 1, real);
+    /* several entries admit it: the first naming what the client asked
+     * for wins, else the first */
+    char *const both[] = {real, "/bin/sh"};
+    argv0_seen(profiles[i], "sh", both, 2, "/bin/sh");
+    argv0_seen(profiles[i], base, both, 2, real);
+    argv0_seen(profiles[i], "sh", any, 1, "sh");
+    argv0_seen(profiles[i], "sh", NULL, 0, "sh");
+  }
+}
+
+/* Glob entries (the policy's allow.commands) match the program's
+ * canonical path, in every profile: the launcher reads it from /proc
+ * inside the sandbox, as the run's user ("true" is /usr/bin/true, or
+ * /bin/true, which is /usr/bin/true on a merged /usr). */
+static void glob_allows_by_canonical_path(void **state) {
+  (void)state;
+  char *const argv[] = {"true", NULL}, *const echo[] = {"echo", "no", NULL};
+  char *const allow[] = {"/usr/bin/tru?"}, *const any[] = {"*"};
+  const char *profiles[] = {"host", "baseline", "restricted"};
+  for (int i = 0; i < 3; i++) {
+    launched l;
+    launch(profiles[i], argv, 1, allow, 1, &l);
+    if (strstr(l.records, "gexec-error v1 ")) { /* no such sandbox here */
+      assert_string_equal(profiles[i], "restricted");
+      continue;
+    }
+    assert_memory_equal(l.records, "gexec-exec v1 ok pid=", 21);
+    assert_true(WIFEXITED(l.status) && WEXITSTATUS(l.status) == 0);
+    launch(profiles[i], echo, 2, allow, 1, &l);
+    assert_exec_record(&l, "gexec-exec v1 fail what=denied errno=1");
+    assert_string_equal(l.out, "");
+    launch(profiles[i], echo, 2, any, 1, &l);
+    assert_string_equal(l.out, "no\n");
+  }
 }
 
 /* Without an allow list, any program found runs (today's daemon). */
@@ -152,6 +239,8 @@ int main(void) {
       cmocka_unit_test(allowed_program_runs),
       cmocka_unit_test(other_program_denied),
       cmocka_unit_test(allowed_script_runs),
+      cmocka_unit_test(argv0_is_the_approved_name),
+      cmocka_unit_test(glob_allows_by_canonical_path),
       cmocka_unit_test(no_constraint),
   };
   return cmocka_run_group_tests_name("integration/launch", tests, NULL, NULL);

@@ -93,16 +93,43 @@ def pid_gone(pid):
 
 # ------------------------------------------------------------------- daemon
 
+# The policy test daemons run under unless a test gives its own: root
+# over the unix socket, plaintext loopback and any verified certificate
+# may do anything (the tests here are about the wire, not the policy).
+TEST_POLICY = {"rules": [
+    {"name": "test-root", "match": {"uid": 0}, "allow": {"facts": True}},
+    {"name": "test-loopback", "match": {"anonymous_loopback": True},
+     "allow": {}},
+    {"name": "test-spiffe", "match": {"spiffe": "*"}, "allow": {}},
+    {"name": "test-dns", "match": {"dns": "*"}, "allow": {}},
+    {"name": "test-cn", "match": {"cn": "*"}, "allow": {}},
+]}
+
+
+def test_policy_path():
+    """Writes TEST_POLICY once; returns its path."""
+    path = os.path.join(TMPDIR, "test-policy.json")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            json.dump(TEST_POLICY, f)
+    return path
+
+
 class Daemon:
     """One gexecd child process, its stderr log and channels to it."""
 
-    def __init__(self, name, listens, extra_args=()):
+    def __init__(self, name, listens, extra_args=(), prefix=(), test_policy=True):
+        """prefix: a command that runs gexecd by exec (e.g. ip netns exec);
+        test_policy: without --policy in extra_args, run under TEST_POLICY
+        (False: the daemon's built-in policy)."""
         self.name = name
         self.listens = list(listens)
-        args = [GEXECD]
+        args = list(prefix) + [GEXECD]
         for addr in self.listens:
             args += ["--listen", addr]
         args += list(extra_args)
+        if test_policy and "--policy" not in args:
+            args += ["--policy", test_policy_path()]
         self.args = args
         env = dict(os.environ)
         env[CANARY_NAME] = "this-must-not-leak"
@@ -1097,6 +1124,45 @@ TESTS = [
 ]
 
 
+def run_one(name, fn):
+    """Runs one test, prints its PASS or FAIL line; True if it passed."""
+    t0 = time.monotonic()
+    try:
+        fn()
+    except Failure as e:
+        print("FAIL %s (%.2fs): %s" % (name, time.monotonic() - t0, e))
+        return False
+    except Exception:
+        print("FAIL %s (%.2fs): unexpected exception" % (name, time.monotonic() - t0))
+        traceback.print_exc(file=sys.stdout)
+        return False
+    finally:
+        sys.stdout.flush()
+    print("PASS %s (%.2fs)" % (name, time.monotonic() - t0))
+    sys.stdout.flush()
+    return True
+
+
+def run_tests(tests, daemon, only=()):
+    """Runs each t_* of @tests (those named in @only, if any), then stops
+    @daemon with SIGTERM (which must exit 0). Returns (passed, failed)."""
+    passed = failed = 0
+    for t in tests:
+        name = t.__name__[2:]
+        if only and name not in only:
+            continue
+        if run_one(name, t):
+            passed += 1
+        else:
+            failed += 1
+    daemon.close_channels()
+    rc = daemon.terminate()
+    if rc != 0:
+        failed += 1
+        print("FAIL sigterm: gexecd exited with %s" % rc)
+    return passed, failed
+
+
 def socket_dir():
     """Directory for the unix sockets: $TEST_TMPDIR itself, or, when that
     path is too long for sun_path (108 bytes; Bazel's sandbox paths often
@@ -1146,20 +1212,10 @@ def main():
             name = t.__name__[2:]
             if only and name not in only and not name.startswith(("still", "sigterm", "drain")):
                 continue
-            t0 = time.monotonic()
-            try:
-                t()
-            except Failure as e:
-                failed += 1
-                print("FAIL %s (%.2fs): %s" % (name, time.monotonic() - t0, e))
-            except Exception:
-                failed += 1
-                print("FAIL %s (%.2fs): unexpected exception" % (name, time.monotonic() - t0))
-                traceback.print_exc(file=sys.stdout)
-            else:
+            if run_one(name, t):
                 passed += 1
-                print("PASS %s (%.2fs)" % (name, time.monotonic() - t0))
-            sys.stdout.flush()
+            else:
+                failed += 1
     finally:
         for d in daemons:
             d.kill()

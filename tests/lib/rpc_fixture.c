@@ -131,6 +131,8 @@ static void on_status(void *ud, int code, const char *msg) {
   pthread_mutex_lock(&s->mu);
   s->status = code;
   snprintf(s->msg, sizeof s->msg, "%s", msg ? msg : "(null)");
+  s->has_trailer = gx_rpc_call_trailer(s->call, "gexec-test", s->trailer,
+                                       sizeof s->trailer);
   pthread_mutex_unlock(&s->mu);
   record(s, 'S');
 }
@@ -150,6 +152,11 @@ static void see_auth(gx_rpc_call *call, auth_seen *a) {
   a->nidentities = au.nidentities;
   a->identities_null = au.identities == NULL;
   a->has_unix_cred = au.has_unix_cred;
+  a->uid = au.uid;
+  a->gid = au.gid;
+  a->pid = au.pid;
+  a->conn_id = au.conn_id;
+  snprintf(a->peer, sizeof a->peer, "%s", gx_rpc_call_peer(call));
   a->cached = gx_rpc_call_auth(call, &again) == GX_OK &&
               again.transport == au.transport;
 }
@@ -179,6 +186,10 @@ void on_call(void *ud, gx_rpc_call *call, int method) {
   f->method = method;
   snprintf(f->peer, sizeof f->peer, "%s", gx_rpc_call_peer(call));
   see_auth(call, &f->auth);
+  if (f->calls <= MAX_SEEN) {
+    f->seen[f->calls - 1] = call;
+    f->seen_auth[f->calls - 1] = f->auth;
+  }
   f->srv_side.call = call;
   gx_rpc_call_set_handlers(call, &handlers, &f->srv_side);
   record(&f->srv_side, 'N');
@@ -238,7 +249,16 @@ static void make_server(fixture *f, const options *o,
   assert_int_equal(gx_rpc_server_add_unary(f->srv, UNARY, req_type, on_unary,
                                            f),
                    UNARY_INDEX);
-  assert_int_equal(gx_rpc_server_listen(f->srv, f->target, creds), 1);
+  if (o && o->own_unix)
+    assert_int_equal(gx_rpc_server_listen_unix(f->srv, f->target + 5,
+                                               &o->unix_opts),
+                     GX_OK);
+  else
+    assert_int_equal(gx_rpc_server_listen(f->srv, f->target, creds), 1);
+  if (o && o->tcp) {
+    f->tcp_port = gx_rpc_server_listen(f->srv, "127.0.0.1:0", creds);
+    assert_true(f->tcp_port > 0);
+  }
 }
 
 int group_setup(void **state) {

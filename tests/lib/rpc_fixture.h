@@ -73,6 +73,8 @@ typedef struct side {
   size_t data_len;
   int sent_ok, cancelled, status;
   char msg[128];
+  char trailer[32]; /**< client: the "gexec-test" trailer, cut to fit */
+  int has_trailer;
   int script_err; /**< first error a script's call returned (0: none) */
   /** Runs after each event is recorded; NULL: none. */
   void (*script)(struct side *s, char ev);
@@ -84,6 +86,12 @@ typedef struct {
   size_t max_recv_bytes;
   int start;      /**< start the server in setup */
   int null_creds; /**< listen and connect with NULL instead of insecure */
+  /** listen with gx_rpc_server_listen_unix and unix_opts (the channel
+   *  connects there all the same) */
+  int own_unix;
+  gx_rpc_unix_opts unix_opts;
+  /** also listen on 127.0.0.1:0 (its port in fixture.tcp_port) */
+  int tcp;
 } options;
 
 /** What the unary handler does with a request. */
@@ -98,7 +106,14 @@ typedef struct {
   size_t nidentities;
   int identities_null;
   int cached; /**< a second query returned the same strings */
+  uint32_t uid, gid;
+  int32_t pid;
+  uint64_t conn_id;
+  char peer[64]; /**< gx_rpc_call_peer */
 } auth_seen;
+
+/** Server calls on_call keeps apart (later ones only count). */
+#define MAX_SEEN 8
 
 /** One test's world; setup allocates it, teardown frees it. */
 struct fixture {
@@ -114,6 +129,9 @@ struct fixture {
   /* results recorded inside callbacks, asserted by the test afterwards */
   int rc1, rc2, rc3, done_after1, done_after2;
   auth_seen auth; /**< of the last call on_call saw */
+  gx_rpc_call *seen[MAX_SEEN]; /**< the calls on_call saw, in order */
+  auth_seen seen_auth[MAX_SEEN];
+  int tcp_port; /**< options.tcp */
   /* the unary method */
   unary_mode unary_mode;
   int unary_calls;

@@ -103,6 +103,50 @@ static void unknown_method_arrives_as_minus_one(void **state) {
   assert_string_equal(f->cli.msg, "no");
 }
 
+/* Server: refuse with two trailers, after trying bad ones. */
+static void server_refuses_with_trailers(side *s, char ev) {
+  if (ev != 'N') return;
+  fixture *f = s->f;
+  f->rc2 = gx_rpc_call_set_trailer(s->call, "Gexec-Test", "x") == GX_EINVAL &&
+           gx_rpc_call_set_trailer(s->call, "grpc-status", "0") == GX_EINVAL &&
+           gx_rpc_call_set_trailer(s->call, "gexec-x-bin", "0") == GX_EINVAL &&
+           gx_rpc_call_set_trailer(s->call, "gexec-test", "a\nb") == GX_EINVAL;
+  f->rc3 = gx_rpc_call_set_trailer(s->call, "gexec-test", "policy rule-7");
+  gx_rpc_call_set_trailer(s->call, "gexec-other", "1");
+  gx_rpc_call_set_trailer(s->call, "gexec-other", "2");
+  gx_rpc_call_set_trailer(s->call, "gexec-other", "3");
+  f->done_after1 = gx_rpc_call_set_trailer(s->call, "gexec-more", "4");
+  f->rc1 = gx_rpc_call_finish(s->call, GX_STATUS_PERMISSION_DENIED, "no");
+  f->done_after2 = gx_rpc_call_set_trailer(s->call, "gexec-late", "5");
+}
+
+/* Trailing metadata reaches the client with the status; keys and values
+ * that HTTP/2 or gRPC would refuse are refused here; at most 4. */
+static void trailers_reach_the_client(void **state) {
+  fixture *f = *state;
+  f->srv_side.script = server_refuses_with_trailers;
+  client_start(f, METHOD);
+  assert_true(run_until(f, both_done, WAIT_MS));
+  assert_int_equal(f->rc1, GX_OK);
+  assert_int_equal(f->rc2, 1);
+  assert_int_equal(f->rc3, GX_OK);
+  assert_int_equal(f->done_after1, GX_E2BIG);
+  assert_int_equal(f->done_after2, GX_ECLOSED);
+  assert_int_equal(f->cli.status, GX_STATUS_PERMISSION_DENIED);
+  assert_int_equal(f->cli.has_trailer, 1);
+  assert_string_equal(f->cli.trailer, "policy rule-7");
+}
+
+/* Without trailers the client finds none. */
+static void no_trailer_is_absent(void **state) {
+  fixture *f = *state;
+  f->srv_side.script = server_refuses;
+  client_start(f, METHOD);
+  assert_true(run_until(f, both_done, WAIT_MS));
+  assert_int_equal(f->cli.has_trailer, 0);
+  assert_string_equal(f->cli.trailer, "");
+}
+
 /* Server: post a receive; when it fails, end the call. */
 static void server_reads_then_finishes(side *s, char ev) {
   if (ev == 'N') s->f->rc1 = gx_rpc_call_recv(s->call);
@@ -372,6 +416,9 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(unknown_method_arrives_as_minus_one,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(trailers_reach_the_client, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(no_trailer_is_absent, setup, teardown),
       cmocka_unit_test_prestate_setup_teardown(
           message_over_max_recv_bytes_is_resource_exhausted, setup, teardown,
           (void *)&small_recv),

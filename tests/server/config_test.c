@@ -117,7 +117,7 @@ static void defaults(void **state) {
   assert_int_equal(cfg.max_open_files, 0);
   assert_int_equal(cfg.start_timeout_ms, 10000);
   assert_int_equal(cfg.max_sessions_per_identity, 0);
-  assert_int_equal(cfg.max_pending_starts, 64);
+  assert_int_equal(cfg.max_pending_starts, 0); /* the identity's share */
   assert_int_equal(cfg.stream_rate, 1000);
   assert_int_equal(cfg.stream_burst, 2000);
 }
@@ -158,6 +158,22 @@ static void listen_repeatable(void **state) {
   assert_string_equal(cfg.listen[3], "localhost:7002");
 }
 
+/* --socket-group takes an existing group by name (root's is 0) and
+ * refuses an unknown one, naming it. Without it: none. */
+static void socket_group_is_resolved(void **state) {
+  char *none[] = {"gexecd", NULL};
+  char *root[] = {"gexecd", "--socket-group", "root", NULL};
+  char *unknown[] = {"gexecd", "--socket-group", "no-such-group-gx", NULL};
+  (void)state;
+  assert_int_equal(parse(none), GXD_CONFIG_RUN);
+  assert_null(cfg.socket_group);
+  assert_int_equal(parse(root), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.socket_group, "root");
+  assert_int_equal(cfg.socket_gid, 0);
+  parse_fails(unknown, "");
+  assert_string_equal(why, "--socket-group no-such-group-gx: no such group");
+}
+
 static void listen_refuses_non_loopback_tcp(void **state) {
   static const char *const refused[] = {
       "0.0.0.0:7000", "192.168.1.5:7000", "[::]:7000", "[fe80::1]:7000",
@@ -166,10 +182,14 @@ static void listen_refuses_non_loopback_tcp(void **state) {
   (void)state;
   for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
     char *argv[] = {"gexecd", "--listen", (char *)refused[i], NULL};
-    char want[128];
-    parse_fails(argv, "refusing plaintext TCP on a non-loopback address");
-    snprintf(want, sizeof want, "--listen %s:", refused[i]);
-    assert_contains(why, want);
+    char want[300];
+    snprintf(want, sizeof want,
+             "--listen %s: a TCP listener on a non-loopback address needs "
+             "mTLS and a policy (anyone on the network could run commands); "
+             "missing --tls-cert, --tls-key, --tls-client-ca, --policy",
+             refused[i]);
+    parse_fails(argv, want);
+    assert_string_equal(why, want);
   }
 }
 
@@ -177,7 +197,85 @@ static void listen_refuses_non_loopback_tcp(void **state) {
 static void listen_refusal_after_good_one(void **state) {
   char *argv[] = {"gexecd", "-l", "127.0.0.1:1", "-l", "0.0.0.0:1", NULL};
   (void)state;
-  parse_fails(argv, "--listen 0.0.0.0:1: refusing plaintext TCP");
+  parse_fails(argv, "--listen 0.0.0.0:1: a TCP listener on a non-loopback");
+}
+
+/* The exposure check runs once every flag is read: the flags may come
+ * after --listen, and each missing one is named. */
+static void listen_non_loopback_needs_mtls_and_policy(void **state) {
+  char *all[] = {"gexecd", "-l", "10.0.0.1:7000", "--tls-cert", "c.pem",
+                 "--tls-key", "k.pem", "--tls-client-ca", "ca.pem",
+                 "--policy", "p.json", NULL};
+  char *no_policy[] = {"gexecd", "-l", "10.0.0.1:7000", "--tls-cert",
+                       "c.pem", "--tls-key", "k.pem", "--tls-client-ca",
+                       "ca.pem", NULL};
+  char *no_ca[] = {"gexecd", "--policy", "p.json", "--tls-cert", "c.pem",
+                   "--tls-key", "k.pem", "-l", "[::]:7000", NULL};
+  (void)state;
+  assert_int_equal(parse(all), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.listen[0], "10.0.0.1:7000");
+  assert_string_equal(cfg.tls_cert, "c.pem");
+  assert_string_equal(cfg.tls_key, "k.pem");
+  assert_string_equal(cfg.tls_client_ca, "ca.pem");
+  assert_null(cfg.tls_crl_dir);
+  assert_string_equal(cfg.policy_file, "p.json");
+  parse_fails(no_policy, "");
+  assert_string_equal(why,
+                      "--listen 10.0.0.1:7000: a TCP listener on a "
+                      "non-loopback address needs mTLS and a policy (anyone "
+                      "on the network could run commands); missing --policy");
+  parse_fails(no_ca, "");
+  assert_string_equal(why,
+                      "--listen [::]:7000: a TCP listener on a non-loopback "
+                      "address needs mTLS and a policy (anyone on the network "
+                      "could run commands); missing --tls-client-ca");
+}
+
+/* The TLS flags come in working combinations, whatever the listeners. */
+static void tls_flags_need_each_other(void **state) {
+  char *cert[] = {"gexecd", "--tls-cert", "c.pem", NULL};
+  char *key[] = {"gexecd", "--tls-key", "k.pem", NULL};
+  char *ca[] = {"gexecd", "--tls-client-ca", "ca.pem", NULL};
+  char *crl[] = {"gexecd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                 "--tls-crl-dir", "crl", NULL};
+  char *tls[] = {"gexecd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                 "-l", "127.0.0.1:0", NULL};
+  char *full[] = {"gexecd", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                  "--tls-client-ca", "ca.pem", "--tls-crl-dir", "crl", NULL};
+  (void)state;
+  parse_fails(cert, "");
+  assert_string_equal(why, "--tls-cert needs --tls-key");
+  parse_fails(key, "");
+  assert_string_equal(why, "--tls-key needs --tls-cert");
+  parse_fails(ca, "");
+  assert_string_equal(why, "--tls-client-ca needs --tls-cert and --tls-key");
+  parse_fails(crl, "");
+  assert_string_equal(why, "--tls-crl-dir needs --tls-client-ca (its CRLs "
+                           "revoke client certificates)");
+  assert_int_equal(parse(tls), GXD_CONFIG_RUN); /* TLS on loopback */
+  assert_null(cfg.tls_client_ca);
+  assert_int_equal(parse(full), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.tls_crl_dir, "crl");
+}
+
+static void keepalive(void **state) {
+  char *none[] = {"gexecd", NULL};
+  (void)state;
+  assert_int_equal(parse(none), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.keepalive_time_ms, 30000);
+  assert_int_equal(cfg.keepalive_timeout_ms, 10000);
+  assert_null(cfg.tls_cert);
+  assert_null(cfg.policy_file);
+  char *both[] = {"gexecd", "--keepalive-time", "1s", "--keepalive-timeout",
+                  "2.5", NULL};
+  assert_int_equal(parse(both), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.keepalive_time_ms, 1000);
+  assert_int_equal(cfg.keepalive_timeout_ms, 2500);
+  refuses("--keepalive-time", "999ms", "a duration from 1s to 2h");
+  refuses("--keepalive-time", "2h1ms", "a duration from 1s to 2h");
+  refuses("--keepalive-time", "0", "a duration from 1s to 2h");
+  refuses("--keepalive-timeout", "10m1ms", "a duration from 1s to 10m");
+  refuses("--keepalive-timeout", "x", "a duration from 1s to 10m");
 }
 
 static void listen_unparseable(void **state) {
@@ -347,6 +445,14 @@ static void help_long_and_short(void **state) {
   assert_contains(out, "--kill-grace DUR");
   assert_contains(out, "--max-message SIZE");
   assert_contains(out, "--log-level LEVEL");
+  assert_contains(out, "--socket-group NAME");
+  assert_contains(out, "--tls-cert FILE");
+  assert_contains(out, "--tls-key FILE");
+  assert_contains(out, "--tls-client-ca FILE");
+  assert_contains(out, "--tls-crl-dir DIR");
+  assert_contains(out, "--policy FILE");
+  assert_contains(out, "--keepalive-time DUR");
+  assert_contains(out, "--keepalive-timeout DUR");
   assert_contains(out, "--version");
 
   out = parse_capturing_stdout(shrt, &rc);
@@ -470,7 +576,7 @@ static void cap_refused(const char *opt, const char *value,
 static void max_memory(void **state) {
   static const char range[] = "a size from 8M to 1048576G";
   (void)state;
-  value_ok("--max-memory", "0", &cfg.max_memory, 0);
+  value_ok("--max-memory", "0", &cfg.max_memory, GXD_CAP_NONE);
   value_ok("--max-memory", "8M", &cfg.max_memory, 8388608);
   value_ok("--max-memory", "8388608", &cfg.max_memory, 8388608);
   value_ok("--max-memory", "1048576G", &cfg.max_memory, 1ull << 50);
@@ -486,10 +592,25 @@ static void max_memory(void **state) {
   cap_refused("--max-memory", "64MB", range);
 }
 
+/* --allow-profiles is kept as given (checked against the profile table
+ * later); --default-profile records that it was given. */
+static void allow_profiles_flag(void **state) {
+  (void)state;
+  char *argv[] = {"gexecd", "--allow-profiles", "restricted,baseline",
+                  "--default-profile", "restricted", NULL};
+  assert_int_equal(parse(argv), GXD_CONFIG_RUN);
+  assert_string_equal(cfg.allow_profiles, "restricted,baseline");
+  assert_int_equal(cfg.default_profile_set, 1);
+  char *bare[] = {"gexecd", NULL};
+  assert_int_equal(parse(bare), GXD_CONFIG_RUN);
+  assert_null(cfg.allow_profiles);
+  assert_int_equal(cfg.default_profile_set, 0);
+}
+
 static void max_pids(void **state) {
   static const char range[] = "a number from 2 to 4194304";
   (void)state;
-  value_ok("--max-pids", "0", &cfg.max_pids, 0);
+  value_ok("--max-pids", "0", &cfg.max_pids, GXD_CAP_NONE);
   value_ok("--max-pids", "2", &cfg.max_pids, 2);
   value_ok("--max-pids", "4194304", &cfg.max_pids, 4194304);
   cap_refused("--max-pids", "1", range);
@@ -501,7 +622,7 @@ static void max_pids(void **state) {
 static void max_cpu_time(void **state) {
   static const char range[] = "a duration from 1ms to 8760h (365 days)";
   (void)state;
-  value_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, 0);
+  value_ok("--max-cpu-time", "0", &cfg.max_cpu_time_ms, GXD_CAP_NONE);
   value_ok("--max-cpu-time", "1ms", &cfg.max_cpu_time_ms, 1);
   value_ok("--max-cpu-time", "8760h", &cfg.max_cpu_time_ms, 31536000000ull);
   value_ok("--max-cpu-time", "31536000000ms", &cfg.max_cpu_time_ms,
@@ -511,7 +632,7 @@ static void max_cpu_time(void **state) {
   value_ok("--max-cpu-time", "0.25h", &cfg.max_cpu_time_ms, 900000);
   value_ok("--max-cpu-time", "8759.9999h", &cfg.max_cpu_time_ms,
          31535999640ull);
-  value_ok("--max-cpu-time", "0.0", &cfg.max_cpu_time_ms, 0);
+  value_ok("--max-cpu-time", "0.0", &cfg.max_cpu_time_ms, GXD_CAP_NONE);
   cap_refused("--max-cpu-time", "31536000001ms", range);
   cap_refused("--max-cpu-time", "8761h", range);
   cap_refused("--max-cpu-time", "18446744073709551615ms", range);
@@ -532,7 +653,7 @@ static void max_open_files(void **state) {
            (unsigned long long)max);
   snprintf(at, sizeof at, "%llu", (unsigned long long)max);
   snprintf(above, sizeof above, "%llu", (unsigned long long)max + 1);
-  value_ok("--max-open-files", "0", &cfg.max_open_files, 0);
+  value_ok("--max-open-files", "0", &cfg.max_open_files, GXD_CAP_NONE);
   value_ok("--max-open-files", "16", &cfg.max_open_files, 16);
   value_ok("--max-open-files", at, &cfg.max_open_files, max);
   cap_refused("--max-open-files", "15", range);
@@ -642,6 +763,9 @@ int main(void) {
       cmocka_unit_test(listen_repeatable),
       cmocka_unit_test(listen_refuses_non_loopback_tcp),
       cmocka_unit_test(listen_refusal_after_good_one),
+      cmocka_unit_test(listen_non_loopback_needs_mtls_and_policy),
+      cmocka_unit_test(tls_flags_need_each_other),
+      cmocka_unit_test(keepalive),
       cmocka_unit_test(listen_unparseable),
       cmocka_unit_test(listen_at_most_sixteen),
       cmocka_unit_test(max_sessions),
@@ -653,6 +777,7 @@ int main(void) {
       cmocka_unit_test(max_message),
       cmocka_unit_test(max_memory),
       cmocka_unit_test(max_pids),
+      cmocka_unit_test(allow_profiles_flag),
       cmocka_unit_test(max_cpu_time),
       cmocka_unit_test(max_open_files),
       cmocka_unit_test(open_files_ceiling),
@@ -660,6 +785,7 @@ int main(void) {
       cmocka_unit_test(help_long_and_short),
       cmocka_unit_test(help_wins_over_later_options),
       cmocka_unit_test(version),
+      cmocka_unit_test(socket_group_is_resolved),
       cmocka_unit_test(run_prints_nothing),
       cmocka_unit_test(missing_value),
       cmocka_unit_test(unknown_option),

@@ -157,6 +157,33 @@ static void many_long_variables(void **state) {
   free(env);
 }
 
+/* Other defaults (a run as a user's): each in order unless requested,
+ * then the requested variables; more than GXD_ENV_DEFAULTS_MAX is
+ * refused. */
+static void build_with_defaults(void **state) {
+  const gxd_env_var defs[] = {{"PATH", "/bin"}, {"HOME", "/home/a"},
+                              {"USER", "a"},    {"SHELL", "/bin/sh"}};
+  const gxd_env_var vars[] = {{"USER", "b"}, {"X", ""}};
+  gxd_env_var many[GXD_ENV_DEFAULTS_MAX + 1];
+  char **env;
+  (void)state;
+  env = gxd_env_build_with(defs, 4, vars, 2);
+  assert_non_null(env);
+  assert_string_equal(env[0], "PATH=/bin");
+  assert_string_equal(env[1], "HOME=/home/a");
+  assert_string_equal(env[2], "SHELL=/bin/sh");
+  assert_string_equal(env[3], "USER=b");
+  assert_string_equal(env[4], "X=");
+  assert_null(env[5]);
+  free(env);
+  env = gxd_env_build_with(defs, 0, NULL, 0);
+  assert_non_null(env);
+  assert_null(env[0]);
+  free(env);
+  for (size_t i = 0; i < GXD_ENV_DEFAULTS_MAX + 1; i++) many[i] = defs[0];
+  assert_null(gxd_env_build_with(many, GXD_ENV_DEFAULTS_MAX + 1, NULL, 0));
+}
+
 /* ----------------------------------------------------------- env_get */
 
 static void get_finds_values(void **state) {
@@ -199,6 +226,7 @@ int main(void) {
       cmocka_unit_test(similar_names_do_not_override),
       cmocka_unit_test(daemon_environment_not_inherited),
       cmocka_unit_test(many_long_variables),
+      cmocka_unit_test(build_with_defaults),
       cmocka_unit_test(get_finds_values),
       cmocka_unit_test(get_missing),
       cmocka_unit_test(get_first_duplicate),

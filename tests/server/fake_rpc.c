@@ -106,6 +106,21 @@ int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out) {
   out->authenticated = call->authenticated;
   out->identities = call->authenticated ? ids : NULL;
   out->nidentities = call->authenticated ? 1 : 0;
+  out->identity = call->authenticated ? ids[0] : NULL;
+  out->common_name = out->identity;
+  out->has_unix_cred = !call->authenticated;
+  out->uid = out->gid = call->uid;
+  out->pid = 4242;
+  out->conn_id = 1;
+  return GX_OK;
+}
+
+int gx_rpc_call_set_trailer(gx_rpc_call *call, const char *key,
+                            const char *value) {
+  size_t at = strlen(call->trailers);
+  if (call->finished) return GX_ECLOSED;
+  snprintf(call->trailers + at, sizeof call->trailers - at, "%s=%s;", key,
+           value);
   return GX_OK;
 }
 

@@ -34,7 +34,11 @@ struct gx_rpc_call {
   int cancelled;   /**< the client cancelled (fake_call_cancel) */
   int done;        /**< on_done fired */
   int authenticated; /**< set by the test: the transport proved the
-                          identity "fake-client" (gx_rpc_call_auth) */
+                          identity "fake-client" (gx_rpc_call_auth: a
+                          TLS certificate's CN); else the caller is the
+                          unix peer uid @c uid */
+  uint32_t uid;
+  char trailers[256]; /**< "key=value;" per gx_rpc_call_set_trailer */
 };
 
 /** A new call (free with fake_call_free after it is done). */

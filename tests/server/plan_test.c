@@ -63,6 +63,7 @@ static int setup(void **state) {
   w.cfg.tiers = &w.tiers;
   w.cfg.caps = &w.caps;
   w.cfg.default_profile = GXI_PROFILE_BASELINE;
+  memset(w.cfg.allowed, 1, sizeof w.cfg.allowed);
   w.cfg.home = "/root";
   w.cfg.default_grace_ms = 5000;
   w.cfg.max_timeout_ms = 86400000;
@@ -186,12 +187,25 @@ static void limits_request_default_cap(void **state) {
   assert_int_equal(w.plan.limits.pids, 1024);
   assert_int_equal(w.plan.limits.cpu_time_ms, 0);
   assert_int_equal(w.plan.limits.open_files, 1024);
-  ask_limits(2 * GIB, 64, 5000, 0); /* the request beats the default */
+  /* without --max-* flags the profile's defaults are the caps: asking
+   * for more (the red-team's 1 TiB and a million pids) gets the default */
+  ask_limits(1024 * GIB, 1000000, 5000, 0);
+  expect_ok();
+  assert_int_equal(w.plan.limits.memory_bytes, GIB);
+  assert_int_equal(w.plan.limits.pids, 1024);
+  assert_int_equal(w.plan.limits.cpu_time_ms, 5000); /* no default: free */
+  assert_int_equal(w.plan.limits.open_files, 1024);
+  ask_limits(GIB / 4, 64, 0, 0); /* below the default: the request's */
+  expect_ok();
+  assert_int_equal(w.plan.limits.memory_bytes, GIB / 4);
+  assert_int_equal(w.plan.limits.pids, 64);
+  /* an operator's cap replaces the default as the bound */
+  w.cfg.max_limits = (gxi_limits){2 * GIB, GXD_CAP_NONE, 0, 0};
+  ask_limits(1024 * GIB, 1000000, 0, 0);
   expect_ok();
   assert_int_equal(w.plan.limits.memory_bytes, 2 * GIB);
-  assert_int_equal(w.plan.limits.pids, 64);
-  assert_int_equal(w.plan.limits.cpu_time_ms, 5000);
-  assert_int_equal(w.plan.limits.open_files, 1024);
+  assert_int_equal(w.plan.limits.pids, 1000000); /* --max-pids 0: no cap */
+  ask_limits(2 * GIB, 64, 5000, 0);
   w.cfg.max_limits = (gxi_limits){GIB / 2, 128, 1000, 256}; /* caps */
   expect_ok();
   assert_int_equal(w.plan.limits.memory_bytes, GIB / 2);
@@ -205,6 +219,63 @@ static void limits_request_default_cap(void **state) {
   assert_int_equal(w.plan.limits.cpu_time_ms, 1000);
   assert_memory_equal(&w.plan.run.limits, &w.plan.limits,
                       sizeof w.plan.limits);
+}
+
+/* --allow-profiles: a profile clients may not ask for is refused by
+ * name; the default still serves runs that name none. */
+/* A policy grant: its profile is the default when the request names
+ * none (and --allow-profiles does not apply: the rule chose); its limit
+ * defaults replace the profile's, its caps bound the result; its
+ * timeout cap applies to runs that ask none; its allow list is the
+ * program constraint. */
+static void policy_grant_applies(void **state) {
+  (void)state;
+  static char *allow[] = {"/usr/bin/*", "/bin/true"};
+  gxd_policy_grant g = {.rule = "ops", .profile = "host",
+                        .max_timeout_ms = 10000, .allow = allow,
+                        .allowc = 2};
+  g.limit_defaults = (gxi_limits){.pids = 64, .open_files = 100};
+  g.limit_caps = (gxi_limits){.pids = 64, .open_files = 100,
+                              .cpu_time_ms = 2000};
+  memset(w.cfg.allowed, 0, sizeof w.cfg.allowed); /* --allow-profiles */
+  w.cfg.allowed[GXI_PROFILE_RESTRICTED] = 1;
+  w.pr.grant = &g;
+  expect_ok();
+  assert_string_equal(w.plan.profile->name, "host");
+  assert_int_equal(w.plan.limits.pids, 64);
+  assert_int_equal(w.plan.limits.open_files, 100);
+  assert_int_equal(w.plan.limits.cpu_time_ms, 2000); /* cap, none asked */
+  assert_int_equal(w.plan.limits.memory_bytes, 0);
+  assert_int_equal(w.plan.timeout_ms, 10000);
+  assert_int_equal(w.plan.allowc, 2);
+  assert_ptr_equal(w.plan.request.allow, allow);
+  assert_int_equal(w.plan.request.allowc, 2);
+  gxd_plan_free(&w.plan);
+  w.req.s.timeout_ms = 3000; /* asked below the cap: the request's */
+  ask_limits(0, 32, 0, 0);
+  expect_ok();
+  assert_int_equal(w.plan.timeout_ms, 3000);
+  assert_int_equal(w.plan.limits.pids, 32);
+  gxd_plan_free(&w.plan);
+  g.profile = NULL; /* the rule does not say: the daemon's bounds hold */
+  w.req.s.profile = "host";
+  assert_int_equal(gxd_plan_build(&w.cfg, &w.pr, &w.plan, w.why, sizeof w.why),
+                   GX_STATUS_PERMISSION_DENIED);
+  w.pr.grant = NULL;
+}
+
+static void profile_not_allowed(void **state) {
+  (void)state;
+  memset(w.cfg.allowed, 0, sizeof w.cfg.allowed);
+  w.cfg.allowed[GXI_PROFILE_BASELINE] = w.cfg.allowed[GXI_PROFILE_RESTRICTED] = 1;
+  w.req.s.profile = "host";
+  assert_int_equal(gxd_plan_build(&w.cfg, &w.pr, &w.plan, w.why, sizeof w.why),
+                   GX_STATUS_PERMISSION_DENIED);
+  assert_string_equal(w.why, "profile host is not allowed by this daemon "
+                             "(allowed: baseline, restricted)");
+  w.req.s.profile = "";
+  expect_ok();
+  assert_string_equal(w.plan.profile->name, "baseline");
 }
 
 /* A host without the memory controller: restricted's memory default is
@@ -452,6 +523,150 @@ static void free_twice(void **state) {
   gxd_plan_free(&w.plan);
 }
 
+/* --------------------------------------------------------------- user */
+
+/* alice: uid 1001, primary group 1002, also in 27 and 100. */
+static const gxd_user alice = {.name = "alice", .uid = 1001, .gid = 1002,
+                               .groups = {1002, 27, 100}, .ngroups = 3,
+                               .home = "/home/alice", .shell = "/bin/bash"};
+
+static void ask_user(const gxd_user *u) {
+  w.req.s.user = (char *)u->name;
+  w.pr.user = u;
+}
+
+/* The plan's environment is exactly @p want (NULL-terminated). */
+static void expect_env(const char *const *want) {
+  size_t n = 0;
+  for (; want[n]; n++) assert_string_equal(w.plan.env[n], want[n]);
+  assert_null(w.plan.env[n]);
+  assert_int_equal(w.plan.envc, n);
+}
+
+/* host and baseline: the launcher gets the user's ids, the command its
+ * passwd environment, `started` its uid. */
+static void user_ids_env_uid(void **state) {
+  (void)state;
+  ask_user(&alice);
+  for (int k = 0; k < 2; k++) {
+    w.req.s.profile = k ? "baseline" : "host";
+    expect_ok();
+    assert_ptr_equal(w.plan.user, &alice);
+    assert_true(w.plan.request.has_ids);
+    assert_int_equal(w.plan.request.ids.uid, 1001);
+    assert_int_equal(w.plan.request.ids.gid, 1002);
+    assert_int_equal(w.plan.request.ids.ngroups, 3);
+    assert_int_equal(w.plan.request.ids.groups[0], 1002);
+    assert_int_equal(w.plan.request.ids.groups[1], 27);
+    assert_int_equal(w.plan.request.ids.groups[2], 100);
+    assert_int_equal(w.plan.uid, 1001);
+    assert_int_equal(w.plan.isolation.uid, 1001);
+    expect_env((const char *const[]){
+        DEF_PATH, "HOME=/home/alice", "LANG=C.UTF-8", "USER=alice",
+        "LOGNAME=alice", "SHELL=/bin/bash", NULL});
+  }
+  /* without a user: as before, no ids, no USER/LOGNAME/SHELL */
+  w.req.s.user = "";
+  w.pr.user = NULL;
+  expect_ok();
+  assert_null(w.plan.user);
+  assert_false(w.plan.request.has_ids);
+  assert_int_equal(w.plan.uid, 0);
+  expect_env((const char *const[]){DEF_PATH, "HOME=/root", "LANG=C.UTF-8",
+                                   NULL});
+}
+
+/* The client's variables replace the user's defaults, like any other. */
+static void user_env_replaced(void **state) {
+  (void)state;
+  ask_user(&alice);
+  gxt_req_env(&w.req, "HOME", "/srv");
+  gxt_req_env(&w.req, "USER", "someone");
+  expect_ok();
+  expect_env((const char *const[]){DEF_PATH, "LANG=C.UTF-8", "LOGNAME=alice",
+                                   "SHELL=/bin/bash", "HOME=/srv",
+                                   "USER=someone", NULL});
+}
+
+/* restricted: uid 1000 inside (the launcher maps it to the user); the
+ * tier without a user namespace: the user's own uid. */
+static void user_restricted(void **state) {
+  (void)state;
+  ask_user(&alice);
+  w.req.s.profile = "restricted";
+  expect_ok();
+  assert_true(w.plan.request.has_ids);
+  assert_int_equal(w.plan.request.ids.uid, 1001);
+  assert_int_equal(w.plan.request.ids.gid, 1002);
+  assert_int_equal(w.plan.uid, 1000);
+  assert_int_equal(w.plan.isolation.uid, 1000);
+  assert_string_equal(w.plan.env[3], "USER=alice");
+  gxd_tier *t = &w.tiers.t[GXI_PROFILE_RESTRICTED];
+  t->mechs = gxi_mech_without(t->mechs, GXI_MECH_USER);
+  t->full = 0;
+  w.cfg.allow_reduced[GXI_PROFILE_RESTRICTED] = 1;
+  expect_ok();
+  assert_int_equal(w.plan.uid, 1001);
+  assert_int_equal(w.plan.isolation.uid, 1001);
+}
+
+/* restricted never runs as the host's root (uid or gid 0), nor as the
+ * id it maps its own root to (the id map would be refused); elsewhere
+ * such users can run. */
+static void user_restricted_outer_root(void **state) {
+  static const uint32_t ids[4][2] = {
+      {GXI_OUTER_ROOT_UID, 1002}, {1001, GXI_OUTER_ROOT_UID}, {0, 1002},
+      {1001, 0}};
+  gxd_user u = alice;
+  (void)state;
+  for (int k = 0; k < 4; k++) {
+    u.uid = ids[k][0];
+    u.gid = ids[k][1];
+    ask_user(&u);
+    w.req.s.profile = "restricted";
+    expect_refused(GX_STATUS_FAILED_PRECONDITION,
+                   k < 2 ? "user 'alice' cannot run in profile restricted: "
+                           "its uid or gid is 100000, which restricted's "
+                           "user namespace maps its root to"
+                         : "user 'alice' cannot run in profile restricted: "
+                           "its uid or gid is 0, and restricted never runs "
+                           "as the host's root (use host or baseline)");
+    w.req.s.profile = "baseline";
+    expect_ok();
+    assert_int_equal(w.plan.uid, u.uid);
+  }
+}
+
+/* Start.user set but not resolved (or resolved as another) is the
+ * caller's bug: refused, never run as the daemon's user. A user without
+ * Start.user is the daemon's choice (its default). */
+static void user_not_resolved(void **state) {
+  gxd_user bob = alice;
+  (void)state;
+  w.req.s.user = "bob";
+  expect_refused(GX_STATUS_INTERNAL, "user 'bob' was not resolved");
+  w.pr.user = &alice;
+  expect_refused(GX_STATUS_INTERNAL, "user 'bob' was not resolved");
+  snprintf(bob.name, sizeof bob.name, "bob");
+  w.pr.user = &bob;
+  expect_ok();
+  w.req.s.user = NULL;
+  w.pr.user = &alice;
+  expect_ok();
+  assert_int_equal(w.plan.request.ids.uid, 1001);
+}
+
+static void user_exec_fail(void **state) {
+  (void)state;
+  ask_user(&alice);
+  expect_ok();
+  assert_int_equal(exec_fail(GXL_FAIL_USER, EPERM), GX_STATUS_INTERNAL);
+  assert_string_equal(w.why, "cannot run as user 'alice' (uid 1001): "
+                             "Operation not permitted");
+  assert_int_equal(exec_fail(GXL_FAIL_USER, EAGAIN),
+                   GX_STATUS_RESOURCE_EXHAUSTED);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -461,6 +676,8 @@ int main(void) {
       T(tier_not_usable),
       T(reduced_refused_then_allowed),
       T(limits_request_default_cap),
+      T(profile_not_allowed),
+      T(policy_grant_applies),
       T(defaults_less_missing_controllers),
       T(limits_without_cgroups_refused),
       T(env_defaults_and_requested),
@@ -472,6 +689,12 @@ int main(void) {
       T(exec_failures),
       T(exec_fail_private_tmp),
       T(free_twice),
+      T(user_ids_env_uid),
+      T(user_env_replaced),
+      T(user_restricted),
+      T(user_restricted_outer_root),
+      T(user_not_resolved),
+      T(user_exec_fail),
   };
   return cmocka_run_group_tests_name("server/plan", tests, NULL, NULL);
 }

@@ -330,6 +330,49 @@ static void flags_name_entries(void **state) {
                            "expected host, baseline or restricted");
 }
 
+/* Which profiles clients may ask for: all by default; with
+ * --default-profile, it and those with all its mechanisms; or a list. */
+static void allowed_profiles(void **state) {
+  (void)state;
+  gxd_profiles t;
+  gxd_config cfg;
+  char why[256];
+  unsigned char a[GXD_PROFILES_MAX];
+  static const char nonet[] =
+      "{\"profiles\":[{\"name\":\"nonet\",\"base\":\"baseline\","
+      "\"add\":[\"net\"]},{\"name\":\"weak\",\"base\":\"baseline\","
+      "\"remove\":[\"pid\"]}]}";
+  gxd_profiles_init(&t);
+  assert_int_equal(gxd_profiles_parse(&t, "t.json", nonet, sizeof nonet - 1,
+                                      1024, why, sizeof why), 0);
+  memset(&cfg, 0, sizeof cfg);
+  cfg.default_profile = "baseline"; /* the default, not given */
+  assert_int_equal(gxd_profiles_allowed(&t, &cfg, a, why, sizeof why), 0);
+  assert_memory_equal(a, ((unsigned char[]){1, 1, 1, 1, 1}), 5);
+  cfg.default_profile_set = 1; /* --default-profile baseline */
+  assert_int_equal(gxd_profiles_allowed(&t, &cfg, a, why, sizeof why), 0);
+  /* host, baseline, restricted, nonet, weak */
+  assert_memory_equal(a, ((unsigned char[]){0, 1, 1, 1, 0}), 5);
+  cfg.default_profile = "restricted";
+  assert_int_equal(gxd_profiles_allowed(&t, &cfg, a, why, sizeof why), 0);
+  assert_memory_equal(a, ((unsigned char[]){0, 0, 1, 0, 0}), 5);
+  cfg.allow_profiles = "restricted,nonet";
+  assert_int_equal(gxd_profiles_allowed(&t, &cfg, a, why, sizeof why), 0);
+  assert_memory_equal(a, ((unsigned char[]){0, 0, 1, 1, 0}), 5);
+  cfg.allow_profiles = "host,nonet";
+  assert_int_equal(gxd_profiles_check_flags(&t, &cfg, why, sizeof why), -1);
+  assert_string_equal(why, "--default-profile restricted is not in "
+                           "--allow-profiles host,nonet");
+  cfg.allow_profiles = "restricted,,host";
+  assert_int_equal(gxd_profiles_allowed(&t, &cfg, a, why, sizeof why), -1);
+  assert_string_equal(why, "invalid value '' for --allow-profiles: expected "
+                           "host, baseline, restricted, nonet or weak");
+  cfg.allow_profiles = "restricted,hots";
+  assert_int_equal(gxd_profiles_allowed(&t, &cfg, a, why, sizeof why), -1);
+  assert_string_equal(why, "invalid value 'hots' for --allow-profiles: "
+                           "expected host, baseline, restricted, nonet or weak");
+}
+
 static int group_setup(void **state) {
   (void)state;
   return gxt_scratch_setup("profiles_test");
@@ -347,6 +390,7 @@ int main(void) {
       cmocka_unit_test(too_many),
       cmocka_unit_test(load_file),
       cmocka_unit_test(flags_name_entries),
+      cmocka_unit_test(allowed_profiles),
   };
   return cmocka_run_group_tests_name("server/profiles", tests, group_setup,
                                      NULL);

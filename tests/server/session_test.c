@@ -63,6 +63,16 @@ static int setup(void **state) {
   ctx.plan.home = "/root";
   ctx.plan.default_grace_ms = 5000;
   ctx.plan.max_timeout_ms = 86400000;
+  memset(ctx.plan.allowed, 1, sizeof ctx.plan.allowed);
+  /* root over the unix socket and the fake TLS client may do anything */
+  static const char policy[] =
+      "{\"rules\": [{\"name\": \"tls\", \"match\": {\"cn\": \"fake-client\"},"
+      " \"allow\": {}}, {\"name\": \"root\", \"match\": {\"uid\": 0},"
+      " \"allow\": {}}]}";
+  char why[256];
+  assert_int_equal(gxd_policy_parse("t.json", policy, sizeof policy - 1,
+                                    &profiles, &ctx.policy, why, sizeof why),
+                   0);
   fake_child_last = NULL;
   fake_child_start_rc = 0;
   return 0;
@@ -75,6 +85,7 @@ static int teardown(void **state) {
   assert_int_equal(ctx.allocated, 0);
   assert_int_equal(ctx.count, 0);
   assert_null(ctx.head);
+  gxd_policy_unref(ctx.policy);
   assert_int_equal(uv_loop_close(&loop), 0);
   return 0;
 }
@@ -117,10 +128,19 @@ static void send_signal(gx_rpc_call *c, int n) {
   send_msg(c, &m);
 }
 
+/* Starts the session of @p c, its caller as the fake transport says. */
+static void session_start_slot(gx_rpc_call *c, const gxd_guard_slot *slot) {
+  gxd_caller_info caller;
+  gxd_caller_read(c, NULL, &caller);
+  gxd_session_start(&ctx, c, &caller, slot);
+}
+
+static void session_start(gx_rpc_call *c) { session_start_slot(c, NULL); }
+
 /* Opens a stream (the session posts its first receive). */
 static gx_rpc_call *open_stream(void) {
   gx_rpc_call *c = fake_call_new();
-  gxd_session_start(&ctx, c, NULL);
+  session_start(c);
   assert_true(c->recv_posted);
   return c;
 }
@@ -495,7 +515,7 @@ static void auth_hook_sees_caller_and_plan(void **state) {
   req(&r);
   gx_rpc_call *c = fake_call_new();
   c->authenticated = 1;
-  gxd_session_start(&ctx, c, NULL);
+  session_start(c);
   send_start(c, &r);
   assert_string_equal(hook.identity, "fake-client");
   assert_int_equal(hook.authenticated, 1);
@@ -513,7 +533,8 @@ static void auth_hook_sees_caller_and_plan(void **state) {
   fake_child_last = NULL;
   c = open_run(&r);
   assert_null(fake_child_last);
-  assert_string_equal(hook.identity, ""); /* plaintext: nobody proven */
+  assert_string_equal(hook.identity, "uid=0(root)"); /* the unix peer */
+  assert_int_equal(hook.authenticated, 0);
   expect_status(c, GX_STATUS_PERMISSION_DENIED, "policy: no");
   end_run(c, NULL);
   ctx.auth = NULL;
@@ -701,7 +722,7 @@ static gx_rpc_call *open_guarded(gxd_guard *g, const char *conn) {
   assert_int_equal(gxd_guard_open(g, conn, "anonymous", 0, &slot),
                    GXD_GUARD_OK);
   gx_rpc_call *c = fake_call_new();
-  gxd_session_start(&ctx, c, &slot);
+  session_start_slot(c, &slot);
   return c;
 }
 

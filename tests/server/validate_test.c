@@ -446,6 +446,57 @@ static void start_utf8(void **state) {
   check_fails(&r, NULL, "env[0] name is not valid UTF-8 (byte offset 2)");
 }
 
+/* Start.user: a name of [A-Za-z0-9_.-], 1..32 bytes, no leading '-',
+ * not all digits; empty means none. Checked after UTF-8. */
+static void start_user(void **state) {
+  static const char *const ok[] = {
+      "root", "nobody", "_apt", "systemd-network", "a", "a.b", "x_1-2.",
+      "Deploy", "0day", ".hidden",
+      "abcdefghijklmnopqrstuvwxyz012345" /* 32 bytes */};
+  static const struct {
+    const char *name, *why;
+  } bad[] = {
+      {"-root", "user '-root' is not a valid user name (a user name is 1 "
+                "to 32 bytes of [A-Za-z0-9_.-], not starting with '-')"},
+      {"al ice", "user 'al ice' is not a valid user name"},
+      {"root:x", "user 'root:x' is not a valid user name"},
+      {"a/b", "user 'a/b' is not a valid user name"},
+      {"bob\n", "user 'bob\n' is not a valid user name"},
+      {"j\xc3\xb6rg", "user 'j\xc3\xb6rg' is not a valid user name"},
+      {"$x", "user '$x' is not a valid user name"},
+      {"1000", "user '1000' is a number: name the user (a numeric uid is "
+               "not accepted)"},
+      {"0", "user '0' is a number"},
+      {"123456789012345678901234567890123",
+       "user is longer than 32 bytes (a user name is 1 to 32 bytes"},
+  };
+  gxt_req r;
+  (void)state;
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+    gxt_req_init(&r, TRUE_ARGV);
+    r.s.user = (char *)ok[i];
+    check_ok(&r, NULL);
+    assert_int_equal(gxd_validate_user_name(ok[i], why, sizeof why),
+                     GX_STATUS_OK);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    gxt_req_init(&r, TRUE_ARGV);
+    r.s.user = (char *)bad[i].name;
+    check_fails(&r, NULL, bad[i].why);
+  }
+  gxt_req_init(&r, TRUE_ARGV);
+  r.s.user = "";
+  check_ok(&r, NULL); /* none */
+  assert_int_equal(gxd_validate_user_name("", why, sizeof why),
+                   GX_STATUS_INVALID_ARGUMENT);
+  assert_string_equal(why, "user is empty (a user name is 1 to 32 bytes of "
+                           "[A-Za-z0-9_.-], not starting with '-')");
+  assert_int_equal(gxd_validate_user_name(NULL, why, sizeof why),
+                   GX_STATUS_INVALID_ARGUMENT);
+  r.s.user = "r\xffoot";
+  check_fails(&r, NULL, "user is not valid UTF-8 (byte offset 1)");
+}
+
 /* A long name is cut at 64 bytes in a reason, never inside a character. */
 static void start_reason_cuts_whole_characters(void **state) {
   char name[1 + 40 * 2 + 1], want[160];
@@ -693,6 +744,7 @@ int main(void) {
       cmocka_unit_test(utf8_valid),
       cmocka_unit_test(utf8_invalid),
       cmocka_unit_test(start_utf8),
+      cmocka_unit_test(start_user),
       cmocka_unit_test(start_reason_cuts_whole_characters),
       cmocka_unit_test(start_path_elements),
       cmocka_unit_test(start_path_million_colons),

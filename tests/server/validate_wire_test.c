@@ -156,6 +156,15 @@ static void wire_nul_in_profile(void **state) {
   assert_field(find_nul_patched(&r, "restXricted"), "profile");
 }
 
+/* "alice\0x" would reach the user database as "alice". */
+static void wire_nul_in_user(void **state) {
+  gxt_req r;
+  (void)state;
+  full_clean_request(&r);
+  r.s.user = "aliceXroot";
+  assert_field(find_nul_patched(&r, "aliceXroot"), "user");
+}
+
 /* Protobuf-c really does cut the patched string: that is why the wire
  * bytes must be checked before unpacking. */
 static void wire_patched_bytes_unpack_truncated(void **state) {
@@ -330,6 +339,7 @@ int main(void) {
       cmocka_unit_test(wire_nul_in_env_value),
       cmocka_unit_test(wire_nul_in_cwd),
       cmocka_unit_test(wire_nul_in_profile),
+      cmocka_unit_test(wire_nul_in_user),
       cmocka_unit_test(wire_patched_bytes_unpack_truncated),
       cmocka_unit_test(wire_stdin_nuls_ignored),
       cmocka_unit_test(wire_other_events_ignored),

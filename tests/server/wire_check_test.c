@@ -185,14 +185,19 @@ static void unknown_in_run_request(void **state) {
   expect_unknown(check_run_request(&w), "RunRequest", 5);
 }
 
-/* The coming Start.user, sent by a newer client, is field 12 or so. */
+/* A field after Start.user (12, known since run-as), sent by a newer
+ * client, is 13 or so; 12 itself passes. */
 static void unknown_in_start(void **state) {
-  wbuf start = {0}, w = {0};
+  wbuf start = {0}, w = {0}, known = {0}, w2 = {0};
   (void)state;
   put_start(&start);
-  put_unknown(&start, 12, 2);
+  put_unknown(&start, 13, 2);
   put_ld(&w, 1, &start);
-  expect_unknown(check_run_request(&w), "RunRequest.start", 12);
+  expect_unknown(check_run_request(&w), "RunRequest.start", 13);
+  put_start(&known);
+  put_unknown(&known, 12, 2); /* a string: user */
+  put_ld(&w2, 1, &known);
+  expect_ok(check_run_request(&w2));
 }
 
 static void unknown_in_limits(void **state) {

@@ -301,6 +301,33 @@ static void run_isolation_options(void **state) {
   assert_int_equal(a.cpu_time_ms, 900000);
 }
 
+/* -u / --user: any non-empty name goes to the daemon (which validates
+ * it); it ends at PROGRAM like every option, and does not stick. */
+static void run_user_option(void **state) {
+  char *v1[] = {"gexec", "run", "-u", "nobody", "id", "-u", NULL};
+  char *v2[] = {"gexec", "run", "--user=deploy", "-n", "true", NULL};
+  char *v3[] = {"gexec", "run", "--user", "x.y-z_1", "--", "id", NULL};
+  char *v4[] = {"gexec", "run", "id", "-u", "root", NULL};
+  char *m1[] = {"gexec", "run", "-u", NULL};
+  char *m2[] = {"gexec", "run", "--user", "", "true", NULL};
+  (void)state;
+  parse_ok(v1, ARGC(v1));
+  assert_string_equal(a.user, "nobody");
+  assert_int_equal(a.prog_argc, 2);
+  assert_string_equal(a.prog[1], "-u");
+  parse_ok(v2, ARGC(v2));
+  assert_string_equal(a.user, "deploy");
+  assert_int_equal(a.stdin_null, 1);
+  parse_ok(v3, ARGC(v3));
+  assert_string_equal(a.user, "x.y-z_1");
+  parse_ok(v4, ARGC(v4));
+  assert_null(a.user); /* PROGRAM's own -u */
+  assert_int_equal(a.prog_argc, 3);
+  parse_err(m1, ARGC(m1), GXC_CMD_RUN, "option '-u' needs a value");
+  parse_err(m2, ARGC(m2), GXC_CMD_RUN,
+            "invalid value '' for -u: expected a user name");
+}
+
 /* Runs one bad value through `gexec run OPT VALUE true`. */
 static void expect_bad(const char *opt, const char *val, const char *msg) {
   char *v[] = {"gexec", "run", (char *)opt, (char *)val, "true", NULL};
@@ -490,6 +517,67 @@ static void ping_errors(void **state) {
   parse_err(x3, ARGC(x3), GXC_CMD_PING, "unknown option '-n'");
 }
 
+/* --ca, --cert, --key and --tls-server-name: every subcommand, before
+ * PROGRAM for run, both spellings; empty or oversized values refused. */
+static void tls_options(void **state) {
+  char *r[] = {"gexec", "run", "--ca", "/c/ca.pem", "--cert=/c/me.pem",
+               "--key", "/c/me.key", "--tls-server-name", "d.example",
+               "prog", "--ca", "x", NULL};
+  char *p[] = {"gexec", "ping", "--ca=/c/ca.pem", "--cert", "/c/me.pem",
+               "--key=/c/me.key", "--tls-server-name=d.example", NULL};
+  char *none[] = {"gexec", "ping", NULL};
+  (void)state;
+  for (int i = 0; i < 2; i++) {
+    if (i == 0) parse_ok(r, ARGC(r));
+    else parse_ok(p, ARGC(p));
+    assert_string_equal(a.ca, "/c/ca.pem");
+    assert_string_equal(a.cert, "/c/me.pem");
+    assert_string_equal(a.key, "/c/me.key");
+    assert_string_equal(a.tls_server_name, "d.example");
+  }
+  assert_int_equal(a.cmd, GXC_CMD_PING);
+  parse_ok(r, ARGC(r));
+  assert_int_equal(a.prog_argc, 3); /* "--ca x" after PROGRAM is its own */
+  parse_ok(none, ARGC(none));
+  assert_null(a.ca);
+  assert_null(a.cert);
+  assert_null(a.key);
+  assert_null(a.tls_server_name);
+}
+
+static void tls_option_errors(void **state) {
+  static char name[255], path[4098];
+  char *v[] = {"gexec", "ping", NULL, NULL, NULL};
+  char *m[] = {"gexec", "run", "--ca", NULL};
+  char msg[700];
+  (void)state;
+  memset(name, 'a', sizeof name - 1);
+  memset(path, 'b', sizeof path - 1);
+  static const struct {
+    const char *opt, *val, *expect;
+  } bad[] = {
+      {"--ca", "", "a file name (at most 4096 bytes)"},
+      {"--cert", "", "a file name (at most 4096 bytes)"},
+      {"--key", "", "a file name (at most 4096 bytes)"},
+      {"--tls-server-name", "", "a host name or address (at most 253 bytes)"},
+      {"--tls-server-name", name, "a host name or address (at most 253 "
+                                  "bytes)"},
+      {"--ca", path, "a file name (at most 4096 bytes)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    v[2] = (char *)bad[i].opt;
+    v[3] = (char *)bad[i].val;
+    snprintf(msg, sizeof msg, "invalid value '%.100s' for %s: expected %s",
+             bad[i].val, bad[i].opt, bad[i].expect);
+    parse_err(v, ARGC(v), GXC_CMD_PING, msg);
+  }
+  name[253] = '\0'; /* 253 bytes: fine */
+  v[2] = "--tls-server-name";
+  v[3] = name;
+  parse_ok(v, ARGC(v));
+  parse_err(m, ARGC(m), GXC_CMD_RUN, "option '--ca' needs a value");
+}
+
 /* ---------------------------------------------------------- helpers */
 
 /* Every option taking a DUR takes the syntax of lib/gx_units.h; -t is
@@ -609,10 +697,15 @@ static void usage_texts(void **state) {
   assert_non_null(strstr(gxc_usage_run(), "SIZE is a number of bytes"));
   assert_non_null(strstr(gxc_usage_ping(), "-t, --timeout DUR"));
   assert_non_null(strstr(gxc_usage_ping(), "DUR is a number"));
+  assert_non_null(strstr(gxc_usage_run(), "--ca FILE"));
+  assert_non_null(strstr(gxc_usage_run(), "--tls-server-name NAME"));
+  assert_non_null(strstr(gxc_usage_ping(), "--ca FILE"));
+  assert_non_null(strstr(gxc_usage_ping(), "$GEXEC_KEY"));
   assert_non_null(strstr(gxc_usage_main(),
                          "unix:$XDG_RUNTIME_DIR/gexec/gexecd.sock, else\n"
                          "unix:/run/gexec/gexecd.sock."));
   assert_non_null(strstr(gxc_usage_run(), "--open-files N"));
+  assert_non_null(strstr(gxc_usage_run(), "-u, --user USER"));
   assert_non_null(strstr(gxc_usage_run(), "-v, --verbose"));
   assert_non_null(strstr(gxc_usage_run(), "uid 1000"));
   assert_non_null(strstr(gxc_usage_run(), "read-only root"));
@@ -646,10 +739,13 @@ int main(void) {
       cmocka_unit_test(top_level),
       cmocka_unit_test(ping_options),
       cmocka_unit_test(ping_errors),
+      cmocka_unit_test(tls_options),
+      cmocka_unit_test(tls_option_errors),
       cmocka_unit_test(timeout_durations),
       cmocka_unit_test(timeout_refused),
       cmocka_unit_test(kill_grace_durations),
       cmocka_unit_test(env_check),
+      cmocka_unit_test(run_user_option),
       cmocka_unit_test(target_pick_and_display),
       cmocka_unit_test(strip_target),
       cmocka_unit_test(usage_texts),
