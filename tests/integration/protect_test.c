@@ -6,8 +6,8 @@
  *    session slots.
  *  - The defaults still let one client open 1000 runs at once on one
  *    connection.
- *  - HTTP/2 rapid reset (CVE-2023-44487) on the unix socket and on
- *    loopback TCP, issue 9's pass/fail: under 4 connections each sending
+ *  - HTTP/2 rapid reset (CVE-2023-44487) on the unix socket, on
+ *    loopback TCP and on a TLS listener, issue 9's pass/fail: under 4 connections each sending
  *    100,000 HEADERS+RST_STREAM pairs (tests/attack/rapid_reset.py,
  *    started by the test), daemon RSS grows by less than 200 MiB and a
  *    legitimate client's runs keep a p99 under 1 s. Timed on a shared
@@ -38,6 +38,7 @@
 #include "lib/gx_err.h"
 #include "lib/rpc.h"
 #include "tests/integration/harness.h"
+#include "tests/tls/tls_certs.h"
 
 #define ATTEMPTS 3
 #define CONNS "4"
@@ -51,6 +52,15 @@
 #define MAX_RUNS 20000
 #define ATTACK_MAX_MS 180000
 #define TAIL_MS 2000 /* legit runs go on this long after the attack */
+
+static const char *tls_dir; /* the group's mTLS material */
+
+/* Makes the TLS material first: mkcerts.sh is found from the runfiles. */
+static int group_setup(void **state) {
+  (void)state;
+  tls_dir = gxt_tls_make(NULL);
+  return 0;
+}
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -250,17 +260,43 @@ static const char *attack_script(void) {
   return path;
 }
 
+/* A listener under attack. */
+typedef struct {
+  const char *name;
+  int tcp;
+  const char *tls_dir; /* mTLS material (tests/tls/mkcerts.sh), or NULL */
+} scenario;
+
 /* Starts the attacker against @p where ("--unix PATH" or "--tcp ADDR"),
- * its JSON report going to @p out. */
-static pid_t start_attack(const char *flag, const char *where,
+ * its JSON report going to @p out; over TLS with @p sc's client
+ * certificate. */
+static pid_t start_attack(const scenario *sc, const char *where,
                           const char *out) {
+  char ca[512], cert[512], key[512];
+  const char *argv[24];
+  int n = 0;
+  const char *const base[] = {"python3", attack_script(), "--json", "-c",
+                              CONNS, "-n", PAIRS, "--linger", "1",
+                              sc->tcp ? "--tcp" : "--unix", where};
+  for (size_t i = 0; i < sizeof base / sizeof *base; i++) argv[n++] = base[i];
+  if (sc->tls_dir) {
+    argv[n++] = "--tls";
+    argv[n++] = "--ca";
+    argv[n++] = gxt_tls_path(sc->tls_dir, "ca.pem", ca, sizeof ca);
+    argv[n++] = "--cert";
+    argv[n++] = gxt_tls_path(sc->tls_dir, "client-cn.pem", cert, sizeof cert);
+    argv[n++] = "--key";
+    argv[n++] = gxt_tls_path(sc->tls_dir, "client-cn.key", key, sizeof key);
+    argv[n++] = "--server-name";
+    argv[n++] = "localhost";
+  }
+  argv[n] = NULL;
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
     int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) dup2(fd, 1);
-    execl("/usr/bin/python3", "python3", attack_script(), "--json", "-c",
-          CONNS, "-n", PAIRS, "--linger", "1", flag, where, (char *)NULL);
+    execv("/usr/bin/python3", (char **)argv);
     _exit(127);
   }
   return pid;
@@ -339,13 +375,27 @@ static int count_in_file(const char *path, const char *needle) {
   return n;
 }
 
-/* One attempt: a fresh daemon with a unix and a loopback TCP listener,
- * the attack on @p tcp's choice, a legit client on the unix socket. */
-static int attempt(int tcp, outcome *o, int *cuts) {
+/* Starts the daemon of @p sc: a unix and a loopback TCP listener (TLS
+ * with @p sc's material). */
+static void start_daemon(gxt_daemon *d, const scenario *sc) {
+  char cert[600], key[600], ca[600];
+  if (!sc->tls_dir) {
+    gxt_daemon_start(d, ARGV("--listen=127.0.0.1:0"));
+    return;
+  }
+  snprintf(cert, sizeof cert, "--tls-cert=%s/server.pem", sc->tls_dir);
+  snprintf(key, sizeof key, "--tls-key=%s/server.key", sc->tls_dir);
+  snprintf(ca, sizeof ca, "--tls-client-ca=%s/ca.pem", sc->tls_dir);
+  gxt_daemon_start(d, ARGV("--listen=127.0.0.1:0", cert, key, ca));
+}
+
+/* One attempt: a fresh daemon, the attack on @p sc's listener, a legit
+ * client on the unix socket. */
+static int attempt(const scenario *sc, outcome *o, int *cuts) {
   gxt_daemon d;
   char out[512], where[512];
   memset(o, 0, sizeof *o);
-  gxt_daemon_start(&d, ARGV("--listen=127.0.0.1:0"));
+  start_daemon(&d, sc);
   gexec_conn *c = gxt_connect(&d);
   for (int i = 0; i < 20; i++) /* warm: what steady serving costs */
     if (legit_run(c, o->failure, sizeof o->failure) < 0)
@@ -354,12 +404,12 @@ static int attempt(int tcp, outcome *o, int *cuts) {
   o->before_kb = gxt_rss_kb(d.pid);
   atomic_init(&s.peak_kb, o->before_kb);
   pthread_create(&s.thread, NULL, sample_main, &s);
-  if (tcp)
+  if (sc->tcp)
     snprintf(where, sizeof where, "127.0.0.1:%d", logged_port(&d));
   else
     snprintf(where, sizeof where, "%s", d.target + 5); /* "unix:" */
   snprintf(out, sizeof out, "%s/attack-%d.json", tmpdir(), (int)getpid());
-  pid_t att = start_attack(tcp ? "--tcp" : "--unix", where, out);
+  pid_t att = start_attack(sc, where, out);
   legit_during(c, att, o);
   atomic_store(&s.stop, 1);
   pthread_join(s.thread, NULL);
@@ -372,24 +422,23 @@ static int attempt(int tcp, outcome *o, int *cuts) {
          o->p99 < P99_MS && o->failed == 0 && o->runs >= 10;
 }
 
-static void rapid_reset(int tcp) {
+static void rapid_reset(const scenario *sc) {
   outcome o;
   int ok = 0, cuts = 0;
   for (int i = 1; i <= ATTEMPTS && !ok; i++) {
-    ok = attempt(tcp, &o, &cuts);
+    ok = attempt(sc, &o, &cuts);
     print_message(
         "rapid reset on %s, attempt %d: RSS %ld -> peak %ld KiB (+%ld), "
         "legit runs %d (failed %d%s%s) p50 %ld ms p99 %ld ms max %ld ms, "
         "attack %d ms, %d connection_cut lines; attacker: %.300s\n",
-        tcp ? "loopback TCP" : "the unix socket", i, o.before_kb, o.peak_kb,
-        o.peak_kb - o.before_kb, o.runs, o.failed, o.failed ? ": " : "",
-        o.failed ? o.failure : "", o.p50, o.p99, o.max, o.attack_ms, cuts,
-        o.report);
+        sc->name, i, o.before_kb, o.peak_kb, o.peak_kb - o.before_kb, o.runs,
+        o.failed, o.failed ? ": " : "", o.failed ? o.failure : "", o.p50,
+        o.p99, o.max, o.attack_ms, cuts, o.report);
   }
   if (!ok)
     fail_msg("rapid reset on %s: RSS grew by %ld KiB (limit %ld), legit "
              "p99 %ld ms (limit %d), %d of %d runs failed",
-             tcp ? "TCP" : "unix", o.peak_kb - o.before_kb,
+             sc->name, o.peak_kb - o.before_kb,
              gxt_rss_budget_kb(RSS_GROWTH_KIB), o.p99, P99_MS, o.failed,
              o.runs);
   assert_true(cuts > 0); /* the flood was seen and condemned */
@@ -397,12 +446,22 @@ static void rapid_reset(int tcp) {
 
 static void test_rapid_reset_unix(void **state) {
   (void)state;
-  rapid_reset(0);
+  scenario sc = {"the unix socket", 0, NULL};
+  rapid_reset(&sc);
 }
 
 static void test_rapid_reset_tcp(void **state) {
   (void)state;
-  rapid_reset(1);
+  scenario sc = {"loopback TCP", 1, NULL};
+  rapid_reset(&sc);
+}
+
+/* TLS: the flood cannot be read off the socket; the gate refuses its
+ * streams and condemns the connection, which is cut by its address. */
+static void test_rapid_reset_tls(void **state) {
+  (void)state;
+  scenario sc = {"a TLS (mTLS) listener", 1, tls_dir};
+  rapid_reset(&sc);
 }
 
 int main(void) {
@@ -411,6 +470,7 @@ int main(void) {
       cmocka_unit_test(test_fanout_of_1000_at_once_passes),
       cmocka_unit_test(test_rapid_reset_unix),
       cmocka_unit_test(test_rapid_reset_tcp),
+      cmocka_unit_test(test_rapid_reset_tls),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, group_setup, NULL);
 }
