@@ -34,9 +34,9 @@
 
 #include <cmocka.h>
 
-#include "gexec/v1/exec.pb-c.h"
 #include "lib/gx_err.h"
 #include "lib/rpc.h"
+#include "tests/integration/flood.h"
 #include "tests/integration/harness.h"
 #include "tests/tls/tls_certs.h"
 
@@ -137,78 +137,20 @@ static void test_idle_streams_take_no_slots(void **state) {
 
 enum { FANOUT = 1000 };
 
-typedef struct {
-  atomic_int started, refused, done;
-  char why[200];
-} fan_state;
-
-typedef struct {
-  fan_state *fs;
-  int got;
-} fan_call;
-
-static void fan_recv(void *ud, const uint8_t *data, size_t len) {
-  fan_call *fc = ud;
-  (void)len;
-  if (data && !fc->got) {
-    fc->got = 1;
-    atomic_fetch_add(&fc->fs->started, 1);
-  }
-}
-
-static void fan_status(void *ud, int code, const char *msg) {
-  fan_call *fc = ud;
-  if (!fc->got && code != 0 && atomic_fetch_add(&fc->fs->refused, 1) == 0)
-    snprintf(fc->fs->why, sizeof fc->fs->why, "%d %s", code, msg);
-}
-
-static void fan_done(void *ud) {
-  atomic_fetch_add(&((fan_call *)ud)->fs->done, 1);
-}
-
 /* The defaults let one client open 1000 runs at once on one connection
  * (the stream rate's burst, the calls a connection may have, the streams
  * waiting for start, the identity's share of --max-sessions 1024). */
 static void test_fanout_of_1000_at_once_passes(void **state) {
   (void)state;
-  static fan_state fs;
-  static fan_call fc[FANOUT];
-  static gx_rpc_call *calls[FANOUT];
-  static const gx_rpc_handlers h = {fan_recv, NULL, NULL, fan_status,
-                                    fan_done};
   gxt_daemon d;
   gxt_daemon_start(&d, ARGV("--default-profile=host"));
-  gx_rpc_channel *ch;
-  assert_int_equal(gx_rpc_channel_new(d.target, NULL, NULL, &ch), GX_OK);
-  char *argv[] = {"sleep", "5"};
-  Gexec__V1__Start st = GEXEC__V1__START__INIT;
-  st.n_argv = 2;
-  st.argv = argv;
-  st.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_NULL;
-  Gexec__V1__RunRequest req = GEXEC__V1__RUN_REQUEST__INIT;
-  req.event_case = GEXEC__V1__RUN_REQUEST__EVENT_START;
-  req.start = &st;
-  for (int i = 0; i < FANOUT; i++) {
-    fc[i].fs = &fs;
-    assert_int_equal(gx_rpc_call_start(ch, "/gexec.v1.Exec/Run", 120000, 1,
-                                       &h, &fc[i], &calls[i]),
-                     GX_OK);
-    gx_rpc_call_send(calls[i], &req.base);
-    gx_rpc_call_recv(calls[i]);
-  }
-  long long until = gxt_now_ms() + 120000;
-  while (atomic_load(&fs.started) + atomic_load(&fs.refused) < FANOUT &&
-         gxt_now_ms() < until)
-    sleep_ms(20);
-  if (atomic_load(&fs.refused))
-    fail_msg("%d of %d refused, first: %s", atomic_load(&fs.refused), FANOUT,
-             fs.why);
-  assert_int_equal(atomic_load(&fs.started), FANOUT);
-  for (int i = 0; i < FANOUT; i++) gx_rpc_call_cancel(calls[i]);
-  while (atomic_load(&fs.done) < FANOUT && gxt_now_ms() < until)
-    sleep_ms(20);
-  assert_int_equal(atomic_load(&fs.done), FANOUT);
-  gx_rpc_channel_free(ch);
+  gxt_flood *f = gxt_flood_start(&d, ARGV("sleep", "5"), FANOUT);
+  gxt_flood_counts n = gxt_flood_counts_of(f);
+  if (n.exhausted + n.other)
+    fail_msg("%d of %d refused, first: %s", n.exhausted + n.other, FANOUT,
+             n.first_refusal);
+  assert_int_equal(n.started, FANOUT);
+  gxt_flood_end(f);
   assert_int_equal(gxt_daemon_stop(&d), 0);
 }
 
