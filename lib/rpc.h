@@ -439,7 +439,7 @@ int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer);
  * Server: ends the connections of this server that are flooding it with
  * an HTTP/2 rapid reset now, found by their input rather than by a call:
  * those whose unread input, peeked at without taking it, is HEADERS and
- * RST_STREAM frames only, at least 32 resets and no DATA (a client
+ * RST_STREAM frames only, at least 16 resets and no DATA (a client
  * starting runs sends DATA with each). Plaintext only: TLS input never
  * matches. Looks at the connections of the gx_rpc_server_listen_unix
  * listeners (cheap: their sockets are known), and with @p tcp also at

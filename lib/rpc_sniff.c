@@ -31,8 +31,8 @@
 #include "lib/gx_err.h"
 #include "lib/rpc_internal.h"
 
-#define SNIFF_MIN_INPUT 4096  /* less unread input is no flood */
-#define SNIFF_MIN_RESETS 32
+#define SNIFF_MIN_INPUT 2048  /* less unread input is no flood */
+#define SNIFF_MIN_RESETS 16
 #define FRAME_MAX 16384       /* SETTINGS_MAX_FRAME_SIZE's default */
 
 enum { T_DATA = 0, T_HEADERS = 1, T_RST_STREAM = 3, T_LAST_KNOWN = 9 };
