@@ -74,9 +74,23 @@ static const char *tmpdir(void) {
 
 /* ------------------------------------------------------ idle streams */
 
+static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Written on the channel's thread, read on the test's: under idle_mu. */
 static void idle_status(void *ud, int code, const char *msg) {
   char *out = ud; /* "<code> <msg>" */
+  pthread_mutex_lock(&idle_mu);
   snprintf(out, 200, "%d %s", code, msg);
+  pthread_mutex_unlock(&idle_mu);
+}
+
+/* Whether @p st holds a status yet; with @p copy, copies it there. */
+static int idle_got(const char *st, char *copy) {
+  pthread_mutex_lock(&idle_mu);
+  int got = st[0] != 0;
+  if (copy) snprintf(copy, 200, "%s", st);
+  pthread_mutex_unlock(&idle_mu);
+  return got;
 }
 
 static const gx_rpc_handlers idle_h = {NULL, NULL, NULL, idle_status, NULL};
@@ -95,17 +109,15 @@ static void test_idle_streams_take_no_slots(void **state) {
   gx_rpc_call *idle[21];
   assert_int_equal(gx_rpc_channel_new(d.target, NULL, NULL, &ch), GX_OK);
   for (int i = 0; i < 21; i++) {
-    __atomic_store_n(&status[i][0], 0, __ATOMIC_SEQ_CST);
     assert_int_equal(gx_rpc_call_start(ch, "/gexec.v1.Exec/Run", 120000, 1,
                                        &idle_h, status[i], &idle[i]),
                      GX_OK);
     if (i == 19) sleep_ms(200); /* the 21st comes last */
   }
+  char got[200] = "";
   long long until = gxt_now_ms() + 30000;
-  while (!__atomic_load_n(&status[20][0], __ATOMIC_SEQ_CST) &&
-         gxt_now_ms() < until)
-    sleep_ms(10);
-  assert_string_equal(status[20],
+  while (!idle_got(status[20], got) && gxt_now_ms() < until) sleep_ms(10);
+  assert_string_equal(got,
                       "8 too many streams on this connection are waiting to "
                       "send their start message (20 streams); retry later");
   gexec_conn *c = gxt_connect(&d);
@@ -120,14 +132,12 @@ static void test_idle_streams_take_no_slots(void **state) {
   assert_string_equal(err.message,
                       "gexecd is at its session limit (20 runs); retry later");
   for (int i = 0; i < 20; i++) /* the idle streams are still open */
-    assert_int_equal(__atomic_load_n(&status[i][0], __ATOMIC_SEQ_CST), 0);
+    assert_false(idle_got(status[i], NULL));
   for (int i = 0; i < 20; i++) gexec_proc_free(p[i]);
   for (int i = 0; i < 20; i++) gx_rpc_call_cancel(idle[i]);
   until = gxt_now_ms() + 30000;
   for (int i = 0; i < 20; i++)
-    while (!__atomic_load_n(&status[i][0], __ATOMIC_SEQ_CST) &&
-           gxt_now_ms() < until)
-      sleep_ms(10);
+    while (!idle_got(status[i], NULL) && gxt_now_ms() < until) sleep_ms(10);
   gx_rpc_channel_free(ch);
   gexec_conn_close(c);
   assert_int_equal(gxt_daemon_stop(&d), 0);
