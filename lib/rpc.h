@@ -203,6 +203,30 @@ typedef struct {
    *  idle connections too. */
   int keepalive_time_ms;
   int keepalive_timeout_ms;
+  /**
+   * The stream gate; NULL admits every stream. Called for each new
+   * stream (any method) on a listener of gx_rpc_server_listen, on one of
+   * gRPC's threads, NOT the loop, as soon as its headers are parsed and
+   * before gRPC queues its call: return NULL to admit it, or a reason
+   * (static storage) to refuse it, which costs no more than its parsing:
+   * the client gets RESOURCE_EXHAUSTED with that reason and the call never
+   * reaches on_call (nor gRPC's queue of calls waiting for the server).
+   * @p conn_id names the stream's connection: unique in this process,
+   * never reused, the same for all its streams (and reported to on_call
+   * in gx_rpc_auth.conn_id). It must be quick and thread-safe: it runs
+   * inside gRPC's read loop, possibly at the same time for several
+   * connections. Not called for connections the rpc module did not get
+   * from a gx_rpc_server_listen listener.
+   */
+  const char *(*admit_stream)(void *ud, uint64_t conn_id);
+  void *admit_ud; /**< for admit_stream; must outlive the server */
+  /** With admit_stream: calls one connection may have in the server at
+   *  once, from their admission until the rpc module is done with them
+   *  (waiting in gRPC's queue, with on_call's owner, or being finished);
+   *  further streams are refused as admit_stream refuses them (after it
+   *  saw them). Bounds what one connection costs, however slowly the
+   *  loop drains its calls. 0 = no limit. */
+  unsigned max_calls_per_conn;
 } gx_rpc_server_opts;
 
 /** Called on the loop thread for each new call. @p method is the index
@@ -396,10 +420,35 @@ const char *gx_rpc_call_peer(gx_rpc_call *call);
  * GX_OK, GX_EINVAL (a client call, or a peer that cannot be told apart:
  * "unix:" of gx_rpc_server_listen's unix listeners), GX_ECLOSED (no
  * such connection any more) or GX_ESYS (TCP: /proc/self/fd unreadable).
- * A call that came on TCP reports no conn_id: account per connection by
- * its peer string, which no other open connection shares.
+ * A call that came on TCP reports a conn_id only when the server has an
+ * admit_stream: without, account per connection by its peer string,
+ * which no other open connection shares.
  */
 int gx_rpc_call_cut_connection(gx_rpc_call *call);
+
+/**
+ * Server: gx_rpc_call_cut_connection for a TCP connection of which no
+ * call is at hand: the connection(s) of this server's TCP listeners
+ * whose peer is @p peer (a gx_rpc_call_peer string of an earlier call of
+ * that connection). Loop thread. Returns GX_OK, GX_ECLOSED (no such
+ * connection now), GX_EINVAL (not a TCP peer) or GX_ESYS.
+ */
+int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer);
+
+/**
+ * Server: ends the connections of this server that are flooding it with
+ * an HTTP/2 rapid reset now, found by their input rather than by a call:
+ * those whose unread input, peeked at without taking it, is HEADERS and
+ * RST_STREAM frames only, at least 16 resets and no DATA (a client
+ * starting runs sends DATA with each). Plaintext only: TLS input never
+ * matches. Looks at the connections of the gx_rpc_server_listen_unix
+ * listeners (cheap: their sockets are known), and with @p tcp also at
+ * those of the TCP listeners (found among the process's descriptors).
+ * Their sockets are shut down as by gx_rpc_call_cut_connection. Loop
+ * thread. Returns how many were cut (0: none floods now), GX_ENOMEM or
+ * GX_ESYS.
+ */
+int gx_rpc_server_cut_flooders(gx_rpc_server *srv, int tcp);
 
 /** What the transport proved about a server call's peer. Filled by
  *  gx_rpc_call_auth; see there for the lifetime of its strings. */
@@ -451,9 +500,13 @@ typedef struct {
   int32_t pid;
   /** The connection the call came on, for accounting per connection: a
    *  number unique in this process, never reused, the same for every
-   *  call of one connection. 0 when unknown (TCP listeners, and
-   *  whenever has_unix_cred is 0). */
+   *  call of one connection. Set for calls on gx_rpc_server_listen_unix
+   *  listeners (with has_unix_cred) and on listeners of
+   *  gx_rpc_server_listen when the server has an admit_stream (the
+   *  number it saw); else 0. */
   uint64_t conn_id;
+  /** Nonzero if the call passed the server's admit_stream. */
+  int gated;
 } gx_rpc_auth;
 
 /** Server: fills @p out with what the transport proved about the call's

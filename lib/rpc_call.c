@@ -160,6 +160,7 @@ static void destroy(gx_rpc_call *c) {
   void (*done)(void *) = c->h.on_done;
   void *ud = c->ud;
   grpc_call_unref(c->call);
+  if (c->gate) rpc_gate_release(c->gate, c->gate_conn);
   grpc_slice_unref(c->status_slice);
   for (size_t i = 0; i < c->ntrailers; i++) {
     grpc_slice_unref(c->trailers[i].key);

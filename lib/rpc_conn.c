@@ -50,6 +50,7 @@
  * argument above rules out. */
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,12 +78,33 @@ typedef struct {
 struct rpc_conns {
   conn_rec *recs; /* indexed by descriptor number */
   size_t nrecs;
-  uint64_t last_id;
   rpc_unix_listener *unix_l[MAX_UNIX_LISTENERS];
   int nunix;
   int tcp_ports[MAX_TCP_PORTS];
   int ntcp;
 };
+
+static const conn_rec *current(const rpc_conns *cs, int fd);
+
+/* One numbering for every connection of the process: the ones accepted
+ * here and the ones the stream gate names (rpc_gate.c). */
+static atomic_uint_fast64_t last_conn_id;
+
+uint64_t rpc_next_conn_id(void) {
+  return atomic_fetch_add(&last_conn_id, 1) + 1;
+}
+
+/* Calls @p fn for each connection accepted here whose socket is still
+ * open under its number; stops at the first nonzero @p fn returns and
+ * returns it (0 when all were seen). */
+int rpc_conns_each(const rpc_conns *cs, int (*fn)(void *ud, int fd),
+                   void *ud) {
+  for (size_t fd = 0; fd < cs->nrecs; fd++) {
+    int rc = cs->recs[fd].id && current(cs, (int)fd) ? fn(ud, (int)fd) : 0;
+    if (rc) return rc;
+  }
+  return 0;
+}
 
 int rpc_conns_new(rpc_conns **out) {
   *out = calloc(1, sizeof **out);
@@ -154,7 +176,7 @@ int rpc_conns_record(rpc_conns *cs, int fd) {
     return GX_ESYS;
   if ((size_t)fd >= cs->nrecs && grow(cs, fd) != GX_OK) return GX_ENOMEM;
   conn_rec *r = &cs->recs[fd];
-  r->id = ++cs->last_id;
+  r->id = rpc_next_conn_id();
   r->dev = st.st_dev;
   r->ino = st.st_ino;
   r->uid = (uint32_t)uc.uid;
@@ -218,5 +240,5 @@ void rpc_conns_fill_auth(const gx_rpc_call *c, gx_rpc_auth *out) {
   out->uid = c->cred.uid;
   out->gid = c->cred.gid;
   out->pid = c->cred.pid;
-  out->conn_id = c->cred.conn_id;
+  if (c->cred.conn_id) out->conn_id = c->cred.conn_id; /* else the gate's */
 }

@@ -189,12 +189,16 @@ static int cut_unix(const gx_rpc_call *c) {
   return shutdown(c->cred.fd, SHUT_RDWR) == 0 ? GX_OK : GX_ECLOSED;
 }
 
-int gx_rpc_call_cut_connection(gx_rpc_call *c) {
+int rpc_cut_tcp_peer(const rpc_conns *cs, const char *peer) {
   ip_peer want;
-  if (!c->is_server) return GX_EINVAL;
-  if (c->cred.conn_id) return cut_unix(c);
-  if (!c->peer || parse_peer(c->peer, &want) != 0) return GX_EINVAL;
-  int n = cut_tcp(c->conns, &want);
+  if (!peer || parse_peer(peer, &want) != 0) return GX_EINVAL;
+  int n = cut_tcp(cs, &want);
   if (n < 0) return GX_ESYS;
   return n > 0 ? GX_OK : GX_ECLOSED;
+}
+
+int gx_rpc_call_cut_connection(gx_rpc_call *c) {
+  if (!c->is_server) return GX_EINVAL;
+  if (c->cred.conn_id) return cut_unix(c);
+  return rpc_cut_tcp_peer(c->conns, c->peer);
 }

@@ -8,6 +8,7 @@
 #define GX_RPC_INTERNAL_H
 
 #include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -68,6 +69,9 @@ typedef struct {
   char *name; /* the method's last path component, for error texts */
 } rpc_unary_method;
 
+/* The stream gate of a server (rpc_gate.c, declared below). */
+typedef struct rpc_gate rpc_gate;
+
 /* The connections a server accepted itself (rpc_conn.c), its unix
  * listeners (rpc_unix.c) and its TCP ports (for rpc_cut.c). Loop thread
  * only. */
@@ -119,6 +123,8 @@ struct gx_rpc_call {
   rpc_auth *auth; /* NULL until gx_rpc_call_auth first asks */
   rpc_conns *conns; /* the server's; outlives the call */
   rpc_peer_cred cred; /* set when the call is accepted (rpc_conn.c) */
+  rpc_gate *gate;      /* released at destroy: the gate admitted it */
+  uint64_t gate_conn;  /* ... on this connection */
   /* server, unary methods (rpc_unary.c) */
   const rpc_unary_method *unary;
   ProtobufCMessage *unary_req; /* held until the client half-closes */
@@ -170,6 +176,42 @@ int rpc_server_creds_new(const gx_rpc_creds *creds,
                          grpc_server_credentials **out);
 int rpc_channel_creds_new(const gx_rpc_creds *creds,
                           grpc_channel_credentials **out);
+/* The stream gate (rpc_gate.c): gx_rpc_server_opts.admit_stream run by
+ * an auth metadata processor on gRPC's threads. rpc_gate_new makes one
+ * (one reference, the server's); rpc_gate_attach installs it on server
+ * credentials, which take a reference of their own (released by gRPC
+ * when they are destroyed); rpc_gate_unref drops one (NULL is fine).
+ * rpc_gate_conn_id: the number the gate gave @p ctx's connection, 0 if
+ * none. */
+typedef const char *(*rpc_admit_fn)(void *ud, uint64_t conn_id);
+int rpc_gate_new(rpc_admit_fn fn, void *ud, unsigned max_calls,
+                 rpc_gate **out);
+void rpc_gate_attach(rpc_gate *g, grpc_server_credentials *sc);
+void rpc_gate_unref(void *gate);
+uint64_t rpc_gate_conn_id(const grpc_auth_context *ctx);
+/* The number of @p call's connection (0 if the gate gave it none). */
+uint64_t rpc_gate_call_conn(grpc_call *call);
+/* A call the gate admitted on connection @p conn_id is gone (0: none). */
+void rpc_gate_release(rpc_gate *g, uint64_t conn_id);
+
+/* Shuts down this process's sockets on @p cs's TCP ports whose peer is
+ * @p peer (gRPC's "ipv4:..."/"ipv6:..." form) (rpc_cut.c): GX_OK,
+ * GX_ECLOSED (none), GX_EINVAL (not a TCP peer) or GX_ESYS. */
+int rpc_cut_tcp_peer(const rpc_conns *cs, const char *peer);
+
+/* rpc_sniff.c: whether the @p n bytes at @p buf, a connection's unread
+ * input, are an HTTP/2 rapid reset (HEADERS and RST_STREAM frames only,
+ * no DATA); whether socket @p fd's unread input is one now (peeked;
+ * @p buf holds RPC_SNIFF_PEEK bytes); and shutting down the sockets of
+ * @p cs's connections whose input is one: those accepted on its unix
+ * listeners, and with @p tcp those on its TCP ports (returns how many,
+ * or GX_ESYS). */
+#define RPC_SNIFF_PEEK (64 * 1024)
+int rpc_rapid_reset_evidence(const uint8_t *buf, size_t n);
+int rpc_sniff_flooding(int fd, uint8_t *buf);
+int rpc_cut_flooders(rpc_conns *cs, int tcp);
+
+
 /* Server credentials of a TLS source (rpc_tls_server.c): GX_OK, GX_EINVAL
  * (the source holds no set yet) or GX_ENOMEM. */
 int rpc_tls_server_creds_new(gx_rpc_tls_source *src,
@@ -212,6 +254,13 @@ void rpc_conns_identify(rpc_conns *cs, gx_rpc_call *c);
 void rpc_conns_fill_auth(const gx_rpc_call *c, gx_rpc_auth *out);
 /* Whether @p cred still names the recorded, open connection. */
 int rpc_conns_current(const rpc_conns *cs, const rpc_peer_cred *cred);
+/* A new connection number, unique in the process (also the gate's). */
+uint64_t rpc_next_conn_id(void);
+/* Calls @p fn(@p ud, fd) for each connection accepted on the unix
+ * listeners whose socket is still open; stops at the first nonzero
+ * result and returns it, else 0. */
+int rpc_conns_each(const rpc_conns *cs, int (*fn)(void *ud, int fd),
+                   void *ud);
 
 /* One unix listener (rpc_unix.c), kept by rpc_conns: what rpc_conns_*
  * do for each. rpc_unix_stop also frees it (at once if it never

@@ -40,24 +40,38 @@ static void enqueue(rpc_pump *p, rpc_tag *tag, int ok) {
   pthread_mutex_unlock(&p->mu);
 }
 
-/* Loop thread: dispatch everything queued, including what the dispatched
- * callbacks queue themselves. */
+/* Loop thread: dispatches what is queued now; returns 1 if more was
+ * queued meanwhile (by the pump thread, or by the callbacks). */
+static int drain_once(rpc_pump *p) {
+  pthread_mutex_lock(&p->mu);
+  rpc_tag *t = p->head;
+  p->head = p->tail = NULL;
+  pthread_mutex_unlock(&p->mu);
+  while (t) {
+    rpc_tag *next = t->next; /* dispatching may queue t again */
+    p->fn(p->ud, t, t->ok);
+    t = next;
+  }
+  pthread_mutex_lock(&p->mu);
+  int more = p->head != NULL;
+  pthread_mutex_unlock(&p->mu);
+  return more;
+}
+
+/* Loop thread: dispatches until nothing is queued. */
 static void drain(rpc_pump *p) {
-  for (;;) {
-    pthread_mutex_lock(&p->mu);
-    rpc_tag *t = p->head;
-    p->head = p->tail = NULL;
-    pthread_mutex_unlock(&p->mu);
-    if (!t) break;
-    while (t) {
-      rpc_tag *next = t->next; /* dispatching may queue t again */
-      p->fn(p->ud, t, t->ok);
-      t = next;
-    }
+  while (drain_once(p)) {
   }
 }
 
-static void on_async(uv_async_t *a) { drain(a->data); }
+/* One batch per wake-up: what arrived while it was dispatched waits for
+ * the next loop turn, so that a flood of completions (calls arriving
+ * faster than the loop takes them) never keeps timers and other handles
+ * of the loop from running. */
+static void on_async(uv_async_t *a) {
+  rpc_pump *p = a->data;
+  if (drain_once(p)) uv_async_send(&p->async);
+}
 
 static void *pump_main(void *arg) {
   rpc_pump *p = arg;

@@ -296,6 +296,8 @@ static rpc_auth *read_auth(const grpc_auth_context *ctx) {
   a->pub.nidentities = nids;
   copy_identities(ctx, a, ids, &at);
   copy_tls(&t, a, &at);
+  a->pub.conn_id = rpc_gate_conn_id(ctx);
+  a->pub.gated = a->pub.conn_id != 0; /* only the gate names them */
   return a;
 }
 

@@ -44,6 +44,7 @@ struct gx_rpc_server {
   void *shutdown_ud;
   gx_rpc_on_call on_call;
   void *on_call_ud;
+  rpc_gate *gate; /* NULL without admit_stream */
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -86,17 +87,23 @@ static int post_request(request_slot *s) {
   return e == GRPC_CALL_OK ? GX_OK : GX_ERPC;
 }
 
-static void refuse(grpc_call *gc) {
+static void refuse(gx_rpc_server *srv, grpc_call *gc) {
+  uint64_t conn = srv->gate ? rpc_gate_call_conn(gc) : 0;
   grpc_call_cancel(gc, NULL);
   grpc_call_unref(gc);
+  if (srv->gate) rpc_gate_release(srv->gate, conn);
 }
 
 /* Wraps an accepted grpc_call and starts {initial metadata, close}. */
 static gx_rpc_call *accept_call(gx_rpc_server *srv, grpc_call *gc) {
   gx_rpc_call *c = rpc_call_new(gc, 1);
   if (!c) {
-    refuse(gc);
+    refuse(srv, gc);
     return NULL;
+  }
+  if (srv->gate) {
+    c->gate = srv->gate;
+    c->gate_conn = rpc_gate_call_conn(gc);
   }
   c->pump = srv->pump;
   c->peer = grpc_call_get_peer(gc);
@@ -123,7 +130,7 @@ static void on_request(request_slot *s, int ok) {
   if (!srv->shutting_down && !srv->refusing) post_request(s);
   if (!ok || !gc) return;
   if (srv->refusing) {
-    refuse(gc);
+    refuse(srv, gc);
     return;
   }
   gx_rpc_call *c = accept_call(srv, gc);
@@ -187,6 +194,13 @@ int gx_rpc_server_new(uv_loop_t *loop, const gx_rpc_server_opts *opts,
       rpc_int_arg(GRPC_ARG_HTTP2_BDP_PROBE, 0),
       rpc_int_arg(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024)};
   grpc_channel_args ca = {sizeof args / sizeof *args, args};
+  if (opts && opts->admit_stream &&
+      rpc_gate_new(opts->admit_stream, opts->admit_ud,
+                   opts->max_calls_per_conn, &srv->gate) != GX_OK) {
+    rpc_conns_free(srv->conns);
+    free(srv);
+    return GX_ENOMEM;
+  }
   srv->loop = loop;
   srv->server = grpc_server_create(&ca, NULL);
   srv->cq = grpc_completion_queue_create_for_next(NULL);
@@ -229,6 +243,7 @@ int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
   grpc_server_credentials *sc;
   int rc = rpc_server_creds_new(creds, &sc);
   if (rc != GX_OK) return rc;
+  if (srv->gate) rpc_gate_attach(srv->gate, sc);
   int port = grpc_server_add_http2_port(srv->server, addr, sc);
   grpc_server_credentials_release(sc);
   if (port > 0 && strncmp(addr, "unix", 4) != 0)
@@ -239,6 +254,14 @@ int gx_rpc_server_listen(gx_rpc_server *srv, const char *addr,
 int gx_rpc_server_listen_unix(gx_rpc_server *srv, const char *path,
                               const gx_rpc_unix_opts *opts) {
   return rpc_conns_listen_unix(srv->conns, path, opts);
+}
+
+int gx_rpc_server_cut_peer(gx_rpc_server *srv, const char *peer) {
+  return rpc_cut_tcp_peer(srv->conns, peer);
+}
+
+int gx_rpc_server_cut_flooders(gx_rpc_server *srv, int tcp) {
+  return rpc_cut_flooders(srv->conns, tcp);
 }
 
 int gx_rpc_server_start(gx_rpc_server *srv, gx_rpc_on_call on_call,
@@ -306,6 +329,7 @@ void gx_rpc_server_free(gx_rpc_server *srv) {
   grpc_completion_queue_destroy(srv->cq);
   for (int i = 0; i < srv->nmethods; i++)
     rpc_unary_method_free(&srv->slots[i].unary);
+  rpc_gate_unref(srv->gate);
   rpc_conns_free(srv->conns);
   free(srv);
 }

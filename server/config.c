@@ -39,10 +39,25 @@ static const char usage[] =
     "      --kill-grace DUR     default time between SIGTERM and SIGKILL when\n"
     "                           a run is stopped (default 5s)\n"
     "      --start-timeout DUR  how long a new stream may take to send its\n"
-    "                           start message (default 30s)\n"
+    "                           start message (default 10s)\n"
     "      --max-message SIZE   largest message accepted from a client\n"
     "                           (default 4M)\n"
     "      --log-level LEVEL    debug, info, warn or error (default info)\n"
+    "\n"
+    "Connection-level protection (see README):\n"
+    "      --max-sessions-per-identity N  runs one caller identity may hold\n"
+    "                           at once (default: --max-sessions)\n"
+    "      --max-pending-starts N  streams one connection may have waiting\n"
+    "                           for their start message; they take no\n"
+    "                           session slot (default: the identity's\n"
+    "                           share, so that a client may open all its\n"
+    "                           runs at once)\n"
+    "      --stream-rate N[/s][,BURST]  new streams a connection may open\n"
+    "                           per second, and at once (default\n"
+    "                           1000/s,2000); past that they are refused,\n"
+    "                           and a connection that goes on opening 5x\n"
+    "                           BURST more while refused (HTTP/2 rapid\n"
+    "                           reset) is cut off and logged. 'off': none\n"
     "\n"
     "Remote use (see README, \"Run it across machines\"): SIGHUP re-reads\n"
     "the TLS files and the policy and reopens the audit log (a broken file\n"
@@ -139,7 +154,10 @@ static void set_defaults(gxd_config *cfg) {
   cfg->limits = gxd_default_limits;
   cfg->limits.max_open_files = gxd_open_files_ceiling("/proc/sys/fs/nr_open");
   cfg->default_grace_ms = 5000;
-  cfg->start_timeout_ms = 30000;
+  cfg->start_timeout_ms = 10000;
+  cfg->max_pending_starts = 0; /* the identity's share */
+  cfg->stream_rate = 1000;
+  cfg->stream_burst = 2000;
   cfg->default_profile = "baseline";
   cfg->max_message_bytes = 4u << 20;
   cfg->log_level = GXD_LOG_INFO;
@@ -208,6 +226,41 @@ static int apply_cap(gxd_config *cfg, int opt, const char *arg, char *why,
   uint64_t *dst[4] = {&cfg->max_memory, &cfg->max_pids,
                       &cfg->max_cpu_time_ms, &cfg->max_open_files};
   return parse_cap(&caps[opt - 11], arg, dst[opt - 11], why, len);
+}
+
+/* A whole number in 1..max, digits only. */
+static int parse_count(const char *s, size_t len, uint32_t max, uint32_t *out) {
+  uint64_t v = 0;
+  if (len == 0) return -1;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+    if (v > max) return -1;
+  }
+  if (v == 0) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+/* --stream-rate: "off", or N[/s][,BURST] (BURST defaults to 2N). */
+static int parse_stream_rate(gxd_config *cfg, const char *arg, char *why,
+                             size_t len) {
+  static const char expect[] =
+      "'off' or N[/s][,BURST], each 1..1000000 (e.g. 1000/s,2000)";
+  uint32_t rate, burst;
+  if (strcmp(arg, "off") == 0) {
+    cfg->stream_rate = cfg->stream_burst = 0;
+    return 0;
+  }
+  const char *comma = strchr(arg, ',');
+  size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+  if (n > 2 && strncmp(arg + n - 2, "/s", 2) == 0) n -= 2;
+  if (parse_count(arg, n, 1000000, &rate) != 0 ||
+      (comma && parse_count(comma + 1, strlen(comma + 1), 1000000, &burst)))
+    return bad(why, len, "--stream-rate", arg, expect);
+  cfg->stream_rate = rate;
+  cfg->stream_burst = comma ? burst : (rate > 500000 ? 1000000 : 2 * rate);
+  return 0;
 }
 
 /* --socket-group: a group that exists, by name. Its entry (with every
@@ -361,6 +414,18 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
         return bad(why, len, "--start-timeout", arg, "a duration up to 1h");
       cfg->start_timeout_ms = v;
       return 0;
+    case 50:
+      if (gx_units_parse_size(arg, &v, NULL) || v == 0 || v > 1000000)
+        return bad(why, len, "--max-sessions-per-identity", arg, "1..1000000");
+      cfg->max_sessions_per_identity = v;
+      return 0;
+    case 51:
+      if (gx_units_parse_size(arg, &v, NULL) || v == 0 || v > 1000000)
+        return bad(why, len, "--max-pending-starts", arg, "1..1000000");
+      cfg->max_pending_starts = (uint32_t)v;
+      return 0;
+    case 52:
+      return parse_stream_rate(cfg, arg, why, len);
     case 7: cfg->launcher = arg; return 0;
     case 8: /* names are checked against the profile table */
       cfg->default_profile = arg;
@@ -444,6 +509,9 @@ int gxd_config_parse(int argc, char **argv, gxd_config *cfg, char *why,
       {"audit-log", required_argument, NULL, 47},
       {"audit-sync", no_argument, NULL, 48},
       {"socket-group", required_argument, NULL, 30},
+      {"max-sessions-per-identity", required_argument, NULL, 50},
+      {"max-pending-starts", required_argument, NULL, 51},
+      {"stream-rate", required_argument, NULL, 52},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};

@@ -34,6 +34,15 @@ typedef struct {
   gxd_limits limits;                  /**< per-request bounds */
   uint32_t default_grace_ms;          /**< SIGTERM -> SIGKILL default */
   uint64_t start_timeout_ms;          /**< wait for a stream's start */
+  /* connection-level protection (server/guard.h) */
+  size_t max_sessions_per_identity;   /**< runs one identity may hold;
+                                           0 = max_sessions */
+  uint32_t max_pending_starts;        /**< streams waiting for start, per
+                                           connection; 0 = the identity's
+                                           share of runs */
+  uint32_t stream_rate;               /**< new streams per second per
+                                           connection; 0 = no limit */
+  uint32_t stream_burst;              /**< ... and at once */
   const char *launcher;               /**< gexec-launch; NULL = beside us */
   const char *default_profile;        /**< "baseline" unless set; a name
                                            of the profile table, checked

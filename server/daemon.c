@@ -19,6 +19,7 @@
 #include "lib/rpc.h"
 #include "server/health.h"
 #include "server/log.h"
+#include "server/protect.h"
 #include "server/reaper.h"
 #include "server/session.h"
 #include "server/tiers.h"
@@ -36,6 +37,8 @@ typedef struct {
   uv_loop_t *loop;
   gx_rpc_server *srv;
   gxd_session_ctx sessions;
+  gxd_protect protect; /* connection-level protection */
+  int protect_ok;
   uv_signal_t sigterm, sigint, sighup;
   uv_timer_t hard_stop;
   uv_timer_t trim;        /* gives freed memory back once idle */
@@ -52,10 +55,16 @@ typedef struct {
 /* ------------------------------------------------------------ routing */
 
 /* Refusals that need nothing of the caller come first: they cost the
- * least (a flood of calls past the session limit reads no credentials). */
+ * least. Then its connection's share (the stream rate if the gate did
+ * not see it; streams waiting for start: first, so that the connection
+ * of a caller access refuses is accounted and can be cut too), then who
+ * it is. Session slots are taken at the start message (session.c). */
 static void on_call(void *ud, gx_rpc_call *call, int method) {
   daemon_t *d = ud;
   gxd_caller_info caller;
+  gxd_guard_slot slot;
+  char why[256];
+  int status;
   if (method != METHOD_RUN) {
     gx_rpc_call_finish(call, GX_STATUS_UNIMPLEMENTED,
                        "unknown method; gexecd serves /gexec.v1.Exec/Run and "
@@ -63,15 +72,14 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
   } else if (d->draining) {
     gx_rpc_call_finish(call, GX_STATUS_UNAVAILABLE,
                        "gexecd is shutting down; retry on another daemon");
-  } else if (d->sessions.count >= d->cfg->max_sessions) {
-    char msg[128];
-    snprintf(msg, sizeof msg,
-             "gexecd is at its session limit (%zu runs); retry later",
-             d->cfg->max_sessions);
-    gx_rpc_call_finish(call, GX_STATUS_RESOURCE_EXHAUSTED, msg);
+  } else if ((status = gxd_protect_admit_call(&d->protect, call, &slot, why,
+                                              sizeof why)) != GX_STATUS_OK) {
+    gx_rpc_call_finish(call, status, why);
   } else if (gxd_access_admit_call(d->access, call, &caller)) {
-    gxd_session_start(&d->sessions, call, &caller);
-  } /* else ended: a revoked client certificate */
+    gxd_session_start(&d->sessions, call, &caller, &slot);
+  } else { /* ended: a revoked client certificate, no policy rule */
+    gxd_protect_release(&d->protect, &slot);
+  }
 }
 
 /* ----------------------------------------------------------- draining */
@@ -257,8 +265,15 @@ static int setup(daemon_t *d) {
       .max_recv_bytes = d->cfg->max_message_bytes,
       .max_streams_per_conn = streams > 0x7fffffff ? 0x7fffffff : (int)streams,
       .keepalive_time_ms = (int)d->cfg->keepalive_time_ms,
-      .keepalive_timeout_ms = (int)d->cfg->keepalive_timeout_ms};
+      .keepalive_timeout_ms = (int)d->cfg->keepalive_timeout_ms,
+      .admit_stream = gxd_protect_admit_stream,
+      .admit_ud = &d->protect,
+      .max_calls_per_conn = gxd_protect_max_calls(d->cfg)};
+  if (gxd_protect_init(&d->protect, d->loop, d->cfg) != 0) return -1;
+  d->protect_ok = 1;
+  d->sessions.guard = d->protect.sessions;
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
+  gxd_protect_set_server(&d->protect, d->srv);
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
       gxd_health_add(d->srv, &d->health) < 0)
     return -1;
@@ -474,6 +489,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   uv_walk(d.loop, close_walk, NULL);
   uv_run(d.loop, UV_RUN_DEFAULT);
   uv_loop_close(d.loop);
+  if (d.protect_ok) gxd_protect_free(&d.protect);
   if (rc == 0) unlink_sockets(cfg);
   gx_rpc_global_shutdown();
   gxd_log(GXD_LOG_INFO, "gexecd stopped");

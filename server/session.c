@@ -37,6 +37,7 @@ static void finish_with(gxd_session *s, const ProtobufCMessage *last,
   if (s->state == S_FINISHED) return;
   s->state = S_FINISHED;
   s->ctx->count--; /* the slot is free once the final status is on its way */
+  if (s->ctx->guard) gxd_guard_close(s->ctx->guard, &s->slot);
   uv_timer_stop(&s->start_timer);
   if (status != GX_STATUS_OK && msg != s->err_msg)
     snprintf(s->err_msg, sizeof s->err_msg, "%s", msg);
@@ -53,6 +54,7 @@ static void finish(gxd_session *s, int status, const char *msg) {
 static void free_session(uv_handle_t *h) {
   gxd_session *s = h->data;
   gxd_session_ctx *ctx = s->ctx;
+  if (ctx->guard) gxd_guard_close(ctx->guard, &s->slot); /* if not yet */
   gxd_plan_free(&s->plan);
   if (s->req) gexec__v1__run_request__free_unpacked(s->req, NULL);
   if (ctx->audit) gxd_audit_cancel(ctx->audit, &s->audit_wait);
@@ -411,7 +413,17 @@ static int record_decision(gxd_session *s, const Gexec__V1__Start *st,
   return GX_STATUS_UNAVAILABLE;
 }
 
-/* Validates, decides (policy, user, plan) and records the start. */
+/* The stream becomes a run: one of its identity's session slots. */
+static int take_slot(gxd_session *s, char *why, size_t len) {
+  gxd_guard *g = s->ctx->guard;
+  gxd_guard_verdict v = g ? gxd_guard_start(g, &s->slot) : GXD_GUARD_OK;
+  if (v == GXD_GUARD_OK) return GX_STATUS_OK;
+  gxd_guard_describe(g, v, why, len);
+  return GX_STATUS_RESOURCE_EXHAUSTED;
+}
+
+/* Validates, decides (policy, user, plan, a session slot) and records
+ * the start. */
 static int decide(gxd_session *s, const Gexec__V1__Start *st,
                   const char *nul, char *why, size_t len) {
   gxd_admit_ctx actx = {.plan = &s->ctx->plan, .policy = s->ctx->policy};
@@ -423,6 +435,7 @@ static int decide(gxd_session *s, const Gexec__V1__Start *st,
                            &s->adm, &s->plan, why, len);
   if (status == GX_STATUS_OK && s->ctx->auth)
     status = s->ctx->auth(s->ctx->auth_ud, &s->plan, why, len);
+  if (status == GX_STATUS_OK) status = take_slot(s, why, len);
   int rc = record_decision(s, st, status, why, len);
   if (status == GX_STATUS_OK && rc != GX_STATUS_OK && rc != -1) return rc;
   if (status == GX_STATUS_OK) s->decided = 1;
@@ -582,14 +595,18 @@ static void on_start_timeout(uv_timer_t *t) {
 }
 
 void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
-                       const gxd_caller_info *caller) {
+                       const gxd_caller_info *caller,
+                       const gxd_guard_slot *slot) {
   static const gx_rpc_handlers h = {on_recv, on_sent, on_closed, NULL,
                                     on_done};
+  gxd_guard_slot held = slot ? *slot : (gxd_guard_slot){0};
   gxd_session *s = calloc(1, sizeof *s);
   if (!s) {
+    if (ctx->guard) gxd_guard_close(ctx->guard, &held);
     gx_rpc_call_finish(call, GX_STATUS_RESOURCE_EXHAUSTED, "out of memory");
     return;
   }
+  s->slot = held;
   s->ctx = ctx;
   s->call = call;
   gxd_caller_copy(&s->caller, caller);

@@ -50,6 +50,7 @@
 #include "server/audit.h"
 #include "server/caller.h"
 #include "server/launcher.h"
+#include "server/guard.h"
 #include "server/plan.h"
 #include "server/policy.h"
 #include "server/validate.h"
@@ -68,7 +69,7 @@ typedef int (*gxd_auth_fn)(void *ud, gxd_plan *plan, char *why,
 typedef struct gxd_session gxd_session;
 
 /** Default time a new stream may take to send its start message. */
-#define GXD_START_TIMEOUT_MS 30000
+#define GXD_START_TIMEOUT_MS 10000
 
 /** What sessions share; owned by the daemon, outlives every session. */
 typedef struct {
@@ -87,20 +88,31 @@ typedef struct {
   gxd_audit *audit;
   gxd_auth_fn auth;      /**< NULL = allow */
   void *auth_ud;
+  /** Session slots (server/guard.h): a run takes one of its identity's
+   *  when its start message arrives, and gives it back with its final
+   *  status; a stream waiting for its start takes none. NULL = no
+   *  limit. */
+  gxd_guard *guard;
   /** Called after a session was freed (e.g. to finish draining). */
   void (*on_session_freed)(void *ud);
   void *ud;
   /* maintained by session.c */
   gxd_session *head;
-  size_t count;     /**< runs not yet finished: what the limit counts */
+  size_t count;     /**< sessions not yet finished (runs and streams
+                         waiting for their start) */
   size_t allocated; /**< sessions in memory: draining waits for 0 */
 } gxd_session_ctx;
 
 /** Takes over @p call (a Run call) from @p caller (copied: what its
- *  transport proved, read when the stream opened) and starts
- *  receiving. */
+ *  transport proved, read when the stream opened) and starts receiving.
+ *  @p slot (NULL: none) is the stream's place in ctx->guard, counted as
+ *  waiting for its start (gxd_guard_open): the session takes it over,
+ *  turns it into a run at its start message (refused with
+ *  RESOURCE_EXHAUSTED when its identity or the daemon has no slot left)
+ *  and releases it with its final status. */
 void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
-                       const gxd_caller_info *caller);
+                       const gxd_caller_info *caller,
+                       const gxd_guard_slot *slot);
 
 /** Stops every running session's process (SIGTERM, its grace, SIGKILL):
  *  their clients still get `exited`. Used when the daemon drains. */

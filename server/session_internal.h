@@ -80,6 +80,7 @@ struct gxd_session {
   pid_t pid;
   uint64_t run_id;
   char cgroup[GXI_CGROUP_NAME_MAX + 1]; /* the run's cgroup, or "" */
+  gxd_guard_slot slot; /* its place in ctx->guard */
 };
 
 /* session_log.c: the run's one log line and its audit end record,

@@ -24,6 +24,7 @@
 #include "gexec/v1/exec.pb-c.h"
 #include "lib/gx_err.h"
 #include "lib/rpc.h"
+#include "tests/integration/flood.h"
 #include "tests/integration/harness.h"
 
 static void sleep_ms(int ms) {
@@ -128,75 +129,17 @@ static void test_session_limit(void **state) {
 
 enum { FLOOD = 10000, FLOOD_LIMIT = 100 };
 
-typedef struct {
-  atomic_int started, exhausted, other, done;
-  gx_rpc_call *calls[FLOOD];
-} flood_state;
-
-typedef struct {
-  flood_state *fs;
-  int got_started;
-} flood_call;
-
-static flood_call fcalls[FLOOD];
-
-static void flood_recv(void *ud, const uint8_t *data, size_t len) {
-  flood_call *fc = ud;
-  (void)len;
-  if (data && !fc->got_started) {
-    fc->got_started = 1;
-    atomic_fetch_add(&fc->fs->started, 1);
-  }
-}
-
-static void flood_status(void *ud, int code, const char *msg) {
-  flood_call *fc = ud;
-  (void)msg;
-  if (code == GX_STATUS_RESOURCE_EXHAUSTED)
-    atomic_fetch_add(&fc->fs->exhausted, 1);
-  else if (!fc->got_started)
-    atomic_fetch_add(&fc->fs->other, 1);
-}
-
-static void flood_done(void *ud) {
-  atomic_fetch_add(&((flood_call *)ud)->fs->done, 1);
-}
-
 static void test_flood_of_calls(void **state) {
   (void)state;
-  static flood_state fs;
   char limit[32];
   snprintf(limit, sizeof limit, "--max-sessions=%d", FLOOD_LIMIT);
   gxt_daemon d;
   gxt_daemon_start(&d, (const char *const[]){limit, NULL});
-  gx_rpc_channel *ch;
-  assert_int_equal(gx_rpc_channel_new(d.target, NULL, NULL, &ch), GX_OK);
-  static const gx_rpc_handlers h = {flood_recv, NULL, NULL, flood_status,
-                                    flood_done};
-  char *argv[] = {"sleep", "60"};
-  Gexec__V1__Start st = GEXEC__V1__START__INIT;
-  st.n_argv = 2;
-  st.argv = argv;
-  st.stdin_mode = GEXEC__V1__STDIN_MODE__STDIN_NULL;
-  Gexec__V1__RunRequest req = GEXEC__V1__RUN_REQUEST__INIT;
-  req.event_case = GEXEC__V1__RUN_REQUEST__EVENT_START;
-  req.start = &st;
-  for (int i = 0; i < FLOOD; i++) {
-    fcalls[i].fs = &fs;
-    assert_int_equal(gx_rpc_call_start(ch, "/gexec.v1.Exec/Run", 120000, 0,
-                                       &h, &fcalls[i], &fs.calls[i]),
-                     GX_OK);
-    gx_rpc_call_send(fs.calls[i], &req.base);
-    gx_rpc_call_recv(fs.calls[i]);
-  }
-  long long until = gxt_now_ms() + 120000;
-  while (atomic_load(&fs.started) + atomic_load(&fs.exhausted) +
-             atomic_load(&fs.other) < FLOOD &&
-         gxt_now_ms() < until)
-    sleep_ms(20);
-  assert_int_equal(atomic_load(&fs.other), 0);
-  assert_int_equal(atomic_load(&fs.started), FLOOD_LIMIT);
-  assert_int_equal(atomic_load(&fs.exhausted), FLOOD - FLOOD_LIMIT);
+  gxt_flood *f = gxt_flood_start(&d, ARGV("sleep", "60"), FLOOD);
+  gxt_flood_counts n = gxt_flood_counts_of(f);
+  assert_int_equal(n.other, 0);
+  assert_int_equal(n.started, FLOOD_LIMIT);
+  assert_int_equal(n.exhausted, FLOOD - FLOOD_LIMIT);
   /* the daemon still serves others while the runs hold every slot */
   gexec_conn *c = gxt_connect(&d);
   int64_t rtt;
@@ -206,14 +149,10 @@ static void test_flood_of_calls(void **state) {
   if (getenv("GEXEC_TEST_VERBOSE")) printf("flood: daemon RSS %ld KiB\n", rss);
   if (rss > gxt_rss_budget_kb(48 * 1024))
     fail_msg("daemon RSS %ld KiB after a 10,000-call flood", rss);
-  for (int i = 0; i < FLOOD; i++)
-    if (fcalls[i].got_started) gx_rpc_call_cancel(fs.calls[i]);
-  while (atomic_load(&fs.done) < FLOOD && gxt_now_ms() < until) sleep_ms(20);
-  assert_int_equal(atomic_load(&fs.done), FLOOD);
-  gx_rpc_channel_free(ch);
+  gxt_flood_end(f);
   gexec_result r;
   gexec_spec t = {.argv = ARGV("echo", "alive"), .stdin_null = 1};
-  until = gxt_now_ms() + 30000; /* cancelled runs are reaped async */
+  long long until = gxt_now_ms() + 30000; /* cancelled runs: reaped async */
   while (gexec_run(c, &t, NULL, &r, &err) != GEXEC_OK) {
     assert_true(gxt_now_ms() < until);
     sleep_ms(20);

@@ -115,6 +115,11 @@ static void defaults(void **state) {
   assert_int_equal(cfg.max_pids, 0);
   assert_int_equal(cfg.max_cpu_time_ms, 0);
   assert_int_equal(cfg.max_open_files, 0);
+  assert_int_equal(cfg.start_timeout_ms, 10000);
+  assert_int_equal(cfg.max_sessions_per_identity, 0);
+  assert_int_equal(cfg.max_pending_starts, 0); /* the identity's share */
+  assert_int_equal(cfg.stream_rate, 1000);
+  assert_int_equal(cfg.stream_burst, 2000);
 }
 
 static void default_listen_without_xdg(void **state) {
@@ -375,7 +380,7 @@ static void start_timeout(void **state) {
   char *eq[] = {"gexecd", "--start-timeout=0.25", NULL};
   (void)state;
   assert_int_equal(parse(dflt), GXD_CONFIG_RUN);
-  assert_int_equal(cfg.start_timeout_ms, 30000);
+  assert_int_equal(cfg.start_timeout_ms, 10000);
   for (size_t i = 0; i < N(ok); i++)
     value_ok("--start-timeout", ok[i].in, &cfg.start_timeout_ms, ok[i].want);
   assert_int_equal(parse(eq), GXD_CONFIG_RUN);
@@ -696,6 +701,59 @@ static void open_files_ceiling(void **state) {
   assert_int_equal(gxd_open_files_ceiling("/nonexistent/nr_open"), 1048576);
 }
 
+/* Parses "gexecd OPT VALUE" into a 32-bit field. */
+static void value_ok32(const char *opt, const char *value,
+                       const uint32_t *field, uint32_t want) {
+  uint64_t got;
+  char *argv[] = {"gexecd", (char *)opt, (char *)value, NULL};
+  if (parse(argv) != GXD_CONFIG_RUN)
+    fail_msg("%s %s refused: %s", opt, value, why);
+  got = *field;
+  if (got != want)
+    fail_msg("%s %s gave %llu, want %u", opt, value,
+             (unsigned long long)got, want);
+}
+
+static void guard_counts(void **state) {
+  static const char *const bad[] = {"0", "-1", "1000001", "x", "", "2G"};
+  (void)state;
+  value_ok32("--max-pending-starts", "1", &cfg.max_pending_starts, 1);
+  value_ok32("--max-pending-starts", "1000000", &cfg.max_pending_starts,
+             1000000);
+  char *a[] = {"gexecd", "--max-sessions-per-identity=5", NULL};
+  assert_int_equal(parse(a), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.max_sessions_per_identity, 5);
+  for (size_t i = 0; i < N(bad); i++) {
+    refuses("--max-pending-starts", bad[i], "1..1000000");
+    refuses("--max-sessions-per-identity", bad[i], "1..1000000");
+  }
+}
+
+static void stream_rate(void **state) {
+  static const struct {
+    const char *in;
+    uint32_t rate, burst;
+  } ok[] = {{"500", 500, 1000},           {"500/s", 500, 1000},
+            {"500/s,700", 500, 700},      {"500,1", 500, 1},
+            {"1000000", 1000000, 1000000}, {"off", 0, 0},
+            {"1/s,1000000", 1, 1000000}};
+  static const char *const bad[] = {
+      "0",   "0/s", "1000001", "500/m", "500,",  ",5",   "500,0",
+      "/s",  "5/s/s", "5,6,7", "-5",    "OFF",   "500 ", "500/s,1000001",
+      ""};
+  (void)state;
+  for (size_t i = 0; i < N(ok); i++) {
+    char *argv[] = {"gexecd", "--stream-rate", (char *)ok[i].in, NULL};
+    if (parse(argv) != GXD_CONFIG_RUN)
+      fail_msg("--stream-rate %s refused: %s", ok[i].in, why);
+    assert_int_equal(cfg.stream_rate, ok[i].rate);
+    assert_int_equal(cfg.stream_burst, ok[i].burst);
+  }
+  for (size_t i = 0; i < N(bad); i++)
+    refuses("--stream-rate", bad[i],
+            "'off' or N[/s][,BURST], each 1..1000000 (e.g. 1000/s,2000)");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(defaults),
@@ -714,6 +772,8 @@ int main(void) {
       cmocka_unit_test(max_timeout),
       cmocka_unit_test(kill_grace),
       cmocka_unit_test(start_timeout),
+      cmocka_unit_test(guard_counts),
+      cmocka_unit_test(stream_rate),
       cmocka_unit_test(max_message),
       cmocka_unit_test(max_memory),
       cmocka_unit_test(max_pids),

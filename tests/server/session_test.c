@@ -129,11 +129,13 @@ static void send_signal(gx_rpc_call *c, int n) {
 }
 
 /* Starts the session of @p c, its caller as the fake transport says. */
-static void session_start(gx_rpc_call *c) {
+static void session_start_slot(gx_rpc_call *c, const gxd_guard_slot *slot) {
   gxd_caller_info caller;
   gxd_caller_read(c, NULL, &caller);
-  gxd_session_start(&ctx, c, &caller);
+  gxd_session_start(&ctx, c, &caller, slot);
 }
+
+static void session_start(gx_rpc_call *c) { session_start_slot(c, NULL); }
 
 /* Opens a stream (the session posts its first receive). */
 static gx_rpc_call *open_stream(void) {
@@ -714,6 +716,51 @@ static void freed_after_call_and_child(void **state) {
   fake_call_free(c);
 }
 
+/* Opens a stream holding a place in @p g (as the daemon's on_call). */
+static gx_rpc_call *open_guarded(gxd_guard *g, const char *conn) {
+  gxd_guard_slot slot = {0};
+  assert_int_equal(gxd_guard_open(g, conn, "anonymous", 0, &slot),
+                   GXD_GUARD_OK);
+  gx_rpc_call *c = fake_call_new();
+  session_start_slot(c, &slot);
+  return c;
+}
+
+/* Session slots are taken at the start message, not when the stream
+ * opens: two waiting streams on a one-slot daemon; the first to start
+ * runs, the second is refused with the limit; each gives its place back
+ * with its status. */
+static void slots_taken_at_start(void **state) {
+  gxt_req r;
+  gxd_guard *g;
+  gxd_guard_limits l = {.max_runs = 1, .max_conn_pending = 8};
+  (void)state;
+  assert_int_equal(gxd_guard_new(&l, &g), 0);
+  ctx.guard = g;
+  req(&r);
+  gx_rpc_call *a = open_guarded(g, "conn:1"), *b = open_guarded(g, "conn:2");
+  assert_int_equal(gxd_guard_runs(g), 0);
+  send_start(a, &r);
+  gxd_child *ch = fake_child_last;
+  assert_non_null(ch);
+  assert_int_equal(gxd_guard_runs(g), 1);
+  fake_child_last = NULL;
+  send_start(b, &r);
+  assert_null(fake_child_last); /* nothing launched */
+  expect_status(b, GX_STATUS_RESOURCE_EXHAUSTED,
+                "gexecd is at its session limit (1 run); retry later");
+  end_run(b, NULL);
+  assert_int_equal(gxd_guard_entries(g), 1); /* a's identity */
+  fake_call_cancel(a);
+  killed(ch, 9, 0);
+  expect_status(a, GX_STATUS_CANCELLED, "the client cancelled the run");
+  assert_int_equal(gxd_guard_runs(g), 0);
+  end_run(a, ch);
+  assert_int_equal(gxd_guard_entries(g), 0);
+  ctx.guard = NULL;
+  gxd_guard_free(g);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -738,6 +785,7 @@ int main(void) {
       T(max_output_truncates),
       T(stop_all_while_draining),
       T(freed_after_call_and_child),
+      T(slots_taken_at_start),
   };
   return cmocka_run_group_tests_name("server/session", tests, NULL, NULL);
 }
