@@ -141,6 +141,7 @@ static void process(void *state, grpc_auth_context *ctx,
                     const grpc_metadata *md, size_t num_md,
                     grpc_process_auth_metadata_done_cb cb, void *user_data) {
   rpc_gate *g = state;
+  RPC_TAKEN(g); /* the gate as rpc_gate_attach handed it over */
   (void)md;
   (void)num_md;
   uint64_t id = conn_id_of(g, ctx);
@@ -179,5 +180,9 @@ void rpc_gate_unref(void *gate) {
 void rpc_gate_attach(rpc_gate *g, grpc_server_credentials *sc) {
   grpc_auth_metadata_processor p = {process, rpc_gate_unref, g};
   atomic_fetch_add(&g->refs, 1); /* released with the credentials */
+  /* gRPC's threads call process: what this thread wrote (the gate, its
+   * mutex, the owner's state) happens before, through gRPC, which TSan
+   * does not see (rpc_internal.h) */
+  RPC_HANDOFF(g);
   grpc_server_credentials_set_auth_metadata_processor(sc, p);
 }
