@@ -13,159 +13,6 @@
 /* Largest --kill-grace that fits the wire's uint32 milliseconds. */
 #define MAX_GRACE_MS 4294967295ull
 
-/* The TLS options' help, the same in every subcommand's. */
-#define TLS_HELP \
-    "\n" \
-    "TLS, for host:port targets (unix: targets ignore it):\n" \
-    "      --ca FILE            verify the daemon's certificate with the CA\n" \
-    "                           certificates in FILE (PEM); with a CA, a\n" \
-    "                           host:port target is reached over TLS.\n" \
-    "                           Default: $GEXEC_CA (none: plaintext)\n" \
-    "      --cert FILE          our certificate (PEM), for a daemon that\n" \
-    "                           requires one (mTLS); needs --key and a CA.\n" \
-    "                           Default: $GEXEC_CERT\n" \
-    "      --key FILE           the private key of --cert (PEM, not\n" \
-    "                           encrypted). Default: $GEXEC_KEY\n" \
-    "      --tls-server-name NAME\n" \
-    "                           the name the daemon's certificate must\n" \
-    "                           carry, when not the target's host (e.g.\n" \
-    "                           connecting by IP address)\n" \
-    "Flags override the environment. A TLS failure (the daemon's\n" \
-    "certificate failed verification, the daemon refused ours, a file\n" \
-    "that cannot be used) exits 255 with the reason on stderr.\n"
-
-static const char usage_main[] =
-    "Usage: gexec COMMAND [OPTION]...\n"
-    "Runs commands on a gexecd daemon over gRPC.\n"
-    "\n"
-    "Commands:\n"
-    "  run     run a program on the daemon's host, streaming its stdin,\n"
-    "          stdout and stderr, and exit with its exit status\n"
-    "  ping    check that the daemon serves; print the round-trip time\n"
-    "\n"
-    "  -h, --help       show this help and exit\n"
-    "  -V, --version    show the version and exit\n"
-    "\n"
-    "TARGET (-H) is unix:/path or host:port. Default: $GEXEC_TARGET, else\n"
-    "unix:$XDG_RUNTIME_DIR" GX_ADDR_DEFAULT_SUBPATH ", else\n"
-    "unix:" GX_ADDR_DEFAULT_RUN_DIR GX_ADDR_DEFAULT_SUBPATH ".\n"
-    "'gexec COMMAND --help' describes a command's options and exit\n"
-    "statuses. A usage error exits with status 2.\n";
-
-static const char usage_run[] =
-    "Usage: gexec run [OPTION]... [--] PROGRAM [ARG]...\n"
-    "Runs PROGRAM on the daemon's host. Our stdin goes to its stdin (EOF\n"
-    "included, binary-safe); its stdout and stderr come to ours as they\n"
-    "arrive. Options end at PROGRAM: everything after it is its own.\n"
-    "\n"
-    "  -H, --target TARGET      daemon address: unix:/path or host:port\n"
-    "                           (default $GEXEC_TARGET, else the default\n"
-    "                           socket; see gexec --help)\n"
-    "  -t, --timeout DUR        the daemon stops the run after DUR (30s,\n"
-    "                           1.5, 500ms, 2m); 0 = the daemon's maximum\n"
-    "                           (the default)\n"
-    "      --kill-grace DUR     time between SIGTERM and SIGKILL when the\n"
-    "                           run is stopped (default: the daemon's)\n"
-    "  -C, --cwd DIR            working directory, absolute (default /)\n"
-    "  -e, --env NAME=VALUE     set a variable in the run's environment;\n"
-    "                           repeatable (at most 1024)\n"
-    "  -u, --user USER          run as USER (a name) on the daemon's host:\n"
-    "                           its uid, groups and passwd HOME, USER,\n"
-    "                           LOGNAME and SHELL (restricted: uid 1000\n"
-    "                           inside, USER outside). Default: the\n"
-    "                           daemon's. Unknown users are refused (255)\n"
-    "  -n, --no-stdin           the run's stdin is /dev/null; ours is not\n"
-    "                           read\n"
-    "      --merge-stderr       the run's stderr goes into its stdout (one\n"
-    "                           pipe, so the order is the program's own)\n"
-    "      --json               capture the output; print one JSON object\n"
-    "                           (below) instead of streaming\n"
-    "  -v, --verbose            print the isolation in force on stderr\n"
-    "                           (gexec: isolation: ...) once the run started\n"
-    "      --tty                reserved for terminal sessions (a remote\n"
-    "                           pty); not supported yet: a usage error\n"
-    "  -h, --help               show this help and exit\n"
-    TLS_HELP
-    "\n"
-    "Isolation and limits (enforced by the daemon):\n"
-    "      --profile NAME       isolation profile: host (none), baseline\n"
-    "                           (own PID, IPC, UTS and mount namespaces),\n"
-    "                           restricted (also: uid 1000 in a user\n"
-    "                           namespace, read-only root with a private\n"
-    "                           /tmp, no network, no capabilities, seccomp,\n"
-    "                           no_new_privs), or any name the daemon\n"
-    "                           defines; it refuses unknown ones. Default:\n"
-    "                           the daemon's (--default-profile)\n"
-    "      --memory SIZE        memory limit (32M); past it the run is\n"
-    "                           OOM-killed (status 137)\n"
-    "      --pids N             most processes and threads at once\n"
-    "      --cpu-time DUR       CPU time limit (10s, 1.5, 2m); past it\n"
-    "                           SIGXCPU, then SIGKILL\n"
-    "      --open-files N       most open file descriptors (RLIMIT_NOFILE)\n"
-    "Limits must be positive; an unset limit is the profile's default.\n"
-    "The daemon caps each limit at its own maximum (gexecd --max-memory,\n"
-    "--max-pids, --max-cpu-time, --max-open-files), so a larger value\n"
-    "gives that maximum. The daemon may provide a weaker tier than a\n"
-    "profile asks for on a host lacking a mechanism: -v and --json show\n"
-    "what was in force.\n"
-    "\n" GX_UNITS_DUR_HELP GX_UNITS_SIZE_HELP
-    "\n"
-    "Signals: the first SIGINT (Ctrl-C), SIGTERM or SIGHUP is forwarded to\n"
-    "the run. A second one cancels the run (the daemon kills it) and gexec\n"
-    "exits with 128+signal (130 for Ctrl-C); a third exits at once.\n"
-    "\n"
-    "Exit status (the same with --json):\n"
-    "  N       the program exited with N\n"
-    "  128+N   the program was killed by signal N\n"
-    "          (137 = SIGKILL, also when the memory limit's OOM killer\n"
-    "          ended it: gexec then notes it on stderr)\n"
-    "  124     the run timed out (-t)\n"
-    "  126     the program is not executable or not permitted\n"
-    "  127     the program was not found\n"
-    "  141     our stdout or stderr is a closed pipe: the run is cancelled\n"
-    "          and gexec exits as if killed by SIGPIPE, silently\n"
-    "  2       usage error\n"
-    "  255     cannot connect, transport or protocol error, or any other\n"
-    "          refusal by the daemon; the reason is printed on stderr\n"
-    "\n"
-    "--json prints one line: {\"target\", \"argv\", \"exit_code\", "
-    "\"signal\",\n"
-    "\"core_dumped\", \"timed_out\", \"oom_killed\", \"output_truncated\",\n"
-    "\"pid\", \"user_time_us\", \"system_time_us\", \"max_rss_kb\",\n"
-    "\"wall_time_us\", \"isolation\", \"stdout\", \"stderr\", \"error\"}.\n"
-    "exit_code is null when the program was killed by a signal, signal is\n"
-    "null when it was not; the run's fields are null when it did not end\n"
-    "(see error). isolation is {\"profile\", \"namespaces\": [names],\n"
-    "\"cgroup\": \"v2\", \"v1\" or null, \"seccomp\", \"uid\",\n"
-    "\"read_only_root\", \"no_new_privs\", \"description\"}, or null when\n"
-    "the run did not end or the daemon reported none. error is null or\n"
-    "{\"status\": a gRPC status name, \"code\": its number, \"message\"};\n"
-    "failures on our side get the closest status (cannot connect:\n"
-    "UNAVAILABLE; cancelled by a signal: CANCELLED). stdout and stderr are\n"
-    "UTF-8 strings: when a stream is not valid UTF-8, each invalid sequence\n"
-    "becomes U+FFFD there and the exact bytes are added, base64-encoded, as\n"
-    "\"stdout_base64\" / \"stderr_base64\". Each stream is captured up to\n"
-    "16 MiB; past that the rest is dropped and output_truncated is true.\n";
-
-static const char usage_ping[] =
-    "Usage: gexec ping [-H TARGET] [-c COUNT] [-t DUR] [TLS OPTION]...\n"
-    "Asks the daemon's health service (grpc.health.v1) whether it serves\n"
-    "and prints the round-trip time; COUNT pings are sent back to back.\n"
-    "\n"
-    "  -H, --target TARGET    daemon address (default: as for gexec run)\n"
-    "  -c, --count COUNT      number of pings, 1..100000 (default 1)\n"
-    "  -t, --timeout DUR      how long to wait for each reply (default 5s)\n"
-    "  -h, --help             show this help and exit\n"
-    TLS_HELP
-    "\n" GX_UNITS_DUR_HELP
-    "\n"
-    "Exit status: 0 when every ping found the daemon SERVING; 255 when one\n"
-    "did not or the daemon cannot be reached (the reason is printed on\n"
-    "stderr); 2 on a usage error.\n";
-
-const char *gxc_usage_main(void) { return usage_main; }
-const char *gxc_usage_run(void) { return usage_run; }
-const char *gxc_usage_ping(void) { return usage_ping; }
 
 /* Parses a duration (DUR) of at least @p min_ms and at most @p max_ms
  * into *@p ms. Returns 0 or -1 (then *@p ms is untouched). */
@@ -296,8 +143,74 @@ enum {
   OPT_PIDS,
   OPT_CPU_TIME,
   OPT_OPEN_FILES,
-  OPT_TTY
+  OPT_TTY,
+  OPT_CONNECT_TIMEOUT,
+  OPT_DEADLINE,
+  OPT_DIFF,
+  OPT_OUTDIR,
+  OPT_STDIN,
+  OPT_STDIN_TIMEOUT,
+  OPT_GROUPS_FILE,
+  OPT_ALL_FS
 };
+
+/* The fleet options, in the tables of `run` and `facts`. */
+#define FLEET_OPTIONS                                                   \
+  {"targets", required_argument, NULL, 'w'},                           \
+      {"exclude", required_argument, NULL, 'x'},                       \
+      {"fanout", required_argument, NULL, 'f'},                        \
+      {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT}, \
+      {"deadline", required_argument, NULL, OPT_DEADLINE},             \
+      {"diff", no_argument, NULL, OPT_DIFF},                           \
+      {"groups-file", required_argument, NULL, OPT_GROUPS_FILE}
+
+/* Appends a -w or -x value to @p list. */
+static int add_targets(const char **list, size_t *n, const char *opt,
+                       const char *arg, char *why, size_t len) {
+  if (!*arg) {
+    snprintf(why, len, "%s: empty target list", opt);
+    return -1;
+  }
+  if (*n == GXC_MAX_TARGET_OPTS) {
+    snprintf(why, len, "too many %s options (at most %d)", opt,
+             GXC_MAX_TARGET_OPTS);
+    return -1;
+  }
+  list[(*n)++] = arg;
+  list[*n] = NULL;
+  return 0;
+}
+
+/* Applies one fleet option; returns 1 if @p c is not one. */
+static int apply_fleet(gxc_args *a, int c, const char *arg, char *why,
+                       size_t len) {
+  switch (c) {
+    case 'w': a->fleet = 1; return add_targets(a->wtargets, &a->nw, "-w",
+                                               arg, why, len);
+    case 'x': return add_targets(a->xtargets, &a->nx, "-x", arg, why, len);
+    case 'f':
+      if (gxc_parse_count(arg, GXC_MAX_FANOUT, &a->fanout) != 0)
+        return bad_value("-f", arg, "a count from 1 to 4096", why, len);
+      return 0;
+    case OPT_CONNECT_TIMEOUT:
+      if (parse_duration(arg, 1, MAX_TIMEOUT_MS, &a->connect_timeout_ms))
+        return bad_value("--connect-timeout", arg,
+                         "a duration > 0, like 5s, 0.5 or 500ms", why, len);
+      return 0;
+    case OPT_DEADLINE:
+      if (parse_duration(arg, 1, MAX_TIMEOUT_MS, &a->deadline_ms) != 0)
+        return bad_value("--deadline", arg,
+                         "a duration > 0, like 60s, 1.5 or 2m", why, len);
+      return 0;
+    case OPT_DIFF: a->diff = 1; return 0;
+    case OPT_GROUPS_FILE:
+      if (!*arg) return bad_value("--groups-file", arg, "a file name", why,
+                                  len);
+      a->groups_file = arg;
+      return 0;
+  }
+  return 1;
+}
 
 /* The TLS options, in every subcommand's table. */
 #define TLS_OPTIONS                                        \
@@ -372,8 +285,20 @@ static int apply_run(gxc_args *a, int c, const char *arg, char *why,
   uint64_t v;
   int tls = apply_tls(a, c, arg, why, len);
   if (tls != 1) return tls;
+  if ((tls = apply_fleet(a, c, arg, why, len)) != 1) return tls;
   switch (c) {
     case 'H': a->target = arg; return 0;
+    case 'b': a->gather = 1; return 0;
+    case OPT_OUTDIR:
+      if (!*arg) return bad_value("--outdir", arg, "a directory", why, len);
+      a->outdir = arg;
+      return 0;
+    case OPT_STDIN: a->send_stdin = 1; return 0;
+    case OPT_STDIN_TIMEOUT:
+      if (parse_duration(arg, 0, MAX_TIMEOUT_MS, &a->stdin_timeout_ms))
+        return bad_value("--stdin-timeout", arg,
+                         "a duration, like 30s, 1.5 or 0 (never)", why, len);
+      return 0;
     case 'C': a->cwd = arg; return 0;
     case 'e': return add_env(a, arg, why, len);
     case 'u':
@@ -402,6 +327,43 @@ static int apply_run(gxc_args *a, int c, const char *arg, char *why,
   return apply_isolation(a, c, arg, why, len);
 }
 
+/* Names the first fleet-only option given without -w, or NULL. */
+static const char *fleet_only(const gxc_args *a) {
+  if (a->nx) return "-x";
+  if (a->gather) return a->diff ? "--diff" : "-b";
+  if (a->outdir) return "--outdir";
+  if (a->send_stdin) return "--stdin";
+  if (a->fanout) return "-f";
+  if (a->deadline_ms) return "--deadline";
+  if (a->groups_file) return "--groups-file";
+  return NULL;
+}
+
+/* Checks the combinations of the mode options once all are parsed. */
+static int check_modes(gxc_args *a, char *why, size_t len) {
+  const char *only = fleet_only(a);
+  if (a->fleet && a->target) {
+    snprintf(why, len, "-H and -w cannot be used together (-H: one host, "
+                       "byte-exact; -w: a fleet)");
+    return -1;
+  }
+  if (!a->fleet && only) {
+    snprintf(why, len, "%s needs -w (fleet mode)", only);
+    return -1;
+  }
+  if (a->gather && a->json) {
+    snprintf(why, len, "--json cannot be combined with %s",
+             a->diff ? "--diff" : "-b");
+    return -1;
+  }
+  if (a->send_stdin && a->stdin_null) {
+    snprintf(why, len, "--stdin and -n cannot be used together");
+    return -1;
+  }
+  if (!a->fanout) a->fanout = GXC_DEFAULT_FANOUT;
+  return 0;
+}
+
 static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
                      size_t len) {
   static const struct option opts[] = {
@@ -421,10 +383,15 @@ static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
       {"cpu-time", required_argument, NULL, OPT_CPU_TIME},
       {"open-files", required_argument, NULL, OPT_OPEN_FILES},
       {"tty", no_argument, NULL, OPT_TTY},
+      {"gather", no_argument, NULL, 'b'},
+      {"outdir", required_argument, NULL, OPT_OUTDIR},
+      {"stdin", no_argument, NULL, OPT_STDIN},
+      {"stdin-timeout", required_argument, NULL, OPT_STDIN_TIMEOUT},
+      FLEET_OPTIONS,
       TLS_OPTIONS,
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  static const char optstring[] = "+:H:t:C:e:u:nvh";
+  static const char optstring[] = "+:H:t:C:e:u:nvhw:x:f:b";
   int c;
   while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
     if (c == 'h') return a->cmd = GXC_CMD_RUN_HELP, 0;
@@ -437,7 +404,8 @@ static int parse_run(int argc, char *const *argv, gxc_args *a, char *why,
   }
   a->prog = argv + optind;
   a->prog_argc = argc - optind;
-  return 0;
+  if (a->diff) a->gather = 1;
+  return check_modes(a, why, len);
 }
 
 /* Parses a decimal count in 1..max, digits only. */
@@ -498,6 +466,55 @@ static int parse_ping(int argc, char *const *argv, gxc_args *a, char *why,
   return 0;
 }
 
+/* Applies one option of `facts`. */
+static int apply_facts(gxc_args *a, int c, const char *arg, char *why,
+                       size_t len) {
+  int r = apply_tls(a, c, arg, why, len);
+  if (r != 1) return r;
+  if ((r = apply_fleet(a, c, arg, why, len)) != 1) return r;
+  switch (c) {
+    case 'H': a->target = arg; return 0;
+    case OPT_JSON: a->json = 1; return 0;
+    case OPT_ALL_FS: a->all_filesystems = 1; return 0;
+    case 't':
+      if (parse_duration(arg, 1, MAX_TIMEOUT_MS, &a->timeout_ms) != 0)
+        return bad_value("-t", arg, "a duration > 0, like 5s, 0.5 or 500ms",
+                         why, len);
+      return 0;
+  }
+  snprintf(why, len, "internal error: option %d", c);
+  return -1;
+}
+
+static int parse_facts(int argc, char *const *argv, gxc_args *a, char *why,
+                       size_t len) {
+  static const struct option opts[] = {
+      {"target", required_argument, NULL, 'H'},
+      {"timeout", required_argument, NULL, 't'},
+      {"json", no_argument, NULL, OPT_JSON},
+      {"all-filesystems", no_argument, NULL, OPT_ALL_FS},
+      FLEET_OPTIONS,
+      TLS_OPTIONS,
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  static const char optstring[] = ":H:t:w:x:f:h";
+  int c;
+  while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+    if (c == 'h') return a->cmd = GXC_CMD_FACTS_HELP, 0;
+    if (c == '?' || c == ':') return bad_option(c, argv, optstring, why, len);
+    if (apply_facts(a, c, optarg, why, len) != 0) return -1;
+  }
+  if (optind < argc) {
+    a->prog = argv + optind;
+    a->prog_argc = argc - optind;
+  }
+  if (!a->fleet && a->diff) {
+    snprintf(why, len, "--diff needs -w (fleet mode)");
+    return -1;
+  }
+  return check_modes(a, why, len);
+}
+
 /* Handles a first argument that is not a command. */
 static int parse_top(const char *arg, gxc_args *a, char *why, size_t len) {
   if (!strcmp(arg, "-h") || !strcmp(arg, "--help") || !strcmp(arg, "help"))
@@ -516,10 +533,11 @@ int gxc_args_parse(int argc, char *const *argv, gxc_args *out, char *why,
   memset(out, 0, sizeof *out);
   out->ping_count = 1;
   out->ping_timeout_ms = GXC_PING_TIMEOUT_MS;
+  out->stdin_timeout_ms = GXC_DEFAULT_STDIN_TIMEOUT_MS;
   optind = 0; /* full re-initialisation of GNU getopt */
   opterr = 0;
   if (argc < 2) {
-    snprintf(why, why_len, "missing command (run or ping)");
+    snprintf(why, why_len, "missing command (run, facts or ping)");
     return -1;
   }
   if (!strcmp(argv[1], "run")) {
@@ -529,6 +547,10 @@ int gxc_args_parse(int argc, char *const *argv, gxc_args *out, char *why,
   if (!strcmp(argv[1], "ping")) {
     out->cmd = GXC_CMD_PING;
     return parse_ping(argc - 1, argv + 1, out, why, why_len);
+  }
+  if (!strcmp(argv[1], "facts")) {
+    out->cmd = GXC_CMD_FACTS;
+    return parse_facts(argc - 1, argv + 1, out, why, why_len);
   }
   return parse_top(argv[1], out, why, why_len);
 }

@@ -26,8 +26,23 @@ typedef enum {
   GXC_CMD_RUN,      /**< run a command */
   GXC_CMD_RUN_HELP, /**< print `gexec run --help`, exit 0 */
   GXC_CMD_PING,     /**< health check */
-  GXC_CMD_PING_HELP /**< print `gexec ping --help`, exit 0 */
+  GXC_CMD_PING_HELP, /**< print `gexec ping --help`, exit 0 */
+  GXC_CMD_FACTS,     /**< system facts of one host or a fleet */
+  GXC_CMD_FACTS_HELP /**< print `gexec facts --help`, exit 0 */
 } gxc_cmd;
+
+/** Most -w and most -x options (each may list many targets). */
+#define GXC_MAX_TARGET_OPTS 64
+
+/** Default -f: hosts worked on at once in fleet mode. */
+#define GXC_DEFAULT_FANOUT 64
+
+/** Largest -f. */
+#define GXC_MAX_FANOUT 4096
+
+/** Default --stdin-timeout (ms): a host that takes none of its stdin for
+ *  this long is cut off. */
+#define GXC_DEFAULT_STDIN_TIMEOUT_MS 30000
 
 /**
  * A parsed command line. Strings point into the argv given to
@@ -60,6 +75,22 @@ typedef struct {
   const char *cert;             /**< --cert FILE */
   const char *key;              /**< --key FILE */
   const char *tls_server_name;  /**< --tls-server-name NAME */
+  /* fleet mode (-w; run and facts; see client/cli/fleet.h) */
+  int fleet;                    /**< -w given: fleet mode */
+  const char *wtargets[GXC_MAX_TARGET_OPTS + 1]; /**< -w values */
+  size_t nw;
+  const char *xtargets[GXC_MAX_TARGET_OPTS + 1]; /**< -x values */
+  size_t nx;
+  const char *groups_file;      /**< --groups-file; NULL = the default */
+  uint64_t fanout;              /**< -f (default GXC_DEFAULT_FANOUT) */
+  uint64_t connect_timeout_ms;  /**< --connect-timeout; 0 = library's */
+  uint64_t deadline_ms;         /**< --deadline; 0 = none */
+  int gather;                   /**< -b: fold identical output */
+  int diff;                     /**< --diff (run: implies -b) */
+  const char *outdir;           /**< --outdir DIR */
+  int send_stdin;               /**< --stdin: spool stdin to every host */
+  uint64_t stdin_timeout_ms;    /**< --stdin-timeout; 0 = never */
+  int all_filesystems;          /**< facts --all-filesystems */
 } gxc_args;
 
 /**
@@ -67,9 +98,10 @@ typedef struct {
  * Durations (-t, --kill-grace, --cpu-time, ping -t) and sizes (--memory)
  * have the syntaxes of lib/gx_units.h (DUR and SIZE in the --help texts).
  * Options of `run` stop at the first non-option or after `--`: everything
- * from PROGRAM on belongs to the program. Returns 0, or -1 with a
+ * from PROGRAM on belongs to the program. `facts` takes FIELD names as
+ * its operands (in prog / prog_argc; prog NULL when none). Returns 0, or -1 with a
  * one-line reason in @p why (a usage error); then out->cmd says whose
- * --help to point at (GXC_CMD_RUN, GXC_CMD_PING or GXC_CMD_NONE).
+ * --help to point at (GXC_CMD_RUN, GXC_CMD_PING, GXC_CMD_FACTS or GXC_CMD_NONE).
  * Resets getopt's state.
  */
 int gxc_args_parse(int argc, char *const *argv, gxc_args *out, char *why,
@@ -118,5 +150,8 @@ const char *gxc_usage_run(void);
 
 /** Returns the text of `gexec ping --help`. */
 const char *gxc_usage_ping(void);
+
+/** Returns the text of `gexec facts --help`. */
+const char *gxc_usage_facts(void);
 
 #endif

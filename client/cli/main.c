@@ -10,6 +10,7 @@
 
 #include "client/cli/args.h"
 #include "client/cli/exitcode.h"
+#include "client/cli/fleet.h"
 #include "client/cli/ping.h"
 #include "client/cli/run.h"
 #include "client/cli/teardown.h"
@@ -44,9 +45,10 @@ static int show(const char *text) {
 }
 
 static int usage_error(const gxc_args *a, const char *why) {
-  const char *sub = a->cmd == GXC_CMD_RUN    ? " run"
-                    : a->cmd == GXC_CMD_PING ? " ping"
-                                             : "";
+  const char *sub = a->cmd == GXC_CMD_RUN     ? " run"
+                    : a->cmd == GXC_CMD_PING  ? " ping"
+                    : a->cmd == GXC_CMD_FACTS ? " facts"
+                                              : "";
   fprintf(stderr, "gexec: %s\nTry 'gexec%s --help'.\n", why, sub);
   return GXC_EXIT_USAGE;
 }
@@ -69,8 +71,15 @@ __attribute__((noreturn)) static void remote(const gxc_args *a,
     fprintf(stderr, "gexec: out of memory\n");
     gxc_exit(GXC_EXIT_ERROR);
   }
-  int status = a->cmd == GXC_CMD_RUN ? gxc_run(a, target, shown, opts)
-                                     : gxc_ping(a, target, shown, opts);
+  if (a->connect_timeout_ms)
+    gexec_conn_opts_set_connect_timeout(opts, (int64_t)a->connect_timeout_ms);
+  int status;
+  if (a->fleet && a->cmd == GXC_CMD_RUN)
+    status = gxc_fleet_main(a, opts, &gxc_fleet_run_kind);
+  else if (a->cmd == GXC_CMD_RUN)
+    status = gxc_run(a, target, shown, opts);
+  else
+    status = gxc_ping(a, target, shown, opts);
   gexec_conn_opts_free(opts);
   gxc_exit(status);
 }
@@ -99,9 +108,11 @@ int main(int argc, char **argv) {
     case GXC_CMD_HELP: return show(gxc_usage_main());
     case GXC_CMD_RUN_HELP: return show(gxc_usage_run());
     case GXC_CMD_PING_HELP: return show(gxc_usage_ping());
+    case GXC_CMD_FACTS_HELP: return show(gxc_usage_facts());
     case GXC_CMD_VERSION: return show("gexec " GEXEC_VERSION "\n");
     case GXC_CMD_RUN:
+    case GXC_CMD_FACTS:
     case GXC_CMD_PING: return remote_cmd(&a);
-    default: return usage_error(&a, "missing command (run or ping)");
+    default: return usage_error(&a, "missing command (run, facts or ping)");
   }
 }

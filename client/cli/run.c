@@ -305,7 +305,7 @@ static int cancel_signal(run_ctx *c) {
 
 /* ------------------------------------------------------------ the run */
 
-static void build_spec(const gxc_args *a, gexec_spec *s) {
+void gxc_build_spec(const gxc_args *a, gexec_spec *s) {
   memset(s, 0, sizeof *s);
   s->size = sizeof *s;
   s->argv = (const char *const *)a->prog;
@@ -346,7 +346,7 @@ static int start(run_ctx *c) {
   gexec_spec spec;
   c->rc = gexec_connect(c->target, c->opts, &c->conn, &c->err);
   if (c->rc != GEXEC_OK) return c->failed_at = STAGE_CONNECT, -1;
-  build_spec(c->args, &spec);
+  gxc_build_spec(c->args, &spec);
   c->rc = gexec_evq_new(&c->q, &c->err);
   if (c->rc == GEXEC_OK)
     c->rc = gexec_proc_start_async(c->conn, &spec, c->q, NULL, &c->proc,

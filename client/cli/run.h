@@ -24,4 +24,7 @@
 int gxc_run(const gxc_args *a, const char *target, const char *shown,
             const gexec_conn_opts *opts);
 
+/** Fills @p s from the run options of @p a (borrowing its strings). */
+void gxc_build_spec(const gxc_args *a, gexec_spec *s);
+
 #endif
