@@ -150,7 +150,7 @@ static void run_help(void **state) {
 static void run_usage_errors(void **state) {
   char *v1[] = {"gexec", "run", NULL};
   char *v2[] = {"gexec", "run", "-n", "--", NULL};
-  char *v3[] = {"gexec", "run", "-x", "ls", NULL};
+  char *v3[] = {"gexec", "run", "-x", "n1", "ls", NULL};
   char *v4[] = {"gexec", "run", "--bogus", "ls", NULL};
   char *v5[] = {"gexec", "run", "-t", NULL};
   char *v6[] = {"gexec", "run", "--timeout", NULL};
@@ -158,12 +158,12 @@ static void run_usage_errors(void **state) {
   char *v8[] = {"gexec", "run", "-t", "abc", "ls", NULL};
   char *v9[] = {"gexec", "run", "-t", "-1", "ls", NULL};
   char *v10[] = {"gexec", "run", "--kill-grace", "5sec", "ls", NULL};
-  char *v11[] = {"gexec", "run", "-nx", "ls", NULL};
+  char *v11[] = {"gexec", "run", "-nq", "ls", NULL};
   char *v12[] = {"gexec", "run", "--json", "-xn", "ls", NULL};
   (void)state;
   parse_err(v1, ARGC(v1), GXC_CMD_RUN, "missing PROGRAM");
   parse_err(v2, ARGC(v2), GXC_CMD_RUN, "missing PROGRAM");
-  parse_err(v3, ARGC(v3), GXC_CMD_RUN, "unknown option '-x'");
+  parse_err(v3, ARGC(v3), GXC_CMD_RUN, "-x needs -w (fleet mode)");
   parse_err(v4, ARGC(v4), GXC_CMD_RUN, "unknown option '--bogus'");
   parse_err(v5, ARGC(v5), GXC_CMD_RUN, "option '-t' needs a value");
   parse_err(v6, ARGC(v6), GXC_CMD_RUN, "option '--timeout' needs a value");
@@ -177,8 +177,8 @@ static void run_usage_errors(void **state) {
   parse_err(v10, ARGC(v10), GXC_CMD_RUN,
             "invalid value '5sec' for --kill-grace: expected a duration, "
             "like 5s, 0.5 or 500ms");
-  parse_err(v11, ARGC(v11), GXC_CMD_RUN, "unknown option '-x'");
-  parse_err(v12, ARGC(v12), GXC_CMD_RUN, "unknown option '-x'");
+  parse_err(v11, ARGC(v11), GXC_CMD_RUN, "unknown option '-q'");
+  parse_err(v12, ARGC(v12), GXC_CMD_RUN, "-x needs -w (fleet mode)");
 }
 
 /* --tty is reserved (a remote pty, later): a usage error for now, with no
@@ -440,7 +440,7 @@ static void top_level(void **state) {
   char *bad1[] = {"gexec", "frob", NULL};
   char *bad2[] = {"gexec", "--frob", NULL};
   (void)state;
-  parse_err(v0, ARGC(v0), GXC_CMD_NONE, "missing command (run or ping)");
+  parse_err(v0, ARGC(v0), GXC_CMD_NONE, "missing command (run, facts or ping)");
   parse_ok(h1, ARGC(h1));
   assert_int_equal(a.cmd, GXC_CMD_HELP);
   parse_ok(h2, ARGC(h2));
