@@ -76,6 +76,21 @@ int gx_addr_parse(const char *s, gx_addr *out, char *why, size_t why_len) {
   return parse_tcp(s, out, why, why_len);
 }
 
+/* A TCP host with no port: not unix:, not empty, no ':' outside
+ * brackets, and a bracketed literal that ends at its ']'. */
+static int lacks_port(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || strncmp(s, "unix:", 5) == 0) return 0;
+  if (s[0] == '[') return s[n - 1] == ']';
+  return strchr(s, ':') == NULL;
+}
+
+int gx_addr_with_default_port(const char *s, char *buf, size_t len) {
+  int n = lacks_port(s) ? snprintf(buf, len, "%s:%d", s, GX_ADDR_DEFAULT_PORT)
+                        : snprintf(buf, len, "%s", s);
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 int gx_addr_default_for(const char *xdg_runtime_dir, char *buf, size_t len) {
   const char *dir = GX_ADDR_DEFAULT_RUN_DIR;
   int n;

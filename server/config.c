@@ -21,7 +21,9 @@ static const char usage[] =
     "Usage: gexecd [OPTION]...\n"
     "Runs commands for gexec clients over gRPC (service gexec.v1.Exec).\n"
     "\n"
-    "  -l, --listen ADDR        listen on ADDR: unix:/path or host:port;\n"
+    "  -l, --listen ADDR        listen on ADDR: unix:/path, host[:port] or\n"
+    "                           [v6-address][:port] (port default "
+    GX_ADDR_DEFAULT_PORT_TEXT ");\n"
     "                           repeatable. A TCP address other than loopback\n"
     "                           needs --tls-cert, --tls-key, --tls-client-ca\n"
     "                           and --policy.\n"
@@ -290,12 +292,16 @@ static int apply_socket_group(gxd_config *cfg, const char *name, char *why,
   return !err && res ? 0 : -1;
 }
 
-/* Checks one --listen value: parseable (where it may be is decided once
- * every flag is known: check_exposure). */
-static int check_listen(const char *addr, char *why, size_t len) {
+/* Stores one --listen value in @p dst, the default port added to a bare
+ * host, if it parses (where it may be is decided once every flag is
+ * known: check_exposure). */
+static int take_listen(const char *addr, char *dst, char *why, size_t len) {
   gx_addr a;
   char r[300];
-  if (gx_addr_parse(addr, &a, r, sizeof r) != 0)
+  if (gx_addr_with_default_port(addr, dst, GX_ADDR_TEXT_MAX) != 0)
+    return snprintf(why, len, "--listen: address '%.64s...' is too long",
+                    addr), -1;
+  if (gx_addr_parse(dst, &a, r, sizeof r) != 0)
     return snprintf(why, len, "--listen: %s", r), -1;
   return 0;
 }
@@ -385,8 +391,9 @@ static int apply(gxd_config *cfg, int opt, const char *arg, char *why,
     case 'l':
       if (cfg->nlisten == GXD_MAX_LISTEN)
         return snprintf(why, len, "at most %d --listen", GXD_MAX_LISTEN), -1;
-      if (check_listen(arg, why, len) != 0) return -1;
-      cfg->listen[cfg->nlisten++] = arg;
+      if (take_listen(arg, cfg->listen[cfg->nlisten], why, len) != 0)
+        return -1;
+      cfg->nlisten++;
       return 0;
     case 1:
       if (gx_units_parse_size(arg, &v, NULL) || v == 0 || v > 1000000)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/gx_addr.h"
 #include "server/isolation/profile.h"
 #include "server/log.h"
 #include "server/validate.h"
@@ -25,7 +26,9 @@
 
 /** The daemon's settings. Strings point into argv or static storage. */
 typedef struct {
-  const char *listen[GXD_MAX_LISTEN]; /**< gRPC addresses */
+  /** gRPC addresses as given, a TCP host without ":port" completed
+   *  with GX_ADDR_DEFAULT_PORT (gx_addr_with_default_port) */
+  char listen[GXD_MAX_LISTEN][GX_ADDR_TEXT_MAX];
   int nlisten;
   char default_listen[128];           /**< used when nlisten == 0 */
   const char *socket_group;           /**< --socket-group; NULL = none */

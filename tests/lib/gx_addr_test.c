@@ -317,6 +317,56 @@ static void default_for_given_xdg(void **state) {
   assert_int_equal(unsetenv("XDG_RUNTIME_DIR"), 0);
 }
 
+/* ------------------------------------------------------ default port */
+
+static void expect_completed(const char *in, const char *want) {
+  char buf[GX_ADDR_TEXT_MAX];
+  assert_int_equal(gx_addr_with_default_port(in, buf, sizeof buf), 0);
+  assert_string_equal(buf, want);
+}
+
+static void default_port_added_to_bare_hosts(void **state) {
+  (void)state;
+  assert_int_equal(GX_ADDR_DEFAULT_PORT, 7443);
+  assert_string_equal(GX_ADDR_DEFAULT_PORT_TEXT, "7443");
+  expect_completed("node07", "node07:7443");
+  expect_completed("10.0.0.1", "10.0.0.1:7443");
+  expect_completed("[fd00::1]", "[fd00::1]:7443");
+  expect_completed("localhost", "localhost:7443");
+}
+
+static void default_port_leaves_other_forms(void **state) {
+  (void)state;
+  expect_completed("node07:7000", "node07:7000");
+  expect_completed("[::1]:7001", "[::1]:7001");
+  expect_completed("unix:/run/x.sock", "unix:/run/x.sock");
+  expect_completed("unix:rel", "unix:rel");
+  expect_completed("", "");
+  expect_completed("::1", "::1");
+  expect_completed("[::1", "[::1");
+}
+
+static void default_port_completed_parses(void **state) {
+  char buf[GX_ADDR_TEXT_MAX];
+  gx_addr a;
+  (void)state;
+  assert_int_equal(gx_addr_with_default_port("[fd00::1]", buf, sizeof buf),
+                   0);
+  parse_ok(buf, &a);
+  assert_int_equal(a.kind, GX_ADDR_TCP);
+  assert_string_equal(a.host, "fd00::1");
+  assert_int_equal(a.port, 7443);
+}
+
+static void default_port_too_small(void **state) {
+  char buf[10];
+  (void)state;
+  assert_int_equal(gx_addr_with_default_port("node07", buf, sizeof buf), -1);
+  assert_string_equal(buf, "node07:74");
+  assert_int_equal(gx_addr_with_default_port("node07:7", buf, 9), 0);
+  assert_int_equal(gx_addr_with_default_port("node07:70", buf, 9), -1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(unix_absolute_path),
@@ -340,6 +390,10 @@ int main(void) {
       cmocka_unit_test(default_buffer_too_small),
       cmocka_unit_test(default_parses),
       cmocka_unit_test(default_for_given_xdg),
+      cmocka_unit_test(default_port_added_to_bare_hosts),
+      cmocka_unit_test(default_port_leaves_other_forms),
+      cmocka_unit_test(default_port_completed_parses),
+      cmocka_unit_test(default_port_too_small),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

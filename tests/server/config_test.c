@@ -281,14 +281,44 @@ static void keepalive(void **state) {
 static void listen_unparseable(void **state) {
   char *a1[] = {"gexecd", "--listen", "unix:relative.sock", NULL};
   char *a2[] = {"gexecd", "--listen", "127.0.0.1:70000", NULL};
-  char *a3[] = {"gexecd", "--listen", "nocolon", NULL};
+  char *a3[] = {"gexecd", "--listen", "", NULL};
+  char *a4[] = {"gexecd", "--listen", "host:", NULL};
   (void)state;
   parse_fails(a1, "--listen: unix socket path 'relative.sock' must be "
                   "absolute");
   assert_int_equal(strncmp(why, "--listen: ", 10), 0);
   parse_fails(a2, "--listen: address '127.0.0.1:70000': port must be "
                   "0..65535");
-  parse_fails(a3, "expected host:port or unix:/path");
+  parse_fails(a3, "--listen: address '': expected host:port or "
+                  "unix:/path");
+  parse_fails(a4, "--listen: address 'host:': port must be 0..65535");
+}
+
+/* A TCP host without ":port" listens on GX_ADDR_DEFAULT_PORT (7443). */
+static void listen_default_port(void **state) {
+  char *argv[] = {"gexecd", "-l", "localhost", "-l", "127.0.0.1",
+                  "--listen=[::1]", "-l", "127.0.0.1:0", NULL};
+  char big[400];
+  char *a2[] = {"gexecd", "-l", big, NULL};
+  (void)state;
+  assert_int_equal(parse(argv), GXD_CONFIG_RUN);
+  assert_int_equal(cfg.nlisten, 4);
+  assert_string_equal(cfg.listen[0], "localhost:7443");
+  assert_string_equal(cfg.listen[1], "127.0.0.1:7443");
+  assert_string_equal(cfg.listen[2], "[::1]:7443");
+  assert_string_equal(cfg.listen[3], "127.0.0.1:0");
+  memset(big, 'a', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  parse_fails(a2, "--listen: address 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                  "aaaaaaaaaaaaaaaaaaaaaaaa...' is too long");
+}
+
+/* A bare non-loopback host is still refused without mTLS and a policy. */
+static void listen_default_port_exposure(void **state) {
+  char *argv[] = {"gexecd", "--listen", "10.0.0.1", NULL};
+  (void)state;
+  parse_fails(argv, "--listen 10.0.0.1:7443: a TCP listener on a "
+                    "non-loopback address");
 }
 
 static void listen_at_most_sixteen(void **state) {
@@ -440,6 +470,9 @@ static void help_long_and_short(void **state) {
   assert_int_equal(rc, GXD_CONFIG_EXIT);
   assert_int_equal(strncmp(out, "Usage: gexecd [OPTION]...\n", 26), 0);
   assert_contains(out, "--listen ADDR");
+  assert_contains(out, "unix:/path, host[:port] or\n"
+                       "                           [v6-address][:port] "
+                       "(port default 7443)");
   assert_contains(out, "--max-sessions N");
   assert_contains(out, "--max-timeout DUR");
   assert_contains(out, "--kill-grace DUR");
@@ -767,6 +800,8 @@ int main(void) {
       cmocka_unit_test(tls_flags_need_each_other),
       cmocka_unit_test(keepalive),
       cmocka_unit_test(listen_unparseable),
+      cmocka_unit_test(listen_default_port),
+      cmocka_unit_test(listen_default_port_exposure),
       cmocka_unit_test(listen_at_most_sixteen),
       cmocka_unit_test(max_sessions),
       cmocka_unit_test(max_timeout),
