@@ -1,6 +1,5 @@
 /* The fleet driver: see fleet.h. One thread of ours follows every host
  * through one event queue; a second only takes signals (as in run.c). */
-#define _GNU_SOURCE
 #include "client/cli/fleet.h"
 
 #include <errno.h>

@@ -1,5 +1,4 @@
 /* One host of a fleet run: outcome, status and reason (fleet_host.h). */
-#define _GNU_SOURCE
 #include "client/cli/fleet_host.h"
 
 #include <stdio.h>
@@ -13,6 +12,7 @@ void gxc_host_set_exit(gxc_host *h, const gexec_exit *e) {
   h->has_exit = 1;
   h->exit = *e;
   h->rc = GEXEC_OK;
+  memset(&h->err, 0, sizeof h->err);
   if (e->timed_out)
     h->outcome = GXC_OUTCOME_TIMED_OUT;
   else if (e->signal)
@@ -28,6 +28,7 @@ static int tls_reason(const char *msg) {
 
 void gxc_host_set_error(gxc_host *h, int rc, const gexec_error *err,
                         int started) {
+  h->has_exit = 0;
   h->rc = rc;
   if (err)
     h->err = *err;

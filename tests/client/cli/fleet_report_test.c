@@ -1,7 +1,6 @@
 /* Unit tests for client/cli/fleet_report and fleet_host: outcomes, the
  * fleet exit status, the summary lines, gathered (-b) and --diff output,
  * and the --json document, on hosts made up by the test. */
-#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
