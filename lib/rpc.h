@@ -518,6 +518,14 @@ typedef struct {
  *  GX_ERPC (gRPC gave no auth context); on error @p out is untouched. */
 int gx_rpc_call_auth(gx_rpc_call *call, gx_rpc_auth *out);
 
+/** Client: the identity the server's verified certificate proves, by the
+ *  rule of gx_rpc_auth.identity (SPIFFE ID, else first DNS SAN, else
+ *  CN), copied into @p buf. Any thread, once the call has its transport
+ *  (e.g. after the first message arrived). Returns GX_OK, GX_EINVAL (a
+ *  server call), or GX_ERPC (plaintext, no verified certificate, no such
+ *  name, or it does not fit in @p len with its NUL). */
+int gx_rpc_call_peer_identity(gx_rpc_call *call, char *buf, size_t len);
+
 /* ---------------------------------------------------------------- client */
 
 /*

@@ -328,4 +328,20 @@ int gx_rpc_call_auth(gx_rpc_call *c, gx_rpc_auth *out) {
   return GX_OK;
 }
 
+int gx_rpc_call_peer_identity(gx_rpc_call *c, char *buf, size_t len) {
+  if (c->is_server || len == 0) return GX_EINVAL;
+  grpc_auth_context *ctx = grpc_call_auth_context(c->call);
+  if (!ctx) return GX_ERPC;
+  tls_props t = tls_props_of(ctx);
+  const grpc_auth_property *id = t.spiffe ? t.spiffe : t.dns ? t.dns : t.cn;
+  int rc = GX_ERPC;
+  if (clean(id) && id->value_length < len) {
+    memcpy(buf, id->value, id->value_length);
+    buf[id->value_length] = '\0';
+    rc = GX_OK;
+  }
+  grpc_auth_context_release(ctx);
+  return rc;
+}
+
 void rpc_auth_free(rpc_auth *a) { free(a); }
