@@ -56,9 +56,7 @@ typedef struct {
 static int split_line(char *line, mount_line *m) {
   char *f[6], *save = NULL;
   int n = 0;
-  for (char *t = strtok_r(line, " ", &save); t && n < 6;
-       t = strtok_r(NULL, " ", &save))
-    f[n++] = t;
+  while (n < 6 && (f[n] = strtok_r(n ? NULL : line, " ", &save))) n++;
   if (n < 6) return -1;
   m->mount_point = f[4];
   m->options = f[5];
