@@ -179,7 +179,12 @@ static int take_event(gexec_evq *q, gexec_proc *p) {
     ev->len = d.len;
   } else if (t == GEXEC_EV_EXIT) {
     p->exit_delivered = 1;
-    if (gexec__end_result(p, &p->end_err) == GEXEC_OK) {
+    int ok = gexec__end_result(p, &p->end_err) == GEXEC_OK;
+    if (ok && p->kind == GEXEC__PROC_FACTS) {
+      ev->type = GEXEC_EV_FACTS; /* its JSON, owned by the run */
+      ev->data = (const uint8_t *)p->facts_json;
+      ev->len = p->facts_len;
+    } else if (ok) {
       ev->exit = &p->exit;
     } else {
       ev->type = GEXEC_EV_ERROR;

@@ -87,7 +87,7 @@ extern "C" {
 #endif
 
 /** Library version. */
-#define GEXEC_VERSION "0.3.0"
+#define GEXEC_VERSION "0.4.0"
 
 /** Result codes. */
 enum {
@@ -407,6 +407,7 @@ typedef enum {
   GEXEC_EV_STARTED = 4,  /**< queue only: the daemon started the run */
   GEXEC_EV_ERROR = 5,    /**< queue only: the run failed; see error */
   GEXEC_EV_WRITABLE = 6, /**< queue only: stdin takes more bytes now */
+  GEXEC_EV_FACTS = 7,    /**< queue only: a facts call's JSON (data, len) */
 } gexec_event_type;
 
 /** One event. @c data stays valid until the next read or free. */
@@ -493,7 +494,7 @@ typedef struct {
   gexec_event_type type;
   gexec_proc *proc;       /**< the run it is about */
   void *user_data;        /**< given to gexec_proc_start_async */
-  const uint8_t *data;    /**< GEXEC_EV_STDOUT / GEXEC_EV_STDERR */
+  const uint8_t *data;    /**< GEXEC_EV_STDOUT / _STDERR / _FACTS */
   size_t len;
   const gexec_exit *exit;   /**< GEXEC_EV_EXIT: how the run ended */
   const gexec_error *error; /**< GEXEC_EV_ERROR: why it failed */
@@ -542,6 +543,59 @@ int gexec_evq_next(gexec_evq *q, const gexec_run_event **ev,
 int gexec_proc_start_async(gexec_conn *conn, const gexec_spec *spec,
                            gexec_evq *q, void *user_data, gexec_proc **out,
                            gexec_error *err);
+
+/* ------------------------------------------------------------ facts */
+
+/** Options of a facts call: start from GEXEC_FACTS_REQ_INIT. */
+typedef struct {
+  /** sizeof(gexec_facts_req) as the caller knows it. */
+  size_t size;
+  /** The groups of facts wanted, NULL-terminated ("system", "os",
+   *  "kernel", "uptime", "load", "cpu", "memory", "filesystems",
+   *  "interfaces", "daemon"); NULL = all. Borrowed during the call that
+   *  takes it. An unknown name: the daemon refuses (GEXEC_ESTATUS,
+   *  INVALID_ARGUMENT "unknown facts group 'x'; known: ..."). */
+  const char *const *groups;
+  /** Nonzero: filesystems also lists pseudo filesystems (proc, tmpfs...). */
+  int include_pseudo_filesystems;
+  /** The call's deadline; 0 = 10 s. */
+  int64_t timeout_ms;
+} gexec_facts_req;
+
+/** Initializer of a gexec_facts_req. */
+#define GEXEC_FACTS_REQ_INIT {.size = sizeof(gexec_facts_req)}
+
+/**
+ * Blocking: asks the daemon for its facts (gexec.v1.Facts/Get; no
+ * command runs). On GEXEC_OK *json_out is a malloc'd NUL-terminated JSON
+ * object (the caller frees it with free()): the proto's JSON mapping
+ * with the proto field names ("os": {"version_id": ...}, "memory":
+ * {"total_bytes": ...}), 64-bit integers as JSON numbers, and, as that
+ * mapping does, fields at their default value (0, "", false, empty
+ * lists, groups not asked for) left out. Refusals as for runs:
+ * GEXEC_EREFUSED when the daemon's policy refused (the
+ * gexec-refused-by trailer), GEXEC_ESTATUS otherwise (status in
+ * err->status), GEXEC_ECONNECT, GEXEC_EINVAL for a bad @p req. On
+ * error *json_out is NULL.
+ */
+int gexec_facts_get(gexec_conn *conn, const gexec_facts_req *req,
+                    char **json_out, gexec_error *err);
+
+/**
+ * Event-driven: starts a facts call whose result arrives on @p q as one
+ * GEXEC_EV_FACTS event (data/len: the JSON text of gexec_facts_get,
+ * NUL-terminated, owned by the queue until the next gexec_evq_next or
+ * the handle's free) or one GEXEC_EV_ERROR; that is its last event. The
+ * handle is a gexec_proc: free it with gexec_proc_free after its last
+ * event, or earlier to cancel the call; gexec_proc_read, _wait, _write,
+ * _try_write, _close_stdin and _signal on it return GEXEC_EINVAL. Works
+ * on lazy connections like gexec_proc_start_async (the connect timeout
+ * applies). Returns GEXEC_OK with *out the caller's, or GEXEC_EINVAL /
+ * GEXEC_ENOMEM, in which case no event comes.
+ */
+int gexec_facts_start_async(gexec_conn *conn, const gexec_facts_req *req,
+                            gexec_evq *q, void *user_data, gexec_proc **out,
+                            gexec_error *err);
 
 /** Returns a static name for a GEXEC_E* code. */
 const char *gexec_strerror(int code);

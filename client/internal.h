@@ -6,7 +6,8 @@
  * tls_probe.c (a handshake of our own that explains a failed one),
  * ping.c, proc.c (a run: its call and callbacks), proc_io.c (the blocking
  * and non-blocking run API), evq.c (event queues), run.c (gexec_run),
- * errors.c.
+ * facts.c (Facts/Get calls: a gexec_proc of kind GEXEC__PROC_FACTS),
+ * pb_json.c (a message as JSON), errors.c.
  *
  * Locks, in the only order they nest: conn->mu, then proc->mu, then
  * evq->mu. Callbacks of the rpc layer run on the engine's thread and take
@@ -76,9 +77,16 @@ typedef enum {
   GEXEC__PROC_ENDED = 3,   /* the call's status came, or it never began */
 } gexec__proc_state;
 
+/* What a gexec_proc is the call of. */
+typedef enum {
+  GEXEC__PROC_RUN = 0,  /* Exec/Run: a command */
+  GEXEC__PROC_FACTS = 1 /* Facts/Get: one request, one response (facts.c) */
+} gexec__proc_kind;
+
 /* All fields are guarded by mu, except the queue links (q_next, q_linked:
  * q->mu) and the waiting link (w_next: conn->mu). */
 struct gexec_proc {
+  gexec__proc_kind kind; /* set before the call exists, then constant */
   gexec_conn *conn;
   gx_rpc_call *call;
   pthread_mutex_t mu;
@@ -118,6 +126,9 @@ struct gexec_proc {
   gexec_proc *q_next;
   int q_linked;
   gexec_proc *w_next;
+  /* GEXEC__PROC_FACTS: the response as JSON (malloc'd), once it came */
+  char *facts_json;
+  size_t facts_len;
 };
 
 /* Sets @p err (may be NULL) and returns @p code. */
@@ -226,6 +237,15 @@ void gexec__release_current(gexec_proc *p);
 int gexec__end_result(gexec_proc *p, gexec_error *err);
 /* Wakes whoever follows the run: its waiters and its queue. */
 void gexec__proc_wake(gexec_proc *p);
+
+/* facts.c, under p->mu: takes the FactsResponse of a facts call (on_recv
+ * of proc.c); a second one, or one that does not parse, is a protocol
+ * error (returns -1). */
+int gexec__facts_accept(gexec_proc *p, const uint8_t *data, size_t len);
+
+/* pb_json.c: @p m as JSON text (malloc'd, NUL-terminated; its length in
+ * *@p len when not NULL), or NULL out of memory. */
+char *gexec__pb_json(const ProtobufCMessage *m, size_t *len);
 
 /* evq.c: under p->mu. Queues @p p on its queue if it has an event that
  * was not yet delivered and it is not queued already. */

@@ -137,6 +137,13 @@ static void on_recv(void *ud, const uint8_t *data, size_t len) {
   p->recv_posted = 0;
   if (!data) {
     p->stream_ended = 1;
+  } else if (p->kind == GEXEC__PROC_FACTS) {
+    if (gexec__facts_accept(p, data, len) != 0)
+      protocol_error(p, p->facts_json ? "the daemon sent two FactsResponses"
+                                      : "the daemon sent an unparseable "
+                                        "FactsResponse");
+    else
+      post_recv(p);
   } else {
     Gexec__V1__RunResponse *m =
         gexec__v1__run_response__unpack(NULL, len, data);
@@ -207,9 +214,11 @@ void gexec__proc_call(gexec_proc *p) {
     p->local_err.status = GX_STATUS_CANCELLED;
     return;
   }
+  const char *method = p->kind == GEXEC__PROC_FACTS ? "/gexec.v1.Facts/Get"
+                                                   : "/gexec.v1.Exec/Run";
   /* Fail-fast: the connection's attempt did the waiting (conn.c). */
-  if (gx_rpc_call_start(p->conn->ch, "/gexec.v1.Exec/Run", p->deadline_ms,
-                        0, &h, p, &p->call) != GX_OK) {
+  if (gx_rpc_call_start(p->conn->ch, method, p->deadline_ms, 0, &h, p,
+                        &p->call) != GX_OK) {
     gexec__proc_fail(p, GEXEC_ECONNECT, "cannot start a call to %s",
                      p->conn->target);
     return;
@@ -221,6 +230,8 @@ void gexec__proc_call(gexec_proc *p) {
     gx_rpc_call_cancel(p->call);
   free(p->start_msg);
   p->start_msg = NULL;
+  if (p->kind == GEXEC__PROC_FACTS && gx_rpc_call_close_send(p->call) != 0)
+    gx_rpc_call_cancel(p->call);
   post_recv(p);
   gexec__pump_sends(p);
 }
@@ -405,7 +416,11 @@ int gexec__end_result(gexec_proc *p, gexec_error *err) {
                          p->refused_by, m);
     return gexec__fail(err, GEXEC_ESTATUS, p->status, "%s", m);
   }
-  if (!p->exited_seen)
+  if (p->kind == GEXEC__PROC_FACTS && !p->facts_json)
+    return gexec__fail(err, GEXEC_ESTATUS, GX_STATUS_INTERNAL,
+                       "protocol error: the call ended without a "
+                       "FactsResponse");
+  if (p->kind == GEXEC__PROC_RUN && !p->exited_seen)
     return gexec__fail(err, GEXEC_ESTATUS, GX_STATUS_INTERNAL,
                        "protocol error: the call ended without exited");
   return GEXEC_OK;

@@ -20,6 +20,13 @@ static int queued_error(gexec_error *err) {
                      "the run delivers its events to a gexec_evq");
 }
 
+/* A facts call has no process to read, write or signal. */
+static int not_a_run(gexec_error *err) {
+  return gexec__fail(err, GEXEC_EINVAL, 0,
+                     "a facts call has no process (no output, stdin or "
+                     "signals)");
+}
+
 static int read_locked(gexec_proc *p, gexec_event *ev,
                        const struct timespec *deadline, gexec_error *err) {
   gexec__release_current(p);
@@ -51,6 +58,7 @@ static int read_locked(gexec_proc *p, gexec_event *ev,
 
 int gexec_proc_read(gexec_proc *p, gexec_event *ev, int64_t timeout_ms,
                     gexec_error *err) {
+  if (p->kind == GEXEC__PROC_FACTS) return not_a_run(err);
   if (p->q) return queued_error(err);
   struct timespec dl = gexec__deadline_in(timeout_ms > 0 ? timeout_ms : 0);
   pthread_mutex_lock(&p->mu);
@@ -60,6 +68,7 @@ int gexec_proc_read(gexec_proc *p, gexec_event *ev, int64_t timeout_ms,
 }
 
 int gexec_proc_wait(gexec_proc *p, gexec_exit *exit, gexec_error *err) {
+  if (p->kind == GEXEC__PROC_FACTS) return not_a_run(err);
   gexec_event ev;
   int rc;
   if (p->q) return queued_error(err);
@@ -89,6 +98,7 @@ static int closed_error(gexec_proc *p, gexec_error *err) {
 
 int gexec_proc_write(gexec_proc *p, const void *data, size_t len,
                      gexec_error *err) {
+  if (p->kind == GEXEC__PROC_FACTS) return not_a_run(err);
   const uint8_t *b = data;
   int rc = GEXEC_OK;
   pthread_mutex_lock(&p->mu);
@@ -113,6 +123,7 @@ int gexec_proc_write(gexec_proc *p, const void *data, size_t len,
 }
 
 int gexec_proc_close_stdin(gexec_proc *p, gexec_error *err) {
+  if (p->kind == GEXEC__PROC_FACTS) return not_a_run(err);
   int rc = GEXEC_OK;
   pthread_mutex_lock(&p->mu);
   if (p->status_received) {
@@ -128,6 +139,7 @@ int gexec_proc_close_stdin(gexec_proc *p, gexec_error *err) {
 }
 
 int gexec_proc_signal(gexec_proc *p, int signo, gexec_error *err) {
+  if (p->kind == GEXEC__PROC_FACTS) return not_a_run(err);
   if (signo < 1 || signo > 64)
     return gexec__fail(err, GEXEC_EINVAL, 0,
                        "signal %d is not a valid signal number (1..64)",
@@ -147,6 +159,8 @@ int gexec_proc_signal(gexec_proc *p, int signo, gexec_error *err) {
 
 int gexec_proc_try_write(gexec_proc *p, const void *data, size_t len,
                          size_t *taken, gexec_error *err) {
+  *taken = 0;
+  if (p->kind == GEXEC__PROC_FACTS) return not_a_run(err);
   int rc = GEXEC_OK;
   *taken = 0;
   pthread_mutex_lock(&p->mu);
@@ -201,6 +215,7 @@ void gexec_proc_free(gexec_proc *p) {
   gexec__release_current(p);
   if (p->pending) gexec__v1__run_response__free_unpacked(p->pending, NULL);
   free(p->start_msg);
+  free(p->facts_json);
   pthread_mutex_unlock(&p->mu);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);

@@ -175,6 +175,20 @@ int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
   return 1;
 }
 
+int gxd_access_admit_facts(gxd_access *a, gx_rpc_call *call,
+                           gxd_caller_info *out, char *rule,
+                           size_t rule_len) {
+  char why[400];
+  if (!gxd_access_admit_call(a, call, out)) return 0;
+  const gxd_policy_rule *r = gxd_policy_match(a->policy, &out->peer);
+  snprintf(rule, rule_len, "%s", gxd_policy_rule_name(r));
+  if (gxd_policy_allows_facts(r)) return 1;
+  snprintf(why, sizeof why, "policy rule '%s' does not allow reading facts",
+           rule);
+  gx_rpc_call_set_trailer(call, "gexec-policy-rule", rule);
+  return refuse(a, call, out->name, GX_STATUS_PERMISSION_DENIED, why), 0;
+}
+
 int gxd_access_describe(gxd_access *a, gx_rpc_call *call) {
   char value[GX_RPC_TRAILER_VALUE_MAX + 1];
   if (!admit_tls(a, call)) return 0;

@@ -76,6 +76,19 @@ int gxd_access_admit_call(gxd_access *a, gx_rpc_call *call,
  */
 int gxd_access_describe(gxd_access *a, gx_rpc_call *call);
 
+/**
+ * For Facts/Get: gxd_access_admit_call (revocation, then a rule must
+ * match), then the rule must allow facts (allow.facts): otherwise the
+ * call is ended with PERMISSION_DENIED "policy rule 'NAME' does not allow
+ * reading facts", the trailers gexec-refused-by: policy and
+ * gexec-policy-rule: NAME, logged and audited as any refusal; returns 0.
+ * Returns 1 with @p out filled and the rule's name in @p rule (cut to
+ * fit @p rule_len) when the caller may read facts.
+ */
+int gxd_access_admit_facts(gxd_access *a, gx_rpc_call *call,
+                           gxd_caller_info *out, char *rule,
+                           size_t rule_len);
+
 /** Frees everything; the audit log finishes a sync in flight on the
  *  loop (run it once more). NULL is fine. */
 void gxd_access_free(gxd_access *a);

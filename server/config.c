@@ -17,6 +17,8 @@
 #define GEXEC_VERSION "0.1.0"
 #endif
 
+const char *gxd_config_version(void) { return GEXEC_VERSION; }
+
 static const char usage[] =
     "Usage: gexecd [OPTION]...\n"
     "Runs commands for gexec clients over gRPC (service gexec.v1.Exec).\n"

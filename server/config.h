@@ -85,6 +85,9 @@ typedef struct {
   uint32_t keepalive_time_ms, keepalive_timeout_ms;
 } gxd_config;
 
+/** gexecd's version ("0.4.0"). */
+const char *gxd_config_version(void);
+
 /** Result of gxd_config_parse besides errors. */
 enum { GXD_CONFIG_RUN = 0, GXD_CONFIG_EXIT = 1 };
 

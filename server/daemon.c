@@ -17,6 +17,7 @@
 #include "lib/gx_addr.h"
 #include "lib/gx_err.h"
 #include "lib/rpc.h"
+#include "server/facts.h"
 #include "server/health.h"
 #include "server/log.h"
 #include "server/protect.h"
@@ -50,6 +51,7 @@ typedef struct {
   int instance_open;
   gxd_access *access; /* TLS material, policy, audit log */
   gxd_health health;  /* what Health/Check reads */
+  gxd_facts facts;    /* what Facts/Get reads */
 } daemon_t;
 
 /* ------------------------------------------------------------ routing */
@@ -67,8 +69,8 @@ static void on_call(void *ud, gx_rpc_call *call, int method) {
   int status;
   if (method != METHOD_RUN) {
     gx_rpc_call_finish(call, GX_STATUS_UNIMPLEMENTED,
-                       "unknown method; gexecd serves /gexec.v1.Exec/Run and "
-                       "/grpc.health.v1.Health/Check");
+                       "unknown method; gexecd serves /gexec.v1.Exec/Run, "
+                       "/gexec.v1.Facts/Get and /grpc.health.v1.Health/Check");
   } else if (d->draining) {
     gx_rpc_call_finish(call, GX_STATUS_UNAVAILABLE,
                        "gexecd is shutting down; retry on another daemon");
@@ -126,6 +128,7 @@ static void on_signal(uv_signal_t *h, int sig) {
   d->draining = 1;
   gxd_log(GXD_LOG_INFO, "signal %d: draining %zu runs", sig, d->sessions.count);
   gx_rpc_server_shutdown(d->srv, on_rpc_shut_down, d);
+  gxd_facts_drain(&d->facts);
   gxd_session_stop_all(&d->sessions);
   uv_timer_start(&d->hard_stop, on_hard_stop,
                  d->cfg->limits.max_grace_ms + 5000, 0);
@@ -275,7 +278,8 @@ static int setup(daemon_t *d) {
   if (gx_rpc_server_new(d->loop, &o, &d->srv) != GX_OK) return -1;
   gxd_protect_set_server(&d->protect, d->srv);
   if (gx_rpc_server_add_method(d->srv, "/gexec.v1.Exec/Run") != METHOD_RUN ||
-      gxd_health_add(d->srv, &d->health) < 0)
+      gxd_health_add(d->srv, &d->health) < 0 ||
+      gxd_facts_add(d->srv, &d->facts) < 0)
     return -1;
   const gxd_config *c = d->cfg;
   for (int i = 0; i < (c->nlisten ? c->nlisten : 1); i++)
@@ -386,6 +390,24 @@ static int init_isolation(daemon_t *d) {
   return 0;
 }
 
+/* What the "daemon" group of Facts/Get reports: each profile and the
+ * tier the probe found, served as a run's plan would serve it. */
+static void init_facts(daemon_t *d) {
+  const gxd_plan_config *pc = &d->sessions.plan;
+  gxd_facts_src *src = &d->facts.src;
+  src->root = "";
+  src->live = 1;
+  src->version = gxd_config_version();
+  for (size_t i = 0; i < d->profiles->n && i < GXD_PROFILES_MAX; i++) {
+    const gxd_tier *t = &d->tiers.t[i];
+    gxd_facts_profile *p = &src->profiles[src->nprofiles++];
+    snprintf(p->name, sizeof p->name, "%s", d->profiles->entry[i].name);
+    snprintf(p->tier, sizeof p->tier, "%s", t->usable ? t->desc : "");
+    p->full = t->full;
+    p->served = t->usable && pc->allowed[i] && (t->full || pc->allow_reduced[i]);
+  }
+}
+
 /* What every run's plan starts from: the table, as probed, and the
  * operator's choices (names were checked against the table at start-up:
  * gxd_profiles_check_flags). */
@@ -415,6 +437,7 @@ static void init_plan_config(daemon_t *d) {
              "(--allow-reduced %s serves it reduced)", name, t->missing,
              name);
   }
+  init_facts(d);
 }
 
 /* TLS files, policy, audit log: before the daemon moves to "/" (relative
@@ -447,6 +470,8 @@ static void init_ctx(daemon_t *d) {
   d->sessions.on_session_freed = on_session_freed;
   d->sessions.ud = d;
   d->health = (gxd_health){&d->draining, describe_caller, d};
+  d->facts.loop = d->loop;
+  d->facts.access = &d->access;
 }
 
 static void close_walk(uv_handle_t *h, void *arg) {

@@ -15,10 +15,11 @@ static void check(void *ud, gx_rpc_call *call, const ProtobufCMessage *msg) {
   char why[512];
   if (gxd_wire_check_unknown(msg, why, sizeof why) != GX_STATUS_OK) {
     gx_rpc_call_finish(call, GX_STATUS_INVALID_ARGUMENT, why);
-  } else if (*svc && strcmp(svc, "gexec.v1.Exec") != 0) {
+  } else if (*svc && strcmp(svc, "gexec.v1.Exec") != 0 &&
+             strcmp(svc, "gexec.v1.Facts") != 0) {
     gx_rpc_call_finish(call, GX_STATUS_NOT_FOUND,
-                       "unknown service; this server has \"\" and "
-                       "\"gexec.v1.Exec\"");
+                       "unknown service; this server has \"\", "
+                       "\"gexec.v1.Exec\" and \"gexec.v1.Facts\"");
   } else {
     Grpc__Health__V1__HealthCheckResponse r =
         GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;

@@ -1,7 +1,8 @@
 /**
  * @file health.h
- * grpc.health.v1.Health/Check: "" and "gexec.v1.Exec" are SERVING (or
- * NOT_SERVING while the daemon drains); any other service is NOT_FOUND.
+ * grpc.health.v1.Health/Check: "", "gexec.v1.Exec" and "gexec.v1.Facts"
+ * are SERVING (or NOT_SERVING while the daemon drains); any other service
+ * is NOT_FOUND.
  */
 #ifndef GXD_HEALTH_H
 #define GXD_HEALTH_H
