@@ -48,6 +48,7 @@ void gxc_host_set_error(gxc_host *h, int rc, const gexec_error *err,
 }
 
 int gxc_host_status(const gxc_host *h) {
+  if (h->outcome == GXC_OUTCOME_OK) return 0;
   if (h->has_exit) return gxc_exit_from_exit(&h->exit);
   if (h->outcome == GXC_OUTCOME_FAILED && h->rc == GEXEC_ESTATUS)
     return gxc_exit_from_error(h->rc, &h->err);

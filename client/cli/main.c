@@ -10,6 +10,7 @@
 
 #include "client/cli/args.h"
 #include "client/cli/exitcode.h"
+#include "client/cli/facts_cli.h"
 #include "client/cli/fleet.h"
 #include "client/cli/ping.h"
 #include "client/cli/run.h"
@@ -74,8 +75,12 @@ __attribute__((noreturn)) static void remote(const gxc_args *a,
   if (a->connect_timeout_ms)
     gexec_conn_opts_set_connect_timeout(opts, (int64_t)a->connect_timeout_ms);
   int status;
-  if (a->fleet && a->cmd == GXC_CMD_RUN)
-    status = gxc_fleet_main(a, opts, &gxc_fleet_run_kind);
+  if (a->fleet)
+    status = gxc_fleet_main(a, opts, a->cmd == GXC_CMD_RUN
+                                         ? &gxc_fleet_run_kind
+                                         : &gxc_fleet_facts_kind);
+  else if (a->cmd == GXC_CMD_FACTS)
+    status = gxc_facts_one(a, target, shown, opts);
   else if (a->cmd == GXC_CMD_RUN)
     status = gxc_run(a, target, shown, opts);
   else
