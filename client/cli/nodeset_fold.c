@@ -201,21 +201,28 @@ static int by_key(const void *a, const void *b) {
   return c ? c : (x < y ? -1 : x > y);
 }
 
-/* Unites @p from's set into @p into's. */
-static int unite(dset *into, const dset *from) {
-  const char **v = malloc((into->n + from->n) * sizeof *v);
-  size_t i = 0, j = 0, n = 0;
+static int by_text(const void *a, const void *b) {
+  return text_cmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Unites the sets at run @p j of @p g[0..n) into g[0]'s (all at once:
+ * uniting pairwise would be quadratic on one long range). */
+static int unite(elem **g, size_t n, size_t j) {
+  size_t total = 0, u = 0;
+  for (size_t i = 0; i < n; i++) total += g[i]->d[j].n;
+  const char **v = malloc(total * sizeof *v);
   if (!v) return -1;
-  while (i < into->n || j < from->n) {
-    int c = i == into->n ? 1 : j == from->n ? -1
-                                            : text_cmp(into->v[i], from->v[j]);
-    v[n++] = c <= 0 ? into->v[i] : from->v[j];
-    i += c <= 0;
-    j += c >= 0;
+  for (size_t i = 0, o = 0; i < n; i++) {
+    memcpy(v + o, g[i]->d[j].v, g[i]->d[j].n * sizeof *v);
+    o += g[i]->d[j].n;
+    if (i) g[i]->dead = 1;
   }
-  free(into->v);
-  into->v = v;
-  into->n = n;
+  qsort(v, total, sizeof *v, by_text);
+  for (size_t i = 0; i < total; i++)
+    if (u == 0 || text_cmp(v[u - 1], v[i]) != 0) v[u++] = v[i];
+  free(g[0]->d[j].v);
+  g[0]->d[j].v = v;
+  g[0]->d[j].n = u;
   return 0;
 }
 
@@ -231,14 +238,11 @@ static long pass(elem **g, size_t n, size_t j) {
     if (!g[i]->key) return free(b.p), -1;
   }
   qsort(g, n, sizeof *g, by_key);
-  for (size_t i = 0, a = 0; i < n; i++) {
-    if (i > a && strcmp(g[i]->key, g[a]->key) == 0) {
-      if (unite(&g[a]->d[j], &g[i]->d[j]) != 0) return -1;
-      g[i]->dead = 1;
-      merged++;
-    } else {
-      a = i;
-    }
+  for (size_t a = 0, i = 1; i <= n; i++) {
+    if (i < n && strcmp(g[i]->key, g[a]->key) == 0) continue;
+    if (i - a > 1 && unite(g + a, i - a, j) != 0) return -1;
+    merged += (long)(i - a - 1);
+    a = i;
   }
   return merged;
 }

@@ -375,6 +375,25 @@ static void fold_shortest_of_two_orders(void **state) {
                       "a[1-2]b[1-2],a3b1");
 }
 
+/* The largest expansions fold back, in linear-logarithmic time (a
+ * quadratic union would take minutes here). */
+static void fold_large(void **state) {
+  gxc_names l = {0};
+  char why[256], out[256];
+  (void)state;
+  assert_int_equal(gxc_nodeset_expand("node[00001-65536]", &l, why,
+                                      sizeof why), 0);
+  assert_int_equal(gxc_nodeset_fold((const char *const *)l.v, l.n, out,
+                                    sizeof out), 17);
+  assert_string_equal(out, "node[00001-65536]");
+  gxc_names_free(&l);
+  assert_int_equal(gxc_nodeset_expand("10.1.[0-255].[1-256]:7443", &l, why,
+                                      sizeof why), 0);
+  gxc_nodeset_fold((const char *const *)l.v, l.n, out, sizeof out);
+  assert_string_equal(out, "10.1.[0-255].[1-256]:7443");
+  gxc_names_free(&l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(expand_plain_names),
@@ -397,6 +416,7 @@ int main(void) {
       cmocka_unit_test(fold_round_trips),
       cmocka_unit_test(fold_round_trip_random),
       cmocka_unit_test(fold_shortest_of_two_orders),
+      cmocka_unit_test(fold_large),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
