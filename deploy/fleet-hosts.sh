@@ -297,7 +297,9 @@ do_start() {
   mkdir -p "$DIR"
   printf 'P=%s\nN=%s\nW=%s\nSSHD=%s\nGEXECD=%s\nGEXEC=%s\n' "$P" "$N" "$W" \
     "$SSHD" "$GEXECD" "$GEXEC" > "$DIR/$MARK"
-  trap 'say "start failed; cleaning up"; do_stop' ERR
+  STARTING=1
+  trap 'exit 130' INT TERM
+  trap 'if [[ $STARTING -eq 1 ]]; then say "start failed; cleaning up"; do_stop; fi' EXIT
   local i
   for i in $(seq 1 "$N"); do printf '%s\t%s\n' "$(addr "$i")" "$(name "$i")"; done > "$DIR/hosts"
   awk '{print $2}' "$DIR/hosts" > "$DIR/nodes"
@@ -313,10 +315,10 @@ do_start() {
   phase network
   start_hosts
   phase "daemons launched"
-  wait_ready || false
+  wait_ready
   phase "daemons listening"
   write_env
-  trap - ERR
+  STARTING=0
   say "$N hosts up in $((SECONDS - t0)) s"
   print_env
 }
