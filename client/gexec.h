@@ -432,6 +432,13 @@ uint32_t gexec_proc_pid(const gexec_proc *p);
  *  daemon). */
 uint64_t gexec_proc_run_id(const gexec_proc *p);
 
+/** The identity the daemon's verified TLS certificate proves (its SPIFFE
+ *  ID, else its first DNS name, else its subject CN), known once the
+ *  first message came (from GEXEC_EV_STARTED or GEXEC_EV_FACTS, and
+ *  gexec_proc_start's return); "" over plaintext, unix sockets and before
+ *  that. Owned by the handle: valid until gexec_proc_free. Since 0.4. */
+const char *gexec_proc_server_identity(const gexec_proc *p);
+
 /** The isolation in force for the run (from `started`); valid from
  *  gexec_proc_start until gexec_proc_free. */
 const gexec_isolation *gexec_proc_isolation(const gexec_proc *p);

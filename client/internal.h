@@ -129,6 +129,9 @@ struct gexec_proc {
   /* GEXEC__PROC_FACTS: the response as JSON (malloc'd), once it came */
   char *facts_json;
   size_t facts_len;
+  /* the daemon's certificate identity, read at the first message */
+  int server_identity_read;
+  char server_identity[256];
 };
 
 /* Sets @p err (may be NULL) and returns @p code. */

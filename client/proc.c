@@ -135,6 +135,12 @@ static void on_recv(void *ud, const uint8_t *data, size_t len) {
   gexec_proc *p = ud;
   pthread_mutex_lock(&p->mu);
   p->recv_posted = 0;
+  if (data && !p->server_identity_read) { /* once, before any event */
+    p->server_identity_read = 1;
+    if (gx_rpc_call_peer_identity(p->call, p->server_identity,
+                                  sizeof p->server_identity) != GX_OK)
+      p->server_identity[0] = '\0';
+  }
   if (!data) {
     p->stream_ended = 1;
   } else if (p->kind == GEXEC__PROC_FACTS) {
@@ -438,4 +444,12 @@ Gexec__V1__RunResponse *gexec__take_pending(gexec_proc *p) {
 void gexec__release_current(gexec_proc *p) {
   if (p->current) gexec__v1__run_response__free_unpacked(p->current, NULL);
   p->current = NULL;
+}
+
+const char *gexec_proc_server_identity(const gexec_proc *cp) {
+  gexec_proc *p = (gexec_proc *)cp; /* the lock only; nothing changes */
+  pthread_mutex_lock(&p->mu);
+  const char *id = p->server_identity;
+  pthread_mutex_unlock(&p->mu);
+  return id;
 }

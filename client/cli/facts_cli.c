@@ -104,6 +104,8 @@ static int start(gxc_fleet *f, gxc_host *h, uint64_t timeout_ms,
 
 static int on_event(gxc_fleet *f, gxc_host *h, const gexec_run_event *ev) {
   if (ev->type != GEXEC_EV_FACTS) return 0;
+  snprintf(h->identity, sizeof h->identity, "%s",
+           gexec_proc_server_identity(h->proc));
   h->facts_json = strndup((const char *)ev->data, ev->len);
   h->outcome = GXC_OUTCOME_OK;
   h->rc = GEXEC_OK;

@@ -194,6 +194,8 @@ static void on_event(gxc_fleet *f, const gexec_run_event *ev) {
       h->state = GXC_HOST_RUNNING;
       h->pid = gexec_proc_pid(h->proc);
       h->run_id = gexec_proc_run_id(h->proc);
+      snprintf(h->identity, sizeof h->identity, "%s",
+               gexec_proc_server_identity(h->proc));
       h->stdin_progress_us = gxc_fleet_now_us();
       break;
     case GEXEC_EV_EXIT:
