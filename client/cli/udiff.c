@@ -288,11 +288,11 @@ static void out_hunks(sink *s, const side *a, const side *b) {
 /* The edit script of two numbered sides, slid as GNU slides it.
  * Returns 0 or -2. */
 static int script(side *a, side *b) {
-  size_t dlim = GXC_UDIFF_MAX_EDIT / 2 + 1;
-  if (dlim > (a->n + b->n) / 2 + 1) dlim = (a->n + b->n) / 2 + 1;
-  long *v = calloc(2 * gxc__lcs_vlen(dlim), sizeof *v);
+  size_t max_edit = GXC_UDIFF_MAX_EDIT;
+  if (max_edit > a->n + b->n) max_edit = a->n + b->n;
+  long *v = calloc(2 * gxc__lcs_vlen(max_edit), sizeof *v);
   if (!v) return -2;
-  gxc__lcs(a->cls, a->n, b->cls, b->n, a->ch, b->ch, v, dlim);
+  gxc__lcs(a->cls, a->n, b->cls, b->n, a->ch, b->ch, v, max_edit);
   free(v);
   gxc__lcs_shift(a->cls, a->ch, a->n, b->ch);
   gxc__lcs_shift(b->cls, b->ch, b->n, a->ch);

@@ -17,8 +17,8 @@
 typedef struct {
   const uint32_t *a, *b;
   char *ca, *cb;
-  long *vf, *vb; /* centered: vf[k] for k in [-(dlim + 1), dlim + 1] */
-  long dlim;
+  long *vf, *vb; /* centered: vf[k] for k in [-(dmax + 1), dmax + 1] */
+  long max_edit;
   int fell_back;
 } lcs;
 
@@ -27,7 +27,7 @@ typedef struct {
   long x0, y0, n, m, delta;
 } region;
 
-size_t gxc__lcs_vlen(size_t dlim) { return 2 * dlim + 3; }
+size_t gxc__lcs_vlen(size_t max_edit) { return 2 * ((max_edit + 1) / 2) + 3; }
 
 static void mark(char *ch, long from, long to) {
   for (long i = from; i < to; i++) ch[i] = 1;
@@ -82,12 +82,15 @@ static int backward(lcs *s, const region *r, long d, long *xm, long *ym) {
 }
 
 /* The meeting point of the two searches in @p r (local coordinates);
- * -1 when it needs more than dlim steps each way. */
+ * -1 when the distance is over max_edit. A meeting in forward step d
+ * means a distance of 2d - 1, in backward step d, of 2d. */
 static int middle(lcs *s, const region *r, long *xm, long *ym) {
   s->vf[1] = 0;
   s->vb[-1] = r->n;
-  for (long d = 0; d <= s->dlim; d++) {
-    if (forward(s, r, d, xm, ym) || backward(s, r, d, xm, ym)) return 0;
+  for (long d = 0; 2 * d - 1 <= s->max_edit; d++) {
+    if (forward(s, r, d, xm, ym)) return 0;
+    if (2 * d > s->max_edit) break;
+    if (backward(s, r, d, xm, ym)) return 0;
   }
   return -1;
 }
@@ -117,9 +120,9 @@ static void compare(lcs *s, long x0, long x1, long y0, long y1) {
 }
 
 int gxc__lcs(const uint32_t *a, size_t n, const uint32_t *b, size_t m,
-             char *ca, char *cb, long *v, size_t dlim) {
-  size_t len = gxc__lcs_vlen(dlim);
-  lcs s = {a, b, ca, cb, v + len / 2, v + len + len / 2, (long)dlim, 0};
+             char *ca, char *cb, long *v, size_t max_edit) {
+  size_t len = gxc__lcs_vlen(max_edit);
+  lcs s = {a, b, ca, cb, v + len / 2, v + len + len / 2, (long)max_edit, 0};
   compare(&s, 0, (long)n, 0, (long)m);
   return s.fell_back;
 }

@@ -16,21 +16,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Work space of the search: caller-allocated, 2 * gxc__lcs_vlen(dlim)
+/** Work space of the search: caller-allocated, 2 * gxc__lcs_vlen(max_edit)
  *  longs, reused across the recursion. */
-size_t gxc__lcs_vlen(size_t dlim);
+size_t gxc__lcs_vlen(size_t max_edit);
 
 /**
  * Sets the flags of @p ca (n lines) and @p cb (m lines), which must be
- * all 0 on entry, to a minimal edit script of @p a into @p b, as long as
- * the edit distance of each region that still differs after its common
- * head and tail are set aside is at most 2 * @p dlim - 1; a region past
- * that is marked changed as a whole (one replacement: still a valid
- * script, no longer minimal). @p v has 2 * gxc__lcs_vlen(dlim) longs.
+ * all 0 on entry, to a minimal edit script of @p a into @p b when their
+ * edit distance, once the common first and last lines are set aside, is
+ * at most @p max_edit lines; past that, the lines between the common
+ * first and last ones are marked changed as a whole (one replacement:
+ * still a valid script, no longer minimal). @p v has
+ * 2 * gxc__lcs_vlen(max_edit) longs.
  * Returns 1 when that fallback happened, 0 otherwise. Never allocates.
  */
 int gxc__lcs(const uint32_t *a, size_t n, const uint32_t *b, size_t m,
-             char *ca, char *cb, long *v, size_t dlim);
+             char *ca, char *cb, long *v, size_t max_edit);
 
 /**
  * Slides each run of changed lines of one side (classes @p eq, flags
