@@ -19,5 +19,6 @@ export GEXECD="$root/server/gexecd"
 export GEXEC_CLI="$root/client/cli/gexec"
 export GEXEC_INTEROP_PB_DIR="$root/tests/interop"
 export GEXEC_MKCERTS="$root/tests/tls/mkcerts.sh"
+export GEXEC_FACTS_DUMP="$root/tests/interop/facts_dump"
 export PYTHONDONTWRITEBYTECODE=1
 exec /usr/bin/python3 "$root/tests/interop/$script" "$@"

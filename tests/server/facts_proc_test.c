@@ -36,6 +36,7 @@ static void cpu_arm64(void **state) {
   assert_int_equal(c.logical_count, 4);
   assert_int_equal(c.physical_count, 4); /* no ids: one core each */
   assert_int_equal(c.sockets, 1);
+  free(c.model);
 }
 
 static void memory(void **state) {
