@@ -17,6 +17,7 @@
 #include "client/cli/teardown.h"
 #include "client/cli/tls.h"
 #include "client/gexec.h"
+#include "lib/gx_addr.h"
 #include "lib/rpc.h"
 
 /* Opens /dev/null on any of fds 0..2 that our parent left closed, so
@@ -60,7 +61,12 @@ __attribute__((noreturn)) static void remote(const gxc_args *a,
                                              const gxc_tls *tls) {
   char shown[512];
   gexec_conn_opts *opts;
+  char with_port[512];
   const char *target = gxc_pick_target(a->target, getenv("GEXEC_TARGET"));
+  /* "host" means host:7443, as for fleet targets and gexecd --listen */
+  if (target &&
+      gx_addr_with_default_port(target, with_port, sizeof with_port) == 0)
+    target = with_port;
   gxc_target_display(target, getenv("XDG_RUNTIME_DIR"), shown, sizeof shown);
   /* A closed stdout must be an EPIPE we handle, not a silent death. */
   struct sigaction sa;

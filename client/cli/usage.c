@@ -60,7 +60,7 @@ static const char usage_main[] =
     "  -h, --help       show this help and exit\n"
     "  -V, --version    show the version and exit\n"
     "\n"
-    "TARGET (-H) is unix:/path or host:port. Default: $GEXEC_TARGET, else\n"
+    "TARGET (-H) is unix:/path or host[:port] (port 7443 when not given).\nDefault: $GEXEC_TARGET, else\n"
     "unix:$XDG_RUNTIME_DIR" GX_ADDR_DEFAULT_SUBPATH ", else\n"
     "unix:" GX_ADDR_DEFAULT_RUN_DIR GX_ADDR_DEFAULT_SUBPATH ".\n"
     "-w TARGETS (run, facts) works on a fleet: see 'gexec run --help'.\n"
