@@ -20,26 +20,37 @@
 
 /* ------------------------------------------------------------ files */
 
+/* Grows @p buf (of @p cap bytes) to hold more, up to @p max + 2. */
+static int grow(char **buf, size_t *cap, size_t max) {
+  size_t want = *cap * 2 > max + 2 ? max + 2 : *cap * 2;
+  char *p = realloc(*buf, want);
+  if (!p) return errno = ENOMEM, -1;
+  *buf = p;
+  *cap = want;
+  return 0;
+}
+
 /* Reads @p path whole into a NUL-terminated malloc'd @p text (NULs
  * inside kept, @p n its length); on error @p why is the reason alone. */
 static int read_all(const char *path, char **text, size_t *n, char *why,
                     size_t len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  size_t cap = GXC_TARGETS_FILE_MAX + 1;
-  char *buf = fd >= 0 ? malloc(cap + 1) : NULL;
+  const size_t max = GXC_TARGETS_FILE_MAX;
+  size_t cap = 4096;
+  char *buf = malloc(cap);
+  int fd = buf ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
   ssize_t r = 1;
   *n = 0;
-  while (buf && *n < cap && r > 0) {
-    r = read(fd, buf + *n, cap - *n);
+  while (fd >= 0 && r > 0 && *n <= max) {
+    if (*n + 1 == cap && grow(&buf, &cap, max) != 0) break;
+    r = read(fd, buf + *n, cap - 1 - *n);
     if (r < 0 && errno == EINTR) r = 1;
     else if (r > 0) *n += (size_t)r;
   }
-  if (fd < 0 || !buf || r < 0)
-    snprintf(why, len, "%s", strerror(fd < 0 || r < 0 ? errno : ENOMEM));
-  else if (*n == cap)
-    snprintf(why, len, "larger than 16 MiB");
+  if (fd < 0 || r != 0)
+    snprintf(why, len, "%s", *n > max ? "larger than 16 MiB"
+                                      : strerror(buf ? errno : ENOMEM));
   if (fd >= 0) close(fd);
-  if (fd < 0 || !buf || r < 0 || *n == cap) return free(buf), -1;
+  if (fd < 0 || r != 0) return free(buf), -1;
   buf[*n] = '\0';
   *text = buf;
   return 0;
