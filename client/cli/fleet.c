@@ -91,10 +91,15 @@ static int expand(gxc_fleet *f, char *why, size_t len) {
   gxc_targets_ctx ctx = {.groups_file = a->groups_file};
   gxc_target_list excl = {0};
   int rc = 0;
+  char item[900];
   for (size_t i = 0; i < a->nw && rc == 0; i++)
-    rc = gxc_targets_parse(a->wtargets[i], &ctx, &f->targets, why, len);
+    if ((rc = gxc_targets_parse(a->wtargets[i], &ctx, &f->targets, item,
+                                sizeof item)) != 0)
+      snprintf(why, len, "-w %s", item);
   for (size_t i = 0; i < a->nx && rc == 0; i++)
-    rc = gxc_targets_parse(a->xtargets[i], &ctx, &excl, why, len);
+    if ((rc = gxc_targets_parse(a->xtargets[i], &ctx, &excl, item,
+                                sizeof item)) != 0)
+      snprintf(why, len, "-x %s", item);
   if (rc == 0) gxc_targets_exclude(&f->targets, &excl);
   gxc_targets_free(&excl);
   if (rc == 0 && f->targets.n == 0) {
