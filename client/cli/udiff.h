@@ -13,13 +13,17 @@
  * Bounds and fallbacks (the output stays a valid diff that turns a into b):
  *  - Either text over GXC_UDIFF_MAX_BYTES or GXC_UDIFF_MAX_LINES lines:
  *    one hunk that deletes all of a and inserts all of b, streamed (no
- *    memory taken).
- *  - An edit distance over GXC_UDIFF_MAX_EDIT lines (after the common
- *    first and last lines are set aside): the differing middle is one
- *    replacement (delete it all, insert it all) between the common lines,
- *    with the usual 3 lines of context.
- * Memory: O(N + M) (about 48 bytes a line) plus O(GXC_UDIFF_MAX_EDIT);
- * time O((N + M) * D) at worst, D the edit distance (<= the bound).
+ *    memory taken). So too when the lines' hashes collide far more than
+ *    chance allows (crafted input: over 32 probes a line on average).
+ *  - An edit distance (lines deleted + inserted, once the common first
+ *    and last lines are set aside) over GXC_UDIFF_MAX_EDIT: the lines
+ *    between the common first and last ones become one replacement
+ *    (delete them all, insert them all), with the usual 3 lines of
+ *    context. Up to the bound the diff is minimal.
+ * Memory: about 40 to 55 bytes a line of a and b, plus 320 KiB at most
+ * for the search (linear-space Myers: O(N + M + GXC_UDIFF_MAX_EDIT)).
+ * Time: O((N + M) * D), D the edit distance (<= the bound); measured
+ * 0.03 s for 200,000 lines with 10 changes, 0.3 s with 9,524 changes.
  */
 #ifndef GXC_UDIFF_H
 #define GXC_UDIFF_H

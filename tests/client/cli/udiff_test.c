@@ -246,6 +246,19 @@ static buf apply(const char *a, size_t a_len, const buf *diff) {
   return out;
 }
 
+/* Asserts that @p diff turns @p a into @p b. */
+static void assert_applies(const buf *a, const buf *b, const buf *diff) {
+  buf back = apply(a->p, a->len, diff);
+  assert_int_equal(back.len, b->len);
+  assert_memory_equal(back.p, b->p, b->len);
+  free(back.p);
+}
+
+static void assert_same(const buf *got, const buf *want) {
+  assert_int_equal(got->len, want->len);
+  assert_memory_equal(got->p, want->p, got->len);
+}
+
 /* ---- fixed expected outputs ---- */
 
 static void expect(const char *a, const char *b, const char *want) {
@@ -334,8 +347,7 @@ static void same_as_gnu(const char *a, size_t a_len, const char *b,
                         size_t b_len, const char *flag) {
   buf got = udiff_of(a, a_len, b, b_len);
   buf want = gnu_diff(a, a_len, b, b_len, flag);
-  assert_int_equal(got.len, want.len);
-  assert_memory_equal(got.p, want.p, got.len);
+  assert_same(&got, &want);
   free(got.p);
   free(want.p);
 }
@@ -404,16 +416,12 @@ static void random_pairs(void **state) {
     random_text(&a, &seed);
     random_text(&b, &seed);
     buf got = udiff_of(a.p, a.len, b.p, b.len);
-    buf back = apply(a.p, a.len, &got);
-    assert_int_equal(back.len, b.len);
-    assert_memory_equal(back.p, b.p, b.len);
+    assert_applies(&a, &b, &got);
     buf gnu = gnu_diff(a.p, a.len, b.p, b.len, NULL);
     assert_int_equal(changed_lines(&got), changed_lines(&gnu));
     buf minimal = gnu_diff(a.p, a.len, b.p, b.len, "-d");
-    assert_int_equal(got.len, minimal.len);
-    assert_memory_equal(got.p, minimal.p, got.len);
+    assert_same(&got, &minimal);
     free(got.p);
-    free(back.p);
     free(gnu.p);
     free(minimal.p);
   }
@@ -455,21 +463,29 @@ static void sink_failure_stops(void **state) {
   free(b.p);
 }
 
+/* The diff of 200,000 numbered lines against the same with every
+ * @p every-th line changed, made within @p max_s seconds; it must turn
+ * one into the other. Leaves the texts in @p a and @p b. */
+static buf timed_numbered(int every, double max_s, buf *a, buf *b) {
+  numbered(a, 200000, every, "old");
+  numbered(b, 200000, every, "new");
+  double t0 = now_s();
+  buf got = udiff_of(a->p, a->len, b->p, b->len);
+  double dt = now_s() - t0;
+  fprintf(stderr, "200,000 lines, one in %d changed: %.3f s\n", every, dt);
+  assert_true(dt < max_s);
+  assert_applies(a, b, &got);
+  return got;
+}
+
 /* 200,000 lines with 10 changes: fast, and what GNU diff writes. */
 static void large_input_is_fast(void **state) {
   buf a = {0}, b = {0};
   (void)state;
-  numbered(&a, 200000, 20000, "old");
-  numbered(&b, 200000, 20000, "new");
-  double t0 = now_s();
-  buf got = udiff_of(a.p, a.len, b.p, b.len);
-  double dt = now_s() - t0;
-  fprintf(stderr, "200,000 lines, 10 changes: %.3f s\n", dt);
-  assert_true(dt < 5.0);
+  buf got = timed_numbered(20000, 5.0, &a, &b);
   assert_int_equal(changed_lines(&got), 20);
   buf want = gnu_diff(a.p, a.len, b.p, b.len, NULL);
-  assert_int_equal(got.len, want.len);
-  assert_memory_equal(got.p, want.p, got.len);
+  assert_same(&got, &want);
   free(got.p);
   free(want.p);
   free(a.p);
@@ -481,18 +497,8 @@ static void large_input_is_fast(void **state) {
 static void many_changes_are_bounded(void **state) {
   buf a = {0}, b = {0};
   (void)state;
-  numbered(&a, 200000, 21, "old");
-  numbered(&b, 200000, 21, "new");
-  double t0 = now_s();
-  buf got = udiff_of(a.p, a.len, b.p, b.len);
-  double dt = now_s() - t0;
-  fprintf(stderr, "200,000 lines, 9,524 changes: %.3f s\n", dt);
-  assert_true(dt < 20.0);
+  buf got = timed_numbered(21, 20.0, &a, &b);
   assert_int_equal(changed_lines(&got), 2 * 9524);
-  buf back = apply(a.p, a.len, &got);
-  assert_int_equal(back.len, b.len);
-  assert_memory_equal(back.p, b.p, b.len);
-  free(back.p);
   free(got.p);
   free(a.p);
   free(b.p);
@@ -518,10 +524,7 @@ static size_t replaced_middle(int k, buf *got) {
   double t0 = now_s();
   *got = udiff_of(a.p, a.len, b.p, b.len);
   fprintf(stderr, "edit distance %d: %.3f s\n", 2 * k, now_s() - t0);
-  buf back = apply(a.p, a.len, got);
-  assert_int_equal(back.len, b.len);
-  assert_memory_equal(back.p, b.p, b.len);
-  free(back.p);
+  assert_applies(&a, &b, got);
   free(a.p);
   free(b.p);
   return changed_lines(got);
@@ -555,10 +558,26 @@ static void size_bound_falls_back(void **state) {
   const char *head = "--- a\n+++ b\n@@ -1,1000001 +1,2 @@\n-line 0\n";
   assert_memory_equal(got.p, head, strlen(head));
   assert_int_equal(changed_lines(&got), GXC_UDIFF_MAX_LINES + 1 + 2);
-  buf back = apply(a.p, a.len, &got);
-  assert_int_equal(back.len, b.len);
-  assert_memory_equal(back.p, b.p, b.len);
-  free(back.p);
+  assert_applies(&a, &b, &got);
+  free(got.p);
+  /* Past GXC_UDIFF_MAX_BYTES: one line of 16 MiB + 1 without '\n'. */
+  a.len = 0;
+  for (size_t i = 0; i <= GXC_UDIFF_MAX_BYTES; i += 4096) {
+    char x[4096];
+    memset(x, 'x', sizeof x);
+    buf_add(&a, x, i + sizeof x > GXC_UDIFF_MAX_BYTES + 1
+                       ? GXC_UDIFF_MAX_BYTES + 1 - i
+                       : sizeof x);
+  }
+  assert_int_equal(a.len, GXC_UDIFF_MAX_BYTES + 1);
+  got = udiff_of(a.p, a.len, b.p, b.len);
+  head = "--- a\n+++ b\n@@ -1 +1,2 @@\n-xxx";
+  assert_memory_equal(got.p, head, strlen(head));
+  assert_int_equal(got.len, strlen("--- a\n+++ b\n@@ -1 +1,2 @@\n-") +
+                                GXC_UDIFF_MAX_BYTES + 1 +
+                                strlen("\n\\ No newline at end of file\n") +
+                                strlen("+line 0\n+new\n"));
+  assert_applies(&a, &b, &got);
   free(got.p);
   free(a.p);
   free(b.p);
