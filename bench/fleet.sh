@@ -26,6 +26,7 @@
 # Environment:
 #   FLEET_SIZES="64 256"  host counts
 #   FLEET_RUNS=5          runs per row (median)
+#   FLEET_WARMUP=1        untimed runs per row first (0: none)
 #   GEXECD, GEXEC         binaries (default: bazel build -c opt)
 #   BAZEL_OUTPUT_BASE     if set, passed as `bazel --output_base=...`
 #   KEEP_HOSTS=1          leave the last hosts running (stop them with
@@ -128,7 +129,10 @@ bench_size() {
   bash "$ROOT/deploy/fleet-hosts.sh" start "$N" --dir "$DIR" --prefix "$PREFIX" --sshd >/dev/null
   say "$N hosts up in $((SECONDS - t0)) s"
   NODES="node[$(head -n1 "$DIR/nodes" | cut -c5-)-$(tail -n1 "$DIR/nodes" | cut -c5-)]"
-  for row in "${ROWS[@]}"; do : > "$OUT/$row.times"; time_row "$row" >/dev/null; done # warm-up
+  for row in "${ROWS[@]}"; do
+    : > "$OUT/$row.times"
+    for r in $(seq 1 "${FLEET_WARMUP:-1}"); do time_row "$row" >/dev/null; done
+  done
   for r in $(seq 1 "$RUNS"); do
     for row in "${ROWS[@]}"; do time_row "$row" >> "$OUT/$row.times"; done
     say "$N hosts: run $r of $RUNS"

@@ -101,7 +101,7 @@ expect_eq "pkg-config --cflags-only-I" \
 expect_eq "pkg-config --libs" "$(words pkg-config --libs libgexec)" \
   "-L$prefix/lib -lgexec"
 static_libs=" $(pkg-config --static --libs libgexec) "
-for lib in -lgexec -lgrpc -lgpr -lprotobuf-c -luv -lpthread; do
+for lib in -lgexec -lgrpc -lgpr -lprotobuf-c -luv -lpthread -ljson-c; do
   [[ $static_libs == *" $lib "* ]] ||
     fail "pkg-config --static --libs libgexec lacks $lib: $static_libs"
 done

@@ -27,7 +27,6 @@ import os
 import shlex
 import subprocess
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interop_test as it  # noqa: E402
@@ -279,18 +278,13 @@ def main():
         ok = it.run_one("policy_refuses", lambda: t_policy_refuses(ns))
         passed, failed = passed + ok, failed + (not ok)
     except Exception:
-        failed += 1
-        print("FAIL setup: unexpected exception")
-        traceback.print_exc(file=sys.stdout)
+        failed += it.setup_failed()
     finally:
         if d:
             d.terminate()
             d.kill()
         ns.down()
-    if failed and d:
-        print("--- gexecd log (last lines):\n%s" % d.log_tail(40))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return it.summary(passed, failed, d)
 
 
 if __name__ == "__main__":

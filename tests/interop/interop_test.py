@@ -1143,6 +1143,23 @@ def run_one(name, fn):
     return True
 
 
+def setup_failed():
+    """Reports an exception outside any test (setup, teardown); returns
+    the one failure it counts as."""
+    print("FAIL setup: unexpected exception")
+    traceback.print_exc(file=sys.stdout)
+    return 1
+
+
+def summary(passed, failed, d):
+    """Prints daemon @d's last log lines if anything failed, then the
+    final "N passed, N failed" line; returns the exit status."""
+    if failed and d:
+        print("--- gexecd log (last lines):\n%s" % d.log_tail(40))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
 def run_tests(tests, daemon, only=()):
     """Runs each t_* of @tests (those named in @only, if any), then stops
     @daemon with SIGTERM (which must exit 0). Returns (passed, failed)."""

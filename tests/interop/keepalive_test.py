@@ -19,7 +19,6 @@ import select
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -172,17 +171,12 @@ def main():
             d.terminate() == 0, "SIGTERM to gexecd", "exit 0", d.proc.returncode))
         passed, failed = ok, 3 - ok
     except Exception:
-        failed += 1
-        print("FAIL setup: unexpected exception")
-        traceback.print_exc(file=sys.stdout)
+        failed += it.setup_failed()
     finally:
         if d:
             d.kill()
         net.down()
-    if failed and d:
-        print("--- gexecd log (last lines):\n%s" % d.log_tail(40))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return it.summary(passed, failed, d)
 
 
 if __name__ == "__main__":
