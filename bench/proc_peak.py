@@ -10,7 +10,7 @@ The command's stdout and stderr pass through; its exit status is ours.
 One line goes to FILE (default stderr):
     threads=T rss_kb=R tree_procs=P tree_rss_kb=S wall_s=W
 threads and the tree figures are sampled from /proc every interval
-(default 5 ms: a short-lived peak between samples is missed); rss_kb is
+(default 20 ms: a short-lived peak between samples is missed); rss_kb is
 the command's VmHWM (the kernel's peak RSS of its memory since exec, as
 last sampled; not wait4's ru_maxrss, which keeps the forking parent's
 size across exec).
@@ -28,35 +28,40 @@ def status_fields(pid):
         with open("/proc/%d/status" % pid) as f:
             for line in f:
                 k, _, v = line.partition(":")
-                if k in ("Threads", "VmRSS", "VmHWM", "PPid"):
+                if k in ("Threads", "VmRSS", "VmHWM"):
                     out[k] = int(v.split()[0])
     except (OSError, ValueError, IndexError):
         pass
     return out
 
 
+def ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def tree(root):
-    """{pid: status fields} of root and its descendants."""
-    st = {}
+    """{pid: status fields} of root and its descendants (one small read
+    of every process's stat for its parent, status only for the tree)."""
+    kids = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
-            f = status_fields(int(d))
-            if f:
-                st[int(d)] = f
-    kids = {}
-    for pid, f in st.items():
-        kids.setdefault(f.get("PPid"), []).append(pid)
+            kids.setdefault(ppid(int(d)), []).append(int(d))
     out, todo = {}, [root]
     while todo:
         p = todo.pop()
-        if p in st:
-            out[p] = st[p]
+        f = status_fields(p)
+        if f:
+            out[p] = f
             todo.extend(kids.get(p, []))
     return out
 
 
 def main(argv):
-    interval, out_path = 0.005, None
+    interval, out_path = 0.02, None
     while argv and argv[0] != "--":
         if argv[0] == "--interval":
             interval = float(argv[1])
