@@ -116,9 +116,14 @@ median() { sort -g | awk '{ v[NR] = $1 } END {
 
 rows() {
   ROWS=(pdsh clush)
-  "$GEXEC" run --help 2>&1 | grep -qE '(^|[ ,])-w[ ,]' && ROWS+=(gexec)
+  # the help text is read whole first: grep -q closing the pipe early
+  # would kill gexec with SIGPIPE and, under pipefail, drop the row
+  local help
+  help=$("$GEXEC" run --help 2>&1)
+  grep -qE '(^|[ ,])-w[ ,]' <<<"$help" && ROWS+=(gexec)
   ROWS+=(clush_facts)
-  "$GEXEC" facts --help 2>&1 | grep -qE '(^|[ ,])-w[ ,]' && ROWS+=(gexec_facts)
+  help=$("$GEXEC" facts --help 2>&1)
+  grep -qE '(^|[ ,])-w[ ,]' <<<"$help" && ROWS+=(gexec_facts)
   return 0
 }
 
