@@ -76,7 +76,10 @@ int gxc_facts_one(const gxc_args *a, const char *target, const char *shown,
   if (rc == GEXEC_OK) rc = gexec_facts_get(conn, &req, &text, &err);
   gxc_conn_release(conn);
   if (rc == GEXEC_EREFUSED) {
-    fprintf(stderr, "gexec: refused by policy: %s\n", err.message);
+    fprintf(stderr, "gexec: %s%s\n",
+            strncmp(err.message, "refused by ", 11) ? "refused by policy: "
+                                                    : "",
+            err.message);
     return GXC_EXIT_ERROR;
   }
   if (rc != GEXEC_OK) {

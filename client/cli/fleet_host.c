@@ -100,8 +100,10 @@ const char *gxc_host_reason(const gxc_host *h, char *buf, size_t len) {
       snprintf(buf, len, "unreachable (%s)", msg);
       break;
     case GXC_OUTCOME_REFUSED:
-      if (h->rc == GEXEC_EREFUSED)
-        snprintf(buf, len, "refused by policy: %s", msg);
+      if (h->rc == GEXEC_EREFUSED) /* libgexec says "refused by X: " */
+        snprintf(buf, len, "%s%s",
+                 strncmp(msg, "refused by ", 11) ? "refused by policy: " : "",
+                 msg);
       else
         snprintf(buf, len, "refused: TLS: %s", msg);
       break;

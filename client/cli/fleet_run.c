@@ -166,6 +166,19 @@ static int write_json(gxc_out *o, json_object *obj) {
   return gxc_out_put(o, text, len) || gxc_out_put(o, "\n", 1) ? -1 : 0;
 }
 
+/* --outdir: a host that never ran (unreachable, refused) keeps only its
+ * T.json; the T.out and T.err opened for it are removed. */
+static void drop_streams(const gxc_fleet *f, const gxc_host *h) {
+  char path[4096 + 300];
+  if (h->outcome != GXC_OUTCOME_UNREACHABLE &&
+      h->outcome != GXC_OUTCOME_REFUSED)
+    return;
+  outdir_path(f, h, "out", path, sizeof path);
+  unlink(path);
+  outdir_path(f, h, "err", path, sizeof path);
+  unlink(path);
+}
+
 /* --outdir: each host's DIR/T.json: its object of the --json document. */
 static void write_outdir_json(gxc_fleet *f, json_object *doc) {
   json_object *arr = json_object_object_get(doc, "hosts");
@@ -184,6 +197,7 @@ static void write_outdir_json(gxc_fleet *f, json_object *doc) {
                 s ? "stderr" : "stdout");
     gxc_out_free(&o);
     if (fd >= 0) close(fd);
+    drop_streams(f, h);
   }
 }
 

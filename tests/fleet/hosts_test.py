@@ -20,19 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import hosts  # noqa: E402
+from fleetcheck import Failure, check  # noqa: E402
 
 N = 16
 MARK = "60.8147"  # `sleep 60.8147`: a process this test can find
-
-
-class Failure(AssertionError):
-    pass
-
-
-def check(cond, request, expected, actual):
-    if not cond:
-        raise Failure("\n    request:  %s\n    expected: %s\n    actual:   %s"
-                      % (request, expected, actual))
 
 
 # ------------------------------------------ Health/Check, in the client ns
