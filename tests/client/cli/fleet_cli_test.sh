@@ -1,0 +1,45 @@
+#!/bin/bash
+# The fleet CLI (gexec run -w) against targets on this machine that need
+# no daemon: loopback addresses on port 1 refuse the connection at once.
+# Each case checks exact bytes (summary lines, files) and the exit status.
+# Prints a TAP-like line per check and "N passed, N failed".
+set -uo pipefail
+gexec="${TEST_SRCDIR:?run me through bazel test}/gexec/client/cli/gexec"
+tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/fleet_cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+check() { # $1 = description, $2 = want, $3 = got
+  if [ "$2" == "$3" ]; then
+    echo "ok - $1"
+    pass=$((pass + 1))
+  else
+    echo "not ok - $1"
+    echo "  want: $(printf '%q' "$2")"
+    echo "  got:  $(printf "%q" "${3:0:600}")"
+    fail=$((fail + 1))
+  fi
+}
+
+# --outdir: each host's files are closed when it ends, so a fleet far
+# larger than RLIMIT_NOFILE / 2 writes every host's files (it used to
+# keep 2 descriptors per host until the whole run ended: "Too many open
+# files" from the 27th host on with 64 descriptors).
+t_outdir_fds() {
+  local err rc
+  err=$(ulimit -n 64 && "$gexec" run -f 8 -w '127.0.0.[1-150]:1' \
+          --outdir "$tmp/out" true 2>&1 >/dev/null)
+  rc=$?
+  check "outdir: exit 255 (unreachable)" 255 "$rc"
+  check "outdir: summary, no descriptor ran out" \
+    "gexec: 127.0.0.[1-150]:1: unreachable (connection refused)
+gexec: 150 hosts: 0 ok, 0 failed, 0 timed out, 150 unreachable, 0 refused" \
+    "$err"
+  check "outdir: 3 files a host" 450 "$(ls "$tmp/out" | wc -l)"
+  check "outdir: the last host's JSON names it" 1 \
+    "$(grep -c '"target":"127.0.0.150:1"' "$tmp/out/127.0.0.150_1.json")"
+}
+
+t_outdir_fds
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
