@@ -109,6 +109,22 @@ static int expand(gxc_fleet *f, char *why, size_t len) {
   return rc;
 }
 
+/* --outdir: two targets whose files would be the same are refused
+ * before anything runs (the second host's files overwrote the first's). */
+static int check_stems(gxc_fleet *f, char *why, size_t len) {
+  size_t a = 0, b = 0;
+  int rc = gxc_targets_stem_clash(&f->targets, &a, &b);
+  if (rc < 0) snprintf(why, len, "out of memory");
+  if (rc > 0) {
+    char stem[256];
+    gxc_target_file_stem(f->targets.v[a].name, stem, sizeof stem);
+    snprintf(why, len, "--outdir: targets '%.200s' and '%.200s' would both "
+             "write %.200s.out, .err and .json", f->targets.v[a].name,
+             f->targets.v[b].name, stem);
+  }
+  return rc != 0 ? -1 : 0;
+}
+
 static int make_hosts(gxc_fleet *f) {
   f->n = f->targets.n;
   f->hosts = calloc(f->n, sizeof *f->hosts);
@@ -427,6 +443,10 @@ static int setup(gxc_fleet *f, gexec_conn_opts *opts) {
     gexec_conn_opts_set_connect_timeout(opts,
                                         (int64_t)f->a->connect_timeout_ms);
   if (expand(f, why, sizeof why) != 0) {
+    fprintf(stderr, "gexec: %s\n", why);
+    return GXC_EXIT_USAGE;
+  }
+  if (f->a->outdir && check_stems(f, why, sizeof why) != 0) {
     fprintf(stderr, "gexec: %s\n", why);
     return GXC_EXIT_USAGE;
   }

@@ -40,6 +40,21 @@ gexec: 150 hosts: 0 ok, 0 failed, 0 timed out, 150 unreachable, 0 refused" \
     "$(grep -c '"target":"127.0.0.150:1"' "$tmp/out/127.0.0.150_1.json")"
 }
 
+# --outdir: two targets with the same file stem are a usage error before
+# anything runs (the second host's files overwrote the first's).
+t_outdir_clash() {
+  local err rc
+  err=$("$gexec" run -w 'unix:/nonexistent/x_y,unix:/nonexistent/x/y' \
+          --outdir "$tmp/clash" true 2>&1 >/dev/null)
+  rc=$?
+  check "outdir clash: exit 2" 2 "$rc"
+  check "outdir clash: names both targets" \
+    "gexec: --outdir: targets 'unix:/nonexistent/x_y' and 'unix:/nonexistent/x/y' would both write unix__nonexistent_x_y.out, .err and .json" \
+    "$err"
+  check "outdir clash: nothing made" no "$([ -e "$tmp/clash" ] && echo yes || echo no)"
+}
+
 t_outdir_fds
+t_outdir_clash
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
