@@ -110,6 +110,25 @@ static void statuses(void **state) {
   release(4);
 }
 
+/* A daemon's message in a summary line: control characters (escape
+ * sequences, newlines) and invalid UTF-8 escaped, other UTF-8 kept. */
+static void summary_escapes(void **state) {
+  gxc_out err = mem();
+  (void)state;
+  reset(2);
+  failed(0, GEXEC_EREFUSED, 7, "rule \033]0;owned\007 x\ny \xc3\xa9\xff", 0);
+  failed(1, GEXEC_ESTATUS, GEXEC_STATUS_INTERNAL, "\r\033[2Kfake ok", 1);
+  assert_int_equal(gxc_fleet_summary(hosts, 2, &err), 0);
+  assert_string_equal(
+      text(&err),
+      "gexec: n01: refused by policy: rule \\x1b]0;owned\\x07 x\\x0ay "
+      "\xc3\xa9\\xff\n"
+      "gexec: n02: failed: \\x0d\\x1b[2Kfake ok\n"
+      "gexec: 2 hosts: 0 ok, 1 failed, 0 timed out, 0 unreachable, "
+      "1 refused\n");
+  release(2);
+}
+
 static void summary_lines(void **state) {
   gxc_out err = mem();
   (void)state;
@@ -315,6 +334,7 @@ static void capture_bound(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(statuses),      cmocka_unit_test(summary_lines),
+      cmocka_unit_test(summary_escapes),
       cmocka_unit_test(reasons),       cmocka_unit_test(gathered),
       cmocka_unit_test(gathered_by_status), cmocka_unit_test(diffs),
       cmocka_unit_test(json_document), cmocka_unit_test(capture_bound),
