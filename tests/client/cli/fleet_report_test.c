@@ -23,7 +23,7 @@ static char names[NH][16];
 static void reset(size_t n) {
   memset(hosts, 0, sizeof hosts);
   for (size_t i = 0; i < n; i++) {
-    snprintf(names[i], sizeof names[i], "n%02zu", i + 1);
+    snprintf(names[i], sizeof names[i], "n%02u", (unsigned)(i + 1) % 1000);
     hosts[i].index = i;
     hosts[i].name = names[i];
     hosts[i].address = names[i];
@@ -248,12 +248,12 @@ static void gathered_many_distinct(void **state) {
   assert_int_equal(setrlimit(RLIMIT_AS, &lim), 0);
 #endif
   for (size_t i = 0; i < MANY; i++) {
-    snprintf(nm[i], 16, "h%05zu", i);
+    snprintf(nm[i], 16, "h%05u", (unsigned)i % 100000);
     many[i].name = many[i].address = nm[i];
     many[i].out_fd[0] = many[i].out_fd[1] = -1;
     gexec_exit e = {.exit_code = 0};
     gxc_host_set_exit(&many[i], &e);
-    char line[16];
+    char line[24];
     int n = snprintf(line, sizeof line, "%s\n", nm[i]);
     gxc_capture_add(&many[i].cap[0], (const uint8_t *)line, (size_t)n);
   }
