@@ -256,6 +256,24 @@ static void check_deadline(gxc_fleet *f, int64_t now) {
   }
 }
 
+/* A host whose run was sent a timeout and whose daemon has not reported
+ * its end GXC_FLEET_LATE_MS after it (plus the kill grace) is cancelled,
+ * with or without --deadline: a daemon that takes the call and never
+ * answers must not hold the fleet run forever. */
+static void check_late(gxc_fleet *f, int64_t now) {
+  for (size_t i = 0; i < f->next; i++) {
+    gxc_host *h = &f->hosts[i];
+    if ((h->state != GXC_HOST_CALLING && h->state != GXC_HOST_RUNNING) ||
+        !h->timeout_ms)
+      continue;
+    int64_t late = h->t_start_us + ((int64_t)h->timeout_ms + GXC_FLEET_LATE_MS +
+                                    f->a->kill_grace_ms) * 1000;
+    if (now >= late)
+      gxc_fleet_fail(f, h, GXC_OUTCOME_FAILED, "no answer from the daemon "
+                     "after the run's timeout: cancelled");
+  }
+}
+
 /* ------------------------------------------------------------ signals */
 
 /* Cancels every host that is calling or running, and starts no more. */
@@ -361,6 +379,7 @@ static void loop(gxc_fleet *f) {
     on_signals(f);
     now = gxc_fleet_now_us();
     check_deadline(f, now);
+    check_late(f, now);
     for (size_t i = 0; f->kind->tick && i < f->next; i++)
       if (f->hosts[i].state == GXC_HOST_RUNNING)
         f->kind->tick(f, &f->hosts[i], now);

@@ -54,7 +54,46 @@ t_outdir_clash() {
   check "outdir clash: nothing made" no "$([ -e "$tmp/clash" ] && echo yes || echo no)"
 }
 
+# A daemon that takes the call and never answers (a grpcio server whose
+# Run handler sleeps) ends as failed GXC_FLEET_LATE_MS (10 s) after the
+# run's timeout (-t 1), plus the kill grace, without --deadline: it used
+# to hold the fleet run forever.
+t_silent_daemon() {
+  cat >"$tmp/stall.py" <<'PY'
+import sys, time
+from concurrent import futures
+import grpc
+def run(requests, ctx):
+    time.sleep(60)
+    return iter(())
+h = grpc.method_handlers_generic_handler(
+    "gexec.v1.Exec", {"Run": grpc.stream_stream_rpc_method_handler(run)})
+s = grpc.server(futures.ThreadPoolExecutor(4))
+s.add_generic_rpc_handlers((h,))
+print(s.add_insecure_port("127.0.0.1:0"), flush=True)
+s.start()
+sys.stdin.read()  # until the test closes our stdin
+PY
+  local port err rc t0 t1
+  coproc STALL { /usr/bin/python3 "$tmp/stall.py"; }
+  read -r port <&"${STALL[0]}"
+  t0=$(date +%s)
+  err=$(timeout 40 "$gexec" run -w "127.0.0.1:$port" -t 1 --kill-grace 100ms \
+          true 2>&1 >/dev/null)
+  rc=$?
+  t1=$(date +%s)
+  exec {STALL[1]}>&-
+  wait "$STALL_PID" 2>/dev/null
+  check "silent daemon: exit 255, not held forever" 255 "$rc"
+  check "silent daemon: summary" \
+    "gexec: 127.0.0.1:$port: failed: no answer from the daemon after the run's timeout: cancelled
+gexec: 1 hosts: 0 ok, 1 failed, 0 timed out, 0 unreachable, 0 refused" "$err"
+  check "silent daemon: ended 11-13 s after the start" yes \
+    "$([ $((t1 - t0)) -ge 11 ] && [ $((t1 - t0)) -le 13 ] && echo yes || echo "no: $((t1 - t0)) s")"
+}
+
 t_outdir_fds
 t_outdir_clash
+t_silent_daemon
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
