@@ -242,12 +242,14 @@ int gexec__end_result(gexec_proc *p, gexec_error *err);
 void gexec__proc_wake(gexec_proc *p);
 
 /* facts.c, under p->mu: takes the FactsResponse of a facts call (on_recv
- * of proc.c); a second one, or one that does not parse, is a protocol
- * error (returns -1). */
+ * of proc.c); a second one, or one that does not parse (a string that is
+ * not UTF-8 included), is a protocol error (returns -1). */
 int gexec__facts_accept(gexec_proc *p, const uint8_t *data, size_t len);
 
 /* pb_json.c: @p m as JSON text (malloc'd, NUL-terminated; its length in
- * *@p len when not NULL), or NULL out of memory. */
+ * *@p len when not NULL), or NULL out of memory or when a string of @p m
+ * is not valid UTF-8 (protobuf-c does not check; proto3 parsers reject
+ * such a message, and the JSON would not be valid either). */
 char *gexec__pb_json(const ProtobufCMessage *m, size_t *len);
 
 /* evq.c: under p->mu. Queues @p p on its queue if it has an event that

@@ -169,12 +169,33 @@ static json_object *message(const ProtobufCMessage *m, int depth) {
   return o;
 }
 
+/* Whether @p s (@p n bytes) is valid UTF-8 (no overlong forms,
+ * surrogates or code points past U+10FFFF). */
+static int valid_utf8(const unsigned char *s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    size_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
+             : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (k == 0 || k > n - i) return 0;
+    for (size_t j = 1; j < k; j++)
+      if ((s[i + j] & 0xc0) != 0x80) return 0;
+    if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0) ||
+        (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90))
+      return 0;
+    i += k;
+  }
+  return 1;
+}
+
 char *gexec__pb_json(const ProtobufCMessage *m, size_t *len) {
   json_object *o = message(m, 0);
   if (!o) return NULL;
   size_t n;
   const char *s = json_object_to_json_string_length(
       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+  /* json-c copies string bytes as they are: the text is valid UTF-8
+   * exactly when every string of the message is */
+  if (s && !valid_utf8((const unsigned char *)s, n)) s = NULL;
   char *out = s ? malloc(n + 1) : NULL;
   if (out) {
     memcpy(out, s, n + 1);

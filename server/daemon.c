@@ -461,6 +461,11 @@ static int describe_caller(void *ud, gx_rpc_call *call) {
   return gxd_access_describe(d->access, call);
 }
 
+/* Facts/Get's stream rate (facts.h): the connection's, as for runs. */
+static int facts_rate(void *ud, gx_rpc_call *call, char *why, size_t len) {
+  return gxd_protect_admit_unary(ud, call, why, len);
+}
+
 static void init_ctx(daemon_t *d) {
   struct passwd *pw = getpwuid(geteuid());
   snprintf(d->home, sizeof d->home, "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
@@ -472,6 +477,8 @@ static void init_ctx(daemon_t *d) {
   d->health = (gxd_health){&d->draining, describe_caller, d};
   d->facts.loop = d->loop;
   d->facts.access = &d->access;
+  d->facts.admit_rate = facts_rate;
+  d->facts.rate_ud = &d->protect;
 }
 
 static void close_walk(uv_handle_t *h, void *arg) {

@@ -117,6 +117,17 @@ static void start_job(gxd_facts *f, facts_job *j) {
   uv_timer_start(&j->timer, on_timeout, GXD_FACTS_TIMEOUT_MS, 0);
 }
 
+/* The connection's stream rate, as for runs (a flood of Facts calls on
+ * a unix socket is not charged by the gate): 0, or ends the call and
+ * returns -1. */
+static int admit_rate(gxd_facts *f, gx_rpc_call *call) {
+  char why[256];
+  int st = f->admit_rate(f->rate_ud, call, why, sizeof why);
+  if (st == GX_STATUS_OK) return 0;
+  gx_rpc_call_finish(call, st, why);
+  return -1;
+}
+
 static void get(void *ud, gx_rpc_call *call, const ProtobufCMessage *msg) {
   gxd_facts *f = ud;
   gxd_caller_info *caller = malloc(sizeof *caller);
@@ -127,6 +138,7 @@ static void get(void *ud, gx_rpc_call *call, const ProtobufCMessage *msg) {
   }
   j->f = f;
   j->call = call;
+  if (f->admit_rate && admit_rate(f, call) != 0) goto out;
   if (!gxd_access_admit_facts(*f->access, call, caller, j->rule,
                               sizeof j->rule))
     goto out; /* ended, logged and audited */

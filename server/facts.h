@@ -3,7 +3,10 @@
  * gexec.v1.Facts/Get: system information read by the daemon, no command
  * run (facts.proto). The readers are in facts_read.h.
  *
- * A call: revocation and identity as every call, then the policy rule
+ * A call: its connection's stream rate (gxd_facts.admit_rate: calls
+ * on the daemon's unix listeners pass no gate; RESOURCE_EXHAUSTED past
+ * it, neither logged nor audited, as for runs), then revocation and
+ * identity as every call, then the policy rule
  * must allow facts (gxd_access_admit_facts: PERMISSION_DENIED with the
  * run refusals' trailers otherwise); the groups are checked
  * (INVALID_ARGUMENT "unknown facts group 'x'; known: ..."); then the
@@ -89,6 +92,10 @@ int gxd_facts_collect(const gxd_facts_src *src, unsigned groups, int pseudo,
 typedef struct {
   uv_loop_t *loop;
   gxd_access **access; /**< the daemon's (set before the server starts) */
+  /** The stream rate, as for runs (the daemon's gxd_protect_admit_unary):
+   *  GX_STATUS_OK, or a status with the reason in @p why. NULL = none. */
+  int (*admit_rate)(void *ud, gx_rpc_call *call, char *why, size_t len);
+  void *rate_ud;
   gxd_facts_src src;
   int inflight;        /**< loop thread only */
   struct gxd_facts_job *jobs; /**< calls being read (facts.c) */

@@ -232,14 +232,31 @@ static gxd_guard_verdict rate_of(gxd_protect *p, gx_rpc_call *call,
   return v;
 }
 
+/* The auth of @p call (or none) and its keys. */
+static void call_keys(gx_rpc_call *call, gx_rpc_auth *a, key_buf conn,
+                      key_buf id) {
+  static const gx_rpc_auth none = {.transport = ""};
+  if (gx_rpc_call_auth(call, a) != GX_OK) *a = none;
+  keys_of(call, a, conn, id);
+}
+
+int gxd_protect_admit_unary(gxd_protect *p, gx_rpc_call *call, char *why,
+                            size_t why_len) {
+  gx_rpc_auth a;
+  key_buf conn, id;
+  call_keys(call, &a, conn, id);
+  gxd_guard_verdict v = rate_of(p, call, &a, conn);
+  if (v == GXD_GUARD_OK) return GX_STATUS_OK;
+  gxd_guard_describe(p->rate, v, why, why_len);
+  return GX_STATUS_RESOURCE_EXHAUSTED;
+}
+
 int gxd_protect_admit_call(gxd_protect *p, gx_rpc_call *call,
                            gxd_guard_slot *slot, char *why, size_t why_len) {
-  static const gx_rpc_auth none = {.transport = ""};
   gx_rpc_auth a;
   key_buf conn, id;
   memset(slot, 0, sizeof *slot);
-  if (gx_rpc_call_auth(call, &a) != GX_OK) a = none;
-  keys_of(call, &a, conn, id);
+  call_keys(call, &a, conn, id);
   gxd_guard_verdict v = rate_of(p, call, &a, conn);
   if (v == GXD_GUARD_OK)
     v = gxd_guard_open(p->sessions, conn, id, now_ns(), slot);

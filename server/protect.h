@@ -127,6 +127,16 @@ const char *gxd_protect_admit_stream(void *ud, uint64_t conn_id);
 int gxd_protect_admit_call(gxd_protect *p, gx_rpc_call *call,
                            gxd_guard_slot *slot, char *why, size_t why_len);
 
+/**
+ * Loop thread: the rate part of gxd_protect_admit_call for a unary call
+ * that takes no session slot (Facts/Get): its connection's stream rate
+ * if the gate did not charge it (the daemon's own unix listeners), and
+ * whether the connection was cut. GX_STATUS_OK, or RESOURCE_EXHAUSTED
+ * with the reason in @p why.
+ */
+int gxd_protect_admit_unary(gxd_protect *p, gx_rpc_call *call, char *why,
+                            size_t why_len);
+
 /** Loop thread: gives back @p slot of a call admitted by
  *  gxd_protect_admit_call that will have no session after all. */
 void gxd_protect_release(gxd_protect *p, gxd_guard_slot *slot);

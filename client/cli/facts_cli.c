@@ -12,6 +12,7 @@
 #include "client/cli/fleet_report.h"
 #include "client/cli/json_out.h"
 #include "client/cli/teardown.h"
+#include "client/cli/textsafe.h"
 
 /* The request for @p a's FIELDs; @p groups has room for 16. */
 static gexec_facts_req request(const gxc_args *a, uint64_t timeout_ms,
@@ -75,17 +76,19 @@ int gxc_facts_one(const gxc_args *a, const char *target, const char *shown,
   int rc = gexec_connect(target, opts, &conn, &err);
   if (rc == GEXEC_OK) rc = gexec_facts_get(conn, &req, &text, &err);
   gxc_conn_release(conn);
+  char msg[4 * sizeof err.message]; /* the daemon's words: escaped */
+  gxc_text_safe(rc == GEXEC_EREFUSED ? err.message
+                                    : gxc_strip_target(err.message, shown),
+                msg, sizeof msg);
   if (rc == GEXEC_EREFUSED) {
     fprintf(stderr, "gexec: %s%s\n",
-            strncmp(err.message, "refused by ", 11) ? "refused by policy: "
-                                                    : "",
-            err.message);
+            strncmp(msg, "refused by ", 11) ? "refused by policy: " : "", msg);
     return GXC_EXIT_ERROR;
   }
   if (rc != GEXEC_OK) {
     fprintf(stderr, "gexec: %s%.140s: %s\n",
             rc == GEXEC_ECONNECT ? "cannot connect to " : "facts of ", shown,
-            gxc_strip_target(err.message, shown));
+            msg);
     return rc == GEXEC_ESTATUS ? gxc_exit_from_error(rc, &err)
                                : GXC_EXIT_ERROR;
   }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/cli/textsafe.h"
+
 /* Longest FIELD path handled. */
 #define PATH_MAX_LEN 512
 
@@ -97,8 +99,7 @@ const char *gxc_facts_text(json_object *v, char *buf, size_t len) {
   else
     s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
                                               JSON_C_TO_STRING_NOSLASHESCAPE);
-  snprintf(buf, len, "%s", s ? s : "-");
-  return buf;
+  return gxc_text_safe(s ? s : "-", buf, len); /* a daemon's strings */
 }
 
 /* ------------------------------------------------------------- leaves */
@@ -112,7 +113,7 @@ static void elem_seg(json_object *e, size_t i, char *buf, size_t len) {
       json_object_object_get_ex(e, "name", &nm) &&
       json_object_is_type(nm, json_type_string) &&
       !strchr(json_object_get_string(nm), '.'))
-    snprintf(buf, len, "%s", json_object_get_string(nm));
+    gxc_text_safe(json_object_get_string(nm), buf, len);
   else
     snprintf(buf, len, "%zu", i);
 }

@@ -30,8 +30,9 @@ extern const char *const gxc_facts_default_fields[];
 json_object *gxc_facts_lookup(json_object *facts, const char *path);
 
 /** A value as text: a string as it is, a number or boolean as in JSON,
- *  an object or array as compact JSON, absent or null as "-". Bounded by
- *  @p len (truncated). Returns @p buf. */
+ *  an object or array as compact JSON, absent or null as "-"; control
+ *  characters and invalid UTF-8 escaped (gxc_text_safe: the daemon's
+ *  strings). Bounded by @p len (truncated). Returns @p buf. */
 const char *gxc_facts_text(json_object *v, char *buf, size_t len);
 
 /**

@@ -109,6 +109,22 @@ static int expand(gxc_fleet *f, char *why, size_t len) {
   return rc;
 }
 
+/* --outdir: two targets whose files would be the same are refused
+ * before anything runs (the second host's files overwrote the first's). */
+static int check_stems(gxc_fleet *f, char *why, size_t len) {
+  size_t a = 0, b = 0;
+  int rc = gxc_targets_stem_clash(&f->targets, &a, &b);
+  if (rc < 0) snprintf(why, len, "out of memory");
+  if (rc > 0) {
+    char stem[256];
+    gxc_target_file_stem(f->targets.v[a].name, stem, sizeof stem);
+    snprintf(why, len, "--outdir: targets '%.200s' and '%.200s' would both "
+             "write %.200s.out, .err and .json", f->targets.v[a].name,
+             f->targets.v[b].name, stem);
+  }
+  return rc != 0 ? -1 : 0;
+}
+
 static int make_hosts(gxc_fleet *f) {
   f->n = f->targets.n;
   f->hosts = calloc(f->n, sizeof *f->hosts);
@@ -240,6 +256,24 @@ static void check_deadline(gxc_fleet *f, int64_t now) {
   }
 }
 
+/* A host whose run was sent a timeout and whose daemon has not reported
+ * its end GXC_FLEET_LATE_MS after it (plus the kill grace) is cancelled,
+ * with or without --deadline: a daemon that takes the call and never
+ * answers must not hold the fleet run forever. */
+static void check_late(gxc_fleet *f, int64_t now) {
+  for (size_t i = 0; i < f->next; i++) {
+    gxc_host *h = &f->hosts[i];
+    if ((h->state != GXC_HOST_CALLING && h->state != GXC_HOST_RUNNING) ||
+        !h->timeout_ms)
+      continue;
+    int64_t late = h->t_start_us + ((int64_t)h->timeout_ms + GXC_FLEET_LATE_MS +
+                                    f->a->kill_grace_ms) * 1000;
+    if (now >= late)
+      gxc_fleet_fail(f, h, GXC_OUTCOME_FAILED, "no answer from the daemon "
+                     "after the run's timeout: cancelled");
+  }
+}
+
 /* ------------------------------------------------------------ signals */
 
 /* Cancels every host that is calling or running, and starts no more. */
@@ -345,6 +379,7 @@ static void loop(gxc_fleet *f) {
     on_signals(f);
     now = gxc_fleet_now_us();
     check_deadline(f, now);
+    check_late(f, now);
     for (size_t i = 0; f->kind->tick && i < f->next; i++)
       if (f->hosts[i].state == GXC_HOST_RUNNING)
         f->kind->tick(f, &f->hosts[i], now);
@@ -427,6 +462,10 @@ static int setup(gxc_fleet *f, gexec_conn_opts *opts) {
     gexec_conn_opts_set_connect_timeout(opts,
                                         (int64_t)f->a->connect_timeout_ms);
   if (expand(f, why, sizeof why) != 0) {
+    fprintf(stderr, "gexec: %s\n", why);
+    return GXC_EXIT_USAGE;
+  }
+  if (f->a->outdir && check_stems(f, why, sizeof why) != 0) {
     fprintf(stderr, "gexec: %s\n", why);
     return GXC_EXIT_USAGE;
   }

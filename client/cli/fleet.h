@@ -15,7 +15,8 @@
  * deadline), so its daemon kills the process tree and reports timed_out;
  * a host still connecting (or not started) at the deadline is
  * unreachable; a host whose daemon has not answered GXC_FLEET_LATE_MS
- * after the deadline (plus the kill grace) is cancelled and failed.
+ * after the deadline, or after its run's timeout (-t, also without
+ * --deadline), plus the kill grace, is cancelled and failed.
  */
 #ifndef GXC_FLEET_H
 #define GXC_FLEET_H

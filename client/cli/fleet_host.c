@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "client/cli/exitcode.h"
+#include "client/cli/textsafe.h"
 
 void gxc_host_set_exit(gxc_host *h, const gexec_exit *e) {
   h->has_exit = 1;
@@ -91,7 +92,8 @@ static const char *ended(const gxc_host *h, char *buf, size_t len) {
 }
 
 const char *gxc_host_reason(const gxc_host *h, char *buf, size_t len) {
-  const char *msg = h->err.message;
+  char msg[4 * sizeof h->err.message]; /* a daemon's words: escaped */
+  gxc_text_safe(h->err.message, msg, sizeof msg);
   buf[0] = '\0';
   if (h->has_exit) return h->outcome == GXC_OUTCOME_OK ? buf
                                                        : ended(h, buf, len);

@@ -100,7 +100,9 @@ int gxc_host_status(const gxc_host *h);
  * "exited with 1", "killed by signal 9 (KILL)", "killed by the memory
  * limit (OOM)", "timed out after 5 s (process tree killed)",
  * "unreachable (connection refused)", "refused by policy: ...",
- * "refused: TLS: ...", "command not found: ...", "failed: ...". Written
+ * "refused: TLS: ...", "command not found: ...", "failed: ..." (the
+ * error's message escaped by gxc_text_safe: it may come from a daemon).
+ * Written
  * to @p buf (bounded); returns @p buf. "" for OK.
  */
 const char *gxc_host_reason(const gxc_host *h, char *buf, size_t len);

@@ -18,12 +18,12 @@
 /* A set of hosts (indexes into the host array) sharing something. */
 typedef struct {
   size_t *idx;
-  size_t n;
+  size_t n, cap;
 } group;
 
 typedef struct {
   group *v;
-  size_t n;
+  size_t n, cap;
 } groups;
 
 static void groups_free(groups *g) {
@@ -31,18 +31,27 @@ static void groups_free(groups *g) {
   free(g->v);
 }
 
-/* Adds host @p h to group @p gi (a new one when gi == g->n). Groups are
- * preallocated to @p cap (hosts) entries each on creation. */
-static int groups_add(groups *g, size_t gi, size_t h, size_t cap) {
-  if (gi == g->n) {
-    group *nv = realloc(g->v, (g->n + 1) * sizeof *nv);
+/* Adds host @p h to group @p gi (a new one when gi == g->n). A group's
+ * array grows as it fills: n hosts in n groups of one each (every host's
+ * output differs) is O(n) memory, not n * n. */
+static int groups_add(groups *g, size_t gi, size_t h) {
+  if (gi == g->n && g->n == g->cap) {
+    size_t cap = g->cap ? g->cap * 2 : 4;
+    group *nv = realloc(g->v, cap * sizeof *nv);
     if (!nv) return -2;
     g->v = nv;
-    g->v[gi] = (group){calloc(cap, sizeof(size_t)), 0};
-    if (!g->v[gi].idx) return -2;
-    g->n++;
+    g->cap = cap;
   }
-  g->v[gi].idx[g->v[gi].n++] = h;
+  if (gi == g->n) g->v[g->n++] = (group){NULL, 0, 0};
+  group *e = &g->v[gi];
+  if (e->n == e->cap) {
+    size_t cap = e->cap ? e->cap * 2 : 4;
+    size_t *ni = realloc(e->idx, cap * sizeof *ni);
+    if (!ni) return -2;
+    e->idx = ni;
+    e->cap = cap;
+  }
+  e->idx[e->n++] = h;
   return 0;
 }
 
@@ -95,7 +104,7 @@ static int group_reasons(const gxc_host *hosts, size_t n, groups *g) {
     if (!reasons[i][0]) continue;
     size_t gi = 0;
     while (gi < g->n && strcmp(reasons[g->v[gi].idx[0]], reasons[i])) gi++;
-    rc = groups_add(g, gi, i, n);
+    rc = groups_add(g, gi, i);
   }
   free(reasons);
   return rc;
@@ -146,7 +155,7 @@ static int group_outputs(const gxc_host *hosts, size_t n, groups *g) {
     size_t gi = 0;
     while (gi < g->n && !same_output(&hosts[g->v[gi].idx[0]], &hosts[i]))
       gi++;
-    rc = groups_add(g, gi, i, n);
+    rc = groups_add(g, gi, i);
   }
   return rc;
 }

@@ -155,6 +155,14 @@ static void on_end(gxc_fleet *f, gxc_host *h) {
     gxc_lines_finish(&h->lines[i], put_line, &c);
     gxc_lines_free(&h->lines[i]);
   }
+  /* --outdir: an ended host's files are closed now, not at the end of the
+   * whole run (a fleet larger than RLIMIT_NOFILE / 2 ran out of fds); -2
+   * (a failed write, reported at the end) stays */
+  for (int i = 0; i < 2; i++)
+    if (h->out_fd[i] >= 0) {
+      close(h->out_fd[i]);
+      h->out_fd[i] = -1;
+    }
 }
 
 /* -------------------------------------------------------------- report */

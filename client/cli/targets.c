@@ -323,3 +323,30 @@ void gxc_target_file_stem(const char *name, char *out, size_t cap) {
   else if (dots == n)
     memset(out, '_', n);
 }
+
+/* The stem of every target of @p l (malloc'd array of GXC_STEM_MAX-byte
+ * strings), or NULL. */
+#define GXC_STEM_MAX 256
+static char (*all_stems(const gxc_target_list *l))[GXC_STEM_MAX] {
+  char (*stems)[GXC_STEM_MAX] = calloc(l->n ? l->n : 1, GXC_STEM_MAX);
+  for (size_t i = 0; stems && i < l->n; i++)
+    gxc_target_file_stem(l->v[i].name, stems[i], GXC_STEM_MAX);
+  return stems;
+}
+
+int gxc_targets_stem_clash(const gxc_target_list *l, size_t *a, size_t *b) {
+  gxc__strset set = {0};
+  char (*stems)[GXC_STEM_MAX] = all_stems(l);
+  int rc = stems ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < l->n; i++) {
+    int added = gxc__strset_add(&set, stems[i]);
+    if (added < 0) rc = -1;
+    if (added != 0) continue;
+    *b = i;
+    for (*a = 0; strcmp(stems[*a], stems[i]) != 0;) (*a)++;
+    rc = 1;
+  }
+  gxc__strset_free(&set);
+  free(stems);
+  return rc;
+}

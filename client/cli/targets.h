@@ -112,6 +112,11 @@ void gxc_targets_free(gxc_target_list *l);
  *  empty name gives "_". */
 void gxc_target_file_stem(const char *name, char *out, size_t cap);
 
+/** Whether two targets of @p l have the same --outdir stem (their files
+ *  would overwrite each other): 1 with their indexes in *@p a < *@p b,
+ *  0 if none do, -1 out of memory. */
+int gxc_targets_stem_clash(const gxc_target_list *l, size_t *a, size_t *b);
+
 /** The default resolver (getaddrinfo, AF_UNSPEC, every A and AAAA
  *  record, duplicates once), as gxc_targets_ctx.resolve takes it. */
 int gxc_targets_resolve_default(void *ud, const char *name,

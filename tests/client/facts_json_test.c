@@ -79,11 +79,37 @@ static void slash_kept(void **state) {
   check(&f.base, "{\"mount_point\":\"/mnt/a b\",\"read_only\":true}");
 }
 
+/* A hostile daemon's string that is not UTF-8 (protobuf-c unpacks it
+ * without a check) makes no JSON: it used to be copied into the text,
+ * which then was not valid UTF-8 (strict parsers refuse it). Valid UTF-8
+ * and control characters (escaped by json-c) are fine. */
+static void not_utf8_refused(void **state) {
+  (void)state;
+  Gexec__V1__FactsResponse r = GEXEC__V1__FACTS_RESPONSE__INIT;
+  uint8_t buf[64];
+  r.hostname = "n\xff\x1b";
+  size_t n = gexec__v1__facts_response__pack(&r, buf);
+  Gexec__V1__FactsResponse *m =
+      gexec__v1__facts_response__unpack(NULL, n, buf);
+  assert_non_null(m); /* protobuf-c lets it through */
+  assert_null(gexec__pb_json(&m->base, NULL));
+  gexec__v1__facts_response__free_unpacked(m, NULL);
+  static const char *const bad[] = {"\xc0\xaf", "\xed\xa0\x80", "\xe2\x82",
+                                    "\xf4\x90\x80\x80", "ok\x80"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    r.hostname = (char *)bad[i];
+    assert_null(gexec__pb_json(&r.base, NULL));
+  }
+  r.hostname = "caf\xc3\xa9 \xf0\x9f\x98\x80\x1b";
+  check(&r.base, "{\"hostname\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\\u001b\"}");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(empty),
       cmocka_unit_test(full),
       cmocka_unit_test(slash_kept),
+      cmocka_unit_test(not_utf8_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,11 +235,46 @@ static void test_policy_refuses(void **state) {
   assert_int_equal(gxt_daemon_stop(&d), 0);
 }
 
+/* --stream-rate holds for Facts/Get on the unix socket (which passes no
+ * stream gate) as for runs: a caller flooding it, here one whose every
+ * call is refused by policy (each refusal logged and audited), gets
+ * RESOURCE_EXHAUSTED past its burst. Facts/Get used to charge nothing. */
+static void test_stream_rate_unix(void **state) {
+  (void)state;
+  char path[512];
+  const char *tmp = getenv("TEST_TMPDIR");
+  snprintf(path, sizeof path, "%s/facts-rate-policy.json", tmp ? tmp : "/tmp");
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f, "{\"rules\": [{\"name\": \"no-facts\", \"match\": {\"uid\": 0},"
+             " \"allow\": {\"facts\": false}}]}\n");
+  assert_int_equal(fclose(f), 0);
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--policy", path, "--stream-rate", "1/s,3"));
+  gexec_conn *c = gxt_connect(&d);
+  int refused = 0, limited = 0;
+  for (int i = 0; i < 10; i++) {
+    gexec_facts_req req = GEXEC_FACTS_REQ_INIT;
+    gexec_error err;
+    char *text = NULL;
+    int rc = gexec_facts_get(c, &req, &text, &err);
+    if (rc == GEXEC_EREFUSED && err.status == 7) refused++;
+    else if (rc == GEXEC_ESTATUS && err.status == 8) limited++;
+    else fail_msg("call %d: %d %d %s", i, rc, err.status, err.message);
+  }
+  /* the burst of 3, perhaps one more token refilled meanwhile */
+  assert_in_range(refused, 3, 4);
+  assert_int_equal(refused + limited, 10);
+  gexec_conn_close(c);
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_all_facts),   cmocka_unit_test(test_groups_filter),
       cmocka_unit_test(test_unknown_group), cmocka_unit_test(test_async),
       cmocka_unit_test(test_policy_refuses),
+      cmocka_unit_test(test_stream_rate_unix),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -106,6 +106,34 @@ static void block_lines(void **state) {
   json_object_put(a);
 }
 
+/* A hostile daemon's strings (escape sequences, newlines, C1 controls,
+ * invalid UTF-8) are escaped in the block and the table, in values and
+ * in interface names used as path segments; valid UTF-8 stays. */
+static void remote_text_escaped(void **state) {
+  static const char doc[] =
+      "{\"hostname\":\"n1\\u001b]0;pwned\\u0007\","
+      "\"os\":{\"pretty_name\":\"Deb\\nian \\u00e9\\u009b2J\"},"
+      "\"interfaces\":[{\"name\":\"e\\u001b[2J\",\"mtu\":1}]}";
+  json_object *a = json_tokener_parse(doc);
+  const char *names[1] = {"node1"};
+  const char *fields[] = {"hostname"};
+  gxc_out o = mem();
+  (void)state;
+  assert_non_null(a);
+  assert_int_equal(gxc_facts_block(a, NULL, 0, &o), 0);
+  assert_string_equal(drain(&o),
+                      "hostname: n1\\x1b]0;pwned\\x07\n"
+                      "os.pretty_name: Deb\\x0aian \xc3\xa9\\xc2\\x9b2J\n"
+                      "interfaces.e\\x1b[2J.name: e\\x1b[2J\n"
+                      "interfaces.e\\x1b[2J.mtu: 1\n");
+  o = mem();
+  assert_int_equal(gxc_facts_table(names, &a, 1, fields, 1, &o), 0);
+  assert_string_equal(drain(&o),
+                      "HOST   hostname\n"
+                      "node1  n1\\x1b]0;pwned\\x07\n");
+  json_object_put(a);
+}
+
 static void table(void **state) {
   json_object *f[3] = {json_tokener_parse(doc_a), NULL,
                        json_tokener_parse(doc_b)};
@@ -168,6 +196,7 @@ int main(void) {
       cmocka_unit_test(lookup_paths), cmocka_unit_test(groups_for_fields),
       cmocka_unit_test(block_lines),  cmocka_unit_test(table),
       cmocka_unit_test(differing),    cmocka_unit_test(selection),
+      cmocka_unit_test(remote_text_escaped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

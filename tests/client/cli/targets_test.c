@@ -578,6 +578,31 @@ static void file_stems(void **state) {
   assert_string_equal(out, "");
 }
 
+/* Two targets whose --outdir files would be the same are found, with
+ * the first of each pair; distinct stems are not a clash. */
+static void stem_clashes(void **state) {
+  (void)state;
+  gxc_target_list l = {0};
+  char why[512] = "";
+  size_t a = 99, b = 99;
+  assert_int_equal(gxc_targets_parse("n1,unix:/tmp/x_y,n2,unix:/tmp/x/y",
+                                     NULL, &l, why, sizeof why), 0);
+  assert_int_equal(gxc_targets_stem_clash(&l, &a, &b), 1);
+  assert_int_equal(a, 1);
+  assert_int_equal(b, 3);
+  gxc_targets_free(&l);
+  assert_int_equal(gxc_targets_parse("n[1-300],n1.x,n1-x", NULL, &l, why,
+                                     sizeof why), 0);
+  assert_int_equal(gxc_targets_stem_clash(&l, &a, &b), 0);
+  gxc_targets_free(&l);
+  assert_int_equal(gxc_targets_parse("h:7000,h_7000", NULL, &l, why,
+                                     sizeof why), 0);
+  assert_int_equal(gxc_targets_stem_clash(&l, &a, &b), 1);
+  assert_int_equal(a, 0);
+  assert_int_equal(b, 1);
+  gxc_targets_free(&l);
+}
+
 static int setup(void **state) {
   const char *t = getenv("TEST_TMPDIR");
   (void)state;
@@ -611,6 +636,7 @@ int main(void) {
       cmocka_unit_test(dns_default_resolver),
       cmocka_unit_test(exclusion),
       cmocka_unit_test(file_stems),
+      cmocka_unit_test(stem_clashes),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
