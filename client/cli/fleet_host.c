@@ -58,10 +58,12 @@ int gxc_host_status(const gxc_host *h) {
 
 /* "5 s", "2.5 s", "500 ms". */
 static void duration(uint64_t ms, char *buf, size_t len) {
-  if (ms % 1000 == 0)
-    snprintf(buf, len, "%llu s", (unsigned long long)(ms / 1000));
-  else if (ms > 1000)
-    snprintf(buf, len, "%.1f s", (double)ms / 1000.0);
+  uint64_t tenths = (ms + 50) / 100; /* 2999 ms: 3 s, not 3.0 s */
+  if (ms >= 1000 && tenths % 10 == 0)
+    snprintf(buf, len, "%llu s", (unsigned long long)(tenths / 10));
+  else if (ms >= 1000)
+    snprintf(buf, len, "%llu.%llu s", (unsigned long long)(tenths / 10),
+             (unsigned long long)(tenths % 10));
   else
     snprintf(buf, len, "%llu ms", (unsigned long long)ms);
 }

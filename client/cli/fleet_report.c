@@ -124,9 +124,9 @@ int gxc_fleet_summary(const gxc_host *hosts, size_t n, gxc_out *err) {
   gxc_fleet_count(hosts, n, &c);
   if (rc == 0 && c.ok < c.hosts) {
     snprintf(line, sizeof line,
-             "gexec: %zu hosts: %zu ok, %zu failed, %zu timed out, "
+             "gexec: %zu host%s: %zu ok, %zu failed, %zu timed out, "
              "%zu unreachable, %zu refused\n",
-             c.hosts, c.ok, c.failed, c.timed_out, c.unreachable, c.refused);
+             c.hosts, c.hosts == 1 ? "" : "s", c.ok, c.failed, c.timed_out, c.unreachable, c.refused);
     rc = gxc_out_puts(err, line);
   }
   groups_free(&g);

@@ -151,6 +151,15 @@ static void summary_lines(void **state) {
       "gexec: n08: refused by policy: rule 'ops' does not allow 'rm'\n"
       "gexec: 8 hosts: 2 ok, 3 failed, 1 timed out, 1 unreachable, "
       "1 refused\n");
+  /* one host: "1 host" */
+  reset(1);
+  exited(0, 2);
+  err = mem();
+  assert_int_equal(gxc_fleet_summary(hosts, 1, &err), 0);
+  assert_string_equal(text(&err),
+                      "gexec: n01: exited with 2\n"
+                      "gexec: 1 host: 0 ok, 1 failed, 0 timed out, "
+                      "0 unreachable, 0 refused\n");
   /* all well: nothing at all */
   reset(2);
   exited(0, 0);
@@ -174,6 +183,9 @@ static void reasons(void **state) {
   killed(0, 15, 1, 2500);
   assert_string_equal(gxc_host_reason(&hosts[0], buf, sizeof buf),
                       "timed out after 2.5 s (process tree killed)");
+  killed(0, 15, 1, 2999); /* a deadline's time left */
+  assert_string_equal(gxc_host_reason(&hosts[0], buf, sizeof buf),
+                      "timed out after 3 s (process tree killed)");
   killed(0, 15, 1, 300);
   assert_string_equal(gxc_host_reason(&hosts[0], buf, sizeof buf),
                       "timed out after 300 ms (process tree killed)");
