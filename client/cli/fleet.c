@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -454,9 +455,21 @@ static int read_spool(gxc_fleet *f, char *why, size_t len) {
   }
 }
 
+/* A host holds a socket (and with --outdir two files while it runs), and
+ * up to LINGER_MAX ended ones keep theirs: the soft descriptor limit is
+ * raised to the hard one, so a large fleet does not fail with EMFILE. */
+static void raise_nofile(void) {
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 static int setup(gxc_fleet *f, gexec_conn_opts *opts) {
   char why[1024];
   gexec_error err;
+  raise_nofile();
   gexec_conn_opts_set_lazy(opts, 1);
   if (f->a->connect_timeout_ms)
     gexec_conn_opts_set_connect_timeout(opts,
