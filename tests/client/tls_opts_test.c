@@ -298,6 +298,37 @@ static void usable_files_load(void **state) {
   }
 }
 
+/* Contents that passed are not parsed again, but every connect reads the
+ * files: a key file rewritten in place with another key after a good
+ * load is refused, and the good key loads again after it. */
+static void rewritten_files_checked_again(void **state) {
+  char key[640];
+  (void)state;
+  snprintf(key, sizeof key, "%s", at("swap.key"));
+  write_file("empty", "", 0);
+  cat2("client.key", "empty", "swap.key");
+  for (int round = 0; round < 2; round++) {
+    gexec_conn_opts *o = new_opts();
+    gexec_conn *c = NULL;
+    gexec_error err = {0};
+    char ca[640], cert[640];
+    snprintf(ca, sizeof ca, "%s", at("ca.pem"));
+    snprintf(cert, sizeof cert, "%s", at("client.pem"));
+    assert_int_equal(gexec_conn_opts_set_tls(o, ca, cert, key), GEXEC_OK);
+    assert_int_equal(gexec_conn_opts_set_lazy(o, 1), GEXEC_OK);
+    assert_int_equal(gexec_connect("127.0.0.1:1", o, &c, &err), GEXEC_OK);
+    gexec_conn_close(c);
+    c = NULL;
+    cat2("other.key", "empty", "swap.key"); /* renewed: another key */
+    assert_int_equal(gexec_connect("127.0.0.1:1", o, &c, &err), GEXEC_EINVAL);
+    assert_string_equal(err.message,
+                        msg("key file %s: does not match the certificate "
+                            "in %s", key, cert));
+    cat2("client.key", "empty", "swap.key");
+    gexec_conn_opts_free(o);
+  }
+}
+
 /* A unix: target never reads the files: it fails to connect for want of
  * a socket, not with a file error. */
 static void unix_target_ignores_tls(void **state) {
@@ -322,6 +353,7 @@ int main(void) {
       cmocka_unit_test(ca_file_errors),
       cmocka_unit_test(certificate_and_key_errors),
       cmocka_unit_test(usable_files_load),
+      cmocka_unit_test(rewritten_files_checked_again),
       cmocka_unit_test(unix_target_ignores_tls),
   };
   return cmocka_run_group_tests(tests, group_setup, NULL);
