@@ -46,6 +46,7 @@ run_suite "TSan build" --config=tsan //tests/integration/... \
   //tests/interop/... //tests/lib:rpc_test //tests/lib:rpc_unary_test \
   //tests/lib:rpc_tls_test //tests/lib:rpc_peer_test \
   //tests/lib:rpc_tls_client_test //tests/client:keepalive_test \
-  //tests/client:tls_cli_test
+  //tests/client:tls_cli_test //tests/client/cli:fleet_cli_test \
+  //tests/fleet:fleet_time_test
 echo "tests: ${TOTAL_PASS} passed, ${TOTAL_FAIL} failed"
 [ "$TOTAL_FAIL" -eq 0 ] && [ "$TOTAL_PASS" -gt 0 ]

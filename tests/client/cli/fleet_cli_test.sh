@@ -88,7 +88,7 @@ PY
   check "silent daemon: exit 255, not held forever" 255 "$rc"
   check "silent daemon: summary" \
     "gexec: 127.0.0.1:$port: failed: no answer from the daemon after the run's timeout: cancelled
-gexec: 1 hosts: 0 ok, 1 failed, 0 timed out, 0 unreachable, 0 refused" "$err"
+gexec: 1 host: 0 ok, 1 failed, 0 timed out, 0 unreachable, 0 refused" "$err"
   check "silent daemon: ended 11-13 s after the start" yes \
     "$([ $((t1 - t0)) -ge 11 ] && [ $((t1 - t0)) -le 13 ] && echo yes || echo "no: $((t1 - t0)) s")"
 }
