@@ -143,9 +143,9 @@ static json_object *host_json(const gxc_host *h, json_object *facts,
   if (!o) return NULL;
   json_object_object_add(o, "target", json_object_new_string(h->name));
   json_object_object_add(o, "address", json_object_new_string(h->address));
-  json_object_object_add(o, "identity", h->identity[0]
-                                            ? json_object_new_string(h->identity)
-                                            : NULL);
+  json_object *id =
+      h->identity[0] ? json_object_new_string(h->identity) : NULL;
+  json_object_object_add(o, "identity", id);
   json_object_object_add(o, "facts",
                          facts ? gxc_facts_select(facts,
                                                   (const char *const *)a->prog,

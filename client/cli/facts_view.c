@@ -54,8 +54,8 @@ static json_object *pick(json_object *a, const char *seg, size_t len) {
   while (digits < len && seg[digits] >= '0' && seg[digits] <= '9' &&
          idx < 1000000)
     idx = idx * 10 + (size_t)(seg[digits++] - '0');
-  if (digits == len && len > 0) return idx < n ? json_object_array_get_idx(a, idx)
-                                               : NULL;
+  if (digits == len && len > 0)
+    return idx < n ? json_object_array_get_idx(a, idx) : NULL;
   for (size_t i = 0; i < n; i++) {
     json_object *e = json_object_array_get_idx(a, i), *nm;
     if (json_object_object_get_ex(e, "name", &nm) &&

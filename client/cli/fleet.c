@@ -184,7 +184,8 @@ static void start_host(gxc_fleet *f, gxc_host *h) {
   gexec_error err = {0};
   int64_t now = gxc_fleet_now_us(), t = run_timeout(f, now);
   if (t < 0) {
-    gxc_fleet_fail(f, h, GXC_OUTCOME_UNREACHABLE, "not started before the deadline");
+    gxc_fleet_fail(f, h, GXC_OUTCOME_UNREACHABLE,
+                   "not started before the deadline");
     return;
   }
   h->t_start_us = now;
@@ -204,7 +205,8 @@ static void fill_slots(gxc_fleet *f) {
   while (!f->interrupted && f->active < f->a->fanout && f->next < f->n)
     start_host(f, &f->hosts[f->next++]);
   while (f->interrupted && f->next < f->n)
-    gxc_fleet_fail(f, &f->hosts[f->next++], GXC_OUTCOME_FAILED, "not started: interrupted");
+    gxc_fleet_fail(f, &f->hosts[f->next++], GXC_OUTCOME_FAILED,
+                   "not started: interrupted");
 }
 
 /* ------------------------------------------------------------- events */
@@ -251,9 +253,12 @@ static void check_deadline(gxc_fleet *f, int64_t now) {
   for (size_t i = 0; i < f->next; i++) {
     gxc_host *h = &f->hosts[i];
     if (h->state == GXC_HOST_CALLING)
-      gxc_fleet_fail(f, h, GXC_OUTCOME_UNREACHABLE, "still connecting at the deadline");
+      gxc_fleet_fail(f, h, GXC_OUTCOME_UNREACHABLE,
+                     "still connecting at the deadline");
     else if (h->state == GXC_HOST_RUNNING && now >= late)
-      gxc_fleet_fail(f, h, GXC_OUTCOME_FAILED, "no answer from the daemon after the deadline: cancelled");
+      gxc_fleet_fail(f, h, GXC_OUTCOME_FAILED,
+                     "no answer from the daemon after the deadline: "
+                     "cancelled");
   }
 }
 
@@ -342,7 +347,8 @@ static void show_progress(gxc_fleet *f, int64_t now) {
   for (int k = 0; k < nslow && len < (int)sizeof line - 80; k++)
     len += snprintf(line + len, sizeof line - (size_t)len, "%s%.40s (%llds)",
                     k ? ", " : "; slowest: ", f->hosts[slow[k]].name,
-                    (long long)((now - f->hosts[slow[k]].t_start_us) / 1000000));
+                    (long long)((now - f->hosts[slow[k]].t_start_us) /
+                                1000000));
   if (len > (int)sizeof line - 4) len = (int)sizeof line - 4;
   memcpy(line + len, "\033[K", 3);
   gxc_out_flush(&f->out);

@@ -126,7 +126,8 @@ int gxc_fleet_summary(const gxc_host *hosts, size_t n, gxc_out *err) {
     snprintf(line, sizeof line,
              "gexec: %zu host%s: %zu ok, %zu failed, %zu timed out, "
              "%zu unreachable, %zu refused\n",
-             c.hosts, c.hosts == 1 ? "" : "s", c.ok, c.failed, c.timed_out, c.unreachable, c.refused);
+             c.hosts, c.hosts == 1 ? "" : "s", c.ok, c.failed, c.timed_out,
+             c.unreachable, c.refused);
     rc = gxc_out_puts(err, line);
   }
   groups_free(&g);

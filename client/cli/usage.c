@@ -29,7 +29,8 @@
     "\n" \
     "Fleet mode (-w): the same on many hosts at once\n" \
     "  -w, --targets TARGETS    the hosts, comma-separated (repeatable):\n" \
-    "                           host[:port] (default port 7443), [v6addr]:port,\n" \
+    "                           host[:port] (default port 7443),\n" \
+    "                           [v6addr]:port,\n" \
     "                           unix:/path, ranges node[01-64] and\n" \
     "                           rack[1-2]-n[1-8], ^FILE (one per line),\n" \
     "                           @GROUP (from the groups file), dns:NAME[:port]\n" \
@@ -60,7 +61,8 @@ static const char usage_main[] =
     "  -h, --help       show this help and exit\n"
     "  -V, --version    show the version and exit\n"
     "\n"
-    "TARGET (-H) is unix:/path or host[:port] (port 7443 when not given).\nDefault: $GEXEC_TARGET, else\n"
+    "TARGET (-H) is unix:/path or host[:port] (port 7443 when not given).\n"
+    "Default: $GEXEC_TARGET, else\n"
     "unix:$XDG_RUNTIME_DIR" GX_ADDR_DEFAULT_SUBPATH ", else\n"
     "unix:" GX_ADDR_DEFAULT_RUN_DIR GX_ADDR_DEFAULT_SUBPATH ".\n"
     "-w TARGETS (run, facts) works on a fleet: see 'gexec run --help'.\n"
