@@ -38,8 +38,12 @@ show "gexec run -n -v --profile restricted -- sh -c 'id -u; touch /etc/x'   # sa
 set -e
 show "gexec run --json -n -e GREETING=hi -C /tmp -- sh -c 'echo \$GREETING from \$(pwd)'"
 "$GEXEC" run --json -n -e GREETING=hi -C /tmp -- sh -c 'echo $GREETING from $(pwd)'
+show "gexec facts hostname os.pretty_name kernel.release memory.total_bytes   # no process run"
+"$GEXEC" facts hostname os.pretty_name kernel.release memory.total_bytes
+show "gexec run -w \$GEXEC_TARGET -b -- uname -s   # fleet mode (see README: A fleet)"
+"$GEXEC" run -w "$GEXEC_TARGET" -b -- uname -s
 echo
 show "daemon log (one JSON line per run):"
-tail -n 3 "$DIR/gexecd.log"
+grep '"event":"run"' "$DIR/gexecd.log" | tail -n 3
 echo
 echo "demo finished: gexecd ran every command above over $GEXEC_TARGET"
