@@ -267,10 +267,10 @@ def t_select(fleet):
             check(got == (0, want), "gexec run -w %s --json -- true" % " ".join(args),
                   (0, want), got)
     for pattern, msg in (
-            ("node[3-1]", "gexec: 'node[3-1]': position 6: range 3-1 goes backwards"),
-            ("node[001-", "gexec: 'node[001-': position 5: unclosed '['"),
-            ("node[a-b]", "gexec: 'node[a-b]': position 6: expected a number"),
-            ("n1,node]1", "gexec: 'node]1': position 5: ']' without '['")):
+            ("node[3-1]", "gexec: -w 'node[3-1]': position 6: range 3-1 goes backwards"),
+            ("node[001-", "gexec: -w 'node[001-': position 5: unclosed '['"),
+            ("node[a-b]", "gexec: -w 'node[a-b]': position 6: expected a number"),
+            ("n1,node]1", "gexec: -w 'node]1': position 5: ']' without '['")):
         p = fleet.client_run(fleet.gexec_fleet(pattern, "true"))
         got = (p.returncode, p.stdout, lines(p.stderr)[:1])
         check(got == (2, b"", [msg]), "gexec run -w %r -- true" % pattern,

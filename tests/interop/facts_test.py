@@ -232,12 +232,12 @@ def t_json_keys_match(d, ns):
           "JSON numbers", c["memory"])
 
 
-def t_policy_refuses(ns):
+def t_policy_refuses(ns, sock_dir):
     path = os.path.join(it.TMPDIR, "facts-off-policy.json")
     with open(path, "w") as f:
         json.dump({"rules": [{"name": "no-facts", "match": {"uid": 0},
                               "allow": {}}]}, f)
-    sock = "unix:" + os.path.join(it.TMPDIR, "facts-off.sock")
+    sock = "unix:" + os.path.join(sock_dir, "facts-off.sock")
     d = it.Daemon("facts-off", [sock], ["--policy", path],
                   prefix=ns.prefix()).start()
     try:
@@ -263,9 +263,11 @@ def main():
     ns = Ns()
     d = None
     passed = failed = 0
+    # Bazel's TEST_TMPDIR may be too long for a socket path (108 bytes)
+    sock_dir, short_link = it.socket_dir()
     try:
         ns.up()
-        sock = "unix:" + os.path.join(it.TMPDIR, "facts.sock")
+        sock = "unix:" + os.path.join(sock_dir, "facts.sock")
         d = it.Daemon("facts", [sock], prefix=ns.prefix()).start()
         tests = [("system_and_interfaces", t_system_and_interfaces),
                  ("os_memory_groups", t_os_memory),
@@ -275,7 +277,8 @@ def main():
         for name, fn in tests:
             ok = it.run_one(name, lambda fn=fn: fn(d, ns))
             passed, failed = passed + ok, failed + (not ok)
-        ok = it.run_one("policy_refuses", lambda: t_policy_refuses(ns))
+        ok = it.run_one("policy_refuses",
+                        lambda: t_policy_refuses(ns, sock_dir))
         passed, failed = passed + ok, failed + (not ok)
     except Exception:
         failed += it.setup_failed()
@@ -284,6 +287,9 @@ def main():
             d.terminate()
             d.kill()
         ns.down()
+        if short_link:
+            os.unlink(short_link)
+            os.rmdir(os.path.dirname(short_link))
     return it.summary(passed, failed, d)
 
 
