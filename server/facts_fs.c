@@ -71,9 +71,17 @@ static int split_line(char *line, mount_line *m) {
   return 0;
 }
 
-static void sizes(Gexec__V1__FactsFilesystem *fs, const char *path) {
+/* The sizes of the filesystem at @p path (of type @p type); left unset
+ * when statvfs fails or, for a type that may hang, does not answer in
+ * GXD_FACTS_STATVFS_MS (facts_statvfs.c). */
+static void sizes(Gexec__V1__FactsFilesystem *fs, const char *path,
+                  const char *type) {
   struct statvfs v;
-  if (statvfs(path, &v) != 0) return;
+  int rc = gxd_facts_fs_may_hang(type)
+               ? gxd_facts_statvfs_bounded(path, &v, GXD_FACTS_STATVFS_MS,
+                                           statvfs)
+               : statvfs(path, &v);
+  if (rc != 0) return;
   uint64_t unit = v.f_frsize ? v.f_frsize : v.f_bsize;
   fs->size_bytes = (uint64_t)v.f_blocks * unit;
   fs->free_bytes = (uint64_t)v.f_bfree * unit;
@@ -91,7 +99,7 @@ static Gexec__V1__FactsFilesystem *new_fs(const mount_line *m, int live) {
     return NULL;
   }
   fs->read_only = has_ro(m->options);
-  if (live) sizes(fs, m->mount_point);
+  if (live) sizes(fs, m->mount_point, m->type);
   return fs;
 }
 

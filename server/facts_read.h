@@ -24,6 +24,7 @@
 #define GXD_FACTS_READ_H
 
 #include <stddef.h>
+#include <sys/statvfs.h>
 #include <stdint.h>
 
 #include "gexec/v1/facts.pb-c.h"
@@ -93,6 +94,34 @@ int gxd_facts_filesystems(const char *root, int pseudo, int live,
                           Gexec__V1__FactsResponse *r);
 /** Whether @p type is a pseudo filesystem (the list in facts.proto). */
 int gxd_facts_fs_pseudo(const char *type);
+
+/* ------------------------------------------------------- facts_statvfs.c */
+
+/** statvfs of a filesystem that may never answer (network, FUSE) is waited
+ *  for this long; the mount is then listed without sizes. */
+#define GXD_FACTS_STATVFS_MS 500
+/** Most probe threads alive at once (the stuck ones included). */
+#define GXD_FACTS_STUCK_MAX 8
+
+/** The statvfs to call (statvfs(3); tests pass one that blocks). */
+typedef int (*gxd_facts_statvfs_fn)(const char *path, struct statvfs *out);
+
+/** Whether statvfs on a filesystem of @p type may block on something
+ *  outside this host: network filesystems and FUSE ("fuse*"). */
+int gxd_facts_fs_may_hang(const char *type);
+
+/**
+ * Calls @p fn(@p path) on a detached thread of its own and waits at most
+ * @p timeout_ms. Returns 0 with @p out filled, -1 if it failed (errno
+ * set) or no thread could be made, or -2 if it did not return in time
+ * (the thread is left to finish and clean up alone) or
+ * GXD_FACTS_STUCK_MAX probes are alive already (not tried). Any thread.
+ */
+int gxd_facts_statvfs_bounded(const char *path, struct statvfs *out,
+                              int timeout_ms, gxd_facts_statvfs_fn fn);
+
+/** Probe threads alive now (for tests and logs). */
+int gxd_facts_statvfs_stuck(void);
 
 /* ------------------------------------------------------------ facts_net.c */
 
