@@ -402,10 +402,11 @@ static int finish(gxc_fleet *f) {
   gxc_fleet_clear_progress(f);
   int status = f->kind->report(f, wall);
   gxc_out_flush(&f->out);
+  /* a closed stdout (| head) ends us silently, as SIGPIPE would */
+  if (f->out.err == EPIPE && !f->cancel_sig) return GXC_EXIT_EPIPE;
   gxc_fleet_summary(f->hosts, f->n, &f->err);
   gxc_out_flush(&f->err);
   if (f->cancel_sig) return GXC_EXIT_SIGNAL_BASE + f->cancel_sig;
-  if (f->out.err == EPIPE) return GXC_EXIT_EPIPE;
   if (f->out.err) {
     fprintf(stderr, "gexec: cannot write to stdout: %s\n",
             strerror(f->out.err));

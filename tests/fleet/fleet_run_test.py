@@ -27,6 +27,8 @@ Fleet): the output modes, byte for byte, and the exit status rules.
 - t_select: -x, ^FILE, @GROUP (--groups-file) select exactly the
   intended hosts in order; malformed patterns and -H with -w exit 2.
 - t_stdin: --stdin sends the same 3 MiB to every host (sha256 equal).
+- t_closed_stdout: our stdout closed early (| head -1): exit 141 and
+  nothing on stderr, at once.
 - t_no_stdin: without --stdin the runs read EOF and our stdin (a pipe
   never closed) is not read: the run still ends.
 - t_fanout: -f 2: never more than 2 hosts run at once, all complete.
@@ -101,6 +103,27 @@ def t_live_lines(fleet):
                       h, len(want), stream, ", then 'tail'" if kind == "out" else ""),
                   "%d lines; foreign or mixed: %r" % (len(got), bad[:3]))
         check(sorted(per) == NAMES, req, "lines of exactly the 16 hosts", sorted(per))
+
+
+def t_closed_stdout(fleet):
+    """Our stdout closed early (| head -1): exit 141 and silence on stderr,
+    as a process killed by SIGPIPE; the runs are cancelled, not waited
+    for."""
+    argv = fleet.client_argv(fleet.gexec_fleet(ALL, "seq", "1", "1000000000"))
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read()
+    rc = p.wait(timeout=60)
+    req = "gexec run -w ALL -- seq 1 1000000000 | head -1"
+    check(re.fullmatch(rb"node\d{3}: 1\n", first) is not None, req,
+          "a first prefixed line", first)
+    check((rc, err) == (141, b""), req, "exit 141, nothing on stderr",
+          (rc, err[-300:]))
+    check(time.monotonic() - t0 < 30, req, "ends without waiting for the runs",
+          time.monotonic() - t0)
 
 
 def t_exit_signal(fleet):
@@ -358,7 +381,7 @@ def t_unreachable_refused(fleet):
             check(json.load(f) == h, "--outdir: node007.json", h, "different")
 
 
-TESTS = [t_live_lines, t_exit_signal, t_exit_timeout, t_gather, t_diff, t_json,
+TESTS = [t_live_lines, t_closed_stdout, t_exit_signal, t_exit_timeout, t_gather, t_diff, t_json,
          t_outdir, t_select, t_stdin, t_no_stdin, t_fanout, t_unreachable_refused]
 
 if __name__ == "__main__":
