@@ -89,8 +89,11 @@ PY
   check "silent daemon: summary" \
     "gexec: 127.0.0.1:$port: failed: no answer from the daemon after the run's timeout: cancelled
 gexec: 1 host: 0 ok, 1 failed, 0 timed out, 0 unreachable, 0 refused" "$err"
-  check "silent daemon: ended 11-13 s after the start" yes \
-    "$([ $((t1 - t0)) -ge 11 ] && [ $((t1 - t0)) -le 13 ] && echo yes || echo "no: $((t1 - t0)) s")"
+  # not before -t + GXC_FLEET_LATE_MS (11 s); the upper bound only says
+  # "not held until timeout(1)'s 40 s" (sanitizer builds are slow)
+  check "silent daemon: ended 11-35 s after the start" yes \
+    "$([ $((t1 - t0)) -ge 11 ] && [ $((t1 - t0)) -le 35 ] && echo yes ||
+       echo "no: $((t1 - t0)) s")"
 }
 
 t_outdir_fds
