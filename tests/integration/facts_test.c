@@ -210,17 +210,23 @@ static void test_async(void **state) {
   gexec_evq_free(q);
 }
 
-/* A rule with "facts": false: refused by policy, with the reason. */
-static void test_policy_refuses(void **state) {
-  (void)state;
-  char path[512];
+/* Writes a policy whose one rule (root's) does not allow facts to
+ * $TEST_TMPDIR/@p name; its path goes to @p path. */
+static void write_no_facts_policy(const char *name, char *path, size_t len) {
   const char *tmp = getenv("TEST_TMPDIR");
-  snprintf(path, sizeof path, "%s/facts-policy.json", tmp ? tmp : "/tmp");
+  snprintf(path, len, "%s/%s", tmp ? tmp : "/tmp", name);
   FILE *f = fopen(path, "w");
   assert_non_null(f);
   fprintf(f, "{\"rules\": [{\"name\": \"no-facts\", \"match\": {\"uid\": 0},"
              " \"allow\": {\"facts\": false}}]}\n");
   assert_int_equal(fclose(f), 0);
+}
+
+/* A rule with "facts": false: refused by policy, with the reason. */
+static void test_policy_refuses(void **state) {
+  (void)state;
+  char path[512];
+  write_no_facts_policy("facts-policy.json", path, sizeof path);
   gxt_daemon d;
   gxt_daemon_start(&d, ARGV("--policy", path));
   gexec_conn *c = gxt_connect(&d);
@@ -242,13 +248,7 @@ static void test_policy_refuses(void **state) {
 static void test_stream_rate_unix(void **state) {
   (void)state;
   char path[512];
-  const char *tmp = getenv("TEST_TMPDIR");
-  snprintf(path, sizeof path, "%s/facts-rate-policy.json", tmp ? tmp : "/tmp");
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fprintf(f, "{\"rules\": [{\"name\": \"no-facts\", \"match\": {\"uid\": 0},"
-             " \"allow\": {\"facts\": false}}]}\n");
-  assert_int_equal(fclose(f), 0);
+  write_no_facts_policy("facts-rate-policy.json", path, sizeof path);
   gxt_daemon d;
   gxt_daemon_start(&d, ARGV("--policy", path, "--stream-rate", "1/s,3"));
   gexec_conn *c = gxt_connect(&d);
