@@ -194,6 +194,60 @@ def t_unknown_group(d, ns):
     raise it.Failure("groups [os, bogus]: accepted")
 
 
+def raw(ch, data):
+    """Facts/Get with @p data as the request's bytes, as sent."""
+    call = ch.unary_unary("/gexec.v1.Facts/Get",
+                          request_serializer=None,
+                          response_deserializer=fpb.FactsResponse.FromString)
+    return call.with_call(data, timeout=it.RPC_DEADLINE)
+
+
+def refused_code(ch, data):
+    try:
+        raw(ch, data)
+    except it.grpc.RpcError as e:
+        return e.code(), e.details()
+    return SC.OK, ""
+
+
+def t_hostile_requests(d, ns):
+    """What a client controls in Facts/Get is refused when malformed, and
+    the daemon serves on: an unknown field, bytes that are no
+    FactsRequest, a 1 MiB group name, 20,000 group names, 24 calls at once
+    (past the 2 in flight: RESOURCE_EXHAUSTED with its reason, and the
+    slots come back)."""
+    ch = d.channel()
+    code, why = refused_code(ch, b"\x98\x06\x01")  # field 99 = 1
+    check(code == SC.INVALID_ARGUMENT and "99" in why, "unknown field 99",
+          "INVALID_ARGUMENT naming field 99", (code, why))
+    code, why = refused_code(ch, b"\xff\xff\xff")
+    check(code == SC.INVALID_ARGUMENT, "bytes that are no FactsRequest",
+          "INVALID_ARGUMENT", (code, why))
+    big = fpb.FactsRequest(groups=["x" * (1 << 20)]).SerializeToString()
+    code, why = refused_code(ch, big)
+    check(code == SC.INVALID_ARGUMENT and why.startswith("unknown facts group"),
+          "a 1 MiB group name", "INVALID_ARGUMENT unknown facts group",
+          (code, why[:80]))
+    check(len(why) < 1024, "a 1 MiB group name", "a bounded reason", len(why))
+    many = fpb.FactsRequest(groups=["os"] * 20000).SerializeToString()
+    code, why = refused_code(ch, many)
+    check(code == SC.OK, "20,000 group names 'os'", "OK (one group)", (code, why))
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(24) as ex:
+        res = list(ex.map(lambda _: refused_code(d.channel(), b""), range(24)))
+    busy = (SC.RESOURCE_EXHAUSTED, "too many facts calls in progress; retry later")
+    check(all(r in ((SC.OK, ""), busy) for r in res), "24 Facts calls at once",
+          "each OK or RESOURCE_EXHAUSTED 'too many facts calls...'",
+          sorted(set((c.name, w) for c, w in res)))
+    check(sum(1 for r in res if r == (SC.OK, "")) >= 2, "24 Facts calls at once",
+          "at least 2 answered", res)
+    check(refused_code(ch, b"") == (SC.OK, ""), "a call after the burst",
+          "OK: the slots came back", refused_code(ch, b""))
+    resp = it.health_check(ch, "gexec.v1.Facts")
+    check(resp.status == hpb.HealthCheckResponse.SERVING, "after the attacks",
+          "Health SERVING", resp)
+
+
 def t_health(d, ns):
     resp = it.health_check(d.channel(), "gexec.v1.Facts")
     check(resp.status == hpb.HealthCheckResponse.SERVING,
@@ -272,6 +326,7 @@ def main():
         tests = [("system_and_interfaces", t_system_and_interfaces),
                  ("os_memory_groups", t_os_memory),
                  ("unknown_group", t_unknown_group),
+                 ("hostile_requests", t_hostile_requests),
                  ("health_facts_serving", t_health),
                  ("json_keys_match_libgexec", t_json_keys_match)]
         for name, fn in tests:
