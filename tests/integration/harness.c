@@ -171,13 +171,55 @@ int gxt_wait_no_cgroup_leaves(const char *instance, int ms) {
   return 1;
 }
 
-/* Waits up to @p ms for @p pid to exit; SIGKILLs it and fails the test
- * with @p why if it does not. Returns the wait status. */
-static int wait_exit(pid_t pid, int ms, const char *why) {
+/* Prints the first line of /proc/PID/task/TID/FILE after @p label. */
+static void print_task_file(pid_t pid, const char *tid, const char *file) {
+  char path[128], line[256] = "";
+  snprintf(path, sizeof path, "/proc/%d/task/%s/%s", (int)pid, tid, file);
+  FILE *f = fopen(path, "r");
+  if (f && !fgets(line, sizeof line, f)) line[0] = '\0';
+  if (f) fclose(f);
+  line[strcspn(line, "\n")] = '\0';
+  print_message(" %s=%s", file, line);
+}
+
+/* What a daemon that does not exit is doing, for the failure message:
+ * each thread's name and kernel wait channel, then the end of its log
+ * at @p log (NULL: none). */
+static void print_stuck(pid_t pid, const char *log) {
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    print_message("gexecd thread %s:", e->d_name);
+    print_task_file(pid, e->d_name, "comm");
+    print_task_file(pid, e->d_name, "wchan");
+    print_message("\n");
+  }
+  if (d) closedir(d);
+  static char buf[8192];
+  FILE *f = log ? fopen(log, "r") : NULL;
+  if (!f) return;
+  if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > (long)sizeof buf - 1)
+    fseek(f, -(long)(sizeof buf - 1), SEEK_END);
+  else
+    fseek(f, 0, SEEK_SET);
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  print_message("end of %s:\n%s\n", log, buf);
+}
+
+/* Waits up to @p ms for @p pid to exit; if it does not, shows what it
+ * is doing (print_stuck, @p log), SIGKILLs it and fails the test with
+ * @p why. Returns the wait status. */
+static int wait_exit(pid_t pid, int ms, const char *log, const char *why) {
   int st = -1;
   long long until = gxt_now_ms() + ms;
   while (waitpid(pid, &st, WNOHANG) == 0) {
     if (gxt_now_ms() > until) {
+      print_stuck(pid, log);
       kill(pid, SIGKILL);
       waitpid(pid, &st, 0);
       fail_msg("%s", why);
@@ -191,7 +233,8 @@ int gxt_daemon_run_to_exit(const char *const *extra, char *log,
                            size_t log_len) {
   gxt_daemon d;
   spawn_daemon(&d, extra);
-  int st = wait_exit(d.pid, 60000, "gexecd did not exit by itself");
+  int st =
+      wait_exit(d.pid, 60000, d.log_path, "gexecd did not exit by itself");
   FILE *f = fopen(d.log_path, "r");
   size_t n = f ? fread(log, 1, log_len - 1, f) : 0;
   if (f) fclose(f);
@@ -220,7 +263,8 @@ gexec_conn *gxt_connect(const gxt_daemon *d) {
 
 int gxt_daemon_stop(gxt_daemon *d) {
   kill(d->pid, SIGTERM);
-  return wait_exit(d->pid, 60000, "gexecd did not exit within 60 s of SIGTERM");
+  return wait_exit(d->pid, 60000, d->log_path,
+                   "gexecd did not exit within 60 s of SIGTERM");
 }
 
 void gxt_run(gexec_conn *c, const char *const *argv, gexec_result *res) {
