@@ -170,16 +170,18 @@ static void on_cut_async(uv_async_t *a) {
 }
 
 /* Charges a new stream of @p conn to the rate guard. A refusal wakes the
- * loop to look for flooders (once per loop turn); the first time the
- * connection is condemned, it is queued for the loop to cut. Any
- * thread. */
-static gxd_guard_verdict charge(gxd_protect *p, const char *conn) {
+ * loop to look for flooders (once per loop turn); with @p queue_cut (no
+ * call at hand: the gate), the first time the connection is condemned
+ * it is queued for the loop to cut. Any thread. */
+static gxd_guard_verdict charge(gxd_protect *p, const char *conn,
+                                int queue_cut) {
   pthread_mutex_lock(&p->mu);
   int was_cut = gxd_guard_is_cut(p->rate, conn);
   gxd_guard_verdict v = gxd_guard_stream(p->rate, conn, now_ns());
   int wake = v != GXD_GUARD_OK && v != GXD_GUARD_FULL && !p->refused;
   if (wake) p->refused = 1;
-  if (v == GXD_GUARD_CUT && !was_cut && p->ncut < GXD_PROTECT_CUT_QUEUE) {
+  if (queue_cut && v == GXD_GUARD_CUT && !was_cut &&
+      p->ncut < GXD_PROTECT_CUT_QUEUE) {
     snprintf(p->cut_queue[p->ncut++], sizeof p->cut_queue[0], "%s", conn);
     wake = 1;
   }
@@ -193,7 +195,7 @@ const char *gxd_protect_admit_stream(void *ud, uint64_t conn_id) {
   char conn[32];
   if (!p->rate) return NULL;
   snprintf(conn, sizeof conn, "conn:%" PRIu64, conn_id);
-  gxd_guard_verdict v = charge(p, conn);
+  gxd_guard_verdict v = charge(p, conn, 1);
   return v == GXD_GUARD_OK ? NULL : gxd_guard_reason(v);
 }
 
@@ -212,23 +214,33 @@ static void keys_of(gx_rpc_call *call, const gx_rpc_auth *a, key_buf conn,
     snprintf(id, sizeof(key_buf), "anonymous");
 }
 
+static int tcp_peer(const char *peer) {
+  return strncmp(peer, "ipv4:", 5) == 0 || strncmp(peer, "ipv6:", 5) == 0;
+}
+
 /* The rate verdict on @p call's stream: charged now unless the gate did.
- * Remembers the connection's TCP peer address (to cut it by later); the
- * first call of a condemned connection that reaches the loop has it cut
- * now if that was not done yet. */
+ * Remembers the connection's peer (its TCP address to cut it by, or the
+ * unix peer) as its tag; the first call of a condemned connection that
+ * reaches the loop takes the tag and has the connection cut now: by its
+ * address (TCP, when the gate's queue did not do it first), or through
+ * the call (the daemon's own unix listeners: their connections pass no
+ * gate, so this is where a flood that the input sniffer missed ends). */
 static gxd_guard_verdict rate_of(gxd_protect *p, gx_rpc_call *call,
                                  const gx_rpc_auth *a, const char *conn) {
   const char *peer = gx_rpc_call_peer(call);
   char cut[GXD_GUARD_KEY_MAX + 1] = "";
   if (!p->rate) return GXD_GUARD_OK;
-  gxd_guard_verdict v = a->gated ? GXD_GUARD_OK : charge(p, conn);
+  gxd_guard_verdict v = a->gated ? GXD_GUARD_OK : charge(p, conn, 0);
   pthread_mutex_lock(&p->mu);
   if (a->gated && gxd_guard_is_cut(p->rate, conn)) v = GXD_GUARD_CUT;
-  if (strncmp(peer, "ipv4:", 5) == 0 || strncmp(peer, "ipv6:", 5) == 0)
+  if (tcp_peer(peer) || a->has_unix_cred)
     gxd_guard_set_tag(p->rate, conn, peer);
   if (v == GXD_GUARD_CUT) gxd_guard_take_tag(p->rate, conn, cut, sizeof cut);
   pthread_mutex_unlock(&p->mu);
-  if (cut[0]) log_cut(conn, cut, cut_peer(p, cut));
+  if (cut[0])
+    log_cut(conn, cut,
+            tcp_peer(cut) ? cut_peer(p, cut)
+                          : gx_rpc_call_cut_connection(call) == GX_OK);
   return v;
 }
 

