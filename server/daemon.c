@@ -32,6 +32,13 @@ enum { METHOD_RUN }; /* Health/Check is a unary method: server/health.c */
 /** How long the daemon must be without runs before it trims its heap. */
 #define GXD_TRIM_IDLE_MS 1000
 
+/** Draining: calls still open this long after the longest grace of the
+ *  runs being stopped are cancelled (a client that reads nothing cannot
+ *  hold the daemon)... */
+#define GXD_DRAIN_SLACK_MS 5000
+/** ...and a daemon still not drained this long after that exits 1. */
+#define GXD_DRAIN_GIVE_UP_MS 10000
+
 typedef struct {
   const gxd_config *cfg;
   const gxd_profiles *profiles; /* the profile table */
@@ -41,9 +48,10 @@ typedef struct {
   gxd_protect protect; /* connection-level protection */
   int protect_ok;
   uv_signal_t sigterm, sigint, sighup;
-  uv_timer_t hard_stop;
+  uv_timer_t hard_stop;   /* the drain's bounds */
   uv_timer_t trim;        /* gives freed memory back once idle */
   int draining, rpc_shut_down, stopped;
+  int gave_up; /* the drain did not finish: exit 1 without tearing down */
   char home[256];
   char launcher[4096];
   gxd_tiers tiers;
@@ -115,11 +123,26 @@ static void on_session_freed(void *ud) {
   maybe_stop(d);
 }
 
+/* The last bound: what is left cannot be torn down safely (gRPC still
+ * holds calls, or a run's process was never reaped). */
+static void on_give_up(uv_timer_t *t) {
+  daemon_t *d = t->data;
+  gxd_log(GXD_LOG_ERROR,
+          "drain did not finish %d ms after cancelling every call (%zu "
+          "runs not freed, rpc %s); exiting without cleaning up",
+          GXD_DRAIN_GIVE_UP_MS, d->sessions.allocated,
+          d->rpc_shut_down ? "shut down" : "not shut down");
+  d->gave_up = 1;
+  uv_stop(d->loop);
+}
+
 static void on_hard_stop(uv_timer_t *t) {
   daemon_t *d = t->data;
-  gxd_log(GXD_LOG_WARN, "drain took too long; cancelling %zu calls",
-          d->sessions.count);
+  gxd_log(GXD_LOG_WARN,
+          "drain took too long: %zu runs still held; cancelling every call",
+          d->sessions.allocated);
   gx_rpc_server_cancel_all(d->srv);
+  uv_timer_start(&d->hard_stop, on_give_up, GXD_DRAIN_GIVE_UP_MS, 0);
 }
 
 static void on_signal(uv_signal_t *h, int sig) {
@@ -131,7 +154,7 @@ static void on_signal(uv_signal_t *h, int sig) {
   gxd_facts_drain(&d->facts);
   gxd_session_stop_all(&d->sessions);
   uv_timer_start(&d->hard_stop, on_hard_stop,
-                 d->cfg->limits.max_grace_ms + 5000, 0);
+                 gxd_session_max_grace(&d->sessions) + GXD_DRAIN_SLACK_MS, 0);
   maybe_stop(d);
 }
 
@@ -507,6 +530,10 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   if (rc == 0) {
     gxd_log(GXD_LOG_INFO, "gexecd ready (max %zu sessions)", cfg->max_sessions);
     uv_run(d.loop, UV_RUN_DEFAULT);
+    if (d.gave_up) {
+      unlink_sockets(cfg);
+      _exit(1);
+    }
   } else if (d.srv) {
     gx_rpc_server_shutdown(d.srv, on_rpc_shut_down, &d);
     gx_rpc_server_cancel_all(d.srv);

@@ -624,6 +624,13 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
   post_recv(s);
 }
 
+uint32_t gxd_session_max_grace(const gxd_session_ctx *ctx) {
+  uint32_t ms = 0;
+  for (const gxd_session *s = ctx->head; s; s = s->next)
+    if (child_running(s) && s->plan.grace_ms > ms) ms = s->plan.grace_ms;
+  return ms;
+}
+
 void gxd_session_stop_all(gxd_session_ctx *ctx) {
   for (gxd_session *s = ctx->head; s; s = s->next) {
     if (s->state == S_WAIT_START || s->state == S_DECIDED)

@@ -163,6 +163,59 @@ static void test_flood_of_calls(void **state) {
   assert_int_equal(gxt_daemon_stop(&d), 0);
 }
 
+/* Waits until @p pid is blocked writing to its pipe (its reader, the
+ * daemon, stopped reading: its buffer and the stream's window are full);
+ * asserts it. */
+static void wait_blocked_writing(pid_t pid) {
+  long long until = gxt_now_ms() + 30000;
+  char path[64], wchan[64] = "";
+  snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
+  while (!strstr(wchan, "pipe_write") && gxt_now_ms() < until) {
+    FILE *f = fopen(path, "r");
+    if (f) {
+      size_t n = fread(wchan, 1, sizeof wchan - 1, f);
+      wchan[n] = '\0';
+      fclose(f);
+    }
+    sleep_ms(10);
+  }
+  assert_non_null(strstr(wchan, "pipe_write"));
+}
+
+/* Whether the daemon's log at @p path holds @p needle. */
+static int log_has(const char *path, const char *needle) {
+  static char buf[1 << 20];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f) fclose(f);
+  buf[n] = '\0';
+  return strstr(buf, needle) != NULL;
+}
+
+/* A client that reads nothing: its run's last output and final status
+ * wait in gRPC behind the stream's full window, so its call never ends
+ * by itself. SIGTERM stops the run (its 1 s grace), and the calls still
+ * open 5 s after the longest grace are cancelled: the daemon exits 0
+ * within seconds. Before, that bound was the largest --kill-grace a run
+ * may ask for (60 s) plus 5 s, whatever the runs' own graces. */
+static void test_drain_bounded_by_the_runs_grace(void **state) {
+  (void)state;
+  gxt_daemon d;
+  gxt_daemon_start(&d, ARGV("--kill-grace=1s"));
+  /* one stream that reads `started` and then nothing */
+  gxt_flood *f = gxt_flood_start(&d, ARGV("yes", "gexec-marker-drain"), 1);
+  assert_int_equal(gxt_flood_counts_of(f).started, 1);
+  pid_t pid = gxt_wait_pid_by_arg("gexec-marker-drain", 10000);
+  assert_true(pid > 0);
+  wait_blocked_writing(pid);
+  long long t0 = gxt_now_ms();
+  assert_int_equal(gxt_daemon_stop(&d), 0);
+  print_message("drained in %lld ms\n", gxt_now_ms() - t0);
+  assert_true(log_has(d.log_path, "drain took too long"));
+  assert_false(gxt_pid_alive(pid));
+  gxt_flood_end(f); /* its stream ended with the daemon */
+}
+
 /* Review finding: a cancel while output was backed up left the session
  * (and its slot) stuck forever, and the daemon could not drain. */
 static void test_cancel_with_backed_up_output_frees_slot(void **state) {
@@ -178,24 +231,12 @@ static void test_cancel_with_backed_up_output_frees_slot(void **state) {
   gexec_error err;
   assert_int_equal(gexec_proc_read(p, &ev, 30000, &err), GEXEC_OK);
   /* stop reading: the daemon's buffer fills and yes blocks; wait for it */
-  long long until = gxt_now_ms() + 30000;
-  char path[64], wchan[64] = "";
-  snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
-  while (!strstr(wchan, "pipe_write") && gxt_now_ms() < until) {
-    FILE *f = fopen(path, "r");
-    if (f) {
-      size_t n = fread(wchan, 1, sizeof wchan - 1, f);
-      wchan[n] = '\0';
-      fclose(f);
-    }
-    sleep_ms(10);
-  }
-  assert_non_null(strstr(wchan, "pipe_write")); /* blocked writing */
+  wait_blocked_writing(pid);
   gexec_proc_free(p); /* cancels with output pending */
   assert_true(gxt_wait_pid_gone(pid, 10000));
   gexec_spec t = {.argv = ARGV("true"), .stdin_null = 1};
   gexec_result r;
-  until = gxt_now_ms() + 10000;
+  long long until = gxt_now_ms() + 10000;
   while (gexec_run(c, &t, NULL, &r, &err) != GEXEC_OK) {
     assert_int_equal(err.status, GEXEC_STATUS_RESOURCE_EXHAUSTED);
     if (gxt_now_ms() > until) fail_msg("the slot was never freed");
@@ -523,6 +564,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ping),
       cmocka_unit_test(test_drain_on_sigterm),
+      cmocka_unit_test(test_drain_bounded_by_the_runs_grace),
       cmocka_unit_test(test_session_limit),
       cmocka_unit_test(test_flood_of_calls),
       cmocka_unit_test(test_cancel_with_backed_up_output_frees_slot),
