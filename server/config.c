@@ -134,7 +134,7 @@ static const char usage[] =
     GX_UNITS_SIZE_HELP
     "Logs are JSON lines on stderr, one per run. SIGTERM or SIGINT drains:\n"
     "no new runs, running ones are stopped (TERM, grace, KILL), exit 0.\n"
-    "Calls still open 5 s after the longest grace are cancelled; a daemon\n"
+    "Calls still open 7 s after the longest grace are cancelled; a daemon\n"
     "still not drained 10 s after that exits 1.\n";
 
 uint64_t gxd_open_files_ceiling(const char *nr_open_path) {

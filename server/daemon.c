@@ -25,6 +25,7 @@
 #include "server/session.h"
 #include "server/tiers.h"
 #include "server/access.h"
+#include "server/child.h"
 #include "server/tls.h"
 
 enum { METHOD_RUN }; /* Health/Check is a unary method: server/health.c */
@@ -34,8 +35,9 @@ enum { METHOD_RUN }; /* Health/Check is a unary method: server/health.c */
 
 /** Draining: calls still open this long after the longest grace of the
  *  runs being stopped are cancelled (a client that reads nothing cannot
- *  hold the daemon)... */
-#define GXD_DRAIN_SLACK_MS 5000
+ *  hold the daemon): what ending a killed run may take (its launcher's
+ *  kill, its pipes' drain) and 3 s to send `exited`... */
+#define GXD_DRAIN_SLACK_MS (GXD_LAUNCHER_KILL_MS + GXD_DRAIN_MS + 3000)
 /** ...and a daemon still not drained this long after that exits 1. */
 #define GXD_DRAIN_GIVE_UP_MS 10000
 
@@ -127,6 +129,7 @@ static void on_session_freed(void *ud) {
  * holds calls, or a run's process was never reaped). */
 static void on_give_up(uv_timer_t *t) {
   daemon_t *d = t->data;
+  if (d->stopped) return; /* drained in this same loop turn */
   gxd_log(GXD_LOG_ERROR,
           "drain did not finish %d ms after cancelling every call (%zu "
           "runs not freed, rpc %s); exiting without cleaning up",
@@ -530,7 +533,8 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   if (rc == 0) {
     gxd_log(GXD_LOG_INFO, "gexecd ready (max %zu sessions)", cfg->max_sessions);
     uv_run(d.loop, UV_RUN_DEFAULT);
-    if (d.gave_up) {
+    if (d.gave_up && !d.stopped) { /* gRPC or a run still holds on */
+      if (d.instance_open) gxd_instance_close(&d.instance);
       unlink_sockets(cfg);
       _exit(1);
     }

@@ -172,12 +172,14 @@ static void on_cut_async(uv_async_t *a) {
 /* Charges a new stream of @p conn to the rate guard. A refusal wakes the
  * loop to look for flooders (once per loop turn); with @p queue_cut (no
  * call at hand: the gate), the first time the connection is condemned
- * it is queued for the loop to cut. Any thread. */
+ * it is queued for the loop to cut. Sets @p newly_cut when this stream
+ * condemned the connection. Any thread. */
 static gxd_guard_verdict charge(gxd_protect *p, const char *conn,
-                                int queue_cut) {
+                                int queue_cut, int *newly_cut) {
   pthread_mutex_lock(&p->mu);
   int was_cut = gxd_guard_is_cut(p->rate, conn);
   gxd_guard_verdict v = gxd_guard_stream(p->rate, conn, now_ns());
+  *newly_cut = v == GXD_GUARD_CUT && !was_cut;
   int wake = v != GXD_GUARD_OK && v != GXD_GUARD_FULL && !p->refused;
   if (wake) p->refused = 1;
   if (queue_cut && v == GXD_GUARD_CUT && !was_cut &&
@@ -195,7 +197,8 @@ const char *gxd_protect_admit_stream(void *ud, uint64_t conn_id) {
   char conn[32];
   if (!p->rate) return NULL;
   snprintf(conn, sizeof conn, "conn:%" PRIu64, conn_id);
-  gxd_guard_verdict v = charge(p, conn, 1);
+  int newly_cut;
+  gxd_guard_verdict v = charge(p, conn, 1, &newly_cut);
   return v == GXD_GUARD_OK ? NULL : gxd_guard_reason(v);
 }
 
@@ -229,8 +232,10 @@ static gxd_guard_verdict rate_of(gxd_protect *p, gx_rpc_call *call,
                                  const gx_rpc_auth *a, const char *conn) {
   const char *peer = gx_rpc_call_peer(call);
   char cut[GXD_GUARD_KEY_MAX + 1] = "";
+  int newly_cut = 0;
   if (!p->rate) return GXD_GUARD_OK;
-  gxd_guard_verdict v = a->gated ? GXD_GUARD_OK : charge(p, conn, 0);
+  gxd_guard_verdict v =
+      a->gated ? GXD_GUARD_OK : charge(p, conn, 0, &newly_cut);
   pthread_mutex_lock(&p->mu);
   if (a->gated && gxd_guard_is_cut(p->rate, conn)) v = GXD_GUARD_CUT;
   if (tcp_peer(peer) || a->has_unix_cred)
@@ -241,6 +246,8 @@ static gxd_guard_verdict rate_of(gxd_protect *p, gx_rpc_call *call,
     log_cut(conn, cut,
             tcp_peer(cut) ? cut_peer(p, cut)
                           : gx_rpc_call_cut_connection(call) == GX_OK);
+  else if (newly_cut) /* no peer to cut it by: refused, not closed */
+    log_cut(conn, NULL, 0);
   return v;
 }
 

@@ -171,7 +171,7 @@ int gxt_wait_no_cgroup_leaves(const char *instance, int ms) {
   return 1;
 }
 
-/* Prints the first line of /proc/PID/task/TID/FILE after @p label. */
+/* Prints the first line of /proc/PID/task/TID/FILE, named by FILE. */
 static void print_task_file(pid_t pid, const char *tid, const char *file) {
   char path[128], line[256] = "";
   snprintf(path, sizeof path, "/proc/%d/task/%s/%s", (int)pid, tid, file);

@@ -195,7 +195,7 @@ static int log_has(const char *path, const char *needle) {
 /* A client that reads nothing: its run's last output and final status
  * wait in gRPC behind the stream's full window, so its call never ends
  * by itself. SIGTERM stops the run (its 1 s grace), and the calls still
- * open 5 s after the longest grace are cancelled: the daemon exits 0
+ * open 7 s after the longest grace are cancelled: the daemon exits 0
  * within seconds. Before, that bound was the largest --kill-grace a run
  * may ask for (60 s) plus 5 s, whatever the runs' own graces. */
 static void test_drain_bounded_by_the_runs_grace(void **state) {
