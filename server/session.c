@@ -627,7 +627,7 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
 uint32_t gxd_session_max_grace(const gxd_session_ctx *ctx) {
   uint32_t ms = 0;
   for (const gxd_session *s = ctx->head; s; s = s->next)
-    if (child_running(s) && s->plan.grace_ms > ms) ms = s->plan.grace_ms;
+    if (s->state == S_RUNNING && s->plan.grace_ms > ms) ms = s->plan.grace_ms;
   return ms;
 }
 

@@ -118,8 +118,9 @@ void gxd_session_start(gxd_session_ctx *ctx, gx_rpc_call *call,
  *  their clients still get `exited`. Used when the daemon drains. */
 void gxd_session_stop_all(gxd_session_ctx *ctx);
 
-/** The longest kill grace (ms) among the sessions whose process has not
- *  been reaped yet; 0 if there are none. */
+/** The longest kill grace (ms) among the sessions whose command runs
+ *  and was not reaped yet (a launching one is killed at once); 0 if
+ *  there are none. */
 uint32_t gxd_session_max_grace(const gxd_session_ctx *ctx);
 
 #endif

@@ -689,6 +689,36 @@ static void stop_all_while_draining(void **state) {
   end_run(run, running_ch);
 }
 
+/* The drain's bound (daemon.c): the longest grace among the runs whose
+ * command runs; a launching run (killed at once) and a reaped one count
+ * for nothing. */
+static void max_grace_of_running_runs(void **state) {
+  gxt_req r1, r2, r3;
+  gxd_child *a, *b;
+  (void)state;
+  assert_int_equal(gxd_session_max_grace(&ctx), 0);
+  req(&r1);
+  r1.s.kill_grace_ms = 300;
+  gx_rpc_call *c1 = running(&r1, &a);
+  req(&r2);
+  r2.s.kill_grace_ms = 900;
+  gx_rpc_call *c2 = running(&r2, &b);
+  req(&r3);
+  r3.s.kill_grace_ms = 60000;
+  gx_rpc_call *launching = open_run(&r3);
+  gxd_child *l = fake_child_last;
+  assert_int_equal(gxd_session_max_grace(&ctx), 900);
+  exit_code(b, 0);
+  assert_int_equal(gxd_session_max_grace(&ctx), 300);
+  exit_code(a, 0);
+  assert_int_equal(gxd_session_max_grace(&ctx), 0);
+  fake_call_cancel(launching);
+  killed(l, 9, 0);
+  end_run(c1, a);
+  end_run(c2, b);
+  end_run(launching, l);
+}
+
 /* The session goes only when gRPC is done with the call and the child
  * finished closing, in either order. */
 static void freed_after_call_and_child(void **state) {
@@ -770,6 +800,7 @@ int main(void) {
       T(signal_held_until_exec),
       T(cancel_while_launching),
       T(cancel_while_running_uses_grace),
+      T(max_grace_of_running_runs),
       T(failed_send_stops_the_run),
       T(timeout_before_and_after_exec),
       T(exec_fail_cwd),
