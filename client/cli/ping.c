@@ -6,23 +6,31 @@
 
 #include "client/cli/exitcode.h"
 #include "client/cli/teardown.h"
+#include "client/cli/textsafe.h"
 #include "client/gexec.h"
 
 
-/* The library's reason, without the target we name ourselves. */
-static const char *reason(int rc, const gexec_error *err, const char *shown) {
+/* A reason as printed: the daemon's words escaped (textsafe.h). */
+typedef char reason_buf[4 * sizeof(((gexec_error *)0)->message)];
+
+/* The library's reason, without the target we name ourselves, in
+ * @p out. */
+static const char *reason(int rc, const gexec_error *err, const char *shown,
+                          reason_buf out) {
   if (!err->message[0]) return gexec_strerror(rc);
-  return gxc_strip_target(err->message, shown);
+  return gxc_text_safe(gxc_strip_target(err->message, shown), out,
+                       sizeof(reason_buf));
 }
 
 /* Prints why a ping failed. */
 static void report_failure(const char *shown, int rc, const gexec_error *e) {
+  reason_buf why;
   if (rc == GEXEC_ESTATUS)
     fprintf(stderr, "gexec: gexecd at %s: %s: %s\n", shown,
-            gexec_status_name(e->status), reason(rc, e, shown));
+            gexec_status_name(e->status), reason(rc, e, shown, why));
   else
     fprintf(stderr, "gexec: gexecd at %s: %s\n", shown,
-            reason(rc, e, shown));
+            reason(rc, e, shown, why));
 }
 
 /* Round-trip statistics over several pings, in microseconds. */
@@ -41,13 +49,15 @@ static void stats_add(rtt_stats *s, int64_t rtt) {
 /* Who the daemon thinks we are, after the first answer (a daemon older
  * than 0.3 says nothing: nothing is printed). */
 static void print_identity(const char *shown, const gexec_ping_info *info) {
+  char id[4 * sizeof info->identity], rule[4 * sizeof info->rule];
   if (!info->identity[0]) return;
+  gxc_text_safe(info->identity, id, sizeof id); /* the daemon's words */
   if (info->rule[0])
-    printf("gexecd at %s: you are %s, policy rule '%s'\n", shown,
-           info->identity, info->rule);
+    printf("gexecd at %s: you are %s, policy rule '%s'\n", shown, id,
+           gxc_text_safe(info->rule, rule, sizeof rule));
   else
     printf("gexecd at %s: you are %s, and no policy rule matches you\n",
-           shown, info->identity);
+           shown, id);
 }
 
 /* Sends the pings; returns GEXEC_OK or the failing call's result. */
@@ -73,8 +83,9 @@ int gxc_ping(const gxc_args *a, const char *target, const char *shown,
   rtt_stats st = {0};
   int rc = gexec_connect(target, opts, &conn, &err) /* 10 s */;
   if (rc != GEXEC_OK) {
+    reason_buf why;
     fprintf(stderr, "gexec: cannot connect to %s: %s\n", shown,
-            reason(rc, &err, shown));
+            reason(rc, &err, shown, why));
     return GXC_EXIT_ERROR;
   }
   rc = ping_loop(conn, a, shown, &st, &err);

@@ -39,6 +39,7 @@
 #include "client/cli/input.h"
 #include "client/cli/json_out.h"
 #include "client/cli/teardown.h"
+#include "client/cli/textsafe.h"
 #include "client/gexec.h"
 
 /* --json keeps at most this much of each stream. */
@@ -421,7 +422,10 @@ static int exit_status(const run_ctx *c) {
 
 /* Prints the one-line reasons and warnings on stderr. */
 static void report(const run_ctx *c) {
-  if (c->rc != GEXEC_OK) fprintf(stderr, "gexec: %s\n", c->err.message);
+  char safe[4 * sizeof c->err.message]; /* the daemon's words: escaped */
+  if (c->rc != GEXEC_OK)
+    fprintf(stderr, "gexec: %s\n",
+            gxc_text_safe(c->err.message, safe, sizeof safe));
   if (c->out_errno && c->out_errno != EPIPE)
     fprintf(stderr, "gexec: cannot write to %s: %s\n", c->out_name,
             strerror(c->out_errno));
