@@ -7,19 +7,7 @@ set -uo pipefail
 gexec="${TEST_SRCDIR:?run me through bazel test}/gexec/client/cli/gexec"
 tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/fleet_cli.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-check() { # $1 = description, $2 = want, $3 = got
-  if [ "$2" == "$3" ]; then
-    echo "ok - $1"
-    pass=$((pass + 1))
-  else
-    echo "not ok - $1"
-    echo "  want: $(printf '%q' "$2")"
-    echo "  got:  $(printf "%q" "${3:0:600}")"
-    fail=$((fail + 1))
-  fi
-}
+. "$TEST_SRCDIR/gexec/tests/client/cli/tap.sh"
 
 # --outdir: each host's files are closed when it ends, so a fleet far
 # larger than RLIMIT_NOFILE / 2 writes every host's files (it used to
@@ -99,5 +87,4 @@ gexec: 1 host: 0 ok, 1 failed, 0 timed out, 0 unreachable, 0 refused" "$err"
 t_outdir_fds
 t_outdir_clash
 t_silent_daemon
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tap_end

@@ -10,19 +10,7 @@ set -uo pipefail
 gexec="${TEST_SRCDIR:?run me through bazel test}/gexec/client/cli/gexec"
 tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/remote_text.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-check() { # $1 = description, $2 = want, $3 = got
-  if [ "$2" == "$3" ]; then
-    echo "ok - $1"
-    pass=$((pass + 1))
-  else
-    echo "not ok - $1"
-    echo "  want: $(printf '%q' "$2")"
-    echo "  got:  $(printf "%q" "${3:0:600}")"
-    fail=$((fail + 1))
-  fi
-}
+. "$TEST_SRCDIR/gexec/tests/client/cli/tap.sh"
 
 cat >"$tmp/evil.py" <<'PY'
 import sys
@@ -62,5 +50,4 @@ check "ping: the daemon's message escaped" \
 
 exec {EVIL[1]}>&-
 wait "$EVIL_PID" 2>/dev/null
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tap_end
