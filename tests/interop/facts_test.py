@@ -29,8 +29,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import interop_test as it  # noqa: E402
-from interop_test import SC, check  # noqa: E402
+import interop_lib as it  # noqa: E402
+from interop_lib import SC, check  # noqa: E402
 
 import facts_pb2 as fpb  # noqa: E402
 import health_pb2 as hpb  # noqa: E402

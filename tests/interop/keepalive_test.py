@@ -22,8 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import interop_test as it  # noqa: E402
-from interop_test import Failure, check  # noqa: E402
+import interop_lib as it  # noqa: E402
+from interop_lib import Failure, check  # noqa: E402
 
 import grpc  # noqa: E402
 

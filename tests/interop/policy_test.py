@@ -44,8 +44,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import interop_test as it  # noqa: E402
-from interop_test import Run, SC, check, check_ok_run, pb  # noqa: E402
+import interop_lib as it  # noqa: E402
+from interop_lib import Run, SC, check, check_ok_run, pb  # noqa: E402
 import tls_test as tt  # noqa: E402
 
 GEXEC = os.environ.get("GEXEC_CLI") or os.path.join(

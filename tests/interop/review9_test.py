@@ -37,8 +37,8 @@ import tempfile
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import interop_test as it  # noqa: E402
-from interop_test import SC, Run, check, pb  # noqa: E402
+import interop_lib as it  # noqa: E402
+from interop_lib import SC, Run, check, pb  # noqa: E402
 import tls_test as tt  # noqa: E402
 
 import grpc  # noqa: E402

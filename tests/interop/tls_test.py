@@ -40,8 +40,8 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import interop_test as it  # noqa: E402  (sets up sys.path for the pb2s)
-from interop_test import Run, SC, check, check_ok_run, pb  # noqa: E402
+import interop_lib as it  # noqa: E402  (sets up sys.path for the pb2s)
+from interop_lib import Run, SC, check, check_ok_run, pb  # noqa: E402
 
 import grpc  # noqa: E402
 
