@@ -23,6 +23,7 @@
 #include "server/protect.h"
 #include "server/reaper.h"
 #include "server/session.h"
+#include "server/signals.h"
 #include "server/tiers.h"
 #include "server/access.h"
 #include "server/child.h"
@@ -49,7 +50,7 @@ typedef struct {
   gxd_session_ctx sessions;
   gxd_protect protect; /* connection-level protection */
   int protect_ok;
-  uv_signal_t sigterm, sigint, sighup;
+  gxd_signals signals; /* TERM, INT, HUP, CHLD: read on the loop */
   uv_timer_t hard_stop;   /* the drain's bounds */
   uv_timer_t trim;        /* gives freed memory back once idle */
   int draining, rpc_shut_down, stopped;
@@ -148,8 +149,7 @@ static void on_hard_stop(uv_timer_t *t) {
   uv_timer_start(&d->hard_stop, on_give_up, GXD_DRAIN_GIVE_UP_MS, 0);
 }
 
-static void on_signal(uv_signal_t *h, int sig) {
-  daemon_t *d = h->data;
+static void drain(daemon_t *d, int sig) {
   if (d->draining) return;
   d->draining = 1;
   gxd_log(GXD_LOG_INFO, "signal %d: draining %zu runs", sig, d->sessions.count);
@@ -166,11 +166,22 @@ static void on_signal(uv_signal_t *h, int sig) {
 /* SIGHUP re-reads what may change without a restart (access.h): TLS
  * files, the policy, the audit log's file. Runs, connections and calls
  * already admitted are untouched. */
-static void on_sighup(uv_signal_t *h, int sig) {
-  daemon_t *d = h->data;
-  (void)sig;
+static void reload(daemon_t *d) {
   gxd_access_reload(d->access);
   d->sessions.policy = gxd_access_policy(d->access);
+}
+
+/* ----------------------------------------------------------- signals */
+
+/* The loop reads the signals every thread blocks (signals.h). */
+static void on_signal(void *ud, int sig) {
+  daemon_t *d = ud;
+  if (sig == SIGCHLD)
+    gxd_reaper_poll();
+  else if (sig == SIGHUP)
+    reload(d);
+  else
+    drain(d, sig);
 }
 
 /* ---------------------------------------------------------- listening */
@@ -311,17 +322,14 @@ static int setup(daemon_t *d) {
   for (int i = 0; i < (c->nlisten ? c->nlisten : 1); i++)
     if (listen_one(d, c->nlisten ? c->listen[i] : c->default_listen) != 0)
       return -1;
-  if (gxd_reaper_init(d->loop) != 0) return -1;
-  uv_signal_init(d->loop, &d->sigterm);
-  uv_signal_init(d->loop, &d->sigint);
-  uv_signal_init(d->loop, &d->sighup);
+  int rc = gxd_signals_start(&d->signals, d->loop, on_signal, d);
+  if (rc != 0) {
+    gxd_log(GXD_LOG_ERROR, "signalfd: %s", uv_strerror(rc));
+    return -1;
+  }
   uv_timer_init(d->loop, &d->hard_stop);
   uv_timer_init(d->loop, &d->trim);
-  d->sigterm.data = d->sigint.data = d->hard_stop.data = d->trim.data = d;
-  d->sighup.data = d;
-  uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-  uv_signal_start(&d->sigint, on_signal, SIGINT);
-  uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+  d->hard_stop.data = d->trim.data = d;
   return gx_rpc_server_start(d->srv, on_call, d) == GX_OK ? 0 : -1;
 }
 
@@ -546,7 +554,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   }
   if (d.srv) gx_rpc_server_free(d.srv);
   gxd_access_free(d.access); /* after the server: its listeners used it */
-  if (rc == 0) gxd_reaper_close();
+  if (rc == 0) gxd_signals_close(&d.signals);
   if (d.instance_open) gxd_instance_close(&d.instance);
   gxd_launcher_free(d.sessions.launcher);
   uv_walk(d.loop, close_walk, NULL);

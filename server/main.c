@@ -5,6 +5,7 @@
 #include "server/config.h"
 #include "server/daemon.h"
 #include "server/profiles.h"
+#include "server/signals.h"
 
 /* The profile table: the built-ins and the --profiles file; the flags
  * naming profiles must name entries of it. Returns 0 or -1. */
@@ -21,6 +22,11 @@ static int load_profiles(const gxd_config *cfg, gxd_profiles *t, char *why,
 int main(int argc, char **argv) {
   static gxd_profiles profiles;
   gxd_config cfg;
+  /* before any thread exists: the loop reads these (signals.h) */
+  if (gxd_signals_block() != 0) {
+    perror("gexecd: blocking signals");
+    return 1;
+  }
   /* Output and stdin move in ~1 MiB messages: keep such blocks on the
    * heap instead of a fresh mmap/munmap (and page faults) per message. */
   mallopt(M_MMAP_THRESHOLD, 8 << 20);

@@ -15,7 +15,10 @@
  *  callback must reap it (wait4) before returning. */
 typedef void (*gxd_reaper_fn)(void *ud, pid_t pid);
 
-/** Starts watching SIGCHLD on @p loop. Returns 0 or a libuv error. */
+/** Starts watching SIGCHLD on @p loop with a libuv signal handle.
+ *  Returns 0 or a libuv error. gexecd does not: it blocks SIGCHLD in
+ *  every thread and calls gxd_reaper_poll for each one its loop reads
+ *  (server/signals.h). */
 int gxd_reaper_init(uv_loop_t *loop);
 
 /** Closes the signal watcher. */

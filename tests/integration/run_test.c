@@ -198,6 +198,25 @@ static void test_only_stdio_fds_open(void **state) {
   gexec_result_free(&r);
 }
 
+/* gexecd blocks SIGTERM, SIGINT, SIGHUP and SIGCHLD in all its threads
+ * (server/signals.h): a run must not inherit that mask, in any profile,
+ * or a SIGTERM from its timeout or its client would wait, blocked. */
+static void test_no_blocked_signals(void **state) {
+  (void)state;
+  static const char *const profiles[] = {"host", "baseline", "restricted"};
+  for (size_t i = 0; i < sizeof profiles / sizeof *profiles; i++) {
+    gexec_spec spec = {.argv = ARGV("grep", "^SigBlk", "/proc/self/status"),
+                       .stdin_null = 1, .profile = profiles[i]};
+    gexec_result r;
+    gexec_error err;
+    if (gexec_run(conn, &spec, NULL, &r, &err) != GEXEC_OK)
+      fail_msg("%s: %s", profiles[i], err.message);
+    if (strcmp(r.out, "SigBlk:\t0000000000000000\n") != 0)
+      fail_msg("%s: %s", profiles[i], r.out);
+    gexec_result_free(&r);
+  }
+}
+
 static void expect_status(const gexec_spec *spec, int status,
                           const char *needle) {
   gexec_result r;
@@ -384,6 +403,7 @@ int main(void) {
       cmocka_unit_test(test_env_is_clean_and_requested),
       cmocka_unit_test(test_cwd),
       cmocka_unit_test(test_only_stdio_fds_open),
+      cmocka_unit_test(test_no_blocked_signals),
       cmocka_unit_test(test_spawn_errors),
       cmocka_unit_test(test_timeout_kills_grandchild_ignoring_term),
       cmocka_unit_test(test_timeout_term_is_enough),
