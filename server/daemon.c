@@ -55,6 +55,7 @@ typedef struct {
   uv_timer_t trim;        /* gives freed memory back once idle */
   int draining, rpc_shut_down, stopped;
   int gave_up; /* the drain did not finish: exit 1 without tearing down */
+  int signals_ok; /* the signal watcher started: close it */
   char home[256];
   char launcher[4096];
   gxd_tiers tiers;
@@ -327,6 +328,7 @@ static int setup(daemon_t *d) {
     gxd_log(GXD_LOG_ERROR, "signalfd: %s", uv_strerror(rc));
     return -1;
   }
+  d->signals_ok = 1;
   uv_timer_init(d->loop, &d->hard_stop);
   uv_timer_init(d->loop, &d->trim);
   d->hard_stop.data = d->trim.data = d;
@@ -554,7 +556,7 @@ int gxd_daemon_run(const gxd_config *cfg, const gxd_profiles *profiles) {
   }
   if (d.srv) gx_rpc_server_free(d.srv);
   gxd_access_free(d.access); /* after the server: its listeners used it */
-  if (rc == 0) gxd_signals_close(&d.signals);
+  if (d.signals_ok) gxd_signals_close(&d.signals);
   if (d.instance_open) gxd_instance_close(&d.instance);
   gxd_launcher_free(d.sessions.launcher);
   uv_walk(d.loop, close_walk, NULL);

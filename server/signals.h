@@ -14,8 +14,13 @@
  * for the process, no handler runs anywhere, and the loop reads them.
  *
  * Children must not inherit the mask: every exec path resets it
- * (spawn.c: POSIX_SPAWN_SETSIGMASK; the fork server, its spare and the
- * per-run launcher: sigprocmask before exec).
+ * (spawn.c and tiers.c's probes: POSIX_SPAWN_SETSIGMASK; the fork
+ * server's children, its spare and the per-run launcher: sigprocmask
+ * before exec).
+ *
+ * The signals are acted on only while the loop runs: one that comes
+ * during start-up (a few seconds at most: the isolation probes, the
+ * instance sweep) is acted on once gexecd is ready.
  */
 #ifndef GXD_SIGNALS_H
 #define GXD_SIGNALS_H

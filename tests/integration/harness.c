@@ -182,6 +182,18 @@ static void print_task_file(pid_t pid, const char *tid, const char *file) {
   print_message(" %s=%s", file, line);
 }
 
+/* The Sig* lines of /proc/PID/status: a signal pending but never acted
+ * on shows there. */
+static void print_status_lines(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  FILE *f = fopen(path, "r");
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "Sig", 3) == 0 || strncmp(line, "ShdPnd", 6) == 0)
+      print_message("gexecd %s", line);
+  if (f) fclose(f);
+}
+
 /* What a daemon that does not exit is doing, for the failure message:
  * each thread's name and kernel wait channel, then the end of its log
  * at @p log (NULL: none). */
@@ -198,6 +210,7 @@ static void print_stuck(pid_t pid, const char *log) {
     print_message("\n");
   }
   if (d) closedir(d);
+  print_status_lines(pid); /* signals pending, blocked, caught */
   static char buf[8192];
   FILE *f = log ? fopen(log, "r") : NULL;
   if (!f) return;
@@ -208,7 +221,9 @@ static void print_stuck(pid_t pid, const char *log) {
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = '\0';
-  print_message("end of %s:\n%s\n", log, buf);
+  /* not print_message: cmocka cuts its messages at 1 KiB */
+  fflush(stdout);
+  fprintf(stderr, "end of %s:\n%s\n", log, buf);
 }
 
 /* Waits up to @p ms for @p pid to exit; if it does not, shows what it
