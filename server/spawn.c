@@ -41,26 +41,32 @@ static int lift(int *fd) {
   return copy;
 }
 
+int gxd_spawn_attr_init(posix_spawnattr_t *at, short flags) {
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  int rc = posix_spawnattr_init(at);
+  if (rc != 0) return rc;
+  posix_spawnattr_setsigmask(at, &none);
+  posix_spawnattr_setsigdefault(at, &all);
+  posix_spawnattr_setflags(at, (short)(flags | POSIX_SPAWN_SETSIGMASK |
+                                       POSIX_SPAWN_SETSIGDEF));
+  return 0;
+}
+
 int gxd_spawn(const gxd_spawn_spec *spec, pid_t *pid) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
-  sigset_t all, none;
   int src[NSLOTS] = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd,
                      spec->report_fd > 0 ? spec->report_fd : -1,
                      spec->request_fd > 0 ? spec->request_fd : -1};
   int lifted[NSLOTS], rc;
   for (int i = 0; i < NSLOTS; i++) lifted[i] = lift(&src[i]);
-  sigfillset(&all);
-  sigemptyset(&none);
   if ((rc = posix_spawn_file_actions_init(&fa)) != 0) goto out_lifted;
-  if ((rc = posix_spawnattr_init(&at)) != 0) goto out_fa;
+  if ((rc = gxd_spawn_attr_init(&at, POSIX_SPAWN_SETSID)) != 0) goto out_fa;
   if ((rc = add_slots(&fa, src)) != 0 ||
       (rc = posix_spawn_file_actions_addchdir_np(&fa, spec->cwd)) != 0)
     goto out_attr;
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                    POSIX_SPAWN_SETSIGDEF);
   rc = posix_spawn(pid, spec->path, &fa, &at, spec->argv, spec->envp);
 out_attr:
   posix_spawnattr_destroy(&at);

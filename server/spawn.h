@@ -11,6 +11,7 @@
 #ifndef GXD_SPAWN_H
 #define GXD_SPAWN_H
 
+#include <spawn.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -36,5 +37,14 @@ typedef struct {
  * -ENOENT for a vanished cwd) and no process exists.
  */
 int gxd_spawn(const gxd_spawn_spec *spec, pid_t *pid);
+
+/**
+ * Initializes @p at for any process gexecd starts: every signal at its
+ * default disposition and an empty signal mask (gexecd's threads block
+ * the signals its loop reads: server/signals.h), plus @p flags (e.g.
+ * POSIX_SPAWN_SETSID). Returns 0 or an errno; destroy with
+ * posix_spawnattr_destroy.
+ */
+int gxd_spawn_attr_init(posix_spawnattr_t *at, short flags);
 
 #endif

@@ -1,7 +1,6 @@
 #include "server/tiers.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "server/launch_wire.h"
 #include "server/log.h"
+#include "server/spawn.h"
 
 /* The reason the launcher gave on its report fd, if any (one record). */
 static void read_reason(int fd, char *why, size_t len) {
@@ -58,20 +58,14 @@ static int try_tier(const char *launcher, uint32_t mechs, const char *cgroup,
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, rep[1], 3);
   posix_spawn_file_actions_addchdir_np(&fa, "/");
-  /* as every exec of gexecd: not the daemon's blocked signals
-   * (signals.h), every signal at its default */
-  posix_spawnattr_t at;
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_init(&at);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_t at; /* not the daemon's blocked signals */
   pid_t pid;
   int st = -1;
-  int rc = posix_spawn(&pid, launcher, &fa, &at, (char **)argv, empty_env);
-  posix_spawnattr_destroy(&at);
+  int rc = gxd_spawn_attr_init(&at, 0);
+  if (rc == 0) {
+    rc = posix_spawn(&pid, launcher, &fa, &at, (char **)argv, empty_env);
+    posix_spawnattr_destroy(&at);
+  }
   posix_spawn_file_actions_destroy(&fa);
   close(rep[1]);
   if (rc == 0) read_reason(rep[0], why, len);
